@@ -1,0 +1,12 @@
+import type { Command } from './command.js'
+
+/**
+ * Every `oclab <command>`: a name and a lazy import, so `oclab sim` does not
+ * load Fastify and `oclab oca` does not load the encoder.
+ */
+export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  source: { summary: 'generate a synthetic test source (simple or complex) with ffmpeg', load: async () => (await import('./source.js')).command },
+  inspect: { summary: 'probe a source and print its inspection report', load: async () => (await import('./inspect.js')).command },
+  encode: { summary: 'encode a source into a CMAF title package (HLS + DASH)', load: async () => (await import('./encode.js')).command },
+  demo: { summary: 'run the main job end to end on this machine', load: async () => (await import('./demo.js')).command },
+}

@@ -1,0 +1,35 @@
+/**
+ * Every error a user can cause carries a stable code, so tests and callers can
+ * match on it instead of on message text (the fastify `FST_ERR_*` pattern).
+ */
+export const ErrorCodes = {
+  USAGE: 'OCLAB_ERR_USAGE',
+  BAD_SOURCE: 'OCLAB_ERR_BAD_SOURCE',
+  NO_VIDEO: 'OCLAB_ERR_NO_VIDEO',
+  CORRUPT_SOURCE: 'OCLAB_ERR_CORRUPT_SOURCE',
+  BAD_FRAME_RATE: 'OCLAB_ERR_BAD_FRAME_RATE',
+  ZERO_DURATION: 'OCLAB_ERR_ZERO_DURATION',
+  ENCODE_FAILED: 'OCLAB_ERR_ENCODE_FAILED',
+  BAD_TITLE: 'OCLAB_ERR_BAD_TITLE',
+  BAD_CONFIG: 'OCLAB_ERR_BAD_CONFIG',
+  BAD_MANIFEST: 'OCLAB_ERR_BAD_MANIFEST',
+  BAD_TRACE: 'OCLAB_ERR_BAD_TRACE',
+  NOT_FOUND: 'OCLAB_ERR_NOT_FOUND',
+  FFMPEG: 'OCLAB_ERR_FFMPEG',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+export class OclabError extends Error {
+  readonly code: ErrorCode
+  readonly details?: unknown
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message)
+    this.name = 'OclabError'
+    this.code = code
+    this.details = details
+  }
+}
+
+export const isOclabError = (e: unknown): e is OclabError => e instanceof OclabError

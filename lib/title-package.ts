@@ -1,0 +1,197 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ErrorCodes, OclabError } from './errors.js'
+import { makeValidator } from './validate.js'
+
+/**
+ * The title package contract (../shared/DESIGN.md, docs/ARCHITECTURE.md):
+ * encoder writes it, origin and OCAs verify fills against its sha256s, the
+ * simulator reads exact segment sizes and per-segment quality from it.
+ * Bump TITLE_VERSION on any incompatible change.
+ */
+export const TITLE_VERSION = 1
+
+export const QualitySchema = Type.Object(
+  {
+    vmaf: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    ssim: Type.Number({ minimum: 0, maximum: 1 }),
+    psnr: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+)
+
+export const FileEntrySchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1 }),
+    bytes: Type.Integer({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+)
+
+export const SegmentSchema = Type.Object(
+  {
+    uri: Type.String({ minLength: 1 }),
+    bytes: Type.Integer({ minimum: 1 }),
+    duration: Type.Number({ exclusiveMinimum: 0 }),
+    start: Type.Number({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    quality: Type.Optional(QualitySchema),
+  },
+  { additionalProperties: false },
+)
+
+const RenditionCommon = {
+  id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
+  codec: Type.String(),
+  codecs: Type.String({ description: 'RFC 6381 codecs parameter' }),
+  bandwidth: Type.Integer({ minimum: 1, description: 'peak segment bitrate, bit/s, measured' }),
+  averageBandwidth: Type.Integer({ minimum: 1, description: 'mean bitrate over the title, bit/s, measured' }),
+  init: FileEntrySchema,
+  playlist: Type.String(),
+  segments: Type.Array(SegmentSchema, { minItems: 1 }),
+}
+
+export const VideoRenditionSchema = Type.Object(
+  {
+    ...RenditionCommon,
+    type: Type.Literal('video'),
+    width: Type.Integer({ minimum: 2 }),
+    height: Type.Integer({ minimum: 2 }),
+    frameRate: Type.Number({ exclusiveMinimum: 0 }),
+    targetBitrate: Type.Integer({ minimum: 1, description: 'the ladder rung rate asked of the encoder, bit/s' }),
+    quality: QualitySchema,
+  },
+  { additionalProperties: false },
+)
+
+export const AudioRenditionSchema = Type.Object(
+  {
+    ...RenditionCommon,
+    type: Type.Literal('audio'),
+    language: Type.String(),
+    channels: Type.Integer({ minimum: 1 }),
+    sampleRate: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+)
+
+export const InspectionSchema = Type.Object(
+  {
+    file: Type.String(),
+    format: Type.String(),
+    bytes: Type.Integer({ minimum: 0 }),
+    duration: Type.Number(),
+    video: Type.Object({
+      codec: Type.String(),
+      width: Type.Integer(),
+      height: Type.Integer(),
+      frameRate: Type.Number(),
+      frameCount: Type.Integer(),
+      pixelFormat: Type.String(),
+      colorTransfer: Type.String(),
+      colorPrimaries: Type.String(),
+      colorSpace: Type.String(),
+      dynamicRange: Type.Union([Type.Literal('SDR'), Type.Literal('HDR10'), Type.Literal('HLG')]),
+      startTime: Type.Number(),
+    }),
+    audio: Type.Array(
+      Type.Object({
+        index: Type.Integer(),
+        codec: Type.String(),
+        channels: Type.Integer(),
+        sampleRate: Type.Integer(),
+        language: Type.String(),
+        startTime: Type.Number(),
+        offsetFromVideo: Type.Number({ description: 'audio start minus video start, seconds (A/V sync)' }),
+      }),
+    ),
+    warnings: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+
+export const HullPointSchema = Type.Object({
+  width: Type.Integer(),
+  height: Type.Integer(),
+  bitrate: Type.Integer(),
+  quality: Type.Number(),
+  onHull: Type.Boolean(),
+})
+
+export const TitleSchema = Type.Object(
+  {
+    version: Type.Literal(TITLE_VERSION),
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
+    createdAt: Type.String(),
+    duration: Type.Number({ exclusiveMinimum: 0 }),
+    segmentDuration: Type.Number({ exclusiveMinimum: 0 }),
+    source: InspectionSchema,
+    ladder: Type.Object({
+      kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title')]),
+      qualityMetric: Type.Union([Type.Literal('vmaf'), Type.Literal('ssim')]),
+      notes: Type.Array(Type.String()),
+      probes: Type.Array(HullPointSchema),
+    }),
+    encode: Type.Object({
+      codec: Type.String(),
+      preset: Type.String(),
+      chunkDuration: Type.Number(),
+      chunks: Type.Integer({ minimum: 1 }),
+      jobs: Type.Integer({ minimum: 1 }),
+      retries: Type.Integer({ minimum: 0 }),
+      qualityGateReencodes: Type.Integer({ minimum: 0 }),
+      resumedJobs: Type.Integer({ minimum: 0 }),
+      qualityModel: Type.Union([Type.String(), Type.Null()]),
+    }),
+    hls: Type.String(),
+    dash: Type.String(),
+    video: Type.Array(VideoRenditionSchema, { minItems: 1 }),
+    audio: Type.Array(AudioRenditionSchema),
+    files: Type.Array(FileEntrySchema, { minItems: 1, description: 'every file of the package except title.json' }),
+  },
+  { additionalProperties: false },
+)
+
+export type Quality = Static<typeof QualitySchema>
+export type FileEntry = Static<typeof FileEntrySchema>
+export type Segment = Static<typeof SegmentSchema>
+export type VideoRendition = Static<typeof VideoRenditionSchema>
+export type AudioRendition = Static<typeof AudioRenditionSchema>
+export type Rendition = VideoRendition | AudioRendition
+export type Inspection = Static<typeof InspectionSchema>
+export type HullPoint = Static<typeof HullPointSchema>
+export type Title = Static<typeof TitleSchema>
+
+export const validateTitle = makeValidator(TitleSchema, ErrorCodes.BAD_TITLE, 'title.json (version 1)')
+
+/** Read and validate `<dir>/title.json` (or a path to the file itself). */
+export async function readTitle(path: string): Promise<Title> {
+  const file = path.endsWith('.json') ? path : join(path, 'title.json')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new OclabError(ErrorCodes.BAD_TITLE, `cannot read ${file}: ${(err as Error).message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new OclabError(ErrorCodes.BAD_TITLE, `${file} is not JSON: ${(err as Error).message}`)
+  }
+  if (typeof json === 'object' && json && 'version' in json && json.version !== TITLE_VERSION) {
+    throw new OclabError(
+      ErrorCodes.BAD_TITLE,
+      `${file} has version ${String(json.version)}; this oclab reads version ${TITLE_VERSION}`,
+    )
+  }
+  return validateTitle(json, file)
+}
+
+/** The package's JSON schema, for users and other tools (`oclab schema title`). */
+export const titleJsonSchema = (): unknown => JSON.parse(JSON.stringify(TitleSchema))
+
+/** Title ids become directory names and URL segments: keep them boring. */
+export const isSafeTitleId = (id: string): boolean => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id) && !id.includes('..')
