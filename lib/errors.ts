@@ -16,6 +16,9 @@ export const ErrorCodes = {
   BAD_TRACE: 'OCLAB_ERR_BAD_TRACE',
   NOT_FOUND: 'OCLAB_ERR_NOT_FOUND',
   FFMPEG: 'OCLAB_ERR_FFMPEG',
+  STORE_FULL: 'OCLAB_ERR_STORE_FULL',
+  PARENT_FAILED: 'OCLAB_ERR_PARENT_FAILED',
+  CHECKSUM_MISMATCH: 'OCLAB_ERR_CHECKSUM_MISMATCH',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
