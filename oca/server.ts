@@ -1,0 +1,96 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import { isOclabError, ErrorCodes } from '../lib/errors.js'
+import { adminRoutes } from './admin-routes.js'
+import { healthRoutes } from './health-routes.js'
+import { OcaNode } from './node.js'
+import { resolveOptions, type OcaServerOptions } from './options.js'
+import { titleRoutes } from './title-routes.js'
+
+export type { OcaServerOptions } from './options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the node's state, for the CLI and tests */
+    oca: OcaNode
+    /** stop taking sessions, finish in-flight responses, close; resolves once closed */
+    drain: () => Promise<void>
+  }
+}
+
+/**
+ * Build one OCA cache node. Nothing listens until the caller calls
+ * `listen()`; the disk store is indexed during `ready()`.
+ */
+export function buildOcaServer(options: OcaServerOptions): FastifyInstance {
+  const opts = resolveOptions(options)
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // One line per segment at info level would drown the log under load;
+    // completions are logged at debug with the request id instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    bodyLimit: opts.limits.bodyLimitBytes,
+    requestTimeout: opts.limits.requestTimeoutMs,
+    http: { maxHeaderSize: opts.limits.maxHeaderBytes },
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 256 },
+  })
+  const node = new OcaNode(opts, app.log)
+  app.decorate('oca', node)
+  app.decorateRequest('served', null)
+
+  let drained: Promise<void> | undefined
+  const drain = (): Promise<void> => {
+    if (drained) return drained
+    node.draining = true
+    app.log.info({ delayMs: opts.drainDelayMs, inFlight: node.inFlight }, 'draining')
+    drained = (async () => {
+      if (opts.drainDelayMs > 0) await new Promise((r) => setTimeout(r, opts.drainDelayMs))
+      // close() stops accepting connections, answers new requests on kept-alive
+      // sockets with 503, closes idle ones, and resolves once in-flight responses end.
+      await app.close()
+      app.log.info('drained')
+      opts.onDrained?.()
+    })()
+    return drained
+  }
+  app.decorate('drain', drain)
+
+  app.addHook('onRequest', async (req, reply) => {
+    node.inFlight++
+    node.requestsTotal++
+    reply.raw.once('close', () => node.inFlight--)
+    reply.header('x-request-id', req.id)
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    const s = req.served
+    if (!s) return
+    node.metrics.requests.inc({ status: String(reply.statusCode), tier: s.tier })
+    // A cut stream (client gone, parent failed mid-body) did not deliver its bytes.
+    if (reply.raw.writableFinished && s.bytes > 0) {
+      node.metrics.bytesServed.inc({ tier: s.tier }, s.bytes)
+      node.served.add(s.bytes, Date.now())
+    }
+    req.log.debug({ status: reply.statusCode, tier: s.tier, bytes: s.bytes, ms: reply.elapsedTime }, 'served')
+  })
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+    if (err.validation) return reply.code(400).send({ error: err.message })
+    if (isOclabError(err) && err.code === ErrorCodes.STORE_FULL) return reply.code(507).send({ error: err.message })
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    if (status === 500) req.log.error({ err }, 'request failed')
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message })
+  })
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }))
+
+  app.register(async () => {
+    await node.store.open()
+  })
+  app.register(async (scope) => titleRoutes(scope, node))
+  app.register(async (scope) => healthRoutes(scope, node))
+  app.register(async (scope) => adminRoutes(scope, node, () => void drain()))
+  app.addHook('onClose', async () => {
+    await node.close()
+  })
+  return app
+}
