@@ -1,0 +1,66 @@
+import type { Ladder } from '../ladder.js'
+
+/**
+ * The ABR boundary. A policy sees only what a real player sees, so the same
+ * object runs in virtual time (sim/engine.ts) and in an HTTP-mode player:
+ * the ladder (bitrates, per-segment sizes when the manifest gives them), the
+ * buffer, the next segment's index, and a stream of completed downloads.
+ */
+export interface AbrState {
+  /** Player clock, seconds since the session started. */
+  now: number
+  /** Seconds of media buffered ahead of the playhead. */
+  bufferLevel: number
+  /** Index of the segment about to be requested (0-based). */
+  segmentIndex: number
+  /** Rung of the previous segment, -1 before the first. */
+  lastRung: number
+  /** True while the playhead moves (not starting up, not stalled). */
+  playing: boolean
+}
+
+/** One completed segment download, reported to the policy after it lands. */
+export interface DownloadSample {
+  segmentIndex: number
+  rung: number
+  bytes: number
+  /** Request sent, player clock seconds. */
+  requestTime: number
+  /** Request to first byte, seconds. */
+  ttfb: number
+  /** Request to last byte, seconds. */
+  duration: number
+}
+
+/** Progress of the download in flight, for the optional abandonment hook. */
+export interface DownloadProgress {
+  segmentIndex: number
+  rung: number
+  /** Seconds since the request was sent. */
+  elapsed: number
+  /** Request to first byte, seconds, or -1 while no byte has arrived. */
+  ttfb: number
+  loadedBytes: number
+  /** The segment's size when the manifest says it, else its estimate from the bitrate. */
+  totalBytes: number
+  segmentDuration: number
+  bufferLevel: number
+}
+
+export interface AbrPolicy {
+  readonly name: string
+  /** The rung (index into ladder.rungs, ascending bitrate) for the next segment. */
+  chooseRung(state: AbrState): number
+  onDownload(sample: DownloadSample): void
+  /** Return a lower rung to abandon the download in flight and refetch there, or -1 to carry on. */
+  abandon?(progress: DownloadProgress): number
+}
+
+export type AbrFactory<P = Record<string, number>> = (ladder: Ladder, params?: Partial<P>) => AbrPolicy
+
+/** Highest rung whose bitrate is at most `bps` (0 when none is). */
+export function highestRungAtMost(bitrates: Float64Array, bps: number): number {
+  let r = 0
+  for (let i = 1; i < bitrates.length; i++) if (bitrates[i]! <= bps) r = i
+  return r
+}

@@ -1,0 +1,278 @@
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import type { Ladder } from './ladder.js'
+import type { Trace } from './trace/trace.js'
+import type { AbrPolicy, AbrState, DownloadProgress, DownloadSample } from './abr/types.js'
+import { hlsAbandonRule } from './abr/abandon.js'
+import { QOE_DEFAULTS, type QoeWeights, type SessionMetrics } from './metrics.js'
+
+export interface SessionOptions {
+  /** Seconds of media the player buffers ahead at most (hls.js maxBufferLength, dash.js bufferTimeAtTopQuality: 30). */
+  bufferCap: number
+  /** Seconds buffered before playback starts; default one segment. */
+  startupThreshold?: number
+  /** Seconds buffered before playback resumes after a stall; default one segment. */
+  rebufferThreshold?: number
+  /** Request latency when the trace carries none, seconds (Pensieve's LINK_RTT: 80 ms). */
+  rtt: number
+  /** Abandon a download that would cause a stall (the policy's own hook, else the hls.js rule). */
+  abandonment: boolean
+  /** How often an in-flight download is checked for abandonment, seconds (hls.js checks every 100 ms). */
+  abandonCheckInterval: number
+  /** Play at most this many seconds of the title (whole segments); default all of it. */
+  maxDuration?: number
+  /** Where in the trace the session starts, seconds. */
+  traceOffset: number
+  /** Keep per-segment records and the buffer curve, for plots. */
+  record: boolean
+  qoe: QoeWeights
+}
+
+export const SESSION_DEFAULTS: SessionOptions = {
+  bufferCap: 30,
+  rtt: 0.08,
+  abandonment: false,
+  abandonCheckInterval: 0.1,
+  traceOffset: 0,
+  record: false,
+  qoe: QOE_DEFAULTS,
+}
+
+export interface SegmentRecord {
+  index: number
+  rung: number
+  bytes: number
+  requestTime: number
+  finishTime: number
+  /** Buffer just after the segment was appended, seconds. */
+  bufferAfter: number
+  /** Bytes of abandoned attempts at this segment. */
+  wastedBytes: number
+}
+
+export interface SessionTimeline {
+  segments: SegmentRecord[]
+  /** Buffer level over time as a polyline, [time, seconds] pairs. */
+  buffer: Array<[number, number]>
+  /** Stall intervals after playback started, [start, end]. */
+  stalls: Array<[number, number]>
+}
+
+export interface SessionResult {
+  algorithm: string
+  trace: string
+  ladder: string
+  metrics: SessionMetrics
+  timeline?: SessionTimeline
+}
+
+const STARTUP = 0
+const PLAYING = 1
+const STALLED = 2
+
+/**
+ * One playback session in virtual time. Event-driven: the clock jumps from one
+ * event (request, download complete, buffer has room) to the next; downloads
+ * are one at a time and take request latency plus the trace's throughput
+ * integrated exactly over the bytes. Nothing here is random, so a session is a
+ * pure function of its inputs.
+ */
+export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, options: Partial<SessionOptions> = {}): SessionResult {
+  const o: SessionOptions = { ...SESSION_DEFAULTS, ...options }
+  const durs = ladder.segmentDurations
+  let n = durs.length
+  if (o.maxDuration !== undefined) {
+    let acc = 0
+    let k = 0
+    while (k < n && acc < o.maxDuration - 1e-9) acc += durs[k++]!
+    n = Math.max(1, k)
+  }
+  const startupThreshold = o.startupThreshold ?? ladder.segmentDuration
+  const rebufferThreshold = o.rebufferThreshold ?? ladder.segmentDuration
+  validate(o, ladder, startupThreshold, rebufferThreshold)
+
+  const bitrates = ladder.bitrates
+  const rungs = ladder.rungs
+  const offset = o.traceOffset
+  const timeAtRung = new Array<number>(rungs.length).fill(0)
+  const record = o.record
+  const segments: SegmentRecord[] = []
+  const bufferCurve: Array<[number, number]> = []
+  const stalls: Array<[number, number]> = []
+
+  let t = 0
+  let buffer = 0
+  let state = STARTUP
+  let startupDelay = 0
+  let rebufferTime = 0
+  let rebufferCount = 0
+  let stallStart = 0
+  let bytesPlayed = 0
+  let bytesWasted = 0
+  let abandonments = 0
+  let lastRung = -1
+  let switches = 0
+  let switchesUp = 0
+  let switchesDown = 0
+  let switchSum = 0
+  let bitrateSum = 0
+  let segmentMbpsSum = 0
+  let qualitySum = 0
+  let playedTime = 0
+  const quality = ladder.qualityMetric !== null
+
+  /** Let dt seconds pass with no download landing: the playhead drains the buffer or stalls. */
+  const advance = (dt: number): void => {
+    if (state === PLAYING) {
+      if (buffer >= dt) buffer -= dt
+      else {
+        stallStart = t + buffer
+        if (record) bufferCurve.push([stallStart, 0])
+        rebufferTime += dt - buffer
+        rebufferCount++
+        buffer = 0
+        state = STALLED
+      }
+    } else if (state === STALLED) rebufferTime += dt
+    t += dt
+  }
+
+  const st: AbrState = { now: 0, bufferLevel: 0, segmentIndex: 0, lastRung: -1, playing: false }
+  const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0 }
+  const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
+  const abandonHook = o.abandonment ? (policy.abandon ? policy.abandon.bind(policy) : defaultAbandon(bitrates)) : null
+  if (record) bufferCurve.push([0, 0])
+
+  for (let i = 0; i < n; i++) {
+    const segDur = durs[i]!
+    if (state === PLAYING && buffer + segDur > o.bufferCap) {
+      if (record) bufferCurve.push([t, buffer])
+      advance(buffer + segDur - o.bufferCap)
+    }
+    if (record) bufferCurve.push([t, buffer])
+    st.now = t
+    st.bufferLevel = buffer
+    st.segmentIndex = i
+    st.lastRung = lastRung
+    st.playing = state === PLAYING
+    let rung = checkedRung(policy, policy.chooseRung(st), rungs.length)
+    let wasted = 0
+    let reqStart = t
+    let bytes: number
+    let latency: number
+    let finish: number
+    for (;;) {
+      bytes = rungs[rung]!.bytes[i]!
+      latency = trace.latencyAt(offset + reqStart) ?? o.rtt
+      const firstByte = reqStart + latency
+      finish = trace.downloadFinishTime(offset + firstByte, bytes) - offset
+      if (!abandonHook || rung === 0) break
+      const startBytes = trace.bytesBefore(offset + firstByte)
+      let next = -1
+      let tk = reqStart + o.abandonCheckInterval
+      for (; tk < finish; tk += o.abandonCheckInterval) {
+        progress.segmentIndex = i
+        progress.rung = rung
+        progress.elapsed = tk - reqStart
+        progress.ttfb = tk >= firstByte ? latency : -1
+        progress.loadedBytes = tk > firstByte ? trace.bytesBefore(offset + tk) - startBytes : 0
+        progress.totalBytes = bytes
+        progress.segmentDuration = segDur
+        progress.bufferLevel = state === PLAYING ? Math.max(0, buffer - (tk - t)) : buffer
+        next = abandonHook(progress)
+        if (next >= 0 && next < rung) break
+      }
+      if (next < 0 || next >= rung) break
+      advance(tk - t)
+      wasted += progress.loadedBytes
+      abandonments++
+      rung = next
+      reqStart = t
+    }
+    advance(finish - t)
+    if (record) bufferCurve.push([t, buffer])
+    buffer += segDur
+    if (state !== PLAYING && (buffer >= (state === STARTUP ? startupThreshold : rebufferThreshold) - 1e-9 || i === n - 1)) {
+      if (state === STARTUP) startupDelay = t
+      else if (record) stalls.push([stallStart, t])
+      state = PLAYING
+    }
+    if (record) bufferCurve.push([t, buffer])
+
+    sample.segmentIndex = i
+    sample.rung = rung
+    sample.bytes = bytes
+    sample.requestTime = reqStart
+    sample.ttfb = latency
+    sample.duration = finish - reqStart
+    policy.onDownload(sample)
+
+    bytesPlayed += bytes
+    bytesWasted += wasted
+    timeAtRung[rung]! += segDur
+    playedTime += segDur
+    bitrateSum += bitrates[rung]! * segDur
+    segmentMbpsSum += bitrates[rung]! / 1e6
+    if (quality) qualitySum += rungs[rung]!.quality![i]! * segDur
+    if (lastRung >= 0 && rung !== lastRung) {
+      switches++
+      if (rung > lastRung) switchesUp++
+      else switchesDown++
+      switchSum += Math.abs(bitrates[rung]! - bitrates[lastRung]!)
+    }
+    lastRung = rung
+    if (record) segments.push({ index: i, rung, bytes, requestTime: reqStart, finishTime: t, bufferAfter: buffer, wastedBytes: wasted })
+  }
+  const sessionTime = t + buffer
+  if (record) bufferCurve.push([sessionTime, 0])
+
+  const averageBitrate = bitrateSum / playedTime
+  const qoe = segmentMbpsSum - o.qoe.rebuffer * rebufferTime - (o.qoe.switch * switchSum) / 1e6 - o.qoe.startup * startupDelay
+  const metrics: SessionMetrics = {
+    segments: n,
+    startupDelay,
+    rebufferCount,
+    rebufferTime,
+    averageBitrate,
+    averageQuality: quality ? qualitySum / playedTime : null,
+    qualityMetric: ladder.qualityMetric,
+    switches,
+    switchesUp,
+    switchesDown,
+    averageSwitchSize: switches ? switchSum / switches : 0,
+    bytesDownloaded: bytesPlayed + bytesWasted,
+    bytesPlayed,
+    wasteRatio: bytesWasted / (bytesPlayed + bytesWasted),
+    abandonments,
+    timeAtRung,
+    qoe,
+    qoePerSegment: qoe / n,
+    sessionTime,
+  }
+  const result: SessionResult = { algorithm: policy.name, trace: trace.name, ladder: ladder.name, metrics }
+  if (record) result.timeline = { segments, buffer: bufferCurve, stalls }
+  return result
+}
+
+function checkedRung(policy: AbrPolicy, rung: number, count: number): number {
+  if (!Number.isInteger(rung) || rung < 0 || rung >= count) {
+    throw new OclabError(ErrorCodes.BAD_CONFIG, `ABR policy "${policy.name}" returned rung ${rung}; the ladder has rungs 0..${count - 1}`)
+  }
+  return rung
+}
+
+/** For policies without their own hook: hls.js's rule driven by the download's own progress. */
+function defaultAbandon(bitrates: Float64Array): (p: DownloadProgress) => number {
+  return (p) => (p.loadedBytes > 0 ? hlsAbandonRule(p, bitrates, 0, Infinity) : -1)
+}
+
+function validate(o: SessionOptions, ladder: Ladder, startup: number, rebuffer: number): void {
+  const bad = (msg: string) => new OclabError(ErrorCodes.BAD_CONFIG, msg)
+  const maxSeg = Math.max(...ladder.segmentDurations)
+  if (!(o.bufferCap >= maxSeg)) throw bad(`buffer cap ${o.bufferCap} s must hold at least one segment (${maxSeg} s)`)
+  if (!(startup >= 0 && startup <= o.bufferCap)) throw bad(`startup threshold ${startup} s must be between 0 and the buffer cap ${o.bufferCap} s`)
+  if (!(rebuffer >= 0 && rebuffer <= o.bufferCap)) throw bad(`rebuffer threshold ${rebuffer} s must be between 0 and the buffer cap ${o.bufferCap} s`)
+  if (!(o.rtt >= 0)) throw bad(`rtt ${o.rtt} s must not be negative`)
+  if (!(o.abandonCheckInterval > 0)) throw bad('the abandonment check interval must be positive')
+  if (!(o.traceOffset >= 0)) throw bad('the trace offset must not be negative')
+  if (o.maxDuration !== undefined && !(o.maxDuration > 0)) throw bad('the session duration must be positive')
+}

@@ -1,0 +1,154 @@
+import { ErrorCodes, OclabError } from '../../lib/errors.js'
+
+/**
+ * A network trace as piecewise-constant throughput that repeats forever (as
+ * mm-link and the Pensieve/Sabre simulators loop a trace shorter than the
+ * session). Downloads are integrated exactly: a download spanning several
+ * periods finishes when its last byte is through, not at an average rate.
+ */
+export class Trace {
+  readonly name: string
+  /** Start of each period, seconds; starts[0] is 0. */
+  readonly starts: Float64Array
+  /** Bytes per second in each period. */
+  readonly rates: Float64Array
+  /** Per-period request latency (RTT), seconds, when the format carries one. */
+  readonly latencies: Float64Array | null
+  /** Loop length, seconds. */
+  readonly duration: number
+  readonly bytesPerLoop: number
+  /** Bytes delivered before each period starts; cum[n] = bytesPerLoop. */
+  private readonly cum: Float64Array
+  private hint = 0
+
+  constructor(name: string, starts: Float64Array, rates: Float64Array, duration: number, latencies: Float64Array | null = null) {
+    const n = starts.length
+    if (n === 0 || rates.length !== n || (latencies && latencies.length !== n)) {
+      throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: the trace is empty`)
+    }
+    if (starts[0] !== 0 || !(duration > starts[n - 1]!)) {
+      throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: periods must start at 0 and end before the loop length`)
+    }
+    this.name = name
+    this.starts = starts
+    this.rates = rates
+    this.latencies = latencies
+    this.duration = duration
+    const cum = new Float64Array(n + 1)
+    for (let i = 0; i < n; i++) {
+      const end = i + 1 < n ? starts[i + 1]! : duration
+      cum[i + 1] = cum[i]! + rates[i]! * (end - starts[i]!)
+    }
+    this.cum = cum
+    this.bytesPerLoop = cum[n]!
+    if (!(this.bytesPerLoop > 0)) throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: the trace never delivers a byte (all throughput is zero)`)
+  }
+
+  /** Index of the period holding local time t ∈ [0, duration); remembers the last answer since sessions move forward. */
+  private periodAt(t: number): number {
+    const s = this.starts
+    let h = this.hint
+    if (s[h]! <= t && (h + 1 === s.length || s[h + 1]! > t)) return h
+    if (h + 1 < s.length && s[h + 1]! <= t && (h + 2 === s.length || s[h + 2]! > t)) return (this.hint = h + 1)
+    let lo = 0
+    let hi = s.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (s[mid]! <= t) lo = mid
+      else hi = mid - 1
+    }
+    return (this.hint = lo)
+  }
+
+  /** Bytes the link can deliver in [0, t) (t may exceed one loop). */
+  bytesBefore(t: number): number {
+    if (t <= 0) return 0
+    const loops = Math.floor(t / this.duration)
+    const local = t - loops * this.duration
+    const i = this.periodAt(local)
+    return loops * this.bytesPerLoop + this.cum[i]! + (local - this.starts[i]!) * this.rates[i]!
+  }
+
+  /** The earliest time by which B bytes (counted from time 0) have crossed the link. */
+  timeForBytes(b: number): number {
+    if (b <= 0) return 0
+    let loops = Math.floor(b / this.bytesPerLoop)
+    let rem = b - loops * this.bytesPerLoop
+    if (rem <= 0) {
+      loops -= 1
+      rem = this.bytesPerLoop
+    }
+    // Largest period whose starting cumulative is below rem: its rate is positive.
+    const cum = this.cum
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (cum[mid]! < rem) lo = mid
+      else hi = mid - 1
+    }
+    return loops * this.duration + this.starts[lo]! + (rem - cum[lo]!) / this.rates[lo]!
+  }
+
+  /** When a transfer of `bytes` whose first byte can leave at `start` is complete. */
+  downloadFinishTime(start: number, bytes: number): number {
+    return this.timeForBytes(this.bytesBefore(start) + bytes)
+  }
+
+  /** Throughput at time t, bits/s. */
+  throughputAt(t: number): number {
+    const local = t - Math.floor(t / this.duration) * this.duration
+    return this.rates[this.periodAt(local)]! * 8
+  }
+
+  /** The trace's own request latency at time t, seconds, or undefined when it has none. */
+  latencyAt(t: number): number | undefined {
+    if (!this.latencies) return undefined
+    const local = t - Math.floor(t / this.duration) * this.duration
+    return this.latencies[this.periodAt(local)]
+  }
+
+  /** Mean throughput over one loop, bits/s. */
+  get meanThroughput(): number {
+    return (this.bytesPerLoop * 8) / this.duration
+  }
+
+  /** Fraction of one loop's time during which throughput is below `bps`. */
+  fractionBelow(bps: number): number {
+    let below = 0
+    const n = this.starts.length
+    for (let i = 0; i < n; i++) {
+      if (this.rates[i]! * 8 < bps) below += (i + 1 < n ? this.starts[i + 1]! : this.duration) - this.starts[i]!
+    }
+    return below / this.duration
+  }
+}
+
+/** A named group of traces swept together (one folder, one generator). */
+export interface TraceSet {
+  name: string
+  traces: Trace[]
+}
+
+/** Build a trace from consecutive (duration s, bits/s[, latency s]) periods, merging equal neighbours. */
+export function traceFromPeriods(name: string, durations: ArrayLike<number>, bps: ArrayLike<number>, latencies?: ArrayLike<number>): Trace {
+  const starts: number[] = []
+  const rates: number[] = []
+  const lats: number[] = []
+  let t = 0
+  for (let i = 0; i < durations.length; i++) {
+    const rate = bps[i]! / 8
+    const lat = latencies ? latencies[i]! : 0
+    if (durations[i]! <= 0) continue
+    if (rates.length > 0 && rates[rates.length - 1] === rate && lats[lats.length - 1] === lat) {
+      t += durations[i]!
+      continue
+    }
+    starts.push(t)
+    rates.push(rate)
+    lats.push(lat)
+    t += durations[i]!
+  }
+  if (starts.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: the trace is empty`)
+  return new Trace(name, Float64Array.from(starts), Float64Array.from(rates), t, latencies ? Float64Array.from(lats) : null)
+}
