@@ -49,7 +49,8 @@ const RenditionCommon = {
   bandwidth: Type.Integer({ minimum: 1, description: 'peak segment bitrate, bit/s, measured' }),
   averageBandwidth: Type.Integer({ minimum: 1, description: 'mean bitrate over the title, bit/s, measured' }),
   init: FileEntrySchema,
-  playlist: Type.String(),
+  playlist: Type.String({ description: 'the HLS media playlist, relative to the title dir' }),
+  timescale: Type.Optional(Type.Integer({ minimum: 1, description: 'track timescale; segment start × timescale is the tfdt' })),
   segments: Type.Array(SegmentSchema, { minItems: 1 }),
 }
 

@@ -1,0 +1,70 @@
+import { resolve } from 'node:path'
+import type { Command } from './command.js'
+import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
+import { encodeTitle } from '../encoder/encode-title.js'
+import { parseLadderSpec } from '../encoder/ladder.js'
+import { progressRenderer } from '../encoder/progress.js'
+import { ladderSummary } from '../encoder/summary.js'
+
+export const command: Command = {
+  name: 'encode',
+  summary: 'Inspect a source, build its ladder, encode it in GOP-aligned chunks in parallel and write a CMAF title package (HLS + DASH).',
+  usage: '<source> --out <store> [--title ID] [--ladder fixed|per-title|WxH@rate,...] [options]',
+  positionals: { min: 1, max: 1 },
+  options: {
+    out: { type: 'string', short: 'o', arg: '<store>', help: 'store directory; the package goes to <store>/titles/<id>/' },
+    title: { type: 'string', arg: '<id>', help: 'title id (default: from the file name)' },
+    ladder: { type: 'string', arg: '<kind|spec>', default: 'per-title', help: "'fixed', 'per-title', or rungs like 640x360@800k,1280x720@3M" },
+    'segment-duration': { type: 'string', arg: '<s>', default: '4', help: 'segment duration in seconds (rounded to whole frames)' },
+    'chunk-segments': { type: 'string', arg: '<n>', default: '2', help: 'segments per chunk job' },
+    jobs: { type: 'string', short: 'j', arg: '<n>', help: 'chunk jobs at once (default: number of CPUs)' },
+    retries: { type: 'string', arg: '<n>', default: '3', help: 'tries per chunk job before the title fails' },
+    preset: { type: 'string', arg: '<preset>', default: 'veryfast', help: 'x264 preset' },
+    'vmaf-model': { type: 'string', arg: '<file.pkl>', help: 'libvmaf model (default: $OCLAB_VMAF_MODEL; without one, SSIM/PSNR)' },
+    'target-quality': { type: 'string', arg: '<q>', help: 'per-title: quality of the top rung (default VMAF 95, or 20 SSIM dB)' },
+    gate: { type: 'string', arg: '<q>', help: 'fixed/custom ladders: minimum chunk quality; lower chunks are re-encoded at a higher rate' },
+    'max-reencodes': { type: 'string', arg: '<n>', default: '2', help: 'quality-gate re-encodes per chunk' },
+    'keep-work': { type: 'boolean', help: 'keep the chunk work directory after success' },
+    json: { type: 'boolean', help: 'progress and result as JSON lines on stdout' },
+  },
+  async run(values, [source]) {
+    const store = resolve(requiredString(values, 'out'))
+    const ladderOpt = stringOption(values, 'ladder') ?? 'per-title'
+    let ladder: 'fixed' | 'per-title' | NonNullable<ReturnType<typeof parseLadderSpec>>
+    if (ladderOpt === 'fixed' || ladderOpt === 'per-title') ladder = ladderOpt
+    else {
+      const parsed = parseLadderSpec(ladderOpt)
+      if (!parsed) throw usageError(`--ladder: expected fixed, per-title or rungs like 640x360@800k,1280x720@3M; got "${ladderOpt}"`)
+      ladder = parsed
+    }
+    const json = values.json === true
+    const render = progressRenderer(json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain', json ? (s) => process.stdout.write(s) : undefined)
+    const controller = new AbortController()
+    const stop = () => controller.abort()
+    process.once('SIGINT', stop)
+    try {
+      const { title, titleDir } = await encodeTitle({
+        source: source!,
+        store,
+        titleId: stringOption(values, 'title'),
+        ladder,
+        segmentDuration: numberOption(values, 'segment-duration', { min: 1, max: 30 }),
+        segmentsPerChunk: numberOption(values, 'chunk-segments', { min: 1, max: 1000, integer: true }),
+        concurrency: numberOption(values, 'jobs', { min: 1, max: 256, integer: true }),
+        retry: { attempts: numberOption(values, 'retries', { min: 1, max: 20, integer: true }) ?? 3, backoffMs: 250 },
+        h264: { preset: choiceOption(values, 'preset', ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const) ?? 'veryfast' },
+        vmafModel: stringOption(values, 'vmaf-model'),
+        targetQuality: numberOption(values, 'target-quality', { min: 0, max: 100 }),
+        gate: numberOption(values, 'gate', { min: 0, max: 100 }),
+        maxReencodes: numberOption(values, 'max-reencodes', { min: 0, max: 10, integer: true }),
+        keepWork: values['keep-work'] === true,
+        onEvent: render,
+        signal: controller.signal,
+      })
+      if (json) process.stdout.write(`${JSON.stringify({ type: 'result', titleDir, title: { id: title.id, duration: title.duration, video: title.video.length, audio: title.audio.length } })}\n`)
+      else console.log(ladderSummary(title, titleDir))
+    } finally {
+      process.off('SIGINT', stop)
+    }
+  },
+}

@@ -1,0 +1,176 @@
+import { readFile, stat, rm, mkdir } from 'node:fs/promises'
+import { join, dirname } from 'node:path'
+import { ffmpeg } from '../lib/ffmpeg.js'
+import { sha256, sha256File } from '../lib/hash.js'
+import { commitFile, tempNameFor, writeFileAtomic } from '../lib/atomic-file.js'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import type { Quality } from '../lib/title-package.js'
+import type { Chunk } from './chunks.js'
+import type { Rung } from './ladder.js'
+import { h264Args, type H264Settings } from './h264.js'
+import { measureQuality, poolQuality, qualityScore, segmentQualities } from './quality.js'
+
+/**
+ * One stateless encode job: one chunk of the source at one rung. Inputs and
+ * outputs are files named by the job, so any worker can run it, and a rerun
+ * with the same definition finds its verified output and skips the work.
+ */
+export interface QualityGate {
+  /** Minimum chunk quality on the metric's scale. */
+  target: number
+  /** Re-encodes allowed per chunk. Default 2. */
+  maxReencodes: number
+  /** Rate multiplier per re-encode. Default 1.3. */
+  rateStep: number
+  /** Never ask for more than this (bit/s). */
+  maxBitrate: number
+}
+
+export interface ChunkJob {
+  /** `<rungId>/chunk-00001`: also the output's name under workDir */
+  key: string
+  source: string
+  /** Seconds to seek the source to this chunk's first frame (input seeking, frame-accurate). */
+  sourceSeek: number
+  sourceWidth: number
+  sourceHeight: number
+  chunk: Chunk
+  rung: Rung
+  h264: H264Settings
+  framesPerSegment: number
+  metric: 'vmaf' | 'ssim'
+  vmafModel: string | null
+  gate?: QualityGate
+  workDir: string
+}
+
+export interface ChunkResult {
+  key: string
+  file: string
+  bytes: number
+  sha256: string
+  frames: number
+  /** the rate the kept encode was asked for */
+  bitrate: number
+  reencodes: number
+  quality: Quality
+  segments: Quality[]
+  /** true when a finished, verified output from an earlier run was reused */
+  resumed: boolean
+}
+
+interface Sidecar extends Omit<ChunkResult, 'resumed' | 'file'> {
+  jobHash: string
+}
+
+/** What makes two jobs the same work (the work dir is where, not what). */
+export const jobHash = (job: ChunkJob): string => {
+  const { workDir: _w, ...what } = job
+  return sha256(JSON.stringify(what))
+}
+
+export const chunkOutput = (job: ChunkJob): string => join(job.workDir, `${job.key}.mp4`)
+const sidecarPath = (job: ChunkJob): string => join(job.workDir, `${job.key}.json`)
+
+/** A finished output from an earlier run, if its definition and bytes still match. */
+async function findFinished(job: ChunkJob): Promise<ChunkResult | null> {
+  let side: Sidecar
+  try {
+    side = JSON.parse(await readFile(sidecarPath(job), 'utf8')) as Sidecar
+  } catch {
+    return null
+  }
+  if (side.jobHash !== jobHash(job)) return null
+  const file = chunkOutput(job)
+  try {
+    const st = await stat(file)
+    if (st.size !== side.bytes || (await sha256File(file)) !== side.sha256) return null
+  } catch {
+    return null
+  }
+  const { jobHash: _h, ...rest } = side
+  return { ...rest, file, resumed: true }
+}
+
+async function encodeOnce(job: ChunkJob, bitrate: number, out: string, signal?: AbortSignal): Promise<void> {
+  const seek = job.sourceSeek > 0 ? ['-ss', job.sourceSeek.toFixed(6)] : []
+  await ffmpeg(
+    [
+      ...seek,
+      '-i', job.source,
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-frames:v', String(job.chunk.frames),
+      ...h264Args(job.rung.width, job.rung.height, { bitrate }, job.h264),
+      '-f', 'mp4',
+      out,
+    ],
+    { signal },
+  )
+}
+
+export async function runChunkJob(job: ChunkJob, signal?: AbortSignal): Promise<ChunkResult> {
+  const done = await findFinished(job)
+  if (done) return done
+  const final = chunkOutput(job)
+  await mkdir(dirname(final), { recursive: true })
+  const tries = job.gate ? job.gate.maxReencodes + 1 : 1
+  let best: { tmp: string; bitrate: number; score: number; quality: Quality; segments: Quality[] } | null = null
+  let bitrate = job.rung.bitrate
+  let reencodes = 0
+  try {
+    for (let i = 0; i < tries; i++) {
+      const tmp = `${tempNameFor(final)}.mp4`
+      await encodeOnce(job, bitrate, tmp, signal)
+      const scores = await measureQuality({
+        distorted: tmp,
+        source: job.source,
+        sourceSeek: job.sourceSeek,
+        frames: job.chunk.frames,
+        sourceWidth: job.sourceWidth,
+        sourceHeight: job.sourceHeight,
+        vmafModel: job.metric === 'vmaf' ? job.vmafModel : null,
+        signal,
+      })
+      if (scores.ssim.length !== job.chunk.frames) {
+        await rm(tmp, { force: true })
+        throw new OclabError(ErrorCodes.ENCODE_FAILED, `${job.key}: encoded ${scores.ssim.length} frames, expected ${job.chunk.frames}`)
+      }
+      const quality = poolQuality(scores)
+      const score = qualityScore(quality, job.metric)
+      if (!best || score > best.score) {
+        if (best) await rm(best.tmp, { force: true })
+        best = { tmp, bitrate, score, quality, segments: segmentQualities(scores, job.framesPerSegment) }
+      } else {
+        await rm(tmp, { force: true })
+      }
+      const gate = job.gate
+      if (!gate || score >= gate.target || bitrate >= gate.maxBitrate) break
+      if (i + 1 < tries) {
+        reencodes++
+        bitrate = Math.min(gate.maxBitrate, Math.round(bitrate * gate.rateStep))
+      }
+    }
+  } catch (err) {
+    if (best) await rm(best.tmp, { force: true })
+    throw err
+  }
+  const kept = best!
+  await commitFile(kept.tmp, final)
+  const st = await stat(final)
+  const result: ChunkResult = {
+    key: job.key,
+    file: final,
+    bytes: st.size,
+    sha256: await sha256File(final),
+    frames: job.chunk.frames,
+    bitrate: kept.bitrate,
+    reencodes,
+    quality: kept.quality,
+    segments: kept.segments,
+    resumed: false,
+  }
+  // the sidecar is written last: a chunk without one is not finished
+  const { file: _f, resumed: _r, ...side } = result
+  await writeFileAtomic(sidecarPath(job), JSON.stringify({ ...side, jobHash: jobHash(job) } satisfies Sidecar))
+  return result
+}

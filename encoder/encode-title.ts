@@ -1,0 +1,370 @@
+import { availableParallelism } from 'node:os'
+import { mkdir, rename, rm, readdir, stat } from 'node:fs/promises'
+import { basename, extname, join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { writeFileAtomic } from '../lib/atomic-file.js'
+import { sha256File } from '../lib/hash.js'
+import {
+  TITLE_VERSION, isSafeTitleId, validateTitle,
+  type AudioRendition, type FileEntry, type HullPoint, type Inspection, type Quality, type Segment, type Title, type VideoRendition,
+} from '../lib/title-package.js'
+import { inspectSource } from './inspect.js'
+import { planChunks, type ChunkPlan } from './chunks.js'
+import { fixedLadder, rungId, sortLadder, type Rung } from './ladder.js'
+import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RungSelection } from './hull.js'
+import { DEFAULT_H264, type H264Settings } from './h264.js'
+import { probeSource } from './probe.js'
+import { runChunkJob, type ChunkJob, type ChunkResult, type QualityGate } from './chunk-job.js'
+import { localPool, type JobQueue, type RetryPolicy } from './job-queue.js'
+import { encodeAudio, stitchChunks } from './stitch.js'
+import { packageCmaf, type PackagedTrack } from './cmaf.js'
+import { mediaPlaylist, multivariantPlaylist } from './hls.js'
+import { mpd } from './dash.js'
+import type { EncodeEvent } from './events.js'
+
+export interface EncodeOptions {
+  source: string
+  /** The store: the package goes to `<store>/titles/<titleId>/`, work files to `<store>/.work/<titleId>/`. */
+  store: string
+  /** Default: the source's file name without extension, made safe. */
+  titleId?: string
+  /** Default 'per-title'. A list of rungs is used as given. */
+  ladder?: 'fixed' | 'per-title' | Rung[]
+  /** Seconds; rounded to whole frames. Default 4. */
+  segmentDuration?: number
+  /** Segments per chunk job. Default 2. */
+  segmentsPerChunk?: number
+  /** Jobs at once for the local pool. Default: the machine's available parallelism. */
+  concurrency?: number
+  retry?: RetryPolicy
+  h264?: Partial<Omit<H264Settings, 'gop' | 'frameRate'>>
+  /** libvmaf model (.pkl). Default: OCLAB_VMAF_MODEL, else none (SSIM/PSNR only, said once). */
+  vmafModel?: string | null
+  /** Per-title: quality the top rung aims for (VMAF, or SSIM dB without a model). Default 95 VMAF / 20 dB. */
+  targetQuality?: number
+  /** Minimum chunk quality for every rung of a fixed or custom ladder; per-title rungs get theirs from the hull. */
+  gate?: number
+  /** How far below a per-title rung's hull quality a chunk may fall before it is re-encoded. Default 3 (half a JND). */
+  gateTolerance?: number
+  maxReencodes?: number
+  /** Audio bitrate, bit/s. Default 128000. */
+  audioBitrate?: number
+  /** A distributed queue; default the local pool running jobs in this process. */
+  queue?: JobQueue<ChunkJob, ChunkResult>
+  /** Per-title probe grid overrides (tests use small ones). */
+  probe?: { heights?: number[]; crfs?: number[]; excerpts?: number; excerptSeconds?: number }
+  /** Keep the chunk work directory after success. Default false. */
+  keepWork?: boolean
+  onEvent?: (e: EncodeEvent) => void
+  signal?: AbortSignal
+}
+
+export interface EncodeResult {
+  title: Title
+  titleDir: string
+}
+
+/** A title id from a file name: what is left after replacing anything not safe in a URL path. */
+export function titleIdFromFile(file: string): string {
+  const id = basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100)
+  return id || 'title'
+}
+
+const SSIM_SELECTION: RungSelection = { targetQuality: 20, step: 1.5, minBitrate: 150_000, maxBitrate: 8_000_000, minQuality: 10, maxRungs: 10 }
+
+export function resolveVmafModel(opt: string | null | undefined): string | null {
+  const model = opt === undefined ? process.env.OCLAB_VMAF_MODEL || null : opt
+  if (model && !existsSync(model)) throw new OclabError(ErrorCodes.USAGE, `VMAF model not found: ${model}`)
+  return model ? resolve(model) : null
+}
+
+export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
+  const t0 = Date.now()
+  const emit = opts.onEvent ?? (() => {})
+  const source = resolve(opts.source)
+  const store = resolve(opts.store)
+  const titleId = opts.titleId ?? titleIdFromFile(source)
+  if (!isSafeTitleId(titleId)) throw new OclabError(ErrorCodes.USAGE, `title id "${titleId}" must be letters, digits, '.', '_' or '-'`)
+  const vmafModel = resolveVmafModel(opts.vmafModel)
+  const metric: 'vmaf' | 'ssim' = vmafModel ? 'vmaf' : 'ssim'
+  if (!vmafModel) emit({ type: 'note', message: 'no VMAF model (set --vmaf-model or OCLAB_VMAF_MODEL): quality is SSIM/PSNR, the ladder uses SSIM dB' })
+  const concurrency = opts.concurrency ?? availableParallelism()
+  const segmentDuration = opts.segmentDuration ?? 4
+
+  const report = await inspectSource(source, { signal: opts.signal })
+  emit({ type: 'inspected', report })
+  const v = report.video
+  const plan = planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
+  const h264: H264Settings = { ...DEFAULT_H264, ...opts.h264, gop: plan.framesPerSegment, frameRate: v.frameRate }
+
+  const { rungs, kind, notes, probes } = await buildLadder(opts, report, h264, metric, vmafModel, concurrency, emit)
+  emit({ type: 'ladder', kind, rungs, notes })
+
+  const workDir = join(store, '.work', titleId)
+  const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
+  const videoStartInFile = Math.max(0, v.startTime - fileStart)
+  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts })
+  const { results: chunkResults, retries } = await runJobs(jobs, opts, concurrency, emit)
+
+  const staging = join(workDir, `package-${randomBytes(4).toString('hex')}`)
+  await mkdir(staging, { recursive: true })
+  try {
+    const audioPromise = packageAudio(source, report, plan, videoStartInFile, opts, staging, workDir, emit)
+    const video: VideoRendition[] = []
+    for (const rung of rungs) {
+      emit({ type: 'packaging', rendition: rung.id })
+      const results = jobs.map((j, i) => ({ j, r: chunkResults[i]! })).filter((x) => x.j.rung.id === rung.id).sort((a, b) => a.j.chunk.index - b.j.chunk.index)
+      video.push(await packageVideo(rung, results.map((x) => x.r), v.frameRate, v.frameCount, staging, workDir, opts.signal))
+    }
+    const audio = await audioPromise
+    const duration = Number((v.frameCount / v.frameRate).toFixed(6))
+    const titleBody = { duration, segmentDuration: plan.segmentDuration, video, audio }
+    await writeFileAtomic(join(staging, 'master.m3u8'), multivariantPlaylist(titleBody))
+    await writeFileAtomic(join(staging, 'manifest.mpd'), mpd(titleBody))
+    for (const r of [...video, ...audio]) await writeFileAtomic(join(staging, r.playlist), mediaPlaylist(r, r.playlist.split('/')[0]!))
+    const title: Title = validateTitle({
+      version: TITLE_VERSION,
+      id: titleId,
+      createdAt: new Date().toISOString(),
+      ...titleBody,
+      source: report,
+      ladder: { kind: kind === 'per-title' ? 'per-title' : 'fixed', qualityMetric: metric, notes, probes },
+      encode: {
+        codec: 'h264',
+        preset: h264.preset,
+        chunkDuration: plan.segmentDuration * (opts.segmentsPerChunk ?? 2),
+        chunks: plan.chunks.length,
+        jobs: jobs.length,
+        retries,
+        qualityGateReencodes: chunkResults.reduce((s, r) => s + r.reencodes, 0),
+        resumedJobs: chunkResults.filter((r) => r.resumed).length,
+        qualityModel: vmafModel ? basename(vmafModel) : null,
+      },
+      hls: 'master.m3u8',
+      dash: 'manifest.mpd',
+      files: await listFiles(staging),
+    })
+    // title.json last: a package without it is not complete
+    await writeFileAtomic(join(staging, 'title.json'), `${JSON.stringify(title, null, 2)}\n`)
+    const titleDir = join(store, 'titles', titleId)
+    await swapInto(staging, titleDir, workDir)
+    if (!opts.keepWork) await rm(workDir, { recursive: true, force: true })
+    emit({ type: 'done', titleDir, seconds: (Date.now() - t0) / 1000 })
+    return { title, titleDir }
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function buildLadder(
+  opts: EncodeOptions, report: Inspection, h264: H264Settings, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, emit: (e: EncodeEvent) => void,
+): Promise<{ rungs: Rung[]; kind: 'fixed' | 'per-title' | 'custom'; notes: string[]; probes: HullPoint[] }> {
+  const v = report.video
+  const ladder = opts.ladder ?? 'per-title'
+  if (Array.isArray(ladder)) {
+    const over = ladder.filter((r) => r.height > v.height)
+    if (over.length) throw new OclabError(ErrorCodes.USAGE, `ladder rungs above the source's ${v.width}x${v.height}: ${over.map((r) => `${r.width}x${r.height}`).join(', ')}`)
+    return { rungs: sortLadder(ladder), kind: 'custom', notes: ['ladder given by hand'], probes: [] }
+  }
+  if (ladder === 'fixed') {
+    return { rungs: fixedLadder(v.width, v.height), kind: 'fixed', notes: ['fixed ladder (one size fits all), capped at the source resolution'], probes: [] }
+  }
+  const selection = { ...(metric === 'vmaf' ? DEFAULT_VMAF_SELECTION : SSIM_SELECTION) }
+  if (opts.targetQuality !== undefined) selection.targetQuality = opts.targetQuality
+  const { points, rd } = await probeSource({
+    source: opts.source, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, duration: report.duration,
+    ...opts.probe, h264, metric, vmafModel, concurrency, signal: opts.signal,
+    onProbe: (done, total) => emit({ type: 'probing', done, total }),
+  })
+  const hull = upperConvexHull(rd)
+  const onHull = new Set(hull.map((p) => `${p.height}:${p.bitrate}`))
+  const probes = points.map((p) => ({ ...p, onHull: onHull.has(`${p.height}:${p.bitrate}`) }))
+  const chosen = selectRungs(hull, selection)
+  if (!chosen.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, 'per-title: the probe encodes gave no usable hull')
+  const rungs = sortLadder(chosen.map((p) => ({ id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(p.quality.toFixed(2)) })))
+  const top = chosen[chosen.length - 1]!
+  const notes = [
+    `per-title: ${points.length} probe encodes, ${hull.length} on the convex hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
+  ]
+  if (top.quality < selection.targetQuality - 0.5) notes.push(`top rung reaches ${top.quality.toFixed(1)}, below the target: capped by max bitrate or the hull`)
+  return { rungs, kind: 'per-title', notes, probes }
+}
+
+interface JobPlanInput {
+  source: string
+  report: Inspection
+  plan: ChunkPlan
+  rungs: Rung[]
+  h264: H264Settings
+  metric: 'vmaf' | 'ssim'
+  vmafModel: string | null
+  workDir: string
+  videoStartInFile: number
+  opts: EncodeOptions
+}
+
+/** One job per chunk × rung, rungs interleaved so progress and failures spread over the title. */
+function chunkJobs(p: JobPlanInput): ChunkJob[] {
+  const v = p.report.video
+  const jobs: ChunkJob[] = []
+  for (const chunk of p.plan.chunks) {
+    for (const rung of p.rungs) {
+      const target = rung.targetQuality !== undefined ? rung.targetQuality - (p.opts.gateTolerance ?? 3) : p.opts.gate
+      const gate: QualityGate | undefined =
+        target === undefined ? undefined : { target, maxReencodes: p.opts.maxReencodes ?? 2, rateStep: 1.3, maxBitrate: Math.max(rung.bitrate, 12_000_000) }
+      jobs.push({
+        key: `${rung.id}/chunk-${String(chunk.index + 1).padStart(5, '0')}`,
+        source: p.source,
+        // half a frame early: input seeking then keeps exactly the frames from startFrame on
+        sourceSeek: chunk.startFrame === 0 ? 0 : p.videoStartInFile + (chunk.startFrame - 0.5) / v.frameRate,
+        sourceWidth: v.width,
+        sourceHeight: v.height,
+        chunk,
+        rung,
+        h264: p.h264,
+        framesPerSegment: p.plan.framesPerSegment,
+        metric: p.metric,
+        vmafModel: p.vmafModel,
+        ...(gate ? { gate } : {}),
+        workDir: join(p.workDir, 'chunks'),
+      })
+    }
+  }
+  return jobs
+}
+
+async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: number, emit: (e: EncodeEvent) => void): Promise<{ results: ChunkResult[]; retries: number }> {
+  const queue = opts.queue ?? localPool<ChunkJob, ChunkResult>((job) => runChunkJob(job, opts.signal), { concurrency, retry: opts.retry, describe: (j) => j.key })
+  const totalFrames = jobs.reduce((s, j) => s + j.chunk.frames, 0)
+  let done = 0
+  let frames = 0
+  let encodedFrames = 0
+  let retries = 0
+  const start = Date.now()
+  emit({ type: 'jobs', total: jobs.length })
+  const status = (state: 'start' | 'retry' | 'done', job: ChunkJob, extra: Partial<Extract<EncodeEvent, { type: 'job' }>> = {}) => {
+    const secs = (Date.now() - start) / 1000
+    const fps = secs > 0 ? encodedFrames / secs : 0
+    const eta = fps > 0 ? (totalFrames - frames) / fps : null
+    emit({ type: 'job', state, key: job.key, done, total: jobs.length, frames, fps, etaSeconds: eta, ...extra })
+  }
+  const results = await queue.runAll(jobs, {
+    onStart: (job) => status('start', job),
+    onRetry: (job, _attempt, error) => {
+      retries++
+      status('retry', job, { error: error.message })
+    },
+    onDone: (job, r) => {
+      done++
+      frames += job.chunk.frames
+      if (!r.resumed) encodedFrames += job.chunk.frames
+      status('done', job, { resumed: r.resumed, reencodes: r.reencodes })
+    },
+  })
+  return { results, retries }
+}
+
+async function packageVideo(rung: Rung, results: ChunkResult[], frameRate: number, frameCount: number, staging: string, workDir: string, signal?: AbortSignal): Promise<VideoRendition> {
+  const joined = join(workDir, `${rung.id}.frag.mp4`)
+  await stitchChunks(results.map((r) => r.file), joined, signal)
+  const track = await packageCmaf({ input: joined, outDir: join(staging, rung.id), uriPrefix: rung.id, video: true })
+  await rm(joined, { force: true })
+  const samples = track.segments.reduce((s, x) => s + x.samples, 0)
+  if (samples !== frameCount) throw new OclabError(ErrorCodes.ENCODE_FAILED, `${rung.id}: stitched ${samples} frames, the source has ${frameCount}`)
+  const segQuality = results.flatMap((r) => r.segments)
+  if (segQuality.length !== track.segments.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, `${rung.id}: ${track.segments.length} segments but quality for ${segQuality.length}`)
+  const segments = toSegments(track, segQuality)
+  const frames = results.reduce((s, r) => s + r.frames, 0)
+  const weighted = (pick: (q: Quality) => number | undefined) => results.reduce((s, r) => s + (pick(r.quality) ?? 0) * r.frames, 0) / frames
+  const quality: Quality = { ssim: Number(weighted((q) => q.ssim).toFixed(6)), psnr: Number(weighted((q) => q.psnr).toFixed(3)) }
+  if (results.every((r) => r.quality.vmaf !== undefined)) quality.vmaf = Number(weighted((q) => q.vmaf).toFixed(3))
+  return {
+    type: 'video',
+    id: rung.id,
+    codec: 'h264',
+    codecs: track.codecs,
+    width: rung.width,
+    height: rung.height,
+    frameRate,
+    targetBitrate: rung.bitrate,
+    ...bandwidths(segments),
+    quality,
+    timescale: track.timescale,
+    init: { path: track.init.uri, bytes: track.init.bytes, sha256: track.init.sha256 },
+    playlist: `${rung.id}/index.m3u8`,
+    segments,
+  }
+}
+
+function toSegments(track: PackagedTrack, quality?: Quality[]): Segment[] {
+  return track.segments.map((s, i) => ({
+    uri: s.uri,
+    bytes: s.bytes,
+    duration: Number((s.durationTicks / track.timescale).toFixed(6)),
+    start: Number((s.startTicks / track.timescale).toFixed(6)),
+    sha256: s.sha256,
+    ...(quality ? { quality: quality[i]! } : {}),
+  }))
+}
+
+/** Peak and average bitrate as measured from the segments' real sizes (what a player downloads). */
+export function bandwidths(segments: readonly Pick<Segment, 'bytes' | 'duration'>[]): { bandwidth: number; averageBandwidth: number } {
+  const peak = Math.max(...segments.map((s) => (s.bytes * 8) / s.duration))
+  const total = segments.reduce((s, x) => s + x.bytes, 0)
+  const dur = segments.reduce((s, x) => s + x.duration, 0)
+  return { bandwidth: Math.ceil(peak), averageBandwidth: Math.ceil((total * 8) / dur) }
+}
+
+async function packageAudio(
+  source: string, report: Inspection, plan: ChunkPlan, videoStartInFile: number, opts: EncodeOptions, staging: string, workDir: string, emit: (e: EncodeEvent) => void,
+): Promise<AudioRendition[]> {
+  const out: AudioRendition[] = []
+  const v = report.video
+  for (const [i, a] of report.audio.entries()) {
+    const lang = /^[a-z]{2,3}$/.test(a.language) ? a.language : 'und'
+    const id = out.some((o) => o.id === `audio-${lang}`) ? `audio-${lang}-${i + 1}` : `audio-${lang}`
+    emit({ type: 'packaging', rendition: id })
+    const frag = join(workDir, `${id}.frag.mp4`)
+    await mkdir(workDir, { recursive: true })
+    await encodeAudio({ source, streamIndex: i, videoStartInFile, duration: v.frameCount / v.frameRate, segmentDuration: plan.segmentDuration, bitrate: opts.audioBitrate, out: frag, signal: opts.signal })
+    const track = await packageCmaf({ input: frag, outDir: join(staging, id), uriPrefix: id, video: false })
+    await rm(frag, { force: true })
+    const segments = toSegments(track)
+    out.push({
+      type: 'audio', id, codec: 'aac', codecs: track.codecs, language: lang, channels: 2, sampleRate: 48000,
+      ...bandwidths(segments), timescale: track.timescale,
+      init: { path: track.init.uri, bytes: track.init.bytes, sha256: track.init.sha256 },
+      playlist: `${id}/index.m3u8`, segments,
+    })
+  }
+  return out
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<FileEntry[]> {
+  const out: FileEntry[] = []
+  for (const e of (await readdir(join(dir, prefix), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)))
+    else if (e.isFile() && rel !== 'title.json') out.push({ path: rel, bytes: (await stat(join(dir, rel))).size, sha256: await sha256File(join(dir, rel)) })
+  }
+  return out
+}
+
+/** Replace `target` with `staging` so readers see the old package or the new one, never a mix. */
+async function swapInto(staging: string, target: string, workDir: string): Promise<void> {
+  await mkdir(join(target, '..'), { recursive: true })
+  const old = join(workDir, `old-${randomBytes(4).toString('hex')}`)
+  let moved = false
+  try {
+    await rename(target, old)
+    moved = true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  await rename(staging, target)
+  if (moved) await rm(old, { recursive: true, force: true })
+}
+

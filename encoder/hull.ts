@@ -1,0 +1,126 @@
+/**
+ * Per-title ladder maths (Netflix, "Per-Title Encode Optimization", 2015;
+ * "Dynamic optimizer", 2018): probe encodes give (bitrate, quality) points per
+ * resolution; the upper convex hull across resolutions is the best quality
+ * reachable at each bitrate; rungs are picked along it. Pure functions only.
+ */
+
+export interface RdPoint {
+  width: number
+  height: number
+  /** bit/s */
+  bitrate: number
+  quality: number
+}
+
+/** cross product of (b - a) × (c - a) in (bitrate, quality) space */
+const cross = (a: RdPoint, b: RdPoint, c: RdPoint): number =>
+  (b.bitrate - a.bitrate) * (c.quality - a.quality) - (b.quality - a.quality) * (c.bitrate - a.bitrate)
+
+/**
+ * Upper convex hull (Andrew's monotone chain, upper half), trimmed to its
+ * rising part: past the highest quality, more bits buy nothing. Returns points
+ * in increasing bitrate. Collinear middle points are dropped.
+ */
+export function upperConvexHull(points: readonly RdPoint[]): RdPoint[] {
+  const pts = points
+    .filter((p) => Number.isFinite(p.bitrate) && Number.isFinite(p.quality) && p.bitrate > 0)
+    .sort((a, b) => a.bitrate - b.bitrate || b.quality - a.quality)
+  const hull: RdPoint[] = []
+  for (const p of pts) {
+    if (hull.length && hull[hull.length - 1]!.bitrate === p.bitrate) continue // same rate, lower quality
+    while (hull.length >= 2 && cross(hull[hull.length - 2]!, hull[hull.length - 1]!, p) >= 0) hull.pop()
+    hull.push(p)
+  }
+  let best = 0
+  for (let i = 1; i < hull.length; i++) if (hull[i]!.quality > hull[best]!.quality) best = i
+  return hull.slice(0, best + 1)
+}
+
+/**
+ * Bitrate needed to reach `quality` on the hull, interpolating linearly
+ * between hull points (the hull is concave, so this is conservative). The
+ * resolution is that of the nearer hull vertex: between two vertices the best
+ * curve changes resolution somewhere, and the nearer one is the better guess.
+ * null when out of reach.
+ */
+export function bitrateForQuality(hull: readonly RdPoint[], quality: number): RdPoint | null {
+  if (!hull.length) return null
+  const first = hull[0]!
+  if (quality <= first.quality) return { ...first, quality }
+  for (let i = 1; i < hull.length; i++) {
+    const a = hull[i - 1]!
+    const b = hull[i]!
+    if (quality <= b.quality) {
+      const f = (quality - a.quality) / (b.quality - a.quality)
+      const near = f < 0.5 ? a : b
+      return { width: near.width, height: near.height, bitrate: Math.round(a.bitrate + f * (b.bitrate - a.bitrate)), quality }
+    }
+  }
+  return null
+}
+
+/** Quality the hull reaches at `bitrate` (linear between points, clamped at the ends). */
+export function qualityAtBitrate(hull: readonly RdPoint[], bitrate: number): RdPoint | null {
+  if (!hull.length) return null
+  if (bitrate <= hull[0]!.bitrate) return { ...hull[0]!, bitrate }
+  for (let i = 1; i < hull.length; i++) {
+    const a = hull[i - 1]!
+    const b = hull[i]!
+    if (bitrate <= b.bitrate) {
+      const f = (bitrate - a.bitrate) / (b.bitrate - a.bitrate)
+      const near = f < 0.5 ? a : b
+      return { width: near.width, height: near.height, bitrate, quality: a.quality + f * (b.quality - a.quality) }
+    }
+  }
+  return { ...hull[hull.length - 1]!, bitrate }
+}
+
+export interface RungSelection {
+  /** Quality the top rung should reach (e.g. VMAF 95). */
+  targetQuality: number
+  /** Quality distance between neighbouring rungs: one JND (about 6 VMAF points). */
+  step: number
+  minBitrate: number
+  maxBitrate: number
+  /** Stop adding rungs below this quality (nobody watches VMAF 20). */
+  minQuality: number
+  maxRungs: number
+}
+
+export const DEFAULT_VMAF_SELECTION: RungSelection = {
+  targetQuality: 95,
+  step: 6,
+  minBitrate: 150_000,
+  maxBitrate: 8_000_000,
+  minQuality: 30,
+  maxRungs: 10,
+}
+
+/**
+ * Rungs along the hull: the top rung is the cheapest hull point reaching the
+ * target quality (or the best the hull reaches within maxBitrate), then one
+ * step of quality down each time until the minimum bitrate or quality.
+ * Returned in increasing bitrate; never two rungs closer than the step.
+ */
+export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoint[] {
+  if (!hull.length) return []
+  const capped = qualityAtBitrate(hull, sel.maxBitrate)!
+  const reachable = Math.min(sel.targetQuality, capped.quality, hull[hull.length - 1]!.quality)
+  const rungs: RdPoint[] = []
+  let q = reachable
+  while (rungs.length < sel.maxRungs) {
+    // below the hull's cheapest point the rung would repeat it: the ladder ends
+    if (rungs.length && q < hull[0]!.quality) break
+    const p = bitrateForQuality(hull, q)
+    if (!p) break
+    const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, p.bitrate))
+    const last = rungs[rungs.length - 1]
+    if (last && bitrate >= last.bitrate) break // the floor clamped two rungs together
+    rungs.push({ ...p, bitrate, quality: qualityAtBitrate(hull, bitrate)!.quality })
+    if (bitrate <= sel.minBitrate) break
+    q -= sel.step
+    if (q < sel.minQuality) break
+  }
+  return rungs.reverse()
+}

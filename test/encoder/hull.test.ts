@@ -1,0 +1,72 @@
+import t from 'tap'
+import { upperConvexHull, bitrateForQuality, qualityAtBitrate, selectRungs, DEFAULT_VMAF_SELECTION, type RdPoint } from '../../encoder/hull.js'
+
+const p = (height: number, kbps: number, quality: number): RdPoint => ({ width: Math.round((height * 16) / 9 / 2) * 2, height, bitrate: kbps * 1000, quality })
+
+// Hand-made curves: 360p saturates early, 720p starts low and climbs higher.
+const points: RdPoint[] = [
+  p(360, 200, 50), p(360, 400, 65), p(360, 800, 72), p(360, 1600, 75),
+  p(720, 400, 40), p(720, 800, 70), p(720, 1600, 85), p(720, 3200, 93), p(720, 6400, 95),
+]
+
+t.test('upper convex hull crosses resolutions and drops dominated points', async (t) => {
+  const hull = upperConvexHull(points)
+  // at 800k the 360p probe (72) beats the 720p one (70); above that 720p wins
+  t.same(hull.map((h) => `${h.height}:${h.bitrate / 1000}`), ['360:200', '360:400', '360:800', '720:1600', '720:3200', '720:6400'])
+  // every hull segment has a falling slope (concavity)
+  for (let i = 2; i < hull.length; i++) {
+    const s1 = (hull[i - 1]!.quality - hull[i - 2]!.quality) / (hull[i - 1]!.bitrate - hull[i - 2]!.bitrate)
+    const s2 = (hull[i]!.quality - hull[i - 1]!.quality) / (hull[i]!.bitrate - hull[i - 1]!.bitrate)
+    t.ok(s2 < s1, `slope falls at ${i}`)
+  }
+})
+
+t.test('a point under a chord is not on the hull; collinear points are dropped', async (t) => {
+  const hull = upperConvexHull([p(360, 100, 10), p(360, 200, 15), p(360, 300, 32), p(540, 400, 41), p(540, 500, 50)])
+  // (200,15) lies below the chord from (100,10) to (300,32); (400,41) is on the line from (300,32) to (500,50)
+  t.same(hull.map((h) => h.bitrate / 1000), [100, 300, 500])
+})
+
+t.test('the hull stops at its best quality', async (t) => {
+  const hull = upperConvexHull([p(360, 100, 50), p(360, 200, 80), p(360, 400, 79)])
+  t.same(hull.map((h) => h.bitrate / 1000), [100, 200])
+  t.same(upperConvexHull([]), [])
+  t.same(upperConvexHull([p(360, 0, 50), p(360, NaN, 10)]), [], 'unusable points are ignored')
+})
+
+t.test('interpolation along the hull', async (t) => {
+  const hull = upperConvexHull(points)
+  // between (800k,72) at 360p and (1600k,85) at 720p: quality 80 is 8/13 of the way → 1292.3k, nearer 720p
+  const at80 = bitrateForQuality(hull, 80)!
+  t.equal(at80.bitrate, 1_292_308)
+  t.equal(at80.height, 720)
+  t.equal(bitrateForQuality(hull, 74)!.height, 360, 'nearer the 360p vertex')
+  t.equal(bitrateForQuality(hull, 99), null, 'beyond the hull')
+  t.equal(bitrateForQuality(hull, 10)!.bitrate, 200_000, 'below the hull: its cheapest point')
+  // halfway between (200k,50) and (400k,65)
+  t.equal(qualityAtBitrate(hull, 300_000)!.quality, 57.5)
+  t.equal(qualityAtBitrate(hull, 100_000)!.quality, 50, 'clamped low')
+  t.equal(qualityAtBitrate(hull, 10_000_000)!.quality, 95, 'clamped high')
+})
+
+t.test('rung selection: one JND apart, within bitrate bounds, top at the target', async (t) => {
+  const hull = upperConvexHull(points)
+  const rungs = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 93, step: 6, minBitrate: 150_000, maxBitrate: 8_000_000, minQuality: 30 })
+  // 93 down in steps of 6 until below the hull's cheapest point (50)
+  t.same(rungs.map((r) => Math.round(r.quality)), [51, 57, 63, 69, 75, 81, 87, 93])
+  t.equal(rungs.at(-1)!.bitrate, 3_200_000, 'top rung is the cheapest point reaching 93')
+  // 51 lies between (200k,50) and (400k,65): 200k + 1/15 × 200k
+  t.equal(rungs[0]!.bitrate, 213_333)
+  for (let i = 1; i < rungs.length; i++) t.ok(rungs[i]!.bitrate > rungs[i - 1]!.bitrate, 'rates rise')
+  // the first two rungs fall on 360p's part of the hull
+  t.equal(rungs[0]!.height, 360)
+})
+
+t.test('max bitrate caps the top rung; min bitrate ends the ladder', async (t) => {
+  const hull = upperConvexHull(points)
+  const capped = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 95, maxBitrate: 1_600_000, minBitrate: 500_000 })
+  t.equal(capped.at(-1)!.bitrate, 1_600_000)
+  t.equal(Math.round(capped.at(-1)!.quality), 85)
+  t.ok(capped[0]!.bitrate >= 500_000)
+  t.equal(capped.filter((r) => r.bitrate === 500_000).length, 1, 'the floor holds one rung only')
+})
