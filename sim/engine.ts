@@ -94,6 +94,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const rungs = ladder.rungs
   const offset = o.traceOffset
   const timeAtRung = new Array<number>(rungs.length).fill(0)
+  const crossings = new Array<number>(rungs.length - 1).fill(0)
   const record = o.record
   const segments: SegmentRecord[] = []
   const bufferCurve: Array<[number, number]> = []
@@ -218,6 +219,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       if (rung > lastRung) switchesUp++
       else switchesDown++
       switchSum += Math.abs(bitrates[rung]! - bitrates[lastRung]!)
+      for (let b = Math.min(rung, lastRung); b < Math.max(rung, lastRung); b++) crossings[b]!++
     }
     lastRung = rung
     if (record) segments.push({ index: i, rung, bytes, requestTime: reqStart, finishTime: t, bufferAfter: buffer, wastedBytes: wasted })
@@ -244,6 +246,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
     wasteRatio: bytesWasted / (bytesPlayed + bytesWasted),
     abandonments,
     timeAtRung,
+    boundaryCrossings: crossings,
     qoe,
     qoePerSegment: qoe / n,
     sessionTime,

@@ -38,6 +38,8 @@ export interface SessionMetrics {
   abandonments: number
   /** Seconds of media played on each rung (ascending bitrate). */
   timeAtRung: number[]
+  /** Switches across each boundary between rung b and b+1 (a two-rung jump crosses two). */
+  boundaryCrossings: number[]
   /** Sum of per-segment linear QoE. */
   qoe: number
   /** qoe divided by the number of segments (Pensieve reports this). */

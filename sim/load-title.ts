@@ -1,0 +1,40 @@
+import { readTitle, validateTitle, type Title } from '../lib/title-package.js'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { makeLadder, type Ladder, type QualityMetric } from './ladder.js'
+import { displayName, fetchText, toUrl } from './source.js'
+
+/** A title package's ladder: exact segment sizes, and per-segment quality when every segment was measured. */
+export function ladderFromTitle(title: Title, name = title.id): Ladder {
+  const metric: QualityMetric = title.ladder.qualityMetric
+  const first = title.video[0]!
+  const notes: string[] = []
+  const rungs = title.video.map((v) => {
+    const perSegment = v.segments.map((s) => s.quality?.[metric])
+    const quality = perSegment.every((q): q is number => typeof q === 'number') ? perSegment : null
+    return { id: v.id, bitrate: v.bandwidth, averageBitrate: v.averageBandwidth, width: v.width, height: v.height, codecs: v.codecs, bytes: v.segments.map((s) => s.bytes), quality }
+  })
+  if (rungs.some((r) => !r.quality)) notes.push(`per-segment ${metric} is missing for some segments; quality metrics are left out`)
+  return makeLadder({
+    name,
+    source: 'title',
+    rungs,
+    segmentDurations: first.segments.map((s) => s.duration),
+    sizesExact: true,
+    qualityMetric: metric,
+    notes,
+  })
+}
+
+/** Load title.json from a path (file or package folder) or an http(s) URL. */
+export async function loadTitleLadder(pathOrUrl: string): Promise<Ladder> {
+  const url = toUrl(pathOrUrl)
+  if (url.protocol === 'file:') return ladderFromTitle(await readTitle(displayName(url)), displayName(url))
+  const text = await fetchText(url)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new OclabError(ErrorCodes.BAD_TITLE, `${url.href} is not JSON: ${(err as Error).message}`)
+  }
+  return ladderFromTitle(validateTitle(json, url.href), url.href)
+}
