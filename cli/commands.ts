@@ -8,5 +8,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   source: { summary: 'generate a synthetic test source (simple or complex) with ffmpeg', load: async () => (await import('./source.js')).command },
   inspect: { summary: 'probe a source and print its inspection report', load: async () => (await import('./inspect.js')).command },
   encode: { summary: 'encode a source into a CMAF title package (HLS + DASH)', load: async () => (await import('./encode.js')).command },
+  sim: { summary: 'replay network traces against a ladder in virtual time with ABR algorithms', load: async () => (await import('./sim.js')).command },
   demo: { summary: 'run the main job end to end on this machine', load: async () => (await import('./demo.js')).command },
 }
