@@ -12,9 +12,9 @@ import type { HotTier } from './hot-tier.js'
  * so far and then follows the fetch live, so no client waits for the whole
  * object and the parent sees exactly one request.
  *
- * Integrity: the newest chunk is always held back until the next one
- * arrives, and the last one until the object is verified (length, and the
- * sha256 when a held title.json lists it) and committed. A client therefore
+ * Integrity: the last byte received is always held back, and the final
+ * one is released only once the object is verified (length, and the sha256
+ * when a held title.json lists it) and committed. A client therefore
  * never receives a complete-looking body that was not stored intact: on a
  * failure mid-body its stream errors and the connection is cut (the
  * Content-Length promise is broken, which every player treats as a failed
@@ -39,6 +39,8 @@ export class InflightFill {
   size: number | undefined
   etag: string | undefined
   readonly chunks: Buffer[] = []
+  private received = 0
+  /** bytes readers may see: all but the last byte until the object is verified */
   private visible = 0
   private finished = false
   private error: ParentError | undefined
@@ -50,17 +52,18 @@ export class InflightFill {
 
   constructor(run: (f: InflightFill, onStarted: () => void) => Promise<StoredObject>) {
     let onStarted!: () => void
-    this.started = new Promise<void>((resolve) => (onStarted = resolve))
+    const started = new Promise<void>((resolve) => (onStarted = resolve))
     this.done = run(this, onStarted)
     // Waiters for `started` must also hear about failures before headers.
-    this.started = Promise.race([this.started, this.done.then(() => undefined)])
+    this.started = Promise.race([started, this.done.then(() => undefined)])
     this.done.catch(() => undefined)
   }
 
-  /** internal: a chunk arrived (release the previous one) */
+  /** internal: a chunk arrived */
   push(chunk: Buffer): void {
     this.chunks.push(chunk)
-    this.visible = this.chunks.length - 1
+    this.received += chunk.length
+    this.visible = Math.max(0, this.received - 1)
     this.notify()
   }
 
@@ -68,7 +71,7 @@ export class InflightFill {
   finish(err?: ParentError): void {
     this.finished = true
     this.error = err
-    if (!err) this.visible = this.chunks.length
+    if (!err) this.visible = this.received
     this.notify()
   }
 
@@ -82,9 +85,21 @@ export class InflightFill {
   stream(): Readable {
     const self = this
     async function* replay(): AsyncGenerator<Buffer> {
-      let i = 0
+      let chunk = 0
+      let offset = 0 // within chunks[chunk]
+      let sent = 0
       for (;;) {
-        while (i < self.visible) yield self.chunks[i++]!
+        while (sent < self.visible) {
+          const c = self.chunks[chunk]!
+          const take = Math.min(c.length - offset, self.visible - sent)
+          yield offset === 0 && take === c.length ? c : c.subarray(offset, offset + take)
+          sent += take
+          offset += take
+          if (offset === c.length) {
+            chunk++
+            offset = 0
+          }
+        }
         if (self.error) throw self.error
         if (self.finished) return
         await new Promise<void>((resolve) => self.wake.push(resolve))

@@ -37,8 +37,9 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     if (spec === '') continue // the grammar allows empty list elements (§5.6.1)
     const dash = spec.indexOf('-')
     if (dash < 0) return { kind: 'full' }
-    const first = spec.slice(0, dash).trim()
-    const last = spec.slice(dash + 1).trim()
+    // No whitespace inside a range-spec: OWS is only allowed around the commas.
+    const first = spec.slice(0, dash)
+    const last = spec.slice(dash + 1)
     if (first === '') {
       // suffix-range: the last N bytes; N = 0 is unsatisfiable (§14.1.3)
       if (!DIGITS.test(last)) return { kind: 'full' }
@@ -48,9 +49,9 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     }
     if (!DIGITS.test(first) || (last !== '' && !DIGITS.test(last))) return { kind: 'full' }
     const start = Number(first)
-    const end = last === '' ? size - 1 : Number(last)
-    if (end < start) return { kind: 'full' } // invalid int-range (§14.1.2)
-    if (start < size) ranges.push({ start, end: Math.min(end, size - 1) })
+    if (last !== '' && Number(last) < start) return { kind: 'full' } // invalid int-range (§14.1.2)
+    const end = last === '' ? size - 1 : Math.min(Number(last), size - 1)
+    if (start < size) ranges.push({ start, end })
   }
   if (ranges.length === 0) return { kind: 'unsatisfiable' }
   return { kind: 'ranges', ranges }
