@@ -1,0 +1,88 @@
+import t from 'tap'
+import { chooseVictims } from '../../oca/eviction.js'
+import { TokenBucket } from '../../oca/token-bucket.js'
+import { RateWindow } from '../../oca/rate-window.js'
+import { auth, knownBytes, putFile, rawRequest, startOca, startParent, tempDir } from './helpers.js'
+
+t.test('eviction policies choose by recency or frequency and never pinned objects', async (t) => {
+  const c = [
+    { key: 'a', bytes: 10, lastAccess: 3, hits: 9, pinned: false },
+    { key: 'b', bytes: 10, lastAccess: 1, hits: 5, pinned: false },
+    { key: 'c', bytes: 10, lastAccess: 2, hits: 1, pinned: false },
+    { key: 'p', bytes: 50, lastAccess: 0, hits: 0, pinned: true },
+  ]
+  t.same(chooseVictims(c, 15, 'lru'), ['b', 'c'])
+  t.same(chooseVictims(c, 5, 'lfu'), ['c'])
+  t.same(chooseVictims(c, 0), [])
+  t.equal(chooseVictims(c, 31), undefined, 'pinned bytes cannot be freed')
+})
+
+t.test('token bucket: within burst no wait, then rate-limited waits', async (t) => {
+  const b = new TokenBucket(1000, 500, 0)
+  t.equal(b.take(500, 0), 0)
+  t.equal(b.take(250, 0), 250, '250 bytes of debt at 1000 B/s is 250 ms')
+  t.equal(b.take(0, 250), 0, 'debt repaid after 250 ms')
+  t.equal(b.take(1000, 250), 1000, 'a chunk above the burst waits proportionally')
+  t.throws(() => new TokenBucket(0))
+})
+
+t.test('rate window: mean over full past seconds', async (t) => {
+  const w = new RateWindow(2)
+  w.add(100, 10_000)
+  w.add(300, 11_500)
+  w.add(999, 12_100) // current second, not counted yet
+  t.equal(w.perSecond(12_200), 200)
+  t.equal(w.perSecond(14_000), 999 / 2, 'old seconds drop out')
+  t.equal(w.perSecond(20_000), 0)
+})
+
+t.test('the hot tier stays within its byte bound and serves without disk', async (t) => {
+  const dir = await tempDir(t)
+  const files = Array.from({ length: 10 }, (_, i) => knownBytes(30_000, i))
+  for (const [i, b] of files.entries()) await putFile(dir, 't1', `v1/seg-${i}.m4s`, b)
+  await putFile(dir, 't1', 'v1/big.m4s', knownBytes(80_000))
+  const { url } = await startOca(t, { storeDir: dir, memoryBytes: 100_000, maxMemoryEntryBytes: 50_000 })
+  for (let round = 0; round < 2; round++) {
+    for (const [i, b] of files.entries()) {
+      const r = await rawRequest(url, `/titles/t1/v1/seg-${i}.m4s`)
+      t.ok(r.body.equals(b))
+      const h = JSON.parse((await rawRequest(url, '/health')).body.toString())
+      t.ok(h.memory.usedBytes <= 100_000, `memory tier ${h.memory.usedBytes} ≤ 100000`)
+      t.ok(h.memory.objects <= 3)
+    }
+  }
+  const last = await rawRequest(url, '/titles/t1/v1/seg-9.m4s')
+  t.equal(last.headers['x-cache'], 'HIT-MEMORY', 'the most recent object is hot')
+  const first = await rawRequest(url, '/titles/t1/v1/seg-0.m4s')
+  t.equal(first.headers['x-cache'], 'HIT-DISK', 'an old one was evicted to disk only')
+  for (let i = 0; i < 2; i++) {
+    const big = await rawRequest(url, '/titles/t1/v1/big.m4s')
+    t.equal(big.headers['x-cache'], 'HIT-DISK', 'objects above the entry limit stay on disk')
+  }
+  const metrics = (await rawRequest(url, '/metrics')).body.toString()
+  t.match(metrics, /oca_evictions_total\{tier="memory",reason="evict"\} [1-9]/)
+})
+
+t.test('the disk store evicts least recently used objects to fit a fill, never pinned titles', async (t) => {
+  const obj = (title: string, n: number) => [`/titles/${title}/seg-${n}.m4s`, knownBytes(40_000, n)] as const
+  const parent = await startParent(t, Object.fromEntries([obj('t1', 1), obj('t1', 2), obj('t1', 3), obj('p', 1), obj('t1', 4)]))
+  const dir = await tempDir(t)
+  const { url } = await startOca(t, { storeDir: dir, parentUrl: parent.url, capacityBytes: 100_000, memoryBytes: 0 })
+  const get = (p: string) => rawRequest(url, p)
+  t.equal((await get('/titles/t1/seg-1.m4s')).status, 200)
+  t.equal((await get('/titles/t1/seg-2.m4s')).status, 200)
+  t.equal((await get('/titles/t1/seg-1.m4s')).headers['x-cache'], 'HIT-DISK', 'seg-1 is now the most recent')
+  t.equal((await get('/titles/t1/seg-3.m4s')).status, 200, 'a third object needs room')
+  const held = async () => JSON.parse((await rawRequest(url, '/admin/titles', { headers: auth })).body.toString()).titles.flatMap((x: { id: string; files: { path: string }[] }) => x.files.map((f) => `${x.id}/${f.path}`)).sort()
+  t.same(await held(), ['t1/seg-1.m4s', 't1/seg-3.m4s'], 'seg-2 (least recent) was evicted')
+
+  // Pin title p, fill it, then a new t1 object may only displace t1 objects.
+  t.equal((await rawRequest(url, '/admin/titles/p/pin', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"pinned":true}' })).status, 200)
+  t.equal((await get('/titles/p/seg-1.m4s')).status, 200)
+  t.equal((await get('/titles/t1/seg-4.m4s')).status, 200)
+  const after = await held()
+  t.ok(after.includes('p/seg-1.m4s'), 'the pinned title survived')
+  t.ok(after.length <= 2)
+  const h = JSON.parse((await rawRequest(url, '/health')).body.toString())
+  t.ok(h.disk.usedBytes <= 100_000)
+})
