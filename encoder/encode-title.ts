@@ -310,9 +310,15 @@ function toSegments(track: PackagedTrack, quality?: Quality[]): Segment[] {
   }))
 }
 
-/** Peak and average bitrate as measured from the segments' real sizes (what a player downloads). */
+/**
+ * Peak and average bitrate as measured from the segments' real sizes (what a
+ * player downloads). A short last segment is left out of the peak: its fixed
+ * box overhead over a sliver of time would overstate what playback needs.
+ */
 export function bandwidths(segments: readonly Pick<Segment, 'bytes' | 'duration'>[]): { bandwidth: number; averageBandwidth: number } {
-  const peak = Math.max(...segments.map((s) => (s.bytes * 8) / s.duration))
+  const longest = Math.max(...segments.map((s) => s.duration))
+  const full = segments.filter((s, i) => i < segments.length - 1 || s.duration >= longest / 2)
+  const peak = Math.max(...full.map((s) => (s.bytes * 8) / s.duration))
   const total = segments.reduce((s, x) => s + x.bytes, 0)
   const dur = segments.reduce((s, x) => s + x.duration, 0)
   return { bandwidth: Math.ceil(peak), averageBandwidth: Math.ceil((total * 8) / dur) }

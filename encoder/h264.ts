@@ -59,7 +59,9 @@ export function h264Args(width: number, height: number, rate: RateControl, s: H2
       ? ['-b:v', String(rate.bitrate), '-maxrate', String(maxrate), '-bufsize', String(Math.round(rate.bitrate * s.bufsizeFactor))]
       : ['-crf', String(rate.crf)]
   return [
-    '-vf', `scale=${width}:${height}:flags=lanczos,setsar=1,format=yuv420p`,
+    // timestamps from the frame count: after a mid-file seek the first frame's
+    // pts is not 0, and ffmpeg's CFR output would otherwise duplicate it
+    '-vf', `setpts=N/FRAME_RATE/TB,scale=${width}:${height}:flags=lanczos,setsar=1,format=yuv420p`,
     '-c:v', 'libx264',
     '-preset', s.preset,
     '-profile:v', 'high',

@@ -102,8 +102,8 @@ export async function measureQuality(opts: MeasureOptions): Promise<FrameScores>
     const n = opts.vmafModel ? 3 : 2
     const labels = (p: string) => Array.from({ length: n }, (_, i) => `[${p}${i}]`).join('')
     const graph = [
-      `[0:v]scale=${opts.sourceWidth}:${opts.sourceHeight}:flags=bicubic,setpts=PTS-STARTPTS,format=yuv420p,split=${n}${labels('d')}`,
-      `[1:v]trim=end_frame=${opts.frames},setpts=PTS-STARTPTS,format=yuv420p,split=${n}${labels('r')}`,
+      `[0:v]setpts=N/FRAME_RATE/TB,scale=${opts.sourceWidth}:${opts.sourceHeight}:flags=bicubic,format=yuv420p,split=${n}${labels('d')}`,
+      `[1:v]trim=end_frame=${opts.frames},setpts=N/FRAME_RATE/TB,format=yuv420p,split=${n}${labels('r')}`,
       `[d0][r0]ssim=stats_file=${filterPath(ssimLog)}`,
       `[d1][r1]psnr=stats_file=${filterPath(psnrLog)}`,
     ]

@@ -41,14 +41,21 @@ export interface AudioOptions {
   signal?: AbortSignal
 }
 
+/** AAC encoder delay (priming samples) of ffmpeg's native AAC encoder at 48 kHz. */
+export const AAC_PRIMING_SECONDS = 1024 / 48000
+
 /**
  * Encode one audio stream to AAC-LC stereo 48 kHz, aligned to the video's
  * timeline (a late start is padded with silence, an early one trimmed) and
- * cut to the video's duration, fragmented at segment boundaries.
+ * cut so the track, priming included, lasts exactly as long as the video,
+ * fragmented at segment boundaries. The 21 ms of priming stay in the stream
+ * rather than behind an edit list, which MSE players honour inconsistently:
+ * audio runs 21 ms late, well inside lip-sync tolerance (ITU-R BT.1359).
  */
 export async function encodeAudio(o: AudioOptions): Promise<void> {
   // after the shift, aresample's first_pts pads a late start with silence or trims an early one
-  const filter = `asetpts=PTS-${o.videoStartInFile.toFixed(6)}/TB,aresample=async=1:first_pts=0,atrim=end=${o.duration.toFixed(6)}`
+  const end = Math.max(AAC_PRIMING_SECONDS, o.duration - AAC_PRIMING_SECONDS)
+  const filter = `asetpts=PTS-${o.videoStartInFile.toFixed(6)}/TB,aresample=async=1:first_pts=0,atrim=end=${end.toFixed(6)}`
   await ffmpeg(
     [
       '-i', o.source,
