@@ -9,5 +9,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   inspect: { summary: 'probe a source and print its inspection report', load: async () => (await import('./inspect.js')).command },
   encode: { summary: 'encode a source into a CMAF title package (HLS + DASH)', load: async () => (await import('./encode.js')).command },
   sim: { summary: 'replay network traces against a ladder in virtual time with ABR algorithms', load: async () => (await import('./sim.js')).command },
+  oca: { summary: 'run an OCA cache node (serve titles, fill from its parent, health, metrics)', load: async () => (await import('./oca.js')).command },
   demo: { summary: 'run the main job end to end on this machine', load: async () => (await import('./demo.js')).command },
 }
