@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyStatic from '@fastify/static'
+import { chromium, type Browser } from 'playwright-core'
+import { repoRoot } from './package.js'
+
+/** Debian's chromium; CI installs it (.ci/run). Tests skip with this reason only where it is missing. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+export const chromiumMissing = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // background networking off: this machine has no route out, and Chromium's
+    // update and sync calls otherwise fail noisily at every start
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+  })
+}
+
+const PLAYER_PAGE = `<!doctype html><html><body>
+<video id="v" muted playsinline width="320"></video>
+<script src="/lib/hls.min.js"></script><script src="/lib/dash.all.min.js"></script>
+<script>
+  const q = new URLSearchParams(location.search)
+  const video = document.getElementById('v')
+  window.playerErrors = []
+  window.levelSwitches = []
+  if (q.get('kind') === 'hls') {
+    const hls = new Hls({ debug: false })
+    hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.playerErrors.push(d.type + ':' + d.details) })
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => window.levelSwitches.push(d.level))
+    hls.loadSource(q.get('src'))
+    hls.attachMedia(video)
+    window.player = hls
+  } else {
+    const p = dashjs.MediaPlayer().create()
+    p.on('error', (e) => window.playerErrors.push('dash:' + JSON.stringify(e.error && (e.error.message || e.error.code || e.error))))
+    p.initialize(video, q.get('src'), true)
+    window.player = p
+  }
+  video.play().catch(() => {})
+</script></body></html>`
+
+/**
+ * A static server for a store (`/titles/...`) plus the player page and the
+ * players' builds from node_modules, on 127.0.0.1 and a free port.
+ */
+export async function servePlayerPage(root: string): Promise<{ app: FastifyInstance; url: string }> {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyStatic, { root, prefix: '/', decorateReply: false })
+  await app.register(fastifyStatic, {
+    root: [join(repoRoot, 'node_modules', 'hls.js', 'dist'), join(repoRoot, 'node_modules', 'dashjs', 'dist')],
+    prefix: '/lib/',
+    decorateReply: false,
+  })
+  app.get('/player.html', async (_req, reply) => reply.type('text/html').send(PLAYER_PAGE))
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  return { app, url }
+}
