@@ -154,7 +154,7 @@ t.test('malformed DASH is rejected naming the problem', async (t) => {
   await t.rejects(loadLadder(await put('a.mpd', '<html></html>')), { code: E, message: /no <MPD> element/ })
   await t.rejects(loadLadder(await put('b.mpd', '<MPD><Period')), { code: E, message: /not a valid MPD/ })
   await t.rejects(loadLadder(await put('c.mpd', `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="4000" media="s$Number$.m4s"/><Representation id="x" width="640" height="360"/></AdaptationSet></Period></MPD>`)), { code: E, message: /"x" has no valid @bandwidth/ })
-  await put('bad.mp4', Buffer.concat([Buffer.alloc(100), Buffer.from([0, 0, 0, 0x1c]), Buffer.from('moof', 'latin1'), Buffer.alloc(20)]))
+  await put('bad.mp4', Buffer.concat([Buffer.alloc(100), Buffer.from([0, 0, 0, 0x1c]), Buffer.from('moof', 'latin1'), Buffer.alloc(24)]))
   await t.rejects(
     loadLadder(await put('d.mpd', `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><Representation id="y" bandwidth="1000"><BaseURL>bad.mp4</BaseURL><SegmentBase indexRange="100-131"/></Representation></AdaptationSet></Period></MPD>`)),
     { code: E, message: /"y": the index range holds a "moof" box, not "sidx"/ },
