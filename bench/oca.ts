@@ -1,0 +1,196 @@
+/**
+ * `npm run bench -- oca [--duration 10s] [--connections 32] [--threads 2] [--nginx-workers 1]`
+ *
+ * Serve 1 MB and 4 MB segments on loopback from (a) the OCA's hot tier (the
+ * real `oclab oca` process), (b) nginx (Debian's package, our own config:
+ * sendfile, no access log) and (c) plain @fastify/static, each in its own
+ * process, and drive each with wrk (its own process too). Prints requests/s,
+ * body MB/s, p50/p99 latency and the ratios OCA/nginx and OCA/@fastify/static.
+ *
+ * Run as a child with OCLAB_BENCH_SERVE=fastify-static this file is the
+ * @fastify/static server instead (so the benchmark needs no second file).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:net'
+import { randomBytes } from 'node:crypto'
+
+const SIZES = [
+  { name: '1MB', bytes: 1_000_000 },
+  { name: '4MB', bytes: 4_000_000 },
+]
+const TITLE = 'bench'
+const ADMIN = 'bench-admin-token-0123456789'
+
+interface WrkResult { rps: number; mbps: number; p50ms: number; p99ms: number; errors: string }
+
+const unitMs: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
+
+/** Parse `wrk --latency` output: Requests/sec and the 50%/99% latency lines. */
+export function parseWrk(out: string, bodyBytes: number): WrkResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const lat = (p: string): number => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out)
+    return m ? Number(m[1]) * unitMs[m[2]!]! : NaN
+  }
+  const errs = [/Socket errors:.*$/m.exec(out)?.[0], /Non-2xx or 3xx responses:.*$/m.exec(out)?.[0]].filter(Boolean).join('; ')
+  return { rps, mbps: (rps * bodyBytes) / 1e6, p50ms: lat('50'), p99ms: lat('99'), errors: errs }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const port = (s.address() as { port: number }).port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+async function waitFor(url: string, child: ChildProcess, name: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
+    try {
+      const r = await fetch(url)
+      await r.arrayBuffer()
+      if (r.ok) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${name} did not come up at ${url}`)
+}
+
+function wrk(url: string, o: { threads: number; connections: number; duration: string }): string {
+  const r = spawnSync('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}`, '--latency', url], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error?.message}`)
+  return r.stdout
+}
+
+function arg(args: string[], name: string, def: string): string {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def
+}
+
+const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
+
+export async function run(args: string[]): Promise<void> {
+  const load = { duration: arg(args, 'duration', '10s'), connections: Number(arg(args, 'connections', '32')), threads: Number(arg(args, 'threads', '2')) }
+  const nginxWorkers = arg(args, 'nginx-workers', '1')
+  if (spawnSync('wrk', ['--version']).error) {
+    console.error('bench oca: wrk is not installed (apt-get install wrk); nothing measured')
+    process.exitCode = 1
+    return
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'oclab-bench-oca-'))
+  const children: ChildProcess[] = []
+  try {
+    // nginx started as root serves from unprivileged workers: they must be able to read the (random, public) files.
+    await chmod(dir, 0o755)
+    const store = join(dir, 'store')
+    await mkdir(join(store, 'titles', TITLE), { recursive: true })
+    for (const s of SIZES) await writeFile(join(store, 'titles', TITLE, `seg-${s.name}.m4s`), randomBytes(s.bytes))
+    const repo = fileURLToPath(new URL('..', import.meta.url))
+    const servers: { name: string; base: string }[] = []
+
+    // OCA: the real CLI, hot tier large enough for both files.
+    const ocaPort = await freePort()
+    await writeFile(join(dir, 'cluster.json'), JSON.stringify({
+      version: 1, adminToken: ADMIN, origin: { url: 'http://127.0.0.1:9' }, steering: { url: 'http://127.0.0.1:9' },
+      ocas: [{ id: 'bench', url: `http://127.0.0.1:${ocaPort}`, site: 'b', region: 'b', lat: 0, lon: 0, coverage: [], capacityBytes: 1e9, memoryBytes: 64 * 1024 * 1024, storeDir: store }],
+    }))
+    const oca = spawn(process.execPath, [join(repo, 'bin/oclab.js'), 'oca', '--config', join(dir, 'cluster.json'), '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'], { stdio: 'inherit' })
+    children.push(oca)
+    await waitFor(`http://127.0.0.1:${ocaPort}/health`, oca, 'oca')
+    servers.push({ name: 'OCA (hot tier)', base: `http://127.0.0.1:${ocaPort}` })
+
+    // nginx with a config of its own in the temp dir.
+    const nginxBin = '/usr/sbin/nginx'
+    if (spawnSync(nginxBin, ['-v']).error) {
+      console.error('bench oca: nginx not installed (apt-get install nginx); its row is skipped')
+    } else {
+      const nginxPort = await freePort()
+      const prefix = join(dir, 'nginx')
+      await mkdir(join(prefix, 'logs'), { recursive: true })
+      const conf = `daemon off;
+worker_processes ${nginxWorkers};
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp-body;
+  proxy_temp_path ${prefix}/tmp-proxy;
+  fastcgi_temp_path ${prefix}/tmp-fcgi;
+  uwsgi_temp_path ${prefix}/tmp-uwsgi;
+  scgi_temp_path ${prefix}/tmp-scgi;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  open_file_cache max=1000 inactive=60s;
+  types { video/iso.segment m4s; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    root ${store};
+  }
+}
+`
+      await writeFile(join(prefix, 'nginx.conf'), conf)
+      const nginx = spawn(nginxBin, ['-c', join(prefix, 'nginx.conf'), '-p', prefix], { stdio: 'inherit' })
+      children.push(nginx)
+      await waitFor(`http://127.0.0.1:${nginxPort}/titles/${TITLE}/seg-1MB.m4s`, nginx, 'nginx')
+      servers.push({ name: `nginx (${nginxWorkers} worker)`, base: `http://127.0.0.1:${nginxPort}` })
+    }
+
+    // Plain @fastify/static: this file again, as a child.
+    const fsPort = await freePort()
+    const fsChild = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      stdio: 'inherit',
+      cwd: repo,
+      env: { ...process.env, OCLAB_BENCH_SERVE: 'fastify-static', OCLAB_BENCH_ROOT: store, OCLAB_BENCH_PORT: String(fsPort) },
+    })
+    children.push(fsChild)
+    await waitFor(`http://127.0.0.1:${fsPort}/titles/${TITLE}/seg-1MB.m4s`, fsChild, '@fastify/static')
+    servers.push({ name: '@fastify/static', base: `http://127.0.0.1:${fsPort}` })
+
+    console.log(`wrk -t${load.threads} -c${load.connections} -d${load.duration} --latency, loopback, one request per file per connection loop; MB = 10^6 body bytes\n`)
+    const results = new Map<string, WrkResult>()
+    for (const size of SIZES) {
+      for (const s of servers) {
+        const url = `${s.base}/titles/${TITLE}/seg-${size.name}.m4s`
+        await fetch(url).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
+        const r = parseWrk(wrk(url, load), size.bytes)
+        results.set(`${size.name}|${s.name}`, r)
+        console.log(`${size.name.padEnd(4)} ${s.name.padEnd(20)} ${fmt(r.rps).padStart(7)} req/s ${fmt(r.mbps).padStart(7)} MB/s  p50 ${fmt(r.p50ms, 2).padStart(7)} ms  p99 ${fmt(r.p99ms, 2).padStart(7)} ms${r.errors ? `  (${r.errors})` : ''}`)
+      }
+    }
+    console.log('\nratios (MB/s, same run):')
+    for (const size of SIZES) {
+      const ocaR = results.get(`${size.name}|${servers[0]!.name}`)!
+      for (const s of servers.slice(1)) {
+        const other = results.get(`${size.name}|${s.name}`)!
+        console.log(`  ${size.name} OCA / ${s.name}: ${(ocaR.mbps / other.mbps).toFixed(2)}×  (p99 ${fmt(ocaR.p99ms, 1)} vs ${fmt(other.p99ms, 1)} ms)`)
+      }
+    }
+    console.log('\ntargets: OCA ≥ @fastify/static; OCA ≥ 0.6× nginx on MB/s for 4MB')
+  } finally {
+    for (const c of children) c.kill('SIGTERM')
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))))
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function serveFastifyStatic(root: string, port: number): Promise<void> {
+  const { default: Fastify } = await import('fastify')
+  const { default: fastifyStatic } = await import('@fastify/static')
+  const app = Fastify({ logger: false })
+  await app.register(fastifyStatic, { root, prefix: '/' })
+  await app.listen({ host: '127.0.0.1', port })
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)))
+}
+
+if (process.env.OCLAB_BENCH_SERVE === 'fastify-static') {
+  await serveFastifyStatic(process.env.OCLAB_BENCH_ROOT!, Number(process.env.OCLAB_BENCH_PORT))
+}
