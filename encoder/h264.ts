@@ -14,7 +14,11 @@ export interface H264Settings {
   maxrateFactor: number
   /** VBV buffer = bitrate × this. Default 2. */
   bufsizeFactor: number
-  /** x264 threads per job; 0 lets x264 choose. */
+  /**
+   * x264 threads per job. Default 1: parallelism comes from running chunk jobs
+   * side by side, and single-threaded x264 is bit-exact from run to run (its
+   * threaded rate control is not), which resume and the fleet rely on.
+   */
   threads: number
 }
 
@@ -22,7 +26,7 @@ export const DEFAULT_H264: Omit<H264Settings, 'gop' | 'frameRate'> = {
   preset: 'veryfast',
   maxrateFactor: 1.5,
   bufsizeFactor: 2,
-  threads: 0,
+  threads: 1,
 }
 
 /** H.264 Table A-1: max macroblocks/s, max frame size (MBs), max bitrate (kbit/s, Baseline/Main). */
