@@ -117,7 +117,8 @@ export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoi
     const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, p.bitrate))
     const last = rungs[rungs.length - 1]
     if (last && bitrate >= last.bitrate) break // the floor clamped two rungs together
-    rungs.push({ ...p, bitrate, quality: qualityAtBitrate(hull, bitrate)!.quality })
+    // after clamping, the hull at the clamped rate decides resolution and quality
+    rungs.push(qualityAtBitrate(hull, bitrate)!)
     if (bitrate <= sel.minBitrate) break
     q -= sel.step
     if (q < sel.minQuality) break
