@@ -270,7 +270,8 @@ function defaultAbandon(bitrates: Float64Array): (p: DownloadProgress) => number
 
 function validate(o: SessionOptions, ladder: Ladder, startup: number, rebuffer: number): void {
   const bad = (msg: string) => new OclabError(ErrorCodes.BAD_CONFIG, msg)
-  const maxSeg = Math.max(...ladder.segmentDurations)
+  let maxSeg = 0
+  for (const d of ladder.segmentDurations) if (d > maxSeg) maxSeg = d
   if (!(o.bufferCap >= maxSeg)) throw bad(`buffer cap ${o.bufferCap} s must hold at least one segment (${maxSeg} s)`)
   if (!(startup >= 0 && startup <= o.bufferCap)) throw bad(`startup threshold ${startup} s must be between 0 and the buffer cap ${o.bufferCap} s`)
   if (!(rebuffer >= 0 && rebuffer <= o.bufferCap)) throw bad(`rebuffer threshold ${rebuffer} s must be between 0 and the buffer cap ${o.bufferCap} s`)

@@ -7,6 +7,8 @@ export class Ewma {
   private readonly alpha: number
   private estimate = 0
   private totalWeight = 0
+  /** alpha^totalWeight, kept as a running product so an estimate needs no Math.pow. */
+  private decay = 1
 
   constructor(readonly halfLife: number) {
     this.alpha = halfLife ? Math.exp(Math.log(0.5) / halfLife) : 0
@@ -16,6 +18,7 @@ export class Ewma {
     const adjAlpha = Math.pow(this.alpha, weight)
     this.estimate = value * (1 - adjAlpha) + adjAlpha * this.estimate
     this.totalWeight += weight
+    this.decay *= adjAlpha
   }
 
   getTotalWeight(): number {
@@ -24,7 +27,7 @@ export class Ewma {
 
   getEstimate(): number {
     if (this.alpha) {
-      const zeroFactor = 1 - Math.pow(this.alpha, this.totalWeight)
+      const zeroFactor = 1 - this.decay
       if (zeroFactor) return this.estimate / zeroFactor
     }
     return this.estimate

@@ -45,25 +45,34 @@ export class ThroughputRule implements AbrPolicy {
   readonly params: ThroughputParams
   private readonly estimator: EwmaBandwidthEstimator
   private readonly ttfb: Ewma
+  // Estimates change only when a download lands: computed then, read by every decision.
+  private bw: number
+  private ttfbS = DEFAULT_TTFB_MS / 1000
 
   constructor(private readonly ladder: Ladder, params: Partial<ThroughputParams> = {}) {
     this.params = { ...THROUGHPUT_DEFAULTS, ...params }
     this.estimator = new EwmaBandwidthEstimator(this.params.abrEwmaSlowVoD, this.params.abrEwmaFastVoD, this.params.abrEwmaDefaultEstimate)
     this.ttfb = new Ewma(this.params.abrEwmaSlowVoD)
+    this.bw = this.estimator.getEstimate()
   }
 
   /** Bandwidth estimate, bit/s. */
   bandwidthEstimate(): number {
-    return this.estimator.getEstimate()
+    return this.bw
   }
 
   /** TTFB estimate, seconds (hls.js getEstimateTTFB). */
   ttfbEstimate(): number {
-    return (this.ttfb.getTotalWeight() >= 0.001 ? this.ttfb.getEstimate() : DEFAULT_TTFB_MS) / 1000
+    return this.ttfbS
+  }
+
+  private refresh(): void {
+    this.bw = this.estimator.getEstimate()
+    this.ttfbS = (this.ttfb.getTotalWeight() >= 0.001 ? this.ttfb.getEstimate() : DEFAULT_TTFB_MS) / 1000
   }
 
   chooseRung(s: AbrState): number {
-    const bw = this.estimator.getEstimate()
+    const bw = this.bw
     const segDur = this.ladder.segmentDurations[s.segmentIndex]!
     const base = s.lastRung < 0 ? 0 : s.lastRung
     const p = this.params
@@ -77,7 +86,7 @@ export class ThroughputRule implements AbrPolicy {
 
   findBestLevel(bw: number, base: number, segDur: number, starvationDelay: number, maxStarvationDelay: number, bwFactor: number, bwUpFactor: number): number {
     const maxFetch = starvationDelay + maxStarvationDelay
-    const ttfb = this.ttfbEstimate()
+    const ttfb = this.ttfbS
     const bitrates = this.ladder.bitrates
     for (let i = bitrates.length - 1; i >= 0; i--) {
       const adjusted = (i > base ? bwUpFactor : bwFactor) * bw
@@ -91,17 +100,19 @@ export class ThroughputRule implements AbrPolicy {
   onDownload(d: DownloadSample): void {
     // hls.js samples load time net of min(TTFB, TTFB estimate), so one slow first byte does not read as low bandwidth.
     const ttfbMs = d.ttfb * 1000
-    const netMs = d.duration * 1000 - Math.min(ttfbMs, this.ttfbEstimate() * 1000)
+    const netMs = d.duration * 1000 - Math.min(ttfbMs, this.ttfbS * 1000)
     this.estimator.sample(netMs, d.bytes)
     const seconds = d.ttfb
     this.ttfb.sample(Math.SQRT2 * Math.exp(-(seconds * seconds) / 2), Math.max(ttfbMs, 5))
+    this.refresh()
   }
 
   abandon(p: DownloadProgress): number {
-    const next = hlsAbandonRule(p, this.ladder.bitrates, this.ttfbEstimate(), this.estimator.getEstimate())
+    const next = hlsAbandonRule(p, this.ladder.bitrates, this.ttfbS, this.bw)
     if (next >= 0 && p.ttfb >= 0 && p.loadedBytes > 0) {
       // hls.js feeds the partial download to the estimator before switching down.
-      this.estimator.sample((p.elapsed - Math.min(this.ttfbEstimate(), p.ttfb)) * 1000, p.loadedBytes)
+      this.estimator.sample((p.elapsed - Math.min(this.ttfbS, p.ttfb)) * 1000, p.loadedBytes)
+      this.refresh()
     }
     return next
   }
