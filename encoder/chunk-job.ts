@@ -92,7 +92,7 @@ async function findFinished(job: ChunkJob): Promise<ChunkResult | null> {
   return { ...rest, file, resumed: true }
 }
 
-async function encodeOnce(job: ChunkJob, bitrate: number, out: string, signal?: AbortSignal): Promise<void> {
+export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, signal?: AbortSignal): Promise<void> {
   const seek = job.sourceSeek > 0 ? ['-ss', job.sourceSeek.toFixed(6)] : []
   await ffmpeg(
     [
@@ -120,7 +120,7 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal): Promise<
   try {
     for (let i = 0; i < tries; i++) {
       const tmp = `${tempNameFor(final)}.mp4`
-      await encodeOnce(job, bitrate, tmp, signal)
+      await encodeChunk(job, bitrate, tmp, signal)
       const scores = await measureQuality({
         distorted: tmp,
         source: job.source,

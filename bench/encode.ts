@@ -1,0 +1,130 @@
+/**
+ * `npm run bench -- encode [--duration 30] [--size 1280x720] [--quick]`
+ *
+ * 1. Chunking cost: the fixed ladder of a 720p source encoded as chunk jobs
+ *    (one chunk × one rung each, run side by side, then stitched) against ONE
+ *    ffmpeg invocation producing the same renditions with the same x264
+ *    settings. Both encode only; quality metrics are timed apart.
+ * 2. Per-title against fixed on the simple and the complex source: bits the
+ *    per-title ladder needs for the fixed top rung's VMAF, and the VMAF it
+ *    reaches at the fixed top rung's bitrate.
+ */
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateSource, type SourceKind } from '../encoder/source.js'
+import { inspectSource } from '../encoder/inspect.js'
+import { planChunks } from '../encoder/chunks.js'
+import { fixedLadder, rungId } from '../encoder/ladder.js'
+import { DEFAULT_H264, h264Args, type H264Settings } from '../encoder/h264.js'
+import { encodeChunk, type ChunkJob } from '../encoder/chunk-job.js'
+import { localPool } from '../encoder/job-queue.js'
+import { stitchChunks } from '../encoder/stitch.js'
+import { encodeTitle } from '../encoder/encode-title.js'
+import { probeSource } from '../encoder/probe.js'
+import { bitrateForQuality, qualityAtBitrate, upperConvexHull } from '../encoder/hull.js'
+import { ffmpeg } from '../lib/ffmpeg.js'
+import { demoVmafModel } from '../cli/demo.js'
+
+const arg = (args: string[], name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now()
+  const r = await fn()
+  return [r, (performance.now() - t0) / 1000]
+}
+
+async function chunkingCost(dir: string, source: string): Promise<void> {
+  const report = await inspectSource(source)
+  const v = report.video
+  const plan = planChunks(v.frameCount, v.frameRate, 4, 2)
+  const h264: H264Settings = { ...DEFAULT_H264, gop: plan.framesPerSegment, frameRate: v.frameRate }
+  const rungs = fixedLadder(v.width, v.height)
+  const cores = availableParallelism()
+  console.log(`\n## 1. Chunked parallel encode vs one ffmpeg invocation`)
+  console.log(`source ${v.width}x${v.height} ${report.duration.toFixed(1)} s, fixed ladder ${rungs.length} rungs (${rungs.map((r) => `${r.height}p@${r.bitrate / 1000}k`).join(', ')}), x264 ${h264.preset}, ${cores} cores`)
+
+  // baseline: one process, one decode, a split to every rung (x264 threads chosen by x264)
+  const single = join(dir, 'single')
+  const [, tSingle] = await timed(async () => {
+    await rm(single, { recursive: true, force: true })
+    await mkdir(single, { recursive: true })
+    const outs = rungs.flatMap((r) => ['-map', '0:v:0', ...h264Args(r.width, r.height, { bitrate: r.bitrate }, { ...h264, threads: 0 }), '-f', 'mp4', join(single, `${r.id}.mp4`)])
+    await ffmpeg(['-i', source, ...outs])
+  })
+
+  // chunked: jobs of one chunk × one rung on a pool as wide as the machine, then stitched per rung
+  const work = join(dir, 'chunks')
+  const jobs: ChunkJob[] = plan.chunks.flatMap((chunk) =>
+    rungs.map((rung) => ({
+      key: `${rung.id}/chunk-${chunk.index}`, source, sourceSeek: chunk.startFrame ? (chunk.startFrame - 0.5) / v.frameRate : 0,
+      sourceWidth: v.width, sourceHeight: v.height, chunk, rung, h264, framesPerSegment: plan.framesPerSegment, metric: 'ssim' as const, vmafModel: null, workDir: work,
+    })),
+  )
+  const [, tChunked] = await timed(async () => {
+    await rm(work, { recursive: true, force: true })
+    await Promise.all(rungs.map((r) => mkdir(join(work, r.id), { recursive: true })))
+    const pool = localPool<ChunkJob, void>((job) => encodeChunk(job, job.rung.bitrate, join(work, `${job.key}.mp4`)), { concurrency: cores, describe: (j) => j.key })
+    await pool.runAll(jobs)
+    await Promise.all(rungs.map((r) => stitchChunks(plan.chunks.map((c) => join(work, r.id, `chunk-${c.index}.mp4`)), join(work, `${r.id}.frag.mp4`))))
+  })
+  let bytesSingle = 0
+  let bytesChunked = 0
+  for (const r of rungs) {
+    bytesSingle += (await stat(join(single, `${r.id}.mp4`))).size
+    bytesChunked += (await stat(join(work, `${r.id}.frag.mp4`))).size
+  }
+  console.log(`| path | wall s | bytes |`)
+  console.log(`|---|---|---|`)
+  console.log(`| one ffmpeg, ${rungs.length} outputs (baseline) | ${tSingle.toFixed(1)} | ${bytesSingle} |`)
+  console.log(`| ${jobs.length} chunk jobs × ${cores} workers + stitch | ${tChunked.toFixed(1)} | ${bytesChunked} |`)
+  console.log(`ratio chunked/single wall time: ${(tChunked / tSingle).toFixed(2)} (target ≤ 1.15)`)
+}
+
+async function perTitleVsFixed(dir: string, kind: SourceKind, duration: number, width: number, height: number, vmafModel: string): Promise<string> {
+  const source = join(dir, `${kind}.mp4`)
+  await generateSource({ kind, out: source, duration, width, height })
+  const store = join(dir, `store-${kind}`)
+  const fixed = await encodeTitle({ source, store, titleId: 'fixed', ladder: 'fixed', vmafModel })
+  const top = fixed.title.video.at(-1)!
+  const qFixed = top.quality.vmaf!
+  const rFixed = top.averageBandwidth
+  const report = await inspectSource(source, { quick: true })
+  const { rd } = await probeSource({ source, sourceWidth: width, sourceHeight: height, frameRate: report.video.frameRate, duration, h264: { ...DEFAULT_H264, frameRate: report.video.frameRate }, metric: 'vmaf', vmafModel, concurrency: availableParallelism() })
+  const hull = upperConvexHull(rd)
+  // per-title rungs for exactly the fixed top's quality and for exactly its bitrate, encoded and measured for real
+  const atQ = bitrateForQuality(hull, qFixed) ?? hull.at(-1)!
+  const atR = qualityAtBitrate(hull, rFixed)!
+  const sameQ = await encodeTitle({ source, store, titleId: 'same-q', ladder: [{ id: rungId(atQ.height, atQ.bitrate), width: atQ.width, height: atQ.height, bitrate: atQ.bitrate }], vmafModel })
+  const sameR = await encodeTitle({ source, store, titleId: 'same-r', ladder: [{ id: rungId(atR.height, rFixed), width: atR.width, height: atR.height, bitrate: top.targetBitrate }], vmafModel })
+  const q = sameQ.title.video[0]!
+  const r = sameR.title.video[0]!
+  return `| ${kind} | ${top.width}x${top.height} ${Math.round(rFixed / 1000)}k, VMAF ${qFixed.toFixed(1)} | ${q.width}x${q.height} ${Math.round(q.averageBandwidth / 1000)}k, VMAF ${q.quality.vmaf!.toFixed(1)} | ${(q.averageBandwidth / rFixed).toFixed(2)} | ${r.width}x${r.height} ${Math.round(r.averageBandwidth / 1000)}k, VMAF ${r.quality.vmaf!.toFixed(1)} | ${(r.quality.vmaf! - qFixed).toFixed(1)} |`
+}
+
+export async function run(args: string[]): Promise<void> {
+  const duration = Number(arg(args, 'duration', '30'))
+  const [width, height] = arg(args, 'size', '1280x720').split('x').map(Number) as [number, number]
+  const dir = await mkdtemp(join(tmpdir(), 'oclab-bench-encode-'))
+  try {
+    const source = join(dir, 'simple.mp4')
+    await generateSource({ kind: 'simple', out: source, duration, width, height })
+    await chunkingCost(dir, source)
+    const vmafModel = demoVmafModel()
+    if (!vmafModel) {
+      console.log('\n## 2. Per-title vs fixed: skipped, no VMAF model (set OCLAB_VMAF_MODEL)')
+      return
+    }
+    const ptDuration = Number(arg(args, 'per-title-duration', '20'))
+    console.log(`\n## 2. Per-title vs fixed ladder (${ptDuration} s ${width}x${height}, VMAF ${vmafModel.split('/').at(-1)})`)
+    console.log('| source | fixed top rung | per-title at the same VMAF | bits ratio | per-title at the same bitrate | VMAF gain |')
+    console.log('|---|---|---|---|---|---|')
+    for (const kind of ['simple', 'complex'] as const) console.log(await perTitleVsFixed(dir, kind, ptDuration, width, height, vmafModel))
+    console.log('target: on the simple source the per-title rung needs ≥ 30% fewer bits (ratio ≤ 0.70)')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
