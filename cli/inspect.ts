@@ -1,0 +1,43 @@
+import type { Command } from './command.js'
+import { numberOption } from './command.js'
+import { inspectSource } from '../encoder/inspect.js'
+import type { Inspection } from '../lib/title-package.js'
+
+/** The human-readable report: one line per stream, warnings last. */
+export function formatInspection(r: Inspection): string {
+  const v = r.video
+  const colour = `${v.dynamicRange} (transfer ${v.colorTransfer}, primaries ${v.colorPrimaries}, matrix ${v.colorSpace})`
+  const lines = [
+    `source    ${r.file} (${r.format}, ${r.bytes} bytes)`,
+    `duration  ${r.duration.toFixed(3)} s`,
+    `video     ${v.codec} ${v.width}x${v.height} @ ${Number(v.frameRate.toFixed(3))} fps, ${v.frameCount} frames, ${v.pixelFormat}, ${colour}`,
+    ...r.audio.map(
+      (a) =>
+        `audio     #${a.index} ${a.codec} ${a.channels} ch ${a.sampleRate} Hz, language ${a.language}, offset from video ${a.offsetFromVideo >= 0 ? '+' : ''}${a.offsetFromVideo.toFixed(3)} s`,
+    ),
+  ]
+  if (!r.audio.length) lines.push('audio     none')
+  lines.push(...r.warnings.map((w) => `warning   ${w}`))
+  return lines.join('\n')
+}
+
+export const command: Command = {
+  name: 'inspect',
+  summary: 'Probe a source and report its streams; exits 1 with the reason when the encoder would reject it.',
+  usage: '<source> [--json] [--quick]',
+  positionals: { min: 1, max: 1 },
+  options: {
+    json: { type: 'boolean', help: 'print the inspection report as JSON (as stored in title.json)' },
+    quick: { type: 'boolean', help: 'metadata only: skip the decode pass that finds corrupt frames and counts them' },
+    'max-fps': { type: 'string', arg: '<n>', default: '120', help: 'reject sources faster than this' },
+    'min-fps': { type: 'string', arg: '<n>', default: '10', help: 'reject sources slower than this' },
+  },
+  async run(values, [source]) {
+    const report = await inspectSource(source!, {
+      quick: values.quick === true,
+      maxFrameRate: numberOption(values, 'max-fps', { min: 1 }),
+      minFrameRate: numberOption(values, 'min-fps', { min: 0 }),
+    })
+    console.log(values.json === true ? JSON.stringify(report, null, 2) : formatInspection(report))
+  },
+}
