@@ -95,12 +95,28 @@ async function perTitleVsFixed(dir: string, kind: SourceKind, duration: number, 
   const report = await inspectSource(source, { quick: true })
   const { rd } = await probeSource({ source, sourceWidth: width, sourceHeight: height, frameRate: report.video.frameRate, duration, h264: { ...DEFAULT_H264, frameRate: report.video.frameRate }, metric: 'vmaf', vmafModel, concurrency: availableParallelism() })
   const hull = upperConvexHull(rd)
-  // per-title rungs for exactly the fixed top's quality and for exactly its bitrate, encoded and measured for real
-  const atQ = bitrateForQuality(hull, qFixed) ?? hull.at(-1)!
   const atR = qualityAtBitrate(hull, rFixed)!
-  const sameQ = await encodeTitle({ source, store, titleId: 'same-q', ladder: [{ id: rungId(atQ.height, atQ.bitrate), width: atQ.width, height: atQ.height, bitrate: atQ.bitrate }], vmafModel })
-  const sameR = await encodeTitle({ source, store, titleId: 'same-r', ladder: [{ id: rungId(atR.height, rFixed), width: atR.width, height: atR.height, bitrate: top.targetBitrate }], vmafModel })
-  const q = sameQ.title.video[0]!
+  const rung = (p: { width: number; height: number }, bitrate: number) => [{ id: rungId(p.height, bitrate), width: p.width, height: p.height, bitrate }]
+  // Bits for the fixed top's quality: start at the hull's estimate, then refine
+  // with real encodes (secant steps on log bitrate), since the CRF probes only
+  // approximate what a rate-controlled encode reaches.
+  const start = bitrateForQuality(hull, qFixed) ?? hull.at(-1)!
+  const measure = async (bitrate: number, id: string) => {
+    const r = await encodeTitle({ source, store, titleId: id, ladder: rung(start, Math.round(bitrate)), vmafModel })
+    return r.title.video[0]!
+  }
+  let a = { b: start.bitrate, v: await measure(start.bitrate, 'q-1') }
+  let b = { b: start.bitrate * (a.v.quality.vmaf! > qFixed ? 0.7 : 1.4), v: await measure(start.bitrate * (a.v.quality.vmaf! > qFixed ? 0.7 : 1.4), 'q-2') }
+  for (let i = 3; i <= 4; i++) {
+    const qa = a.v.quality.vmaf!
+    const qb = b.v.quality.vmaf!
+    if (Math.abs(qb - qFixed) < 0.3 || qa === qb) break
+    const next = Math.exp(Math.log(a.b) + ((qFixed - qa) * (Math.log(b.b) - Math.log(a.b))) / (qb - qa))
+    a = b
+    b = { b: next, v: await measure(next, `q-${i}`) }
+  }
+  const q = b.v
+  const sameR = await encodeTitle({ source, store, titleId: 'same-r', ladder: rung(atR, top.targetBitrate), vmafModel })
   const r = sameR.title.video[0]!
   return `| ${kind} | ${top.width}x${top.height} ${Math.round(rFixed / 1000)}k, VMAF ${qFixed.toFixed(1)} | ${q.width}x${q.height} ${Math.round(q.averageBandwidth / 1000)}k, VMAF ${q.quality.vmaf!.toFixed(1)} | ${(q.averageBandwidth / rFixed).toFixed(2)} | ${r.width}x${r.height} ${Math.round(r.averageBandwidth / 1000)}k, VMAF ${r.quality.vmaf!.toFixed(1)} | ${(r.quality.vmaf! - qFixed).toFixed(1)} |`
 }
