@@ -24,7 +24,7 @@ export function formatInspection(r: Inspection): string {
 export const command: Command = {
   name: 'inspect',
   summary: 'Probe a source and report its streams; exits 1 with the reason when the encoder would reject it.',
-  usage: '<source> [--json] [--quick]',
+  usage: '<source> [--json] [--quick] [--max-fps N] [--min-fps N]',
   positionals: { min: 1, max: 1 },
   options: {
     json: { type: 'boolean', help: 'print the inspection report as JSON (as stored in title.json)' },

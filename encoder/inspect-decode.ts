@@ -23,7 +23,9 @@ export interface DecodeError {
 }
 
 export interface DecodeAnalysis {
-  /** Presentation times of every decoded frame, ascending. */
+  /** Frames the decoder returned. */
+  frameCount: number
+  /** Presentation times of the decoded frames that have one, ascending. */
   frameTimes: number[]
   /** The first decode error, if any. */
   error?: DecodeError
@@ -51,6 +53,7 @@ export function cleanLogLine(line: string): string {
  */
 export function analyseDecode(entries: DecodeEntry[], stderr: string): DecodeAnalysis {
   const frameTimes: number[] = []
+  let frameCount = 0
   let suspects: DecodeEntry[] = []
   let error: DecodeError | undefined
   const stderrLines = stderr
@@ -68,6 +71,7 @@ export function analyseDecode(entries: DecodeEntry[], stderr: string): DecodeAna
       }
       continue
     }
+    frameCount++
     const t = probeNumber(e.best_effort_timestamp_time) ?? probeNumber(e.pts_time)
     if (t !== undefined) frameTimes.push(t)
     const logs = (e.logs ?? []).map((l) => cleanLogLine(l.message ?? ''))
@@ -83,7 +87,7 @@ export function analyseDecode(entries: DecodeEntry[], stderr: string): DecodeAna
     const step = frameTimes.length > 1 ? medianInterval(frameTimes) : 0
     error = { time: last === undefined ? 0 : last + step, message: describe(stderrLines) }
   }
-  return error ? { frameTimes, error } : { frameTimes }
+  return error ? { frameCount, frameTimes, error } : { frameCount, frameTimes }
 }
 
 /** The first two distinct messages, enough to explain without flooding a terminal. */

@@ -82,7 +82,7 @@ const isProgrammeVideo = (s: ProbeStream): boolean => s.codec_type === 'video' &
 /** The video stream inspection reports on: the first one that is not cover art. */
 export const videoStreamOf = (probe: ProbeResult): ProbeStream | undefined => probe.streams?.find(isProgrammeVideo)
 
-export const isInterlaced = (fieldOrder: string | undefined): boolean =>
+const isInterlaced = (fieldOrder: string | undefined): boolean =>
   fieldOrder !== undefined && !['progressive', 'unknown'].includes(fieldOrder)
 
 /**
@@ -119,7 +119,7 @@ export function nominalFrameRate(file: string, v: ProbeStream, limits: FrameRate
   return fps
 }
 
-export const fmtRate = (fps: number): string => String(Number(fps.toFixed(3)))
+const fmtRate = (fps: number): string => String(Number(fps.toFixed(3)))
 
 /**
  * Turn ffprobe's format/streams JSON into an inspection report, rejecting

@@ -90,15 +90,15 @@ async function decodePass(path: string, streamIndex: number, signal?: AbortSigna
 }
 
 function applyDecodePass(report: Inspection, out: DecodeOutput): Inspection {
-  const { frameTimes, error } = analyseDecode(out.entries, out.code === 0 ? out.stderr : out.stderr || `ffprobe exit ${out.code}`)
+  const { frameCount, frameTimes, error } = analyseDecode(out.entries, out.code === 0 ? out.stderr : out.stderr || `ffprobe exit ${out.code}`)
   if (error) {
     const at = Math.max(0, error.time - report.video.startTime)
     throw new OclabError(ErrorCodes.CORRUPT_SOURCE, `${report.file}: decode error at ${at.toFixed(2)} s: ${error.message}`)
   }
-  if (frameTimes.length === 0) throw new OclabError(ErrorCodes.ZERO_DURATION, `${report.file}: the video stream has no decodable frames`)
-  if (frameTimes.length === 1) throw new OclabError(ErrorCodes.NO_VIDEO, `${report.file} holds a single frame, not video`)
+  if (frameCount === 0) throw new OclabError(ErrorCodes.ZERO_DURATION, `${report.file}: the video stream has no decodable frames`)
+  if (frameCount === 1) throw new OclabError(ErrorCodes.NO_VIDEO, `${report.file} holds a single frame, not video`)
   const stats = intervalStats(frameTimes)
   const vfr = variableRateReason(stats, report.video.frameRate)
   if (vfr) throw new OclabError(ErrorCodes.BAD_FRAME_RATE, `${report.file}: ${vfr}`)
-  return { ...report, video: { ...report.video, frameCount: frameTimes.length } }
+  return { ...report, video: { ...report.video, frameCount } }
 }

@@ -18,7 +18,11 @@ t.test('a clean pass yields sorted frame times and no error', async (t) => {
   // decode order I P B: pts 0, 0.08, 0.04
   const r = analyseDecode([pkt(0, 'K__'), pkt(0.08), frame(0), pkt(0.04), frame(0.04), frame(0.08)], '')
   t.same(r.frameTimes, [0, 0.04, 0.08])
+  t.equal(r.frameCount, 3)
   t.equal(r.error, undefined)
+  const untimed = analyseDecode([pkt(0), frame(0), pkt(0.04), { type: 'frame', best_effort_timestamp_time: 'N/A' }], '')
+  t.equal(untimed.frameCount, 2, 'frames without a timestamp still count')
+  t.same(untimed.frameTimes, [0])
 })
 
 t.test('an error is blamed on the packet being decoded, not the frame leaving the reorder buffer', async (t) => {
