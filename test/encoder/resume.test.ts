@@ -34,7 +34,7 @@ t.test('an encode killed with SIGKILL resumes without redoing finished chunks an
   t.equal(first.signal, 'SIGKILL', 'the first run was killed mid-encode')
   const sidecars = (await readdir(join(store, '.work', 'resumed', 'chunks'), { recursive: true })).filter((f) => String(f).endsWith('.json'))
   t.ok(sidecars.length >= 3, `${sidecars.length} chunks were finished before the kill`)
-  await t.rejects(readTitle(join(store, 'titles', 'resumed')), undefined, 'no package was published by the killed run')
+  await t.rejects(readTitle(join(store, 'titles', 'resumed')), { code: 'OCLAB_ERR_BAD_TITLE' }, 'no package was published by the killed run')
 
   const second = await encodeCli([...common, '--out', store])
   t.equal(second.code, 0, 'the second run completes')
