@@ -15,8 +15,8 @@ import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { freePort } from '../lib/free-port.js'
 
 const SIZES = [
   { name: '1MB', bytes: 1_000_000 },
@@ -40,13 +40,6 @@ export function parseWrk(out: string, bodyBytes: number): WrkResult {
   return { rps, mbps: (rps * bodyBytes) / 1e6, p50ms: lat('50'), p99ms: lat('99'), errors: errs }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise((r) => s.close(r))
-  return port
-}
 
 async function waitFor(url: string, child: ChildProcess, name: string): Promise<void> {
   for (let i = 0; i < 400; i++) {

@@ -1,20 +1,13 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ADMIN, knownBytes, putFile, rawRequest, tempDir } from './helpers.js'
+import { freePort } from '../../lib/free-port.js'
 
 const bin = fileURLToPath(new URL('../../bin/oclab.js', import.meta.url))
 
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise((r) => s.close(r))
-  return port
-}
 
 t.test('oclab oca: listens on its cluster URL, serves the store, drains and exits 0 on SIGTERM', async (t) => {
   const dir = await tempDir(t)
