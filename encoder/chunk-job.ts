@@ -7,7 +7,7 @@ import { ErrorCodes, OclabError } from '../lib/errors.js'
 import type { Quality } from '../lib/title-package.js'
 import type { Chunk } from './chunks.js'
 import type { Rung } from './ladder.js'
-import { h264Args, type H264Settings } from './h264.js'
+import { h264Args, h264CodecArgs, h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings } from './h264.js'
 import { measureQuality, poolQuality, qualityScore, segmentQualities } from './quality.js'
 
 /**
@@ -43,6 +43,15 @@ export interface ChunkJob {
   gate?: QualityGate
   workDir: string
 }
+
+/** The jobs of one chunk (all its rungs): the unit the queue hands a worker. */
+export interface ChunkBatch {
+  /** `chunk-00001` */
+  key: string
+  jobs: ChunkJob[]
+}
+
+export const describeBatch = (b: ChunkBatch): string => `${b.key} (${b.jobs.map((j) => j.key).join(', ')})`
 
 export interface ChunkResult {
   key: string
@@ -108,9 +117,61 @@ export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, s
   )
 }
 
-export async function runChunkJob(job: ChunkJob, signal?: AbortSignal): Promise<ChunkResult> {
+/**
+ * Encode several rungs of one chunk in ONE ffmpeg process: the source chunk is
+ * decoded once and split to one single-threaded x264 per rung. Each output is
+ * byte for byte what `encodeChunk` makes for its job (same frames in, same
+ * deterministic encoder), so fusing is only an execution choice; it saves the
+ * decode that per-rung jobs would repeat for every rung.
+ */
+export async function encodeChunkGroup(jobs: readonly ChunkJob[], outs: readonly string[], signal?: AbortSignal): Promise<void> {
+  const first = jobs[0]!
+  if (jobs.some((j) => j.source !== first.source || j.sourceSeek !== first.sourceSeek || j.chunk.frames !== first.chunk.frames)) {
+    throw new Error('encodeChunkGroup: jobs must cover the same chunk of the same source')
+  }
+  const seek = first.sourceSeek > 0 ? ['-ss', first.sourceSeek.toFixed(6)] : []
+  const labels = jobs.map((_, i) => `[s${i}]`).join('')
+  const graph = [`[0:v]${TIMESTAMPS_FROM_FRAMES},split=${jobs.length}${labels}`, ...jobs.map((j, i) => `[s${i}]${h264Filter(j.rung.width, j.rung.height)}[o${i}]`)].join(';')
+  const outputs = jobs.flatMap((j, i) => ['-map', `[o${i}]`, '-frames:v', String(j.chunk.frames), ...h264CodecArgs(j.rung.width, j.rung.height, { bitrate: j.rung.bitrate }, j.h264), '-f', 'mp4', outs[i]!])
+  await ffmpeg([...seek, '-i', first.source, '-filter_complex', graph, ...outputs], { signal })
+}
+
+/**
+ * Run the jobs of one chunk: finished ones are reused, the rest are encoded
+ * together (`encodeChunkGroup`), then each is scored, gated and committed on
+ * its own exactly as `runChunkJob` would.
+ */
+export async function runChunkJobs(jobs: readonly ChunkJob[], signal?: AbortSignal): Promise<ChunkResult[]> {
+  const finished = await Promise.all(jobs.map(findFinished))
+  const todo = jobs.filter((_, i) => !finished[i])
+  const firsts = new Map<ChunkJob, string>()
+  if (todo.length > 1) {
+    const outs = todo.map((j) => `${tempNameFor(chunkOutput(j))}.mp4`)
+    await Promise.all(todo.map((j) => mkdir(dirname(chunkOutput(j)), { recursive: true })))
+    try {
+      await encodeChunkGroup(todo, outs, signal)
+    } catch (err) {
+      await Promise.all(outs.map((o) => rm(o, { force: true })))
+      throw err
+    }
+    todo.forEach((j, i) => firsts.set(j, outs[i]!))
+  }
+  const results: ChunkResult[] = []
+  for (const [i, job] of jobs.entries()) results.push(finished[i] ?? (await runChunkJob(job, signal, firsts.get(job))))
+  return results
+}
+
+/**
+ * One job: encode (or take `firstEncode`, already encoded at the rung's rate),
+ * score, re-encode at higher rates while the quality gate asks, commit the
+ * best, write the sidecar last.
+ */
+export async function runChunkJob(job: ChunkJob, signal?: AbortSignal, firstEncode?: string): Promise<ChunkResult> {
   const done = await findFinished(job)
-  if (done) return done
+  if (done) {
+    if (firstEncode) await rm(firstEncode, { force: true })
+    return done
+  }
   const final = chunkOutput(job)
   await mkdir(dirname(final), { recursive: true })
   const tries = job.gate ? job.gate.maxReencodes + 1 : 1
@@ -119,8 +180,12 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal): Promise<
   let reencodes = 0
   try {
     for (let i = 0; i < tries; i++) {
-      const tmp = `${tempNameFor(final)}.mp4`
-      await encodeChunk(job, bitrate, tmp, signal)
+      let tmp: string
+      if (i === 0 && firstEncode) tmp = firstEncode
+      else {
+        tmp = `${tempNameFor(final)}.mp4`
+        await encodeChunk(job, bitrate, tmp, signal)
+      }
       const scores = await measureQuality({
         distorted: tmp,
         source: job.source,
@@ -152,6 +217,7 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal): Promise<
     }
   } catch (err) {
     if (best) await rm(best.tmp, { force: true })
+    if (firstEncode) await rm(firstEncode, { force: true })
     throw err
   }
   const kept = best!

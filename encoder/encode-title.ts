@@ -16,7 +16,7 @@ import { fixedLadder, rungId, sortLadder, type Rung } from './ladder.js'
 import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RungSelection } from './hull.js'
 import { DEFAULT_H264, type H264Settings } from './h264.js'
 import { probeSource } from './probe.js'
-import { runChunkJob, type ChunkJob, type ChunkResult, type QualityGate } from './chunk-job.js'
+import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './chunk-job.js'
 import { localPool, type JobQueue, type RetryPolicy } from './job-queue.js'
 import { encodeAudio, stitchChunks } from './stitch.js'
 import { packageCmaf, type PackagedTrack } from './cmaf.js'
@@ -51,8 +51,8 @@ export interface EncodeOptions {
   maxReencodes?: number
   /** Audio bitrate, bit/s. Default 128000. */
   audioBitrate?: number
-  /** A distributed queue; default the local pool running jobs in this process. */
-  queue?: JobQueue<ChunkJob, ChunkResult>
+  /** A distributed queue of chunk batches; default the local pool running them in this process. */
+  queue?: JobQueue<ChunkBatch, ChunkResult[]>
   /** Per-title probe grid overrides (tests use small ones). */
   probe?: { heights?: number[]; crfs?: number[]; excerpts?: number; excerptSeconds?: number }
   /** Keep the chunk work directory after success. Default false. */
@@ -236,8 +236,15 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
   return jobs
 }
 
+/** The queue's unit is a chunk with all its rungs, so a worker decodes each chunk once. */
+export function batchJobs(jobs: readonly ChunkJob[]): ChunkBatch[] {
+  const byChunk = new Map<number, ChunkJob[]>()
+  for (const j of jobs) byChunk.set(j.chunk.index, [...(byChunk.get(j.chunk.index) ?? []), j])
+  return [...byChunk.entries()].map(([i, js]) => ({ key: `chunk-${String(i + 1).padStart(5, '0')}`, jobs: js }))
+}
+
 async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: number, emit: (e: EncodeEvent) => void): Promise<{ results: ChunkResult[]; retries: number }> {
-  const queue = opts.queue ?? localPool<ChunkJob, ChunkResult>((job) => runChunkJob(job, opts.signal), { concurrency, retry: opts.retry, describe: (j) => j.key })
+  const queue = opts.queue ?? localPool<ChunkBatch, ChunkResult[]>((b) => runChunkJobs(b.jobs, opts.signal), { concurrency, retry: opts.retry, describe: describeBatch })
   const totalFrames = jobs.reduce((s, j) => s + j.chunk.frames, 0)
   let done = 0
   let frames = 0
@@ -251,20 +258,24 @@ async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: numbe
     const eta = fps > 0 ? (totalFrames - frames) / fps : null
     emit({ type: 'job', state, key: job.key, done, total: jobs.length, frames, fps, etaSeconds: eta, ...extra })
   }
-  const results = await queue.runAll(jobs, {
-    onStart: (job) => status('start', job),
-    onRetry: (job, _attempt, error) => {
+  const batches = batchJobs(jobs)
+  const results = await queue.runAll(batches, {
+    onStart: (b) => b.jobs.forEach((j) => status('start', j)),
+    onRetry: (b, _attempt, error) => {
       retries++
-      status('retry', job, { error: error.message })
+      b.jobs.forEach((j) => status('retry', j, { error: error.message }))
     },
-    onDone: (job, r) => {
-      done++
-      frames += job.chunk.frames
-      if (!r.resumed) encodedFrames += job.chunk.frames
-      status('done', job, { resumed: r.resumed, reencodes: r.reencodes })
-    },
+    onDone: (b, rs) =>
+      b.jobs.forEach((job, i) => {
+        const r = rs[i]!
+        done++
+        frames += job.chunk.frames
+        if (!r.resumed) encodedFrames += job.chunk.frames
+        status('done', job, { resumed: r.resumed, reencodes: r.reencodes })
+      }),
   })
-  return { results, retries }
+  const byKey = new Map(results.flat().map((r) => [r.key, r]))
+  return { results: jobs.map((j) => byKey.get(j.key)!), retries }
 }
 
 async function packageVideo(rung: Rung, results: ChunkResult[], frameRate: number, frameCount: number, staging: string, workDir: string, signal?: AbortSignal): Promise<VideoRendition> {

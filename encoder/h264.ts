@@ -55,17 +55,28 @@ export function h264Level(width: number, height: number, frameRate: number, maxr
 /** Capped VBR at a bitrate (ladder rungs) or constant quality (per-title probes). */
 export type RateControl = { bitrate: number } | { crf: number }
 
-/** ffmpeg output arguments encoding video at one rung. */
+/**
+ * The video filter a rung's frames pass through. Timestamps come from the
+ * frame count: after a mid-file seek the first frame's pts is not 0, and
+ * ffmpeg's CFR output would otherwise duplicate it.
+ */
+export const h264Filter = (width: number, height: number): string =>
+  `scale=${width}:${height}:flags=lanczos,setsar=1,format=yuv420p`
+export const TIMESTAMPS_FROM_FRAMES = 'setpts=N/FRAME_RATE/TB'
+
+/** ffmpeg output arguments encoding video at one rung (filter included). */
 export function h264Args(width: number, height: number, rate: RateControl, s: H264Settings): string[] {
+  return ['-vf', `${TIMESTAMPS_FROM_FRAMES},${h264Filter(width, height)}`, ...h264CodecArgs(width, height, rate, s)]
+}
+
+/** The x264 arguments alone, for an output fed by a filter graph. */
+export function h264CodecArgs(width: number, height: number, rate: RateControl, s: H264Settings): string[] {
   const maxrate = 'bitrate' in rate ? Math.round(rate.bitrate * s.maxrateFactor) : 0
   const rc =
     'bitrate' in rate
       ? ['-b:v', String(rate.bitrate), '-maxrate', String(maxrate), '-bufsize', String(Math.round(rate.bitrate * s.bufsizeFactor))]
       : ['-crf', String(rate.crf)]
   return [
-    // timestamps from the frame count: after a mid-file seek the first frame's
-    // pts is not 0, and ffmpeg's CFR output would otherwise duplicate it
-    '-vf', `setpts=N/FRAME_RATE/TB,scale=${width}:${height}:flags=lanczos,setsar=1,format=yuv420p`,
     '-c:v', 'libx264',
     '-preset', s.preset,
     '-profile:v', 'high',

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { localPool } from '../../encoder/job-queue.js'
-import { runChunkJob, type ChunkJob, type ChunkResult } from '../../encoder/chunk-job.js'
+import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkResult } from '../../encoder/chunk-job.js'
 import { encodeTitle } from '../../encoder/encode-title.js'
 import { readTitle } from '../../lib/title-package.js'
 import { testSource, tempDir } from '../helpers/package.js'
@@ -32,34 +32,36 @@ t.test('encode: a job that fails once is retried; one that always fails fails th
   const store = join(dir, 'store')
   const ladder = [{ id: 'a', width: 160, height: 90, bitrate: 100_000 }, { id: 'b', width: 320, height: 180, bitrate: 200_000 }]
   let failed = false
-  const flaky = localPool<ChunkJob, ChunkResult>(
-    async (job) => {
-      if (job.key === 'b/chunk-00002' && !failed) {
+  const flaky = localPool<ChunkBatch, ChunkResult[]>(
+    async (batch) => {
+      if (batch.key === 'chunk-00002' && !failed) {
         failed = true
         throw new Error('worker lost')
       }
-      return runChunkJob(job)
+      return runChunkJobs(batch.jobs)
     },
-    { concurrency: 2, retry: { attempts: 3, backoffMs: 1 }, describe: (j) => j.key },
+    { concurrency: 2, retry: { attempts: 3, backoffMs: 1 }, describe: describeBatch },
   )
   const { title } = await encodeTitle({ source, store, titleId: 'retry', ladder, segmentDuration: 1, segmentsPerChunk: 1, vmafModel: null, queue: flaky })
   t.equal(title.encode.retries, 1, 'the retry is counted in title.json')
   t.equal(title.video.find((v) => v.id === 'b')!.segments.length, 2)
 
-  const poisoned = localPool<ChunkJob, ChunkResult>(
-    async (job) => {
-      if (job.key === 'a/chunk-00001') throw new Error('poisoned chunk')
-      return runChunkJob(job)
+  const poisoned = localPool<ChunkBatch, ChunkResult[]>(
+    async (batch) => {
+      if (batch.key === 'chunk-00001') throw new Error('poisoned chunk')
+      return runChunkJobs(batch.jobs)
     },
-    { concurrency: 2, retry: { attempts: 2, backoffMs: 1 }, describe: (j) => j.key },
+    { concurrency: 2, retry: { attempts: 2, backoffMs: 1 }, describe: describeBatch },
   )
   await t.rejects(encodeTitle({ source, store, titleId: 'poison', ladder, segmentDuration: 1, segmentsPerChunk: 1, vmafModel: null, queue: poisoned }), {
     code: 'OCLAB_ERR_ENCODE_FAILED',
-    message: /a\/chunk-00001 \(after 2 tries\): poisoned chunk/,
+    message: /chunk-00001 \(a\/chunk-00001, b\/chunk-00001\) \(after 2 tries\): poisoned chunk/,
   })
   await t.rejects(readTitle(join(store, 'titles', 'poison')), { code: 'OCLAB_ERR_BAD_TITLE' }, 'no package appears for a failed title')
-  const finished = await readdir(join(store, '.work', 'poison', 'chunks', 'b'))
-  t.same(finished.filter((f) => f.endsWith('.json')).sort(), ['chunk-00001.json', 'chunk-00002.json'], 'finished chunks stay for a resume')
+  for (const rung of ['a', 'b']) {
+    const finished = await readdir(join(store, '.work', 'poison', 'chunks', rung))
+    t.same(finished.filter((f) => f.endsWith('.json')), ['chunk-00002.json'], `${rung}: the chunk that did finish stays for a resume`)
+  }
 })
 
 t.test('quality gate: a chunk under the target is re-encoded at a higher rate', async (t) => {
@@ -75,4 +77,26 @@ t.test('quality gate: a chunk under the target is re-encoded at a higher rate', 
   const bytes = (r: typeof plain) => r.title.video[0]!.segments.reduce((s, x) => s + x.bytes, 0)
   t.ok(bytes(gated) > bytes(plain) * 1.3, `re-encoded at a higher rate (${bytes(gated)} vs ${bytes(plain)} bytes)`)
   t.ok(gated.title.video[0]!.quality.ssim > plain.title.video[0]!.quality.ssim, 'and a higher measured quality')
+})
+
+t.test('one decode for several rungs: the fused encode gives each job exactly its own bytes', async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { duration: 2 })
+  const { planChunks } = await import('../../encoder/chunks.js')
+  const { DEFAULT_H264 } = await import('../../encoder/h264.js')
+  const { encodeChunk, encodeChunkGroup } = await import('../../encoder/chunk-job.js')
+  const { sha256File } = await import('../../lib/hash.js')
+  const plan = planChunks(50, 25, 1, 1)
+  const chunk = plan.chunks[1]!
+  const jobs = [{ id: 'a', width: 160, height: 90, bitrate: 100_000 }, { id: 'b', width: 320, height: 180, bitrate: 250_000 }].map((rung) => ({
+    key: `${rung.id}/x`, source, sourceSeek: (chunk.startFrame - 0.5) / 25, sourceWidth: 320, sourceHeight: 180, chunk, rung,
+    h264: { ...DEFAULT_H264, gop: 25, frameRate: 25 }, framesPerSegment: 25, metric: 'ssim' as const, vmafModel: null, workDir: dir,
+  }))
+  const fused = jobs.map((j) => join(dir, `fused-${j.rung.id}.mp4`))
+  await encodeChunkGroup(jobs, fused)
+  for (const [i, job] of jobs.entries()) {
+    const alone = join(dir, `alone-${job.rung.id}.mp4`)
+    await encodeChunk(job, job.rung.bitrate, alone)
+    t.equal(await sha256File(fused[i]!), await sha256File(alone), `${job.rung.id}: same bytes fused or alone`)
+  }
 })
