@@ -1,13 +1,10 @@
-import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { etagForSha256 } from '../lib/http/conditional.js'
 import { cacheControlFor, contentTypeFor } from '../lib/http/content-type.js'
-import { CORS_HEADERS, CORS_PREFLIGHT_HEADERS } from '../lib/http/cors.js'
-import { planResponse } from '../lib/http/plan-response.js'
-import { parseTitlePath, realFileInside, type TitlePath } from '../lib/http/safe-path.js'
-import { SIGNED_PREFIX, verifyTitleSignature } from '../lib/http/signed-url.js'
+import { CORS_HEADERS } from '../lib/http/cors.js'
+import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
+import { failTitle as fail, sendTitleObject, titleObjectRoutes, type ObjectBody } from '../lib/http/title-serving.js'
 import type { StoredObject } from './disk-store.js'
 import { ParentError } from './download.js'
 import type { Tier } from './metrics.js'
@@ -30,27 +27,10 @@ type Reply = FastifyReply
 
 const xCache = (tier: Tier): string => (tier === 'miss' ? 'MISS' : `HIT-${tier.toUpperCase()}`)
 
-function fail(reply: Reply, status: number, error: string): Reply {
-  return reply.code(status).headers(CORS_HEADERS).header('cache-control', 'no-store').send({ error })
-}
-
 export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<void> {
   const { opts } = node
 
-  const serve = async (req: FastifyRequest, reply: Reply, rawPath: string, token?: { expiry: string; sig: string }): Promise<Reply> => {
-    const parsed = parseTitlePath(rawPath)
-    if (!parsed.ok) return fail(reply, 400, parsed.reason)
-    const t = parsed.value
-    if (opts.signing) {
-      if (token) {
-        const check = verifyTitleSignature(opts.signing.secret, t.titleId, token.expiry, token.sig, Math.floor(Date.now() / 1000))
-        if (check !== 'ok') return fail(reply, 403, `signed URL ${check}`)
-      } else if (opts.signing.required !== false) {
-        return fail(reply, 403, 'this node serves signed URLs only')
-      }
-    } else if (token) {
-      return fail(reply, 404, 'this node does not serve signed URLs')
-    }
+  const serve = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {
     if (node.status() === 'overloaded') {
       return fail(reply.header('retry-after', '1'), 503, 'overloaded')
     }
@@ -59,7 +39,7 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
     const hot = node.hot.get(t.titleId, t.path)
     if (hot) {
       node.store.get(t.titleId, t.path) // record the serve for disk eviction too
-      return sendBuffer(req, reply, hot.meta, hot.body, 'memory')
+      return answer(req, reply, hot.meta, hot.body, 'memory')
     }
     const held = node.store.get(t.titleId, t.path)
     if (held) return sendStored(req, reply, held, 'disk')
@@ -72,39 +52,14 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
     if (node.hot.admits(o.bytes)) {
       const body = await readFile(file)
       node.hot.set(o, body)
-      return sendBuffer(req, reply, o, body, tier)
+      return answer(req, reply, o, body, tier)
     }
-    const plan = planFor(req, o)
-    reply.code(plan.status).headers(CORS_HEADERS).headers(plan.headers).header('x-cache', xCache(tier))
-    if ((plan.status !== 200 && plan.status !== 206) || req.method === 'HEAD') {
-      req.served = { tier, bytes: 0 }
-      return reply.send()
-    }
-    const start = plan.range?.start ?? 0
-    const end = plan.range?.end ?? o.bytes - 1
-    req.served = { tier, bytes: end - start + 1 }
-    return reply.send(createReadStream(file, { start, end }))
+    return answer(req, reply, o, { file }, tier)
   }
 
-  const planFor = (req: FastifyRequest, o: StoredObject) =>
-    planResponse(req.method, req.headers, {
-      size: o.bytes,
-      etag: etagForSha256(o.sha256),
-      lastModified: o.mtimeMs,
-      contentType: contentTypeFor(o.path),
-      cacheControl: cacheControlFor(o.path, opts.cache),
-    })
-
-  const sendBuffer = (req: FastifyRequest, reply: Reply, o: StoredObject, body: Buffer, tier: Tier): Reply => {
-    const plan = planFor(req, o)
-    reply.code(plan.status).headers(CORS_HEADERS).headers(plan.headers).header('x-cache', xCache(tier))
-    if ((plan.status !== 200 && plan.status !== 206) || req.method === 'HEAD') {
-      req.served = { tier, bytes: 0 }
-      return reply.send()
-    }
-    const slice = plan.range ? body.subarray(plan.range.start, plan.range.end + 1) : body
-    req.served = { tier, bytes: slice.length }
-    return reply.send(slice)
+  const answer = (req: FastifyRequest, reply: Reply, o: StoredObject, body: ObjectBody, tier: Tier): Reply => {
+    req.served = { tier, bytes: sendTitleObject(req, reply, o, body, { cache: opts.cache, headers: { 'x-cache': xCache(tier) } }) }
+    return reply
   }
 
   const miss = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {
@@ -143,26 +98,5 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
     return reply.send(fill.stream())
   }
 
-  const titleRoute = { method: ['GET', 'HEAD'] as ('GET' | 'HEAD')[] }
-  const rawPathOf = (req: FastifyRequest): string => (req.raw.url ?? '/').split('?')[0]!
-
-  app.route({
-    ...titleRoute,
-    url: '/titles/*',
-    handler: (req, reply) => serve(req, reply, rawPathOf(req).slice(1)),
-  })
-
-  app.route({
-    ...titleRoute,
-    url: `${SIGNED_PREFIX}*`,
-    handler: (req, reply) => {
-      const m = /^\/t\/([^/]*)\/([^/]*)\/(.*)$/.exec(rawPathOf(req))
-      if (!m) return fail(reply, 400, 'malformed signed path')
-      return serve(req, reply, m[3]!, { expiry: m[1]!, sig: m[2]! })
-    },
-  })
-
-  for (const url of ['/titles/*', `${SIGNED_PREFIX}*`]) {
-    app.options(url, (_req, reply) => reply.code(204).headers(CORS_PREFLIGHT_HEADERS).send())
-  }
+  await titleObjectRoutes(app, { signing: opts.signing, serve })
 }
