@@ -10,5 +10,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   encode: { summary: 'encode a source into a CMAF title package (HLS + DASH)', load: async () => (await import('./encode.js')).command },
   sim: { summary: 'replay network traces against a ladder in virtual time with ABR algorithms', load: async () => (await import('./sim.js')).command },
   oca: { summary: 'run an OCA cache node (serve titles, fill from its parent, health, metrics)', load: async () => (await import('./oca.js')).command },
+  steering: { summary: 'run the steering service (health checks, ranked OCAs, HLS/DASH Content Steering, 302 mode)', load: async () => (await import('./steering.js')).command },
   demo: { summary: 'run the main job end to end on this machine', load: async () => (await import('./demo.js')).command },
 }

@@ -1,0 +1,37 @@
+import type { CoverageZones } from './coverage-zones.js'
+import { haversineKm, type LatLon } from './geo.js'
+import type { IpValue } from './ip.js'
+
+/**
+ * Where a client is, in the order Traffic Router uses: the coverage zone map
+ * (longest CIDR match), else geo distance from a location the client gave,
+ * else the cluster's default site. `point` is what distances are measured
+ * from: the client's own coordinates when it gave them, else its site's.
+ */
+export interface ClientLocation {
+  site?: string
+  point?: LatLon
+  how: 'coverage' | 'geo' | 'default' | 'unknown'
+  /** the matching coverage prefix, when how is coverage */
+  cidr?: string
+}
+
+export interface LocateInput {
+  ip?: IpValue
+  point?: LatLon
+}
+
+export function locateClient(input: LocateInput, zones: CoverageZones, sites: ReadonlyMap<string, LatLon>, defaultSite?: string): ClientLocation {
+  const zone = input.ip ? zones.lookup(input.ip) : undefined
+  if (zone) return { site: zone.site, point: input.point ?? sites.get(zone.site), how: 'coverage', cidr: zone.cidr }
+  if (input.point) {
+    let best: { site: string; km: number } | undefined
+    for (const [site, at] of sites) {
+      const km = haversineKm(input.point, at)
+      if (!best || km < best.km || (km === best.km && site < best.site)) best = { site, km }
+    }
+    return { site: best?.site, point: input.point, how: 'geo' }
+  }
+  if (defaultSite && sites.has(defaultSite)) return { site: defaultSite, point: sites.get(defaultSite), how: 'default' }
+  return { how: 'unknown' }
+}

@@ -1,0 +1,146 @@
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+
+/**
+ * Rewrite an HLS multivariant playlist for Content Steering (HLS 2nd edition,
+ * draft-pantos-hls-rfc8216bis §4.4.6.6 EXT-X-CONTENT-STEERING and the Apple
+ * "HLS Content Steering" specification):
+ *
+ * - every variant (and I-frame variant) is repeated once per Pathway, with a
+ *   `PATHWAY-ID` and absolute URIs to that Pathway's OCA;
+ * - rendition groups are repeated per Pathway under their own GROUP-ID
+ *   (`<group>-<pathway>`), so a Pathway's variants only reference renditions
+ *   on the same OCA (hls.js maps a failed audio group back to its Pathway);
+ * - `STABLE-VARIANT-ID` / `STABLE-RENDITION-ID` name each variant and
+ *   rendition the same way in every Pathway, which PATHWAY-CLONES'
+ *   PER-VARIANT-URIS / PER-RENDITION-URIS key on;
+ * - one `EXT-X-CONTENT-STEERING:SERVER-URI=…,PATHWAY-ID=…` names the steering
+ *   server and the Pathway to start on.
+ */
+export type Attrs = Array<[string, string]>
+
+export interface MasterPlaylist {
+  /** tags other than the ones rewritten, in order (without #EXTM3U) */
+  header: string[]
+  media: Attrs[]
+  variants: Array<{ attrs: Attrs; uri: string }>
+  iframes: Attrs[]
+}
+
+export interface Pathway {
+  id: string
+  /** absolute URL of the title directory on that OCA, ending in `/` (signed prefix included) */
+  base: string
+}
+
+/** Stable ids → URI relative to the title directory; what clones need. */
+export interface StableUris {
+  variants: Record<string, string>
+  renditions: Record<string, string>
+}
+
+const ATTR = /([A-Z0-9-]+)=("[^"]*"|[^,]*)/g
+
+export function parseAttrs(list: string): Attrs {
+  return [...list.matchAll(ATTR)].map((m) => [m[1]!, m[2]!])
+}
+
+const get = (a: Attrs, k: string): string | undefined => a.find(([n]) => n === k)?.[1]
+const unquote = (v: string | undefined): string | undefined => (v?.startsWith('"') ? v.slice(1, -1) : v)
+const set = (a: Attrs, k: string, v: string): Attrs => (a.some(([n]) => n === k) ? a.map(([n, x]) => [n, n === k ? v : x] as [string, string]) : [...a, [k, v]])
+const format = (a: Attrs): string => a.map(([k, v]) => `${k}=${v}`).join(',')
+
+export function parseMaster(text: string): MasterPlaylist {
+  const lines = text.split(/\r?\n/).map((l) => l.trim())
+  if (lines[0] !== '#EXTM3U') throw new OclabError(ErrorCodes.BAD_MANIFEST, 'multivariant playlist does not start with #EXTM3U')
+  const m: MasterPlaylist = { header: [], media: [], variants: [], iframes: [] }
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!
+    if (l === '' || (l.startsWith('#') && !l.startsWith('#EXT'))) continue
+    if (l.startsWith('#EXT-X-MEDIA:')) m.media.push(parseAttrs(l.slice(13)))
+    else if (l.startsWith('#EXT-X-I-FRAME-STREAM-INF:')) m.iframes.push(parseAttrs(l.slice(26)))
+    else if (l.startsWith('#EXT-X-STREAM-INF:')) {
+      let j = i + 1
+      while (j < lines.length && (lines[j] === '' || lines[j]!.startsWith('#'))) j++
+      if (j >= lines.length) throw new OclabError(ErrorCodes.BAD_MANIFEST, `EXT-X-STREAM-INF on line ${i + 1} has no URI`)
+      m.variants.push({ attrs: parseAttrs(l.slice(18)), uri: lines[j]! })
+      i = j
+    } else if (l.startsWith('#EXT-X-CONTENT-STEERING:')) continue
+    else if (l.startsWith('#')) m.header.push(l)
+    else throw new OclabError(ErrorCodes.BAD_MANIFEST, `unexpected URI on line ${i + 1} of a multivariant playlist`)
+  }
+  if (!m.variants.length) throw new OclabError(ErrorCodes.BAD_MANIFEST, 'multivariant playlist has no variants')
+  return m
+}
+
+/** Characters STABLE-VARIANT-ID allows: [a-zA-Z0-9], '+', '/', '=', '.', '-', '_'. */
+const stableFrom = (s: string): string => s.replace(/[^A-Za-z0-9+/=._-]/g, '_')
+
+function uniqueIds<T>(items: T[], idOf: (t: T, i: number) => string): string[] {
+  const seen = new Map<string, number>()
+  return items.map((t, i) => {
+    const base = idOf(t, i)
+    const n = seen.get(base) ?? 0
+    seen.set(base, n + 1)
+    return n ? `${base}.${n}` : base
+  })
+}
+
+export function stableIds(m: MasterPlaylist): { variants: string[]; media: string[]; iframes: string[] } {
+  return {
+    variants: uniqueIds(m.variants, (v) => unquote(get(v.attrs, 'STABLE-VARIANT-ID')) ?? stableFrom(v.uri)),
+    media: uniqueIds(m.media, (a, i) => unquote(get(a, 'STABLE-RENDITION-ID')) ?? stableFrom(unquote(get(a, 'URI')) ?? `${unquote(get(a, 'GROUP-ID'))}-${i}`)),
+    iframes: uniqueIds(m.iframes, (a) => unquote(get(a, 'STABLE-VARIANT-ID')) ?? stableFrom(unquote(get(a, 'URI')) ?? 'iframe')),
+  }
+}
+
+export function stableUris(m: MasterPlaylist): StableUris {
+  const ids = stableIds(m)
+  const variants: Record<string, string> = {}
+  const renditions: Record<string, string> = {}
+  m.variants.forEach((v, i) => (variants[ids.variants[i]!] = v.uri))
+  m.iframes.forEach((a, i) => (variants[ids.iframes[i]!] = unquote(get(a, 'URI'))!))
+  m.media.forEach((a, i) => {
+    const uri = unquote(get(a, 'URI'))
+    if (uri) renditions[ids.media[i]!] = uri
+  })
+  return { variants, renditions }
+}
+
+// CLOSED-CAPTIONS may be the enumerated NONE (unquoted), which names no group.
+const GROUP_ATTRS = ['AUDIO', 'VIDEO', 'SUBTITLES', 'CLOSED-CAPTIONS'] as const
+const q = (s: string): string => `"${s}"`
+
+export function rewriteMaster(m: MasterPlaylist, pathways: readonly Pathway[], steering: { serverUri: string; pathwayId: string }): string {
+  if (!pathways.length) throw new OclabError(ErrorCodes.BAD_MANIFEST, 'no pathway to write')
+  const ids = stableIds(m)
+  const out = ['#EXTM3U', ...m.header, `#EXT-X-CONTENT-STEERING:SERVER-URI=${q(steering.serverUri)},PATHWAY-ID=${q(steering.pathwayId)}`]
+  for (const p of pathways) {
+    const abs = (uri: string): string => new URL(uri, p.base).href
+    const group = (g: string): string => q(`${unquote(g)}-${p.id}`)
+    m.media.forEach((a, i) => {
+      let x = set(a, 'GROUP-ID', group(get(a, 'GROUP-ID') ?? '""'))
+      const uri = unquote(get(a, 'URI'))
+      if (uri) x = set(x, 'URI', q(abs(uri)))
+      x = set(x, 'STABLE-RENDITION-ID', q(ids.media[i]!))
+      out.push(`#EXT-X-MEDIA:${format(x)}`)
+    })
+    m.variants.forEach((v, i) => {
+      let x = v.attrs
+      for (const g of GROUP_ATTRS) {
+        const cur = get(x, g)
+        if (cur?.startsWith('"')) x = set(x, g, group(cur))
+      }
+      x = set(set(x, 'PATHWAY-ID', q(p.id)), 'STABLE-VARIANT-ID', q(ids.variants[i]!))
+      out.push(`#EXT-X-STREAM-INF:${format(x)}`, abs(v.uri))
+    })
+    m.iframes.forEach((a, i) => {
+      let x = set(set(a, 'PATHWAY-ID', q(p.id)), 'STABLE-VARIANT-ID', q(ids.iframes[i]!))
+      const video = get(x, 'VIDEO')
+      if (video) x = set(x, 'VIDEO', group(video))
+      x = set(x, 'URI', q(abs(unquote(get(a, 'URI'))!)))
+      out.push(`#EXT-X-I-FRAME-STREAM-INF:${format(x)}`)
+    })
+  }
+  out.push('')
+  return out.join('\n')
+}

@@ -1,0 +1,57 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { ErrorCodes, isOclabError } from '../lib/errors.js'
+import { CORS_HEADERS } from '../lib/http/cors.js'
+import { contentSteeringRoutes } from './content-steering-routes.js'
+import { fleetRoutes } from './fleet-routes.js'
+import { resolveSteeringOptions, type SteeringServerOptions } from './options.js'
+import { playRoutes } from './play-routes.js'
+import { steerRoutes } from './steer-routes.js'
+import { Steerer } from './steerer.js'
+
+export type { SteeringServerOptions } from './options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** registry, health checker and policy, for the CLI and tests */
+    steering: Steerer
+  }
+}
+
+/**
+ * Build the steering service. Nothing listens until the caller calls
+ * `listen()`; health polling starts when the app is ready and stops when it
+ * closes.
+ */
+export function buildSteeringServer(options: SteeringServerOptions): FastifyInstance {
+  const opts = resolveSteeringOptions(options)
+  const app = Fastify({ logger: opts.logger ?? false, exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
+  const steerer = new Steerer(opts, app.log)
+  app.decorate('steering', steerer)
+  // Players fetch manifests and steering manifests from pages on other origins.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/v1/')) reply.headers(CORS_HEADERS)
+  })
+  app.setErrorHandler(async (err, _req, reply) => {
+    if (isOclabError(err)) {
+      // A package manifest we cannot read is the upstream's fault, not the player's.
+      const status = err.code === ErrorCodes.NOT_FOUND ? 404 : err.code === ErrorCodes.BAD_MANIFEST ? 502 : 500
+      return reply.code(status).send({ error: err.message, code: err.code })
+    }
+    const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status >= 500) app.log.error({ err }, 'request failed')
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message })
+  })
+  app.register(async (scope) => {
+    await steerRoutes(scope, steerer)
+    await playRoutes(scope, steerer)
+    await contentSteeringRoutes(scope, steerer)
+    await fleetRoutes(scope, steerer)
+  })
+  app.addHook('onReady', async () => {
+    if (opts.startHealthChecks) steerer.checker.start()
+  })
+  app.addHook('onClose', async () => {
+    await steerer.close()
+  })
+  return app
+}

@@ -1,0 +1,83 @@
+import type { FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
+import { signedTitlePrefix } from '../lib/http/signed-url.js'
+import { clientAddress, TrustedProxies, type ClientAddress } from './client-ip.js'
+import { locateClient, type ClientLocation } from './client-location.js'
+import { HealthChecker } from './health-checker.js'
+import { ManifestSource } from './manifest-source.js'
+import type { ResolvedSteeringOptions } from './options.js'
+import { rankOcas, type Ranked } from './policy.js'
+import { RateGate } from './rate-gate.js'
+import { OcaRegistry } from './registry.js'
+
+/**
+ * The steering service's state and the steps every route shares: who the
+ * client is and where, the ranking for a title, and the (signed) base URL of
+ * a title on an OCA. Routes only parse, call these and format.
+ */
+export interface Client {
+  address: ClientAddress
+  location: ClientLocation
+}
+
+/** Signed tokens expire on whole minutes, so one token (and one HMAC) serves every client of a title in that minute. */
+const EXPIRY_STEP_S = 60
+
+export class Steerer {
+  readonly registry: OcaRegistry
+  readonly checker: HealthChecker
+  readonly manifests: ManifestSource
+  readonly gate: RateGate
+  private readonly trusted: TrustedProxies
+  private readonly prefixes = new LRUCache<string, string>({ max: 10_000 })
+
+  constructor(
+    readonly opts: ResolvedSteeringOptions,
+    log: { info: (o: object, m: string) => void },
+  ) {
+    this.registry = new OcaRegistry(opts.cluster.ocas, opts.fillOnMiss)
+    this.checker = new HealthChecker(this.registry, opts.health, (id, from, to, reason) => log.info({ oca: id, from, to, reason }, 'OCA state changed'))
+    this.manifests = new ManifestSource({ cacheMs: opts.manifestCacheMs, timeoutMs: opts.manifestTimeoutMs })
+    this.gate = new RateGate(opts.steeringRate.perSecond, opts.steeringRate.burst, Date.now())
+    this.trusted = new TrustedProxies(opts.trustedProxies)
+  }
+
+  client(req: FastifyRequest, point?: { lat: number; lon: number }): Client {
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted)
+    const location = locateClient({ ip: address.ip, point }, this.registry.zones, this.registry.sites, this.opts.cluster.defaultSite)
+    return { address, location }
+  }
+
+  rank(title: string, client: Client, hints: { clientBps?: number; current?: string } = {}): Ranked[] {
+    return rankOcas({ title, client: client.location, ocas: this.registry.views, clientBps: hints.clientBps, current: hints.current }, this.opts.policy)
+  }
+
+  /** Expiry (Unix s) for tokens issued now; undefined when the cluster does not sign URLs. */
+  expiry(nowMs = Date.now()): number | undefined {
+    const s = this.opts.cluster.signing
+    if (!s) return undefined
+    return Math.ceil((nowMs / 1000 + s.ttlSeconds) / EXPIRY_STEP_S) * EXPIRY_STEP_S
+  }
+
+  /** The title's directory on an OCA, ending in `/`: `<oca>/t/<exp>/<sig>/titles/<id>/` or `<oca>/titles/<id>/`. */
+  base(ocaUrl: string, title: string, exp: number | undefined): string {
+    const s = this.opts.cluster.signing
+    if (!s || exp === undefined) return `${ocaUrl}/titles/${title}/`
+    const key = `${title}\n${exp}`
+    let prefix = this.prefixes.get(key)
+    if (!prefix) {
+      prefix = signedTitlePrefix(s.secret, title, exp)
+      this.prefixes.set(key, prefix)
+    }
+    return `${ocaUrl}${prefix}`
+  }
+
+  originBase(title: string): string {
+    return `${this.opts.cluster.origin.url.replace(/\/+$/, '')}/titles/${title}/`
+  }
+
+  async close(): Promise<void> {
+    await this.checker.stop()
+    await this.manifests.close()
+  }
+}
