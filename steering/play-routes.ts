@@ -25,7 +25,8 @@ export function sessionQuery(title: string, exp: number | undefined, pathways: r
     q.set('lat', String(point.lat))
     q.set('lon', String(point.lon))
   }
-  return q.toString()
+  // Commas are legal in a query (RFC 3986 sub-delims); left bare the pathway list stays readable in logs.
+  return q.toString().replace(/%2C/g, ',')
 }
 
 export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
