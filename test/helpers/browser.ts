@@ -27,7 +27,8 @@ const PLAYER_PAGE = `<!doctype html><html><body>
   window.playerErrors = []
   window.levelSwitches = []
   if (q.get('kind') === 'hls') {
-    const hls = new Hls({ debug: false })
+    // hlsConfig: JSON merged into the hls.js config (tests shrink buffers and retries to see failover quickly)
+    const hls = new Hls({ debug: false, ...JSON.parse(q.get('hlsConfig') || '{}') })
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.playerErrors.push(d.type + ':' + d.details) })
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => window.levelSwitches.push(d.level))
     hls.loadSource(q.get('src'))
