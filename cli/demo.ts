@@ -2,7 +2,7 @@ import { resolve, join, dirname } from 'node:path'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Command } from './command.js'
-import { numberOption, stringOption } from './command.js'
+import { numberOption, sizeOption, stringOption } from './command.js'
 import { generateSource, type SourceKind } from '../encoder/source.js'
 import { encodeTitle } from '../encoder/encode-title.js'
 import { progressRenderer } from '../encoder/progress.js'
@@ -23,13 +23,13 @@ export const command: Command = {
   usage: '[--out <dir>] [--duration S]',
   options: {
     out: { type: 'string', arg: '<dir>', default: 'out/demo', help: 'where sources and the store go' },
-    duration: { type: 'string', arg: '<s>', default: '12', help: 'length of each generated source' },
-    size: { type: 'string', arg: '<WxH>', default: '960x540', help: 'source frame size' },
+    duration: { type: 'string', arg: '<s>', default: '10', help: 'length of each generated source' },
+    size: { type: 'string', arg: '<WxH>', default: '640x360', help: 'source frame size' },
   },
   async run(values) {
     const out = resolve(stringOption(values, 'out') ?? 'out/demo')
-    const duration = numberOption(values, 'duration', { min: 2, max: 600 }) ?? 12
-    const [width, height] = (stringOption(values, 'size') ?? '960x540').split('x').map(Number) as [number, number]
+    const duration = numberOption(values, 'duration', { min: 2, max: 600 }) ?? 10
+    const { width, height } = sizeOption(values, 'size') ?? { width: 640, height: 360 }
     const store = join(out, 'store')
     const vmafModel = demoVmafModel()
     const render = progressRenderer(process.stderr.isTTY ? 'tty' : 'plain')

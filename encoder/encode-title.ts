@@ -72,7 +72,7 @@ export function titleIdFromFile(file: string): string {
   return id || 'title'
 }
 
-const SSIM_SELECTION: RungSelection = { targetQuality: 20, step: 1.5, minBitrate: 150_000, maxBitrate: 8_000_000, minQuality: 10, maxRungs: 10 }
+const SSIM_SELECTION: RungSelection = { ...DEFAULT_VMAF_SELECTION, targetQuality: 20, step: 1.5, minQuality: 10, minGainPerDoubling: 0.4 }
 
 export function resolveVmafModel(opt: string | null | undefined): string | null {
   const model = opt === undefined ? process.env.OCLAB_VMAF_MODEL || null : opt

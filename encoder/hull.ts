@@ -86,6 +86,18 @@ export interface RungSelection {
   /** Stop adding rungs below this quality (nobody watches VMAF 20). */
   minQuality: number
   maxRungs: number
+  /**
+   * Neighbouring rungs differ in bitrate by at least this factor: closer
+   * rungs make players switch for no visible gain (Apple's authoring spec
+   * asks for adjacent rates 1.5–2× apart; 1.3 leaves room for JND spacing).
+   */
+  minStepRatio: number
+  /**
+   * The top rung stops where the hull's gain falls under this much quality
+   * per doubling of bitrate: past that knee, bits buy almost nothing (grainy
+   * content would otherwise climb to maxBitrate chasing an unreachable target).
+   */
+  minGainPerDoubling: number
 }
 
 export const DEFAULT_VMAF_SELECTION: RungSelection = {
@@ -95,18 +107,36 @@ export const DEFAULT_VMAF_SELECTION: RungSelection = {
   maxBitrate: 8_000_000,
   minQuality: 30,
   maxRungs: 10,
+  minStepRatio: 1.3,
+  minGainPerDoubling: 1.5,
+}
+
+/**
+ * The hull's knee: the first vertex after which the next segment gains less
+ * than `minGain` quality per doubling of bitrate (the last vertex if none).
+ */
+export function hullKnee(hull: readonly RdPoint[], minGain: number): RdPoint | undefined {
+  for (let i = 0; i + 1 < hull.length; i++) {
+    const a = hull[i]!
+    const b = hull[i + 1]!
+    const gain = (b.quality - a.quality) / Math.log2(b.bitrate / a.bitrate)
+    if (gain < minGain) return a
+  }
+  return hull[hull.length - 1]
 }
 
 /**
  * Rungs along the hull: the top rung is the cheapest hull point reaching the
- * target quality (or the best the hull reaches within maxBitrate), then one
- * step of quality down each time until the minimum bitrate or quality.
- * Returned in increasing bitrate; never two rungs closer than the step.
+ * target quality (or the best the hull reaches within maxBitrate and before
+ * its knee), then one step of quality down each time, at least minStepRatio
+ * apart in bitrate, until the minimum bitrate or quality. Returned in
+ * increasing bitrate.
  */
 export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoint[] {
   if (!hull.length) return []
   const capped = qualityAtBitrate(hull, sel.maxBitrate)!
-  const reachable = Math.min(sel.targetQuality, capped.quality, hull[hull.length - 1]!.quality)
+  const knee = hullKnee(hull, sel.minGainPerDoubling)!
+  const reachable = Math.min(sel.targetQuality, capped.quality, knee.quality)
   const rungs: RdPoint[] = []
   let q = reachable
   while (rungs.length < sel.maxRungs) {
@@ -114,13 +144,15 @@ export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoi
     if (rungs.length && q < hull[0]!.quality) break
     const p = bitrateForQuality(hull, q)
     if (!p) break
-    const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, p.bitrate))
     const last = rungs[rungs.length - 1]
-    if (last && bitrate >= last.bitrate) break // the floor clamped two rungs together
+    const spaced = last ? Math.min(p.bitrate, last.bitrate / sel.minStepRatio) : p.bitrate
+    const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, Math.round(spaced)))
+    if (last && bitrate * sel.minStepRatio > last.bitrate + 1) break // the floor clamped two rungs together
     // after clamping, the hull at the clamped rate decides resolution and quality
-    rungs.push(qualityAtBitrate(hull, bitrate)!)
+    const rung = qualityAtBitrate(hull, bitrate)!
+    rungs.push(rung)
     if (bitrate <= sel.minBitrate) break
-    q -= sel.step
+    q = Math.min(q, rung.quality) - sel.step
     if (q < sel.minQuality) break
   }
   return rungs.reverse()

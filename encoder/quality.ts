@@ -91,6 +91,8 @@ export interface MeasureOptions {
   vmafModel?: string | null
   signal?: AbortSignal
   threads?: number
+  /** Score VMAF on every n-th frame only (SSIM/PSNR stay per frame). Default 1. */
+  vmafSubsample?: number
 }
 
 export async function measureQuality(opts: MeasureOptions): Promise<FrameScores> {
@@ -108,7 +110,7 @@ export async function measureQuality(opts: MeasureOptions): Promise<FrameScores>
       `[d1][r1]psnr=stats_file=${filterPath(psnrLog)}`,
     ]
     if (opts.vmafModel) {
-      graph.push(`[d2][r2]libvmaf=model_path=${filterPath(opts.vmafModel)}:log_path=${filterPath(vmafLog)}:log_fmt=json:n_threads=${opts.threads ?? 1}`)
+      graph.push(`[d2][r2]libvmaf=model_path=${filterPath(opts.vmafModel)}:log_path=${filterPath(vmafLog)}:log_fmt=json:n_threads=${opts.threads ?? 1}:n_subsample=${opts.vmafSubsample ?? 1}`)
     }
     const seek = opts.sourceSeek > 0 ? ['-ss', opts.sourceSeek.toFixed(6)] : []
     await ffmpeg(['-threads', String(opts.threads ?? 1), '-i', opts.distorted, ...seek, '-i', opts.source, '-lavfi', graph.join(';'), '-f', 'null', '-'], { signal: opts.signal })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { upperConvexHull, bitrateForQuality, qualityAtBitrate, selectRungs, DEFAULT_VMAF_SELECTION, type RdPoint } from '../../encoder/hull.js'
+import { upperConvexHull, bitrateForQuality, qualityAtBitrate, selectRungs, hullKnee, DEFAULT_VMAF_SELECTION, type RdPoint } from '../../encoder/hull.js'
 
 const p = (height: number, kbps: number, quality: number): RdPoint => ({ width: Math.round((height * 16) / 9 / 2) * 2, height, bitrate: kbps * 1000, quality })
 
@@ -55,11 +55,22 @@ t.test('rung selection: one JND apart, within bitrate bounds, top at the target'
   // 93 down in steps of 6 until below the hull's cheapest point (50)
   t.same(rungs.map((r) => Math.round(r.quality)), [51, 57, 63, 69, 75, 81, 87, 93])
   t.equal(rungs.at(-1)!.bitrate, 3_200_000, 'top rung is the cheapest point reaching 93')
-  // 51 lies between (200k,50) and (400k,65): 200k + 1/15 × 200k
-  t.equal(rungs[0]!.bitrate, 213_333)
+  // 57 would fall at 293.3k, closer than 1.3× to the 373.3k rung above: it is
+  // pushed down to 373.3k / 1.3 = 287.2k (quality 56.54 there), and the next
+  // step aims at 50.54: 200k + 0.54/15 × 200k = 207.2k
+  t.same(rungs.slice(0, 2).map((r) => r.bitrate), [207_179, 287_179])
+  for (let i = 1; i < rungs.length; i++) t.ok(rungs[i]!.bitrate >= rungs[i - 1]!.bitrate * 1.3 - 1, `rungs ${i - 1} and ${i} are at least 1.3× apart`)
   for (let i = 1; i < rungs.length; i++) t.ok(rungs[i]!.bitrate > rungs[i - 1]!.bitrate, 'rates rise')
   // the first two rungs fall on 360p's part of the hull
   t.equal(rungs[0]!.height, 360)
+})
+
+t.test('the top rung stops at the knee of the hull', async (t) => {
+  // gains per doubling: 20, 10, then 1 (100 → 101 over 1.6M → 3.2M)
+  const hull = upperConvexHull([p(720, 400, 70), p(720, 800, 90), p(720, 1600, 100), p(720, 3200, 101)])
+  t.same(hullKnee(hull, 1.5), hull[2])
+  const rungs = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 101 })
+  t.equal(rungs.at(-1)!.bitrate, 1_600_000, 'no rung past the knee even though the target is higher')
 })
 
 t.test('max bitrate caps the top rung; min bitrate ends the ladder', async (t) => {
@@ -67,6 +78,9 @@ t.test('max bitrate caps the top rung; min bitrate ends the ladder', async (t) =
   const capped = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 95, maxBitrate: 1_600_000, minBitrate: 500_000 })
   t.equal(capped.at(-1)!.bitrate, 1_600_000)
   t.equal(Math.round(capped.at(-1)!.quality), 85)
-  t.ok(capped[0]!.bitrate >= 500_000)
-  t.equal(capped.filter((r) => r.bitrate === 500_000).length, 1, 'the floor holds one rung only')
+  // 85, 79, 73, 67 VMAF; 61 would need 347k, under the 500k floor, and 500k is
+  // closer than 1.3× to the 514k rung: the ladder ends there
+  t.same(capped.map((r) => r.bitrate), [514_285, 861_538, 1_230_769, 1_600_000])
+  const floored = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 72, minBitrate: 500_000 })
+  t.same(floored.map((r) => r.bitrate), [500_000, 800_000], 'a rung under the floor is raised to it')
 })
