@@ -9,6 +9,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   inspect: { summary: 'probe a source and print its inspection report', load: async () => (await import('./inspect.js')).command },
   encode: { summary: 'encode a source into a CMAF title package (HLS + DASH)', load: async () => (await import('./encode.js')).command },
   sim: { summary: 'replay network traces against a ladder in virtual time with ABR algorithms', load: async () => (await import('./sim.js')).command },
+  lint: { summary: 'check an HLS playlist or DASH MPD and its ladder (RFC 8216, ISO/IEC 23009-1, DASH-IF, Apple); --deep reads the segments', load: async () => (await import('./lint.js')).command },
   oca: { summary: 'run an OCA cache node (serve titles, fill from its parent, health, metrics)', load: async () => (await import('./oca.js')).command },
   steering: { summary: 'run the steering service (health checks, ranked OCAs, HLS/DASH Content Steering, 302 mode)', load: async () => (await import('./steering.js')).command },
   demo: { summary: 'run the main job end to end on this machine', load: async () => (await import('./demo.js')).command },
