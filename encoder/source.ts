@@ -22,14 +22,24 @@ export interface SourceOptions {
 }
 
 /**
- * The video filter graph of each kind. `simple` is flat colour fields with a
- * little motion (animation-like: easy for any encoder); `complex` adds strong
- * temporal noise over fast motion, the worst case for bitrate.
+ * The lavfi graph of each kind. `simple` is animation-like: flat colour
+ * shapes gliding over a flat background, what a per-title ladder serves with
+ * few bits. `complex` is a detailed moving test pattern under strong temporal
+ * noise and rotation, the worst case for bitrate.
  */
 export function sourceFilter(kind: SourceKind, width: number, height: number, frameRate: number): string {
-  const base = `testsrc2=size=${width}x${height}:rate=${frameRate}`
-  if (kind === 'simple') return base
-  return `${base},noise=alls=40:allf=t+u,rotate=angle=0.5*t:fillcolor=gray`
+  if (kind === 'complex') return `testsrc2=size=${width}x${height}:rate=${frameRate},noise=alls=40:allf=t+u,rotate=angle=0.5*t:fillcolor=gray`
+  const even = (x: number) => Math.max(2, Math.round(x / 2) * 2)
+  const shape = (color: string, w: number, h: number, label: string) => `color=c=${color}:size=${even(w)}x${even(h)}:rate=${frameRate}[${label}]`
+  return [
+    `color=c=0x3a7bd5:size=${width}x${height}:rate=${frameRate}[bg]`,
+    shape('0xf5c542', width / 5, height / 3, 'a'),
+    shape('0xe94e77', width / 6, height / 5, 'b'),
+    shape('0x2ecc71', width / 3, height / 10, 'c'),
+    `[bg][a]overlay=x='(W-w)*(0.5+0.4*sin(t))':y='H/4'[ab]`,
+    `[ab][b]overlay=x='W/8':y='(H-h)*(0.5+0.4*cos(0.7*t))'[abc]`,
+    `[abc][c]overlay=x='(W-w)*(0.5+0.45*cos(0.3*t))':y='H*0.8'`,
+  ].join(';')
 }
 
 /**

@@ -7,7 +7,8 @@ import { testSource, tempDir, hasVmafModel, VMAF_MODEL } from '../helpers/packag
 // here a higher target must give more bytes and a higher measured quality.
 t.test('per-title: the quality target changes the output', async (t) => {
   const dir = await tempDir(t)
-  const source = await testSource(dir, { duration: 2 })
+  // detailed, noisy content: its hull climbs over a wide range of rates
+  const source = await testSource(dir, { kind: 'complex', duration: 2 })
   const store = join(dir, 'store')
   const vmafModel = hasVmafModel ? VMAF_MODEL : null
   const [low, high] = hasVmafModel ? [75, 95] : [12, 20]
