@@ -19,6 +19,7 @@ export const ErrorCodes = {
   STORE_FULL: 'OCLAB_ERR_STORE_FULL',
   PARENT_FAILED: 'OCLAB_ERR_PARENT_FAILED',
   CHECKSUM_MISMATCH: 'OCLAB_ERR_CHECKSUM_MISMATCH',
+  QUEUE_UNREACHABLE: 'OCLAB_ERR_QUEUE_UNREACHABLE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
