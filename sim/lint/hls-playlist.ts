@@ -39,12 +39,18 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
   const hasMv = tagLines.some((l) => MULTIVARIANT_ONLY.has(l.name))
   const hasMedia = tagLines.some((l) => MEDIA_ONLY.has(l.name))
   const kind = expect ?? (hasMv && !hasMedia ? 'multivariant' : hasMv && hasMedia ? (tagLines.some((l) => l.name === 'EXT-X-STREAM-INF') ? 'multivariant' : 'media') : 'media')
+  if (expect === 'media' && hasMv && !hasMedia) {
+    const at = tagLines.find((l) => MULTIVARIANT_ONLY.has(l.name))!
+    f.error('HLS_NOT_MEDIA_PLAYLIST', { file, line: at.line }, `a multivariant playlist (#${at.name}) where a media playlist was expected: variants must name media playlists (RFC 8216 §4.3.4.2)`)
+    return null
+  }
   if (hasMv && hasMedia) {
     const stray = tagLines.find((l) => (kind === 'multivariant' ? MEDIA_ONLY : MULTIVARIANT_ONLY).has(l.name))!
     f.error('HLS_MIXED_PLAYLIST', { file, line: stray.line }, `#${stray.name} in a ${kind} playlist: a playlist is either a media or a multivariant playlist, never both (RFC 8216 §4.1)`)
   }
   const items: Playlist['items'] = []
   const seenOnce = new Map<string, number>()
+  let allowCache: number | undefined
   const features: Array<{ feature: keyof typeof VERSION_FEATURES; line: number }> = []
   let version = 1
   let versionLine: number | undefined
@@ -66,9 +72,7 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
       if (prev !== undefined) f.error('HLS_DUPLICATE_TAG', where, `#${l.name} appears again (first on line ${prev}); it may appear at most once (${spec.section})`)
       else seenOnce.set(l.name, l.line)
     }
-    if ((spec.scope === 'media' && kind === 'multivariant') || (spec.scope === 'multivariant' && kind === 'media')) {
-      if (!(hasMv && hasMedia)) f.error('HLS_TAG_WRONG_PLAYLIST', where, `#${l.name} belongs in a ${spec.scope} playlist, not a ${kind} playlist (${spec.section})`)
-    }
+    if (l.name === 'EXT-X-ALLOW-CACHE') allowCache ??= l.line
     const tag: Tag = { line: l.line, name: l.name, value: l.value }
     if (spec.attributes) {
       const { attrs, error } = parseAttributeList(l.value)
@@ -101,8 +105,8 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
       `${versionLine ? `EXT-X-VERSION is ${version}` : 'no EXT-X-VERSION (so version 1)'} but ${need.what} (line ${needed.line}) needs version ${need.version} or higher (RFC 8216 §7)`,
     )
   }
-  if (version >= 7 && seenOnce.has('EXT-X-ALLOW-CACHE')) {
-    f.warning('HLS_REMOVED_TAG', { file, line: seenOnce.get('EXT-X-ALLOW-CACHE')! }, 'EXT-X-ALLOW-CACHE was removed in protocol version 7; clients ignore it (RFC 8216 §7)')
+  if (version >= 7 && allowCache !== undefined) {
+    f.warning('HLS_REMOVED_TAG', { file, line: allowCache }, 'EXT-X-ALLOW-CACHE was removed in protocol version 7; clients ignore it (RFC 8216 §7)')
   }
   return { file, kind, items, version, ...(versionLine ? { versionLine } : {}) }
 }

@@ -13,6 +13,7 @@ export interface XmlProblem {
 /** Element line numbers recorded by xmldom's locator. */
 export const lineOf = (n: Node): number | undefined => (n as Node & { lineNumber?: number }).lineNumber
 
+/** xmldom reports unclosed and mismatched tags as warnings; for a linter they are well-formedness errors, so every report counts. */
 export function parseXml(text: string): { doc: Document | null; problems: XmlProblem[] } {
   const problems: XmlProblem[] = []
   const note = (msg: unknown) => {
@@ -20,9 +21,11 @@ export function parseXml(text: string): { doc: Document | null; problems: XmlPro
     const m = /line:\s*(\d+)/.exec(s)
     problems.push({ ...(m ? { line: Number(m[1]) } : {}), message: s.replace(/\s*@#\[line:.*$/s, '').split('\n')[0]!.trim() })
   }
+  const unbalanced = tagBalanceProblem(text)
+  if (unbalanced) problems.push(unbalanced)
   let doc: Document | null = null
   try {
-    doc = new DOMParser({ locator: {}, errorHandler: { warning: () => undefined, error: note, fatalError: note } }).parseFromString(text, 'text/xml')
+    doc = new DOMParser({ locator: {}, errorHandler: { warning: note, error: note, fatalError: note } }).parseFromString(text, 'text/xml')
   } catch (err) {
     note((err as Error).message)
   }
@@ -64,4 +67,36 @@ export function descendants(el: Element, name: string): Element[] {
     out.push(...descendants(c, name))
   }
   return out
+}
+
+const TOKEN = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g
+
+/**
+ * Start and end tags must nest (XML 1.0 §3, element well-formedness). xmldom
+ * closes a forgotten end tag silently when an ancestor's end tag comes, as an
+ * HTML parser would; a linter must not.
+ */
+export function tagBalanceProblem(text: string): XmlProblem | null {
+  const stack: Array<{ name: string; line: number }> = []
+  let line = 1
+  let last = 0
+  const lineAt = (i: number) => {
+    for (; last < i; last++) if (text.charCodeAt(last) === 10) line++
+    return line
+  }
+  const re = new RegExp(TOKEN)
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const name = m[2]
+    if (!name || m[3]) continue
+    const at = lineAt(m.index)
+    if (!m[1]) {
+      stack.push({ name, line: at })
+      continue
+    }
+    const open = stack.pop()
+    if (!open) return { line: at, message: `end tag </${name}> has no start tag` }
+    if (open.name !== name) return { line: at, message: `end tag </${name}> does not match <${open.name}> opened on line ${open.line}` }
+  }
+  const open = stack.pop()
+  return open ? { line: open.line, message: `<${open.name}> is never closed` } : null
 }
