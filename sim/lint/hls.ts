@@ -60,7 +60,7 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
   const videoVariants = mv.variants.filter((v) => !v.iframe && !(v.codecs?.length && v.codecs.every(isAudioCodec)))
   checkAlignment(videoVariants, loaded, name, opts.alignment, f)
   // A variant without CODECS joins the ladder of the first video codec named, not a ladder of its own.
-  const mainVideoCodec = videoVariants.flatMap((v) => v.codecs ?? []).find(isVideoCodec)?.split('.')[0] ?? 
+  const mainVideoCodec = videoVariants.flatMap((v) => v.codecs ?? []).find(isVideoCodec)?.split('.')[0] ?? ''
   checkLadder(
     videoVariants
       .filter((v) => v.bandwidth !== undefined)
