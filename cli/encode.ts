@@ -5,6 +5,30 @@ import { encodeTitle } from '../encoder/encode-title.js'
 import { parseLadderSpec } from '../encoder/ladder.js'
 import { progressRenderer } from '../encoder/progress.js'
 import { ladderSummary } from '../encoder/summary.js'
+import type { RetryPolicy } from '../encoder/job-queue.js'
+import type { OptionValues } from './command.js'
+
+/**
+ * With --queue the chunk jobs go to the fleet as one BullMQ flow and this
+ * process follows them (progress across all workers) and packages the title
+ * once the flow's assembly job has verified every chunk in the shared store.
+ */
+async function fleetQueue(url: string, store: string, values: OptionValues, retry: RetryPolicy, signal: AbortSignal) {
+  const { parseQueueUrl, checkRedis } = await import('../encoder/redis-connection.js')
+  const { sharedDirStorage } = await import('../encoder/storage.js')
+  const { bullmqQueue } = await import('../encoder/queue-bullmq.js')
+  const target = parseQueueUrl(url)
+  // before the inspection and ladder: an unreachable queue is a failure in seconds, not after the probe encodes
+  await checkRedis(target)
+  return bullmqQueue({
+    target,
+    storage: sharedDirStorage(store),
+    queueName: stringOption(values, 'queue-name') ?? 'oclab-encode',
+    retry,
+    requireWorkers: values.wait !== true,
+    signal,
+  })
+}
 
 export const command: Command = {
   name: 'encode',
@@ -26,6 +50,9 @@ export const command: Command = {
     'max-reencodes': { type: 'string', arg: '<n>', default: '2', help: 'quality-gate re-encodes per chunk' },
     'keep-work': { type: 'boolean', help: 'keep the chunk work directory after success' },
     json: { type: 'boolean', help: 'progress and result as JSON lines on stdout' },
+    queue: { type: 'string', arg: '<redis-url>', help: 'encode the chunk jobs on the worker fleet of this Redis (`oclab worker`); --out must be the shared store the workers mount' },
+    wait: { type: 'boolean', help: 'with --queue: queue the title even when no worker is connected yet, and wait for one' },
+    'queue-name': { type: 'string', arg: '<name>', default: 'oclab-encode', help: 'BullMQ queue name' },
   },
   async run(values, [source]) {
     const store = resolve(requiredString(values, 'out'))
@@ -37,9 +64,13 @@ export const command: Command = {
       if (!parsed) throw usageError(`--ladder: expected fixed, per-title or rungs like 640x360@800k,1280x720@3M; got "${ladderOpt}"`)
       ladder = parsed
     }
+    const queueUrl = stringOption(values, 'queue')
+    if (values.wait === true && !queueUrl) throw usageError('--wait needs --queue')
+    const retry = { attempts: numberOption(values, 'retries', { min: 1, max: 20, integer: true }) ?? 3, backoffMs: 250 }
     const json = values.json === true
     const render = progressRenderer(json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain', json ? (s) => process.stdout.write(s) : undefined)
     const controller = new AbortController()
+    const queue = queueUrl ? await fleetQueue(queueUrl, store, values, retry, controller.signal) : undefined
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
     try {
@@ -51,7 +82,8 @@ export const command: Command = {
         segmentDuration: numberOption(values, 'segment-duration', { min: 1, max: 30 }),
         segmentsPerChunk: numberOption(values, 'chunk-segments', { min: 1, max: 1000, integer: true }),
         concurrency: numberOption(values, 'jobs', { min: 1, max: 256, integer: true }),
-        retry: { attempts: numberOption(values, 'retries', { min: 1, max: 20, integer: true }) ?? 3, backoffMs: 250 },
+        retry,
+        ...(queue ? { queue } : {}),
         h264: { preset: choiceOption(values, 'preset', ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const) ?? 'veryfast' },
         vmafModel: stringOption(values, 'vmaf-model'),
         targetQuality: numberOption(values, 'target-quality', { min: 0, max: 100 }),

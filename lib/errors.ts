@@ -20,6 +20,7 @@ export const ErrorCodes = {
   PARENT_FAILED: 'OCLAB_ERR_PARENT_FAILED',
   CHECKSUM_MISMATCH: 'OCLAB_ERR_CHECKSUM_MISMATCH',
   QUEUE_UNREACHABLE: 'OCLAB_ERR_QUEUE_UNREACHABLE',
+  NO_WORKERS: 'OCLAB_ERR_NO_WORKERS',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

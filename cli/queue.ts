@@ -1,0 +1,31 @@
+import { Queue } from 'bullmq'
+import type { Command } from './command.js'
+import { requiredString, stringOption, usageError } from './command.js'
+import { checkRedis, clientConnection, parseQueueUrl } from '../encoder/redis-connection.js'
+import { queueStatus, renderQueueStatus } from '../encoder/fleet-status.js'
+
+/** `oclab queue status --queue redis://…`: the encoding fleet's queue, per title. */
+export const command: Command = {
+  name: 'queue',
+  summary: "Show the encoding fleet's queue: jobs waiting, active, failed, per title.",
+  usage: 'status --queue redis://host:port [--json]',
+  positionals: { min: 1, max: 1 },
+  options: {
+    queue: { type: 'string', arg: '<redis-url>', help: "the queue's Redis" },
+    'queue-name': { type: 'string', arg: '<name>', default: 'oclab-encode', help: 'BullMQ queue name' },
+    json: { type: 'boolean', help: 'print the status as JSON' },
+  },
+  async run(values, [sub]) {
+    if (sub !== 'status') throw usageError(`queue: unknown subcommand "${sub}" (expected: status)`)
+    const target = parseQueueUrl(requiredString(values, 'queue'))
+    const name = stringOption(values, 'queue-name') ?? 'oclab-encode'
+    await checkRedis(target)
+    const queue = new Queue(name, { connection: clientConnection(target) })
+    try {
+      const status = await queueStatus(queue)
+      console.log(values.json === true ? JSON.stringify(status, null, 2) : renderQueueStatus(status, name, target.display))
+    } finally {
+      await queue.close()
+    }
+  },
+}
