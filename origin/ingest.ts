@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto'
+import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { readTitle } from '../lib/title-package.js'
+import { checkPackage } from './package-check.js'
+
+/**
+ * `oclab origin ingest <package-dir>`: take a title package into the master
+ * store, all or nothing. Only the files title.json lists are copied, into a
+ * staging directory beside the titles; the copy (the bytes actually kept) is
+ * checked in full; only then is it renamed into `<store>/titles/<id>`. A
+ * package with any problem is rejected whole with the list of problems and
+ * leaves the store untouched. Ingesting the same package again is a no-op;
+ * a different package under the same id replaces the old one in one rename.
+ */
+export interface IngestResult {
+  titleId: string
+  files: number
+  bytes: number
+  outcome: 'added' | 'replaced' | 'unchanged'
+}
+
+async function copySynced(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true })
+  await copyFile(from, to)
+  const fh = await open(to, 'r+')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+export async function ingestPackage(packageDir: string, storeDir: string): Promise<IngestResult> {
+  let title
+  try {
+    title = await readTitle(packageDir)
+  } catch (err) {
+    throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected:\n  ${(err as Error).message}`, [(err as Error).message])
+  }
+  const titles = join(storeDir, 'titles')
+  const final = join(titles, title.id)
+  const incoming = await readFile(join(packageDir, 'title.json'))
+  const existing = await readFile(join(final, 'title.json')).catch(() => undefined)
+  if (existing?.equals(incoming)) {
+    const held = await checkPackage(final)
+    if (held.problems.length === 0) return { titleId: title.id, files: title.files.length, bytes: title.files.reduce((a, f) => a + f.bytes, 0), outcome: 'unchanged' }
+  }
+
+  const staging = join(titles, `.ingest-${title.id}-${randomBytes(4).toString('hex')}`)
+  const problems: string[] = []
+  try {
+    for (const f of title.files) {
+      const from = join(packageDir, ...f.path.split('/'))
+      if (!(await stat(from).catch(() => undefined))?.isFile()) continue // reported by the check below
+      await copySynced(from, join(staging, ...f.path.split('/')))
+    }
+    await copySynced(join(packageDir, 'title.json'), join(staging, 'title.json'))
+    problems.push(...(await checkPackage(staging)).problems)
+    if (problems.length) throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`, problems)
+    let outcome: IngestResult['outcome'] = 'added'
+    if (existing) {
+      // Move the old copy aside first: rename cannot replace a non-empty directory.
+      const old = join(titles, `.replaced-${title.id}-${randomBytes(4).toString('hex')}`)
+      await rename(final, old)
+      await rename(staging, final)
+      await rm(old, { recursive: true, force: true })
+      outcome = 'replaced'
+    } else {
+      await rename(staging, final)
+    }
+    return { titleId: title.id, files: title.files.length, bytes: title.files.reduce((a, f) => a + f.bytes, 0), outcome }
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+}

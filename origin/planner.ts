@@ -1,0 +1,173 @@
+/**
+ * The placement planner (Open Connect's proactive caching): which titles, and
+ * which of their renditions, each site holds, to maximise the bytes of
+ * expected demand its own clients find there, under every site's capacity.
+ * Pure: no I/O, no clock, no randomness.
+ *
+ * Per site this is a knapsack. The unit is a title's shared part (manifests,
+ * audio, title.json: every play reads it) or one video rendition (read only by
+ * the plays at that rung); an item's value is the bytes its plays would read,
+ * its weight its size, so its value density is the number of times each of
+ * its bytes is expected to be read. Greedy by density, continuing past items
+ * that no longer fit, is optimal whenever the chosen items fill the site
+ * exactly and near-optimal when items are small against the capacity (a
+ * title against a disk). The fractional-knapsack relaxation of the same
+ * input is an upper bound on any placement (it also drops the rule that a
+ * rendition needs its title's shared part), so `ratioToBound` says how close
+ * the plan is at worst.
+ *
+ * A rendition's density is at most its shared part's (its plays are a
+ * subset), so the shared part always sorts first; a rendition whose shared
+ * part did not fit is skipped.
+ */
+export interface PlanTitle {
+  id: string
+  /** bytes every play of the title reads, whatever its rung */
+  baseBytes: number
+  /** video renditions, in the order the share vectors use */
+  renditions: { id: string; bytes: number }[]
+}
+
+export interface PlanSite {
+  id: string
+  region: string
+  capacityBytes: number
+}
+
+export interface PlanInput {
+  titles: PlanTitle[]
+  sites: PlanSite[]
+  /** views[s][t]: expected plays of title t by the clients of site s */
+  views: ArrayLike<number>[]
+  /** share of those plays at each rendition of title t (sums to at most 1) */
+  share: (site: number, title: number) => ArrayLike<number>
+}
+
+export interface PlacedTitle {
+  titleId: string
+  /** the video renditions held; the shared part is always held with them */
+  renditions: string[]
+  bytes: number
+}
+
+export interface SitePlan {
+  site: string
+  region: string
+  capacityBytes: number
+  titles: PlacedTitle[]
+  usedBytes: number
+  /** expected bytes the site's clients read from it under this plan */
+  servedBytes: number
+  /** the fractional relaxation's value: no placement serves more */
+  boundBytes: number
+  /** every byte the site's clients are expected to read */
+  demandBytes: number
+}
+
+export interface Plan {
+  sites: SitePlan[]
+  servedBytes: number
+  boundBytes: number
+  demandBytes: number
+  /** servedBytes / boundBytes (1 when there is no demand) */
+  ratioToBound: number
+}
+
+/** Items of one site, in struct-of-arrays form: the bench plans 20 × 5 000 titles × ~6 items. */
+interface Items {
+  title: Uint32Array
+  /** -1 for the shared part, else the rendition index */
+  rendition: Int16Array
+  bytes: Float64Array
+  density: Float64Array
+  order: Uint32Array
+  count: number
+}
+
+function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: number } {
+  const views = input.views[s]!
+  let max = 0
+  for (const t of input.titles) max += 1 + t.renditions.length
+  const title = new Uint32Array(max)
+  const rendition = new Int16Array(max)
+  const bytes = new Float64Array(max)
+  const density = new Float64Array(max)
+  let n = 0
+  let demandBytes = 0
+  input.titles.forEach((t, ti) => {
+    const v = views[ti] ?? 0
+    if (!(v > 0)) return
+    const share = input.share(s, ti)
+    title[n] = ti
+    rendition[n] = -1
+    bytes[n] = t.baseBytes
+    density[n] = v
+    demandBytes += v * t.baseBytes
+    n++
+    t.renditions.forEach((r, ri) => {
+      const d = v * (share[ri] ?? 0)
+      if (!(d > 0)) return
+      title[n] = ti
+      rendition[n] = ri
+      bytes[n] = r.bytes
+      density[n] = d
+      demandBytes += d * r.bytes
+      n++
+    })
+  })
+  const order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  // Density first; on a tie the shared part before its renditions, then catalog order (deterministic).
+  order.sort((a, b) => density[b]! - density[a]! || title[a]! - title[b]! || rendition[a]! - rendition[b]!)
+  return { items: { title, rendition, bytes, density, order, count: n }, demandBytes }
+}
+
+/** The fractional knapsack over items sorted by density: whole items while they fit, then a fraction of the next. */
+function fractionalBound(items: Items, capacity: number): number {
+  let free = capacity
+  let value = 0
+  for (let k = 0; k < items.count && free > 0; k++) {
+    const i = items.order[k]!
+    const take = Math.min(items.bytes[i]!, free)
+    value += take * items.density[i]!
+    free -= take
+  }
+  return value
+}
+
+function planSite(input: PlanInput, s: number): SitePlan {
+  const site = input.sites[s]!
+  const { items, demandBytes } = siteItems(input, s)
+  let free = site.capacityBytes
+  let servedBytes = 0
+  const placed = new Map<number, PlacedTitle>()
+  for (let k = 0; k < items.count; k++) {
+    const i = items.order[k]!
+    const b = items.bytes[i]!
+    if (b > free) continue
+    const ti = items.title[i]!
+    const ri = items.rendition[i]!
+    const t = input.titles[ti]!
+    if (ri < 0) {
+      placed.set(ti, { titleId: t.id, renditions: [], bytes: b })
+    } else {
+      const p = placed.get(ti)
+      if (!p) continue
+      p.renditions.push(t.renditions[ri]!.id)
+      p.bytes += b
+    }
+    free -= b
+    servedBytes += b * items.density[i]!
+  }
+  const titles = [...placed.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
+  const usedBytes = titles.reduce((a, p) => a + p.bytes, 0)
+  return { site: site.id, region: site.region, capacityBytes: site.capacityBytes, titles, usedBytes, servedBytes, boundBytes: fractionalBound(items, site.capacityBytes), demandBytes }
+}
+
+export function planPlacement(input: PlanInput): Plan {
+  const sites = input.sites.map((_, s) => planSite(input, s))
+  const servedBytes = sites.reduce((a, p) => a + p.servedBytes, 0)
+  const boundBytes = sites.reduce((a, p) => a + p.boundBytes, 0)
+  const demandBytes = sites.reduce((a, p) => a + p.demandBytes, 0)
+  return { sites, servedBytes, boundBytes, demandBytes, ratioToBound: boundBytes > 0 ? servedBytes / boundBytes : 1 }
+}
