@@ -1,0 +1,41 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { encodeTitle } from '../../encoder/encode-title.js'
+import { bullmqQueue } from '../../encoder/queue-bullmq.js'
+import { sharedDirStorage } from '../../encoder/storage.js'
+import { parseQueueUrl } from '../../encoder/redis-connection.js'
+import { testSource, tempDir } from '../helpers/package.js'
+import { killWorker, redisMissing, spawnWorker, startRedis } from './helpers.js'
+
+const ladder = [{ id: 'a', width: 160, height: 90, bitrate: 100_000 }, { id: 'b', width: 320, height: 180, bitrate: 200_000 }]
+const settings = { ladder, segmentDuration: 1, segmentsPerChunk: 1, vmafModel: null }
+
+t.test('a worker SIGKILLed mid-job loses nothing: another worker takes its job and the title completes', { skip: redisMissing }, async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { duration: 4 })
+  const local = await encodeTitle({ source, store: join(dir, 'local'), titleId: 'kill', ...settings })
+
+  const url = await startRedis(t)
+  const shared = join(dir, 'shared')
+  // short locks so a dead worker's job is recovered in a second or two, not the production 30 s
+  const fast = ['--lock-ms', '1000', '--stalled-ms', '500']
+  const workers = await Promise.all([1, 2].map(() => spawnWorker(t, url, shared, fast)))
+  const queue = bullmqQueue({ target: parseQueueUrl(url), storage: sharedDirStorage(shared), retry: { attempts: 3, backoffMs: 50 } })
+  const encoding = encodeTitle({ source, store: shared, titleId: 'kill', ...settings, queue })
+
+  const started = await Promise.race(workers.map((w, i) => w.waitFor(/ start kill chunk-\d+/).then((line) => ({ i, line }))))
+  const victim = workers[started.i]!
+  killWorker(victim)
+  const chunk = /(chunk-\d+)/.exec(started.line)![1]!
+  t.comment(`killed worker ${started.i} during ${chunk}`)
+
+  const fleet = await encoding
+  const survivor = workers[1 - started.i]!
+  t.match(survivor.output(), new RegExp(`done kill ${chunk} `), `the surviving worker ran ${chunk} again`)
+  t.notMatch(victim.output(), new RegExp(`done kill ${chunk} `), 'the killed worker never finished it')
+  t.same(
+    fleet.title.video.map((v) => v.segments.map((s) => s.sha256)),
+    local.title.video.map((v) => v.segments.map((s) => s.sha256)),
+    'the segments are the bytes the local pool makes',
+  )
+})
