@@ -1,9 +1,10 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import type { Ladder } from './ladder.js'
 import type { Trace } from './trace/trace.js'
-import type { AbrPolicy, AbrState, DownloadProgress, DownloadSample } from './abr/types.js'
+import type { AbrPolicy, DownloadProgress, DownloadSample } from './abr/types.js'
 import { hlsAbandonRule } from './abr/abandon.js'
 import { QOE_DEFAULTS, type QoeWeights, type SessionMetrics } from './metrics.js'
+import { PlaybackAccount } from './playback.js'
 
 export interface SessionOptions {
   /** Seconds of media the player buffers ahead at most (hls.js maxBufferLength, dash.js bufferTimeAtTopQuality: 30). */
@@ -65,10 +66,6 @@ export interface SessionResult {
   timeline?: SessionTimeline
 }
 
-const STARTUP = 0
-const PLAYING = 1
-const STALLED = 2
-
 /**
  * One playback session in virtual time. Event-driven: the clock jumps from one
  * event (request, download complete, buffer has room) to the next; downloads
@@ -93,71 +90,22 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const bitrates = ladder.bitrates
   const rungs = ladder.rungs
   const offset = o.traceOffset
-  const timeAtRung = new Array<number>(rungs.length).fill(0)
-  const crossings = new Array<number>(rungs.length - 1).fill(0)
-  const record = o.record
-  const segments: SegmentRecord[] = []
-  const bufferCurve: Array<[number, number]> = []
-  const stalls: Array<[number, number]> = []
-
-  let t = 0
-  let buffer = 0
-  let state = STARTUP
-  let startupDelay = 0
-  let rebufferTime = 0
-  let rebufferCount = 0
-  let stallStart = 0
-  let bytesPlayed = 0
-  let bytesWasted = 0
-  let abandonments = 0
-  let lastRung = -1
-  let switches = 0
-  let switchesUp = 0
-  let switchesDown = 0
-  let switchSum = 0
-  let bitrateSum = 0
-  let segmentMbpsSum = 0
-  let qualitySum = 0
-  let playedTime = 0
-  const quality = ladder.qualityMetric !== null
-
-  /** Let dt seconds pass with no download landing: the playhead drains the buffer or stalls. */
-  const advance = (dt: number): void => {
-    if (state === PLAYING) {
-      if (buffer >= dt) buffer -= dt
-      else {
-        stallStart = t + buffer
-        if (record) bufferCurve.push([stallStart, 0])
-        rebufferTime += dt - buffer
-        rebufferCount++
-        buffer = 0
-        state = STALLED
-      }
-    } else if (state === STALLED) rebufferTime += dt
-    t += dt
-  }
-
-  const st: AbrState = { now: 0, bufferLevel: 0, segmentIndex: 0, lastRung: -1, playing: false }
+  const play = new PlaybackAccount(ladder, { bufferCap: o.bufferCap, startupThreshold, rebufferThreshold, record: o.record, qoe: o.qoe })
   const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0 }
   const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
   const abandonHook = o.abandonment ? (policy.abandon ? policy.abandon.bind(policy) : defaultAbandon(bitrates)) : null
-  if (record) bufferCurve.push([0, 0])
 
   for (let i = 0; i < n; i++) {
     const segDur = durs[i]!
-    if (state === PLAYING && buffer + segDur > o.bufferCap) {
-      if (record) bufferCurve.push([t, buffer])
-      advance(buffer + segDur - o.bufferCap)
+    const wait = play.waitForRoom(segDur)
+    if (wait > 0) {
+      play.mark()
+      play.advance(wait)
     }
-    if (record) bufferCurve.push([t, buffer])
-    st.now = t
-    st.bufferLevel = buffer
-    st.segmentIndex = i
-    st.lastRung = lastRung
-    st.playing = state === PLAYING
-    let rung = checkedRung(policy, policy.chooseRung(st), rungs.length)
+    play.mark()
+    let rung = checkedRung(policy, policy.chooseRung(play.abrState(i)), rungs.length)
     let wasted = 0
-    let reqStart = t
+    let reqStart = play.t
     let bytes: number
     let latency: number
     let finish: number
@@ -178,26 +126,19 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
         progress.loadedBytes = tk > firstByte ? trace.bytesBefore(offset + tk) - startBytes : 0
         progress.totalBytes = bytes
         progress.segmentDuration = segDur
-        progress.bufferLevel = state === PLAYING ? Math.max(0, buffer - (tk - t)) : buffer
+        progress.bufferLevel = play.playing ? Math.max(0, play.buffer - (tk - play.t)) : play.buffer
         next = abandonHook(progress)
         if (next >= 0 && next < rung) break
       }
       if (next < 0 || next >= rung) break
-      advance(tk - t)
+      play.advance(tk - play.t)
       wasted += progress.loadedBytes
-      abandonments++
+      play.abandonments++
       rung = next
-      reqStart = t
+      reqStart = play.t
     }
-    advance(finish - t)
-    if (record) bufferCurve.push([t, buffer])
-    buffer += segDur
-    if (state !== PLAYING && (buffer >= (state === STARTUP ? startupThreshold : rebufferThreshold) - 1e-9 || i === n - 1)) {
-      if (state === STARTUP) startupDelay = t
-      else if (record) stalls.push([stallStart, t])
-      state = PLAYING
-    }
-    if (record) bufferCurve.push([t, buffer])
+    play.advance(finish - play.t)
+    play.land(i, rung, bytes, wasted, reqStart, i === n - 1)
 
     sample.segmentIndex = i
     sample.rung = rung
@@ -206,53 +147,10 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
     sample.ttfb = latency
     sample.duration = finish - reqStart
     policy.onDownload(sample)
-
-    bytesPlayed += bytes
-    bytesWasted += wasted
-    timeAtRung[rung]! += segDur
-    playedTime += segDur
-    bitrateSum += bitrates[rung]! * segDur
-    segmentMbpsSum += bitrates[rung]! / 1e6
-    if (quality) qualitySum += rungs[rung]!.quality![i]! * segDur
-    if (lastRung >= 0 && rung !== lastRung) {
-      switches++
-      if (rung > lastRung) switchesUp++
-      else switchesDown++
-      switchSum += Math.abs(bitrates[rung]! - bitrates[lastRung]!)
-      for (let b = Math.min(rung, lastRung); b < Math.max(rung, lastRung); b++) crossings[b]!++
-    }
-    lastRung = rung
-    if (record) segments.push({ index: i, rung, bytes, requestTime: reqStart, finishTime: t, bufferAfter: buffer, wastedBytes: wasted })
   }
-  const sessionTime = t + buffer
-  if (record) bufferCurve.push([sessionTime, 0])
-
-  const averageBitrate = bitrateSum / playedTime
-  const qoe = segmentMbpsSum - o.qoe.rebuffer * rebufferTime - (o.qoe.switch * switchSum) / 1e6 - o.qoe.startup * startupDelay
-  const metrics: SessionMetrics = {
-    segments: n,
-    startupDelay,
-    rebufferCount,
-    rebufferTime,
-    averageBitrate,
-    averageQuality: quality ? qualitySum / playedTime : null,
-    qualityMetric: ladder.qualityMetric,
-    switches,
-    switchesUp,
-    switchesDown,
-    averageSwitchSize: switches ? switchSum / switches : 0,
-    bytesDownloaded: bytesPlayed + bytesWasted,
-    bytesPlayed,
-    wasteRatio: bytesWasted / (bytesPlayed + bytesWasted),
-    abandonments,
-    timeAtRung,
-    boundaryCrossings: crossings,
-    qoe,
-    qoePerSegment: qoe / n,
-    sessionTime,
-  }
+  const { metrics, timeline } = play.finish(n)
   const result: SessionResult = { algorithm: policy.name, trace: trace.name, ladder: ladder.name, metrics }
-  if (record) result.timeline = { segments, buffer: bufferCurve, stalls }
+  if (timeline) result.timeline = timeline
   return result
 }
 
