@@ -37,7 +37,8 @@ export async function contentSteeringRoutes(app: FastifyInstance, s: Steerer): P
 
   const input = (req: Parameters<Steerer['client']>[0], q: { title: string; exp?: number; pathways?: string; lat?: number; lon?: number }, hints: { current?: string; clientBps?: number }) => {
     const point = q.lat !== undefined && q.lon !== undefined ? { lat: q.lat, lon: q.lon } : undefined
-    const ranked = s.rank(q.title, s.client(req, point), hints)
+    // Unlimited: every known Pathway that is still live must keep its place in the priority.
+    const ranked = s.rank(q.title, s.client(req, point), hints, Number.POSITIVE_INFINITY)
     // A session without an expiry (hand-written URL) still gets URLs the OCAs accept.
     const exp = q.exp ?? s.expiry()
     const targetOf = (id: string, url: string, site: string): Target => ({ id, site, base: s.base(url, q.title, exp) })

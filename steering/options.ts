@@ -20,8 +20,8 @@ export interface SteeringServerOptions {
   fillOnMiss?: boolean
   /** TTL of steering manifests in seconds: bounds how late a player learns of a failure; default 10 */
   steeringTtlSeconds?: number
-  /** most Pathways written into a rewritten manifest; default 6 */
-  maxPathways?: number
+  /** most OCAs offered to a client: entries of /v1/steer, Pathways of a rewritten manifest; default 6 */
+  maxCandidates?: number
   /** DASH ContentSteering@queryBeforeStart; default true (steer before the first segment) */
   queryBeforeStart?: boolean
   /** DASH ContentSteering@proxyServerURL, when a proxy fronts the steering server; default none */
@@ -44,7 +44,7 @@ export const STEERING_DEFAULTS = {
   policy: POLICY_DEFAULTS,
   fillOnMiss: true,
   steeringTtlSeconds: 10,
-  maxPathways: 6,
+  maxCandidates: 6,
   queryBeforeStart: true,
   manifestCacheMs: 10_000,
   manifestTimeoutMs: 3000,
@@ -73,7 +73,7 @@ export function resolveSteeringOptions(o: SteeringServerOptions): ResolvedSteeri
     policy: { ...d.policy, ...defined(o.policy) },
     fillOnMiss: o.fillOnMiss ?? d.fillOnMiss,
     steeringTtlSeconds: o.steeringTtlSeconds ?? d.steeringTtlSeconds,
-    maxPathways: o.maxPathways ?? d.maxPathways,
+    maxCandidates: o.maxCandidates ?? d.maxCandidates,
     queryBeforeStart: o.queryBeforeStart ?? d.queryBeforeStart,
     manifestCacheMs: o.manifestCacheMs ?? d.manifestCacheMs,
     manifestTimeoutMs: o.manifestTimeoutMs ?? d.manifestTimeoutMs,

@@ -3,7 +3,6 @@ import { ErrorCodes, isOclabError } from '../lib/errors.js'
 import { rewriteMpd } from './dash-mpd.js'
 import { parseMaster, rewriteMaster, type Pathway } from './hls-master.js'
 import type { ManifestKind } from './manifest-source.js'
-import type { Ranked } from './policy.js'
 import { LocationQuery, TitleParams } from './schemas.js'
 import type { Client, Steerer } from './steerer.js'
 
@@ -37,8 +36,7 @@ export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void
       return undefined
     }
     const exp = s.expiry()
-    const chosen: Ranked[] = ranked.slice(0, s.opts.maxPathways)
-    const pathways: Pathway[] = chosen.map((r) => ({ id: r.id, base: s.base(r.url, title, exp) }))
+    const pathways: Pathway[] = ranked.map((r) => ({ id: r.id, base: s.base(r.url, title, exp) }))
     const sources = [...ranked.filter((r) => r.holds).map((r) => s.base(r.url, title, exp)), s.originBase(title)]
     try {
       const text = await s.manifests.get(title, kind, sources)

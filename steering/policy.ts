@@ -53,6 +53,8 @@ export interface RankInput {
   clientBps?: number
   /** the player's current pathway; kept first when it is as good as the best choice */
   current?: string
+  /** the same OCAs prepared for many decisions (registry.ts keeps one); built here when absent */
+  fleet?: PreparedFleet
 }
 
 export interface Ranked {
@@ -66,32 +68,125 @@ export interface Ranked {
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`
 
-export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS): Ranked[] {
-  const { title, client } = input
-  const live = input.ocas.filter((o) => o.state !== 'down')
-  const holders = live.filter((o) => o.holds(title))
-  const fillers = holders.length < opts.minCandidates ? live.filter((o) => !o.holds(title) && o.canFill) : []
+interface SiteGroup extends LatLon {
+  site: string
+  members: OcaView[]
+}
 
-  const ordered = [...siteOrder(title, client, holders), ...siteOrder(title, client, fillers).slice(0, Math.max(0, opts.minCandidates - holders.length))]
-  const withRoom: Ranked[] = []
-  const spilled: Ranked[] = []
-  const suspect: Ranked[] = []
-  for (const { oca, km, why } of ordered) {
-    const r: Ranked = { id: oca.id, site: oca.site, url: oca.url, distanceKm: km === null ? null : Math.round(km * 10) / 10, holds: oca.holds(title), reason: why }
-    if (!r.holds) r.reason += ', may fill the title on a miss'
-    if (oca.state === 'suspect') {
-      r.reason = `suspect (${oca.stateReason}), moved last; ${r.reason}`
-      suspect.push(r)
-      continue
+/**
+ * The fleet prepared for many decisions: sites with their members, the
+ * site order seen from each site (distances between sites do not change),
+ * and each title's rendezvous order inside a site. Built once per registry
+ * change; every decision after that is walks over prepared arrays.
+ */
+export class PreparedFleet {
+  private readonly sites: SiteGroup[]
+  private readonly fromSite = new Map<string, Array<{ g: SiteGroup; km: number }>>()
+  private readonly hashed = new Map<string, OcaView[]>()
+
+  constructor(readonly ocas: readonly OcaView[]) {
+    const by = new Map<string, SiteGroup>()
+    for (const o of ocas) {
+      const g = by.get(o.site)
+      if (g) g.members.push(o)
+      else by.set(o.site, { site: o.site, lat: o.lat, lon: o.lon, members: [o] })
     }
-    const load = oca.capacityBps ? (oca.loadBps + (input.clientBps ?? 0)) / oca.capacityBps : 0
-    if (load > opts.spillAt) {
-      r.reason = `spilled: load ${pct(load)} of capacity is above ${pct(opts.spillAt)}; ${r.reason}`
-      spilled.push(r)
-    } else withRoom.push(r)
+    this.sites = [...by.values()].sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0))
   }
-  if (input.current) keepCurrent(withRoom, input.current)
-  return [...withRoom, ...spilled, ...suspect]
+
+  /** Sites in the order a client sees them: its own first, then by distance (then id). */
+  siteOrder(client: ClientLocation): Array<{ g: SiteGroup; km: number | null }> {
+    const p = client.point
+    // A client placed at its site's own coordinates sees a fixed order: cache it per site.
+    const atSite = client.site !== undefined && p && this.sites.find((g) => g.site === client.site && g.lat === p.lat && g.lon === p.lon)
+    if (atSite) {
+      let order = this.fromSite.get(atSite.site)
+      if (!order) this.fromSite.set(atSite.site, (order = this.order(client)))
+      return order
+    }
+    return this.order(client)
+  }
+
+  private order(client: ClientLocation): Array<{ g: SiteGroup; km: number }> {
+    const p = client.point
+    return this.sites
+      .map((g) => ({ g, km: p ? haversineKm(p, g) : Number.NaN, own: g.site === client.site }))
+      .sort((a, b) => Number(b.own) - Number(a.own) || (p ? a.km - b.km : 0) || (a.g.site < b.g.site ? -1 : 1))
+  }
+
+  /** A site's members in the title's rendezvous order (cached; bounded so unknown titles cannot grow it without end). */
+  membersFor(title: string, g: SiteGroup): OcaView[] {
+    if (g.members.length === 1) return g.members
+    const key = `${title}\n${g.site}`
+    let m = this.hashed.get(key)
+    if (!m) {
+      if (this.hashed.size >= 100_000) this.hashed.clear()
+      this.hashed.set(key, (m = rendezvousOrder(title, g.members)))
+    }
+    return m
+  }
+}
+
+interface Placed {
+  oca: OcaView
+  km: number | null
+  own: boolean
+  site: SiteGroup
+  index: number
+}
+
+export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS, limit = Number.POSITIVE_INFINITY): Ranked[] {
+  const { title, client } = input
+  const fleet = input.fleet ?? new PreparedFleet(input.ocas)
+  const loadOf = (oca: OcaView): number => (oca.capacityBps ? (oca.loadBps + (input.clientBps ?? 0)) / oca.capacityBps : 0)
+  const withRoom: Placed[] = []
+  const spilled: Array<Placed & { load: number }> = []
+  const suspect: Placed[] = []
+  const fillers: Placed[] = []
+  let holders = 0
+  // Walk sites nearest first and stop once `limit` OCAs with room are found:
+  // everything after them would be ranked lower anyway.
+  walk: for (const { g, km } of fleet.siteOrder(client)) {
+    const members = fleet.membersFor(title, g)
+    for (let index = 0; index < members.length; index++) {
+      const oca = members[index]!
+      if (oca.state === 'down') continue
+      const placed: Placed = { oca, km: km === null || Number.isNaN(km) ? null : km, own: g.site === client.site, site: g, index }
+      if (!oca.holds(title)) {
+        if (oca.canFill) fillers.push(placed)
+        continue
+      }
+      holders++
+      if (oca.state === 'suspect') {
+        suspect.push(placed)
+        continue
+      }
+      const load = loadOf(oca)
+      if (load > opts.spillAt) spilled.push({ ...placed, load })
+      else withRoom.push(placed)
+      if (withRoom.length >= limit && withRoom.length >= opts.minCandidates) break walk
+    }
+  }
+  const reason = (p: Placed): string => {
+    const where = p.own ? `own site ${p.site.site} (${client.how})` : p.km === null ? `site ${p.site.site}` : `site ${p.site.site} at ${Math.round(p.km)} km`
+    const n = p.site.members.length
+    const hash = n > 1 ? `, rendezvous #${p.index + 1} of ${n} for the title` : ''
+    return `${where}${hash}${p.oca.holds(title) ? '' : ', may fill the title on a miss'}`
+  }
+  const out = (p: Placed, why: string): Ranked => ({
+    id: p.oca.id,
+    site: p.oca.site,
+    url: p.oca.url,
+    distanceKm: p.km === null ? null : Math.round(p.km * 10) / 10,
+    holds: p.oca.holds(title),
+    reason: why,
+  })
+  const list = withRoom.map((p) => out(p, reason(p)))
+  if (input.current) keepCurrent(list, input.current, withRoom, out, reason, (o) => loadOf(o) <= opts.spillAt, title, fleet)
+  for (const p of spilled) list.push(out(p, `spilled: load ${pct(p.load)} of capacity is above ${pct(opts.spillAt)}; ${reason(p)}`))
+  if (holders < opts.minCandidates) for (const p of fillers.slice(0, opts.minCandidates - holders)) list.push(out(p, reason(p)))
+  for (const p of suspect) list.push(out(p, `suspect (${p.oca.stateReason}), moved last; ${reason(p)}`))
+  return list.length > limit ? list.slice(0, limit) : list
 }
 
 /**
@@ -100,40 +195,23 @@ export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS
  * the player a new connection. A pathway in a worse site is not kept, so a
  * client that failed over moves back once its own OCA is healthy again.
  */
-function keepCurrent(list: Ranked[], current: string): void {
+function keepCurrent(list: Ranked[], current: string, placed: Placed[], out: (p: Placed, why: string) => Ranked, reason: (p: Placed) => string, hasRoom: (o: OcaView) => boolean, title: string, fleet: PreparedFleet): void {
+  const best = placed[0]
+  if (!best || best.oca.id === current) return
   const i = list.findIndex((r) => r.id === current)
-  if (i <= 0 || list[i]!.site !== list[0]!.site || list[i]!.holds !== list[0]!.holds) return
-  const [r] = list.splice(i, 1)
-  r!.reason = `kept: the player's current pathway, same site as the best; ${r!.reason}`
-  list.unshift(r!)
-}
-
-interface Placed {
-  oca: OcaView
-  km: number | null
-  why: string
-}
-
-function siteOrder(title: string, client: ClientLocation, ocas: readonly OcaView[]): Placed[] {
-  const bySite = new Map<string, OcaView[]>()
-  for (const o of ocas) {
-    const list = bySite.get(o.site)
-    if (list) list.push(o)
-    else bySite.set(o.site, [o])
+  if (i > 0) {
+    if (list[i]!.site !== best.oca.site) return
+    const [r] = list.splice(i, 1)
+    r!.reason = `kept: the player's current pathway, same site as the best; ${r!.reason}`
+    list.unshift(r!)
+    return
   }
-  const sites = [...bySite.entries()].map(([site, members]) => {
-    const km = client.point ? haversineKm(client.point, members[0]!) : null
-    return { site, members, km, own: site === client.site }
-  })
-  sites.sort((a, b) => Number(b.own) - Number(a.own) || (a.km ?? 0) - (b.km ?? 0) || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0))
-  const out: Placed[] = []
-  for (const s of sites) {
-    const where = s.own ? `own site ${s.site} (${client.how})` : s.km === null ? `site ${s.site}` : `site ${s.site} at ${Math.round(s.km)} km`
-    const members = rendezvousOrder(title, s.members)
-    members.forEach((oca, i) => {
-      const hash = members.length > 1 ? `, rendezvous #${i + 1} of ${members.length} for the title` : ''
-      out.push({ oca, km: s.km, why: `${where}${hash}` })
-    })
-  }
-  return out
+  // cut off by the limit: find it in the best site directly
+  const members = fleet.membersFor(title, best.site)
+  const index = members.findIndex((m) => m.id === current)
+  const m = members[index]
+  if (!m || m.state !== 'up' || !m.holds(title)) return
+  if (!hasRoom(m)) return
+  const p: Placed = { ...best, oca: m, index }
+  list.unshift(out(p, `kept: the player's current pathway, same site as the best; ${reason(p)}`))
 }

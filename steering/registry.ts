@@ -2,24 +2,29 @@ import type { OcaConfig } from '../lib/cluster.js'
 import { CoverageZones } from './coverage-zones.js'
 import type { LatLon } from './geo.js'
 import { initialHealth, type HealthRecord } from './health-state.js'
-import type { OcaView } from './policy.js'
+import { PreparedFleet, type OcaView } from './policy.js'
 
 /**
- * The fleet as steering knows it: each OCA's cluster-file entry and its
- * health record. Views for the policy and the coverage map are rebuilt when
- * something changes (a poll, an add, a remove), not per request, so a steering
- * decision reads prepared arrays only.
+ * The fleet as steering knows it: each OCA's cluster-file entry, its health
+ * record and the view the policy reads. A poll updates the OCA's view in
+ * place; the prepared fleet (site orders, rendezvous orders) and the coverage
+ * map are rebuilt only when OCAs are added or removed, so a steering decision
+ * reads prepared arrays only. `version` changes whenever a ranking could:
+ * membership, state, reason or titles held (load moves every poll and is
+ * read live).
  */
 export interface RegistryEntry {
   config: OcaConfig
   health: HealthRecord
+  view: OcaView
 }
 
 export class OcaRegistry {
   private readonly entries = new Map<string, RegistryEntry>()
-  private viewCache: OcaView[] = []
+  private fleetCache = new PreparedFleet([])
   private siteCache = new Map<string, LatLon>()
   private zoneCache = new CoverageZones([])
+  private versionCounter = 0
 
   constructor(
     ocas: readonly OcaConfig[],
@@ -27,13 +32,20 @@ export class OcaRegistry {
     private readonly fillOnMiss = true,
     private readonly now: () => number = Date.now,
   ) {
-    for (const o of ocas) this.entries.set(o.id, { config: o, health: initialHealth(this.now()) })
-    this.rebuildZones()
-    this.rebuildViews()
+    this.add(ocas)
+  }
+
+  get version(): number {
+    return this.versionCounter
   }
 
   get views(): readonly OcaView[] {
-    return this.viewCache
+    return this.fleetCache.ocas
+  }
+
+  /** the views prepared for ranking (site orders and rendezvous orders cached) */
+  get fleet(): PreparedFleet {
+    return this.fleetCache
   }
 
   get sites(): ReadonlyMap<string, LatLon> {
@@ -52,23 +64,23 @@ export class OcaRegistry {
     return this.entries.get(id)
   }
 
-  /** Add OCAs (or replace ones with the same id, keeping nothing of their health); throws on bad coverage, changing nothing. */
+  /** Add OCAs (or replace ones with the same id, forgetting their health); throws on bad coverage, changing nothing. */
   add(ocas: readonly OcaConfig[]): void {
     const next = new Map(this.entries)
-    for (const o of ocas) next.set(o.id, { config: o, health: initialHealth(this.now()) })
+    for (const o of ocas) next.set(o.id, this.entryFor(o))
     const zones = zonesOf([...next.values()])
     this.entries.clear()
     for (const [id, e] of next) this.entries.set(id, e)
     this.zoneCache = zones
-    this.rebuildViews()
+    this.rebuild()
   }
 
   /** Remove OCAs by id; returns the ids that were known. */
   remove(ids: readonly string[]): string[] {
     const removed = ids.filter((id) => this.entries.delete(id))
     if (removed.length) {
-      this.rebuildZones()
-      this.rebuildViews()
+      this.zoneCache = zonesOf(this.list())
+      this.rebuild()
     }
     return removed
   }
@@ -76,32 +88,50 @@ export class OcaRegistry {
   setHealth(id: string, health: HealthRecord): void {
     const e = this.entries.get(id)
     if (!e) return
+    const prev = e.health
     e.health = health
-    this.rebuildViews()
+    e.view.state = health.state
+    e.view.stateReason = health.reason
+    e.view.loadBps = health.bytesPerSecond * 8
+    if (prev.state !== health.state || prev.reason !== health.reason || !sameSet(prev.titles, health.titles)) this.versionCounter++
   }
 
-  private rebuildZones(): void {
-    this.zoneCache = zonesOf(this.list())
+  private entryFor(c: OcaConfig): RegistryEntry {
+    const e: RegistryEntry = {
+      config: c,
+      health: initialHealth(this.now()),
+      view: {
+        id: c.id,
+        site: c.site,
+        url: c.url.replace(/\/+$/, ''),
+        lat: c.lat,
+        lon: c.lon,
+        state: 'down',
+        stateReason: '',
+        holds: (title: string) => e.health.titles.has(title),
+        canFill: this.fillOnMiss,
+        loadBps: 0,
+        capacityBps: c.bandwidthBps,
+      },
+    }
+    e.view.stateReason = e.health.reason
+    return e
   }
 
-  private rebuildViews(): void {
-    this.viewCache = this.list().map(({ config: c, health: h }) => ({
-      id: c.id,
-      site: c.site,
-      url: c.url.replace(/\/+$/, ''),
-      lat: c.lat,
-      lon: c.lon,
-      state: h.state,
-      stateReason: h.reason,
-      holds: (title: string) => h.titles.has(title),
-      canFill: this.fillOnMiss,
-      loadBps: h.bytesPerSecond * 8,
-      capacityBps: c.bandwidthBps,
-    }))
+  private rebuild(): void {
+    this.fleetCache = new PreparedFleet(this.list().map((e) => e.view))
     const sites = new Map<string, LatLon>()
-    for (const c of this.list().map((e) => e.config)) if (!sites.has(c.site)) sites.set(c.site, { lat: c.lat, lon: c.lon })
+    for (const { config: c } of this.entries.values()) if (!sites.has(c.site)) sites.set(c.site, { lat: c.lat, lon: c.lon })
     this.siteCache = sites
+    this.versionCounter++
   }
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => {
+  if (a === b) return true
+  if (a.size !== b.size) return false
+  for (const x of a) if (!b.has(x)) return false
+  return true
 }
 
 const zonesOf = (entries: readonly RegistryEntry[]): CoverageZones =>

@@ -14,7 +14,10 @@ const together = { dependencies: { lat: ['lon'], lon: ['lat'] }, additionalPrope
 export const LocationQuery = Type.Object({ lat: Type.Optional(Lat), lon: Type.Optional(Lon) }, together)
 export type LocationQuery = Static<typeof LocationQuery>
 
-export const SteerQuery = Type.Object({ title: TitleId, lat: Type.Optional(Lat), lon: Type.Optional(Lon) }, together)
+export const SteerQuery = Type.Object(
+  { title: TitleId, lat: Type.Optional(Lat), lon: Type.Optional(Lon), n: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'how many candidates; default 3' })) },
+  together,
+)
 export type SteerQuery = Static<typeof SteerQuery>
 
 export const TitleParams = Type.Object({ title: TitleId })
@@ -47,3 +50,4 @@ export const DashSteeringQuery = Type.Object(
   { dependencies: { lat: ['lon'], lon: ['lat'] } },
 )
 export type DashSteeringQuery = Static<typeof DashSteeringQuery>
+

@@ -27,9 +27,11 @@ export function buildSteeringServer(options: SteeringServerOptions): FastifyInst
   const app = Fastify({ logger: opts.logger ?? false, exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
   const steerer = new Steerer(opts, app.log)
   app.decorate('steering', steerer)
-  // Players fetch manifests and steering manifests from pages on other origins.
-  app.addHook('onSend', async (req, reply) => {
-    if (req.url.startsWith('/v1/')) reply.headers(CORS_HEADERS)
+  // Players fetch manifests and steering manifests from pages on other origins;
+  // nothing here needs its headers exposed beyond the CORS-safelisted ones.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (req.url.startsWith('/v1/')) reply.header('access-control-allow-origin', CORS_HEADERS['access-control-allow-origin']!)
+    done(null, payload)
   })
   app.setErrorHandler(async (err, _req, reply) => {
     if (isOclabError(err)) {

@@ -4,26 +4,26 @@ import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
 import type { Steerer } from './steerer.js'
 
 /**
- * `GET /v1/steer?title=…[&lat&lon]`: the ranked OCA base URLs for a title
+ * `GET /v1/steer?title=…[&lat&lon][&n]`: the ranked OCA base URLs (n, default 3) for a title
  * (signed when the cluster signs), each with why it is where it is.
  * `GET /v1/redirect/<title>/<path>`: the 302 form for clients that only
  * follow redirects; the Location is the best OCA's URL of that file.
  */
+/** Three candidates by default: the best, and two fallbacks from at least one other site where the fleet has them. */
+const STEER_DEFAULT_N = 3
+
 export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
   app.get<{ Querystring: SteerQuery }>('/v1/steer', { schema: { querystring: SteerQuery } }, async (req, reply) => {
-    const { title, lat, lon } = req.query
+    const { title, lat, lon, n = STEER_DEFAULT_N } = req.query
     const client = s.client(req, lat !== undefined && lon !== undefined ? { lat, lon } : undefined)
-    const ranked = s.rank(title, client)
     const exp = s.expiry()
-    reply.header('cache-control', 'no-store')
-    const body = {
-      title,
-      client: { ip: client.address.text, forwarded: client.address.forwarded, site: client.location.site ?? null, how: client.location.how, cidr: client.location.cidr ?? null },
-      expires: exp ?? null,
-      candidates: ranked.map((r) => ({ id: r.id, site: r.site, url: s.base(r.url, title, exp), distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })),
-    }
-    if (!ranked.length) return reply.code(503).send({ ...body, error: `no healthy OCA can serve title ${title}` })
-    return body
+    const { json, count } = s.candidatesJson(title, client, exp, n)
+    const c = client.location
+    const clientJson = JSON.stringify({ ip: client.address.text, forwarded: client.address.forwarded, site: c.site ?? null, how: c.how, cidr: c.cidr ?? null })
+    reply.code(count ? 200 : 503).header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8')
+    const error = count ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
+    // Assembled as text: the candidate list is cached already serialised (see Steerer.candidatesJson).
+    return reply.send(`{"title":${JSON.stringify(title)},"client":${clientJson},"expires":${exp ?? 'null'},"candidates":${json}${error}}`)
   })
 
   app.get<{ Params: TitleParams & { '*': string } }>('/v1/redirect/:title/*', { schema: { params: RedirectParams } }, async (req, reply) => {

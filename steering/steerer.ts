@@ -30,6 +30,13 @@ export class Steerer {
   readonly gate: RateGate
   private readonly trusted: TrustedProxies
   private readonly prefixes = new LRUCache<string, string>({ max: 10_000 })
+  /**
+   * /v1/steer answers by (title, where the client is): every client of a
+   * coverage zone gets the same list, as in Traffic Router. Keyed with the
+   * registry version (state or titles changed) and the token expiry; load,
+   * which moves at every poll, is picked up within `ttl`.
+   */
+  private readonly decisions = new LRUCache<string, string>({ max: 50_000, ttl: 1000 })
 
   constructor(
     readonly opts: ResolvedSteeringOptions,
@@ -48,8 +55,23 @@ export class Steerer {
     return { address, location }
   }
 
-  rank(title: string, client: Client, hints: { clientBps?: number; current?: string } = {}): Ranked[] {
-    return rankOcas({ title, client: client.location, ocas: this.registry.views, clientBps: hints.clientBps, current: hints.current }, this.opts.policy)
+  /** The ranking for a title; `limit` caps it (default: the configured maxCandidates). */
+  rank(title: string, client: Client, hints: { clientBps?: number; current?: string } = {}, limit = this.opts.maxCandidates): Ranked[] {
+    const views = this.registry.views
+    return rankOcas({ title, client: client.location, ocas: views, fleet: this.registry.fleet, clientBps: hints.clientBps, current: hints.current }, this.opts.policy, limit)
+  }
+
+  /** The ranked candidates for /v1/steer as a JSON array text, cached (see `decisions`). */
+  candidatesJson(title: string, client: Client, exp: number | undefined, limit: number): { json: string; count: number } {
+    const l = client.location
+    const key = `${this.registry.version}\n${exp}\n${limit}\n${title}\n${l.site}\n${l.how}\n${l.point?.lat},${l.point?.lon}`
+    const hit = this.decisions.get(key)
+    if (hit !== undefined) return { json: hit, count: hit === '[]' ? 0 : 1 }
+    const prefix = this.titlePrefix(title, exp)
+    const ranked = this.rank(title, client, {}, limit)
+    const json = JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })))
+    this.decisions.set(key, json)
+    return { json, count: ranked.length }
   }
 
   /** Expiry (Unix s) for tokens issued now; undefined when the cluster does not sign URLs. */
@@ -59,17 +81,22 @@ export class Steerer {
     return Math.ceil((nowMs / 1000 + s.ttlSeconds) / EXPIRY_STEP_S) * EXPIRY_STEP_S
   }
 
-  /** The title's directory on an OCA, ending in `/`: `<oca>/t/<exp>/<sig>/titles/<id>/` or `<oca>/titles/<id>/`. */
-  base(ocaUrl: string, title: string, exp: number | undefined): string {
+  /** `/t/<exp>/<sig>/titles/<id>/` (or `/titles/<id>/` unsigned): append to an OCA's URL for the title's directory. */
+  titlePrefix(title: string, exp: number | undefined): string {
     const s = this.opts.cluster.signing
-    if (!s || exp === undefined) return `${ocaUrl}/titles/${title}/`
+    if (!s || exp === undefined) return `/titles/${title}/`
     const key = `${title}\n${exp}`
     let prefix = this.prefixes.get(key)
     if (!prefix) {
       prefix = signedTitlePrefix(s.secret, title, exp)
       this.prefixes.set(key, prefix)
     }
-    return `${ocaUrl}${prefix}`
+    return prefix
+  }
+
+  /** The title's directory on an OCA, ending in `/`. */
+  base(ocaUrl: string, title: string, exp: number | undefined): string {
+    return ocaUrl + this.titlePrefix(title, exp)
   }
 
   originBase(title: string): string {

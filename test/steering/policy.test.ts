@@ -108,3 +108,18 @@ t.test("the player's current pathway stays first when it is as good as the best"
   t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: fleet, current: 'fra1' })), plain, 'a farther site is not kept: the player comes back home')
   t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: fleet, current: 'zzz' })), plain, 'unknown pathway ignored')
 })
+
+t.test('a limit stops the walk early and still keeps the current pathway', async (t) => {
+  const site = ['a1', 'a2', 'a3', 'a4'].map((id) => oca(id, 'ams', AMS))
+  const fleet = [...site, oca('fra1', 'fra', FRA), oca('nyc1', 'nyc', NYC)]
+  const full = ids(rankOcas({ title: 't1', client: inAms, ocas: fleet }))
+  t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: fleet }, undefined, 3)), full.slice(0, 3), 'the first three of the full ranking')
+  const last = full[3]!
+  const kept = rankOcas({ title: 't1', client: inAms, ocas: fleet, current: last }, undefined, 3)
+  t.equal(kept[0]!.id, last, 'a same-site current pathway cut off by the limit is still kept first')
+  t.equal(kept.length, 3)
+  const busy = fleet.map((o) => (o.id === last ? { ...o, loadBps: 0.95e9 } : o))
+  t.not(rankOcas({ title: 't1', client: inAms, ocas: busy, current: last }, undefined, 3)[0]!.id, last, 'unless it has no room')
+  const spilled = [oca('a1', 'ams', AMS, { loadBps: 0.9e9 }), oca('fra1', 'fra', FRA, { state: 'suspect', stateReason: 'slow' })]
+  t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: spilled }, undefined, 1)), ['a1'], 'with nothing better, spilled before suspect')
+})

@@ -32,7 +32,7 @@ interface SteeringJson {
 async function startSteering(t: Teardown, cluster: ClusterConfig, extra: Partial<SteeringServerOptions> = {}) {
   const port = await freePort()
   cluster = { ...cluster, steering: { url: `http://127.0.0.1:${port}` } }
-  const app = buildSteeringServer({ cluster, startHealthChecks: false, fillOnMiss: false, trustedProxies: ['127.0.0.1/32'], ...extra })
+  const app = buildSteeringServer({ cluster, startHealthChecks: false, fillOnMiss: false, health: { slowMs: 60_000, timeoutMs: 30_000 }, trustedProxies: ['127.0.0.1/32'], ...extra })
   await app.listen({ host: '127.0.0.1', port })
   t.teardown(() => app.close())
   await app.steering.checker.pollAll()
@@ -71,6 +71,8 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
     await res.arrayBuffer()
   }
   t.same((await json<SteerBody>(`${url}/v1/steer?title=t1`, from('2001:db8:1::77'))).client.site, 'ams', 'IPv6 coverage')
+  const one = await json<SteerBody>(`${url}/v1/steer?title=t1&n=1`, from('10.1.2.3'))
+  t.same(one.candidates.map((c) => c.id), [ams.candidates[0]!.id], 'n limits the list')
   const again = await json<SteerBody>(`${url}/v1/steer?title=t1`, from('10.1.9.9'))
   t.same(again.candidates.map((c) => c.id), ams.candidates.map((c) => c.id), 'deterministic for the same title')
 
@@ -108,6 +110,7 @@ t.test('malformed queries are 400 with the reason', async (t) => {
     '/v1/steer?title=t1&lat=200&lon=0',
     '/v1/steer?title=t1&lat=1',
     '/v1/steer?title=t1&lat=north&lon=0',
+    '/v1/steer?title=t1&n=0',
     '/v1/play/t1/master.m3u8?lat=1',
     '/v1/play/bad%20id/master.m3u8',
     '/v1/steering/hls?title=t1&_HLS_throughput=fast',
