@@ -24,6 +24,14 @@ export interface Command {
   /** How many positionals the command takes. */
   positionals?: { min: number; max: number }
   run(values: OptionValues, positionals: string[]): Promise<number | void>
+  /** `oclab <name> <sub> …`: when the first argument names one, that command runs instead, with its own options and --help */
+  subcommands?: Record<string, Command>
+}
+
+/** The command an argv selects: a subcommand named by the first argument, else the command itself. */
+export function selectCommand(cmd: Command, argv: string[]): { cmd: Command; argv: string[] } {
+  const sub = argv[0] !== undefined ? cmd.subcommands?.[argv[0]] : undefined
+  return sub ? { cmd: sub, argv: argv.slice(1) } : { cmd, argv }
 }
 
 /** Bad usage: the CLI prints its one-line message and exits 2. */
@@ -38,6 +46,10 @@ export function helpText(cmd: Command): string {
     const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : ''
     lines.push(`  ${left[i]!.padEnd(width)}${o.help}${def}`)
   })
+  if (cmd.subcommands) {
+    lines.push('', 'Subcommands (each has its own --help):')
+    for (const sub of Object.values(cmd.subcommands)) lines.push(`  oclab ${sub.name} ${sub.usage}`, `      ${sub.summary}`)
+  }
   return lines.join('\n')
 }
 

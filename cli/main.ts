@@ -1,5 +1,5 @@
 import { commands } from './commands.js'
-import { helpText, parseCommandArgs } from './command.js'
+import { helpText, parseCommandArgs, selectCommand } from './command.js'
 import { ErrorCodes, isOclabError } from '../lib/errors.js'
 
 function topHelp(): string {
@@ -29,8 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   try {
-    const cmd = await entry.load()
-    const { values, positionals, help } = parseCommandArgs(cmd, rest)
+    const { cmd, argv: args } = selectCommand(await entry.load(), rest)
+    const { values, positionals, help } = parseCommandArgs(cmd, args)
     if (help) {
       console.log(helpText(cmd))
       return 0
