@@ -18,7 +18,8 @@
  *
  * A rendition's density is at most its shared part's (its plays are a
  * subset), so the shared part always sorts first; a rendition whose shared
- * part did not fit is skipped.
+ * part did not fit is skipped, and a shared part left without any rendition
+ * is dropped again (manifests without media serve nobody).
  */
 export interface PlanTitle {
   id: string
@@ -141,23 +142,40 @@ function planSite(input: PlanInput, s: number): SitePlan {
   let free = site.capacityBytes
   let servedBytes = 0
   const placed = new Map<number, PlacedTitle>()
+  const taken = new Uint8Array(items.count)
+  const take = (i: number, p: PlacedTitle, ri: number): void => {
+    if (ri >= 0) p.renditions.push(input.titles[items.title[i]!]!.renditions[ri]!.id)
+    p.bytes += items.bytes[i]!
+    free -= items.bytes[i]!
+    servedBytes += items.bytes[i]! * items.density[i]!
+    taken[i] = 1
+  }
   for (let k = 0; k < items.count; k++) {
     const i = items.order[k]!
-    const b = items.bytes[i]!
-    if (b > free) continue
+    if (items.bytes[i]! > free) continue
     const ti = items.title[i]!
     const ri = items.rendition[i]!
-    const t = input.titles[ti]!
     if (ri < 0) {
-      placed.set(ti, { titleId: t.id, renditions: [], bytes: b })
+      const p: PlacedTitle = { titleId: input.titles[ti]!.id, renditions: [], bytes: 0 }
+      placed.set(ti, p)
+      take(i, p, ri)
     } else {
       const p = placed.get(ti)
-      if (!p) continue
-      p.renditions.push(t.renditions[ri]!.id)
-      p.bytes += b
+      if (p) take(i, p, ri)
     }
-    free -= b
-    servedBytes += b * items.density[i]!
+  }
+  // A shared part none of whose renditions fitted would hold manifests without media: give its room back
+  // and offer it to the renditions of titles that are held.
+  for (const [ti, p] of placed) {
+    if (p.renditions.length > 0) continue
+    placed.delete(ti)
+    free += p.bytes
+    servedBytes -= p.bytes * (input.views[s]![ti] ?? 0)
+  }
+  for (let k = 0; k < items.count; k++) {
+    const i = items.order[k]!
+    const p = placed.get(items.title[i]!)
+    if (!taken[i] && items.rendition[i]! >= 0 && p && items.bytes[i]! <= free) take(i, p, items.rendition[i]!)
   }
   const titles = [...placed.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
   const usedBytes = titles.reduce((a, p) => a + p.bytes, 0)
