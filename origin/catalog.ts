@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import type { StoredTitle } from './master-store.js'
-import { renditionFiles } from './title-sizes.js'
+import { byRung, renditionFiles } from './title-sizes.js'
 
 /**
  * `GET /catalog`: every title with its duration, size, ladder summary and the
@@ -49,7 +49,7 @@ export function catalogOf(titles: StoredTitle[], placement?: PlacementRecord): C
       duration: title.duration,
       bytes: title.files.reduce((a, f) => a + f.bytes, titleJson.bytes),
       ladder: [
-        ...[...title.video].sort((a, b) => b.bandwidth - a.bandwidth).map((v) => ({ id: v.id, type: 'video' as const, width: v.width, height: v.height, bandwidth: v.bandwidth, averageBandwidth: v.averageBandwidth, bytes: bytesOf(v.id) })),
+        ...[...title.video].sort(byRung).map((v) => ({ id: v.id, type: 'video' as const, width: v.width, height: v.height, bandwidth: v.bandwidth, averageBandwidth: v.averageBandwidth, bytes: bytesOf(v.id) })),
         ...title.audio.map((a) => ({ id: a.id, type: 'audio' as const, bandwidth: a.bandwidth, averageBandwidth: a.averageBandwidth, bytes: bytesOf(a.id) })),
       ],
       placedOn: Object.entries(placement?.ocas ?? {}).filter(([, ids]) => ids.includes(title.id)).map(([oca]) => oca).sort(),

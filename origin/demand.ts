@@ -31,7 +31,7 @@ export function ownerOf(titleId: string, nodes: readonly string[]): string {
   return best
 }
 
-/** `titles` must list each title's renditions highest bitrate first (as `titleSizes` does). */
+/** `titles` must list each title's renditions top rung first (as `titleSizes` does). */
 export function demandInput(titles: PlanTitle[], sites: DemandSite[], model: PopularityModel): PlanInput {
   const modelIndex = new Map(model.titleIds.map((id, i) => [id, i]))
   const locationOf = (s: DemandSite): string => s.location ?? s.id

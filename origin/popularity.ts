@@ -15,7 +15,7 @@ import { hashSeed, mulberry32, normal, shuffle } from './random.js'
 export interface RegionDemand {
   /** expected plays per title, aligned with `PopularityModel.titleIds` */
   views: Float64Array
-  /** share of plays by rung, highest bitrate first; the last weight also covers any lower rungs; empty = even */
+  /** share of plays by rung, top rung first; the last weight also covers any lower rungs; empty = even */
   rungShare: number[]
 }
 

@@ -1,10 +1,13 @@
-import type { FileEntry, Title } from '../lib/title-package.js'
+import type { FileEntry, Title, VideoRendition } from '../lib/title-package.js'
 
 /**
  * A title as the planner sees it: the bytes every play needs whatever its
  * rung (title.json, manifests, audio, the media playlists are tiny) and the
- * bytes of each video rendition, highest bitrate first.
+ * bytes of each video rendition, top rung first.
  */
+/** Ladder order, top rung first: by resolution, then by the rate asked of the encoder (measured rates of tiny rungs can invert). */
+export const byRung = (a: VideoRendition, b: VideoRendition): number => b.height - a.height || b.targetBitrate - a.targetBitrate
+
 export interface TitleSizes {
   id: string
   duration: number
@@ -25,7 +28,7 @@ export function titleSizes(title: Title, titleJsonBytes = 0): TitleSizes {
   const byPath = new Map(title.files.map((f) => [f.path, f.bytes]))
   const owned = new Set<string>()
   const renditions = [...title.video]
-    .sort((a, b) => b.bandwidth - a.bandwidth)
+    .sort(byRung)
     .map((v) => {
       const files = renditionFiles(title, v.id)
       for (const f of files) owned.add(f)
