@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto'
+import { Agent, request, type Dispatcher } from 'undici'
+import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { validateTitle, type Title } from '../../lib/title-package.js'
+import { ladderFromTitle } from '../load-title.js'
+import type { Ladder } from '../ladder.js'
+import type { Trace } from '../trace/trace.js'
+import type { AbrPolicy, DownloadSample } from '../abr/types.js'
+import { SESSION_DEFAULTS, type SessionOptions, type SessionResult } from '../engine.js'
+import { PlaybackAccount } from '../playback.js'
+import { cmcdHeaders } from './cmcd.js'
+import { pacedRead, sleep } from './pacer.js'
+
+/**
+ * One playback session over real HTTP: the same ABR policy and the same
+ * PlaybackAccount as virtual time, but every object is a request to an OCA,
+ * the body is read at the trace's rate (in real time, or `timeScale` times
+ * faster), and a failed or timed-out request fails over to the next candidate
+ * the way hls.js treats a failed pathway: the candidate is penalised for a
+ * while and the segment is retried elsewhere.
+ */
+export interface HttpSessionOptions extends Partial<SessionOptions> {
+  titleId: string
+  /** Ranked title base URLs (…/titles/<id>/, possibly signed), best first: from the steering service. */
+  candidates: string[]
+  policy: (ladder: Ladder) => AbrPolicy
+  trace: Trace
+  /** Session seconds per wall second. Default 1 (real time). */
+  timeScale?: number
+  /** Source address to bind (127.0.x.y picks the client's coverage zone). */
+  localAddress?: string
+  /** Give up on one request after this many wall ms. Default 5000. */
+  requestTimeoutMs?: number
+  /** How long a failed candidate is kept at the end of the list, wall ms. Default 10000 (hls.js pathway penalty is 300 s; shorter suits short tests). */
+  penaltyMs?: number
+  /** Failovers allowed for one segment before the session is lost. Default 8. */
+  maxAttemptsPerSegment?: number
+  sessionId?: string
+  /** Shared keep-alive pool; default one Agent per session bound to localAddress. */
+  dispatcher?: Dispatcher
+  signal?: AbortSignal
+  /** Called for every finished request (the load harness's latency histogram). */
+  onRequest?: (r: RequestRecord) => void
+}
+
+export interface RequestRecord {
+  url: string
+  base: string
+  kind: 'manifest' | 'init' | 'segment'
+  status: number | null
+  bytes: number
+  /** wall ms from sending to the last byte */
+  wallMs: number
+  /** wall ms from sending to the response headers */
+  ttfbMs: number
+  error?: string
+}
+
+export interface HttpSessionResult extends SessionResult {
+  sessionId: string
+  failovers: number
+  requests: number
+  errors: Record<string, number>
+  /** bytes served by each candidate base */
+  servedBy: Record<string, number>
+  /** false when every candidate failed for one segment */
+  completed: boolean
+  wallSeconds: number
+}
+
+interface Fetched {
+  body: Buffer | null
+  bytes: number
+  ttfbWall: number
+}
+
+export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSessionResult> {
+  const sessionId = o.sessionId ?? randomUUID()
+  const timeScale = o.timeScale ?? 1
+  const timeoutMs = o.requestTimeoutMs ?? 5000
+  const penaltyMs = o.penaltyMs ?? 10_000
+  const maxAttempts = o.maxAttemptsPerSegment ?? 8
+  const dispatcher = o.dispatcher ?? new Agent({ ...(o.localAddress ? { localAddress: o.localAddress } : {}), keepAliveTimeout: 30_000 })
+  const ownDispatcher = !o.dispatcher
+  const penalised = new Map<string, number>()
+  const errors: Record<string, number> = {}
+  const servedBy: Record<string, number> = {}
+  let failovers = 0
+  let requests = 0
+  const wallStart = performance.now()
+  const sessionNow = () => ((performance.now() - wallStart) / 1000) * timeScale
+
+  const ranked = (): string[] => {
+    const now = performance.now()
+    const ok = o.candidates.filter((c) => (penalised.get(c) ?? 0) <= now)
+    return [...ok, ...o.candidates.filter((c) => !ok.includes(c))]
+  }
+
+  /** GET path on the best candidate, failing over; `pace` reads the body at the trace's rate. */
+  const get = async (path: string, kind: RequestRecord['kind'], headers: Record<string, string>, pace: boolean): Promise<Fetched> => {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const base = ranked()[0]!
+      const url = new URL(path, base).href
+      const sent = performance.now()
+      let status: number | null = null
+      const ac = new AbortController()
+      const timer = setTimeout(() => ac.abort(new Error('timeout')), timeoutMs)
+      const onAbort = () => ac.abort(o.signal!.reason)
+      o.signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        requests++
+        if (pace) {
+          const latency = o.trace.latencyAt((o.traceOffset ?? 0) + sessionNow()) ?? o.rtt ?? SESSION_DEFAULTS.rtt
+          await sleep((latency * 1000) / timeScale, ac.signal)
+        }
+        const res = await request(url, { dispatcher, headers, signal: ac.signal })
+        status = res.statusCode
+        const ttfbWall = performance.now()
+        if (status !== 200) {
+          await res.body.dump()
+          throw new Error(`HTTP ${status}`)
+        }
+        let body: Buffer | null = null
+        let bytes: number
+        if (pace) {
+          bytes = await pacedRead(res.body, { trace: o.trace, traceStart: (o.traceOffset ?? 0) + sessionNow(), wallStart: ttfbWall, timeScale, signal: ac.signal })
+        } else {
+          body = Buffer.from(await res.body.arrayBuffer())
+          bytes = body.length
+        }
+        const expected = Number(res.headers['content-length'])
+        if (Number.isFinite(expected) && expected !== bytes) throw new Error(`short body: ${bytes} of ${expected} bytes`)
+        servedBy[base] = (servedBy[base] ?? 0) + bytes
+        o.onRequest?.({ url, base, kind, status, bytes, wallMs: performance.now() - sent, ttfbMs: ttfbWall - sent })
+        return { body, bytes, ttfbWall }
+      } catch (err) {
+        if (o.signal?.aborted) throw err
+        const reason = (err as Error).message === 'timeout' || ac.signal.reason?.message === 'timeout' ? 'timeout' : status ? `http-${status}` : 'connection'
+        errors[reason] = (errors[reason] ?? 0) + 1
+        o.onRequest?.({ url, base, kind, status, bytes: 0, wallMs: performance.now() - sent, ttfbMs: -1, error: reason })
+        penalised.set(base, performance.now() + penaltyMs)
+        if (o.candidates.length > 1) failovers++
+      } finally {
+        clearTimeout(timer)
+        o.signal?.removeEventListener('abort', onAbort)
+      }
+    }
+    throw new OclabError(ErrorCodes.NOT_FOUND, `${path}: every candidate failed ${maxAttempts} times`)
+  }
+
+  let title: Title
+  let completed = true
+  let n = 0
+  let landed = 0
+  let play: PlaybackAccount | null = null
+  let policyName = ''
+  let ladder: Ladder | null = null
+  try {
+    const meta = await get('title.json', 'manifest', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'm', format: 'h', startup: true }), false)
+    title = validateTitle(JSON.parse(meta.body!.toString('utf8')), `title.json of ${o.titleId}`)
+    ladder = ladderFromTitle(title)
+    const byId = new Map(title.video.map((v) => [v.id, v]))
+    const renditions = ladder.rungs.map((r) => byId.get(r.id)!)
+    const policy = o.policy(ladder)
+    policyName = policy.name
+    const opts: SessionOptions = { ...SESSION_DEFAULTS, ...o }
+    n = ladder.segmentDurations.length
+    if (opts.maxDuration !== undefined) {
+      let acc = 0
+      let k = 0
+      while (k < n && acc < opts.maxDuration - 1e-9) acc += ladder.segmentDurations[k++]!
+      n = Math.max(1, k)
+    }
+    play = new PlaybackAccount(ladder, {
+      bufferCap: opts.bufferCap,
+      startupThreshold: opts.startupThreshold ?? ladder.segmentDuration,
+      rebufferThreshold: opts.rebufferThreshold ?? ladder.segmentDuration,
+      record: opts.record,
+      qoe: opts.qoe,
+    })
+    const inits = new Set<number>()
+    const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0 }
+    let lastThroughput: number | undefined
+    const top = ladder.bitrates[ladder.bitrates.length - 1]!
+    for (let i = 0; i < n; i++) {
+      const segDur = ladder.segmentDurations[i]!
+      play.advance(sessionNow() - play.t)
+      const wait = play.waitForRoom(segDur)
+      if (wait > 0) {
+        await sleep((wait * 1000) / timeScale, o.signal)
+        play.advance(sessionNow() - play.t)
+      }
+      const rung = policy.chooseRung(play.abrState(i))
+      const rendition = renditions[rung]!
+      if (!inits.has(rung)) {
+        await get(rendition.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: rendition.bandwidth }), false)
+        inits.add(rung)
+        play.advance(sessionNow() - play.t)
+      }
+      const reqStart = play.t
+      const got = await get(
+        rendition.segments[i]!.uri,
+        'segment',
+        cmcdHeaders({
+          sessionId, contentId: o.titleId, objectType: 'v', format: 'h', bitrate: ladder.bitrates[rung]!, duration: segDur,
+          bufferLength: play.buffer, measuredThroughput: lastThroughput, topBitrate: top, startup: !play.playing,
+        }),
+        true,
+      )
+      play.advance(sessionNow() - play.t)
+      play.land(i, rung, got.bytes, 0, reqStart, i === n - 1)
+      landed++
+      sample.segmentIndex = i
+      sample.rung = rung
+      sample.bytes = got.bytes
+      sample.requestTime = reqStart
+      sample.ttfb = ((got.ttfbWall - wallStart) / 1000) * timeScale - reqStart
+      sample.duration = play.t - reqStart
+      lastThroughput = sample.duration > 0 ? (got.bytes * 8) / sample.duration : undefined
+      policy.onDownload(sample)
+    }
+  } catch (err) {
+    if (o.signal?.aborted || !(err instanceof OclabError)) throw err
+    completed = false
+  } finally {
+    if (ownDispatcher) await (dispatcher as Agent).close()
+  }
+  const wallSeconds = (performance.now() - wallStart) / 1000
+  const base = { sessionId, failovers, requests, errors, servedBy, completed, wallSeconds, algorithm: policyName, trace: o.trace.name, ladder: ladder?.name ?? o.titleId }
+  // a lost session reports what it played before every candidate failed
+  if (!play || landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
+  const { metrics, timeline } = play.finish(landed)
+  return timeline ? { ...base, metrics, timeline } : { ...base, metrics }
+}
+
+function emptyMetrics(): SessionResult['metrics'] {
+  return {
+    segments: 0, startupDelay: NaN, rebufferCount: 0, rebufferTime: 0, averageBitrate: NaN, averageQuality: null, qualityMetric: null,
+    switches: 0, switchesUp: 0, switchesDown: 0, averageSwitchSize: 0, bytesDownloaded: 0, bytesPlayed: 0, wasteRatio: 0, abandonments: 0,
+    timeAtRung: [], boundaryCrossings: [], qoe: NaN, qoePerSegment: NaN, sessionTime: 0,
+  }
+}
