@@ -46,6 +46,10 @@ export const command: Command = {
     'qoe-rebuffer': { type: 'string', arg: '<w>', default: String(QOE_DEFAULTS.rebuffer), help: 'QoE weight per second of rebuffering' },
     'qoe-switch': { type: 'string', arg: '<w>', default: String(QOE_DEFAULTS.switch), help: 'QoE weight per Mbit/s of bitrate change' },
     'qoe-startup': { type: 'string', arg: '<w>', default: String(QOE_DEFAULTS.startup), help: 'QoE weight per second of startup delay' },
+    http: { type: 'boolean', help: 'HTTP mode: real sessions through --steering to the OCAs; --title is then the title id' },
+    steering: { type: 'string', arg: '<url>', help: 'HTTP mode: the steering service' },
+    'time-scale': { type: 'string', arg: '<x>', default: '1', help: 'HTTP mode: session seconds per wall second (10 plays 10x faster)' },
+    bind: { type: 'string', arg: '<ip>', help: 'HTTP mode: source address, e.g. 127.0.1.20 to be a client of the zone covering it' },
     json: { type: 'boolean', help: 'print the full result as JSON instead of tables' },
     html: { type: 'string', arg: '<report.html>', help: 'also write a self-contained HTML report with plots' },
   },
@@ -62,6 +66,7 @@ export const command: Command = {
     if (unknown.length || algorithms.length === 0) throw usageError(`--abr: unknown algorithm(s) ${unknown.join(', ')} (one of ${ABR_NAMES.join(', ')})`)
     const seed = numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1
     const session = sessionOptions(values)
+    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session)
 
     const ladders = await Promise.all(sources.map((s) => loadLadder(s)))
     const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed })))
@@ -80,4 +85,15 @@ export const command: Command = {
       if (html) console.log(`wrote ${resolve(html)}`)
     }
   },
+}
+
+async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>): Promise<number> {
+  const steeringUrl = stringOption(values, 'steering')
+  if (!steeringUrl) throw usageError('--http needs --steering <url>')
+  const { runHttpSweep, formatHttpSessions } = await import('../sim/http/sweep.js')
+  const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed })))).flatMap((t) => t.traces)
+  const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session })
+  if (values.json === true) console.log(JSON.stringify(rows.map(({ timeline: _t, ...r }) => r), null, 2))
+  else console.log(`client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}\n${formatHttpSessions(rows)}`)
+  return rows.every((r) => r.completed) ? 0 : 1
 }
