@@ -256,8 +256,7 @@ export const command: Command = {
     'log-level': { type: 'string', arg: '<level>', default: 'info', help: 'pino level' },
   },
   subcommands: { ingest, preposition: prepositionCmd, evaluate },
-  async run(values, positionals) {
-    if (positionals.length) throw usageError(`unknown subcommand "${positionals[0]}" (ingest, preposition, evaluate)`)
+  async run(values) {
     const configPath = requiredString(values, 'config')
     const cluster = await readCluster(configPath)
     const storeDir = storeDirOf(values, configPath, cluster)
