@@ -6,6 +6,7 @@ import { isOclabError } from '../lib/errors.js'
 import type { Steerer } from './steerer.js'
 
 /**
+ * `GET /health`: the steering service itself is up; how many OCAs it can send clients to.
  * `GET /ocas`: every OCA steering knows, its state and why.
  * `POST /admin/ocas` (Bearer admin token): `{ "add": [OcaConfig…], "remove": ["id"…] }`;
  * added OCAs start "not polled yet" and are polled at once.
@@ -17,6 +18,12 @@ const AdminOcasBody = Type.Object(
 type AdminOcasBody = Static<typeof AdminOcasBody>
 
 export async function fleetRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
+  app.get('/health', async (_req, reply) => {
+    const all = s.registry.list()
+    const up = all.filter((e) => e.health.state === 'up').length
+    return reply.header('cache-control', 'no-store').send({ status: 'ok', ocas: all.length, ocasUp: up })
+  })
+
   app.get('/ocas', async (_req, reply) => {
     const ocas = s.registry.list().map(({ config: c, health: h }) => ({
       id: c.id,

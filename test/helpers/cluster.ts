@@ -1,0 +1,28 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { freePort } from '../../lib/free-port.js'
+import type { ClusterConfig } from '../../lib/cluster.js'
+
+/** A small cluster on free loopback ports: origin, `ocas` OCAs in two sites, steering. */
+export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: string; cluster: ClusterConfig }> {
+  const url = async () => `http://127.0.0.1:${await freePort()}`
+  const sites = [
+    { site: 'site-a', region: 'eu', lat: 59.9, lon: 10.7, coverage: ['127.0.1.0/24'] },
+    { site: 'site-b', region: 'us', lat: 39.0, lon: -77.5, coverage: ['127.0.2.0/24'] },
+  ]
+  const cluster: ClusterConfig = {
+    version: 1,
+    adminToken: 'test-admin-token-0123456789',
+    origin: { url: await url(), storeDir: join(dir, 'origin') },
+    steering: { url: await url() },
+    defaultSite: 'site-a',
+    ocas: [],
+  }
+  for (let i = 0; i < ocas; i++) {
+    const s = sites[i % sites.length]!
+    cluster.ocas.push({ id: `oca-${i + 1}`, url: await url(), ...s, capacityBytes: 1e9, storeDir: join(dir, `oca-${i + 1}`) })
+  }
+  const file = join(dir, 'cluster.json')
+  await writeFile(file, JSON.stringify(cluster, null, 2))
+  return { file, cluster }
+}
