@@ -1,0 +1,65 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { Agent } from 'undici'
+import { tempDir, testPackage } from '../helpers/package.js'
+import { writeTestCluster } from '../helpers/cluster.js'
+import { Supervisor } from '../../lib/supervisor.js'
+import { clusterChildren } from '../../cli/cluster.js'
+import { steer } from '../../sim/http/steer.js'
+import { runHttpSession } from '../../sim/http/session.js'
+import { constantTrace } from '../../sim/trace/generators.js'
+import { createAbr } from '../../sim/abr/registry.js'
+import { runSession } from '../../sim/engine.js'
+import { ladderFromTitle } from '../../sim/load-title.js'
+
+// The whole path a player takes: steering by the client's address, the OCAs
+// of its site (filling from the origin on a miss), failover when one dies.
+t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', async (t) => {
+  const dir = await tempDir(t)
+  const { title } = await testPackage(dir, { width: 640, height: 360, duration: 6 })
+  const { file, cluster } = await writeTestCluster(dir, 3)
+  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
+  t.teardown(() => sup.stop())
+  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
+
+  // a client in 127.0.1.0/24 belongs to site-a (oca-1 and oca-3)
+  const client = new Agent({ localAddress: '127.0.1.9' })
+  t.teardown(() => client.close())
+  // steering learns what the OCAs hold from their health: ask until it answers
+  let answer = await steer(cluster.steering.url, 'test-title', client).catch(() => null)
+  for (let i = 0; !answer && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    answer = await steer(cluster.steering.url, 'test-title', client).catch(() => null)
+  }
+  t.ok(answer, 'steering answers')
+  t.equal(answer!.client.site, 'site-a', 'the client is located by its source address')
+  t.equal(answer!.candidates[0]!.site, 'site-a', 'its own site comes first')
+  t.ok(answer!.candidates.length >= 2, 'with at least one fallback')
+  const candidates = answer!.candidates.map((c) => c.url)
+
+  const ladder = ladderFromTitle(title)
+  const trace = constantTrace(1500)
+  const virtual = runSession(ladder, trace, createAbr('throughput', ladder), { record: true })
+  const played = await runHttpSession({ titleId: 'test-title', candidates, policy: (l) => createAbr('throughput', l), trace, dispatcher: client, record: true })
+  t.equal(played.completed, true, 'the session plays to the end')
+  t.same(played.timeline!.segments.map((s) => s.rung), virtual.timeline!.segments.map((s) => s.rung), 'with the rungs the virtual-time run chose')
+  t.equal(played.failovers, 0)
+
+  // kill the OCA the session plays from, after its second segment
+  const first = answer!.candidates[0]!
+  let killed = false
+  const again = await runHttpSession({
+    titleId: 'test-title', candidates, policy: (l) => createAbr('bba', l), trace: constantTrace(3000), timeScale: 4, dispatcher: client, requestTimeoutMs: 2000,
+    onRequest: (r) => {
+      if (!killed && r.kind === 'segment' && r.base === first.url && r.url.includes('seg-00002')) {
+        killed = true
+        sup.kill(first.id)
+      }
+    },
+  })
+  t.ok(killed, `${first.id} was killed mid-session`)
+  t.equal(again.completed, true, 'the session still completes')
+  t.ok(again.failovers >= 1, `it failed over (${again.failovers})`)
+  const others = Object.keys(again.servedBy).filter((u) => u !== first.url)
+  t.ok(others.length >= 1, 'another OCA served the rest')
+})
