@@ -172,7 +172,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`\n## 2-hour title on ${W} workers: T = ceil(J / W) × (t_chunk + o_job) + T_package`)
     console.log(`measured here: o_job ≤ ${(overheadS * 1000).toFixed(0)} ms per job (the worst of the fleet runs above), t_chunk ${chunkSecondsHere.toFixed(3)} s of encode per source second per chunk job (this ladder, 1 job per worker), packaging ${packPerSourceS.toFixed(3)} s per source second`)
     console.log(`seed's example: J = 720 chunks of 10 s at 2 min each → ${Math.ceil(J / W)} waves × (120 s + ${(overheadS).toFixed(2)} s) + ${(packPerSourceS * titleS).toFixed(0)} s packaging = ${(model(J, 120, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min (${((J / W) * 120 / 60).toFixed(1)} min if the last wave were full)`)
-    console.log(`with this machine's chunk time: J = 720 chunks of 10 s at ${tChunk10.toFixed(1)} s each → ${(model(J, tChunk10, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min; the queue adds ${((Math.ceil(J / W) * overheadS) / 60).toFixed(2)} min of it`)
+    console.log(`with this machine's chunk time: J = 720 chunks of 10 s at ${tChunk10.toFixed(1)} s each → ${(model(J, tChunk10, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min; the queue adds ${(Math.ceil(J / W) * overheadS).toFixed(2)} s of it`)
   } finally {
     for (const fn of cleanups.reverse()) await fn()
     await rm(dir, { recursive: true, force: true })
