@@ -1,0 +1,310 @@
+import { Agent, request } from 'undici'
+import * as hdr from 'hdr-histogram-js'
+import type { ClusterConfig } from '../../lib/cluster.js'
+import type { Trace } from '../trace/trace.js'
+import { seededRandom } from '../random.js'
+import { createAbr } from '../abr/registry.js'
+import { summarize, type Distribution, type SummaryField, type SessionMetrics } from '../metrics.js'
+import { steer } from '../http/steer.js'
+import { runHttpSession, type RequestRecord } from '../http/session.js'
+import { parsePrometheus, sumOf } from './prometheus.js'
+import type { FaultSpec } from './faults.js'
+
+/**
+ * `oclab load`: many HTTP-mode players against a running cluster, with
+ * faults injected on a schedule. Players are the same sessions as
+ * `oclab sim --http`; what this adds is the population (titles by Zipf
+ * popularity, clients spread over the sites' coverage zones, traces), the
+ * arrival model, fault injection, and the report joining player-side QoE with
+ * the servers' own counters.
+ */
+export interface LoadOptions {
+  cluster: ClusterConfig
+  /** PIDs of the cluster's processes by name (origin, OCA ids), for kill/drain/origin-down. */
+  pids: Record<string, number>
+  /** Title ids, most popular first. */
+  titles: string[]
+  /** Zipf exponent of title popularity. Default 1. */
+  zipf?: number
+  traces: Trace[]
+  algorithms: string[]
+  /** open: sessions arrive at `rate`/s whatever the cluster does; closed: `concurrency` players, ramped up. */
+  mode: 'open' | 'closed'
+  rate?: number
+  concurrency?: number
+  rampSeconds?: number
+  /** Wall seconds during which new sessions start. */
+  durationSeconds: number
+  timeScale: number
+  /** Content seconds each session plays at most. */
+  sessionSeconds?: number
+  faults: FaultSpec[]
+  /** Wall seconds after a fault in which a session's trouble is charged to it. Default 10. */
+  faultWindowSeconds?: number
+  seed: number
+  onProgress?: (p: LoadProgress) => void
+}
+
+export interface LoadProgress {
+  elapsed: number
+  started: number
+  active: number
+  completed: number
+  lost: number
+  requestsPerSecond: number
+  gbitPerSecond: number
+  errors: number
+}
+
+export interface FaultOutcome {
+  fault: string
+  at: number
+  sessionsAffected: number
+  failovers: number
+  stallSeconds: number
+  sessionsLost: number
+}
+
+export interface LoadReport {
+  sessions: { started: number; completed: number; lost: number }
+  requests: number
+  errors: Record<string, number>
+  /** segment request latency, wall ms, from the moment the player wanted the segment */
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; count: number }
+  /** open model: how late sessions started against their schedule, ms (a slow harness shows here) */
+  arrivalLagMs?: { p50: number; p99: number; max: number }
+  bytes: number
+  gbitPerSecond: number
+  perOca: Array<{ id: string; site: string; requests: number; bytes: number; hitRatio: number | null; reachable: boolean }>
+  /** share of bytes served to players that did not come from the origin */
+  originOffload: number | null
+  steeringBySite: Record<string, number>
+  qoe: Record<SummaryField, Distribution>
+  faults: FaultOutcome[]
+  wallSeconds: number
+}
+
+interface SessionTrace {
+  start: number
+  end: number
+  completed: boolean
+  metrics: SessionMetrics
+  errorTimes: number[]
+  slowTimes: Array<{ t: number; base: string }>
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Client addresses of a site: hosts of its first IPv4 coverage prefix (loopback binds any 127/8 address). */
+export function siteClientAddress(cidr: string, k: number): string | null {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr)
+  if (!m) return null
+  const bits = Number(m[5])
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0
+  const hosts = bits >= 31 ? 1 : 2 ** (32 - bits) - 2
+  const ip = (base + 1 + (k % Math.min(hosts, 250))) >>> 0
+  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.')
+}
+
+/** Zipf weights → a sampler over indices (pure given `rand`). */
+export function zipfSampler(n: number, s: number, rand: () => number): () => number {
+  const cum: number[] = []
+  let total = 0
+  for (let i = 1; i <= n; i++) cum.push((total += 1 / i ** s))
+  return () => {
+    const x = rand() * total
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (cum[mid]! < x) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+async function scrape(url: string): Promise<string | null> {
+  try {
+    const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 })
+    const text = await res.body.text()
+    return res.statusCode === 200 ? text : null
+  } catch {
+    return null
+  }
+}
+
+async function serverCounters(cluster: ClusterConfig) {
+  const ocas = await Promise.all(
+    cluster.ocas.map(async (o) => {
+      const text = await scrape(`${o.url}/metrics`)
+      if (text === null) return { id: o.id, ok: false, requests: 0, bytes: 0, hitBytes: 0 }
+      const s = parsePrometheus(text)
+      const bytes = sumOf(s, 'oca_bytes_served_total')
+      return { id: o.id, ok: true, requests: sumOf(s, 'oca_requests_total'), bytes, hitBytes: bytes - sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }) }
+    }),
+  )
+  const health = await scrape(`${cluster.origin.url}/health`)
+  const originBytes = health ? Number((JSON.parse(health) as { bytesServed?: number }).bytesServed ?? NaN) : NaN
+  return { ocas, originBytes }
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadReport> {
+  const rand = seededRandom(o.seed)
+  const pickTitle = zipfSampler(o.titles.length, o.zipf ?? 1, rand)
+  const sites = [...new Map(o.cluster.ocas.map((x) => [x.site, x])).values()].filter((x) => x.coverage.some((c) => siteClientAddress(c, 0)))
+  if (!sites.length) throw new Error('no site has an IPv4 coverage prefix to place clients in')
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 })
+  const lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 })
+  const errors: Record<string, number> = {}
+  const steeringBySite: Record<string, number> = {}
+  const sessions: SessionTrace[] = []
+  const faultTimes: Array<{ fault: FaultSpec; t: number }> = []
+  let requests = 0
+  let bytes = 0
+  let started = 0
+  let active = 0
+  const before = await serverCounters(o.cluster)
+  const t0 = performance.now()
+  const now = () => (performance.now() - t0) / 1000
+
+  const oneSession = async (k: number) => {
+    started++
+    active++
+    const site = sites[k % sites.length]!
+    const address = siteClientAddress(site.coverage.find((c) => siteClientAddress(c, 0))!, k)!
+    const dispatcher = new Agent({ localAddress: address, keepAliveTimeout: 10_000 })
+    const title = o.titles[pickTitle()]!
+    const trace = o.traces[k % o.traces.length]!
+    const alg = o.algorithms[k % o.algorithms.length]!
+    const tr: SessionTrace = { start: now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, errorTimes: [], slowTimes: [] }
+    sessions.push(tr)
+    try {
+      const answer = await steer(o.cluster.steering.url, title, dispatcher)
+      steeringBySite[answer.candidates[0]!.site] = (steeringBySite[answer.candidates[0]!.site] ?? 0) + 1
+      const r = await runHttpSession({
+        titleId: title, candidates: answer.candidates.map((c) => c.url), policy: (l) => createAbr(alg, l), trace, timeScale: o.timeScale, dispatcher,
+        ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}), requestTimeoutMs: 3000, penaltyMs: 30_000,
+        traceOffset: (k * 37) % Math.max(1, Math.floor(trace.duration)),
+        onRequest: (q: RequestRecord) => {
+          requests++
+          bytes += q.bytes
+          if (q.error) {
+            errors[q.error] = (errors[q.error] ?? 0) + 1
+            tr.errorTimes.push(now())
+          } else if (q.kind === 'segment') {
+            latency.recordValue(Math.max(1, Math.round(q.wallMs)))
+            tr.slowTimes.push({ t: now(), base: q.base })
+          }
+        },
+      })
+      tr.completed = r.completed
+      tr.metrics = r.metrics
+    } catch (err) {
+      const kind = 'steering'
+      errors[kind] = (errors[kind] ?? 0) + 1
+      tr.errorTimes.push(now())
+      void err
+    } finally {
+      tr.end = now()
+      active--
+      await dispatcher.close()
+    }
+  }
+
+  const fire = async (f: FaultSpec) => {
+    faultTimes.push({ fault: f, t: now() })
+    const pid = o.pids[f.target]
+    if (f.kind === 'kill' && pid) process.kill(pid, 'SIGKILL')
+    else if (f.kind === 'drain' && pid) process.kill(pid, 'SIGTERM')
+    else if (f.kind === 'slow') {
+      const oca = o.cluster.ocas.find((x) => x.id === f.target)
+      if (oca) {
+        const res = await request(`${oca.url}/admin/delay`, { method: 'POST', headers: { authorization: `Bearer ${o.cluster.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ ms: f.value }) })
+        await res.body.dump()
+      }
+    } else if (f.kind === 'origin-down' && pid) {
+      process.kill(pid, 'SIGSTOP')
+      setTimeout(() => process.kill(pid, 'SIGCONT'), (f.value ?? 10) * 1000).unref()
+    }
+  }
+  const faultTimers = o.faults.map((f) => setTimeout(() => void fire(f), f.at * 1000))
+
+  let lastReq = 0
+  let lastBytes = 0
+  const progress = setInterval(() => {
+    o.onProgress?.({
+      elapsed: now(), started, active, completed: sessions.filter((s) => s.end && s.completed).length, lost: sessions.filter((s) => s.end && !s.completed).length,
+      requestsPerSecond: requests - lastReq, gbitPerSecond: ((bytes - lastBytes) * 8) / 1e9, errors: Object.values(errors).reduce((a, b) => a + b, 0),
+    })
+    lastReq = requests
+    lastBytes = bytes
+  }, 1000)
+
+  const runs: Promise<void>[] = []
+  if (o.mode === 'open') {
+    const rate = o.rate ?? 1
+    const total = Math.max(1, Math.floor(rate * o.durationSeconds))
+    for (let k = 0; k < total; k++) {
+      const due = (k / rate) * 1000
+      const wait = t0 + due - performance.now()
+      if (wait > 0) await sleep(wait)
+      lag.recordValue(Math.max(1, Math.round(performance.now() - t0 - due)))
+      runs.push(oneSession(k))
+    }
+  } else {
+    const n = o.concurrency ?? 10
+    const ramp = (o.rampSeconds ?? 0) * 1000
+    const player = async (p: number) => {
+      if (ramp) await sleep((ramp * p) / n)
+      for (let k = p; now() < o.durationSeconds; k += n) await oneSession(k)
+    }
+    for (let p = 0; p < n; p++) runs.push(player(p))
+  }
+  await Promise.all(runs)
+  clearInterval(progress)
+  faultTimers.forEach(clearTimeout)
+  const wallSeconds = now()
+  const after = await serverCounters(o.cluster)
+
+  const window = o.faultWindowSeconds ?? 10
+  const faults: FaultOutcome[] = faultTimes.map(({ fault, t }) => {
+    const slowBase = fault.kind === 'slow' ? o.cluster.ocas.find((x) => x.id === fault.target)?.url : undefined
+    const affected = sessions.filter(
+      (s) => s.start <= t + window && (s.end === 0 || s.end >= t) &&
+        (s.errorTimes.some((e) => e >= t && e <= t + window) || (!s.completed && s.end >= t && s.end <= t + window + 60) || (slowBase !== undefined && s.slowTimes.some((x) => x.t >= t && x.base.startsWith(slowBase)))),
+    )
+    return {
+      fault: fault.text, at: Number(t.toFixed(2)), sessionsAffected: affected.length,
+      failovers: affected.reduce((a, s) => a + s.errorTimes.filter((e) => e >= t && e <= t + window).length, 0),
+      stallSeconds: Number(affected.reduce((a, s) => a + (s.metrics?.rebufferTime ?? 0), 0).toFixed(2)),
+      sessionsLost: affected.filter((s) => !s.completed).length,
+    }
+  })
+  const perOca = o.cluster.ocas.map((x) => {
+    const b = before.ocas.find((y) => y.id === x.id)!
+    const a = after.ocas.find((y) => y.id === x.id)!
+    const servedBytes = a.ok ? a.bytes - b.bytes : 0
+    return { id: x.id, site: x.site, requests: a.ok ? a.requests - b.requests : 0, bytes: servedBytes, hitRatio: a.ok && servedBytes > 0 ? (a.hitBytes - b.hitBytes) / servedBytes : null, reachable: a.ok }
+  })
+  const ocaBytes = perOca.reduce((s, x) => s + x.bytes, 0)
+  const originBytes = after.originBytes - before.originBytes
+  const done = sessions.filter((s) => s.metrics && s.metrics.segments > 0).map((s) => s.metrics)
+  const pct = (h: hdr.Histogram, p: number) => h.getValueAtPercentile(p)
+  return {
+    sessions: { started, completed: sessions.filter((s) => s.completed).length, lost: sessions.filter((s) => !s.completed).length },
+    requests,
+    errors,
+    latencyMs: { p50: pct(latency, 50), p90: pct(latency, 90), p99: pct(latency, 99), p999: pct(latency, 99.9), max: latency.maxValue, count: latency.totalCount },
+    ...(o.mode === 'open' ? { arrivalLagMs: { p50: pct(lag, 50), p99: pct(lag, 99), max: lag.maxValue } } : {}),
+    bytes,
+    gbitPerSecond: (bytes * 8) / 1e9 / wallSeconds,
+    perOca,
+    // bytes the OCAs served to players vs what the origin had to send (fills included)
+    originOffload: Number.isFinite(originBytes) && ocaBytes > 0 ? Math.max(0, 1 - originBytes / ocaBytes) : null,
+    steeringBySite,
+    qoe: summarize(done),
+    faults,
+    wallSeconds,
+  }
+}

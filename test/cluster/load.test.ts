@@ -1,0 +1,63 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { tempDir, testPackage } from '../helpers/package.js'
+import { writeTestCluster } from '../helpers/cluster.js'
+import { Supervisor } from '../../lib/supervisor.js'
+import { clusterChildren } from '../../cli/cluster.js'
+import { runLoad, siteClientAddress, zipfSampler } from '../../sim/load/harness.js'
+import { parseFault } from '../../sim/load/faults.js'
+import { parsePrometheus, sumOf } from '../../sim/load/prometheus.js'
+import { constantTrace } from '../../sim/trace/generators.js'
+import { seededRandom } from '../../sim/random.js'
+
+t.test('fault specs parse, and bad ones say how to write them', async (t) => {
+  t.same(parseFault('kill:oca-1@20'), { kind: 'kill', target: 'oca-1', at: 20, text: 'kill:oca-1@20' })
+  t.same(parseFault('slow:oca-3=500@10'), { kind: 'slow', target: 'oca-3', at: 10, value: 500, text: 'slow:oca-3=500@10' })
+  t.same(parseFault('origin-down@40+15'), { kind: 'origin-down', target: 'origin', at: 40, value: 15, text: 'origin-down@40+15' })
+  t.throws(() => parseFault('slow:oca-1@3'), { code: 'OCLAB_ERR_USAGE', message: /slow needs a delay/ })
+  t.throws(() => parseFault('explode:x@1'), { code: 'OCLAB_ERR_USAGE', message: /not a fault/ })
+})
+
+t.test('client addresses, Zipf picks and Prometheus sums', async (t) => {
+  t.equal(siteClientAddress('127.0.1.0/24', 0), '127.0.1.1')
+  t.equal(siteClientAddress('127.0.1.0/24', 251), '127.0.1.2', 'wraps inside the prefix')
+  t.equal(siteClientAddress('fd00::/8', 0), null)
+  const pick = zipfSampler(10, 1, seededRandom(7))
+  const counts = new Array(10).fill(0)
+  for (let i = 0; i < 20_000; i++) counts[pick()]++
+  // Zipf(1) over 10: the first title gets 1/H(10) = 34.1% of the picks, the second half of that
+  t.ok(Math.abs(counts[0] / 20_000 - 0.3414) < 0.015, `top title share ${(counts[0] / 20_000).toFixed(3)}`)
+  t.ok(Math.abs(counts[1] / counts[0] - 0.5) < 0.05)
+  const s = parsePrometheus('# HELP x\noca_bytes_served_total{tier="memory"} 10\noca_bytes_served_total{tier="miss"} 5\noca_requests_total{status="200",tier="disk"} 3\n')
+  t.equal(sumOf(s, 'oca_bytes_served_total'), 15)
+  t.equal(sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }), 5)
+})
+
+t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none', async (t) => {
+  const dir = await tempDir(t)
+  await testPackage(dir, { width: 640, height: 360, duration: 5 })
+  const { file, cluster } = await writeTestCluster(dir, 2)
+  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
+  t.teardown(() => sup.stop())
+  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
+  // give steering one health round to learn the fleet
+  await new Promise((r) => setTimeout(r, 1500))
+  const pids = Object.fromEntries([...sup.children].map(([name, c]) => [name, c.process.pid!]))
+  const report = await runLoad({
+    cluster, pids, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
+    mode: 'open', rate: 25, durationSeconds: 2, timeScale: 8, faults: [parseFault('kill:oca-1@1')], seed: 1,
+  })
+  t.equal(report.sessions.started, 50)
+  t.equal(report.sessions.lost, 0, 'no session lost')
+  t.equal(report.sessions.completed, 50)
+  t.equal(report.faults.length, 1)
+  const f = report.faults[0]!
+  t.ok(f.sessionsAffected >= 1, `${f.sessionsAffected} sessions felt the kill`)
+  t.ok(f.failovers >= 1, `${f.failovers} failovers`)
+  t.equal(f.sessionsLost, 0)
+  t.ok(report.latencyMs.count > 0 && report.latencyMs.p50 > 0, 'latency percentiles from the HDR histogram')
+  t.same(Object.keys(report.steeringBySite).sort(), ['site-a', 'site-b'], 'steering spread clients over both sites')
+  t.equal(report.perOca.find((o) => o.id === 'oca-1')!.reachable, false, 'the killed OCA is reported unreachable')
+  t.ok(report.perOca.find((o) => o.id === 'oca-2')!.bytes > 0, 'the survivor served bytes')
+  t.ok(report.qoe.averageBitrate.n === 50, 'QoE distribution over every session')
+})
