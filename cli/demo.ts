@@ -1,45 +1,129 @@
 import { resolve, join, dirname } from 'node:path'
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
 import type { Command } from './command.js'
 import { numberOption, sizeOption, stringOption } from './command.js'
+import { writeFileAtomic } from '../lib/atomic-file.js'
 import { generateSource, type SourceKind } from '../encoder/source.js'
-import { encodeTitle } from '../encoder/encode-title.js'
+import { encodeTitle, type EncodeResult } from '../encoder/encode-title.js'
 import { progressRenderer } from '../encoder/progress.js'
 import { ladderSummary } from '../encoder/summary.js'
+import { Supervisor } from '../lib/supervisor.js'
+import { clusterChildren } from './cluster.js'
+import { writeDemoCluster } from './demo-cluster.js'
+import { loadTraceSet } from '../sim/trace/load.js'
+import { runLoad, type LoadReport } from '../sim/load/harness.js'
+import { parseFault } from '../sim/load/faults.js'
+import { formatLoadReport, progressLine } from '../sim/load/report.js'
+import { demoHtml } from './demo-report.js'
+import type { PrepositionReport } from '../origin/preposition.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const shared = resolve(repoRoot, '..', 'shared')
 
 /** $OCLAB_VMAF_MODEL, else the model shipped beside the repo in ../shared/vmaf (the lab's layout), else none. */
 export function demoVmafModel(): string | null {
   if (process.env.OCLAB_VMAF_MODEL) return process.env.OCLAB_VMAF_MODEL
-  const shared = resolve(repoRoot, '..', 'shared', 'vmaf', 'vmaf_v0.6.1.pkl')
-  return existsSync(shared) ? shared : null
+  const model = join(shared, 'vmaf', 'vmaf_v0.6.1.pkl')
+  return existsSync(model) ? model : null
+}
+
+/** Real traces from ../shared/traces when present (3G commutes and LTE), else seeded generators. */
+async function demoTraces(seed: number) {
+  const specs = existsSync(join(shared, 'traces')) ? [join(shared, 'traces', 'norway-3g'), join(shared, 'traces', 'mahimahi')] : ['walk:kbps=3000,count=12', 'markov:on=6000,off=400,count=8']
+  return { specs, traces: (await Promise.all(specs.map((s) => loadTraceSet(s, { seed })))).flatMap((t) => t.traces) }
+}
+
+const say = (s: string) => console.log(s)
+
+async function adminPreposition(originUrl: string, token: string): Promise<PrepositionReport> {
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  const res = await request(`${originUrl}/admin/preposition`, { method: 'POST', headers: auth, body: JSON.stringify({ force: true }) })
+  const { id } = (await res.body.json()) as { id: string }
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 300))
+    const st = await request(`${originUrl}/admin/prepositions/${id}`, { headers: auth })
+    const body = (await st.body.json()) as { status: string; report?: PrepositionReport; error?: string }
+    if (body.status === 'done') return body.report!
+    if (body.status === 'failed') throw new Error(`pre-position failed: ${body.error}`)
+  }
 }
 
 export const command: Command = {
   name: 'demo',
-  summary: 'Run the main job on this machine: generate a simple and a complex source and encode both with per-title ladders.',
-  usage: '[--out <dir>] [--duration S]',
+  summary: 'The whole pipeline on this machine: two sources encoded per-title, a 3-region cluster, pre-positioning, a load run with an OCA killed mid-run, and the story.',
+  usage: '[--out <dir>] [--duration S] [--size WxH] [--load-seconds S]',
   options: {
-    out: { type: 'string', arg: '<dir>', default: 'out/demo', help: 'where sources and the store go' },
+    out: { type: 'string', arg: '<dir>', default: 'out/demo', help: 'where sources, stores, logs and the report go (replaced on each run)' },
     duration: { type: 'string', arg: '<s>', default: '10', help: 'length of each generated source' },
     size: { type: 'string', arg: '<WxH>', default: '640x360', help: 'source frame size' },
+    'load-seconds': { type: 'string', arg: '<s>', default: '20', help: 'seconds during which players arrive' },
+    'time-scale': { type: 'string', arg: '<x>', default: '4', help: 'session seconds per wall second for the players' },
   },
   async run(values) {
+    const t0 = Date.now()
     const out = resolve(stringOption(values, 'out') ?? 'out/demo')
     const duration = numberOption(values, 'duration', { min: 2, max: 600 }) ?? 10
     const { width, height } = sizeOption(values, 'size') ?? { width: 640, height: 360 }
-    const store = join(out, 'store')
+    const loadSeconds = numberOption(values, 'load-seconds', { min: 2, max: 3600 }) ?? 20
+    const timeScale = numberOption(values, 'time-scale', { min: 0.1, max: 100 }) ?? 4
+    await rm(out, { recursive: true, force: true })
+    const { file, cluster } = await writeDemoCluster(join(out, 'cluster'))
+    const store = cluster.origin.storeDir!
     const vmafModel = demoVmafModel()
     const render = progressRenderer(process.stderr.isTTY ? 'tty' : 'plain')
+
+    say(`== 1. Encode: two synthetic sources, ${duration} s ${width}x${height}, per-title ladders (${vmafModel ? 'VMAF' : 'SSIM: no VMAF model found'})`)
+    const encoded: EncodeResult[] = []
     for (const kind of ['simple', 'complex'] as SourceKind[]) {
       const source = join(out, 'sources', `${kind}.mp4`)
-      console.log(`\n== ${kind} source: generating ${duration} s ${width}x${height}`)
       await generateSource({ kind, out: source, duration, width, height })
-      const { title, titleDir } = await encodeTitle({ source, store, titleId: `demo-${kind}`, ladder: 'per-title', vmafModel, onEvent: render })
-      console.log(ladderSummary(title, titleDir))
+      // a small probe grid keeps the demo short; `oclab encode` probes more by default
+      const r = await encodeTitle({ source, store, titleId: `demo-${kind}`, ladder: 'per-title', vmafModel, onEvent: render, probe: { heights: [180, 270, 360, 540, 720], crfs: [22, 28, 34], excerpts: 2 } })
+      encoded.push(r)
+      say(ladderSummary(r.title, r.titleDir))
     }
-    console.log(`\nstore: ${store}/titles (serve it with any static server and open master.m3u8 or manifest.mpd)`)
+
+    say(`\n== 2. Cluster: origin, 6 OCAs in 3 regions, steering (logs in ${join(out, 'cluster', 'cluster.log')})`)
+    const logLines: string[] = []
+    const sup = new Supervisor({ log: (l) => logLines.push(l), stopGraceMs: 5000 })
+    let report: LoadReport
+    let placement: PrepositionReport
+    try {
+      await sup.start(clusterChildren(cluster, file, store))
+      for (const o of cluster.ocas) say(`  ${o.id.padEnd(10)} ${o.site.padEnd(11)} ${o.url}${o.parent ? `  (fills from ${o.parent})` : ''}`)
+
+      say('\n== 3. Pre-position by the popularity forecast (tiered: a site fills from a peer that holds the title)')
+      placement = await adminPreposition(cluster.origin.url, cluster.adminToken)
+      for (const s of placement.sites) {
+        const mb = (b: number) => (b / 1e6).toFixed(1)
+        say(`  ${s.oca.padEnd(10)} ${s.status.padEnd(5)} ${s.titlesInPlace} titles, ${mb(s.bytesFilled)} MB filled (${mb(s.bytesFromPeers)} from peers, ${mb(s.bytesFromOrigin)} from origin), ${mb(s.bytesVerified)} MB verified`)
+      }
+      say(`  plan serves ${(placement.plan.ratioToBound * 100).toFixed(1)}% of the fractional upper bound`)
+
+      const { specs, traces } = await demoTraces(1)
+      const victim = cluster.ocas[0]!.id
+      const killAt = Math.round(loadSeconds / 2)
+      say(`\n== 4. Load: players from every region on real traces (${specs.map((s) => s.split('/').pop()).join(', ')}), ${timeScale}x time, ${victim} SIGKILLed at ${killAt} s`)
+      await new Promise((r) => setTimeout(r, 1200)) // one health round so steering knows what each OCA holds
+      const pids = Object.fromEntries([...sup.children].map(([n, c]) => [n, c.process.pid!]))
+      report = await runLoad({
+        cluster, pids, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,
+        durationSeconds: loadSeconds, timeScale, faults: [parseFault(`kill:${victim}@${killAt}`)], seed: 1,
+        onProgress: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`),
+      })
+      if (process.stderr.isTTY) process.stderr.write('\n')
+    } finally {
+      await sup.stop()
+      await writeFileAtomic(join(out, 'cluster', 'cluster.log'), `${logLines.join('\n')}\n`)
+    }
+    say(formatLoadReport(report))
+    const html = join(out, 'report.html')
+    await writeFileAtomic(html, demoHtml({ encoded, placement, report, seconds: (Date.now() - t0) / 1000 }))
+    say(`\n== 5. Story: ${report.sessions.started} sessions, ${report.sessions.lost} lost; the kill cost ${report.faults[0]?.failovers ?? 0} failovers and ${report.faults[0]?.stallSeconds ?? 0} s of stalls across ${report.faults[0]?.sessionsAffected ?? 0} sessions`)
+    say(`report: ${html}\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+    return report.sessions.lost ? 1 : 0
   },
 }

@@ -27,8 +27,8 @@ export interface MissFillOptions {
   store: DiskStore
   hot: HotTier
   dispatcher: Dispatcher
-  /** `${parentUrl}/titles/<id>/<path>`, signed when the parent needs it */
-  urlFor: (titleId: string, path: string) => string
+  /** `${parentUrl}/titles/<id>/<path>`, signed when the parent needs it; then any fallback parents, tried in order */
+  urlsFor: (titleId: string, path: string) => string[]
   headersTimeoutMs: number
   bodyTimeoutMs: number
   onParentLatency?: (seconds: number, ok: boolean) => void
@@ -139,24 +139,34 @@ export class MissFiller {
     const started = process.hrtime.bigint()
     let release: (() => void) | undefined
     try {
-      const got = await download(this.opts.urlFor(titleId, path), store.fileOf({ titleId, path }), {
-        dispatcher: this.opts.dispatcher,
-        headersTimeoutMs: this.opts.headersTimeoutMs,
-        bodyTimeoutMs: this.opts.bodyTimeoutMs,
-        expectBytes: expected?.bytes,
-        expectSha256: expected?.sha256,
-        onResponse: async (info) => {
-          this.opts.onParentLatency?.(Number(process.hrtime.bigint() - started) / 1e9, true)
-          if (info.size !== undefined) release = await store.reserve(info.size)
-          f.size = info.size
-          f.etag = info.etag
-          onStarted()
-        },
-        onChunk: (chunk) => {
-          f.push(chunk)
-          this.opts.onFillBytes?.(chunk.length)
-        },
-      })
+      const urls = this.opts.urlsFor(titleId, path)
+      let got: Awaited<ReturnType<typeof download>> | undefined
+      for (let i = 0; !got; i++) {
+        try {
+          got = await download(urls[i]!, store.fileOf({ titleId, path }), {
+            dispatcher: this.opts.dispatcher,
+            headersTimeoutMs: this.opts.headersTimeoutMs,
+            bodyTimeoutMs: this.opts.bodyTimeoutMs,
+            expectBytes: expected?.bytes,
+            expectSha256: expected?.sha256,
+            onResponse: async (info) => {
+              this.opts.onParentLatency?.(Number(process.hrtime.bigint() - started) / 1e9, true)
+              if (info.size !== undefined) release = await store.reserve(info.size)
+              f.size = info.size
+              f.etag = info.etag
+              onStarted()
+            },
+            onChunk: (chunk) => {
+              f.push(chunk)
+              this.opts.onFillBytes?.(chunk.length)
+            },
+          })
+        } catch (err) {
+          // only a parent that failed before sending a byte can be replaced: clients may already hold its bytes
+          const notFound = err instanceof ParentError && err.status === 404
+          if (f.size !== undefined || f.chunks.length || notFound || i + 1 >= urls.length) throw err
+        }
+      }
       let meta: StoredObject
       try {
         release ??= await store.reserve(got.bytes)

@@ -55,7 +55,7 @@ export class OcaNode {
       store: this.store,
       hot: this.hot,
       dispatcher: this.dispatcher,
-      urlFor: (titleId, path) => this.parentObjectUrl(opts.parentUrl ?? '', titleId, path),
+      urlsFor: (titleId, path) => [opts.parentUrl, opts.fallbackParentUrl].filter((u): u is string => !!u).map((u) => this.parentObjectUrl(u, titleId, path)),
       headersTimeoutMs: opts.fill.headersTimeoutMs,
       bodyTimeoutMs: opts.fill.bodyTimeoutMs,
       onParentLatency: (s, ok) => this.metrics.parentLatency.observe({ outcome: ok ? 'ok' : 'error' }, s),

@@ -24,6 +24,12 @@ export interface OcaServerOptions {
   /** base URL of the parent (another OCA or the origin); without one a miss is 404 */
   parentUrl?: string
   /**
+   * Where a miss fill goes when the parent fails before answering: the origin,
+   * the parent of last resort, when the parent is another OCA. A dead peer
+   * must not take its children's misses down with it.
+   */
+  fallbackParentUrl?: string
+  /**
    * What a miss does; default 'fill'. 'fill': fetch from the parent while
    * streaming to the client (collapsed). 'redirect': 302 to the same object
    * at the parent. 'off': 404 (a pure pre-positioned node, as Open Connect
@@ -112,6 +118,7 @@ export function ocaOptionsFromCluster(cluster: ClusterConfig, id: string, extra:
     capacityBytes: oca.capacityBytes,
     memoryBytes: oca.memoryBytes,
     parentUrl: parentUrl(cluster, oca),
+    ...(oca.parent && oca.parent !== 'origin' ? { fallbackParentUrl: cluster.origin.url } : {}),
     adminToken: cluster.adminToken,
     signing: cluster.signing ? { secret: cluster.signing.secret } : undefined,
     ...extra,

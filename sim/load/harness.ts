@@ -80,11 +80,15 @@ export interface LoadReport {
   originOffload: number | null
   steeringBySite: Record<string, number>
   qoe: Record<SummaryField, Distribution>
+  /** the same per client site (its coverage zone) and ABR algorithm, keyed `site/algorithm` */
+  qoeBy: Record<string, Record<SummaryField, Distribution>>
   faults: FaultOutcome[]
   wallSeconds: number
 }
 
 interface SessionTrace {
+  site: string
+  algorithm: string
   start: number
   end: number
   completed: boolean
@@ -177,7 +181,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const title = o.titles[pickTitle()]!
     const trace = o.traces[k % o.traces.length]!
     const alg = o.algorithms[k % o.algorithms.length]!
-    const tr: SessionTrace = { start: now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, errorTimes: [], slowTimes: [] }
+    const tr: SessionTrace = { site: site.site, algorithm: alg, start: now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, errorTimes: [], slowTimes: [] }
     sessions.push(tr)
     try {
       const answer = await steer(o.cluster.steering.url, title, dispatcher)
@@ -289,7 +293,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   })
   const ocaBytes = perOca.reduce((s, x) => s + x.bytes, 0)
   const originBytes = after.originBytes - before.originBytes
-  const done = sessions.filter((s) => s.metrics && s.metrics.segments > 0).map((s) => s.metrics)
+  const played = sessions.filter((s) => s.metrics && s.metrics.segments > 0)
+  const done = played.map((s) => s.metrics)
+  const groups = new Map<string, SessionMetrics[]>()
+  for (const s of played) groups.set(`${s.site}/${s.algorithm}`, [...(groups.get(`${s.site}/${s.algorithm}`) ?? []), s.metrics])
   const pct = (h: hdr.Histogram, p: number) => h.getValueAtPercentile(p)
   return {
     sessions: { started, completed: sessions.filter((s) => s.completed).length, lost: sessions.filter((s) => !s.completed).length },
@@ -304,6 +311,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     originOffload: Number.isFinite(originBytes) && ocaBytes > 0 ? Math.max(0, 1 - originBytes / ocaBytes) : null,
     steeringBySite,
     qoe: summarize(done),
+    qoeBy: Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, summarize(v)])),
     faults,
     wallSeconds,
   }

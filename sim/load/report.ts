@@ -24,6 +24,10 @@ export function formatLoadReport(r: LoadReport): string {
   out.push(`  rebuffer s       ${f2(q.rebufferTime.mean)} / ${f2(q.rebufferTime.p5)} / ${f2(q.rebufferTime.p50)} / ${f2(q.rebufferTime.p95)}`)
   out.push(`  avg kbit/s       ${f1(q.averageBitrate.mean / 1000)} / ${f1(q.averageBitrate.p5 / 1000)} / ${f1(q.averageBitrate.p50 / 1000)} / ${f1(q.averageBitrate.p95 / 1000)}`)
   out.push(`  switches         ${f1(q.switches.mean)} / ${f1(q.switches.p5)} / ${f1(q.switches.p50)} / ${f1(q.switches.p95)}`)
+  if (Object.keys(r.qoeBy).length > 1) {
+    out.push('QoE by client site / algorithm (means): sessions, startup s, rebuffer s, avg kbit/s, switches')
+    for (const [k, d] of Object.entries(r.qoeBy)) out.push(`  ${k.padEnd(26)} ${String(d.startupDelay.n).padStart(4)}  ${f2(d.startupDelay.mean).padStart(6)}  ${f2(d.rebufferTime.mean).padStart(6)}  ${f1(d.averageBitrate.mean / 1000).padStart(8)}  ${f1(d.switches.mean).padStart(5)}`)
+  }
   if (r.faults.length) {
     out.push('faults:')
     for (const f of r.faults) out.push(`  ${f.fault.padEnd(22)} at ${f.at.toFixed(1)} s: ${f.sessionsAffected} sessions affected, ${f.failovers} failovers, ${f.stallSeconds} s stalled, ${f.sessionsLost} lost`)

@@ -169,3 +169,16 @@ t.test('an OCA can be the parent of another, with signed URLs between them', asy
   t.ok(r.body.equals(body))
   t.equal(r.headers.etag, `"${sha256(body).slice(0, 32)}"`, 'the parent ETag is carried, and matches the content hash')
 })
+
+t.test('a peer parent that is down before answering is replaced by the origin, the parent of last resort', async (t) => {
+  const body = knownBytes(50_000, 9)
+  const origin = await startParent(t, { [OBJ]: body })
+  const { url } = await startOca(t, { storeDir: await tempDir(t), parentUrl: 'http://127.0.0.1:9', fallbackParentUrl: origin.url })
+  const got = await rawRequest(url, OBJ)
+  t.equal(got.status, 200, 'the miss is filled from the origin')
+  t.ok(got.body.equals(body))
+  t.equal(origin.count.get(OBJ), 1)
+  const absent = await rawRequest(url, '/titles/t1/absent.m4s')
+  t.equal(absent.status, 404, "the origin's own answer reaches the client")
+  t.equal(origin.count.get('/titles/t1/absent.m4s'), 1, 'the origin was asked once')
+})
