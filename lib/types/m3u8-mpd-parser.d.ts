@@ -1,4 +1,4 @@
-// Minimal types for the parts of m3u8-parser and mpd-parser the loaders use (neither ships types).
+// Minimal types for the parts of m3u8-parser and mpd-parser this project uses (neither ships types). Shared: the simulator, the encoder tests and the linter read manifests with them.
 declare module 'm3u8-parser' {
   export interface M3u8Segment {
     uri: string
