@@ -23,16 +23,19 @@ export interface SourceOptions {
 
 /**
  * The lavfi graph of each kind. `simple` is animation-like: flat colour
- * shapes gliding over a flat background, what a per-title ladder serves with
- * few bits. `complex` is a detailed moving test pattern under strong temporal
- * noise and rotation, the worst case for bitrate.
+ * shapes gliding over a flat background with a small moving picture inset
+ * (some real detail, so rate control has something to spend bits on), what a
+ * per-title ladder serves with few bits. `complex` is a detailed moving test
+ * pattern under strong temporal noise and rotation, the worst case for bitrate.
  */
 export function sourceFilter(kind: SourceKind, width: number, height: number, frameRate: number): string {
   if (kind === 'complex') return `testsrc2=size=${width}x${height}:rate=${frameRate},noise=alls=40:allf=t+u,rotate=angle=0.5*t:fillcolor=gray`
   const even = (x: number) => Math.max(2, Math.round(x / 2) * 2)
   const shape = (color: string, w: number, h: number, label: string) => `color=c=${color}:size=${even(w)}x${even(h)}:rate=${frameRate}[${label}]`
   return [
-    `color=c=0x3a7bd5:size=${width}x${height}:rate=${frameRate}[bg]`,
+    `color=c=0x3a7bd5:size=${width}x${height}:rate=${frameRate}[bg0]`,
+    `testsrc2=size=${even(width / 4)}x${even(height / 4)}:rate=${frameRate}[pip]`,
+    `[bg0][pip]overlay=x='W*0.6':y='H*0.55'[bg]`,
     shape('0xf5c542', width / 5, height / 3, 'a'),
     shape('0xe94e77', width / 6, height / 5, 'b'),
     shape('0x2ecc71', width / 3, height / 10, 'c'),
