@@ -1,5 +1,5 @@
 import type { PlanInput, PlanSite, PlanTitle } from './planner.js'
-import { hashSeed } from './random.js'
+import { hashSeed } from '../lib/random.js'
 import { rungShares, type PopularityModel } from './popularity.js'
 
 /**

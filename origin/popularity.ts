@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { readFile } from 'node:fs/promises'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { makeValidator } from '../lib/validate.js'
-import { hashSeed, mulberry32, normal, shuffle } from './random.js'
+import { hashSeed, seededRandom, normalSample, shuffle } from '../lib/random.js'
 
 /**
  * The demand forecast, per region: expected plays of each catalog title over
@@ -85,14 +85,14 @@ export function zipfPopularity(o: ZipfOptions): PopularityModel {
   const s = o.exponent ?? 1
   const seed = o.seed ?? 1
   const sigma = o.regionalShuffle ?? 0.5
-  const global = shuffle([...Array(n).keys()], mulberry32(seed))
+  const global = shuffle([...Array(n).keys()], seededRandom(seed))
   const harmonic = Array.from({ length: n }, (_, r) => (r + 1) ** -s).reduce((a, b) => a + b, 0)
   const regions = new Map<string, RegionDemand>()
   ;[...o.regions].sort().forEach((region, ri) => {
-    const rng = mulberry32(hashSeed(region, seed))
+    const rng = seededRandom(hashSeed(region, seed))
     // Perturb log-rank, re-sort: a region's ranking stays close to the global one.
     const score = new Float64Array(n)
-    global.forEach((title, rank) => (score[title] = Math.log(rank + 1) + sigma * normal(rng)))
+    global.forEach((title, rank) => (score[title] = Math.log(rank + 1) + sigma * normalSample(rng)))
     const order = [...Array(n).keys()].sort((a, b) => score[a]! - score[b]!)
     const total = typeof o.viewsPerRegion === 'number' ? o.viewsPerRegion : o.viewsPerRegion?.[region] ?? 100_000
     const views = new Float64Array(n)

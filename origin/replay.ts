@@ -1,5 +1,5 @@
 import { planPlacement, type Plan, type PlanInput } from './planner.js'
-import { AliasTable, mulberry32 } from './random.js'
+import { AliasTable, seededRandom } from '../lib/random.js'
 
 /**
  * Verification by replay: a request log (one line per play: the client's
@@ -35,7 +35,7 @@ function sum(v: ArrayLike<number>): number {
  * multinomial sampling is the noise between any forecast and the day.
  */
 export function sampleRequests(input: PlanInput, count: number, seed: number): RequestLog {
-  const rng = mulberry32(seed)
+  const rng = seededRandom(seed)
   const siteTotals = input.views.map(sum)
   const sites = new AliasTable(siteTotals)
   const titleTables = input.views.map((v) => new AliasTable(v))

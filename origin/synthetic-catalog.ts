@@ -1,5 +1,5 @@
 import type { PlanTitle } from './planner.js'
-import { mulberry32, normal } from './random.js'
+import { seededRandom, normalSample } from '../lib/random.js'
 
 /**
  * A made-up catalog with realistic sizes, for the benchmark and `oclab
@@ -12,12 +12,12 @@ import { mulberry32, normal } from './random.js'
 export const CLASSIC_LADDER_KBPS = [5800, 4300, 3000, 1750, 1050, 750, 375, 235]
 
 export function syntheticCatalog(count: number, seed = 1): PlanTitle[] {
-  const rng = mulberry32(seed)
+  const rng = seededRandom(seed)
   return Array.from({ length: count }, (_, i) => {
     const film = rng() < 0.3
-    const minutes = film ? 105 * Math.exp(0.2 * normal(rng)) : 42 * Math.exp(0.3 * normal(rng))
+    const minutes = film ? 105 * Math.exp(0.2 * normalSample(rng)) : 42 * Math.exp(0.3 * normalSample(rng))
     const seconds = minutes * 60
-    const complexity = Math.exp(0.35 * normal(rng))
+    const complexity = Math.exp(0.35 * normalSample(rng))
     const dropTop = rng() < 0.25 ? 1 + Math.floor(rng() * 3) : 0
     const rungs = CLASSIC_LADDER_KBPS.slice(dropTop)
     const audio = (rng() < 0.2 ? 2 : 1) * 128_000

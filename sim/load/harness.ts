@@ -2,7 +2,7 @@ import { Agent, request } from 'undici'
 import * as hdr from 'hdr-histogram-js'
 import type { ClusterConfig } from '../../lib/cluster.js'
 import type { Trace } from '../trace/trace.js'
-import { seededRandom } from '../random.js'
+import { AliasTable, seededRandom } from '../../lib/random.js'
 import { createAbr } from '../abr/registry.js'
 import { summarize, type Distribution, type SummaryField, type SessionMetrics } from '../metrics.js'
 import { steer } from '../http/steer.js'
@@ -110,22 +110,10 @@ export function siteClientAddress(cidr: string, k: number): string | null {
   return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.')
 }
 
-/** Zipf weights → a sampler over indices (pure given `rand`). */
+/** Zipf weights → a sampler over indices (pure given `rand`; Walker's alias table, O(1) a draw). */
 export function zipfSampler(n: number, s: number, rand: () => number): () => number {
-  const cum: number[] = []
-  let total = 0
-  for (let i = 1; i <= n; i++) cum.push((total += 1 / i ** s))
-  return () => {
-    const x = rand() * total
-    let lo = 0
-    let hi = n - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (cum[mid]! < x) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const table = new AliasTable(Array.from({ length: n }, (_, i) => 1 / (i + 1) ** s))
+  return () => table.sample(rand)
 }
 
 async function scrape(url: string): Promise<string | null> {

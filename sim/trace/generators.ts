@@ -1,5 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { normalSample, seededRandom } from '../random.js'
+import { normalSample, seededRandom } from '../../lib/random.js'
 import { traceFromPeriods, type Trace, type TraceSet } from './trace.js'
 
 /** Generated traces last this long unless told otherwise; sessions loop them anyway. */

@@ -8,7 +8,7 @@ import { runLoad, siteClientAddress, zipfSampler } from '../../sim/load/harness.
 import { parseFault } from '../../sim/load/faults.js'
 import { parsePrometheus, sumOf } from '../../sim/load/prometheus.js'
 import { constantTrace } from '../../sim/trace/generators.js'
-import { seededRandom } from '../../sim/random.js'
+import { seededRandom } from '../../lib/random.js'
 
 t.test('fault specs parse, and bad ones say how to write them', async (t) => {
   t.same(parseFault('kill:oca-1@20'), { kind: 'kill', target: 'oca-1', at: 20, text: 'kill:oca-1@20' })

@@ -5,25 +5,11 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { main } from '../../cli/main.js'
+import { oclab } from '../helpers/cli.js'
 import { lintManifest } from '../../sim/lint/index.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
 
-async function oclab(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const log = console.log
-  const error = console.error
-  console.log = (...a: unknown[]) => void out.push(a.join(' '))
-  console.error = (...a: unknown[]) => void err.push(a.join(' '))
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    console.log = log
-    console.error = error
-  }
-}
 
 t.test('oclab lint: exit 0 when clean, 1 on errors, 2 on bad usage; --json for CI', async (t) => {
   const clean = await oclab(['lint', join(FIXTURES, 'hls', 'good-multivariant.m3u8')])

@@ -2,7 +2,7 @@ import t from 'tap'
 import { planPlacement, type PlanInput, type PlanTitle } from '../../origin/planner.js'
 import { demandInput, ownerOf } from '../../origin/demand.js'
 import { insideWindow, parseFillWindow, popularityFromFile, rungShares, zipfPopularity } from '../../origin/popularity.js'
-import { mulberry32 } from '../../origin/random.js'
+import { seededRandom } from '../../lib/random.js'
 
 const one = (capacityBytes: number) => [{ id: 's1', region: 'eu', capacityBytes }]
 const even = () => [1]
@@ -85,7 +85,7 @@ function bruteForce(input: PlanInput): number {
 }
 
 t.test('random instances: capacity never exceeded, plan ≤ brute-force optimum ≤ bound', async (t) => {
-  const rng = mulberry32(42)
+  const rng = seededRandom(42)
   for (let k = 0; k < 60; k++) {
     const titles: PlanTitle[] = Array.from({ length: 1 + Math.floor(rng() * 4) }, (_, i) => ({
       id: `t${i}`,

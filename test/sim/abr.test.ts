@@ -7,7 +7,7 @@ import { Bola, bolaParameters } from '../../sim/abr/bola.js'
 import { Mpc, mpcExhaustive, MPC_DEFAULTS } from '../../sim/abr/mpc.js'
 import { Dynamic } from '../../sim/abr/dynamic.js'
 import { hlsAbandonRule } from '../../sim/abr/abandon.js'
-import { seededRandom } from '../../sim/random.js'
+import { seededRandom } from '../../lib/random.js'
 import type { AbrState } from '../../sim/abr/types.js'
 
 const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps * Math.max(1, Math.abs(b))

@@ -2,24 +2,9 @@ import t from 'tap'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { main } from '../../cli/main.js'
+import { oclab } from '../helpers/cli.js'
 import { TRACES } from './helpers.js'
 
-/** Run `oclab …` in-process, capturing what it prints. */
-async function oclab(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const log = console.log
-  const error = console.error
-  console.log = (...a: unknown[]) => void out.push(a.join(' '))
-  console.error = (...a: unknown[]) => void err.push(a.join(' '))
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    console.log = log
-    console.error = error
-  }
-}
 
 const master = (kbps: number[]) =>
   '#EXTM3U\n#EXT-X-VERSION:7\n' + kbps.map((k) => `#EXT-X-STREAM-INF:BANDWIDTH=${k * 1000},RESOLUTION=640x360\nv${k}.m3u8\n`).join('')

@@ -1,12 +1,12 @@
 /**
- * Seeded randomness for the popularity model and request logs: the same seed
- * gives the same catalog, forecast and replay on every machine.
+ * Seeded randomness: the same seed gives the same traces, catalogs, forecasts
+ * and request logs on every machine (Math.random cannot be seeded).
  * mulberry32 (Tommy Ettinger's 32-bit generator): tiny, fast, good enough for
  * simulation (not for secrets).
  */
 export type Rng = () => number
 
-export function mulberry32(seed: number): Rng {
+export function seededRandom(seed: number): Rng {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -17,10 +17,11 @@ export function mulberry32(seed: number): Rng {
   }
 }
 
-/** A standard normal draw (Box-Muller). */
-export function normal(rng: Rng): number {
-  const u = 1 - rng()
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng())
+/** A standard normal draw (Box-Muller) from a uniform source. */
+export function normalSample(rand: Rng): number {
+  const u = 1 - rand()
+  const v = rand()
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
 }
 
 /** Fisher-Yates, in place. */
@@ -38,7 +39,6 @@ export function hashSeed(s: string, seed = 0): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0
   return h
 }
-
 /**
  * Sampling from a fixed discrete distribution in O(1) per draw (Walker's
  * alias method), for request logs of millions of lines.
