@@ -66,7 +66,7 @@ export interface FaultOutcome {
 }
 
 export interface LoadReport {
-  sessions: { started: number; completed: number; lost: number }
+  sessions: { started: number; completed: number; lost: number; lostReasons: Record<string, number> }
   requests: number
   errors: Record<string, number>
   /** segment request latency, wall ms, from the moment the player wanted the segment */
@@ -94,10 +94,13 @@ interface SessionTrace {
   completed: boolean
   metrics: SessionMetrics
   errorTimes: number[]
+  lostReason?: string
   slowTimes: Array<{ t: number; base: string }>
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const STEER_TRIES = 4
+const STEER_BACKOFF_MS = 500
 
 /** Client addresses of a site: hosts of its first IPv4 coverage prefix (loopback binds any 127/8 address). */
 export function siteClientAddress(cidr: string, k: number): string | null {
@@ -172,7 +175,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const tr: SessionTrace = { site: site.site, algorithm: alg, start: now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, errorTimes: [], slowTimes: [] }
     sessions.push(tr)
     try {
-      const answer = await steer(o.cluster.steering.url, title, dispatcher)
+      // a player retries its first request a few times before giving up, as it would a manifest
+      let answer: Awaited<ReturnType<typeof steer>> | undefined
+      for (let attempt = 1; !answer; attempt++) {
+        try {
+          answer = await steer(o.cluster.steering.url, title, dispatcher)
+        } catch (err) {
+          if (attempt >= STEER_TRIES) throw err
+          errors.steering = (errors.steering ?? 0) + 1
+          await sleep(STEER_BACKOFF_MS * attempt)
+        }
+      }
       steeringBySite[answer.candidates[0]!.site] = (steeringBySite[answer.candidates[0]!.site] ?? 0) + 1
       const r = await runHttpSession({
         titleId: title, candidates: answer.candidates.map((c) => c.url), policy: (l) => createAbr(alg, l), trace, timeScale: o.timeScale, dispatcher,
@@ -192,11 +205,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       })
       tr.completed = r.completed
       tr.metrics = r.metrics
+      if (!r.completed) tr.lostReason = `every candidate failed (${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ')})`
     } catch (err) {
-      const kind = 'steering'
-      errors[kind] = (errors[kind] ?? 0) + 1
+      errors.steering = (errors.steering ?? 0) + 1
       tr.errorTimes.push(now())
-      void err
+      tr.lostReason = `steering: ${(err as Error).message}`
     } finally {
       tr.end = now()
       active--
@@ -287,7 +300,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   for (const s of played) groups.set(`${s.site}/${s.algorithm}`, [...(groups.get(`${s.site}/${s.algorithm}`) ?? []), s.metrics])
   const pct = (h: hdr.Histogram, p: number) => h.getValueAtPercentile(p)
   return {
-    sessions: { started, completed: sessions.filter((s) => s.completed).length, lost: sessions.filter((s) => !s.completed).length },
+    sessions: {
+      started,
+      completed: sessions.filter((s) => s.completed).length,
+      lost: sessions.filter((s) => !s.completed).length,
+      lostReasons: sessions.reduce<Record<string, number>>((acc, s) => (s.lostReason ? { ...acc, [s.lostReason]: (acc[s.lostReason] ?? 0) + 1 } : acc), {}),
+    },
     requests,
     errors,
     latencyMs: { p50: pct(latency, 50), p90: pct(latency, 90), p99: pct(latency, 99), p999: pct(latency, 99.9), max: latency.maxValue, count: latency.totalCount },

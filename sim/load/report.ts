@@ -11,6 +11,7 @@ export function formatLoadReport(r: LoadReport): string {
   const l = r.latencyMs
   const out = [
     `sessions: ${r.sessions.started} started, ${r.sessions.completed} completed, ${r.sessions.lost} lost, in ${r.wallSeconds.toFixed(1)} s`,
+    ...Object.entries(r.sessions.lostReasons).map(([why, n]) => `  lost ${n}: ${why}`),
     `requests: ${r.requests}, ${(r.bytes / 1e6).toFixed(1)} MB, ${r.gbitPerSecond.toFixed(3)} Gb/s; errors: ${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `segment latency ms (HDR, ${l.count} requests): p50 ${l.p50}, p90 ${l.p90}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}`,
   ]

@@ -48,7 +48,7 @@ t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none'
     mode: 'open', rate: 10, durationSeconds: 5, timeScale: 4, faults: [parseFault('kill:oca-1@2')], seed: 1,
   })
   t.equal(report.sessions.started, 50)
-  t.equal(report.sessions.lost, 0, 'no session lost')
+  t.equal(report.sessions.lost, 0, `no session lost ${JSON.stringify(report.sessions.lostReasons)}`)
   t.equal(report.sessions.completed, 50)
   t.equal(report.faults.length, 1)
   const f = report.faults[0]!
