@@ -8,7 +8,7 @@ function bars(title: string, rows: Array<[string, number]>, unit: string): strin
   const max = Math.max(1e-9, ...rows.map(([, v]) => v))
   const h = 22
   const body = rows
-    .map(([label, v], i) => `<text x="0" y="${i * h + 15}" font-size="12">${esc(label)}</text><rect x="190" y="${i * h + 4}" width="${(v / max) * 360}" height="14" fill="#3a7bd5"/><text x="${196 + (v / max) * 360}" y="${i * h + 15}" font-size="12">${v.toFixed(1)} ${unit}</text>`)
+    .map(([label, v], i) => `<text x="0" y="${i * h + 15}" font-size="12">${esc(label)}</text><rect x="190" y="${i * h + 4}" width="${(v / max) * 360}" height="14" fill="#3a7bd5"/><text x="${196 + (v / max) * 360}" y="${i * h + 15}" font-size="12">${v < 10 ? v.toFixed(2) : v.toFixed(1)} ${unit}</text>`)
     .join('')
   return `<h3>${esc(title)}</h3><svg width="640" height="${rows.length * h + 6}" role="img">${body}</svg>`
 }

@@ -129,8 +129,8 @@ export function hullKnee(hull: readonly RdPoint[], minGain: number): RdPoint | u
  * Rungs along the hull: the top rung is the cheapest hull point reaching the
  * target quality (or the best the hull reaches within maxBitrate and before
  * its knee), then one step of quality down each time, at least minStepRatio
- * apart in bitrate, until the minimum bitrate or quality. Returned in
- * increasing bitrate.
+ * apart in bitrate, never taller than the rung above, until the minimum
+ * bitrate or quality. Returned in increasing bitrate.
  */
 export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoint[] {
   if (!hull.length) return []
@@ -149,7 +149,10 @@ export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoi
     const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, Math.round(spaced)))
     if (last && bitrate * sel.minStepRatio > last.bitrate + 1) break // the floor clamped two rungs together
     // after clamping, the hull at the clamped rate decides resolution and quality
-    const rung = qualityAtBitrate(hull, bitrate)!
+    const at = qualityAtBitrate(hull, bitrate)!
+    // a ladder never steps up in resolution as the bitrate falls (players and
+    // lint expect monotone ladders), even where a noisy title's hull dips
+    const rung = last && at.height > last.height ? { ...at, width: last.width, height: last.height } : at
     rungs.push(rung)
     if (bitrate <= sel.minBitrate) break
     q = Math.min(q, rung.quality) - sel.step

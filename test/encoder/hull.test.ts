@@ -84,3 +84,13 @@ t.test('max bitrate caps the top rung; min bitrate ends the ladder', async (t) =
   const floored = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 72, minBitrate: 500_000 })
   t.same(floored.map((r) => r.bitrate), [500_000, 800_000], 'a rung under the floor is raised to it')
 })
+
+t.test('resolution never rises as the bitrate falls, even where the hull dips', async (t) => {
+  // a noisy title: 270p beats 360p at the top (noise costs more at 360p), 360p wins in the middle
+  const hull = upperConvexHull([p(180, 150, 50), p(360, 500, 70), p(360, 900, 78), p(270, 3000, 90)])
+  t.same(hull.map((h) => h.height), [180, 360, 360, 270], 'the hull itself dips')
+  const rungs = selectRungs(hull, { ...DEFAULT_VMAF_SELECTION, targetQuality: 90 })
+  for (let i = 1; i < rungs.length; i++) t.ok(rungs[i]!.height >= rungs[i - 1]!.height, `rung ${i} (${rungs[i]!.height}p) is not shorter than rung ${i - 1} (${rungs[i - 1]!.height}p)`)
+  t.equal(rungs.at(-1)!.height, 270)
+  t.ok(rungs.slice(0, -1).every((r) => r.height <= 270), 'the rungs below the 270p top are at most 270p')
+})
