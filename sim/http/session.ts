@@ -29,7 +29,7 @@ export interface HttpSessionOptions extends Partial<SessionOptions> {
   timeScale?: number
   /** Source address to bind (127.0.x.y picks the client's coverage zone). */
   localAddress?: string
-  /** Give up on one request after this many wall ms. Default 5000. */
+  /** Give up on a request whose response headers take longer than this, wall ms. Default 5000. */
   requestTimeoutMs?: number
   /** How long a failed candidate is kept at the end of the list, wall ms. Default 10000 (hls.js pathway penalty is 300 s; shorter suits short tests). */
   penaltyMs?: number
@@ -113,7 +113,11 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
           const latency = o.trace.latencyAt((o.traceOffset ?? 0) + sessionNow()) ?? o.rtt ?? SESSION_DEFAULTS.rtt
           await sleep((latency * 1000) / timeScale, ac.signal)
         }
-        const res = await request(url, { dispatcher, headers, signal: ac.signal })
+        const res = await request(url, { dispatcher, headers, signal: ac.signal, bodyTimeout: 0 })
+        // the timeout catches a dead or stuck server, not a slow network: once
+        // headers are in, the body takes as long as the trace says it takes
+        // (a server dying mid-body resets the connection, which fails at once)
+        clearTimeout(timer)
         status = res.statusCode
         const ttfbWall = performance.now()
         if (status !== 200) {
