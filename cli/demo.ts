@@ -99,7 +99,7 @@ export const command: Command = {
       placement = await adminPreposition(cluster.origin.url, cluster.adminToken)
       for (const s of placement.sites) {
         const mb = (b: number) => (b / 1e6).toFixed(1)
-        say(`  ${s.oca.padEnd(10)} ${s.status.padEnd(5)} ${s.titlesInPlace} titles, ${mb(s.bytesFilled)} MB filled (${mb(s.bytesFromPeers)} from peers, ${mb(s.bytesFromOrigin)} from origin), ${mb(s.bytesVerified)} MB verified`)
+        say(`  ${s.oca.padEnd(10)} ${s.status.padEnd(5)} ${s.titlesPlanned} title(s) planned (${s.titlesInPlace} already there), ${mb(s.bytesFilled)} MB filled (${mb(s.bytesFromPeers)} from peers, ${mb(s.bytesFromOrigin)} from origin), ${mb(s.bytesVerified)} MB verified`)
       }
       say(`  plan serves ${(placement.plan.ratioToBound * 100).toFixed(1)}% of the fractional upper bound`)
 
