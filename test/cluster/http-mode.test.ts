@@ -25,9 +25,10 @@ t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', a
   // a client in 127.0.1.0/24 belongs to site-a (oca-1 and oca-3)
   const client = new Agent({ localAddress: '127.0.1.9' })
   t.teardown(() => client.close())
-  // steering learns what the OCAs hold from their health: ask until it answers
+  // steering learns the fleet from its health polls: ask until it has polled
+  // more than one OCA (a first answer may come when only one has been seen)
   let answer = await steer(cluster.steering.url, 'test-title', client).catch(() => null)
-  for (let i = 0; !answer && i < 50; i++) {
+  for (let i = 0; (!answer || answer.candidates.length < 2) && i < 50; i++) {
     await new Promise((r) => setTimeout(r, 200))
     answer = await steer(cluster.steering.url, 'test-title', client).catch(() => null)
   }
