@@ -14,6 +14,7 @@ import { Supervisor } from '../lib/supervisor.js'
 import { clusterChildren } from './cluster.js'
 import { writeDemoCluster } from './demo-cluster.js'
 import { loadTraceSet } from '../sim/trace/load.js'
+import { waitForSteering } from '../sim/http/steer.js'
 import { runLoad, type LoadReport } from '../sim/load/harness.js'
 import { parseFault } from '../sim/load/faults.js'
 import { formatLoadReport, progressLine } from '../sim/load/report.js'
@@ -107,7 +108,7 @@ export const command: Command = {
       const victim = cluster.ocas[0]!.id
       const killAt = Math.round(loadSeconds / 2)
       say(`\n== 4. Load: players from every region on real traces (${specs.map((s) => s.split('/').pop()).join(', ')}), ${timeScale}x time, ${victim} SIGKILLed at ${killAt} s`)
-      await new Promise((r) => setTimeout(r, 1200)) // one health round so steering knows what each OCA holds
+      for (const e of encoded) await waitForSteering(cluster.steering.url, e.title.id, 3) // steering has polled the fleet
       const pids = Object.fromEntries([...sup.children].map(([n, c]) => [n, c.process.pid!]))
       report = await runLoad({
         cluster, pids, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,

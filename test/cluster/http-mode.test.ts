@@ -5,7 +5,7 @@ import { tempDir, testPackage } from '../helpers/package.js'
 import { writeTestCluster } from '../helpers/cluster.js'
 import { Supervisor } from '../../lib/supervisor.js'
 import { clusterChildren } from '../../cli/cluster.js'
-import { steer } from '../../sim/http/steer.js'
+import { waitForSteering } from '../../sim/http/steer.js'
 import { runHttpSession } from '../../sim/http/session.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { createAbr } from '../../sim/abr/registry.js'
@@ -25,13 +25,9 @@ t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', a
   // a client in 127.0.1.0/24 belongs to site-a (oca-1 and oca-3)
   const client = new Agent({ localAddress: '127.0.1.9' })
   t.teardown(() => client.close())
-  // steering learns the fleet from its health polls: ask until it has polled
-  // more than one OCA (a first answer may come when only one has been seen)
-  let answer = await steer(cluster.steering.url, 'test-title', client).catch(() => null)
-  for (let i = 0; (!answer || answer.candidates.length < 2) && i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 200))
-    answer = await steer(cluster.steering.url, 'test-title', client).catch(() => null)
-  }
+  // steering learns the fleet from its health polls: a first answer may come
+  // when it has seen only one OCA
+  const answer = await waitForSteering(cluster.steering.url, 'test-title', 2, client).catch(() => null)
   t.ok(answer, 'steering answers')
   t.equal(answer!.client.site, 'site-a', 'the client is located by its source address')
   t.equal(answer!.candidates[0]!.site, 'site-a', 'its own site comes first')

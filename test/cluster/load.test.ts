@@ -6,6 +6,7 @@ import { Supervisor } from '../../lib/supervisor.js'
 import { clusterChildren } from '../../cli/cluster.js'
 import { runLoad, siteClientAddress, zipfSampler } from '../../sim/load/harness.js'
 import { parseFault } from '../../sim/load/faults.js'
+import { waitForSteering } from '../../sim/http/steer.js'
 import { parsePrometheus, sumOf } from '../../sim/load/prometheus.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { seededRandom } from '../../lib/random.js'
@@ -40,8 +41,8 @@ t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none'
   const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
   t.teardown(() => sup.stop())
   await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
-  // give steering one health round to learn the fleet
-  await new Promise((r) => setTimeout(r, 1500))
+  // steering must have polled both OCAs before players arrive
+  await waitForSteering(cluster.steering.url, 'test-title', 2)
   const pids = Object.fromEntries([...sup.children].map(([name, c]) => [name, c.process.pid!]))
   const report = await runLoad({
     cluster, pids, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
