@@ -105,10 +105,12 @@ export const command: Command = {
       say(`  plan serves ${(placement.plan.ratioToBound * 100).toFixed(1)}% of the fractional upper bound`)
 
       const { specs, traces } = await demoTraces(1)
-      const victim = cluster.ocas[0]!.id
+      // steering has polled the fleet; the victim is the OCA it sends default-site clients to for the first title
+      const answers = await Promise.all(encoded.map((e) => waitForSteering(cluster.steering.url, e.title.id, 3)))
+      const victim = answers[0]!.candidates[0]!.id
       const killAt = Math.round(loadSeconds / 2)
       say(`\n== 4. Load: players from every region on real traces (${specs.map((s) => s.split('/').pop()).join(', ')}), ${timeScale}x time, ${victim} SIGKILLed at ${killAt} s`)
-      for (const e of encoded) await waitForSteering(cluster.steering.url, e.title.id, 3) // steering has polled the fleet
+
       const pids = Object.fromEntries([...sup.children].map(([n, c]) => [n, c.process.pid!]))
       report = await runLoad({
         cluster, pids, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,
