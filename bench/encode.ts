@@ -20,11 +20,10 @@ import { DEFAULT_H264, h264Args, type H264Settings } from '../encoder/h264.js'
 import { encodeChunkGroup, type ChunkBatch, type ChunkJob } from '../encoder/chunk-job.js'
 import { localPool } from '../encoder/job-queue.js'
 import { stitchChunks } from '../encoder/stitch.js'
-import { batchJobs, encodeTitle } from '../encoder/encode-title.js'
+import { batchJobs, encodeTitle, sharedVmafModel } from '../encoder/encode-title.js'
 import { probeSource } from '../encoder/probe.js'
 import { bitrateForQuality, qualityAtBitrate, upperConvexHull } from '../encoder/hull.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
-import { demoVmafModel } from '../cli/demo.js'
 
 const arg = (args: string[], name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`)
@@ -137,7 +136,7 @@ export async function run(args: string[]): Promise<void> {
     const only = arg(args, 'only', 'all')
     if (only !== 'per-title') await chunkingCost(dir, source)
     if (only === 'chunking') return
-    const vmafModel = demoVmafModel()
+    const vmafModel = sharedVmafModel()
     if (!vmafModel) {
       console.log('\n## 2. Per-title vs fixed: skipped, no VMAF model (set OCLAB_VMAF_MODEL)')
       return

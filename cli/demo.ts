@@ -7,7 +7,7 @@ import type { Command } from './command.js'
 import { numberOption, sizeOption, stringOption } from './command.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import { generateSource, type SourceKind } from '../encoder/source.js'
-import { encodeTitle, type EncodeResult } from '../encoder/encode-title.js'
+import { encodeTitle, sharedVmafModel, type EncodeResult } from '../encoder/encode-title.js'
 import { progressRenderer } from '../encoder/progress.js'
 import { ladderSummary } from '../encoder/summary.js'
 import { Supervisor } from '../lib/supervisor.js'
@@ -23,13 +23,6 @@ import type { PrepositionReport } from '../origin/preposition.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const shared = resolve(repoRoot, '..', 'shared')
-
-/** $OCLAB_VMAF_MODEL, else the model shipped beside the repo in ../shared/vmaf (the lab's layout), else none. */
-export function demoVmafModel(): string | null {
-  if (process.env.OCLAB_VMAF_MODEL) return process.env.OCLAB_VMAF_MODEL
-  const model = join(shared, 'vmaf', 'vmaf_v0.6.1.pkl')
-  return existsSync(model) ? model : null
-}
 
 /** Real traces from ../shared/traces when present (3G commutes and LTE), else seeded generators. */
 async function demoTraces(seed: number) {
@@ -73,7 +66,7 @@ export const command: Command = {
     await rm(out, { recursive: true, force: true })
     const { file, cluster } = await writeDemoCluster(join(out, 'cluster'))
     const store = cluster.origin.storeDir!
-    const vmafModel = demoVmafModel()
+    const vmafModel = sharedVmafModel()
     const render = progressRenderer(process.stderr.isTTY ? 'tty' : 'plain')
 
     say(`== 1. Encode: two synthetic sources, ${duration} s ${width}x${height}, per-title ladders (${vmafModel ? 'VMAF' : 'SSIM: no VMAF model found'})`)

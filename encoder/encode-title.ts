@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { mkdir, rename, rm, readdir, stat } from 'node:fs/promises'
-import { basename, extname, join, resolve } from 'node:path'
+import { basename, dirname, extname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
@@ -73,6 +74,18 @@ export function titleIdFromFile(file: string): string {
 }
 
 const SSIM_SELECTION: RungSelection = { ...DEFAULT_VMAF_SELECTION, targetQuality: 20, step: 1.5, minQuality: 10, minGainPerDoubling: 0.4 }
+
+/**
+ * The VMAF model of the lab's layout: $OCLAB_VMAF_MODEL, else
+ * ../shared/vmaf/vmaf_v0.6.1.pkl beside this repo, else none. The demo, the
+ * benchmarks and the tests use it; `oclab encode` takes only the option or
+ * the variable, so a user's encode never picks a model up by accident.
+ */
+export function sharedVmafModel(): string | null {
+  if (process.env.OCLAB_VMAF_MODEL) return process.env.OCLAB_VMAF_MODEL
+  const model = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'vmaf', 'vmaf_v0.6.1.pkl')
+  return existsSync(model) ? model : null
+}
 
 export function resolveVmafModel(opt: string | null | undefined): string | null {
   const model = opt === undefined ? process.env.OCLAB_VMAF_MODEL || null : opt

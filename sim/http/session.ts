@@ -19,6 +19,10 @@ import { pacedRead, sleep } from './pacer.js'
  * the way hls.js treats a failed pathway: the candidate is penalised for a
  * while and the segment is retried elsewhere.
  */
+/** A player's keep-alive connection pool, bound to its source address (its coverage zone) when given. */
+export const clientAgent = (localAddress?: string, keepAliveTimeout = 30_000): Agent =>
+  new Agent({ ...(localAddress ? { localAddress } : {}), keepAliveTimeout })
+
 export interface HttpSessionOptions extends Partial<SessionOptions> {
   titleId: string
   /** Ranked title base URLs (…/titles/<id>/, possibly signed), best first: from the steering service. */
@@ -80,7 +84,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
   const timeoutMs = o.requestTimeoutMs ?? 5000
   const penaltyMs = o.penaltyMs ?? 10_000
   const maxAttempts = o.maxAttemptsPerSegment ?? 8
-  const dispatcher = o.dispatcher ?? new Agent({ ...(o.localAddress ? { localAddress: o.localAddress } : {}), keepAliveTimeout: 30_000 })
+  const dispatcher = o.dispatcher ?? clientAgent(o.localAddress)
   const ownDispatcher = !o.dispatcher
   const penalised = new Map<string, number>()
   const errors: Record<string, number> = {}

@@ -1,9 +1,8 @@
-import { Agent } from 'undici'
 import type { Trace } from '../trace/trace.js'
 import { createAbr } from '../abr/registry.js'
 import type { SessionOptions } from '../engine.js'
 import { steer } from './steer.js'
-import { runHttpSession, type HttpSessionResult } from './session.js'
+import { clientAgent, runHttpSession, type HttpSessionResult } from './session.js'
 
 export interface HttpSweepOptions {
   steeringUrl: string
@@ -27,7 +26,7 @@ export interface HttpSweepSession extends HttpSessionResult {
  * the OCAs steering ranked.
  */
 export async function runHttpSweep(o: HttpSweepOptions): Promise<HttpSweepSession[]> {
-  const dispatcher = new Agent({ ...(o.localAddress ? { localAddress: o.localAddress } : {}), keepAliveTimeout: 30_000 })
+  const dispatcher = clientAgent(o.localAddress)
   try {
     const answer = await steer(o.steeringUrl, o.titleId, dispatcher)
     const candidates = answer.candidates.map((c) => c.url)

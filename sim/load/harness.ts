@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici'
+import { request } from 'undici'
 import * as hdr from 'hdr-histogram-js'
 import type { ClusterConfig } from '../../lib/cluster.js'
 import type { Trace } from '../trace/trace.js'
@@ -6,7 +6,7 @@ import { AliasTable, seededRandom } from '../../lib/random.js'
 import { createAbr } from '../abr/registry.js'
 import { summarize, type Distribution, type SummaryField, type SessionMetrics } from '../metrics.js'
 import { steer } from '../http/steer.js'
-import { runHttpSession, type RequestRecord } from '../http/session.js'
+import { clientAgent, runHttpSession, type RequestRecord } from '../http/session.js'
 import { parsePrometheus, sumOf } from './prometheus.js'
 import type { FaultSpec } from './faults.js'
 
@@ -168,7 +168,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     active++
     const site = sites[k % sites.length]!
     const address = siteClientAddress(site.coverage.find((c) => siteClientAddress(c, 0))!, k)!
-    const dispatcher = new Agent({ localAddress: address, keepAliveTimeout: 10_000 })
+    const dispatcher = clientAgent(address, 10_000)
     const title = o.titles[pickTitle()]!
     const trace = o.traces[k % o.traces.length]!
     const alg = o.algorithms[k % o.algorithms.length]!
