@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- steering [--duration 10s] [--connections 32] [--threads 1] [--rounds 3]`
+ * `npm run bench -- steering [--duration 10s] [--connections 32] [--threads 1] [--rounds 3] [--cpu-prof DIR]`
+ *
+ * `--cpu-prof DIR` writes a V8 CPU profile of both servers into DIR.
  *
  * Steering decisions over HTTP on loopback: `GET /v1/steer?title=…` against
  * the real steering server (its own process) with 50 OCAs in 25 sites and
@@ -51,7 +53,7 @@ interface Fleet {
   clients: string[]
 }
 
-function buildFleet(healthBase: string): Fleet {
+export function buildFleet(healthBase: string): Fleet {
   const rnd = prng(7)
   const ocas: OcaConfig[] = []
   const holds = new Map<string, string[]>()
@@ -100,7 +102,7 @@ function buildFleet(healthBase: string): Fleet {
   return { cluster, holds, clients }
 }
 
-function serveHealth(holds: Map<string, string[]>, port: number): Promise<Server> {
+export function serveHealth(holds: Map<string, string[]>, port: number): Promise<Server> {
   const rnd = prng(11)
   const bodies = new Map(
     [...holds].map(([id, titles]) => [
@@ -115,7 +117,7 @@ function serveHealth(holds: Map<string, string[]>, port: number): Promise<Server
   return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)))
 }
 
-function luaScript(clients: string[]): string {
+export function luaScript(clients: string[]): string {
   const list = (xs: string[]) => xs.map((x) => `"${x}"`).join(',')
   return `
 local clients = {${list(clients)}}
@@ -179,8 +181,10 @@ export async function run(args: string[]): Promise<void> {
     await writeFile(script, luaScript(fleet.clients))
 
     const self = fileURLToPath(import.meta.url)
+    const profileDir = arg(args, 'cpu-prof', '')
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
     const child = (mode: string, port: number) => {
-      const c = spawn(process.execPath, ['--import', 'tsx', self], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OCLAB_BENCH_STEERING: mode, OCLAB_BENCH_PORT: String(port), OCLAB_BENCH_CLUSTER: clusterPath } })
+      const c = spawn(process.execPath, [...profile, '--import', 'tsx', self], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OCLAB_BENCH_STEERING: mode, OCLAB_BENCH_PORT: String(port), OCLAB_BENCH_CLUSTER: clusterPath } })
       children.push(c)
       return c
     }
@@ -218,7 +222,8 @@ export async function run(args: string[]): Promise<void> {
     console.log(`/v1/steer latency in that round: p50 ${fmt(median.s.p50ms, 2)} ms, p99 ${fmt(median.s.p99ms, 2)} ms (target p99 < 5 ms); bare p99 ${fmt(median.b.p99ms, 2)} ms`)
     console.log(`verdict: ${median.ratio >= 0.7 && median.s.p99ms < 5 ? 'meets both targets' : 'MISSES a target'}`)
   } finally {
-    for (const c of children) c.kill('SIGKILL')
+    // SIGTERM: the children exit through process.exit, so `--cpu-prof` in NODE_OPTIONS writes their profiles.
+    for (const c of children) c.kill('SIGTERM')
     health?.close()
     await rm(dir, { recursive: true, force: true })
   }
@@ -239,4 +244,7 @@ async function serveChild(mode: string): Promise<void> {
   await app.listen({ host: '127.0.0.1', port })
 }
 
-if (process.env.OCLAB_BENCH_STEERING) await serveChild(process.env.OCLAB_BENCH_STEERING)
+if (process.env.OCLAB_BENCH_STEERING) {
+  process.once('SIGTERM', () => process.exit(0))
+  await serveChild(process.env.OCLAB_BENCH_STEERING)
+}

@@ -7,8 +7,26 @@ import { parseIp, formatIp, type IpValue } from './ip.js'
  * right, skipping further trusted proxies, and the first untrusted hop is the
  * client (entries left of it were written by the client and prove nothing).
  */
+export interface ClientAddress {
+  ip: IpValue | undefined
+  /** canonical text */
+  text: string
+  /** true when the address came from X-Forwarded-For */
+  forwarded: boolean
+}
+
+interface Peer {
+  address: ClientAddress
+  trusted: boolean
+}
+
+/** Peers seen (few: the proxies and, without proxies, bounded by clearing). */
+const PEER_MEMO_MAX = 4096
+
 export class TrustedProxies {
   private readonly zones: CoverageZones
+  /** Every request on a keep-alive connection has the same peer: parse and judge it once. */
+  private readonly peers = new Map<string, Peer>()
 
   constructor(cidrs: readonly string[]) {
     this.zones = new CoverageZones(cidrs.map((cidr) => ({ cidr, site: 'proxy' })))
@@ -17,25 +35,35 @@ export class TrustedProxies {
   has(ip: IpValue): boolean {
     return this.zones.size > 0 && this.zones.lookup(ip) !== undefined
   }
-}
 
-export interface ClientAddress {
-  ip: IpValue | undefined
-  text: string
-  /** true when the address came from X-Forwarded-For */
-  forwarded: boolean
+  peer(socketAddress: string): Peer {
+    let p = this.peers.get(socketAddress)
+    if (!p) {
+      const ip = parseIp(socketAddress)
+      p = { address: { ip, text: ip ? formatIp(ip) : socketAddress, forwarded: false }, trusted: ip !== undefined && this.has(ip) }
+      if (this.peers.size >= PEER_MEMO_MAX) this.peers.clear()
+      this.peers.set(socketAddress, p)
+    }
+    return p
+  }
 }
 
 export function clientAddress(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): ClientAddress {
-  const peer = socketAddress ? parseIp(socketAddress) : undefined
-  const peerText = peer ? formatIp(peer) : (socketAddress ?? '')
-  if (!peer || !forwardedFor || !trusted.has(peer)) return { ip: peer, text: peerText, forwarded: false }
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((h) => h.trim())
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = parseIp(hops[i]!)
+  if (!socketAddress) return { ip: undefined, text: '', forwarded: false }
+  const peer = trusted.peer(socketAddress)
+  if (!forwardedFor || !peer.trusted) return peer.address
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor
+  // Right to left without splitting: the usual header is one hop.
+  let end = header.length
+  while (end >= 0) {
+    const comma = header.lastIndexOf(',', end - 1)
+    const text = header.slice(comma + 1, end).trim()
+    const hop = parseIp(text)
     // A malformed hop ends the chain: whatever is left of it is not trustworthy either.
     if (!hop) break
-    if (!trusted.has(hop) || i === 0) return { ip: hop, text: formatIp(hop), forwarded: true }
+    // A dotted quad parseIp accepted is already canonical text.
+    if (comma < 0 || !trusted.has(hop)) return { ip: hop, text: hop.family === 4 && !text.includes(':') ? text : formatIp(hop), forwarded: true }
+    end = comma
   }
-  return { ip: peer, text: peerText, forwarded: false }
+  return peer.address
 }

@@ -40,6 +40,8 @@ export class HealthChecker {
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 2, connect: { timeout: opts.timeoutMs } })
   }
 
+  private closing: Promise<void> | undefined
+
   start(): void {
     this.running = true
     this.sync()
@@ -58,11 +60,13 @@ export class HealthChecker {
     for (const id of ids) if (!this.timers.has(id)) this.schedule(id, 0)
   }
 
+  /** Stop polling and close the connections; safe to call again (a closed agent would throw). */
   async stop(): Promise<void> {
     this.running = false
     for (const t of this.timers.values()) clearTimeout(t)
     this.timers.clear()
-    await this.agent.close()
+    this.closing ??= this.agent.close()
+    await this.closing
   }
 
   /** Poll every OCA once now and apply the results (tests and the CLI's first round). */

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net'
+import { isIPv6 } from 'node:net'
 
 /**
  * IP addresses as integers, so prefix matching is shifts and map look-ups
@@ -17,9 +17,35 @@ export interface Cidr {
   text: string
 }
 
-function ipv4ToNumber(s: string): number {
-  const p = s.split('.')
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0
+/**
+ * A strict dotted quad (four decimal bytes, no leading zeros, as node:net's
+ * isIPv4 accepts) as a uint32, or -1. By character codes: a steering request
+ * parses one or two addresses, and split + regex cost more than the decision.
+ */
+export function parseIpv4(s: string): number {
+  let value = 0
+  let parts = 0
+  let i = 0
+  const n = s.length
+  while (i < n) {
+    const start = i
+    let octet = 0
+    while (i < n) {
+      const c = s.charCodeAt(i)
+      if (c < 48 || c > 57) break
+      octet = octet * 10 + (c - 48)
+      i++
+    }
+    const digits = i - start
+    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && s.charCodeAt(start) === 48)) return -1
+    value = value * 256 + octet
+    parts++
+    if (i === n) break
+    if (s.charCodeAt(i) !== 46 || parts === 4) return -1
+    i++
+    if (i === n) return -1
+  }
+  return parts === 4 ? value : -1
 }
 
 function ipv6ToBigint(s: string): bigint {
@@ -27,7 +53,7 @@ function ipv6ToBigint(s: string): bigint {
   // An embedded IPv4 tail (`::ffff:1.2.3.4`, `64:ff9b::1.2.3.4`) is the last two groups.
   const lastColon = text.lastIndexOf(':')
   if (text.includes('.', lastColon)) {
-    const v4 = ipv4ToNumber(text.slice(lastColon + 1))
+    const v4 = parseIpv4(text.slice(lastColon + 1))
     text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`
   }
   const double = text.indexOf('::')
@@ -45,7 +71,8 @@ const MAPPED_V4 = 0xffffn << 32n
 /** Parse an address (optionally with an IPv6 zone, `fe80::1%eth0`); undefined when it is not one. */
 export function parseIp(raw: string): IpValue | undefined {
   const s = raw.trim()
-  if (isIPv4(s)) return { family: 4, value: ipv4ToNumber(s) }
+  const v4 = parseIpv4(s)
+  if (v4 >= 0) return { family: 4, value: v4 }
   const noZone = s.split('%')[0]!
   if (!isIPv6(noZone)) return undefined
   const v = ipv6ToBigint(noZone)

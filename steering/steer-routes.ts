@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { parseTitlePath } from '../lib/http/safe-path.js'
 import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
-import type { Steerer } from './steerer.js'
+import { STEER_DEFAULT_N, type Steerer } from './steerer.js'
 
 /**
  * `GET /v1/steer?title=…[&lat&lon][&n]`: the ranked OCA base URLs (n, default 3) for a title
@@ -9,21 +9,21 @@ import type { Steerer } from './steerer.js'
  * `GET /v1/redirect/<title>/<path>`: the 302 form for clients that only
  * follow redirects; the Location is the best OCA's URL of that file.
  */
-/** Three candidates by default: the best, and two fallbacks from at least one other site where the fleet has them. */
-const STEER_DEFAULT_N = 3
+const STEER_HEADERS = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
 
 export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
   app.get<{ Querystring: SteerQuery }>('/v1/steer', { schema: { querystring: SteerQuery } }, async (req, reply) => {
     const { title, lat, lon, n = STEER_DEFAULT_N } = req.query
     const client = s.client(req, lat !== undefined && lon !== undefined ? { lat, lon } : undefined)
-    const exp = s.expiry()
-    const { json, count } = s.candidatesJson(title, client, exp, n)
-    const c = client.location
-    const clientJson = JSON.stringify({ ip: client.address.text, forwarded: client.address.forwarded, site: c.site ?? null, how: c.how, cidr: c.cidr ?? null })
-    reply.code(count ? 200 : 503).header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8')
-    const error = count ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
-    // Assembled as text: the candidate list is cached already serialised (see Steerer.candidatesJson).
-    return reply.send(`{"title":${JSON.stringify(title)},"client":${clientJson},"expires":${exp ?? 'null'},"candidates":${json}${error}}`)
+    const now = Date.now()
+    const exp = s.expiry(now)
+    const { json, count } = s.candidates(title, client, exp, n, now)
+    const { address: a, location: c } = client
+    const error = count ? '' : `,"error":"no healthy OCA can serve title ${title}"`
+    // Assembled as text around the cached candidate list: the title matched TitleId and
+    // the address and CIDR are canonical IP text, so only the site id needs escaping.
+    const clientJson = `{"ip":${JSON.stringify(a.text)},"forwarded":${a.forwarded},"site":${c.site === undefined ? 'null' : JSON.stringify(c.site)},"how":"${c.how}","cidr":${c.cidr ? `"${c.cidr}"` : 'null'}}`
+    return reply.code(count ? 200 : 503).headers(STEER_HEADERS).send(`{"title":"${title}","client":${clientJson},"expires":${exp ?? 'null'},"candidates":${json}${error}}`)
   })
 
   app.get<{ Params: TitleParams & { '*': string } }>('/v1/redirect/:title/*', { schema: { params: RedirectParams } }, async (req, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { signedTitlePrefix } from '../lib/http/signed-url.js'
 import { clientAddress, TrustedProxies, type ClientAddress } from './client-ip.js'
+import { DecisionCache } from './decision-cache.js'
 import { locateClient, type ClientLocation } from './client-location.js'
 import { HealthChecker } from './health-checker.js'
 import { ManifestSource } from './manifest-source.js'
@@ -18,6 +19,17 @@ import { OcaRegistry } from './registry.js'
 export interface Client {
   address: ClientAddress
   location: ClientLocation
+  /** the client gave its own coordinates (they, not its site's, are the distance origin) */
+  pointGiven: boolean
+}
+
+/** /v1/steer's candidate count when the client does not ask: the best, and two fallbacks from at least one other site where the fleet has them. */
+export const STEER_DEFAULT_N = 3
+
+export interface CandidateList {
+  /** the ranked candidates as a JSON array */
+  json: string
+  count: number
 }
 
 /** Signed tokens expire on whole minutes, so one token (and one HMAC) serves every client of a title in that minute. */
@@ -30,13 +42,10 @@ export class Steerer {
   readonly gate: RateGate
   private readonly trusted: TrustedProxies
   private readonly prefixes = new LRUCache<string, string>({ max: 10_000 })
-  /**
-   * /v1/steer answers by (title, where the client is): every client of a
-   * coverage zone gets the same list, as in Traffic Router. Keyed with the
-   * registry version (state or titles changed) and the token expiry; load,
-   * which moves at every poll, is picked up within `ttl`.
-   */
-  private readonly decisions = new LRUCache<string, string>({ max: 50_000, ttl: 1000 })
+  /** Candidate lists of coverage-zone clients at their site, asking for the default count: keyed by site id. */
+  private readonly zoneDecisions = new DecisionCache<CandidateList>()
+  /** Every other client (coordinates given, located by geo or default, another count): keyed by all of that. */
+  private readonly otherDecisions = new DecisionCache<CandidateList>()
 
   constructor(
     readonly opts: ResolvedSteeringOptions,
@@ -52,7 +61,7 @@ export class Steerer {
   client(req: FastifyRequest, point?: { lat: number; lon: number }): Client {
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted)
     const location = locateClient({ ip: address.ip, point }, this.registry.zones, this.registry.sites, this.opts.cluster.defaultSite)
-    return { address, location }
+    return { address, location, pointGiven: point !== undefined }
   }
 
   /** The ranking for a title; `limit` caps it (default: the configured maxCandidates). */
@@ -61,17 +70,20 @@ export class Steerer {
     return rankOcas({ title, client: client.location, ocas: views, fleet: this.registry.fleet, clientBps: hints.clientBps, current: hints.current }, this.opts.policy, limit)
   }
 
-  /** The ranked candidates for /v1/steer as a JSON array text, cached (see `decisions`). */
-  candidatesJson(title: string, client: Client, exp: number | undefined, limit: number): { json: string; count: number } {
+  /** The ranked candidates for /v1/steer, serialised and cached (see DecisionCache). */
+  candidates(title: string, client: Client, exp: number | undefined, limit: number, nowMs = Date.now()): CandidateList {
     const l = client.location
-    const key = `${this.registry.version}\n${exp}\n${limit}\n${title}\n${l.site}\n${l.how}\n${l.point?.lat},${l.point?.lon}`
-    const hit = this.decisions.get(key)
-    if (hit !== undefined) return { json: hit, count: hit === '[]' ? 0 : 1 }
+    const zone = l.how === 'coverage' && !client.pointGiven && limit === STEER_DEFAULT_N
+    const cache = zone ? this.zoneDecisions : this.otherDecisions
+    const where = zone ? l.site! : `${limit}\n${l.how}\n${l.site}\n${l.point?.lat},${l.point?.lon}`
+    cache.refresh(this.registry.version, exp, nowMs)
+    const hit = cache.get(where, title)
+    if (hit) return hit
     const prefix = this.titlePrefix(title, exp)
     const ranked = this.rank(title, client, {}, limit)
-    const json = JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })))
-    this.decisions.set(key, json)
-    return { json, count: ranked.length }
+    const list = { json: JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason }))), count: ranked.length }
+    cache.set(where, title, list)
+    return list
   }
 
   /** Expiry (Unix s) for tokens issued now; undefined when the cluster does not sign URLs. */
