@@ -27,7 +27,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../lib/free-port.js'
@@ -141,10 +141,27 @@ async function waitFor(check: () => Promise<boolean>, child: ChildProcess, what:
   throw new Error(`${what} did not come up`)
 }
 
+/**
+ * On a machine with two or more CPUs the servers' event-loop threads get one CPU
+ * and wrk (with this process's, which answers the health polls) the other, the same
+ * for the bare route and /v1/steer: left to the scheduler, wrk and the server
+ * sometimes share a CPU, and the bare route's rate jumps between two levels 25%
+ * apart from one run to the next. Only the main threads are pinned (`taskset -p`
+ * without `-a`): the garbage collector's helper threads may run anywhere, as they
+ * would in production; pinned with the server, they stretch its p99.
+ */
+const SERVER_CPU = 1
+const LOAD_CPU = 0
+const canPin = availableParallelism() >= 2 && !spawnSync('taskset', ['-c', '0', 'true']).error
+const pinThread = (pid: number, cpu: number): void => {
+  if (canPin) spawnSync('taskset', ['-p', '-c', String(cpu), String(pid)])
+}
+
 function wrk(url: string, script: string, o: { threads: number; connections: number; duration: string }): Promise<string> {
   // Asynchronous: this process also answers the OCAs' health polls while wrk runs.
   return new Promise((resolve, reject) => {
-    const p = spawn('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}`, '--latency', '-s', script, url])
+    const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}`, '--latency', '-s', script, url]
+    const p = canPin ? spawn('taskset', ['-c', String(LOAD_CPU), 'wrk', ...args]) : spawn('wrk', args)
     let out = ''
     let err = ''
     p.stdout.on('data', (c) => (out += c))
@@ -202,7 +219,10 @@ export async function run(args: string[]): Promise<void> {
     const sample = (await (await fetch(`${steerUrl}/v1/steer?title=title-3`, { headers: { 'x-forwarded-for': fleet.clients[5]! } })).json()) as { client: { how: string }; candidates: unknown[] }
     console.log(`fleet: ${fleet.cluster.ocas.length} OCAs in ${SITES} sites, ${prefixes} coverage prefixes, ${TITLES} titles, ${fleet.clients.length} client addresses`)
     console.log(`sample decision: client located by ${sample.client.how}, ${sample.candidates.length} candidates`)
-    console.log(`load: wrk -t${load.threads} -c${load.connections} -d${load.duration}, each request another client and title\n`)
+    console.log(`load: wrk -t${load.threads} -c${load.connections} -d${load.duration}, each request another client and title`)
+    pinThread(process.pid, LOAD_CPU)
+    for (const c of children) pinThread(c.pid!, SERVER_CPU)
+    console.log(canPin ? `CPUs: the servers' event loops on CPU ${SERVER_CPU}, wrk and the health answers on CPU ${LOAD_CPU}\n` : 'CPUs: not pinned (one CPU, or no taskset)\n')
 
     // warm both up (JIT, connection pools) before measuring
     await wrk(bareUrl, script, { ...load, duration: '2s' })

@@ -9,7 +9,7 @@ import { parseIp, formatIp, type IpValue } from './ip.js'
  */
 export interface ClientAddress {
   ip: IpValue | undefined
-  /** canonical text */
+  /** canonical text ('' when the socket has no usable address) */
   text: string
   /** true when the address came from X-Forwarded-For */
   forwarded: boolean
@@ -40,7 +40,7 @@ export class TrustedProxies {
     let p = this.peers.get(socketAddress)
     if (!p) {
       const ip = parseIp(socketAddress)
-      p = { address: { ip, text: ip ? formatIp(ip) : socketAddress, forwarded: false }, trusted: ip !== undefined && this.has(ip) }
+      p = { address: { ip, text: ip ? formatIp(ip) : '', forwarded: false }, trusted: ip !== undefined && this.has(ip) }
       if (this.peers.size >= PEER_MEMO_MAX) this.peers.clear()
       this.peers.set(socketAddress, p)
     }
@@ -66,4 +66,19 @@ export function clientAddress(socketAddress: string | undefined, forwardedFor: s
     end = comma
   }
   return peer.address
+}
+
+/**
+ * X-Forwarded-For from the raw header list, several lines joined as one (RFC 9110 §5.3).
+ * Read from `rawHeaders` rather than `headers`: Node builds the `headers` object
+ * (lower-casing every name) on first access, which a steering answer would
+ * otherwise pay for a single header.
+ */
+export function forwardedForOf(rawHeaders: readonly string[]): string | undefined {
+  let value: string | undefined
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!
+    if (name.length === 15 && name.toLowerCase() === 'x-forwarded-for') value = value === undefined ? rawHeaders[i + 1] : `${value},${rawHeaders[i + 1]}`
+  }
+  return value
 }

@@ -10,8 +10,9 @@ import { PreparedFleet, type OcaView } from './policy.js'
  * place; the prepared fleet (site orders, rendezvous orders) and the coverage
  * map are rebuilt only when OCAs are added or removed, so a steering decision
  * reads prepared arrays only. `version` changes whenever a ranking could:
- * membership, state, reason or titles held (load moves every poll and is
- * read live).
+ * membership, state, reason, titles held, or an OCA's load crossing the
+ * spill-over threshold (load itself moves at every poll and is read live;
+ * only the side of the threshold it is on changes an order).
  */
 export interface RegistryEntry {
   config: OcaConfig
@@ -30,6 +31,8 @@ export class OcaRegistry {
     ocas: readonly OcaConfig[],
     /** may an OCA that lacks a title fill it on a miss (its parent chain reaches the origin); default true */
     private readonly fillOnMiss = true,
+    /** the policy's spill-over threshold (fraction of capacity); default: never spills */
+    private readonly spillAt = Number.POSITIVE_INFINITY,
     private readonly now: () => number = Date.now,
   ) {
     this.add(ocas)
@@ -89,11 +92,16 @@ export class OcaRegistry {
     const e = this.entries.get(id)
     if (!e) return
     const prev = e.health
+    const wasOver = this.overSpill(e.view)
     e.health = health
     e.view.state = health.state
     e.view.stateReason = health.reason
     e.view.loadBps = health.bytesPerSecond * 8
-    if (prev.state !== health.state || prev.reason !== health.reason || !sameSet(prev.titles, health.titles)) this.versionCounter++
+    if (prev.state !== health.state || prev.reason !== health.reason || !sameSet(prev.titles, health.titles) || wasOver !== this.overSpill(e.view)) this.versionCounter++
+  }
+
+  private overSpill(v: OcaView): boolean {
+    return v.capacityBps ? v.loadBps / v.capacityBps > this.spillAt : false
   }
 
   private entryFor(c: OcaConfig): RegistryEntry {

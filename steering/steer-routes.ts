@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { parseTitlePath } from '../lib/http/safe-path.js'
 import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
-import { STEER_DEFAULT_N, type Steerer } from './steerer.js'
+import { DecisionCache } from './decision-cache.js'
+import type { Client, Steerer } from './steerer.js'
 
 /**
  * `GET /v1/steer?title=…[&lat&lon][&n]`: the ranked OCA base URLs (n, default 3) for a title
@@ -9,21 +10,56 @@ import { STEER_DEFAULT_N, type Steerer } from './steerer.js'
  * `GET /v1/redirect/<title>/<path>`: the 302 form for clients that only
  * follow redirects; the Location is the best OCA's URL of that file.
  */
+
+/** The best, and two fallbacks from at least one other site where the fleet has them. */
+const STEER_DEFAULT_N = 3
 const STEER_HEADERS = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
 
+/** Everything of a /v1/steer answer but the client's own address: the same for every client of a location. */
+interface Answer {
+  status: number
+  /**
+   * The JSON after `{"client":{"ip":…,"forwarded":…,"cidr":…,`, as bytes: kept
+   * as a string it would be a tree of concatenations copied again into every
+   * response, and encoded to UTF-8 again on every write.
+   */
+  tail: Buffer
+}
+
 export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
+  // Coverage-zone clients at their own site asking for the default count (nearly
+  // everyone) are keyed by site id alone; any other client by all that places it.
+  const zoneAnswers = new DecisionCache<Answer>()
+  const otherAnswers = new DecisionCache<Answer>()
+
+  const answer = (title: string, client: Client, exp: number | undefined, n: number): Answer => {
+    const l = client.location
+    const zone = l.how === 'coverage' && !client.pointGiven && n === STEER_DEFAULT_N
+    const cache = zone ? zoneAnswers : otherAnswers
+    const where = zone ? l.site! : `${n}\n${l.how}\n${l.site}\n${l.point?.lat},${l.point?.lon}`
+    cache.refresh(s.registry.version, exp)
+    let a = cache.get(where, title)
+    if (!a) {
+      const prefix = s.titlePrefix(title, exp)
+      const ranked = s.rank(title, client, {}, n)
+      const candidates = JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })))
+      const error = ranked.length ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
+      const site = l.site === undefined ? 'null' : JSON.stringify(l.site)
+      a = { status: ranked.length ? 200 : 503, tail: Buffer.from(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`) }
+      cache.set(where, title, a)
+    }
+    return a
+  }
+
   app.get<{ Querystring: SteerQuery }>('/v1/steer', { schema: { querystring: SteerQuery } }, async (req, reply) => {
     const { title, lat, lon, n = STEER_DEFAULT_N } = req.query
     const client = s.client(req, lat !== undefined && lon !== undefined ? { lat, lon } : undefined)
-    const now = Date.now()
-    const exp = s.expiry(now)
-    const { json, count } = s.candidates(title, client, exp, n, now)
-    const { address: a, location: c } = client
-    const error = count ? '' : `,"error":"no healthy OCA can serve title ${title}"`
-    // Assembled as text around the cached candidate list: the title matched TitleId and
-    // the address and CIDR are canonical IP text, so only the site id needs escaping.
-    const clientJson = `{"ip":${JSON.stringify(a.text)},"forwarded":${a.forwarded},"site":${c.site === undefined ? 'null' : JSON.stringify(c.site)},"how":"${c.how}","cidr":${c.cidr ? `"${c.cidr}"` : 'null'}}`
-    return reply.code(count ? 200 : 503).headers(STEER_HEADERS).send(`{"title":"${title}","client":${clientJson},"expires":${exp ?? 'null'},"candidates":${json}${error}}`)
+    const { status, tail } = answer(title, client, s.expiry(), n)
+    const { text, forwarded } = client.address
+    const cidr = client.location.cidr
+    // Address and CIDR are canonical IP text: nothing to escape, one byte per character.
+    const head = Buffer.from(`{"client":{"ip":"${text}","forwarded":${forwarded},"cidr":${cidr ? `"${cidr}"` : 'null'},`, 'latin1')
+    return reply.code(status).headers(STEER_HEADERS).send(Buffer.concat([head, tail], head.length + tail.length))
   })
 
   app.get<{ Params: TitleParams & { '*': string } }>('/v1/redirect/:title/*', { schema: { params: RedirectParams } }, async (req, reply) => {

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { signedTitlePrefix } from '../lib/http/signed-url.js'
-import { clientAddress, TrustedProxies, type ClientAddress } from './client-ip.js'
-import { DecisionCache } from './decision-cache.js'
+import { clientAddress, forwardedForOf, TrustedProxies, type ClientAddress } from './client-ip.js'
 import { locateClient, type ClientLocation } from './client-location.js'
 import { HealthChecker } from './health-checker.js'
 import { ManifestSource } from './manifest-source.js'
@@ -23,14 +22,6 @@ export interface Client {
   pointGiven: boolean
 }
 
-/** /v1/steer's candidate count when the client does not ask: the best, and two fallbacks from at least one other site where the fleet has them. */
-export const STEER_DEFAULT_N = 3
-
-export interface CandidateList {
-  /** the ranked candidates as a JSON array */
-  json: string
-  count: number
-}
 
 /** Signed tokens expire on whole minutes, so one token (and one HMAC) serves every client of a title in that minute. */
 const EXPIRY_STEP_S = 60
@@ -42,16 +33,11 @@ export class Steerer {
   readonly gate: RateGate
   private readonly trusted: TrustedProxies
   private readonly prefixes = new LRUCache<string, string>({ max: 10_000 })
-  /** Candidate lists of coverage-zone clients at their site, asking for the default count: keyed by site id. */
-  private readonly zoneDecisions = new DecisionCache<CandidateList>()
-  /** Every other client (coordinates given, located by geo or default, another count): keyed by all of that. */
-  private readonly otherDecisions = new DecisionCache<CandidateList>()
-
   constructor(
     readonly opts: ResolvedSteeringOptions,
     log: { info: (o: object, m: string) => void },
   ) {
-    this.registry = new OcaRegistry(opts.cluster.ocas, opts.fillOnMiss)
+    this.registry = new OcaRegistry(opts.cluster.ocas, opts.fillOnMiss, opts.policy.spillAt)
     this.checker = new HealthChecker(this.registry, opts.health, (id, from, to, reason) => log.info({ oca: id, from, to, reason }, 'OCA state changed'))
     this.manifests = new ManifestSource({ cacheMs: opts.manifestCacheMs, timeoutMs: opts.manifestTimeoutMs })
     this.gate = new RateGate(opts.steeringRate.perSecond, opts.steeringRate.burst, Date.now())
@@ -59,7 +45,7 @@ export class Steerer {
   }
 
   client(req: FastifyRequest, point?: { lat: number; lon: number }): Client {
-    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted)
+    const address = clientAddress(req.socket.remoteAddress, forwardedForOf(req.raw.rawHeaders), this.trusted)
     const location = locateClient({ ip: address.ip, point }, this.registry.zones, this.registry.sites, this.opts.cluster.defaultSite)
     return { address, location, pointGiven: point !== undefined }
   }
@@ -68,22 +54,6 @@ export class Steerer {
   rank(title: string, client: Client, hints: { clientBps?: number; current?: string } = {}, limit = this.opts.maxCandidates): Ranked[] {
     const views = this.registry.views
     return rankOcas({ title, client: client.location, ocas: views, fleet: this.registry.fleet, clientBps: hints.clientBps, current: hints.current }, this.opts.policy, limit)
-  }
-
-  /** The ranked candidates for /v1/steer, serialised and cached (see DecisionCache). */
-  candidates(title: string, client: Client, exp: number | undefined, limit: number, nowMs = Date.now()): CandidateList {
-    const l = client.location
-    const zone = l.how === 'coverage' && !client.pointGiven && limit === STEER_DEFAULT_N
-    const cache = zone ? this.zoneDecisions : this.otherDecisions
-    const where = zone ? l.site! : `${limit}\n${l.how}\n${l.site}\n${l.point?.lat},${l.point?.lon}`
-    cache.refresh(this.registry.version, exp, nowMs)
-    const hit = cache.get(where, title)
-    if (hit) return hit
-    const prefix = this.titlePrefix(title, exp)
-    const ranked = this.rank(title, client, {}, limit)
-    const list = { json: JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason }))), count: ranked.length }
-    cache.set(where, title, list)
-    return list
   }
 
   /** Expiry (Unix s) for tokens issued now; undefined when the cluster does not sign URLs. */
