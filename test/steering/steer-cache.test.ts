@@ -1,0 +1,83 @@
+import t from 'tap'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { buildSteeringServer } from '../../steering/server.js'
+import { forwardedForOf } from '../../steering/client-ip.js'
+import { OcaRegistry } from '../../steering/registry.js'
+import { initialHealth } from '../../steering/health-state.js'
+import { clusterOf, ocaConfig } from './helpers.js'
+
+/** OCAs whose /health answers come from one stub, with a load the test sets. */
+async function healthStub(t: { teardown: (f: () => void) => void }, titles: Record<string, string[]>) {
+  const load: Record<string, number> = {}
+  const server = createServer((req, res) => {
+    const id = (req.url ?? '').split('/')[1]!
+    if (!titles[id]) return res.writeHead(404).end()
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, status: 'ok', bytesServedPerSecond: load[id] ?? 0, titles: titles[id] }))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => server.close())
+  return { url: (id: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/${id}`, load }
+}
+
+interface SteerBody {
+  client: { ip: string; forwarded: boolean; site: string | null; how: string; cidr: string | null }
+  title: string
+  candidates: Array<{ id: string; site: string; reason: string }>
+}
+
+t.test('a cached /v1/steer answer gives way when an OCA crosses its spill threshold, and only then', async (t) => {
+  const stub = await healthStub(t, { ams1: ['t1'], ams2: ['t1'], fra1: ['t1'] })
+  // 1 Gbit/s each: spill above 0.8 Gbit/s = 100 MB/s
+  const cluster = clusterOf(['ams1', 'ams2', 'fra1'].map((id) => ocaConfig(id, stub.url(id), id.startsWith('ams') ? 'ams' : 'fra', { bandwidthBps: 1e9 })))
+  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'], health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer?title=t1`
+  const steer = async (ip: string) => (await (await fetch(url, { headers: { 'x-forwarded-for': ip } })).json()) as SteerBody
+  await app.steering.checker.pollAll()
+
+  const first = await steer('10.1.2.3')
+  t.equal(first.candidates[0]!.site, 'ams', 'own site first')
+  const best = first.candidates[0]!.id
+  t.match(first.client, { ip: '10.1.2.3', forwarded: true, site: 'ams', how: 'coverage', cidr: '10.1.0.0/16' })
+  const neighbour = await steer('10.1.99.7')
+  t.same(neighbour.candidates, first.candidates, 'another client of the zone gets the same (cached) list')
+  t.match(neighbour.client, { ip: '10.1.99.7', cidr: '10.1.0.0/16' }, 'with its own address')
+
+  stub.load[best] = 50e6 // 0.4 Gbit/s: below the threshold
+  await app.steering.checker.pollAll()
+  t.same((await steer('10.1.2.3')).candidates, first.candidates, 'load below the threshold: the same answer')
+
+  stub.load[best] = 120e6 // 0.96 Gbit/s
+  await app.steering.checker.pollAll()
+  const spilled = await steer('10.1.2.3')
+  t.not(spilled.candidates[0]!.id, best, 'above the threshold: the cached answer is not served')
+  const moved = spilled.candidates.find((c) => c.id === best)!
+  t.match(moved.reason, /^spilled: load 96% of capacity is above 80%/)
+
+  stub.load[best] = 0
+  await app.steering.checker.pollAll()
+  t.equal((await steer('10.1.2.3')).candidates[0]!.id, best, 'back below: first again')
+})
+
+t.test('the registry version moves when load crosses the spill threshold, not with every load change', async (t) => {
+  const reg = new OcaRegistry([ocaConfig('a', 'http://127.0.0.1:9', 'ams', { bandwidthBps: 1e9 })], true, 0.8)
+  const health = (bytesPerSecond: number) => ({ ...initialHealth(0), state: 'up' as const, reason: 'healthy', bytesPerSecond })
+  reg.setHealth('a', health(10e6))
+  const v = reg.version
+  reg.setHealth('a', health(90e6))
+  t.equal(reg.version, v, '0.08 → 0.72 of capacity: same version')
+  reg.setHealth('a', health(101e6))
+  t.equal(reg.version, v + 1, 'crossed 0.8')
+  reg.setHealth('a', health(110e6))
+  t.equal(reg.version, v + 1, 'still above')
+  reg.setHealth('a', health(1e6))
+  t.equal(reg.version, v + 2, 'back below')
+})
+
+t.test('X-Forwarded-For from the raw header list: any case, several lines joined in order', async (t) => {
+  t.equal(forwardedForOf(['Host', 'x', 'X-Forwarded-For', '1.2.3.4']), '1.2.3.4')
+  t.equal(forwardedForOf(['x-forwarded-for', '1.2.3.4, 10.0.0.1', 'Accept', '*/*', 'X-FORWARDED-FOR', '127.0.0.1']), '1.2.3.4, 10.0.0.1,127.0.0.1')
+  t.equal(forwardedForOf(['Host', 'x', 'X-Forwarded-Fox', '1.2.3.4']), undefined)
+})
