@@ -45,8 +45,10 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void
 }
 
-export interface LoadProgress {
-  elapsed: number
+/** One second of a run: counts are cumulative (started, completed, lost, errors), rates are over that second. */
+export interface LoadSample {
+  /** wall seconds since the run started */
+  t: number
   started: number
   active: number
   completed: number
@@ -54,6 +56,16 @@ export interface LoadProgress {
   requestsPerSecond: number
   gbitPerSecond: number
   errors: number
+  /** segment latency, wall ms, of the requests that finished in that second (null when none did) */
+  p50Ms: number | null
+  p99Ms: number | null
+  /** texts of the faults fired in that second */
+  faults: string[]
+}
+
+/** What `onProgress` gets each second: the sample, plus `elapsed` (= t) for older callers. */
+export interface LoadProgress extends LoadSample {
+  elapsed: number
 }
 
 export interface FaultOutcome {
@@ -83,6 +95,8 @@ export interface LoadReport {
   /** the same per client site (its coverage zone) and ABR algorithm, keyed `site/algorithm` */
   qoeBy: Record<string, Record<SummaryField, Distribution>>
   faults: FaultOutcome[]
+  /** one sample per wall second, plus a last one for the tail of the run */
+  timeline: LoadSample[]
   wallSeconds: number
 }
 
@@ -149,7 +163,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const pickTitle = zipfSampler(o.titles.length, o.zipf ?? 1, rand)
   const sites = [...new Map(o.cluster.ocas.map((x) => [x.site, x])).values()].filter((x) => x.coverage.some((c) => siteClientAddress(c, 0)))
   if (!sites.length) throw new Error('no site has an IPv4 coverage prefix to place clients in')
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 })
+  const latencyOpts = { lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 } as const
+  const latencyAll = hdr.build(latencyOpts)
+  // reset every second: the timeline's per-second percentiles
+  const latencySecond = hdr.build(latencyOpts)
+  const latency = {
+    recordValue(ms: number) {
+      latencyAll.recordValue(ms)
+      latencySecond.recordValue(ms)
+    },
+  }
   const lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 })
   const errors: Record<string, number> = {}
   const steeringBySite: Record<string, number> = {}
@@ -235,15 +258,28 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   }
   const faultTimers = o.faults.map((f) => setTimeout(() => void fire(f), f.at * 1000))
 
-  let lastReq = 0
-  let lastBytes = 0
+  const timeline: LoadSample[] = []
+  let last = { t: 0, requests: 0, bytes: 0, faults: 0 }
+  const takeSample = (): LoadSample => {
+    const t = now()
+    const dt = Math.max(1e-3, t - last.t)
+    const seen = latencySecond.totalCount > 0
+    const sample: LoadSample = {
+      t: Number(t.toFixed(3)), started, active,
+      completed: sessions.filter((s) => s.end && s.completed).length, lost: sessions.filter((s) => s.end && !s.completed).length,
+      requestsPerSecond: Number(((requests - last.requests) / dt).toFixed(1)), gbitPerSecond: ((bytes - last.bytes) * 8) / 1e9 / dt,
+      errors: Object.values(errors).reduce((a, b) => a + b, 0),
+      p50Ms: seen ? latencySecond.getValueAtPercentile(50) : null, p99Ms: seen ? latencySecond.getValueAtPercentile(99) : null,
+      faults: faultTimes.slice(last.faults).map((f) => f.fault.text),
+    }
+    latencySecond.reset()
+    last = { t, requests, bytes, faults: faultTimes.length }
+    timeline.push(sample)
+    return sample
+  }
   const progress = setInterval(() => {
-    o.onProgress?.({
-      elapsed: now(), started, active, completed: sessions.filter((s) => s.end && s.completed).length, lost: sessions.filter((s) => s.end && !s.completed).length,
-      requestsPerSecond: requests - lastReq, gbitPerSecond: ((bytes - lastBytes) * 8) / 1e9, errors: Object.values(errors).reduce((a, b) => a + b, 0),
-    })
-    lastReq = requests
-    lastBytes = bytes
+    const s = takeSample()
+    o.onProgress?.({ ...s, elapsed: s.t })
   }, 1000)
 
   const runs: Promise<void>[] = []
@@ -269,6 +305,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   await Promise.all(runs)
   clearInterval(progress)
   faultTimers.forEach(clearTimeout)
+  if (now() - last.t > 0.05 || faultTimes.length > last.faults) takeSample()
   const wallSeconds = now()
   const after = await serverCounters(o.cluster)
 
@@ -308,7 +345,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     },
     requests,
     errors,
-    latencyMs: { p50: pct(latency, 50), p90: pct(latency, 90), p99: pct(latency, 99), p999: pct(latency, 99.9), max: latency.maxValue, count: latency.totalCount },
+    latencyMs: { p50: pct(latencyAll, 50), p90: pct(latencyAll, 90), p99: pct(latencyAll, 99), p999: pct(latencyAll, 99.9), max: latencyAll.maxValue, count: latencyAll.totalCount },
     ...(o.mode === 'open' ? { arrivalLagMs: { p50: pct(lag, 50), p99: pct(lag, 99), max: lag.maxValue } } : {}),
     bytes,
     gbitPerSecond: (bytes * 8) / 1e9 / wallSeconds,
@@ -319,6 +356,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     qoe: summarize(done),
     qoeBy: Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, summarize(v)])),
     faults,
+    timeline,
     wallSeconds,
   }
 }
