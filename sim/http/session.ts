@@ -45,12 +45,19 @@ export interface HttpSessionOptions extends Partial<SessionOptions> {
   signal?: AbortSignal
   /** Called for every finished request (the load harness's latency histogram). */
   onRequest?: (r: RequestRecord) => void
+  /**
+   * Fetch the title's first audio rendition beside the video, segment for
+   * segment, on the same network (as a player does); default true. Virtual
+   * time models video only, so a comparison with it turns this off.
+   */
+  audio?: boolean
 }
 
 export interface RequestRecord {
   url: string
   base: string
   kind: 'manifest' | 'init' | 'segment'
+  media?: 'video' | 'audio'
   status: number | null
   bytes: number
   /** wall ms from sending to the last byte */
@@ -67,6 +74,8 @@ export interface HttpSessionResult extends SessionResult {
   errors: Record<string, number>
   /** bytes served by each candidate base */
   servedBy: Record<string, number>
+  /** audio bytes among them (0 when the title has no audio or `audio` was off) */
+  audioBytes: number
   /** false when every candidate failed for one segment */
   completed: boolean
   wallSeconds: number
@@ -101,7 +110,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
   }
 
   /** GET path on the best candidate, failing over; `pace` reads the body at the trace's rate. */
-  const get = async (path: string, kind: RequestRecord['kind'], headers: Record<string, string>, pace: boolean): Promise<Fetched> => {
+  const get = async (path: string, kind: RequestRecord['kind'], headers: Record<string, string>, pace: boolean, media?: RequestRecord['media']): Promise<Fetched> => {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const base = ranked()[0]!
       const url = new URL(path, base).href
@@ -139,13 +148,13 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
         const expected = Number(res.headers['content-length'])
         if (Number.isFinite(expected) && expected !== bytes) throw new Error(`short body: ${bytes} of ${expected} bytes`)
         servedBy[base] = (servedBy[base] ?? 0) + bytes
-        o.onRequest?.({ url, base, kind, status, bytes, wallMs: performance.now() - sent, ttfbMs: ttfbWall - sent })
+        o.onRequest?.({ url, base, kind, ...(media ? { media } : {}), status, bytes, wallMs: performance.now() - sent, ttfbMs: ttfbWall - sent })
         return { body, bytes, ttfbWall }
       } catch (err) {
         if (o.signal?.aborted) throw err
         const reason = (err as Error).message === 'timeout' || ac.signal.reason?.message === 'timeout' ? 'timeout' : status ? `http-${status}` : 'connection'
         errors[reason] = (errors[reason] ?? 0) + 1
-        o.onRequest?.({ url, base, kind, status, bytes: 0, wallMs: performance.now() - sent, ttfbMs: -1, error: reason })
+        o.onRequest?.({ url, base, kind, ...(media ? { media } : {}), status, bytes: 0, wallMs: performance.now() - sent, ttfbMs: -1, error: reason })
         penalised.set(base, performance.now() + penaltyMs)
         if (o.candidates.length > 1) failovers++
       } finally {
@@ -163,6 +172,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
   let play: PlaybackAccount | null = null
   let policyName = ''
   let ladder: Ladder | null = null
+  let audioBytes = 0
   try {
     const meta = await get('title.json', 'manifest', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'm', format: 'h', startup: true }), false)
     title = validateTitle(JSON.parse(meta.body!.toString('utf8')), `title.json of ${o.titleId}`)
@@ -186,6 +196,12 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
       record: opts.record,
       qoe: opts.qoe,
     })
+    const audio = o.audio === false ? undefined : title.audio[0]
+    if (audio && audio.segments.length < n) throw new OclabError(ErrorCodes.BAD_TITLE, `title ${o.titleId}: audio rendition ${audio.id} has ${audio.segments.length} segments, video ${n}`)
+    if (audio) {
+      await get(audio.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: audio.bandwidth }), false, 'audio')
+      play.advance(sessionNow() - play.t)
+    }
     const inits = new Set<number>()
     const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0 }
     let lastThroughput: number | undefined
@@ -214,17 +230,31 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
           bufferLength: play.buffer, measuredThroughput: lastThroughput, topBitrate: top, startup: !play.playing,
         }),
         true,
+        'video',
       )
+      // The segment plays once its audio is in too; the estimate counts both, as hls.js's does.
+      let bytes = got.bytes
+      if (audio) {
+        const a = await get(
+          audio.segments[i]!.uri,
+          'segment',
+          cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'a', format: 'h', bitrate: audio.bandwidth, duration: segDur, bufferLength: play.buffer, measuredThroughput: lastThroughput, startup: !play.playing }),
+          true,
+          'audio',
+        )
+        bytes += a.bytes
+        audioBytes += a.bytes
+      }
       play.advance(sessionNow() - play.t)
-      play.land(i, rung, got.bytes, 0, reqStart, i === n - 1)
+      play.land(i, rung, bytes, 0, reqStart, i === n - 1)
       landed++
       sample.segmentIndex = i
       sample.rung = rung
-      sample.bytes = got.bytes
+      sample.bytes = bytes
       sample.requestTime = reqStart
       sample.ttfb = ((got.ttfbWall - wallStart) / 1000) * timeScale - reqStart
       sample.duration = play.t - reqStart
-      lastThroughput = sample.duration > 0 ? (got.bytes * 8) / sample.duration : undefined
+      lastThroughput = sample.duration > 0 ? (bytes * 8) / sample.duration : undefined
       policy.onDownload(sample)
     }
   } catch (err) {
@@ -234,7 +264,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
     if (ownDispatcher) await (dispatcher as Agent).close()
   }
   const wallSeconds = (performance.now() - wallStart) / 1000
-  const base = { sessionId, failovers, requests, errors, servedBy, completed, wallSeconds, algorithm: policyName, trace: o.trace.name, ladder: ladder?.name ?? o.titleId }
+  const base = { sessionId, failovers, requests, errors, servedBy, audioBytes, completed, wallSeconds, algorithm: policyName, trace: o.trace.name, ladder: ladder?.name ?? o.titleId }
   // a lost session reports what it played before every candidate failed
   if (!play || landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
   const { metrics, timeline } = play.finish(landed)
