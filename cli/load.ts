@@ -8,8 +8,11 @@ import { stateFileFor, type ClusterState } from './cluster.js'
 import { loadTraceSet } from '../sim/trace/load.js'
 import { ABR_NAMES } from '../sim/abr/registry.js'
 import { parseFault } from '../sim/load/faults.js'
-import { runLoad } from '../sim/load/harness.js'
+import { runLoad, type LoadProgress } from '../sim/load/harness.js'
 import { formatLoadReport, progressLine } from '../sim/load/report.js'
+import { loadHtml } from '../sim/load/html-report.js'
+import { consolePoster } from '../sim/load/console-post.js'
+import { writeFileAtomic } from '../lib/atomic-file.js'
 
 export const command: Command = {
   name: 'load',
@@ -30,6 +33,8 @@ export const command: Command = {
     fault: { type: 'string', multiple: true, arg: '<spec>', help: 'kill:<oca>@<s>, drain:<oca>@<s>, slow:<oca>=<ms>@<s>, origin-down@<s>+<s>; repeatable' },
     seed: { type: 'string', arg: '<n>', default: '1', help: 'seed of title, trace and generator choices' },
     json: { type: 'boolean', help: 'the report as JSON' },
+    html: { type: 'string', arg: '<file>', help: 'also write a self-contained HTML report (charts over time, tables)' },
+    console: { type: 'string', arg: '<url>', help: 'POST each second\'s sample, then the report, to <url>/api/load (best effort)' },
   },
   async run(values) {
     const config = resolve(requiredString(values, 'config'))
@@ -56,6 +61,11 @@ export const command: Command = {
     const traceSpecs = (values.trace as string[] | undefined) ?? ['constant:kbps=4000']
     const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed })))).flatMap((t) => t.traces)
     const json = values.json === true
+    const html = stringOption(values, 'html')
+    const consoleUrl = stringOption(values, 'console')
+    if (consoleUrl !== undefined && !/^https?:\/\/[^/]/.test(consoleUrl)) throw usageError(`--console: not an http(s) URL: ${consoleUrl}`)
+    const poster = consoleUrl ? consolePoster(consoleUrl) : null
+    const printProgress = (p: LoadProgress) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`)
     const report = await runLoad({
       cluster,
       pids: Object.fromEntries((state?.children ?? []).map((c) => [c.name, c.pid])),
@@ -72,10 +82,22 @@ export const command: Command = {
       sessionSeconds: numberOption(values, 'session-seconds', { min: 0.1 }),
       faults,
       seed,
-      onProgress: json ? undefined : (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`),
+      onProgress: (p) => {
+        if (poster) {
+          const { elapsed: _, ...sample } = p
+          poster.sample(sample)
+        }
+        if (!json) printProgress(p)
+      },
     })
     if (!json && process.stderr.isTTY) process.stderr.write('\n')
+    await poster?.done(report)
     console.log(json ? JSON.stringify(report, null, 2) : formatLoadReport(report))
+    if (html) {
+      const file = resolve(html)
+      await writeFileAtomic(file, loadHtml(report, `oclab load: ${cluster.name ?? config}`))
+      console.error(`html report: ${file}`)
+    }
     return report.sessions.lost ? 1 : 0
   },
 }
