@@ -21,6 +21,7 @@ export const ErrorCodes = {
   CHECKSUM_MISMATCH: 'OCLAB_ERR_CHECKSUM_MISMATCH',
   QUEUE_UNREACHABLE: 'OCLAB_ERR_QUEUE_UNREACHABLE',
   NO_WORKERS: 'OCLAB_ERR_NO_WORKERS',
+  BAD_LOAD_SAMPLE: 'OCLAB_ERR_BAD_LOAD_SAMPLE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
