@@ -11,7 +11,7 @@ import type { Client, Steerer } from './steerer.js'
  * follow redirects; the Location is the best OCA's URL of that file.
  */
 
-/** The best, and two fallbacks from at least one other site where the fleet has them. */
+/** /v1/steer's default count: the best, and two fallbacks from at least one other site where the fleet has them. */
 const STEER_DEFAULT_N = 3
 const STEER_HEADERS = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
 

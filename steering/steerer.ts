@@ -22,7 +22,6 @@ export interface Client {
   pointGiven: boolean
 }
 
-
 /** Signed tokens expire on whole minutes, so one token (and one HMAC) serves every client of a title in that minute. */
 const EXPIRY_STEP_S = 60
 
