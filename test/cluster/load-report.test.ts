@@ -9,6 +9,7 @@ import { Supervisor } from '../../lib/supervisor.js'
 import { clusterChildren } from '../../cli/cluster.js'
 import { waitForSteering } from '../../sim/http/steer.js'
 import { freePort } from '../../lib/free-port.js'
+import { demoHtml } from '../../cli/demo-report.js'
 import type { LoadReport, LoadSample } from '../../sim/load/harness.js'
 
 t.test('oclab load --json --html --console: a timeline per second, an HTML page of charts, and the console fed', async (t) => {
@@ -72,6 +73,9 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
   t.equal(page.match(/>slow:oca-1=40@1\.5<\/text>/g)?.length, 5, 'the fault labelled on every chart')
   t.match(page, /<td>oca-2<\/td><td>site-b<\/td>/, 'the per-OCA table')
   t.match(page, /<td>slow:oca-1=40@1\.5<\/td>/, 'the fault table')
+  const demo = demoHtml({ encoded: [], placement: {}, report, seconds: 1 })
+  t.equal(demo.match(/<svg/g)?.length, 5 + 3, "the demo page has the run's five charts beside its three bar charts")
+  t.match(demo, /<h3>Active sessions<\/h3><svg/)
 
   const samples = received.filter((b) => !(b as { done?: boolean }).done) as LoadSample[]
   const final = received.filter((b) => (b as { done?: boolean }).done) as Array<{ done: true; report: LoadReport }>
