@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 
 /**
  * The `POST /api/load` contract: `oclab load --console <url>` sends one
@@ -7,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox'
  */
 const count = Type.Integer({ minimum: 0 })
 const rate = Type.Number({ minimum: 0 })
+const maybeMs = Type.Union([Type.Number({ minimum: 0 }), Type.Null()])
 
 export const LoadSampleSchema = Type.Object(
   {
@@ -19,22 +21,21 @@ export const LoadSampleSchema = Type.Object(
     requestsPerSecond: rate,
     gbitPerSecond: rate,
     errors: count,
-    p50Ms: rate,
-    p99Ms: rate,
-    /** faults injected so far (e.g. "kill:oca-1@20"); a marker is drawn where one first appears */
+    /** segment latency of the requests that finished in that second; null when none did */
+    p50Ms: maybeMs,
+    p99Ms: maybeMs,
+    /** faults fired in that second (e.g. "kill:oca-1@20"); a marker is drawn where one first appears */
     faults: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 }),
   },
-  { additionalProperties: false },
+  // fields a newer sender adds are kept, not refused: the console must not go blind on an upgrade
 )
 
-export const LoadDoneSchema = Type.Object(
-  { done: Type.Literal(true), report: Type.Record(Type.String(), Type.Unknown()) },
-  { additionalProperties: false },
-)
+export const LoadDoneSchema = Type.Object({ done: Type.Literal(true), report: Type.Record(Type.String(), Type.Unknown()) })
 
 export const LoadPostSchema = Type.Union([LoadSampleSchema, LoadDoneSchema])
 
 export type LoadSample = Static<typeof LoadSampleSchema>
+const Timeline = TypeCompiler.Compile(Type.Array(LoadSampleSchema))
 export type LoadPost = Static<typeof LoadPostSchema>
 
 export interface LoadRunView {
@@ -45,9 +46,18 @@ export interface LoadRunView {
 }
 
 /**
- * The current load run. A new run begins when a sample arrives after the
- * previous run's report, or with a clock that went backwards (the sender
- * restarted without finishing).
+ * How far back a sample's clock may be and still belong to the current run.
+ * The sender posts each sample without waiting for the last, so two can
+ * arrive swapped, and the tail sample can land after the report.
+ */
+const REORDER_SLACK_SECONDS = 1.5
+
+/**
+ * The current load run. A new run begins with a sample whose clock is well
+ * behind the last one (a new `oclab load` starts again from zero); anything
+ * else joins the current run in time order. The final report's `timeline`,
+ * when it has one, replaces the samples: posts are best effort and can be
+ * lost, and the sender's last sample of the run comes only in the report.
  */
 export class LoadRun {
   private run = 0
@@ -59,15 +69,19 @@ export class LoadRun {
   add(post: LoadPost): void {
     if ('done' in post) {
       this.report = post.report
+      const timeline = post.report.timeline
+      if (this.run > 0 && Timeline.Check(timeline) && timeline.length) this.samples = timeline.slice(-this.keep)
       return
     }
     const last = this.samples.at(-1)
-    if (this.run === 0 || this.report !== null || (last && post.t < last.t)) {
+    if (this.run === 0 || (last && post.t < last.t - REORDER_SLACK_SECONDS)) {
       this.run++
       this.samples = []
       this.report = null
     }
-    this.samples.push(post)
+    let i = this.samples.length
+    while (i > 0 && this.samples[i - 1]!.t > post.t) i--
+    this.samples.splice(i, 0, post)
     if (this.samples.length > this.keep) this.samples.splice(0, this.samples.length - this.keep)
   }
 

@@ -47,8 +47,8 @@ export function buildConsoleServer(opts: ConsoleServerOptions): FastifyInstance 
     keepSamples: opts.keepSamples ?? d.keepSamples,
     refreshMs: opts.refreshMs ?? d.refreshMs,
   }
-  // a final report carries per-site QoE distributions: more than Fastify's 1 MiB default is possible
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 8 * 1024 * 1024 })
+  // a final report carries the timeline and QoE distributions per site and algorithm: more than Fastify's 1 MiB default is possible
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 32 * 1024 * 1024 })
   const load = new LoadRun(o.keepSamples)
   let page: Promise<string> | undefined
   let hlsJs: Promise<Buffer> | undefined

@@ -1,5 +1,7 @@
 import t from 'tap'
+import { execFile } from 'node:child_process'
 import { cp, readFile } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { buildConsoleServer } from '../../console/server.js'
@@ -51,7 +53,7 @@ t.test('the console API: partial cluster views, load samples validated, kept and
   t.equal(lib.statusCode, 200)
   t.ok(Buffer.from(await lib.body.arrayBuffer()).equals(await readFile(join(repoRoot, 'node_modules', 'hls.js', 'dist', 'hls.min.js'))), "node_modules' hls.min.js, byte for byte")
 
-  for (const bad of [{ t: 'soon' }, { ...sample(1), active: -1 }, { ...sample(1), extra: 1 }, { done: true }, { done: false, report: {} }, [], 42]) {
+  for (const bad of [{ t: 'soon' }, { ...sample(1), active: -1 }, { ...sample(1), faults: 'kill:oca-1@2' }, { ...sample(1), p99Ms: 'slow' }, { done: true }, { done: false, report: {} }, [], 42]) {
     const r = await call('POST', `${url}/api/load`, bad)
     t.equal(r.status, 400, `400 for ${JSON.stringify(bad).slice(0, 60)}`)
     t.match(r.json, { code: 'OCLAB_ERR_BAD_LOAD_SAMPLE' })
@@ -59,7 +61,8 @@ t.test('the console API: partial cluster views, load samples validated, kept and
   t.equal((await call('POST', `${url}/api/load`, '{"t":', 'application/json')).status, 400, 'broken JSON is a 400')
   t.same((await call('GET', `${url}/api/load`)).json, { run: 0, samples: [], report: null }, 'nothing kept from bad posts')
 
-  for (let i = 0; i < 6; i++) t.equal((await call('POST', `${url}/api/load`, sample(i))).status, 204)
+  t.equal((await call('POST', `${url}/api/load`, { ...sample(0), p50Ms: null, p99Ms: null, addedLater: 'x' })).status, 204, 'null latencies (no segment finished) and unknown new fields are accepted')
+  for (let i = 1; i < 6; i++) t.equal((await call('POST', `${url}/api/load`, sample(i))).status, 204)
   let load = (await call('GET', `${url}/api/load`)).json as LoadRunView
   t.equal(load.run, 1)
   t.same(load.samples.map((s) => s.t), [2, 3, 4, 5], 'the last keepSamples samples, in order')
@@ -67,10 +70,22 @@ t.test('the console API: partial cluster views, load samples validated, kept and
   load = (await call('GET', `${url}/api/load`)).json as LoadRunView
   t.same(load.report, { sessions: { started: 60, completed: 60, lost: 0 } }, 'the final report is kept with its run')
   t.equal(load.samples.length, 4)
+  // a report with the run's timeline: it stands for samples that were lost on the way
+  const timeline = [sample(1), sample(2), sample(3), sample(4), sample(5), { ...sample(5), t: 5.25, active: 0 }]
+  await call('POST', `${url}/api/load`, { done: true, report: { sessions: { started: 60 }, timeline } })
+  load = (await call('GET', `${url}/api/load`)).json as LoadRunView
+  t.same([load.run, load.samples], [1, timeline.slice(-4)], "the report's timeline replaces the samples, the last keepSamples of it")
+  await call('POST', `${url}/api/load`, { done: true, report: { sessions: { started: 60 }, timeline: [{ t: 'x' }] } })
+  t.same(((await call('GET', `${url}/api/load`)).json as LoadRunView).samples, timeline.slice(-4), 'a timeline that is not samples is ignored')
 
+  await call('POST', `${url}/api/load`, sample(6))
+  await call('POST', `${url}/api/load`, { ...sample(5), t: 5.5 })
+  load = (await call('GET', `${url}/api/load`)).json as LoadRunView
+  t.same([load.run, load.samples.map((s) => s.t)], [1, [5, 5.25, 5.5, 6]], 'a swapped sample is put in order, a tail sample after the report joins its run')
+  t.ok(load.report, 'which keeps its report')
   await call('POST', `${url}/api/load`, sample(0))
   load = (await call('GET', `${url}/api/load`)).json as LoadRunView
-  t.same([load.run, load.samples.length, load.report], [2, 1, null], 'a sample after the report starts a new run')
+  t.same([load.run, load.samples.length, load.report], [2, 1, null], 'a clock back at zero starts a new run')
   await call('POST', `${url}/api/load`, sample(7))
   await call('POST', `${url}/api/load`, sample(3))
   load = (await call('GET', `${url}/api/load`)).json as LoadRunView
@@ -170,5 +185,25 @@ t.test('the console page shows the cluster, plays through steering, charts a loa
   t.equal(later.fragmentOca, 'oca-2', 'segments now come from oca-2')
   const down = await until(async () => ((await cardStates())['oca-1'] === 'down' ? await cardStates() : undefined), "oca-1's card to show down", 200, 100)
   t.same(down, { 'oca-1': 'down', 'oca-2': 'up' }, 'the killed OCA shows down, the other up')
+
+  // the real sender: `oclab load --console` against the surviving OCA; its samples and report become run 2 on the page
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    join(repoRoot, 'bin', 'oclab.js'), 'load', '--config', file, '--titles', 'movie', '--rate', '3', '--duration', '3', '--time-scale', '8', '--session-seconds', '4', '--json', '--console', url,
+  ], { maxBuffer: 64 * 1024 * 1024 })
+  const sent = JSON.parse(stdout) as { sessions: { started: number }; timeline: LoadSample[] }
+  let got: LoadRunView | undefined
+  const run2 = await until(async () => {
+    const v = (got = (await call('GET', `${url}/api/load`)).json as LoadRunView)
+    return v.run === 2 && v.report && v.samples.length === sent.timeline.length ? v : undefined
+  }, 'the load run to arrive', 50, 100).catch((err: Error) => {
+    throw new Error(`${err.message}: sent ${JSON.stringify(sent.timeline)}, have run ${got?.run} ${JSON.stringify(got?.samples)} report ${!!got?.report}`)
+  })
+  t.same(run2.samples, sent.timeline, 'every sample of the run, as sent')
+  t.match(run2.report, { sessions: { started: sent.sessions.started } }, 'and its report')
+  const shownRun = await until(async () => {
+    const s = await page.evaluate(() => (window as unknown as { consoleState: { load: { run: number; samples: number; done: boolean } } }).consoleState.load)
+    return s.run === 2 && s.done ? s : undefined
+  }, 'the page to show run 2', 50, 100)
+  t.equal(shownRun.samples, sent.timeline.length, 'the page charts the real run')
   t.same(pageErrors, [], 'no script error on the page')
 })
