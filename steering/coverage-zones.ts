@@ -22,20 +22,35 @@ export interface ZoneMatch {
   cidr: string
 }
 
-interface Table<K> {
+interface V4Table {
   prefix: number
-  shift: K
-  map: Map<K, ZoneMatch>
+  shift: number
+  map: Map<number, ZoneMatch>
+}
+
+/**
+ * An IPv6 prefix length's table: one map level per 32-bit word the prefix
+ * reaches (a /48 is keyed by its first word, then the top 16 bits of the
+ * second), so keys stay small integers.
+ */
+type Level = Map<number, Level | ZoneMatch>
+interface V6Table {
+  prefix: number
+  /** words the prefix reaches (at least 1) */
+  levels: number
+  /** host bits of the last word */
+  shift: number
+  root: Level
 }
 
 export class CoverageZones {
-  private readonly v4: Table<number>[] = []
-  private readonly v6: Table<bigint>[] = []
+  private readonly v4: V4Table[] = []
+  private readonly v6: V6Table[] = []
   readonly size: number
 
   constructor(entries: readonly ZoneEntry[]) {
-    const v4 = new Map<number, Table<number>>()
-    const v6 = new Map<number, Table<bigint>>()
+    const v4 = new Map<number, V4Table>()
+    const v6 = new Map<number, V6Table>()
     const problems: string[] = []
     let size = 0
     for (const e of entries) {
@@ -46,18 +61,25 @@ export class CoverageZones {
       }
       const match = { site: e.site, cidr: c.text }
       let existing: ZoneMatch | undefined
-      if (c.family === 4) {
+      if (typeof c.network === 'number') {
         const t = v4.get(c.prefix) ?? { prefix: c.prefix, shift: 32 - c.prefix, map: new Map<number, ZoneMatch>() }
         v4.set(c.prefix, t)
-        const key = keyV4(c.network as number, t.shift)
+        const key = wordKey(c.network, t.shift)
         existing = t.map.get(key)
         if (!existing) t.map.set(key, match)
       } else {
-        const t = v6.get(c.prefix) ?? { prefix: c.prefix, shift: BigInt(128 - c.prefix), map: new Map<bigint, ZoneMatch>() }
+        const levels = Math.max(1, Math.ceil(c.prefix / 32))
+        const t = v6.get(c.prefix) ?? { prefix: c.prefix, levels, shift: 32 * levels - c.prefix, root: new Map() }
         v6.set(c.prefix, t)
-        const key = (c.network as bigint) >> t.shift
-        existing = t.map.get(key)
-        if (!existing) t.map.set(key, match)
+        let level = t.root
+        for (let k = 0; k < levels - 1; k++) {
+          let next = level.get(c.network[k]!) as Level | undefined
+          if (!next) level.set(c.network[k]!, (next = new Map()))
+          level = next
+        }
+        const key = wordKey(c.network[levels - 1]!, t.shift)
+        existing = level.get(key) as ZoneMatch | undefined
+        if (!existing) level.set(key, match)
       }
       // OCAs of one site repeat the site's coverage; the same prefix in two sites is ambiguous.
       if (existing && existing.site !== e.site) problems.push(`${c.text} is in both site ${existing.site} and site ${e.site}`)
@@ -75,18 +97,21 @@ export class CoverageZones {
     if (!a) return undefined
     if (a.family === 4) {
       for (const t of this.v4) {
-        const m = t.map.get(keyV4(a.value, t.shift))
+        const m = t.map.get(wordKey(a.value, t.shift))
         if (m) return m
       }
       return undefined
     }
+    const w = a.words
     for (const t of this.v6) {
-      const m = t.map.get(a.value >> t.shift)
+      let level: Level | undefined = t.root
+      for (let k = 0; k < t.levels - 1 && level; k++) level = level.get(w[k]!) as Level | undefined
+      const m = level?.get(wordKey(w[t.levels - 1]!, t.shift)) as ZoneMatch | undefined
       if (m) return m
     }
     return undefined
   }
 }
 
-// `x >>> 32` is x in JavaScript (shift counts are mod 32), so /0 needs its own key.
-const keyV4 = (v: number, shift: number): number => (shift === 32 ? 0 : v >>> shift)
+// `x >>> 32` is x in JavaScript (shift counts are mod 32), so a word's /0 needs its own key.
+const wordKey = (v: number, shift: number): number => (shift === 32 ? 0 : v >>> shift)

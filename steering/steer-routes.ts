@@ -19,12 +19,18 @@ const STEER_HEADERS = { 'cache-control': 'no-store', 'content-type': 'applicatio
 interface Answer {
   status: number
   /**
-   * The JSON after `{"client":{"ip":…,"forwarded":…,"cidr":…,`, as bytes: kept
-   * as a string it would be a tree of concatenations copied again into every
-   * response, and encoded to UTF-8 again on every write.
+   * The JSON after `{"client":{"ip":…,"forwarded":…,"cidr":…,`, as one flat
+   * one-byte string (non-ASCII escaped): prefixed with the client's part it
+   * is sent as a string, which Node writes with the response head in one
+   * write. Bytes cost two buffers (head and answer joined) and a gathered
+   * write per request; a string built by concatenation would be a tree
+   * walked again for every response.
    */
-  tail: Buffer
+  tail: string
 }
+
+/** JSON text with every non-ASCII character escaped as `\uXXXX`: the same JSON, flat and one byte per character. */
+const asciiJson = (json: string): string => json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
 export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
   // Coverage-zone clients at their own site asking for the default count (nearly
@@ -45,7 +51,7 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
       const candidates = JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })))
       const error = ranked.length ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
       const site = l.site === undefined ? 'null' : JSON.stringify(l.site)
-      a = { status: ranked.length ? 200 : 503, tail: Buffer.from(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`) }
+      a = { status: ranked.length ? 200 : 503, tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`) }
       cache.set(where, title, a)
     }
     return a
@@ -57,9 +63,11 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     const { status, tail } = answer(title, client, s.expiry(), n)
     const { text, forwarded } = client.address
     const cidr = client.location.cidr
-    // Address and CIDR are canonical IP text: nothing to escape, one byte per character.
-    const head = Buffer.from(`{"client":{"ip":"${text}","forwarded":${forwarded},"cidr":${cidr ? `"${cidr}"` : 'null'},`, 'latin1')
-    return reply.code(status).headers(STEER_HEADERS).send(Buffer.concat([head, tail], head.length + tail.length))
+    // Address and CIDR are canonical IP text: nothing to escape.
+    return reply
+      .code(status)
+      .headers(STEER_HEADERS)
+      .send(`{"client":{"ip":"${text}","forwarded":${forwarded},"cidr":${cidr ? `"${cidr}"` : 'null'},${tail}`)
   })
 
   app.get<{ Params: TitleParams & { '*': string } }>('/v1/redirect/:title/*', { schema: { params: RedirectParams } }, async (req, reply) => {

@@ -1,6 +1,7 @@
 import t from 'tap'
+import { isIPv6 } from 'node:net'
 import { CoverageZones } from '../../steering/coverage-zones.js'
-import { formatIp, parseCidr, parseIp } from '../../steering/ip.js'
+import { formatIp, parseCidr, parseIp, parseIpv6 } from '../../steering/ip.js'
 import { locateClient } from '../../steering/client-location.js'
 import { clientAddress, TrustedProxies } from '../../steering/client-ip.js'
 import { haversineKm } from '../../steering/geo.js'
@@ -20,6 +21,49 @@ t.test('addresses and prefixes parse to canonical form', async (t) => {
   t.equal(parseCidr('1.2.3.4/33'), undefined)
   t.equal(parseCidr('::/129'), undefined)
   t.equal(parseCidr('1.2.3.4/x'), undefined)
+})
+
+t.test('IPv6 text: accepted exactly when node:net accepts it, canonical as the WHATWG URL parser writes it', async (t) => {
+  // Random strings built from IPv6's own alphabet, so most are near misses: group counts, '::' twice, five-digit groups, quads in the wrong place, zones.
+  let seed = 7
+  const rnd = (n: number): number => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n)
+  const pieces = ['0', '1', 'a', 'F', 'ff', '0db8', 'ffff', '12345', '', ':', '::', '1.2.3.4', '01.2.3.4', '%eth0', '%', 'g']
+  const cases = ['::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', '::ffff:1.2.3.4', 'fe80::1%eth0', ':::', '1::2::3', ':1::', '1:', '']
+  for (let i = 0; i < 20_000; i++) {
+    let s = ''
+    const n = 1 + rnd(10)
+    for (let k = 0; k < n; k++) s += pieces[rnd(pieces.length)]! + (rnd(3) ? ':' : '')
+    cases.push(s)
+  }
+  // And well-formed ones: eight groups (zeros common), leading zeros kept or not, any zero run as '::', sometimes a quad tail, sometimes one character flipped.
+  for (let i = 0; i < 20_000; i++) {
+    const g = Array.from({ length: 8 }, () => (rnd(3) ? 0 : rnd(0x10000)))
+    const hex = g.map((x) => (rnd(2) ? x.toString(16).padStart(4, '0') : x.toString(rnd(2) ? 16 : 16)).replace(/[a-f]/g, (c) => (rnd(2) ? c.toUpperCase() : c)))
+    if (rnd(4) === 0) hex.splice(6, 2, `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`)
+    const from = rnd(hex.length)
+    const len = rnd(hex.length - from + 1)
+    let s = len && hex.slice(from, from + len).every((x) => /^0+$/.test(x)) ? `${hex.slice(0, from).join(':')}::${hex.slice(from + len).join(':')}` : hex.join(':')
+    if (rnd(4) === 0) {
+      const at = rnd(s.length)
+      s = s.slice(0, at) + ':0.%g'[rnd(5)]! + s.slice(at + 1)
+    }
+    cases.push(s)
+  }
+  const disagree: string[] = []
+  let valid = 0
+  for (const s of cases) {
+    const words = parseIpv6(s)
+    if ((words !== undefined) !== isIPv6(s)) disagree.push(`${JSON.stringify(s)}: ours ${words !== undefined}, node ${isIPv6(s)}`)
+    if (!words) continue
+    valid++
+    const ip = parseIp(s)!
+    const canonical = new URL(`http://[${s.split('%')[0]}]/`).hostname.slice(1, -1)
+    // A mapped address is IPv4 to us; the URL parser writes its last 32 bits as two hex groups.
+    const ours = ip.family === 4 ? formatIp({ family: 6, words: [0, 0, 0xffff, ip.value] }) : formatIp(ip)
+    if (ours !== canonical) disagree.push(`${JSON.stringify(s)}: ours ${ours}, URL ${canonical}`)
+  }
+  t.same(disagree.slice(0, 10), [], 'no disagreement')
+  t.ok(valid > 10_000, `the cases include valid addresses (${valid})`)
 })
 
 t.test('coverage zones: longest prefix wins, IPv4 and IPv6', async (t) => {

@@ -60,7 +60,9 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
   const { cluster } = await fleet(t)
   const { url } = await startSteering(t, cluster)
 
-  const ams = await json<SteerBody>(`${url}/v1/steer?title=t1`, from('10.1.2.3'))
+  const amsRes = await get(`${url}/v1/steer?title=t1`, from('10.1.2.3'))
+  t.match(Object.fromEntries(amsRes.headers), { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' })
+  const ams = (await amsRes.json()) as SteerBody
   t.match(ams.client, { ip: '10.1.2.3', forwarded: true, site: 'ams', how: 'coverage', cidr: '10.1.0.0/16' })
   t.same(ams.candidates.map((c) => c.site), ['ams', 'ams', 'fra'], 'own site (both OCAs), then the next site; nyc lacks the title')
   t.match(ams.candidates[0]!.reason, /own site ams \(coverage\), rendezvous #1 of 2/)
@@ -88,6 +90,7 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
 
   const none = await get(`${url}/v1/steer?title=unknown-title`)
   t.equal(none.status, 503)
+  t.equal(none.headers.get('access-control-allow-origin'), '*')
   t.match(await none.json(), { error: /no healthy OCA can serve title unknown-title/, candidates: [] })
 })
 
@@ -123,6 +126,7 @@ t.test('malformed queries are 400 with the reason', async (t) => {
   for (const path of bad) {
     const res = await get(`${url}${path}`)
     t.equal(res.status, 400, path)
+    t.equal(res.headers.get('access-control-allow-origin'), '*', `${path}: readable by a player's page`)
     t.match(await res.json(), { error: /./ }, `${path}: says why`)
   }
   // sent raw: fetch would resolve the dots before they reach the server
@@ -135,14 +139,17 @@ t.test('302 mode: Location is the best OCA, signed, and serves the file', async 
   const { url } = await startSteering(t, cluster)
   const res = await get(`${url}/v1/redirect/t1/v180p-300k/seg-00002.m4s`, from('10.2.0.1'))
   t.equal(res.status, 302)
+  t.equal(res.headers.get('access-control-allow-origin'), '*')
   const loc = res.headers.get('location')!
   t.match(loc, new RegExp(`^${ocas.fra1!.url}/t/\\d+/[A-Za-z0-9_-]{43}/titles/t1/v180p-300k/seg-00002\\.m4s$`))
   const seg = await get(loc)
   t.equal(seg.status, 200)
   const bytes = Buffer.from(await seg.arrayBuffer())
-  const expected = await writeTitle((await import('node:os')).tmpdir() + `/oclab-steer-ref-${process.pid}`, 'ref')
+  const expected = await writeTitle(t.testdir(), 'ref')
   t.ok(bytes.equals(expected.get('v180p-300k/seg-00002.m4s')!), 'the bytes of that segment')
-  t.equal((await get(`${url}/v1/redirect/zzz/a.m4s`)).status, 503)
+  const none = await get(`${url}/v1/redirect/zzz/a.m4s`)
+  t.equal(none.status, 503)
+  t.equal(none.headers.get('access-control-allow-origin'), '*')
 })
 
 t.test('rewritten manifests parse and every URI points at an OCA holding the title', async (t) => {

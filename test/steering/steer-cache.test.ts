@@ -81,3 +81,23 @@ t.test('X-Forwarded-For from the raw header list: any case, several lines joined
   t.equal(forwardedForOf(['x-forwarded-for', '1.2.3.4, 10.0.0.1', 'Accept', '*/*', 'X-FORWARDED-FOR', '127.0.0.1']), '1.2.3.4, 10.0.0.1,127.0.0.1')
   t.equal(forwardedForOf(['Host', 'x', 'X-Forwarded-Fox', '1.2.3.4']), undefined)
 })
+
+t.test('/v1/steer answers are valid UTF-8 JSON of the right length with non-ASCII names, and IPv6 clients are located', async (t) => {
+  const stub = await healthStub(t, { zrh1: ['t1'], fra1: ['t1'] })
+  const cluster = clusterOf([
+    ocaConfig('zrh1', stub.url('zrh1'), 'ams', { site: 'Zürich 東', coverage: ['2001:db8:aa::/48', '10.1.0.0/16'] }),
+    ocaConfig('fra1', stub.url('fra1'), 'fra'),
+  ])
+  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'], health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  await app.steering.checker.pollAll()
+  for (const round of ['miss', 'cached']) {
+    const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer?title=t1`, { headers: { 'x-forwarded-for': '2001:DB8:AA:0:0:0:0:7' } })
+    const bytes = Buffer.from(await res.arrayBuffer())
+    t.equal(Number(res.headers.get('content-length')), bytes.length, `${round}: content-length is the byte length`)
+    const body = JSON.parse(bytes.toString('utf8')) as SteerBody
+    t.match(body.client, { ip: '2001:db8:aa::7', forwarded: true, site: 'Zürich 東', how: 'coverage', cidr: '2001:db8:aa::/48' }, `${round}: canonical IPv6 client, its zone and site`)
+    t.same(body.candidates.map((c) => c.site), ['Zürich 東', 'fra'], `${round}: the non-ASCII site name round-trips`)
+  }
+})
