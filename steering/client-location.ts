@@ -22,16 +22,17 @@ export interface LocateInput {
 }
 
 export function locateClient(input: LocateInput, zones: CoverageZones, sites: ReadonlyMap<string, LatLon>, defaultSite?: string): ClientLocation {
+  // Every location has the same four fields in the same order: one object shape where they are read.
   const zone = input.ip ? zones.lookup(input.ip) : undefined
-  if (zone) return { site: zone.site, point: input.point ?? sites.get(zone.site), how: 'coverage', cidr: zone.cidr }
+  if (zone) return input.point ? { site: zone.site, point: input.point, how: 'coverage', cidr: zone.cidr } : zone
   if (input.point) {
     let best: { site: string; km: number } | undefined
     for (const [site, at] of sites) {
       const km = haversineKm(input.point, at)
       if (!best || km < best.km || (km === best.km && site < best.site)) best = { site, km }
     }
-    return { site: best?.site, point: input.point, how: 'geo' }
+    return { site: best?.site, point: input.point, how: 'geo', cidr: undefined }
   }
-  if (defaultSite && sites.has(defaultSite)) return { site: defaultSite, point: sites.get(defaultSite), how: 'default' }
-  return { how: 'unknown' }
+  if (defaultSite && sites.has(defaultSite)) return { site: defaultSite, point: sites.get(defaultSite), how: 'default', cidr: undefined }
+  return { site: undefined, point: undefined, how: 'unknown', cidr: undefined }
 }

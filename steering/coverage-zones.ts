@@ -1,4 +1,5 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
+import type { LatLon } from './geo.js'
 import { parseCidr, parseIp, type IpValue } from './ip.js'
 
 /**
@@ -14,10 +15,19 @@ import { parseCidr, parseIp, type IpValue } from './ip.js'
 export interface ZoneEntry {
   cidr: string
   site: string
+  /** the site's coordinates (the distance origin for its clients), when it has them */
+  point?: LatLon
 }
 
+/**
+ * A matching zone, made once per prefix and shaped as the client location
+ * steering works with (see client-location.ts), so that locating a client
+ * of a zone allocates nothing and reads no other table.
+ */
 export interface ZoneMatch {
   site: string
+  point: LatLon | undefined
+  how: 'coverage'
   /** the matching prefix, canonical text */
   cidr: string
 }
@@ -59,7 +69,7 @@ export class CoverageZones {
         problems.push(`"${e.cidr}" (site ${e.site}) is not a CIDR`)
         continue
       }
-      const match = { site: e.site, cidr: c.text }
+      const match: ZoneMatch = { site: e.site, point: e.point, how: 'coverage', cidr: c.text }
       let existing: ZoneMatch | undefined
       if (typeof c.network === 'number') {
         const t = v4.get(c.prefix) ?? { prefix: c.prefix, shift: 32 - c.prefix, map: new Map<number, ZoneMatch>() }

@@ -128,9 +128,7 @@ export class OcaRegistry {
 
   private rebuild(): void {
     this.fleetCache = new PreparedFleet(this.list().map((e) => e.view))
-    const sites = new Map<string, LatLon>()
-    for (const { config: c } of this.entries.values()) if (!sites.has(c.site)) sites.set(c.site, { lat: c.lat, lon: c.lon })
-    this.siteCache = sites
+    this.siteCache = sitesOf(this.entries.values())
     this.versionCounter++
   }
 }
@@ -142,5 +140,14 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => {
   return true
 }
 
-const zonesOf = (entries: readonly RegistryEntry[]): CoverageZones =>
-  new CoverageZones(entries.flatMap((e) => e.config.coverage.map((cidr) => ({ cidr, site: e.config.site }))))
+/** Each site's coordinates: its first OCA's. */
+function sitesOf(entries: Iterable<RegistryEntry>): Map<string, LatLon> {
+  const sites = new Map<string, LatLon>()
+  for (const { config: c } of entries) if (!sites.has(c.site)) sites.set(c.site, { lat: c.lat, lon: c.lon })
+  return sites
+}
+
+function zonesOf(entries: readonly RegistryEntry[]): CoverageZones {
+  const sites = sitesOf(entries)
+  return new CoverageZones(entries.flatMap((e) => e.config.coverage.map((cidr) => ({ cidr, site: e.config.site, point: sites.get(e.config.site) }))))
+}

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { ErrorCodes, isOclabError } from '../lib/errors.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { contentSteeringRoutes } from './content-steering-routes.js'
@@ -24,7 +24,9 @@ declare module 'fastify' {
  */
 export function buildSteeringServer(options: SteeringServerOptions): FastifyInstance {
   const opts = resolveSteeringOptions(options)
-  const app = Fastify({ logger: opts.logger ?? false, exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
+  // No line per request (as the OCA and the origin): at tens of thousands of decisions a
+  // second the log would cost more than the decisions. Errors and state changes are logged.
+  const app = Fastify({ logger: opts.logger ?? false, logController: new LogController({ disableRequestLogging: true }), exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
   const steerer = new Steerer(opts, app.log)
   app.decorate('steering', steerer)
   // Players fetch manifests and steering manifests from pages on other origins;

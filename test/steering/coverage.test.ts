@@ -80,12 +80,12 @@ t.test('coverage zones: longest prefix wins, IPv4 and IPv6', async (t) => {
   t.equal(z.lookup('10.1.1.1')?.site, 'wide')
   t.equal(z.lookup('10.20.1.1')?.site, 'mid')
   t.equal(z.lookup('10.20.30.1')?.site, 'narrow')
-  t.same(z.lookup('10.20.30.40'), { site: 'host', cidr: '10.20.30.40/32' })
+  t.same(z.lookup('10.20.30.40'), { site: 'host', how: 'coverage', cidr: '10.20.30.40/32' })
   t.equal(z.lookup('::ffff:10.20.30.41')?.site, 'narrow', 'a mapped peer matches IPv4 zones')
   t.equal(z.lookup('192.0.2.1')?.site, 'anywhere4', '/0 catches the rest')
   t.equal(z.lookup('2001:db8:1::1')?.site, 'v6wide')
   t.equal(z.lookup('2001:db8:aa:1::1')?.site, 'v6narrow')
-  t.same(z.lookup('2001:db8:aa:bb::1'), { site: 'v6narrower', cidr: '2001:db8:aa:bb::/64' })
+  t.same(z.lookup('2001:db8:aa:bb::1'), { site: 'v6narrower', how: 'coverage', cidr: '2001:db8:aa:bb::/64' })
   t.equal(z.lookup('2001:db9::1'), undefined, 'no IPv6 default')
   t.equal(z.lookup('garbage'), undefined)
   t.equal(z.size, 8)
@@ -131,12 +131,12 @@ t.test('coverage zones: the same prefix in two sites is refused, bad CIDRs named
 })
 
 t.test('client location: coverage, then geo distance, then the default site', async (t) => {
-  const zones = new CoverageZones([{ cidr: '10.0.0.0/8', site: 'ams' }])
   const sites = new Map([
     ['ams', { lat: 52.37, lon: 4.9 }],
     ['nyc', { lat: 40.71, lon: -74.0 }],
     ['sin', { lat: 1.35, lon: 103.82 }],
   ])
+  const zones = new CoverageZones([{ cidr: '10.0.0.0/8', site: 'ams', point: sites.get('ams') }])
   t.match(locateClient({ ip: parseIp('10.1.1.1') }, zones, sites, 'sin'), { site: 'ams', how: 'coverage', cidr: '10.0.0.0/8', point: { lat: 52.37 } })
   t.match(locateClient({ ip: parseIp('10.1.1.1'), point: { lat: 1, lon: 1 } }, zones, sites), { site: 'ams', how: 'coverage', point: { lat: 1, lon: 1 } }, 'coverage wins over coordinates, which stay the distance origin')
   t.match(locateClient({ ip: parseIp('192.0.2.1'), point: { lat: 42.36, lon: -71.06 } }, zones, sites, 'sin'), { site: 'nyc', how: 'geo' }, 'Boston is nearest New York')
