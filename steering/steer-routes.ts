@@ -71,7 +71,8 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     // a tenth of a steering request. Hence the CORS header here too.
     reply.hijack()
     reply.raw.writeHead(status, { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': ALLOW_ORIGIN, 'content-length': body.length })
-    reply.raw.end(body)
+    // ASCII is Latin-1: written without UTF-8's per-character check.
+    reply.raw.end(body, 'latin1')
   })
 
   app.get<{ Params: TitleParams & { '*': string } }>('/v1/redirect/:title/*', { schema: { params: RedirectParams } }, async (req, reply) => {
