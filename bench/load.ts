@@ -22,10 +22,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testPackage } from '../test/helpers/package.js'
-import { writeTestCluster } from '../test/helpers/cluster.js'
-import { Supervisor } from '../lib/supervisor.js'
-import { clusterChildren } from '../cli/cluster.js'
-import { waitForSteering } from '../sim/http/steer.js'
+import { startTestCluster } from '../test/helpers/cluster.js'
 import { constantTrace } from '../sim/trace/generators.js'
 import { runLoad, type LoadOptions, type LoadReport } from '../sim/load/harness.js'
 import { parseWrk } from './oca.js'
@@ -80,7 +77,7 @@ export async function run(args: string[]): Promise<void> {
   const wrkSeconds = Number(arg(args, 'wrk-seconds', '8'))
   const t0 = performance.now()
   const dir = await mkdtemp(join(tmpdir(), 'oclab-bench-load-'))
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
+  const stops: Array<() => Promise<void>> = []
   // every segment URL a session asked for, from undici's own diagnostics channel (the harness stays untouched)
   const segmentUrls = new Set<string>()
   const onRequest = (m: unknown) => {
@@ -90,9 +87,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     console.log(`machine: ${availableParallelism()} CPUs; encoding a 640x360 8 s test title (fixed ladder, 1 s segments)`)
     await testPackage(dir, { width: 640, height: 360, duration: 8 })
-    const { file, cluster } = await writeTestCluster(dir, 2)
-    await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
-    await waitForSteering(cluster.steering.url, 'test-title', 2)
+    const { cluster } = await startTestCluster({ teardown: (f) => stops.push(f) }, dir, 2)
     console.log(`cluster: origin, ${cluster.ocas.length} OCAs, steering (separate processes); players: constant ${TRACE_KBPS / 1000} Mbit/s trace at ${TIME_SCALE}× time, closed model`)
     const load = (concurrency: number, seconds: number): Promise<LoadReport> =>
       runLoad({
@@ -152,7 +147,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`ratios: harness req/s = ${fmt(reqPerSecond(h) / wr.rps, 2)}× wrk's; harness CPU per request = ${fmt(harnessCpuUs / wrkCpuUs, 1)}× wrk's`)
   } finally {
     diagnostics.unsubscribe('undici:request:create', onRequest)
-    await sup.stop()
+    for (const stop of stops) await stop()
     await rm(dir, { recursive: true, force: true })
     console.log(`\nbench load done in ${fmt((performance.now() - t0) / 1000)} s`)
   }

@@ -1,10 +1,7 @@
 import t from 'tap'
-import { join } from 'node:path'
 import { Agent } from 'undici'
 import { tempDir, testPackage } from '../helpers/package.js'
-import { writeTestCluster } from '../helpers/cluster.js'
-import { Supervisor } from '../../lib/supervisor.js'
-import { clusterChildren } from '../../cli/cluster.js'
+import { startTestCluster } from '../helpers/cluster.js'
 import { waitForSteering } from '../../sim/http/steer.js'
 import { runHttpSession } from '../../sim/http/session.js'
 import { constantTrace } from '../../sim/trace/generators.js'
@@ -17,10 +14,7 @@ import { ladderFromTitle } from '../../sim/load-title.js'
 t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', async (t) => {
   const dir = await tempDir(t)
   const { title } = await testPackage(dir, { width: 640, height: 360, duration: 6 })
-  const { file, cluster } = await writeTestCluster(dir, 3)
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
-  t.teardown(() => sup.stop())
-  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
+  const { cluster, sup } = await startTestCluster(t, dir, 3)
 
   // a client in 127.0.1.0/24 belongs to site-a (oca-1 and oca-3)
   const client = new Agent({ localAddress: '127.0.1.9' })

@@ -3,11 +3,8 @@ import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import Fastify from 'fastify'
 import { tempDir, testPackage } from '../helpers/package.js'
-import { writeTestCluster } from '../helpers/cluster.js'
+import { startTestCluster } from '../helpers/cluster.js'
 import { oclab } from '../helpers/cli.js'
-import { Supervisor } from '../../lib/supervisor.js'
-import { clusterChildren } from '../../cli/cluster.js'
-import { waitForSteering } from '../../sim/http/steer.js'
 import { freePort } from '../../lib/free-port.js'
 import { demoHtml } from '../../cli/demo-report.js'
 import type { LoadReport, LoadSample } from '../../sim/load/harness.js'
@@ -15,11 +12,7 @@ import type { LoadReport, LoadSample } from '../../sim/load/harness.js'
 t.test('oclab load --json --html --console: a timeline per second, an HTML page of charts, and the console fed', async (t) => {
   const dir = await tempDir(t)
   await testPackage(dir, { width: 320, height: 180, duration: 4 })
-  const { file, cluster } = await writeTestCluster(dir, 2)
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
-  t.teardown(() => sup.stop())
-  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
-  await waitForSteering(cluster.steering.url, 'test-title', 2)
+  const { file } = await startTestCluster(t, dir, 2)
 
   // the console stand-in: records what arrives at /api/load
   const received: unknown[] = []
@@ -90,11 +83,7 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
 t.test('oclab load --console: an absent console does not fail the run', async (t) => {
   const dir = await tempDir(t)
   await testPackage(dir, { width: 320, height: 180, duration: 2 })
-  const { file, cluster } = await writeTestCluster(dir, 1)
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
-  t.teardown(() => sup.stop())
-  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
-  await waitForSteering(cluster.steering.url, 'test-title', 1)
+  const { file } = await startTestCluster(t, dir, 1)
   const nobody = `http://127.0.0.1:${await freePort()}`
   const { code, out, err } = await oclab(['load', '--config', file, '--titles', 'test-title', '--rate', '4', '--duration', '1.5', '--time-scale', '4', '--json', '--console', nobody])
   t.equal(code, 0, err)

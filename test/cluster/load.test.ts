@@ -1,12 +1,8 @@
 import t from 'tap'
-import { join } from 'node:path'
 import { tempDir, testPackage } from '../helpers/package.js'
-import { writeTestCluster } from '../helpers/cluster.js'
-import { Supervisor } from '../../lib/supervisor.js'
-import { clusterChildren } from '../../cli/cluster.js'
+import { startTestCluster } from '../helpers/cluster.js'
 import { runLoad, siteClientAddress, zipfSampler } from '../../sim/load/harness.js'
 import { parseFault } from '../../sim/load/faults.js'
-import { waitForSteering } from '../../sim/http/steer.js'
 import { parsePrometheus, sumOf } from '../../sim/load/prometheus.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { seededRandom } from '../../lib/random.js'
@@ -37,12 +33,8 @@ t.test('client addresses, Zipf picks and Prometheus sums', async (t) => {
 t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none', async (t) => {
   const dir = await tempDir(t)
   await testPackage(dir, { width: 640, height: 360, duration: 5 })
-  const { file, cluster } = await writeTestCluster(dir, 2)
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
-  t.teardown(() => sup.stop())
-  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
-  // steering must have polled both OCAs before players arrive
-  await waitForSteering(cluster.steering.url, 'test-title', 2)
+  // steering has polled both OCAs before players arrive
+  const { cluster, sup } = await startTestCluster(t, dir, 2)
   const pids = Object.fromEntries([...sup.children].map(([name, c]) => [name, c.process.pid!]))
   const report = await runLoad({
     cluster, pids, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],

@@ -2,6 +2,9 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freePort } from '../../lib/free-port.js'
 import type { ClusterConfig } from '../../lib/cluster.js'
+import { Supervisor } from '../../lib/supervisor.js'
+import { clusterChildren } from '../../cli/cluster.js'
+import { waitForSteering } from '../../sim/http/steer.js'
 
 /** A small cluster on free loopback ports: origin, `ocas` OCAs in two sites, steering. */
 export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: string; cluster: ClusterConfig }> {
@@ -25,4 +28,26 @@ export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: s
   const file = join(dir, 'cluster.json')
   await writeFile(file, JSON.stringify(cluster, null, 2))
   return { file, cluster }
+}
+
+/**
+ * `writeTestCluster` started as `oclab cluster` starts it (origin, OCAs and
+ * steering as processes under a Supervisor), resolved once steering answers
+ * for `title` with every OCA in its list (it learns the fleet from health
+ * polls). The stop is registered before anything starts, so a start that
+ * fails half-way still stops what did start.
+ */
+export async function startTestCluster(
+  t: { teardown: (f: () => Promise<void>) => void },
+  dir: string,
+  ocas = 2,
+  title = 'test-title',
+): Promise<{ file: string; cluster: ClusterConfig; sup: Supervisor }> {
+  const { file, cluster } = await writeTestCluster(dir, ocas)
+  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
+  t.teardown(() => sup.stop())
+  await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
+  // /v1/steer lists three candidates by default
+  await waitForSteering(cluster.steering.url, title, Math.min(ocas, 3))
+  return { file, cluster, sup }
 }
