@@ -21,10 +21,10 @@ interface Answer {
   status: number
   /**
    * The JSON after `{"client":{"ip":…,"forwarded":…,"cidr":…,`, as one flat
-   * one-byte string (non-ASCII escaped): prefixed with the client's part it
-   * is sent as a string, which Node writes with the response head in one
-   * write. Bytes cost two buffers (head and answer joined) and a gathered
-   * write per request; a string built by concatenation would be a tree
+   * ASCII string (anything else escaped): the whole body is then ASCII, so its
+   * length is its Content-Length and Node writes it as Latin-1 with the
+   * response head in one write (bytes cost two buffers and a gathered write
+   * per request). Flat, because a string built by concatenation is a tree
    * walked again for every response.
    */
   tail: string
@@ -69,6 +69,7 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     // The busiest route writes its response itself: Fastify's send pipeline (onSend
     // hooks, payload checks, measuring the string's byte length again) costs about
     // a tenth of a steering request. Hence the CORS header here too.
+    // The headers as a literal: spreading a shared constant into a new object cost ~3 µs a request.
     reply.hijack()
     reply.raw.writeHead(status, { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': ALLOW_ORIGIN, 'content-length': body.length })
     // ASCII is Latin-1: written without UTF-8's per-character check.
