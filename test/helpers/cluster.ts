@@ -32,9 +32,9 @@ export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: s
 
 /**
  * `writeTestCluster` started as `oclab cluster` starts it (origin, OCAs and
- * steering as processes under a Supervisor), resolved once steering answers
- * for `title` with every OCA in its list (it learns the fleet from health
- * polls). The stop is registered before anything starts, so a start that
+ * steering as processes under a Supervisor), resolved once steering's
+ * answer for `title` lists every OCA, or three of them (its default count):
+ * it learns the fleet from health polls. The stop is registered before anything starts, so a start that
  * fails half-way still stops what did start.
  */
 export async function startTestCluster(
