@@ -9,11 +9,11 @@ import type { IpValue } from './ip.js'
  * from: the client's own coordinates when it gave them, else its site's.
  */
 export interface ClientLocation {
-  site?: string
-  point?: LatLon
-  how: 'coverage' | 'geo' | 'default' | 'unknown'
+  readonly site?: string
+  readonly point?: LatLon
+  readonly how: 'coverage' | 'geo' | 'default' | 'unknown'
   /** the matching coverage prefix, when how is coverage */
-  cidr?: string
+  readonly cidr?: string
 }
 
 export interface LocateInput {

@@ -22,14 +22,15 @@ export interface ZoneEntry {
 /**
  * A matching zone, made once per prefix and shaped as the client location
  * steering works with (see client-location.ts), so that locating a client
- * of a zone allocates nothing and reads no other table.
+ * of a zone allocates nothing and reads no other table. One object serves
+ * every client of the zone, hence read-only.
  */
 export interface ZoneMatch {
-  site: string
-  point: LatLon | undefined
-  how: 'coverage'
+  readonly site: string
+  readonly point: LatLon | undefined
+  readonly how: 'coverage'
   /** the matching prefix, canonical text */
-  cidr: string
+  readonly cidr: string
 }
 
 interface V4Table {
