@@ -82,7 +82,7 @@ export const chunkOutput = (job: ChunkJob): string => join(job.workDir, `${job.k
 const sidecarPath = (job: ChunkJob): string => join(job.workDir, `${job.key}.json`)
 
 /** A finished output from an earlier run, if its definition and bytes still match. */
-async function findFinished(job: ChunkJob): Promise<ChunkResult | null> {
+export async function findFinished(job: ChunkJob): Promise<ChunkResult | null> {
   let side: Sidecar
   try {
     side = JSON.parse(await readFile(sidecarPath(job), 'utf8')) as Sidecar

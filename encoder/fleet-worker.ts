@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto'
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
 import { runChunkJobs, describeBatch, type ChunkBatch, type ChunkResult } from './chunk-job.js'
 import { jobsFailed, type JobFailure } from './job-queue.js'
-import { checkRedis, clientConnection, workerConnection, type QueueTarget } from './redis-connection.js'
+import {
+  DEFAULT_TIMEOUTS, checkRedis, clientConnection, outageLog, persistenceWarning, redisPersistence, workerConnection,
+  type ConnectionTimeouts, type QueueTarget,
+} from './redis-connection.js'
 import type { Storage } from './storage.js'
 import {
   ASSEMBLE_JOB, CHUNK_JOB, DEFAULT_QUEUE_NAME, mapBatchFiles,
@@ -35,6 +38,9 @@ export interface FleetWorkerOptions {
   processBatch?: (batch: ChunkBatch, signal: AbortSignal | undefined) => Promise<ChunkResult[]>
   log?: (line: string) => void
   metrics?: WorkerMetricsHooks
+  timeouts?: ConnectionTimeouts
+  /** Minimum time between two Redis error lines in the log; the ones in between are counted. Default 10000 ms. */
+  errorLogEveryMs?: number
 }
 
 export interface WorkerMetricsHooks {
@@ -53,14 +59,21 @@ const workerId = (): string => `oclab-worker@${hostname()}:${process.pid}:${rand
 const keySafe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '-')
 
 export async function startFleetWorker(opts: FleetWorkerOptions): Promise<FleetWorker> {
-  await checkRedis(opts.target)
+  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS
+  await checkRedis(opts.target, timeouts)
   const id = workerId()
   const queueName = opts.queueName ?? DEFAULT_QUEUE_NAME
   const storage = opts.storage
   const log = opts.log ?? (() => {})
+  // a Redis without AOF loses every queued title when it restarts: say so before taking jobs
+  const warning = persistenceWarning(await redisPersistence(opts.target, timeouts), opts.target.display)
+  if (warning) log(warning)
+  // during an outage BullMQ reports the same connection error every few seconds from every connection: one line per interval
+  const redisError = outageLog(`Redis at ${opts.target.display}`, log, opts.errorLogEveryMs ?? 10_000)
   const processBatch = opts.processBatch ?? ((b, signal) => runChunkJobs(b.jobs, signal))
   // the assembly job looks up failed children by id
-  const lookup = new Queue(queueName, { connection: clientConnection(opts.target) })
+  const lookup = new Queue(queueName, { connection: clientConnection(opts.target, timeouts) })
+  lookup.on('error', redisError)
 
   const runChunk = async (job: Job<ChunkJobData>, signal?: AbortSignal): Promise<ChunkJobReturn> => {
     const { batch, titleId } = job.data
@@ -130,7 +143,7 @@ export async function startFleetWorker(opts: FleetWorkerOptions): Promise<FleetW
       throw new UnrecoverableError(`unknown job kind "${job.name}"`)
     },
     {
-      connection: workerConnection(opts.target),
+      connection: workerConnection(opts.target, timeouts),
       concurrency: opts.concurrency ?? 1,
       lockDuration: opts.lockMs ?? 30_000,
       stalledInterval: opts.stalledMs ?? 30_000,
@@ -138,7 +151,7 @@ export async function startFleetWorker(opts: FleetWorkerOptions): Promise<FleetW
       name: id,
     },
   )
-  worker.on('error', (err) => log(`queue error: ${err.message}`))
+  worker.on('error', redisError)
   await worker.waitUntilReady()
   return {
     id,

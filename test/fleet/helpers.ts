@@ -14,25 +14,56 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-/** A throwaway redis-server on a free loopback port, no persistence, killed at teardown. Returns its URL. */
-export async function startRedis(t: Teardown): Promise<string> {
+export interface RedisServer {
+  url: string
+  /** SIGKILL it (no shutdown save) and wait for it to be gone */
+  kill(): Promise<void>
+  /** kill it and start a fresh one on the same port and data dir: with appendonly it reloads the queue, without it comes back empty */
+  restart(): Promise<void>
+}
+
+/**
+ * A throwaway redis-server on a free loopback port, killed at teardown. No
+ * persistence unless `appendonly` (then an AOF in its own temp dir, so a
+ * restart reloads the queue).
+ */
+export async function startRedisServer(t: Teardown, opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-redis-'))
   const port = await freePort()
-  const proc = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  t.teardown(async () => {
-    proc.kill('SIGKILL')
-    await rm(dir, { recursive: true, force: true })
-  })
   const url = `redis://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try {
-      await checkRedis(parseQueueUrl(url), { connectMs: 500 })
-      return url
-    } catch (err) {
-      if (i > 50 || proc.exitCode !== null) throw err
-      await new Promise((r) => setTimeout(r, 100))
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no']
+  let proc: ChildProcess
+  const start = async () => {
+    proc = spawn(redisServer, args, { stdio: 'ignore' })
+    const p = proc
+    for (let i = 0; ; i++) {
+      try {
+        await checkRedis(parseQueueUrl(url), { connectMs: 500, commandMs: 1000 })
+        return
+      } catch (err) {
+        if (i > 50 || p.exitCode !== null) throw err
+        await new Promise((r) => setTimeout(r, 100))
+      }
     }
   }
+  const kill = async () => {
+    const p = proc
+    if (p.exitCode !== null || p.signalCode !== null) return
+    const gone = new Promise((r) => p.once('exit', r))
+    p.kill('SIGKILL')
+    await gone
+  }
+  t.teardown(async () => {
+    await kill()
+    await rm(dir, { recursive: true, force: true })
+  })
+  await start()
+  return { url, kill, restart: async () => (await kill(), start()) }
+}
+
+/** A throwaway redis-server without persistence. Returns its URL. */
+export async function startRedis(t: Teardown): Promise<string> {
+  return (await startRedisServer(t)).url
 }
 
 export interface WorkerProcess {
