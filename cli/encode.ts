@@ -13,7 +13,7 @@ import type { OptionValues } from './command.js'
  * process follows them (progress across all workers) and packages the title
  * once the flow's assembly job has verified every chunk in the shared store.
  */
-async function fleetQueue(url: string, store: string, values: OptionValues, retry: RetryPolicy, signal: AbortSignal) {
+async function fleetQueue(url: string, store: string, values: OptionValues, retry: RetryPolicy, signal: AbortSignal, onNotice: (message: string) => void) {
   const { parseQueueUrl, checkRedis } = await import('../encoder/redis-connection.js')
   const { sharedDirStorage } = await import('../encoder/storage.js')
   const { bullmqQueue } = await import('../encoder/queue-bullmq.js')
@@ -27,6 +27,8 @@ async function fleetQueue(url: string, store: string, values: OptionValues, retr
     retry,
     requireWorkers: values.wait !== true,
     signal,
+    deadlineMs: (numberOption(values, 'queue-deadline', { min: 1, max: 86_400 }) ?? 60) * 1000,
+    onNotice,
   })
 }
 
@@ -53,6 +55,7 @@ export const command: Command = {
     queue: { type: 'string', arg: '<redis-url>', help: 'encode the chunk jobs on the worker fleet of this Redis (`oclab worker`); --out must be the shared store the workers mount' },
     wait: { type: 'boolean', help: 'with --queue: queue the title even when no worker is connected yet, and wait for one' },
     'queue-name': { type: 'string', arg: '<name>', default: 'oclab-encode', help: 'BullMQ queue name' },
+    'queue-deadline': { type: 'string', arg: '<s>', default: '60', help: "with --queue: how long the queue's Redis may stay unreachable mid-title before the encode fails (OCLAB_ERR_QUEUE_UNREACHABLE)" },
   },
   async run(values, [source]) {
     const store = resolve(requiredString(values, 'out'))
@@ -70,7 +73,7 @@ export const command: Command = {
     const json = values.json === true
     const render = progressRenderer(json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain', json ? (s) => process.stdout.write(s) : undefined)
     const controller = new AbortController()
-    const queue = queueUrl ? await fleetQueue(queueUrl, store, values, retry, controller.signal) : undefined
+    const queue = queueUrl ? await fleetQueue(queueUrl, store, values, retry, controller.signal, (message) => render({ type: 'note', message })) : undefined
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
     try {

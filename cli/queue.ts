@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq'
 import type { Command } from './command.js'
 import { requiredString, stringOption, usageError } from './command.js'
-import { checkRedis, clientConnection, parseQueueUrl } from '../encoder/redis-connection.js'
+import { checkRedis, clientConnection, outageLog, parseQueueUrl } from '../encoder/redis-connection.js'
 import { queueStatus, renderQueueStatus } from '../encoder/fleet-status.js'
 
 /** `oclab queue status --queue redis://…`: the encoding fleet's queue, per title. */
@@ -21,6 +21,8 @@ export const command: Command = {
     const name = stringOption(values, 'queue-name') ?? 'oclab-encode'
     await checkRedis(target)
     const queue = new Queue(name, { connection: clientConnection(target) })
+    // every command has a timeout; a Redis lost mid-status is one line and a failed command, not a stack per retry
+    queue.on('error', outageLog(`oclab queue: Redis at ${target.display}`, (line) => process.stderr.write(`${line}\n`)))
     try {
       const status = await queueStatus(queue)
       console.log(values.json === true ? JSON.stringify(status, null, 2) : renderQueueStatus(status, name, target.display))

@@ -4,7 +4,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption } from './command.js'
 import { Queue } from 'bullmq'
-import { parseQueueUrl, clientConnection } from '../encoder/redis-connection.js'
+import { parseQueueUrl, clientConnection, outageLog } from '../encoder/redis-connection.js'
 import { sharedDirStorage } from '../encoder/storage.js'
 import { startFleetWorker } from '../encoder/fleet-worker.js'
 import { fleetMetrics } from '../encoder/fleet-metrics.js'
@@ -43,9 +43,17 @@ export const command: Command = {
       const registry = new Registry()
       collectDefaultMetrics({ register: registry })
       const queue = new Queue(queueName, { connection: clientConnection(target) })
+      queue.on('error', outageLog(`metrics: Redis at ${target.display}`, log))
       metrics = { app: buildWorkerMetricsServer(registry), queue, hooks: fleetMetrics(registry, queue) }
     }
-    const fleet = await startFleetWorker({ target, storage: sharedDirStorage(store), concurrency, queueName, lockMs, stalledMs, log, ...(metrics ? { metrics: metrics.hooks } : {}) })
+    let fleet: Awaited<ReturnType<typeof startFleetWorker>>
+    try {
+      fleet = await startFleetWorker({ target, storage: sharedDirStorage(store), concurrency, queueName, lockMs, stalledMs, log, ...(metrics ? { metrics: metrics.hooks } : {}) })
+    } catch (err) {
+      // the metrics queue reconnects forever: close it, or a worker that cannot start never exits
+      await metrics?.queue.disconnect()
+      throw err
+    }
     if (metrics) {
       const address = await metrics.app.listen({ host: stringOption(values, 'metrics-host') ?? '127.0.0.1', port: metricsPort! })
       log(`metrics at ${address}/metrics`)

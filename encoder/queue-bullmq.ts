@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FlowProducer, Queue, QueueEvents } from 'bullmq'
+import { Redis } from 'ioredis'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { sha256File } from '../lib/hash.js'
 import { findFinished, type ChunkBatch, type ChunkJob, type ChunkResult } from './chunk-job.js'
@@ -78,14 +79,30 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
       const wire = batches.map((b) => mapBatchFiles(b, (p) => keys.get(p)!))
       const titleId = opts.titleId ?? /^\.work\/([^/]+)\//.exec(wire[0]!.jobs[0]!.workDir)?.[1] ?? 'untitled'
 
-      const redisError = outageLog(`Redis at ${display}`, notice, 30_000)
-      const queue = new Queue(queueName, { connection: clientConnection(opts.target, timeouts) })
-      const flow = new FlowProducer({ connection: clientConnection(opts.target, timeouts) })
-      const qe = new QueueEvents(queueName, { connection: workerConnection(opts.target, timeouts) })
+      const logError = outageLog(`Redis at ${display}`, notice, 30_000)
+      // a command that gave up says only "max retries"; the connection's own last error says why
+      let connectionError = ''
+      const redisError = (err: Error) => {
+        connectionError = oneLine(err)
+        logError(err)
+      }
+      const why = (err: Error) => (/max retries per request|^no answer within/i.test(err.message) && connectionError ? connectionError : oneLine(err))
+      // our own ioredis clients, one per BullMQ object: BullMQ's own close/disconnect can wait forever for a
+      // connection that is down, and a submitter that gave up must still exit; ours are disconnected for sure
+      const clients = [clientConnection(opts.target, timeouts), clientConnection(opts.target, timeouts), workerConnection(opts.target, timeouts)].map((o) => {
+        const c = new Redis(o)
+        c.on('error', () => {}) // reported through the BullMQ objects below
+        return c
+      })
+      const queue = new Queue(queueName, { connection: clients[0]! })
+      const flow = new FlowProducer({ connection: clients[1]! })
+      const qe = new QueueEvents(queueName, { connection: clients[2]! })
       queue.on('error', redisError)
       flow.on('error', redisError)
       qe.on('error', redisError)
 
+      /** the last poll failed: closing skips the polite QUIT that would only wait for a timeout */
+      let redisDown = false
       const results: (ChunkResult[] | undefined)[] = new Array(batches.length)
       const announced = new Set<number>()
       const attempts = new Array<number>(batches.length).fill(0)
@@ -141,13 +158,13 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
         try {
           const childOpts = { attempts: retry.attempts, backoff: { type: 'exponential' as const, delay: retry.backoffMs }, ignoreDependencyOnFailure: true, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } }
           try {
-            await flow.add({
+            await withTimeout(flow.add({
               name: ASSEMBLE_JOB,
               queueName,
               data: { titleId, run, children: ids } satisfies AssembleJobData,
               opts: { jobId: run, attempts: 3, backoff: { type: 'exponential', delay: retry.backoffMs }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
               children: pending.map((i, k) => ({ name: CHUNK_JOB, queueName, data: { titleId, run, batch: wire[i]! } satisfies ChunkJobData, opts: { ...childOpts, jobId: ids[k]! } })),
-            })
+            }), timeouts.commandMs)
           } catch (err) {
             throw new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `could not submit title ${titleId} to the queue's Redis at ${display}: ${oneLine(err as Error)}`)
           }
@@ -159,13 +176,16 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
               throw new OclabError(ErrorCodes.ENCODE_FAILED, 'encode cancelled')
             }
             try {
-              const state = await queue.getJobState(run)
+              // BullMQ waits for a ready connection before it sends a command, and that wait has no timeout of its own
+              // and no call may run past the deadline
+              const state = await withTimeout(queue.getJobState(run), Math.max(250, Math.min(timeouts.commandMs, deadlineMs - (Date.now() - lastOk))))
               if (down) notice(`Redis at ${display} answers again after ${((Date.now() - lastOk) / 1000).toFixed(0)} s`)
               lastOk = Date.now()
               down = false
+              redisDown = false
               if (state === 'unknown') return 'lost'
               if (state === 'completed' || state === 'failed') {
-                const job = await queue.getJob(run)
+                const job = await withTimeout(queue.getJob(run), timeouts.commandMs)
                 if (!job) return 'lost'
                 if (state === 'failed') throw new OclabError(ErrorCodes.ENCODE_FAILED, job.failedReason || `title ${titleId}: the assembly job failed`)
                 return { done: job.returnvalue as AssembleJobReturn, ids }
@@ -176,11 +196,12 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
               if (out >= deadlineMs) {
                 throw new OclabError(
                   ErrorCodes.QUEUE_UNREACHABLE,
-                  `lost the queue's Redis at ${display} for ${(out / 1000).toFixed(0)} s (deadline ${(deadlineMs / 1000).toFixed(0)} s, --queue-deadline): ${oneLine(err as Error)}; title ${titleId} is not finished (chunks already encoded stay in the store and are reused by the next encode)`,
+                  `lost the queue's Redis at ${display} for ${(out / 1000).toFixed(0)} s (deadline ${(deadlineMs / 1000).toFixed(0)} s, --queue-deadline): ${why(err as Error)}; title ${titleId} is not finished (chunks already encoded stay in the store and are reused by the next encode)`,
                 )
               }
               down = true
-              notice(`Redis at ${display} unreachable for ${(out / 1000).toFixed(0)} s (${oneLine(err as Error)}); waiting, giving up in ${((deadlineMs - out) / 1000).toFixed(0)} s`)
+              redisDown = true
+              notice(`Redis at ${display} unreachable for ${(out / 1000).toFixed(0)} s (${why(err as Error)}); waiting, giving up in ${((deadlineMs - out) / 1000).toFixed(0)} s`)
             }
             await pause(watchMs, opts.signal, (w) => (wake = w))
           }
@@ -190,7 +211,7 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
       }
 
       try {
-        if (opts.requireWorkers && (await queue.getWorkers()).length === 0) {
+        if (opts.requireWorkers && (await bounded(queue.getWorkers(), timeouts.commandMs, `the queue's Redis at ${display} did not list its workers`)).length === 0) {
           throw new OclabError(ErrorCodes.NO_WORKERS, `no oclab worker is connected to ${display} (queue ${queueName}): start one with \`oclab worker --queue ${display} --store <shared dir>\`, or pass --wait to queue the title and wait for workers`)
         }
         await bounded(qe.waitUntilReady(), timeouts.connectMs + timeouts.commandMs, `the queue's Redis at ${display} did not answer the event stream's connection`)
@@ -224,7 +245,7 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
         }
         return results.map((r) => r!)
       } finally {
-        await closeAll([qe, flow, queue], timeouts.commandMs)
+        await closeAll([qe, flow, queue], clients, redisDown ? 0 : timeouts.commandMs)
       }
     },
   }
@@ -281,13 +302,14 @@ function pause(ms: number, signal: AbortSignal | undefined, setWake: (wake: () =
   })
 }
 
-async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p`, or an Error after `ms`: for BullMQ calls, which can wait for a connection longer than any command timeout. */
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   try {
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `${what} within ${(ms / 1000).toFixed(1)} s`)), ms)
+        timer = setTimeout(() => reject(new Error(`no answer within ${(ms / 1000).toFixed(1)} s`)), ms)
       }),
     ])
   } finally {
@@ -295,13 +317,18 @@ async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
-/** Close gracefully while Redis answers; a dead or hung Redis must not keep a finished (or failed) submitter alive, so force it after `ms`. */
-async function closeAll(xs: { close(): Promise<void>; disconnect(): Promise<void> }[], ms: number): Promise<void> {
-  const closing = Promise.allSettled(xs.map((x) => x.close()))
-  let timer: NodeJS.Timeout | undefined
-  const late = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)))])
-  clearTimeout(timer)
-  if (late) await Promise.allSettled(xs.map((x) => x.disconnect()))
+async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  try {
+    return await withTimeout(p, ms)
+  } catch (err) {
+    throw new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `${what}: ${oneLine(err as Error)}`)
+  }
+}
+
+/** Close gracefully while Redis answers (for at most `ms`), then drop the connections: a dead or hung Redis must not keep a finished or failed submitter alive. */
+async function closeAll(xs: { close(): Promise<void> }[], clients: Redis[], ms: number): Promise<void> {
+  await withTimeout(Promise.allSettled(xs.map((x) => x.close())), ms).catch(() => {})
+  for (const c of clients) c.disconnect()
 }
 
 /** Storage keys for every file the batches name: inputs are uploaded if needed, the work dir must already be in storage. */

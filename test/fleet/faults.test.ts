@@ -1,0 +1,135 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { encodeTitle } from '../../encoder/encode-title.js'
+import { runChunkJobs, type ChunkBatch } from '../../encoder/chunk-job.js'
+import { bullmqQueue } from '../../encoder/queue-bullmq.js'
+import { startFleetWorker, type FleetWorker } from '../../encoder/fleet-worker.js'
+import { sharedDirStorage } from '../../encoder/storage.js'
+import { parseQueueUrl } from '../../encoder/redis-connection.js'
+import { testSource, tempDir } from '../helpers/package.js'
+import { redisMissing, startRedisServer } from './helpers.js'
+
+const ladder = [{ id: 'a', width: 160, height: 90, bitrate: 100_000 }, { id: 'b', width: 320, height: 180, bitrate: 200_000 }]
+const settings = { ladder, segmentDuration: 1, segmentsPerChunk: 1, vmafModel: null }
+
+/**
+ * Two workers in this process whose handler holds `hold` (a chunk key) of the
+ * title `titleId` until the test releases it: the test then breaks Redis while
+ * that chunk is provably mid-encode, so the fault lands mid-title every time.
+ */
+async function gatedFleet(t: { teardown(fn: () => unknown): void }, url: string, shared: string, titleId: string, hold: string) {
+  let reached = () => {}
+  let release = () => {}
+  const atHold = new Promise<void>((r) => (reached = r))
+  const released = new Promise<void>((r) => (release = r))
+  let held = false
+  const lines: string[] = []
+  const workers: FleetWorker[] = []
+  for (let i = 0; i < 2; i++) {
+    workers.push(
+      await startFleetWorker({
+        target: parseQueueUrl(url),
+        storage: sharedDirStorage(shared),
+        lockMs: 2000,
+        stalledMs: 1000,
+        log: (l) => lines.push(l),
+        processBatch: async (b: ChunkBatch, signal) => {
+          if (!held && b.key === hold && b.jobs[0]!.workDir.includes(`/.work/${titleId}/`)) {
+            held = true
+            reached()
+            await released
+          }
+          return runChunkJobs(b.jobs, signal)
+        },
+      }),
+    )
+  }
+  return { atHold, release, lines, close: () => Promise.all(workers.map((w) => w.close())) }
+}
+
+const segments = (title: { video: { segments: { sha256: string }[] }[] }) => title.video.map((v) => v.segments.map((s) => s.sha256))
+
+t.test('Redis restarted without persistence mid-title: the submitter notices the lost flow, resubmits, and the bytes match a local encode', { skip: redisMissing }, async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { duration: 4, audio: false })
+  const local = await encodeTitle({ source, store: join(dir, 'local'), titleId: 'lost', ...settings })
+
+  const redis = await startRedisServer(t)
+  const shared = join(dir, 'shared')
+  const fleet = await gatedFleet(t, redis.url, shared, 'lost', 'chunk-00003')
+  t.teardown(fleet.close)
+  const notices: string[] = []
+  const done: string[] = []
+  const encoding = encodeTitle({
+    source, store: shared, titleId: 'lost', ...settings,
+    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), retry: { attempts: 3, backoffMs: 50 }, watchMs: 250, deadlineMs: 30_000, onNotice: (m) => notices.push(m) }),
+    onEvent: (e) => e.type === 'job' && e.state === 'done' && done.push(e.key),
+  })
+
+  await fleet.atHold
+  const t0 = Date.now()
+  await redis.restart()
+  fleet.release()
+  const { title } = await encoding
+  t.comment(`restart without persistence: title completed ${((Date.now() - t0) / 1000).toFixed(1)} s after the restart (watch interval 250 ms)`)
+
+  t.match(notices.join('\n'), /title lost \(run lost\.[0-9a-f]+\) is gone from the queue's Redis/, 'the submitter says Redis lost the title')
+  t.match(notices.join('\n'), /resubmitting title lost: [1-4] of 4 chunk jobs/, 'and that it resubmits the unfinished chunks')
+  t.equal(new Set(done).size, 8, 'every chunk job (4 chunks x 2 rungs) reported done')
+  t.equal(done.length, 8, '...once each, reused ones included')
+  t.same(segments(title), segments(local.title), 'the segments are the bytes the local pool makes')
+  t.match(fleet.lines.join('\n'), /warning: the Redis at redis:\/\/127\.0\.0\.1:\d+ has no persistence/, 'the workers warned at start')
+})
+
+t.test('Redis restarted WITH AOF mid-title: the flow survives, nothing is resubmitted', { skip: redisMissing }, async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { duration: 4, audio: false })
+  const local = await encodeTitle({ source, store: join(dir, 'local'), titleId: 'aof', ...settings })
+
+  const redis = await startRedisServer(t, { appendonly: true })
+  const shared = join(dir, 'shared')
+  const fleet = await gatedFleet(t, redis.url, shared, 'aof', 'chunk-00002')
+  t.teardown(fleet.close)
+  const notices: string[] = []
+  const encoding = encodeTitle({
+    source, store: shared, titleId: 'aof', ...settings,
+    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), retry: { attempts: 3, backoffMs: 50 }, watchMs: 250, deadlineMs: 30_000, onNotice: (m) => notices.push(m) }),
+  })
+  await fleet.atHold
+  const t0 = Date.now()
+  await redis.restart()
+  fleet.release()
+  const { title } = await encoding
+  t.comment(`restart with AOF: title completed ${((Date.now() - t0) / 1000).toFixed(1)} s after the restart`)
+  t.notMatch(notices.join('\n'), /resubmitting/, 'no resubmission: the queue came back from the AOF')
+  t.notMatch(fleet.lines.join('\n'), /no persistence/, 'no persistence warning for an AOF Redis')
+  t.same(segments(title), segments(local.title), 'the segments are the bytes the local pool makes')
+})
+
+t.test('Redis killed mid-title and not restarted: OCLAB_ERR_QUEUE_UNREACHABLE after the deadline, with progress lines while waiting', { skip: redisMissing }, async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { duration: 3, audio: false })
+  const redis = await startRedisServer(t)
+  const shared = join(dir, 'shared')
+  const fleet = await gatedFleet(t, redis.url, shared, 'dead', 'chunk-00002')
+  const notices: string[] = []
+  const deadlineMs = 3000
+  const encoding = encodeTitle({
+    source, store: shared, titleId: 'dead', ...settings,
+    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), watchMs: 250, deadlineMs, onNotice: (m) => notices.push(m) }),
+  })
+  await fleet.atHold
+  const t0 = Date.now()
+  await redis.kill()
+  fleet.release()
+  await t.rejects(encoding, { code: 'OCLAB_ERR_QUEUE_UNREACHABLE', message: /lost the queue's Redis at redis:\/\/127\.0\.0\.1:\d+ for \d+ s \(deadline 3 s, --queue-deadline\)/ })
+  const failedAfter = Date.now() - t0
+  t.comment(`Redis killed: the submitter failed ${(failedAfter / 1000).toFixed(1)} s after the kill (deadline ${deadlineMs / 1000} s)`)
+  t.match(notices.join('\n'), /Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for \d+ s \(.+\); waiting, giving up in \d+ s/, 'a progress line while it waits')
+  t.notMatch(notices.join('\n'), /\n\s+at /, 'no stack traces')
+  const workerErrors = fleet.lines.filter((l) => l.startsWith('Redis at '))
+  t.ok(workerErrors.length >= 1 && workerErrors.length <= 4, `the workers logged the outage in ${workerErrors.length} prefixed line(s), not one per retry`)
+  // bring a Redis back on the port so the workers can close
+  await redis.restart()
+  await fleet.close()
+})
