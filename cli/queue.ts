@@ -1,7 +1,9 @@
 import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
 import type { Command } from './command.js'
 import { requiredString, stringOption, usageError } from './command.js'
-import { checkRedis, clientConnection, outageLog, parseQueueUrl } from '../encoder/redis-connection.js'
+import { DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, parseQueueUrl, withTimeout } from '../encoder/redis-connection.js'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { queueStatus, renderQueueStatus } from '../encoder/fleet-status.js'
 
 /** `oclab queue status --queue redis://…`: the encoding fleet's queue, per title. */
@@ -20,14 +22,21 @@ export const command: Command = {
     const target = parseQueueUrl(requiredString(values, 'queue'))
     const name = stringOption(values, 'queue-name') ?? 'oclab-encode'
     await checkRedis(target)
-    const queue = new Queue(name, { connection: clientConnection(target) })
+    // our own client: BullMQ's close can wait forever on a Redis that stopped answering, this one is dropped for sure
+    const client = new Redis(clientConnection(target))
+    client.on('error', () => {}) // reported through the queue below
+    const queue = new Queue(name, { connection: client })
     // every command has a timeout; a Redis lost mid-status is one line and a failed command, not a stack per retry
     queue.on('error', outageLog(`oclab queue: Redis at ${target.display}`, (line) => process.stderr.write(`${line}\n`)))
     try {
-      const status = await queueStatus(queue)
+      // BullMQ waits for a ready connection with no timeout of its own: bound the whole status (a few dozen commands)
+      const status = await withTimeout(queueStatus(queue), 3 * DEFAULT_TIMEOUTS.commandMs).catch((err: Error) => {
+        throw new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `the queue's Redis at ${target.display} stopped answering: ${oneLine(err)}`)
+      })
       console.log(values.json === true ? JSON.stringify(status, null, 2) : renderQueueStatus(status, name, target.display))
     } finally {
-      await queue.close()
+      await withTimeout(queue.close(), DEFAULT_TIMEOUTS.commandMs).catch(() => {})
+      client.disconnect()
     }
   },
 }

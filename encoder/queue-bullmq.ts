@@ -8,7 +8,7 @@ import { sha256File } from '../lib/hash.js'
 import { findFinished, type ChunkBatch, type ChunkJob, type ChunkResult } from './chunk-job.js'
 import { DEFAULT_RETRY, type JobQueue, type RetryPolicy } from './job-queue.js'
 import {
-  DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, workerConnection,
+  DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, withTimeout, workerConnection,
   type ConnectionTimeouts, type QueueTarget,
 } from './redis-connection.js'
 import { inputKey, type Storage } from './storage.js'
@@ -300,21 +300,6 @@ function pause(ms: number, signal: AbortSignal | undefined, setWake: (wake: () =
     signal?.addEventListener('abort', done, { once: true })
     setWake(done)
   })
-}
-
-/** `p`, or an Error after `ms`: for BullMQ calls, which can wait for a connection longer than any command timeout. */
-export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${(ms / 1000).toFixed(1)} s`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

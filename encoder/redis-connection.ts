@@ -197,3 +197,18 @@ export function oneLine(err: Error): string {
   if (missing) return `job ${missing[1]!.replace(/\.$/, '')} is gone from Redis (restarted without persistence?)`
   return m
 }
+
+/** `p`, or an Error after `ms`: for BullMQ calls, which can wait for a connection longer than any command timeout. */
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${(ms / 1000).toFixed(1)} s`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}

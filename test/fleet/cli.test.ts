@@ -1,5 +1,6 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { freePort } from '../../lib/free-port.js'
@@ -32,6 +33,38 @@ t.test('Redis not reachable: a clear error at once from worker, queue status and
   t.equal((await oclab(['encode', 'x.mp4', '--out', dir, '--wait'])).code, 2, '--wait without --queue is a usage error')
 })
 
+t.test('a Redis that accepts connections and never answers: worker, queue status and encode --queue each fail within their timeout', async (t) => {
+  // a listener that takes the TCP connection and never writes a byte: the first PING must time out, not hang
+  const sockets = new Set<Socket>()
+  let accepted = 0
+  const server = createServer((s) => {
+    accepted++
+    sockets.add(s)
+    s.on('error', () => {})
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  const hung = `redis://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const dir = await tempDir(t)
+  const runs = await Promise.all(
+    [['worker', '--queue', hung, '--store', dir], ['queue', 'status', '--queue', hung], ['encode', join(dir, 'missing.mp4'), '--out', dir, '--queue', hung]].map(async (args) => {
+      const t0 = Date.now()
+      const r = await oclab(args)
+      return { args, r, seconds: (Date.now() - t0) / 1000 }
+    }),
+  )
+  for (const { args, r, seconds } of runs) {
+    t.comment(`hung Redis: oclab ${args[0]} failed after ${seconds.toFixed(1)} s`)
+    t.equal(r.code, 1, `oclab ${args[0]} exits 1`)
+    t.match(r.stderr, new RegExp(`cannot reach the queue's Redis at ${hung}: (connected, but no answer within \\d+\\.\\d s|Command timed out)`), `oclab ${args[0]} says the Redis does not answer`)
+  }
+  t.ok(accepted >= runs.length, `every command connected (${accepted} connections accepted), so each failure is the missing answer, not a refused connection`)
+})
+
 t.test('oclab encode --queue with a worker: progress across the fleet, queue status per title, Prometheus metrics', { skip: redisMissing }, async (t) => {
   const dir = await tempDir(t)
   const source = await testSource(dir, { duration: 2, audio: false })
@@ -45,6 +78,7 @@ t.test('oclab encode --queue with a worker: progress across the fleet, queue sta
 
   const metricsPort = await freePort()
   const worker = await spawnWorker(t, url, shared, ['--metrics-port', String(metricsPort)])
+  t.match(worker.output(), /warning: the Redis at redis:\/\/127\.0\.0\.1:\d+ has no persistence \(appendonly no, no save rules\): a restart loses every queued title/, 'the worker warns at start that this Redis keeps nothing over a restart')
   const r = await oclab([...encode, '--wait'])
   t.equal(r.code, 0, `encode --queue --wait exits 0 ${r.code ? r.stderr : ""}`)
   t.match(r.stderr, /encoding: 2 chunk jobs/)

@@ -137,3 +137,24 @@ t.test('Redis killed mid-title and not restarted: OCLAB_ERR_QUEUE_UNREACHABLE af
     t.ok(redisLines <= 1 + Math.ceil(outageSeconds / 10), `${redisLines} Redis error line(s) in a ${outageSeconds.toFixed(0)} s outage: at most one per 10 s`)
   }
 })
+
+t.test('Redis hung mid-title (SIGSTOP: connections accepted, nothing answered): OCLAB_ERR_QUEUE_UNREACHABLE after the deadline, not a hang', { skip: redisMissing }, async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { duration: 3, audio: false })
+  const redis = await startRedisServer(t)
+  const shared = join(dir, 'shared')
+  const workers = await Promise.all([1, 2].map(() => spawnWorker(t, redis.url, shared)))
+  const notices: string[] = []
+  const deadlineMs = 3000
+  const encoding = encodeTitle({
+    source, store: shared, titleId: 'hung', ...settings,
+    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), watchMs: 250, deadlineMs, timeouts: { connectMs: 1000, commandMs: 1000 }, onNotice: (m) => notices.push(m) }),
+  })
+  await Promise.race(workers.map((w) => w.waitFor(/ start hung chunk-\d+/)))
+  const t0 = Date.now()
+  redis.freeze()
+  await t.rejects(encoding, { code: 'OCLAB_ERR_QUEUE_UNREACHABLE', message: /lost the queue's Redis at redis:\/\/127\.0\.0\.1:\d+ for \d+ s \(deadline 3 s, --queue-deadline\): (Command timed out|no answer within)/ })
+  t.comment(`Redis hung: the submitter failed ${((Date.now() - t0) / 1000).toFixed(1)} s after SIGSTOP (deadline ${deadlineMs / 1000} s, command timeout 1 s)`)
+  t.match(notices.join('\n'), /unreachable for \d+ s \((Command timed out|no answer within [\d.]+ s)\); waiting, giving up in \d+ s/, 'a progress line while it waits')
+  redis.thaw()
+})

@@ -20,6 +20,9 @@ export interface RedisServer {
   kill(): Promise<void>
   /** kill it and start a fresh one on the same port and data dir: with appendonly it reloads the queue, without it comes back empty */
   restart(): Promise<void>
+  /** SIGSTOP / SIGCONT: a Redis that still accepts connections (the kernel does) but answers nothing, like a hung or swapping server */
+  freeze(): void
+  thaw(): void
 }
 
 /**
@@ -54,11 +57,12 @@ export async function startRedisServer(t: Teardown, opts: { appendonly?: boolean
     await gone
   }
   t.teardown(async () => {
+    if (proc.exitCode === null) proc.kill('SIGCONT')
     await kill()
     await rm(dir, { recursive: true, force: true })
   })
   await start()
-  return { url, kill, restart: async () => (await kill(), start()) }
+  return { url, kill, restart: async () => (await kill(), start()), freeze: () => proc.kill('SIGSTOP'), thaw: () => proc.kill('SIGCONT') }
 }
 
 /** A throwaway redis-server without persistence. Returns its URL. */
