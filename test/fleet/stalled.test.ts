@@ -1,6 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { encodeTitle } from '../../encoder/encode-title.js'
+import { ladderSummary } from '../../encoder/summary.js'
 import { bullmqQueue } from '../../encoder/queue-bullmq.js'
 import { sharedDirStorage } from '../../encoder/storage.js'
 import { parseQueueUrl } from '../../encoder/redis-connection.js'
@@ -21,7 +22,8 @@ t.test('a worker SIGKILLed mid-job loses nothing: another worker takes its job a
   const fast = ['--lock-ms', '1000', '--stalled-ms', '500']
   const workers = await Promise.all([1, 2].map(() => spawnWorker(t, url, shared, fast)))
   const queue = bullmqQueue({ target: parseQueueUrl(url), storage: sharedDirStorage(shared), retry: { attempts: 3, backoffMs: 50 } })
-  const encoding = encodeTitle({ source, store: shared, titleId: 'kill', ...settings, queue })
+  const retries: string[] = []
+  const encoding = encodeTitle({ source, store: shared, titleId: 'kill', ...settings, queue, onEvent: (e) => e.type === 'job' && e.state === 'retry' && retries.push(`${e.key}: ${e.error}`) })
 
   const started = await Promise.race(workers.map((w, i) => w.waitFor(/ start kill chunk-\d+/).then((line) => ({ i, line }))))
   const victim = workers[started.i]!
@@ -29,10 +31,16 @@ t.test('a worker SIGKILLed mid-job loses nothing: another worker takes its job a
   const chunk = /(chunk-\d+)/.exec(started.line)![1]!
   t.comment(`killed worker ${started.i} during ${chunk}`)
 
+  const t0 = Date.now()
   const fleet = await encoding
+  t.comment(`worker SIGKILLed: the title completed ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill (lock 1 s, stalled check 0.5 s)`)
   const survivor = workers[1 - started.i]!
   t.match(survivor.output(), new RegExp(`done kill ${chunk} `), `the surviving worker ran ${chunk} again`)
   t.notMatch(victim.output(), new RegExp(`done kill ${chunk} `), 'the killed worker never finished it')
+  t.match(retries, [new RegExp(`^a/${chunk}: .*worker.*re-run on another worker`), new RegExp(`^b/${chunk}: .*re-run on another worker`)], 'the submitter reported the re-run of each rung of the killed job')
+  t.equal(retries.length, 2, 'and nothing else')
+  t.equal(fleet.title.encode.retries, 1, 'title.json counts the re-run as a retry')
+  t.match(ladderSummary(fleet.title, fleet.titleDir), / 1 retries,/, 'the summary shows it')
   t.same(
     fleet.title.video.map((v) => v.segments.map((s) => s.sha256)),
     local.title.video.map((v) => v.segments.map((s) => s.sha256)),
