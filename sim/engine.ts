@@ -25,6 +25,12 @@ export interface SessionOptions {
    * stores the abandon-to rung as `abandon_to_quality` but reads `abandoned_to_quality`, which stays None).
    */
   afterAbandon: 'abandon-rung' | 'rechoose'
+  /**
+   * 0: check every abandonCheckInterval from the request. Above 0: Sabre's NetworkModel schedule, a check once
+   * at least this many more bytes (min_progress_size: 12000 bits) and the interval (min_progress_time) have passed,
+   * the first counted from the first byte with the latency spent against the interval.
+   */
+  abandonCheckBytes: number
   /** Play at most this many seconds of the title (whole segments); default all of it. */
   maxDuration?: number
   /** Where in the trace the session starts, seconds. */
@@ -40,6 +46,7 @@ export const SESSION_DEFAULTS: SessionOptions = {
   abandonment: false,
   abandonCheckInterval: 0.1,
   afterAbandon: 'abandon-rung',
+  abandonCheckBytes: 0,
   traceOffset: 0,
   record: false,
   qoe: QOE_DEFAULTS,
@@ -125,8 +132,9 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       if (!abandonHook || rung === 0 || ++attempts > MAX_ABANDONMENTS_PER_SEGMENT) break
       const startBytes = trace.bytesBefore(offset + firstByte)
       let next = -1
-      let tk = reqStart + o.abandonCheckInterval
-      for (; tk < finish; tk += o.abandonCheckInterval) {
+      const byBytes = o.abandonCheckBytes > 0
+      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval
+      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : tk + o.abandonCheckInterval) {
         progress.segmentIndex = i
         progress.rung = rung
         progress.elapsed = tk - reqStart
@@ -198,6 +206,7 @@ function validate(o: SessionOptions, ladder: Ladder, startup: number, rebuffer: 
   if (!(rebuffer >= 0 && rebuffer <= o.bufferCap)) throw bad(`rebuffer threshold ${rebuffer} s must be between 0 and the buffer cap ${o.bufferCap} s`)
   if (!(o.rtt >= 0)) throw bad(`rtt ${o.rtt} s must not be negative`)
   if (!(o.abandonCheckInterval > 0)) throw bad('the abandonment check interval must be positive')
+  if (!(o.abandonCheckBytes >= 0)) throw bad('the abandonment check byte step must not be negative')
   if (!(o.traceOffset >= 0)) throw bad('the trace offset must not be negative')
   if (o.maxDuration !== undefined && !(o.maxDuration > 0)) throw bad('the session duration must be positive')
 }
