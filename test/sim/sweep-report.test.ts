@@ -106,3 +106,18 @@ t.test('the HTML report is self-contained and renders its plots in headless Chro
   t.ok((await page.locator('.session h4').first().textContent())!.includes('bba on'))
   t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetches nothing')
 })
+
+t.test('HTML report: the rung legend shows every rung; the buffer axis is the buffer cap', async (t) => {
+  const kbps = [150, 250, 400, 600, 900, 1300, 1900, 2700, 3800, 5200, 7000, 9500]
+  const ladder = syntheticLadder({ bitrates: kbps.map((k) => k * 1000), segmentDuration: 4, segments: 20, name: 'twelve' })
+  const input: SweepInput = { ladders: [ladder], traceSets: [generateTraceSet('constant:kbps=4000')], algorithms: ['bba'], session: { bufferCap: 25 } }
+  const html = buildHtmlReport(input, runSweep(input))
+  for (const r of ladder.rungs) t.match(html, `>${r.id} ${Math.round(r.bitrate / 1000)}k</text>`, `legend entry for ${r.id}`)
+  const legend = [...html.matchAll(/<rect class="legend" x="(\d+)" y="(\d+)"[^>]*fill="([^"]+)"/g)]
+  t.equal(legend.length, 12)
+  t.ok(legend.every((m) => Number(m[1]) + 100 <= 720), 'every legend entry inside the 720 px chart')
+  t.equal(new Set(legend.map((m) => m[3])).size, 12, 'twelve distinct colours')
+  const bufferChart = /aria-label="buffer level \(stalls shaded\)">([\s\S]*?)<\/svg>/.exec(html)![1]!
+  t.match(bufferChart, /text-anchor="end">25.0<\/text>/, 'the axis tops at the 25 s cap')
+  t.notMatch(bufferChart, /text-anchor="end">50<\/text>/)
+})
