@@ -17,8 +17,20 @@ export interface SessionOptions {
   rtt: number
   /** Abandon a download that would cause a stall (the policy's own hook, else the hls.js rule). */
   abandonment: boolean
-  /** How often an in-flight download is checked for abandonment, seconds (hls.js checks every 100 ms). */
+  /** How often an in-flight download is checked for abandonment, seconds (hls.js checks every 100 ms; Sabre every 50 ms). */
   abandonCheckInterval: number
+  /**
+   * After an abandonment: `abandon-rung` refetches the segment at the rung the rule named (hls.js, dash.js, and
+   * what Sabre means to do); `rechoose` asks the policy again, which is what Sabre actually does (its main loop
+   * stores the abandon-to rung as `abandon_to_quality` but reads `abandoned_to_quality`, which stays None).
+   */
+  afterAbandon: 'abandon-rung' | 'rechoose'
+  /**
+   * 0: check every abandonCheckInterval from the request. Above 0: Sabre's NetworkModel schedule, a check once
+   * at least this many more bytes (min_progress_size: 12000 bits) and the interval (min_progress_time) have passed,
+   * the first counted from the first byte with the latency spent against the interval.
+   */
+  abandonCheckBytes: number
   /** Play at most this many seconds of the title (whole segments); default all of it. */
   maxDuration?: number
   /** Where in the trace the session starts, seconds. */
@@ -33,6 +45,8 @@ export const SESSION_DEFAULTS: SessionOptions = {
   rtt: 0.08,
   abandonment: false,
   abandonCheckInterval: 0.1,
+  afterAbandon: 'abandon-rung',
+  abandonCheckBytes: 0,
   traceOffset: 0,
   record: false,
   qoe: QOE_DEFAULTS,
@@ -91,7 +105,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const rungs = ladder.rungs
   const offset = o.traceOffset
   const play = new PlaybackAccount(ladder, { bufferCap: o.bufferCap, startupThreshold, rebufferThreshold, record: o.record, qoe: o.qoe })
-  const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0 }
+  const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
   const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
   const abandonHook = o.abandonment ? (policy.abandon ? policy.abandon.bind(policy) : defaultAbandon(bitrates)) : null
 
@@ -103,22 +117,24 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       play.advance(wait)
     }
     play.mark()
-    let rung = checkedRung(policy, policy.chooseRung(play.abrState(i)), rungs.length)
+    let rung = choose(policy, play, i, rungs.length)
     let wasted = 0
     let reqStart = play.t
     let bytes: number
     let latency: number
     let finish: number
+    let attempts = 0
     for (;;) {
       bytes = rungs[rung]!.bytes[i]!
       latency = trace.latencyAt(offset + reqStart) ?? o.rtt
       const firstByte = reqStart + latency
       finish = trace.downloadFinishTime(offset + firstByte, bytes) - offset
-      if (!abandonHook || rung === 0) break
+      if (!abandonHook || rung === 0 || ++attempts > MAX_ABANDONMENTS_PER_SEGMENT) break
       const startBytes = trace.bytesBefore(offset + firstByte)
       let next = -1
-      let tk = reqStart + o.abandonCheckInterval
-      for (; tk < finish; tk += o.abandonCheckInterval) {
+      const byBytes = o.abandonCheckBytes > 0
+      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval
+      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : tk + o.abandonCheckInterval) {
         progress.segmentIndex = i
         progress.rung = rung
         progress.elapsed = tk - reqStart
@@ -134,7 +150,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       play.advance(tk - play.t)
       wasted += progress.loadedBytes
       play.abandonments++
-      rung = next
+      rung = o.afterAbandon === 'rechoose' ? choose(policy, play, i, rungs.length) : next
       reqStart = play.t
     }
     play.advance(finish - play.t)
@@ -146,12 +162,27 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
     sample.requestTime = reqStart
     sample.ttfb = latency
     sample.duration = finish - reqStart
+    sample.bufferLevel = play.buffer
     policy.onDownload(sample)
   }
   const { metrics, timeline } = play.finish(n)
   const result: SessionResult = { algorithm: policy.name, trace: trace.name, ladder: ladder.name, metrics }
   if (timeline) result.timeline = timeline
   return result
+}
+
+/** A segment is abandoned at most this often: a rule that keeps abandoning (Sabre's rechoose path can) then finishes it. */
+const MAX_ABANDONMENTS_PER_SEGMENT = 32
+
+/** The policy's rung for segment i, after the pause it asks for (BOLA-O, BOLA-E) has passed on the player clock. */
+function choose(policy: AbrPolicy, play: PlaybackAccount, i: number, count: number): number {
+  const rung = checkedRung(policy, policy.chooseRung(play.abrState(i)), count)
+  const delay = policy.requestDelay ? policy.requestDelay() : 0
+  if (delay > 0) {
+    play.advance(delay)
+    play.mark()
+  }
+  return rung
 }
 
 function checkedRung(policy: AbrPolicy, rung: number, count: number): number {
@@ -175,6 +206,7 @@ function validate(o: SessionOptions, ladder: Ladder, startup: number, rebuffer: 
   if (!(rebuffer >= 0 && rebuffer <= o.bufferCap)) throw bad(`rebuffer threshold ${rebuffer} s must be between 0 and the buffer cap ${o.bufferCap} s`)
   if (!(o.rtt >= 0)) throw bad(`rtt ${o.rtt} s must not be negative`)
   if (!(o.abandonCheckInterval > 0)) throw bad('the abandonment check interval must be positive')
+  if (!(o.abandonCheckBytes >= 0)) throw bad('the abandonment check byte step must not be negative')
   if (!(o.traceOffset >= 0)) throw bad('the trace offset must not be negative')
   if (o.maxDuration !== undefined && !(o.maxDuration > 0)) throw bad('the session duration must be positive')
 }

@@ -24,7 +24,7 @@ export type QualityMetric = 'vmaf' | 'ssim' | 'psnr'
 
 export interface Ladder {
   name: string
-  source: 'title' | 'hls' | 'dash' | 'synthetic'
+  source: 'title' | 'hls' | 'dash' | 'synthetic' | 'sabre'
   rungs: Rung[]
   /** Rung bitrates, ascending, as a flat array for the hot loop. */
   bitrates: Float64Array

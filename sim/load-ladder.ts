@@ -5,15 +5,17 @@ import { loadDashLadder } from './load-dash.js'
 import { loadHlsLadder } from './load-hls.js'
 import { loadTitleLadder } from './load-title.js'
 import { displayName, fetchText, toUrl } from './source.js'
+import { isSabreMovie, ladderFromSabreMovie } from './load-sabre-movie.js'
 
 /**
- * A ladder from title.json (or its package folder), an HLS multivariant
- * playlist or a DASH MPD, by path or http(s) URL: by extension, else by content.
+ * A ladder from title.json (or its package folder), a Sabre movie file, an
+ * HLS multivariant playlist or a DASH MPD, by path or http(s) URL: by
+ * extension, else by content.
  */
 export async function loadLadder(pathOrUrl: string): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const path = url.pathname.toLowerCase()
-  if (path.endsWith('.json')) return loadTitleLadder(pathOrUrl)
+  if (path.endsWith('.json')) return (await sabreMovieAt(url)) ?? loadTitleLadder(pathOrUrl)
   if (path.endsWith('.m3u8')) return loadHlsLadder(pathOrUrl)
   if (path.endsWith('.mpd')) return loadDashLadder(pathOrUrl)
   if (url.protocol === 'file:') {
@@ -23,5 +25,16 @@ export async function loadLadder(pathOrUrl: string): Promise<Ladder> {
   const head = (await fetchText(url)).trimStart()
   if (head.startsWith('#EXTM3U')) return loadHlsLadder(pathOrUrl)
   if (head.startsWith('<')) return loadDashLadder(pathOrUrl)
-  return loadTitleLadder(pathOrUrl)
+  return (await sabreMovieAt(url)) ?? loadTitleLadder(pathOrUrl)
+}
+
+/** The ladder of a Sabre movie file at `url`, or null when the JSON there is something else (a title). */
+async function sabreMovieAt(url: URL): Promise<Ladder | null> {
+  let json: unknown
+  try {
+    json = JSON.parse(await fetchText(url))
+  } catch {
+    return null // not readable or not JSON: the title loader reports it in its own words
+  }
+  return isSabreMovie(json) ? ladderFromSabreMovie(json, displayName(url)) : null
 }

@@ -13,7 +13,12 @@ export function ladderFromTitle(title: Title, name = title.id): Ladder {
     const quality = perSegment.every((q): q is number => typeof q === 'number') ? perSegment : null
     return { id: v.id, bitrate: v.bandwidth, averageBitrate: v.averageBandwidth, width: v.width, height: v.height, codecs: v.codecs, bytes: v.segments.map((s) => s.bytes), quality }
   })
-  if (rungs.some((r) => !r.quality)) notes.push(`per-segment ${metric} is missing for some segments; quality metrics are left out`)
+  const missing = title.video
+    .map((v) => ({ id: v.id, count: v.segments.filter((s) => typeof s.quality?.[metric] !== 'number').length, of: v.segments.length }))
+    .filter((m) => m.count > 0)
+  if (missing.length) {
+    notes.push(`per-segment ${metric} is missing in ${missing.map((m) => `${m.id} (${m.count} of ${m.of} segments)`).join(', ')}; quality metrics are left out`)
+  }
   return makeLadder({
     name,
     source: 'title',

@@ -1,7 +1,9 @@
 import type { Ladder } from './ladder.js'
 import type { TraceSet } from './trace/trace.js'
-import { runSession, type SessionOptions, type SessionResult } from './engine.js'
+import { runSession, SESSION_DEFAULTS, type SessionOptions, type SessionResult } from './engine.js'
 import { createAbr } from './abr/registry.js'
+import type { ProfileName } from './abr/params.js'
+import type { AbrParams } from './abr/types.js'
 import { summarize, type Distribution, type SummaryField } from './metrics.js'
 import { ladderVerdict, VERDICT_DEFAULTS, type LadderVerdict, type VerdictThresholds } from './verdicts.js'
 
@@ -9,8 +11,10 @@ export interface SweepInput {
   ladders: Ladder[]
   traceSets: TraceSet[]
   algorithms: string[]
-  /** Parameters per algorithm name, e.g. { bba: { reservoir: 8 } }. */
-  abrParams?: Record<string, Record<string, number>>
+  /** Parameters per algorithm name over the profile's defaults, e.g. { bba: { reservoir: 8 } }. */
+  abrParams?: Record<string, AbrParams>
+  /** Whose defaults the rules take (sim/abr/params.ts); default sabre. */
+  profile?: ProfileName
   session?: Partial<SessionOptions>
   thresholds?: VerdictThresholds
 }
@@ -34,15 +38,25 @@ export interface SweepResult {
   verdicts: LadderVerdict[]
 }
 
+/** Sessions done so far and in all, for a progress line. */
+export type SweepProgress = (done: number, total: number) => void
+
 /** Every algorithm on every trace of every set, for each ladder; sessions are independent and deterministic. */
-export function runSweep(input: SweepInput): SweepResult {
+export function runSweep(input: SweepInput, onProgress?: SweepProgress): SweepResult {
   const cells: SweepCell[] = []
   const verdicts: LadderVerdict[] = []
+  const options = { bufferCap: input.session?.bufferCap ?? SESSION_DEFAULTS.bufferCap, ...(input.profile ? { profile: input.profile } : {}) }
+  const sessionsTotal = input.ladders.length * input.algorithms.length * input.traceSets.reduce((a, s) => a + s.traces.length, 0)
+  let done = 0
   for (const ladder of input.ladders) {
     for (const set of input.traceSets) {
       const all: SessionResult[] = []
       for (const algorithm of input.algorithms) {
-        const sessions = set.traces.map((trace) => runSession(ladder, trace, createAbr(algorithm, ladder, input.abrParams?.[algorithm]), input.session))
+        const sessions = set.traces.map((trace) => {
+          const r = runSession(ladder, trace, createAbr(algorithm, ladder, input.abrParams?.[algorithm], options), input.session)
+          onProgress?.(++done, sessionsTotal)
+          return r
+        })
         all.push(...sessions)
         const time = new Array<number>(ladder.rungs.length).fill(0)
         for (const s of sessions) s.metrics.timeAtRung.forEach((v, i) => (time[i]! += v))

@@ -1,6 +1,7 @@
 import type { Ladder } from './ladder.js'
 import type { SessionResult } from './engine.js'
 import type { TraceSet } from './trace/trace.js'
+import { ABR_FAMILY } from './abr/registry.js'
 
 /**
  * Thresholds behind the ladder verdicts. Ratios follow common ladder practice
@@ -42,6 +43,10 @@ export interface RungUse {
   bitrate: number
   /** Share of all played time on this rung, over every algorithm and trace. */
   share: number
+  /** Share of each algorithm's played time on this rung. */
+  byAlgorithm: Record<string, number>
+  /** Share of the trace set's time whose throughput is at or above this rung's bitrate. */
+  linkSustains: number
 }
 
 export interface NeighbourPair {
@@ -57,6 +62,8 @@ export interface NeighbourPair {
 export interface LadderVerdict {
   ladder: string
   traceSet: string
+  /** ABR families whose sessions the verdict rests on (throughput, buffer, hybrid, model-predictive). */
+  families: string[]
   rungUse: RungUse[]
   unused: string[]
   rare: string[]
@@ -97,9 +104,37 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
     s.metrics.boundaryCrossings.forEach((v, i) => (crossings[i]! += v))
     played += s.metrics.timeAtRung.reduce((a, b) => a + b, 0)
   }
-  const rungUse = ladder.rungs.map((r, i) => ({ id: r.id, bitrate: r.bitrate, share: played ? time[i]! / played : 0 }))
+  // Per algorithm: a rung is only unused or rare when every algorithm run leaves it so, and the verdict says who and why.
+  const algTime = new Map<string, { time: number[]; played: number; sessions: number; reachTop: number }>()
+  for (const s of sessions) {
+    const acc = algTime.get(s.algorithm) ?? { time: new Array<number>(R).fill(0), played: 0, sessions: 0, reachTop: 0 }
+    s.metrics.timeAtRung.forEach((v, i) => (acc.time[i]! += v))
+    acc.played += s.metrics.timeAtRung.reduce((a, b) => a + b, 0)
+    acc.sessions++
+    if (s.metrics.timeAtRung[R - 1]! > 0) acc.reachTop++
+    algTime.set(s.algorithm, acc)
+  }
+  const algorithms = [...algTime.keys()]
+  const families = [...new Set(algorithms.map((a) => ABR_FAMILY[a] ?? a))]
+  const setTime = set.traces.reduce((a, w) => a + w.duration, 0)
+  const rungUse: RungUse[] = ladder.rungs.map((r, i) => ({
+    id: r.id,
+    bitrate: r.bitrate,
+    share: played ? time[i]! / played : 0,
+    byAlgorithm: Object.fromEntries(algorithms.map((a) => [a, algTime.get(a)!.played ? algTime.get(a)!.time[i]! / algTime.get(a)!.played : 0])),
+    linkSustains: setTime ? set.traces.reduce((a, w) => a + (1 - w.fractionBelow(r.bitrate)) * w.duration, 0) / setTime : 0,
+  }))
   const unused = rungUse.filter((u) => u.share === 0).map((u) => u.id)
-  const rare = rungUse.filter((u) => u.share > 0 && u.share < t.rareShare).map((u) => u.id)
+  const rare = rungUse.filter((u) => u.share > 0 && algorithms.every((a) => u.byAlgorithm[a]! < t.rareShare)).map((u) => u.id)
+  /** Why an algorithm left rung u (nearly) unused: the link, or the rule. */
+  const why = (u: RungUse, a: string): string => {
+    const pct = `${(u.linkSustains * 100).toFixed(0)}%`
+    if (u.linkSustains < t.rareShare) return `${a}: the link sustained it only ${pct} of the time`
+    if ((ABR_FAMILY[a] ?? a) === 'buffer') return `${a}: its buffer never reached the level that picks it, though the link sustained it ${pct} of the time`
+    return `${a}: its rule chose lower rungs, though the link sustained it ${pct} of the time`
+  }
+  const reasons = (u: RungUse): string => algorithms.map((a) => why(u, a)).join('; ')
+  const caveat = families.length < 2 ? ` (only the ${families[0] ?? 'one'} family was run: run another ABR family before acting on this)` : ''
 
   const meanQuality = ladder.rungs.map((r) => (r.quality ? r.quality.reduce((a, b) => a + b, 0) / r.quality.length : null))
   const pairs: NeighbourPair[] = []
@@ -146,13 +181,17 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
   const top = ladder.rungs[R - 1]!
   const sessionsReaching = sessions.length ? sessions.filter((s) => s.metrics.timeAtRung[R - 1]! > 0).length / sessions.length : 0
   const topShare = rungUse[R - 1]!.share
-  const reachable = sessionsReaching >= t.topReachShare
+  // Reachable when any algorithm run reaches it often enough: one rule's cap is not the ladder's fault.
+  const reachable = algorithms.some((a) => algTime.get(a)!.reachTop / algTime.get(a)!.sessions >= t.topReachShare)
 
   const suggestions: string[] = []
-  for (const id of unused) suggestions.push(`drop rung ${id}: never chosen by any algorithm on ${set.name}`)
+  for (const id of unused) {
+    const u = rungUse.find((x) => x.id === id)!
+    suggestions.push(`drop rung ${id}: never chosen by any of ${algorithms.join(', ')} on ${set.name} (${reasons(u)})${caveat}`)
+  }
   for (const id of rare) {
     const u = rungUse.find((x) => x.id === id)!
-    if (R > 1 && !(id === top.id && !reachable)) suggestions.push(`rung ${id} (${kbps(u.bitrate)}) plays ${(u.share * 100).toFixed(1)}% of the time: consider dropping it or moving it`)
+    if (R > 1 && !(id === top.id && !reachable)) suggestions.push(`rung ${id} (${kbps(u.bitrate)}) plays ${(u.share * 100).toFixed(1)}% of the time under every algorithm run (${reasons(u)}): consider dropping it or moving it${caveat}`)
   }
   for (const p of tooClose) {
     const gain = p.qualityGain !== null ? `, ${p.qualityGain >= 0 ? '+' : ''}${p.qualityGain.toFixed(1)} ${ladder.qualityMetric}` : ''
@@ -168,12 +207,15 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
       `lowest rung ${lowest.id} (${kbps(lowest.bitrate)}) does not sustain playback on the worst ${worst.length} trace(s): even ${bestAlgorithm} stalls ${(bestRebufferRatio * 100).toFixed(1)}% of the time and throughput is below it ${(belowShare * 100).toFixed(0)}% of the time; add a rung near ${kbps(lowest.bitrate / 2)}`,
     )
   }
-  if (!reachable && R > 1) suggestions.push(`top rung ${top.id} (${kbps(top.bitrate)}) is reached in ${(sessionsReaching * 100).toFixed(1)}% of sessions on ${set.name}: it serves few viewers here`)
+  if (!reachable && R > 1 && !unused.includes(top.id)) {
+    suggestions.push(`top rung ${top.id} (${kbps(top.bitrate)}) is reached in ${(sessionsReaching * 100).toFixed(1)}% of sessions on ${set.name} (${reasons(rungUse[R - 1]!)}): it serves few viewers here${caveat}`)
+  }
   if (suggestions.length === 0) suggestions.push('no change suggested')
 
   return {
     ladder: ladder.name,
     traceSet: set.name,
+    families,
     rungUse,
     unused,
     rare,

@@ -1,69 +1,84 @@
 import type { Ladder } from '../ladder.js'
-import type { AbrPolicy, AbrState, DownloadSample } from './types.js'
+import { makeEstimator, rungForThroughput, type EstimatorParams, type ThroughputEstimator } from './estimators.js'
+import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 
-export interface BolaParams {
-  /** Q_min, seconds: at or below this buffer BOLA picks the lowest rung (dash.js MINIMUM_BUFFER_S). */
-  minimumBuffer: number
-  /** Q_max, seconds: the buffer level at which BOLA reaches the top rung; default max(12, 10 + 2 × rungs) as dash.js derives it from stableBufferTime. */
+export type BolaVariant = 'u' | 'o' | 'basic'
+
+export interface BolaParams extends EstimatorParams {
+  /**
+   * `u` (BOLA-U, Sabre's default): an up-switch above the rung the throughput sustains goes one rung above it;
+   * `o` (BOLA-O, Sabre -ao): it stops at that rung and waits instead of overfilling the buffer;
+   * `basic` (BOLA-BASIC of the INFOCOM 2016 paper): the buffer alone decides, no throughput cap, no
+   * start/end-of-stream adjustment, no abandonment.
+   */
+  variant: BolaVariant
+  /** γp added to the utilities (Sabre -gp, default 5). */
+  gammaP: number
+  /** Buffer level, seconds, at which BOLA reaches the top rung plus one segment; -1: the player's buffer cap (Sabre sizes BOLA from -b). */
   bufferTarget: number
+  /** First segment's rung: the highest at most this many bit/s (Sabre get_first_quality: the lowest, 0). */
+  startBitrate: number
 }
 
-export const BOLA_MINIMUM_BUFFER_S = 10
-/** dash.js stableBufferTime default and MINIMUM_BUFFER_PER_BITRATE_LEVEL_S. */
-export const DASH_STABLE_BUFFER_TIME_S = 12
-const MINIMUM_BUFFER_PER_RUNG_S = 2
-
-export const defaultBolaTarget = (rungs: number): number => Math.max(DASH_STABLE_BUFFER_TIME_S, BOLA_MINIMUM_BUFFER_S + MINIMUM_BUFFER_PER_RUNG_S * rungs)
-
 /**
- * Control parameters from the buffer target, as BOLA's authors do in the
- * paper's parameter discussion and in dash.js's BolaRule: with utilities
- * v_m = ln(S_m / S_1), choose V and γp so that the lowest rung wins up to
- * Q_min and the top rung from Q_max (the "−1" leaves room for one segment):
- *   V·(γp − 1) = Q_min   and   V·(v_M + γp − 1) = Q_max
- * ⇒ V = (Q_max − Q_min) / v_M,  γp = 1 + Q_min / V.
+ * V and γp for a buffer target, as Sabre's Bola does (BOLA-U/O, Spiteri,
+ * Sitaraman, Sparacio, "From Theory to Practice: Improving Bitrate Adaptation
+ * in the DASH Reference Player", MMSys 2018): utilities v_m = ln(S_m / S_1),
+ * V = (Q_target − segment) / (v_M + γp), so that the top rung wins once the
+ * buffer holds Q_target minus one segment and the lowest below V·γp.
  */
-export function bolaParameters(bitrates: Float64Array, minimumBuffer: number, bufferTarget: number): { V: number; gammaP: number; utilities: Float64Array } {
+export function bolaParameters(bitrates: Float64Array, gammaP: number, bufferTarget: number, segmentDuration: number): { V: number; utilities: Float64Array } {
   const utilities = bitrates.map((b) => Math.log(b / bitrates[0]!))
   const vM = utilities[utilities.length - 1]!
-  if (!(vM > 0) || !(bufferTarget > minimumBuffer)) return { V: 0, gammaP: 0, utilities }
-  const V = (bufferTarget - minimumBuffer) / vM
-  return { V, gammaP: 1 + minimumBuffer / V, utilities }
+  return { V: Math.max(0, bufferTarget - segmentDuration) / (vM + gammaP), utilities }
 }
 
 /**
- * BOLA-BASIC (Spiteri, Urgaonkar, Sitaraman, "BOLA: Near-Optimal Bitrate
- * Adaptation for Online Videos", INFOCOM 2016): for each segment pick the rung
- * m maximising (V·(v_m + γp) − Q) / S_m, Q the buffer level. S_m is the rung's
- * bitrate (sizes per second, so Q and V stay in seconds); ties go to the
- * higher rung as in dash.js.
+ * BOLA (Spiteri, Urgaonkar, Sitaraman, "BOLA: Near-Optimal Bitrate Adaptation
+ * for Online Videos", INFOCOM 2016) in the BOLA-U / BOLA-O form of Sabre and
+ * the MMSys 2018 paper: pick m maximising (V·(v_m + γp) − Q) / S_m, Q the
+ * buffer, S_m the rung's bitrate. Besides BOLA-BASIC it
+ * - shrinks the buffer target near the start and the end of the stream to
+ *   max(3, min(i, N − i) / 2) segments, so BOLA neither waits for a full
+ *   buffer to leave the lowest rung nor fills one it will never play;
+ * - caps an up-switch at the rung the throughput sustains (+1 for BOLA-U; at
+ *   it, with a pause, for BOLA-O), keeping the previous rung when that is above;
+ * - abandons a download when a lower rung's whole segment scores better than
+ *   what is left of this one.
+ * Sized from the player's buffer, so any buffer cap reaches the top rung.
  */
 export class Bola implements AbrPolicy {
   readonly name = 'bola'
   readonly params: BolaParams
-  readonly V: number
-  readonly gammaP: number
+  V: number
   private readonly utilities: Float64Array
+  private readonly target: number
+  private readonly estimator: ThroughputEstimator
+  private readonly owns: boolean
+  private lastQuality = 0
+  private delay = 0
 
-  constructor(private readonly ladder: Ladder, params: Partial<BolaParams> = {}) {
-    this.params = { minimumBuffer: BOLA_MINIMUM_BUFFER_S, bufferTarget: defaultBolaTarget(ladder.rungs.length), ...params }
-    const p = bolaParameters(ladder.bitrates, this.params.minimumBuffer, this.params.bufferTarget)
+  constructor(private readonly ladder: Ladder, params: BolaParams, context: AbrContext, shared?: ThroughputEstimator) {
+    this.params = params
+    this.target = params.bufferTarget > 0 ? params.bufferTarget : context.bufferCap
+    const p = bolaParameters(ladder.bitrates, params.gammaP, this.target, ladder.segmentDuration)
     this.V = p.V
-    this.gammaP = p.gammaP
     this.utilities = p.utilities
+    this.estimator = shared ?? makeEstimator(params)
+    this.owns = !shared
   }
 
   score(rung: number, buffer: number): number {
-    return (this.V * (this.utilities[rung]! + this.gammaP) - buffer) / this.ladder.bitrates[rung]!
+    return (this.V * (this.utilities[rung]! + this.params.gammaP) - buffer) / this.ladder.bitrates[rung]!
   }
 
-  chooseRung(s: AbrState): number {
-    if (this.V === 0) return 0
+  /** The rung BOLA's objective picks at this buffer level (ties to the lower rung, as Sabre). */
+  fromBuffer(buffer: number): number {
     let best = 0
     let bestScore = -Infinity
     for (let m = 0; m < this.utilities.length; m++) {
-      const sc = this.score(m, s.bufferLevel)
-      if (sc >= bestScore) {
+      const sc = this.score(m, buffer)
+      if (sc > bestScore) {
         bestScore = sc
         best = m
       }
@@ -71,5 +86,58 @@ export class Bola implements AbrPolicy {
     return best
   }
 
-  onDownload(_d: DownloadSample): void {}
+  chooseRung(s: AbrState): number {
+    this.delay = 0
+    if (s.lastRung < 0) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
+    const segDur = this.ladder.segmentDurations[s.segmentIndex]!
+    const basic = this.params.variant === 'basic'
+    if (!basic) {
+      const n = this.ladder.segmentDurations.length
+      const t = Math.max(Math.min(s.segmentIndex, n - s.segmentIndex) / 2, 3) * this.ladder.segmentDuration
+      this.V = Math.max(0, Math.min(this.target, t) - this.ladder.segmentDuration) / (this.utilities[this.utilities.length - 1]! + this.params.gammaP)
+    }
+    let q = this.fromBuffer(s.bufferLevel)
+    if (!basic && q > this.lastQuality) {
+      const qt = rungForThroughput(this.ladder.bitrates, this.estimator.throughput(), this.estimator.latency(), segDur)
+      if (q > qt) {
+        if (this.lastQuality > qt) q = this.lastQuality
+        else if (this.params.variant === 'u') q = qt + 1
+        else {
+          q = qt
+          if (q < this.utilities.length - 1) this.delay = Math.max(0, s.bufferLevel - this.V * (this.params.gammaP + this.utilities[q]!))
+        }
+      }
+    }
+    this.lastQuality = q
+    return q
+  }
+
+  requestDelay(): number {
+    return this.delay
+  }
+
+  onDownload(d: DownloadSample): void {
+    if (this.owns) this.estimator.sample(d.bytes, d.duration - d.ttfb, d.ttfb)
+  }
+
+  /** Sabre Bola.check_abandon: switch to a lower rung whose whole segment scores above what remains of this one. */
+  abandon(p: DownloadProgress): number {
+    if (this.params.variant === 'basic') return -1
+    const remain = p.totalBytes - p.loadedBytes
+    if (p.loadedBytes <= 0 || remain <= 0) return -1
+    const gp = this.params.gammaP
+    let score = (this.V * (gp + this.utilities[p.rung]!) - p.bufferLevel) / remain
+    if (score < 0) return -1
+    let to = -1
+    for (let q = 0; q < p.rung; q++) {
+      const size = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
+      const sc = (this.V * (gp + this.utilities[q]!) - p.bufferLevel) / size
+      if (size < remain && sc > score) {
+        score = sc
+        to = q
+      }
+    }
+    if (to >= 0) this.lastQuality = to
+    return to
+  }
 }

@@ -1,53 +1,54 @@
 import type { Ladder } from '../ladder.js'
-import { Bola, BOLA_MINIMUM_BUFFER_S, DASH_STABLE_BUFFER_TIME_S, defaultBolaTarget } from './bola.js'
-import { hlsAbandonRule } from './abandon.js'
-import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
+import { Bola, type BolaParams } from './bola.js'
+import { BolaE, type BolaEParams } from './bolae.js'
+import { makeEstimator, type ThroughputEstimator } from './estimators.js'
+import { InsufficientBufferRule, SafeThroughputRule, ThroughputAbandonment } from './throughput-safe.js'
+import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 
-export interface DynamicParams {
-  /** dash.js stableBufferTime: BOLA takes over above it, throughput returns below half of it. */
-  stableBufferTime: number
-  /** dash.js bandwidthSafetyFactor applied by its ThroughputRule. */
-  bandwidthSafetyFactor: number
-  /** Downloads averaged for the throughput estimate (dash.js AVERAGE_THROUGHPUT_SAMPLE_AMOUNT_VOD). */
-  throughputSamples: number
-  minimumBuffer: number
-  bufferTarget: number
+export interface DynamicParams extends BolaEParams {
+  /** BolaParams of the Sabre variant's BOLA half. */
+  bola: BolaParams
+  /** Sabre Dynamic.low_buffer_threshold: 10 s (the sabre variant's one switch point). */
+  switchThreshold: number
 }
 
 /**
- * dash.js's DYNAMIC ABR strategy (AbrController `_updateDynamicAbrStrategy`):
- * the ThroughputRule while the buffer is low, BOLA once the buffer exceeds
- * stableBufferTime, back to throughput when it drops under half of it (the
- * hysteresis keeps the rules from flapping). The throughput side is dash.js's
- * sliding-window mean of the last 4 downloads × 0.9; the BOLA side is
- * BOLA-BASIC with dash.js's parameters (sim/abr/bola.ts).
+ * DYNAMIC: throughput while the buffer is low, BOLA once it is high.
+ *
+ * `dashjs` (dash.js v4 AbrController `_updateDynamicAbrStrategy`, the default
+ * ABRStrategy): BOLA-E (BolaRule) once the buffer exceeds stableBufferTime
+ * (12 s), back to ThroughputRule below half of it; the active rule's rung is
+ * capped by InsufficientBufferRule; AbandonRequestsRule abandons. Both halves
+ * read dash.js's one throughput history.
+ *
+ * `sabre` (Sabre `Dynamic`): BOLA (BOLA-U) and Sabre's ThroughputRule both
+ * decide every segment; BOLA takes over when the buffer is above 10 s and
+ * BOLA's rung is at least throughput's, throughput takes back over below
+ * 10 s when BOLA's rung is lower; abandonment is always the throughput rule's.
  */
 export class Dynamic implements AbrPolicy {
   readonly name = 'dynamic'
   readonly params: DynamicParams
-  private readonly bola: Bola
-  private readonly samples: number[] = []
+  readonly estimator: ThroughputEstimator
+  private readonly tput: SafeThroughputRule
+  private readonly bola: Bola | null
+  private readonly bolae: BolaE | null
+  private readonly ibr: InsufficientBufferRule
+  private readonly abandonment: ThroughputAbandonment
   private useBola = false
+  private delay = 0
 
-  constructor(private readonly ladder: Ladder, params: Partial<DynamicParams> = {}) {
-    const stable = params.stableBufferTime ?? DASH_STABLE_BUFFER_TIME_S
-    this.params = {
-      stableBufferTime: stable,
-      bandwidthSafetyFactor: 0.9,
-      throughputSamples: 4,
-      minimumBuffer: BOLA_MINIMUM_BUFFER_S,
-      bufferTarget: Math.max(stable, defaultBolaTarget(ladder.rungs.length)),
-      ...params,
-    }
-    this.bola = new Bola(ladder, { minimumBuffer: this.params.minimumBuffer, bufferTarget: this.params.bufferTarget })
-  }
-
-  /** Mean of the recent downloads' throughput, bit/s (0 before any). */
-  throughput(): number {
-    if (this.samples.length === 0) return 0
-    let sum = 0
-    for (const x of this.samples) sum += x
-    return sum / this.samples.length
+  constructor(private readonly ladder: Ladder, params: DynamicParams, context: AbrContext) {
+    this.params = params
+    this.estimator = makeEstimator(params)
+    const dash = params.variant === 'dashjs'
+    // dash.js applies InsufficientBufferRule once, over whichever rule is active.
+    const inner = dash ? { ...params, ibr: 'off' as const } : params
+    this.tput = new SafeThroughputRule(ladder, inner, this.estimator)
+    this.bola = dash ? null : new Bola(ladder, params.bola, context, this.estimator)
+    this.bolae = dash ? new BolaE(ladder, inner, context, this.estimator) : null
+    this.ibr = new InsufficientBufferRule(ladder, dash ? params : { ...params, ibr: 'off' })
+    this.abandonment = new ThroughputAbandonment(ladder.bitrates, params, this.estimator)
   }
 
   /** Whether the last decision used BOLA. */
@@ -56,21 +57,48 @@ export class Dynamic implements AbrPolicy {
   }
 
   chooseRung(s: AbrState): number {
-    const threshold = this.useBola ? 0.5 * this.params.stableBufferTime : this.params.stableBufferTime
-    this.useBola = s.bufferLevel > threshold
-    if (this.useBola) return this.bola.chooseRung(s)
-    const tp = this.throughput()
-    return tp > 0 ? highestRungAtMost(this.ladder.bitrates, tp * this.params.bandwidthSafetyFactor) : 0
+    this.delay = 0
+    if (s.lastRung < 0 || !(this.estimator.throughput() > 0)) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
+    if (this.bolae) {
+      const threshold = this.useBola ? 0.5 * this.params.stableBufferTime : this.params.stableBufferTime
+      this.useBola = s.bufferLevel > threshold
+      let q: number
+      if (this.useBola) {
+        q = this.bolae.chooseRung(s)
+        this.delay = this.bolae.requestDelay()
+      } else q = this.tput.chooseRung(s)
+      const cap = this.ibr.cap(s, this.estimator.throughput(), this.estimator.latency())
+      if (cap < q) {
+        q = cap
+        this.delay = 0
+      }
+      return q
+    }
+    const b = this.bola!.chooseRung(s)
+    const bDelay = this.bola!.requestDelay()
+    const t = this.tput.chooseRung(s)
+    if (this.useBola) {
+      if (s.bufferLevel < this.params.switchThreshold && b < t) this.useBola = false
+    } else if (s.bufferLevel > this.params.switchThreshold && b >= t) this.useBola = true
+    if (this.useBola) this.delay = bDelay
+    return this.useBola ? b : t
+  }
+
+  requestDelay(): number {
+    return this.delay
   }
 
   onDownload(d: DownloadSample): void {
-    if (!(d.duration > 0)) return
-    this.samples.push((d.bytes * 8) / d.duration)
-    if (this.samples.length > this.params.throughputSamples) this.samples.shift()
+    this.estimator.sample(d.bytes, d.duration - d.ttfb, d.ttfb)
+    this.tput.onDownload(d)
+    this.bola?.onDownload(d)
+    this.bolae?.onDownload(d)
+    this.ibr.onDownload()
   }
 
   abandon(p: DownloadProgress): number {
-    const tp = this.throughput()
-    return tp > 0 ? hlsAbandonRule(p, this.ladder.bitrates, 0, tp) : -1
+    const to = this.abandonment.check(p)
+    if (to >= 0) this.bolae?.noteAbandon(p, to)
+    return to
   }
 }

@@ -1,28 +1,52 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import type { Ladder } from '../ladder.js'
-import { Bba } from './bba.js'
-import { Bola } from './bola.js'
-import { Dynamic } from './dynamic.js'
-import { Mpc } from './mpc.js'
-import { ThroughputRule } from './throughput.js'
-import type { AbrPolicy } from './types.js'
+import { Bba, type BbaParams } from './bba.js'
+import { Bola, type BolaParams } from './bola.js'
+import { BolaE, type BolaEParams } from './bolae.js'
+import { Dynamic, type DynamicParams } from './dynamic.js'
+import { Mpc, type MpcParams } from './mpc.js'
+import { DEFAULT_PROFILE, resolveParams, type ProfileName } from './params.js'
+import { ThroughputRule, type ThroughputParams } from './throughput.js'
+import { SafeThroughputRule, type SafeThroughputParams } from './throughput-safe.js'
+import type { AbrContext, AbrParams, AbrPolicy } from './types.js'
 
-type Params = Record<string, number>
-
-/** Every ABR algorithm by its CLI name; each call makes a fresh policy for one session. */
-export const ABR_ALGORITHMS: Record<string, (ladder: Ladder, params?: Params) => AbrPolicy> = {
-  throughput: (l, p) => new ThroughputRule(l, p),
-  bba: (l, p) => new Bba(l, p),
-  bola: (l, p) => new Bola(l, p),
-  mpc: (l, p) => new Mpc(l, false, p),
-  robustmpc: (l, p) => new Mpc(l, true, p),
-  dynamic: (l, p) => new Dynamic(l, p),
+/** What createAbr needs besides the ladder: the buffer cap (BOLA's sizing) and the profile whose defaults apply. */
+export interface AbrOptions extends Partial<AbrContext> {
+  profile?: ProfileName
 }
 
-export const ABR_NAMES = Object.keys(ABR_ALGORITHMS)
+/** The buffer cap when the caller does not say (SESSION_DEFAULTS.bufferCap). */
+const DEFAULT_BUFFER_CAP = 30
 
-export function createAbr(name: string, ladder: Ladder, params?: Params): AbrPolicy {
-  const make = ABR_ALGORITHMS[name]
+// resolveParams fills every field of the table, so the casts below only narrow a checked record.
+type Make = (ladder: Ladder, p: AbrParams, ctx: AbrContext) => AbrPolicy
+const MAKERS: Record<string, Make> = {
+  throughput: (l, p) => (p.variant === 'hlsjs' ? new ThroughputRule(l, p as unknown as ThroughputParams) : new SafeThroughputRule(l, p as unknown as SafeThroughputParams)),
+  bba: (l, p) => new Bba(l, p as unknown as BbaParams),
+  bola: (l, p, c) => new Bola(l, p as unknown as BolaParams, c),
+  bolae: (l, p, c) => new BolaE(l, p as unknown as BolaEParams, c),
+  mpc: (l, p) => new Mpc(l, false, p as unknown as MpcParams),
+  robustmpc: (l, p) => new Mpc(l, true, p as unknown as MpcParams),
+  dynamic: (l, p, c) => new Dynamic(l, { ...(p as unknown as DynamicParams), bola: { ...(p as unknown as BolaParams), variant: p.bolaVariant as BolaParams['variant'] } }, c),
+}
+
+export const ABR_NAMES = Object.keys(MAKERS)
+
+/** ABR families, for verdicts: a rung is only "unused" when every family run left it unused. */
+export const ABR_FAMILY: Record<string, string> = {
+  throughput: 'throughput',
+  bba: 'buffer',
+  bola: 'buffer',
+  bolae: 'buffer',
+  mpc: 'model-predictive',
+  robustmpc: 'model-predictive',
+  dynamic: 'hybrid',
+}
+
+/** A fresh policy for one session: the profile's defaults (sim/abr/params.ts) with `params` over them. */
+export function createAbr(name: string, ladder: Ladder, params?: AbrParams, options: AbrOptions = {}): AbrPolicy {
+  const make = MAKERS[name]
   if (!make) throw new OclabError(ErrorCodes.BAD_CONFIG, `unknown ABR algorithm "${name}" (one of ${ABR_NAMES.join(', ')})`)
-  return make(ladder, params)
+  const p = resolveParams(name, ladder, options.profile ?? DEFAULT_PROFILE, params)
+  return make(ladder, p, { bufferCap: options.bufferCap ?? DEFAULT_BUFFER_CAP })
 }

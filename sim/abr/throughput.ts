@@ -1,7 +1,7 @@
 import type { Ladder } from '../ladder.js'
 import { Ewma, EwmaBandwidthEstimator } from './ewma.js'
 import { hlsAbandonRule } from './abandon.js'
-import type { AbrPolicy, AbrState, DownloadProgress, DownloadSample } from './types.js'
+import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 
 /** The throughput rule's tunables, named and defaulted as hls.js names them (src/config.ts). */
 export interface ThroughputParams {
@@ -17,6 +17,8 @@ export interface ThroughputParams {
   abrBandWidthUpFactor: number
   /** Seconds of rebuffering tolerated when no rung avoids it. */
   maxStarvationDelay: number
+  /** First segment's rung: the highest at most this many bit/s; -1 lets the rule choose from abrEwmaDefaultEstimate as hls.js does. */
+  startBitrate: number
 }
 
 export const THROUGHPUT_DEFAULTS: ThroughputParams = {
@@ -26,6 +28,7 @@ export const THROUGHPUT_DEFAULTS: ThroughputParams = {
   abrBandWidthFactor: 0.95,
   abrBandWidthUpFactor: 0.7,
   maxStarvationDelay: 4,
+  startBitrate: -1,
 }
 
 /** hls.js: defaultTTFB = 100 ms until a first byte has been timed. */
@@ -72,6 +75,7 @@ export class ThroughputRule implements AbrPolicy {
   }
 
   chooseRung(s: AbrState): number {
+    if (s.lastRung < 0 && this.params.startBitrate >= 0) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
     const bw = this.bw
     const segDur = this.ladder.segmentDurations[s.segmentIndex]!
     const base = s.lastRung < 0 ? 0 : s.lastRung

@@ -30,6 +30,8 @@ export interface DownloadSample {
   ttfb: number
   /** Request to last byte, seconds. */
   duration: number
+  /** Buffer just after the segment was appended, seconds (BOLA-E trims its placeholder with it). */
+  bufferLevel: number
 }
 
 /** Progress of the download in flight, for the optional abandonment hook. */
@@ -54,9 +56,25 @@ export interface AbrPolicy {
   onDownload(sample: DownloadSample): void
   /** Return a lower rung to abandon the download in flight and refetch there, or -1 to carry on. */
   abandon?(progress: DownloadProgress): number
+  /**
+   * Seconds to wait before requesting the rung just chosen (BOLA-O and BOLA-E
+   * pause rather than overfill the buffer with a low rung: dash.js
+   * setTimeToLoadDelay, Sabre's get_quality_delay). Called right after chooseRung.
+   */
+  requestDelay?(): number
 }
 
-export type AbrFactory<P = Record<string, number>> = (ladder: Ladder, params?: Partial<P>) => AbrPolicy
+/** A parameter value as the CLI and profiles give it: a number, or a variant name. */
+export type AbrParamValue = number | string
+export type AbrParams = Record<string, AbrParamValue>
+
+/** What a policy knows about the player besides the ladder. */
+export interface AbrContext {
+  /** The player's buffer cap, seconds: BOLA sizes its targets from it. */
+  bufferCap: number
+}
+
+export type AbrFactory = (ladder: Ladder, params?: AbrParams, context?: AbrContext) => AbrPolicy
 
 /** Highest rung whose bitrate is at most `bps` (0 when none is). */
 export function highestRungAtMost(bitrates: Float64Array, bps: number): number {

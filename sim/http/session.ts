@@ -203,7 +203,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
       play.advance(sessionNow() - play.t)
     }
     const inits = new Set<number>()
-    const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0 }
+    const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
     let lastThroughput: number | undefined
     const top = ladder.bitrates[ladder.bitrates.length - 1]!
     for (let i = 0; i < n; i++) {
@@ -215,6 +215,12 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
         play.advance(sessionNow() - play.t)
       }
       const rung = policy.chooseRung(play.abrState(i))
+      // BOLA-O / BOLA-E may ask to pause before the request rather than overfill the buffer.
+      const pause = policy.requestDelay ? policy.requestDelay() : 0
+      if (pause > 0) {
+        await sleep((pause * 1000) / timeScale, o.signal)
+        play.advance(sessionNow() - play.t)
+      }
       const rendition = renditions[rung]!
       if (!inits.has(rung)) {
         await get(rendition.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: rendition.bandwidth }), false)
@@ -254,6 +260,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
       sample.requestTime = reqStart
       sample.ttfb = ((got.ttfbWall - wallStart) / 1000) * timeScale - reqStart
       sample.duration = play.t - reqStart
+      sample.bufferLevel = play.buffer
       lastThroughput = sample.duration > 0 ? (bytes * 8) / sample.duration : undefined
       policy.onDownload(sample)
     }

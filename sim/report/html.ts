@@ -1,6 +1,6 @@
 import type { Ladder } from '../ladder.js'
 import type { Trace } from '../trace/trace.js'
-import { runSession } from '../engine.js'
+import { runSession, SESSION_DEFAULTS } from '../engine.js'
 import { createAbr } from '../abr/registry.js'
 import type { SweepInput, SweepResult } from '../sweep.js'
 import { boxPlot, escapeXml, lineChart, stackedBars } from './svg.js'
@@ -24,7 +24,8 @@ function throughputSeries(trace: Trace, offset: number, until: number, bins = 30
 }
 
 function sessionPlots(ladder: Ladder, trace: Trace, algorithm: string, input: SweepInput): string {
-  const r = runSession(ladder, trace, createAbr(algorithm, ladder, input.abrParams?.[algorithm]), { ...input.session, record: true })
+  const bufferCap = input.session?.bufferCap ?? SESSION_DEFAULTS.bufferCap
+  const r = runSession(ladder, trace, createAbr(algorithm, ladder, input.abrParams?.[algorithm], { bufferCap, ...(input.profile ? { profile: input.profile } : {}) }), { ...input.session, record: true })
   const tl = r.timeline!
   const end = r.metrics.sessionTime
   const bitrate: Array<[number, number]> = tl.segments.map((s) => [s.requestTime, ladder.bitrates[s.rung]!])
@@ -47,6 +48,8 @@ function sessionPlots(ladder: Ladder, trace: Trace, algorithm: string, input: Sw
     xLabel: 'time (s)',
     yLabel: 'seconds',
     xMax: end,
+    yMax: bufferCap,
+    yExact: true,
     series: [{ label: 'buffer', points: tl.buffer, color: '#2ca02c' }],
     shade: tl.stalls,
   })}</div>`

@@ -33,6 +33,8 @@ export interface LineChartOptions {
   series: Series[]
   xMax?: number
   yMax?: number
+  /** Use yMax as the axis top as given instead of rounding it up (the buffer plot's axis is the buffer cap). */
+  yExact?: boolean
   /** Shaded x intervals (stalls). */
   shade?: Array<[number, number]>
   /** Draw y values as (v / yScale) on the axis labels. */
@@ -47,7 +49,7 @@ export function lineChart(o: LineChartOptions): string {
   const ph = H - m.t - m.b
   const all = o.series.flatMap((s) => s.points)
   const xMax = o.xMax ?? Math.max(1, ...all.map((p) => p[0]))
-  const yMax = niceMax(o.yMax ?? Math.max(0, ...all.map((p) => p[1])))
+  const yMax = o.yExact && o.yMax && o.yMax > 0 ? o.yMax : niceMax(o.yMax ?? Math.max(0, ...all.map((p) => p[1])))
   const X = (x: number) => m.l + (x / xMax) * pw
   const Y = (y: number) => m.t + ph - (Math.max(0, Math.min(y, yMax)) / yMax) * ph
   const scale = o.yScale ?? 1
@@ -120,13 +122,23 @@ export function boxPlot(o: { title: string; groups: BoxGroup[]; xLabel: string; 
   return parts.join('')
 }
 
-/** One horizontal bar per row, split by share (each row's shares sum to 1). */
+/** Colour k of a chart: the palette, then evenly spaced hues, so a ladder of any length gets distinct colours. */
+export function colourOf(k: number, count: number): string {
+  if (count <= PALETTE.length) return PALETTE[k]!
+  return `hsl(${Math.round((k * 360) / count)},65%,${k % 2 ? 38 : 55}%)`
+}
+
+/** One horizontal bar per row, split by share (each row's shares sum to 1); the legend wraps so every entry shows. */
 export function stackedBars(o: { title: string; rows: Array<{ label: string; shares: number[] }>; legend: string[]; width?: number }): string {
   const W = o.width ?? 720
   const rowH = 20
-  const m = { l: 110, r: 16, t: 24, b: 30 }
+  const itemW = 100
+  const perLine = Math.max(1, Math.floor((W - 16 - 8) / itemW))
+  const legendLines = Math.ceil(o.legend.length / perLine)
+  const m = { l: 110, r: 16, t: 24, b: 14 + legendLines * 14 }
   const H = m.t + m.b + o.rows.length * rowH
   const pw = W - m.l - m.r
+  const n = Math.max(o.legend.length, ...o.rows.map((r) => r.shares.length))
   const parts: string[] = [`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`]
   parts.push(`<text x="${m.l}" y="14" font-size="12" font-weight="bold">${escapeXml(o.title)}</text>`)
   o.rows.forEach((r, i) => {
@@ -135,13 +147,15 @@ export function stackedBars(o: { title: string; rows: Array<{ label: string; sha
     let x = m.l
     r.shares.forEach((s, k) => {
       const w = s * pw
-      if (w > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${PALETTE[k % PALETTE.length]}"><title>${escapeXml(o.legend[k] ?? '')}: ${(s * 100).toFixed(1)}%</title></rect>`)
+      if (w > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colourOf(k, n)}"><title>${escapeXml(o.legend[k] ?? '')}: ${(s * 100).toFixed(1)}%</title></rect>`)
       x += w
     })
   })
+  const legendTop = m.t + o.rows.length * rowH + 8
   o.legend.forEach((l, k) => {
-    const x = m.l + k * 100
-    parts.push(`<rect x="${x}" y="${H - 16}" width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="${x + 14}" y="${H - 7}" font-size="10">${escapeXml(l)}</text>`)
+    const x = 8 + (k % perLine) * itemW
+    const y = legendTop + Math.floor(k / perLine) * 14
+    parts.push(`<rect class="legend" x="${x}" y="${y}" width="10" height="10" fill="${colourOf(k, n)}"/><text x="${x + 14}" y="${y + 9}" font-size="10">${escapeXml(l)}</text>`)
   })
   parts.push('</svg>')
   return parts.join('')

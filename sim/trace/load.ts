@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import type { Trace, TraceSet } from './trace.js'
+import { Trace, type TraceSet } from './trace.js'
 import { parseCookedTrace } from './cooked.js'
 import { parseCsvTrace } from './csv.js'
 import { parseJsonTrace } from './json.js'
@@ -45,21 +45,60 @@ export async function readTraceFile(file: string, format?: TraceFormat): Promise
 /** Files in a trace folder that are documentation, not traces. */
 const isDocFile = (name: string): boolean => name.startsWith('.') || /^(readme|license)/i.test(name) || /\.(md|txt\.md)$/i.test(name)
 
+export interface TraceSetOptions {
+  seed?: number
+  format?: TraceFormat
+  /** Multiply every trace's throughput by this (Sabre -nm): moves a trace set into a ladder's range. */
+  scale?: number
+  /** Leave unreadable files of a folder out, reporting each to onWarning, instead of failing. */
+  skipBad?: boolean
+  onWarning?: (message: string) => void
+}
+
+/** The same trace with its throughput multiplied by k (latencies unchanged). */
+export function scaleTrace(trace: Trace, k: number): Trace {
+  if (k === 1) return trace
+  return new Trace(trace.name, trace.starts, trace.rates.map((r) => r * k), trace.duration, trace.latencies)
+}
+
 /**
  * One trace set from a file, a folder of traces (every file but README/LICENSE)
- * or a generator spec (see generateTraceSet).
+ * or a generator spec (see generateTraceSet). A folder with bad files names
+ * every one of them in one error (or, with skipBad, leaves them out with a warning).
  */
-export async function loadTraceSet(spec: string, opts: { seed?: number; format?: TraceFormat } = {}): Promise<TraceSet> {
-  if (isGeneratorSpec(spec)) return generateTraceSet(spec, opts.seed)
+export async function loadTraceSet(spec: string, opts: TraceSetOptions = {}): Promise<TraceSet> {
+  const scale = opts.scale ?? 1
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new OclabError(ErrorCodes.BAD_CONFIG, `the trace scale must be a positive number, got ${scale}`)
+  const scaled = (set: TraceSet): TraceSet => (scale === 1 ? set : { name: `${set.name} ×${scale}`, traces: set.traces.map((t) => scaleTrace(t, scale)) })
+  if (isGeneratorSpec(spec)) return scaled(generateTraceSet(spec, opts.seed))
   let info
   try {
     info = await stat(spec)
   } catch {
     throw new OclabError(ErrorCodes.BAD_TRACE, `trace "${spec}" is neither a file, a folder nor a generator (constant:, step:, walk:, markov:)`)
   }
-  if (!info.isDirectory()) return { name: basename(spec), traces: [await readTraceFile(spec, opts.format)] }
+  if (!info.isDirectory()) return scaled({ name: basename(spec), traces: [await readTraceFile(spec, opts.format)] })
   const names = (await readdir(spec)).filter((n) => !isDocFile(n)).sort()
   if (names.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec} holds no trace files`)
-  const traces = await Promise.all(names.map((n) => readTraceFile(join(spec, n), opts.format)))
-  return { name: basename(spec.replace(/\/+$/, '')), traces }
+  const settled = await Promise.allSettled(names.map((n) => readTraceFile(join(spec, n), opts.format)))
+  const traces: Trace[] = []
+  const bad: string[] = []
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') traces.push(r.value)
+    else bad.push(`${names[i]}: ${errorText(r.reason, join(spec, names[i]!))}`)
+  })
+  if (bad.length > 0) {
+    if (!opts.skipBad) {
+      throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec}: ${bad.length} of ${names.length} files are not valid traces (skip them with --skip-bad-traces):\n  ${bad.join('\n  ')}`)
+    }
+    if (traces.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec}: none of its ${names.length} files is a valid trace:\n  ${bad.join('\n  ')}`)
+    for (const b of bad) opts.onWarning?.(`skipped ${join(spec, b)}`)
+  }
+  return scaled({ name: basename(spec.replace(/\/+$/, '')), traces })
+}
+
+/** A failure's message without the file path the parsers already put in front. */
+function errorText(reason: unknown, file: string): string {
+  const msg = reason instanceof Error ? reason.message : String(reason)
+  return msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg
 }

@@ -4,6 +4,8 @@ import { Ewma, EwmaBandwidthEstimator } from '../../sim/abr/ewma.js'
 import { ThroughputRule } from '../../sim/abr/throughput.js'
 import { Bba } from '../../sim/abr/bba.js'
 import { Bola, bolaParameters } from '../../sim/abr/bola.js'
+import { BolaE } from '../../sim/abr/bolae.js'
+import { createAbr } from '../../sim/abr/registry.js'
 import { Mpc, mpcExhaustive, MPC_DEFAULTS } from '../../sim/abr/mpc.js'
 import { Dynamic } from '../../sim/abr/dynamic.js'
 import { hlsAbandonRule } from '../../sim/abr/abandon.js'
@@ -13,7 +15,7 @@ import type { AbrState } from '../../sim/abr/types.js'
 const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps * Math.max(1, Math.abs(b))
 const ladderOf = (kbps: number[], segments = 20) => syntheticLadder({ bitrates: kbps.map((k) => k * 1000), segmentDuration: 4, segments })
 const state = (bufferLevel: number, lastRung: number, segmentIndex = 1): AbrState => ({ now: 0, bufferLevel, segmentIndex, lastRung, playing: true })
-const sample = (bytes: number, duration: number, ttfb = 0) => ({ segmentIndex: 0, rung: 0, bytes, requestTime: 0, ttfb, duration })
+const sample = (bytes: number, duration: number, ttfb = 0, segmentIndex = 0) => ({ segmentIndex, rung: 0, bytes, requestTime: 0, ttfb, duration, bufferLevel: 0 })
 
 t.test('EWMA: zero-start correction and half-life, by hand', async (t) => {
   const e = new Ewma(3)
@@ -80,22 +82,54 @@ t.test('BBA-0 rate map and decisions, by hand (Huang et al. 2014, Algorithm 1)',
   t.equal(b.chooseRung(state(10, 5)), 4, 'f ≤ Rate− (2.85M): lowest rate above f, 2.85M')
 })
 
-t.test('BOLA-BASIC parameters and decisions, by hand (Spiteri et al. 2016)', async (t) => {
+t.test('BOLA sized from the buffer (Sabre Bola; BOLA-BASIC, BOLA-U, BOLA-O), by hand', async (t) => {
   const ladder = ladderOf([1000, 2000, 4000])
-  const b = new Bola(ladder, { minimumBuffer: 10, bufferTarget: 30 })
-  // v = [0, ln 2, ln 4]; V = (30 − 10)/ln 4 = 14.427; γp = 1 + 10/V = 1.6931.
-  t.ok(close(b.V, 20 / Math.log(4)))
-  t.ok(close(b.gammaP, 1 + (10 * Math.log(4)) / 20))
-  t.ok(close(b.V * (b.gammaP - 1), 10) && close(b.V * (Math.log(4) + b.gammaP - 1), 30), 'Q_min and Q_max recovered')
-  // Q = 5: scores 19.43/1, 29.43/2, 39.43/4 (per Mbit/s) → lowest.
-  t.equal(b.chooseRung(state(5, 0)), 0)
-  // Q = 20: 4.43/1, 14.43/2 = 7.21, 24.43/4 = 6.11 → middle.
-  t.equal(b.chooseRung(state(20, 0)), 1)
-  // Q = 25: −0.57, 9.43/2 = 4.71, 19.43/4 = 4.86 → top.
-  t.equal(b.chooseRung(state(25, 0)), 2)
-  t.ok(close(b.score(1, 20) * 1e6, (20 / Math.log(4)) * (Math.log(2) + b.gammaP) / 2 - 10))
-  const dflt = bolaParameters(Float64Array.from([1, 2, 4, 8, 16, 32]), 10, Math.max(12, 10 + 2 * 6))
-  t.ok(close(dflt.V, 12 / Math.log(32)), 'dash.js target for 6 rungs: max(12, 10 + 2 × 6) = 22 s')
+  // v = [0, ln 2, ln 4], γp = 5, target = the 25 s buffer: V = (25 − 4) / (ln 4 + 5).
+  const p = bolaParameters(ladder.bitrates, 5, 25, 4)
+  const V = 21 / (Math.log(4) + 5)
+  t.ok(close(p.V, V))
+  const basic = createAbr('bola', ladder, { variant: 'basic' }, { bufferCap: 25 }) as Bola
+  t.ok(close(basic.V, V), 'V from --buffer, not from the rung count')
+  // Middle beats lowest above V(γp − v_2) = V(5 − ln 2); top beats middle above V(2(v_2 + γp) − (v_3 + γp)) = 5V.
+  t.equal(basic.chooseRung(state(V * (5 - Math.log(2)) - 0.01, 0)), 0)
+  t.equal(basic.chooseRung(state(V * (5 - Math.log(2)) + 0.01, 0)), 1)
+  t.equal(basic.chooseRung(state(5 * V - 0.01, 0)), 1)
+  t.equal(basic.chooseRung(state(5 * V + 0.01, 0)), 2, 'the top rung is reachable below the 25 s cap')
+  // Non-basic: at segment 10 of 20 the target shrinks to max(min(10, 10)/2, 3) × 4 = 20 s; a 2 Mbit/s download caps at rung 1.
+  const Vmid = 16 / (Math.log(4) + 5)
+  const u = createAbr('bola', ladder, { variant: 'u' }, { bufferCap: 25 }) as Bola
+  u.onDownload(sample(1.05e6, 4)) // 2.1 Mbit/s
+  t.equal(u.chooseRung(state(14, 0, 10)), 2, 'BOLA-U: buffer says top, throughput sustains rung 1: one above it')
+  t.ok(close(u.V, Vmid))
+  const o = createAbr('bola', ladder, { variant: 'o' }, { bufferCap: 25 }) as Bola
+  o.onDownload(sample(1.05e6, 4))
+  t.equal(o.chooseRung(state(15, 0, 10)), 1, 'BOLA-O: at the sustainable rung')
+  t.ok(close(o.requestDelay(), 15 - Vmid * (5 + Math.log(2))), 'BOLA-O pauses down to the level where rung 1 still wins')
+  t.equal(createAbr('bola', ladder, {}, { bufferCap: 25 }).chooseRung(state(0, -1, 0)), 0, 'first segment: the lowest rung (Sabre get_first_quality)')
+})
+
+t.test('BOLA-E (Sabre BolaEnh / dash.js BolaRule) parameters and placeholder, by hand', async (t) => {
+  const ladder = ladderOf([1000, 2000, 4000])
+  const e = createAbr('bolae', ladder, {}, { bufferCap: 25 }) as BolaE
+  // Sabre: target max(10 + 2 × 3, 25) = 25; utilities ln(S/S1) + 1; γp = ln 4 / (25/10 − 1), V = 10/γp.
+  t.ok(close(e.gp, Math.log(4) / 1.5) && close(e.Vp, 10 / (Math.log(4) / 1.5)))
+  const d = createAbr('bolae', ladder, {}, { profile: 'dashjs', bufferCap: 25 }) as BolaE
+  t.ok(close(d.target, 16), 'dash.js: max(stableBufferTime 12, 10 + 2 × 3)')
+  e.onDownload({ ...sample(1.05e6, 4), bufferLevel: 4 }) // 2.1 Mbit/s, first segment (Sabre reports none)
+  // Startup: the rung the raw throughput sustains (1); the placeholder brings the buffer to where BOLA picks it.
+  t.equal(e.chooseRung({ ...state(4, 0, 1), now: 4 }), 1)
+  const minFor1 = e.Vp * (e.gp + (2 * 1 - 1 * (1 + Math.log(2))) / (2 - 1))
+  t.ok(close(e.minBufferFor(1), minFor1))
+  t.ok(close(e.placeholder, minFor1 - 4))
+  // After a download the placeholder may not lift the buffer at the request above where BOLA would still pick that rung.
+  const before = e.placeholder
+  e.onDownload({ ...sample(1.05e6, 4, 0, 1), requestTime: 4, bufferLevel: 8 })
+  t.ok(close(e.placeholder, Math.min(before, Math.max(0, e.maxBufferFor(0) - 12))), 'trimmed against the level at the request (8 + 4 s)')
+  // A wait for room grows it by the time waited (Sabre report_delay): the download landed at 8 s, the next decision is at 11 s.
+  const trimmed = e.placeholder
+  const q = e.chooseRung({ ...state(8, 0, 2), now: 11 })
+  t.ok(8 + trimmed + 3 < e.maxBufferFor(q), 'no pause due at this level')
+  t.ok(close(e.placeholder, trimmed + 3), 'the 3 s wait went into the placeholder')
 })
 
 t.test('MPC: hand-computed plan and RobustMPC prediction (Yin et al. 2015)', async (t) => {
@@ -143,21 +177,30 @@ t.test('MPC pruned search returns the exhaustive search\'s choice', async (t) =>
   t.pass('300 random states agree')
 })
 
-t.test('dash.js DYNAMIC: throughput at low buffer, BOLA above stableBufferTime, hysteresis at half', async (t) => {
+t.test('DYNAMIC: dash.js (BOLA-E above stableBufferTime, hysteresis at half) and Sabre (10 s, rungs compared)', async (t) => {
   const ladder = ladderOf([1000, 2000, 4000])
-  const d = new Dynamic(ladder)
-  t.equal(d.chooseRung(state(2, -1, 0)), 0, 'no throughput yet')
+  const d = createAbr('dynamic', ladder, {}, { profile: 'dashjs' }) as Dynamic
+  t.equal(d.chooseRung(state(2, -1, 0)), 0, 'dash.js DEFAULT_VIDEO_BITRATE 1000 kbit/s: rung 0')
   d.onDownload(sample(1e6, 4)) // 2 Mbit/s; × 0.9 = 1.8M → rung 0
-  t.equal(d.chooseRung(state(10, 0)), 0)
+  t.equal(d.chooseRung(state(10, 0, 1)), 0)
   t.notOk(d.usingBola)
-  d.onDownload(sample(4e6, 4)) // mean (2 + 8)/2 = 5 Mbit/s × 0.9 = 4.5M → top
-  t.equal(d.chooseRung(state(11, 0)), 2)
+  d.onDownload(sample(4e6, 4, 0, 1)) // sliding window: (2 + 8)/2 = 5 Mbit/s × 0.9 = 4.5M → top
+  t.equal(d.chooseRung(state(11, 0, 2)), 2)
   t.notOk(d.usingBola)
-  const bola = new Bola(ladder, { minimumBuffer: 10, bufferTarget: 22 })
-  t.equal(d.chooseRung(state(13, 0)), bola.chooseRung(state(13, 0)))
+  d.chooseRung(state(13, 2, 3))
   t.ok(d.usingBola, 'above 12 s')
-  d.chooseRung(state(7, 0))
+  d.chooseRung(state(7, 2, 4))
   t.ok(d.usingBola, 'still BOLA above 6 s')
-  d.chooseRung(state(5.9, 0))
+  d.chooseRung(state(5.9, 2, 5))
   t.notOk(d.usingBola, 'back to throughput under 6 s')
+
+  const s = createAbr('dynamic', ladder, {}, { profile: 'sabre', bufferCap: 25 }) as Dynamic
+  s.chooseRung(state(0, -1, 0))
+  s.onDownload(sample(5e5, 4)) // 1 Mbit/s: throughput says rung 0 (0.9 M < 1 M ... lowest anyway)
+  s.chooseRung(state(9, 0, 5))
+  t.notOk(s.usingBola, 'below 10 s: throughput')
+  s.chooseRung(state(11, 0, 6))
+  t.ok(s.usingBola, "above 10 s and BOLA's rung ≥ throughput's")
+  s.chooseRung(state(20, 0, 7))
+  t.ok(s.usingBola)
 })

@@ -3,6 +3,8 @@ import { runSession } from '../../sim/engine.js'
 import { makeLadder, syntheticLadder } from '../../sim/ladder.js'
 import { constantTrace, stepTrace, generateTraceSet } from '../../sim/trace/generators.js'
 import { ABR_NAMES, createAbr } from '../../sim/abr/registry.js'
+import type { ProfileName } from '../../sim/abr/params.js'
+import type { AbrParams } from '../../sim/abr/types.js'
 import { fixedPolicy } from './helpers.js'
 
 const twoRungs = (segments: number) =>
@@ -86,11 +88,19 @@ t.test('abandoning a download that would stall reduces stalling and counts waste
   // 8 Mbit/s for 40 s, then a long 600 kbit/s tunnel.
   const trace = stepTrace([8000, 600], 40)
   // A 12 s buffer: a 4 Mbit/s segment caught by the tunnel takes 53 s, so it would stall.
-  const params: Record<string, Record<string, number>> = { throughput: {}, bola: { minimumBuffer: 4, bufferTarget: 10 }, dynamic: { stableBufferTime: 6, minimumBuffer: 4, bufferTarget: 10 } }
-  for (const [name, p] of Object.entries(params)) {
-    const plain = runSession(ladder, trace, createAbr(name, ladder, p), { bufferCap: 12 })
-    const ab = runSession(ladder, trace, createAbr(name, ladder, p), { bufferCap: 12, abandonment: true })
-    t.ok(ab.metrics.abandonments > 0, `${name} abandoned ${ab.metrics.abandonments} downloads`)
+  const runs: Array<[string, ProfileName, AbrParams]> = [
+    ['throughput', 'sabre', {}],
+    ['throughput', 'hlsjs', {}],
+    ['throughput', 'dashjs', {}],
+    ['bola', 'sabre', {}],
+    ['bolae', 'sabre', {}],
+    ['dynamic', 'sabre', { switchThreshold: 6 }],
+    ['dynamic', 'dashjs', { stableBufferTime: 6 }],
+  ]
+  for (const [name, profile, p] of runs) {
+    const plain = runSession(ladder, trace, createAbr(name, ladder, p, { profile, bufferCap: 12 }), { bufferCap: 12 })
+    const ab = runSession(ladder, trace, createAbr(name, ladder, p, { profile, bufferCap: 12 }), { bufferCap: 12, abandonment: true })
+    t.ok(ab.metrics.abandonments > 0, `${name} (${profile}) abandoned ${ab.metrics.abandonments} downloads`)
     t.ok(ab.metrics.wasteRatio > 0 && ab.metrics.bytesDownloaded > ab.metrics.bytesPlayed)
     t.ok(ab.metrics.rebufferTime <= plain.metrics.rebufferTime, `${name}: ${ab.metrics.rebufferTime} ≤ ${plain.metrics.rebufferTime}`)
   }

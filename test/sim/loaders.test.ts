@@ -63,6 +63,15 @@ t.test('title.json gives exact sizes and per-segment VMAF', async (t) => {
   t.equal(l.bitrates[1], 3_750_000)
 })
 
+t.test('missing per-segment quality: the note names the renditions and how many segments', async (t) => {
+  const title = makeTitle()
+  const v720 = title.video.find((v) => v.id === '720p')!
+  delete (v720.segments[1]!.quality as { vmaf?: number }).vmaf
+  const l = ladderFromTitle(title)
+  t.equal(l.qualityMetric, null)
+  t.same(l.notes, ['per-segment vmaf is missing in 720p (1 of 3 segments); quality metrics are left out'])
+})
+
 const MASTER = `#EXTM3U
 #EXT-X-VERSION:7
 #EXT-X-STREAM-INF:BANDWIDTH=1000000,AVERAGE-BANDWIDTH=800000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2"

@@ -19,6 +19,20 @@ t.test('distributions: mean and interpolated percentiles', async (t) => {
   t.equal(distribution([]).n, 0)
 })
 
+t.test('a correct ladder over fast traces: no "drop the top rung" verdict, whichever family runs', async (t) => {
+  // The issue's case: 10 rungs, a 25 s buffer, links of 14–60 Mbit/s. BOLA sized from the rung count (30 s) never left the 6th rung.
+  const ladder = syntheticLadder({ bitrates: [235, 375, 560, 750, 1050, 1750, 2350, 3000, 4300, 5800].map((k) => k * 1000), segmentDuration: 4, segments: 90, name: 'ten rungs' })
+  const fast = { name: 'fast', traces: [14000, 25000, 40000, 60000].map((k) => generateTraceSet(`constant:kbps=${k}`).traces[0]!) }
+  for (const algorithms of [['bola'], ['bolae'], ['bola', 'bolae', 'bba'], ['throughput', 'bba', 'bola', 'bolae', 'dynamic', 'mpc']]) {
+    const result = runSweep({ ladders: [ladder], traceSets: [fast], algorithms, session: { bufferCap: 25 } })
+    const v = result.verdicts[0]!
+    const top = ladder.rungs[9]!.id
+    t.notMatch(v.suggestions.join('\n'), new RegExp(`drop rung ${top}|top rung ${top}|rung ${top} \\(`), `${algorithms.join(', ')}: nothing against the top rung`)
+    t.ok(v.topRung.reachable, `${algorithms.join(', ')}: top rung reachable`)
+    for (const a of algorithms.filter((x) => x.startsWith('bola'))) t.ok(v.rungUse[9]!.byAlgorithm[a]! > 0.5, `${a} plays the top rung most of the time on fast links (${(v.rungUse[9]!.byAlgorithm[a]! * 100).toFixed(0)}%)`)
+  }
+})
+
 t.test('ladder verdicts on a ladder with a useless rung, a too-close pair and a floor too high', async (t) => {
   const ladder = syntheticLadder({ bitrates: [1500e3, 1600e3, 3000e3, 12000e3, 40000e3], segmentDuration: 4, segments: 60, name: 'flawed' })
   const slow = generateTraceSet('markov:on=4000,off=100,meanOn=15,meanOff=40,count=6,duration=300', 3)
@@ -31,6 +45,8 @@ t.test('ladder verdicts on a ladder with a useless rung, a too-close pair and a 
   t.ok(v.lowestRung.belowShare > 0.1)
   t.notOk(v.topRung.reachable)
   t.match(v.suggestions.join('\n'), /drop rung r4/)
+  t.match(v.suggestions.join('\n'), /drop rung r4: never chosen by any of throughput, bba, bola .*bola: the link sustained it only 0% of the time/, 'the verdict names the algorithms and why')
+  t.same(v.families, ['throughput', 'buffer'])
   t.match(v.suggestions.join('\n'), /add a rung near 750 kbps/)
   t.match(v.suggestions.join('\n'), /merge them/)
 
@@ -89,4 +105,19 @@ t.test('the HTML report is self-contained and renders its plots in headless Chro
   t.ok((await page.locator('svg.chart path.series').count()) >= 18, 'every session chart draws its series')
   t.ok((await page.locator('.session h4').first().textContent())!.includes('bba on'))
   t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetches nothing')
+})
+
+t.test('HTML report: the rung legend shows every rung; the buffer axis is the buffer cap', async (t) => {
+  const kbps = [150, 250, 400, 600, 900, 1300, 1900, 2700, 3800, 5200, 7000, 9500]
+  const ladder = syntheticLadder({ bitrates: kbps.map((k) => k * 1000), segmentDuration: 4, segments: 20, name: 'twelve' })
+  const input: SweepInput = { ladders: [ladder], traceSets: [generateTraceSet('constant:kbps=4000')], algorithms: ['bba'], session: { bufferCap: 25 } }
+  const html = buildHtmlReport(input, runSweep(input))
+  for (const r of ladder.rungs) t.match(html, `>${r.id} ${Math.round(r.bitrate / 1000)}k</text>`, `legend entry for ${r.id}`)
+  const legend = [...html.matchAll(/<rect class="legend" x="(\d+)" y="(\d+)"[^>]*fill="([^"]+)"/g)]
+  t.equal(legend.length, 12)
+  t.ok(legend.every((m) => Number(m[1]) + 100 <= 720), 'every legend entry inside the 720 px chart')
+  t.equal(new Set(legend.map((m) => m[3])).size, 12, 'twelve distinct colours')
+  const bufferChart = /aria-label="buffer level \(stalls shaded\)">([\s\S]*?)<\/svg>/.exec(html)![1]!
+  t.match(bufferChart, /text-anchor="end">25.0<\/text>/, 'the axis tops at the 25 s cap')
+  t.notMatch(bufferChart, /text-anchor="end">50<\/text>/)
 })
