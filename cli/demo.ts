@@ -11,7 +11,7 @@ import { encodeTitle, sharedVmafModel, type EncodeResult } from '../encoder/enco
 import { progressRenderer } from '../encoder/progress.js'
 import { ladderSummary } from '../encoder/summary.js'
 import { Supervisor } from '../lib/supervisor.js'
-import { clusterChildren } from './cluster.js'
+import { clusterChildren } from '../lib/cluster-control.js'
 import { writeDemoCluster } from './demo-cluster.js'
 import { loadTraceSet } from '../sim/trace/load.js'
 import { waitForSteering } from '../sim/http/steer.js'
@@ -104,9 +104,8 @@ export const command: Command = {
       const killAt = Math.round(loadSeconds / 2)
       say(`\n== 4. Load: players from every region on real traces (${specs.map((s) => s.split('/').pop()).join(', ')}), ${timeScale}x time, ${victim} SIGKILLed at ${killAt} s`)
 
-      const pids = Object.fromEntries([...sup.children].map(([n, c]) => [n, c.process.pid!]))
       report = await runLoad({
-        cluster, pids, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,
+        cluster, pidOf: (name) => sup.children.get(name)?.process.pid, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,
         durationSeconds: loadSeconds, timeScale, faults: [parseFault(`kill:${victim}@${killAt}`)], seed: 1,
         onProgress: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`),
       })

@@ -22,6 +22,12 @@ export const ErrorCodes = {
   QUEUE_UNREACHABLE: 'OCLAB_ERR_QUEUE_UNREACHABLE',
   NO_WORKERS: 'OCLAB_ERR_NO_WORKERS',
   BAD_LOAD_SAMPLE: 'OCLAB_ERR_BAD_LOAD_SAMPLE',
+  /** a supervised server did not answer /health with 200 before the ready deadline */
+  NOT_READY: 'OCLAB_ERR_NOT_READY',
+  /** a supervised server exited and was given up on (start limit, or restart off) */
+  CHILD_FAILED: 'OCLAB_ERR_CHILD_FAILED',
+  /** no running cluster is recorded for a cluster file */
+  NO_CLUSTER: 'OCLAB_ERR_NO_CLUSTER',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

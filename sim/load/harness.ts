@@ -20,8 +20,12 @@ import type { FaultSpec } from './faults.js'
  */
 export interface LoadOptions {
   cluster: ClusterConfig
-  /** PIDs of the cluster's processes by name (origin, OCA ids), for kill/drain/origin-down. */
-  pids: Record<string, number>
+  /**
+   * The PID a cluster process (origin, an OCA id) has now, for kill, drain
+   * and origin-down; asked when the fault fires, since a supervisor that
+   * restarts a dead child gives it a new PID.
+   */
+  pidOf: (name: string) => number | null | undefined | Promise<number | null | undefined>
   /** Title ids, most popular first. */
   titles: string[]
   /** Zipf exponent of title popularity. Default 1. */
@@ -242,7 +246,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 
   const fire = async (f: FaultSpec) => {
     faultTimes.push({ fault: f, t: now() })
-    const pid = o.pids[f.target]
+    const pid = await o.pidOf(f.target)
     if (f.kind === 'kill' && pid) process.kill(pid, 'SIGKILL')
     else if (f.kind === 'drain' && pid) process.kill(pid, 'SIGTERM')
     else if (f.kind === 'slow') {

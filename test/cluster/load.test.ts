@@ -35,9 +35,8 @@ t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none'
   await testPackage(dir, { width: 640, height: 360, duration: 5 })
   // steering has polled both OCAs before players arrive
   const { cluster, sup } = await startTestCluster(t, dir, 2)
-  const pids = Object.fromEntries([...sup.children].map(([name, c]) => [name, c.process.pid!]))
   const report = await runLoad({
-    cluster, pids, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
+    cluster, pidOf: (name) => sup.children.get(name)?.process.pid, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
     mode: 'open', rate: 10, durationSeconds: 5, timeScale: 4, faults: [parseFault('kill:oca-1@2')], seed: 1,
   })
   t.equal(report.sessions.started, 50)
