@@ -216,7 +216,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       steeringBySite[answer.candidates[0]!.site] = (steeringBySite[answer.candidates[0]!.site] ?? 0) + 1
       const r = await runHttpSession({
         titleId: title, candidates: answer.candidates.map((c) => c.url), policy: (l) => createAbr(alg, l), trace, timeScale: o.timeScale, dispatcher,
-        ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}), requestTimeoutMs: 3000, penaltyMs: 30_000,
+        ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}), penaltyMs: 30_000,
         traceOffset: (k * 37) % Math.max(1, Math.floor(trace.duration)),
         onRequest: (q: RequestRecord) => {
           requests++
