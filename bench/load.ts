@@ -91,7 +91,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`cluster: origin, ${cluster.ocas.length} OCAs, steering (separate processes); players: constant ${TRACE_KBPS / 1000} Mbit/s trace at ${TIME_SCALE}× time, closed model`)
     const load = (concurrency: number, seconds: number): Promise<LoadReport> =>
       runLoad({
-        cluster, pids: {}, titles: ['test-title'], traces: [constantTrace(TRACE_KBPS)], algorithms: ['throughput'], mode: 'closed', concurrency,
+        cluster, pidOf: () => undefined, titles: ['test-title'], traces: [constantTrace(TRACE_KBPS)], algorithms: ['throughput'], mode: 'closed', concurrency,
         rampSeconds: 1, durationSeconds: seconds, timeScale: TIME_SCALE, faults: [], seed: 1,
       } satisfies LoadOptions)
     // fills every OCA's cache and warms the JIT, so the first step is not a cold-cache step

@@ -1,95 +1,88 @@
-import { dirname, join, resolve, basename } from 'node:path'
-import { readFile, rm } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { dirname, resolve } from 'node:path'
 import type { Command } from './command.js'
-import { requiredString, stringOption, usageError } from './command.js'
-import { readCluster, type ClusterConfig } from '../lib/cluster.js'
-import { writeFileAtomic } from '../lib/atomic-file.js'
-import { Supervisor, type ChildSpec } from '../lib/supervisor.js'
+import { numberOption, requiredString, stringOption } from './command.js'
+import { readCluster } from '../lib/cluster.js'
+import { clusterStatus, runCluster, stopCluster } from '../lib/cluster-control.js'
+import { RESTART_DEFAULTS } from '../lib/supervisor.js'
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'oclab.js')
+const configOption = { config: { type: 'string', arg: '<file>', help: 'the cluster file' } } as const
 
-/** Where a running cluster records itself, so `oclab cluster stop` in another terminal can find it. */
-export const stateFileFor = (config: string): string => join(dirname(resolve(config)), `.oclab-cluster.${basename(config)}.json`)
-
-export interface ClusterState {
-  supervisorPid: number
-  config: string
-  children: Array<{ name: string; pid: number; url: string }>
+const stop: Command = {
+  name: 'cluster stop',
+  summary: 'Stop the cluster recorded for a cluster file (its supervisor stops the children); SIGKILL what is left after the grace period.',
+  usage: '--config <cluster.json> [--grace S]',
+  options: { ...configOption, grace: { type: 'string', arg: '<s>', default: '20', help: 'seconds to wait before SIGKILL' } },
+  async run(values) {
+    const config = resolve(requiredString(values, 'config'))
+    const { killed } = await stopCluster(config, (numberOption(values, 'grace', { min: 0 }) ?? 20) * 1000)
+    console.log(`stopped cluster ${config}${killed.length ? ` (SIGKILLed ${killed.join(', ')} after the grace period)` : ''}`)
+    return 0
+  },
 }
 
-/** One child per server: the origin, every OCA, the steering service. */
-export function clusterChildren(cluster: ClusterConfig, config: string, originStore: string): ChildSpec[] {
-  const node = (name: string, args: string[], url: string): ChildSpec => ({ name, command: process.execPath, args: [bin, ...args], healthUrl: `${url}/health` })
-  return [
-    node('origin', ['origin', '--config', config, '--store', originStore], cluster.origin.url),
-    ...cluster.ocas.map((o) => node(o.id, ['oca', '--config', config, '--id', o.id], o.url)),
-    node('steering', ['steering', '--config', config], cluster.steering.url),
-  ]
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function stop(config: string): Promise<number> {
-  const file = stateFileFor(config)
-  let state: ClusterState
-  try {
-    state = JSON.parse(await readFile(file, 'utf8')) as ClusterState
-  } catch {
-    console.error(`no running cluster recorded for ${config} (${file})`)
-    return 1
-  }
-  // the supervisor stops its children cleanly; if it is gone, stop them directly
-  if (alive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGTERM')
-  else for (const c of state.children) if (alive(c.pid)) process.kill(c.pid, 'SIGTERM')
-  const deadline = Date.now() + 20_000
-  while ([state.supervisorPid, ...state.children.map((c) => c.pid)].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-  for (const c of state.children) if (alive(c.pid)) process.kill(c.pid, 'SIGKILL')
-  await rm(file, { force: true })
-  console.log(`stopped cluster ${config}`)
-  return 0
+const status: Command = {
+  name: 'cluster status',
+  summary: "Each process of a running cluster: its state, PID, restarts, last exit and what /health answers now. Exit 1 unless every one is running and healthy.",
+  usage: '--config <cluster.json> [--json]',
+  options: { ...configOption, json: { type: 'boolean', help: 'print the status as JSON' } },
+  async run(values) {
+    const st = await clusterStatus(resolve(requiredString(values, 'config')))
+    const allWell = st.supervisorAlive && st.children.every((c) => c.state === 'running' && c.alive && c.health === 'ok')
+    if (values.json === true) {
+      console.log(JSON.stringify(st, null, 2))
+      return allWell ? 0 : 1
+    }
+    console.log(`supervisor pid ${st.state.supervisorPid} ${st.supervisorAlive ? 'alive' : 'GONE'}; ${st.state.ready ? 'ready' : 'starting'}; updated ${st.state.updated}`)
+    for (const c of st.children) {
+      const exit = c.lastExit ? `, last exit ${c.lastExit.signal ?? `code ${c.lastExit.code}`} at ${c.lastExit.at}` : ''
+      console.log(`  ${c.name.padEnd(10)} ${c.state.padEnd(8)} pid ${String(c.pid ?? '-').padEnd(7)} restarts ${c.restarts}  health ${c.health}${exit}${c.reason ? ` (${c.reason})` : ''}`)
+    }
+    return allWell ? 0 : 1
+  },
 }
 
 export const command: Command = {
   name: 'cluster',
-  summary: 'Start the origin, every OCA and the steering service of a cluster file as child processes on their URLs; `cluster stop` stops a running one.',
-  usage: '[stop] --config <cluster.json> [--origin-store <dir>]',
-  positionals: { min: 0, max: 1 },
+  summary:
+    'Start the origin, every OCA and the steering service of a cluster file as child processes on their URLs; "up" once every /health answers 200. ' +
+    `A child that dies (non-zero exit or a kill) is restarted after ${RESTART_DEFAULTS.restartDelayMs} ms, doubling to ${RESTART_DEFAULTS.restartMaxDelayMs / 1000} s, ` +
+    `and given up on after ${RESTART_DEFAULTS.startLimitBurst} starts within ${RESTART_DEFAULTS.startLimitIntervalMs / 1000} s (systemd Restart=on-failure).`,
+  usage: '--config <cluster.json> [--origin-store <dir>] [--ready-timeout S] [--no-restart]',
   options: {
-    config: { type: 'string', arg: '<file>', help: 'the cluster file' },
+    ...configOption,
     'origin-store': { type: 'string', arg: '<dir>', help: "the origin's master store (default: origin.storeDir in the cluster file, else store/origin beside it)" },
+    'ready-timeout': { type: 'string', arg: '<s>', default: '60', help: 'seconds to wait for every /health to answer 200 before giving up (a busy machine needs more)' },
+    'no-restart': { type: 'boolean', help: 'leave a child that dies dead (Restart=no)' },
   },
-  async run(values, positionals) {
+  subcommands: { stop, status },
+  async run(values) {
     const config = resolve(requiredString(values, 'config'))
-    if (positionals[0] === 'stop') return stop(config)
-    if (positionals.length) throw usageError(`cluster: unknown subcommand "${positionals[0]}" (only "stop")`)
     const cluster = await readCluster(config)
     const originStore = resolve(stringOption(values, 'origin-store') ?? resolve(dirname(config), cluster.origin.storeDir ?? 'store/origin'))
-    const specs = clusterChildren(cluster, config, originStore)
-    const sup = new Supervisor({ onUnexpectedExit: (name, code, signal) => console.error(`cluster: ${name} exited (${signal ?? `exit ${code}`})`) })
-    let stopping: Promise<void> | null = null
-    const shutdown = () => (stopping ??= sup.stop())
+    const readyTimeoutMs = (numberOption(values, 'ready-timeout', { min: 0.1, max: 3600 }) ?? 60) * 1000
+    const ac = new AbortController()
+    const shutdown = () => ac.abort()
     process.once('SIGINT', shutdown)
     process.once('SIGTERM', shutdown)
-    await sup.start(specs)
-    const state: ClusterState = {
-      supervisorPid: process.pid,
-      config,
-      children: specs.map((s) => ({ name: s.name, pid: sup.children.get(s.name)!.process.pid!, url: s.healthUrl.replace(/\/health$/, '') })),
+    try {
+      const end = await runCluster({
+        cluster, config, originStore, readyTimeoutMs, signal: ac.signal,
+        ...(values['no-restart'] === true ? { restart: { restart: 'no' } } : {}),
+        log: (line) => console.log(line),
+        onUp: (state) => {
+          console.log(`cluster up (${state.children.length} processes, every /health 200); Ctrl-C or \`oclab cluster stop --config ${config}\` stops it`)
+          for (const c of state.children) console.log(`  ${c.name.padEnd(10)} ${c.url}  pid ${c.pid}`)
+        },
+      })
+      const failed = end.children.filter((c) => c.state === 'failed')
+      if (!ac.signal.aborted && failed.length) {
+        console.error(`cluster: every process has ended; given up on ${failed.map((c) => `${c.name} (${c.reason})`).join(', ')}`)
+        return 1
+      }
+      return 0
+    } finally {
+      process.off('SIGINT', shutdown)
+      process.off('SIGTERM', shutdown)
     }
-    await writeFileAtomic(stateFileFor(config), JSON.stringify(state, null, 2))
-    console.log(`cluster up (${specs.length} processes); Ctrl-C or \`oclab cluster stop --config ${config}\` stops it`)
-    for (const c of state.children) console.log(`  ${c.name.padEnd(10)} ${c.url}  pid ${c.pid}`)
-    await Promise.all([...sup.children.values()].map((c) => c.exited))
-    await shutdown()
-    await rm(stateFileFor(config), { force: true })
-    return 0
   },
 }

@@ -11,7 +11,7 @@ import { encodeTitle, sharedVmafModel, type EncodeResult } from '../encoder/enco
 import { progressRenderer } from '../encoder/progress.js'
 import { ladderSummary } from '../encoder/summary.js'
 import { Supervisor } from '../lib/supervisor.js'
-import { clusterChildren } from './cluster.js'
+import { clusterChildren } from '../lib/cluster-control.js'
 import { writeDemoCluster } from './demo-cluster.js'
 import { loadTraceSet } from '../sim/trace/load.js'
 import { waitForSteering } from '../sim/http/steer.js'
@@ -85,6 +85,7 @@ export const command: Command = {
     const sup = new Supervisor({ log: (l) => logLines.push(l), stopGraceMs: 5000 })
     let report: LoadReport
     let placement: PrepositionReport
+    let restarts = ''
     try {
       await sup.start(clusterChildren(cluster, file, store))
       for (const o of cluster.ocas) say(`  ${o.id.padEnd(10)} ${o.site.padEnd(11)} ${o.url}${o.parent ? `  (fills from ${o.parent})` : ''}`)
@@ -104,13 +105,14 @@ export const command: Command = {
       const killAt = Math.round(loadSeconds / 2)
       say(`\n== 4. Load: players from every region on real traces (${specs.map((s) => s.split('/').pop()).join(', ')}), ${timeScale}x time, ${victim} SIGKILLed at ${killAt} s`)
 
-      const pids = Object.fromEntries([...sup.children].map(([n, c]) => [n, c.process.pid!]))
       report = await runLoad({
-        cluster, pids, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,
+        cluster, pidOf: (name) => sup.children.get(name)?.process.pid, titles: encoded.map((e) => e.title.id), traces, algorithms: ['throughput', 'bba', 'bola'], mode: 'open', rate: 3,
         durationSeconds: loadSeconds, timeScale, faults: [parseFault(`kill:${victim}@${killAt}`)], seed: 1,
         onProgress: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`),
       })
       if (process.stderr.isTTY) process.stderr.write('\n')
+      // the supervisor restarts a killed OCA (Restart=on-failure): say so
+      restarts = sup.status().filter((c) => c.restarts).map((c) => `${c.name} restarted ${c.restarts} time(s), now ${c.state}`).join(', ')
     } finally {
       await sup.stop()
       await writeFileAtomic(join(out, 'cluster', 'cluster.log'), `${logLines.join('\n')}\n`)
@@ -118,7 +120,7 @@ export const command: Command = {
     say(formatLoadReport(report))
     const html = join(out, 'report.html')
     await writeFileAtomic(html, demoHtml({ encoded, placement, report, seconds: (Date.now() - t0) / 1000 }))
-    say(`\n== 5. Story: ${report.sessions.started} sessions, ${report.sessions.lost} lost; the kill cost ${report.faults[0]?.failovers ?? 0} failovers and ${report.faults[0]?.stallSeconds ?? 0} s of stalls across ${report.faults[0]?.sessionsAffected ?? 0} sessions`)
+    say(`\n== 5. Story: ${report.sessions.started} sessions, ${report.sessions.lost} lost; the kill cost ${report.faults[0]?.failovers ?? 0} failovers and ${report.faults[0]?.stallSeconds ?? 0} s of stalls across ${report.faults[0]?.sessionsAffected ?? 0} sessions${restarts ? `; ${restarts}` : ''}`)
     say(`report: ${html}\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
     return report.sessions.lost ? 1 : 0
   },

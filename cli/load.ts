@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { request } from 'undici'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster } from '../lib/cluster.js'
-import { stateFileFor, type ClusterState } from './cluster.js'
+import { readClusterState } from '../lib/cluster-control.js'
 import { loadTraceSet } from '../sim/trace/load.js'
 import { ABR_NAMES } from '../sim/abr/registry.js'
 import { parseFault } from '../sim/load/faults.js'
@@ -43,7 +42,7 @@ export const command: Command = {
     const concurrency = numberOption(values, 'concurrency', { min: 1, integer: true })
     if (rate !== undefined && concurrency !== undefined) throw usageError('give --rate (open model) or --concurrency (closed model), not both')
     const faults = ((values.fault as string[] | undefined) ?? []).map(parseFault)
-    const state = await readFile(stateFileFor(config), 'utf8').then((t) => JSON.parse(t) as ClusterState).catch(() => null)
+    const state = await readClusterState(config)
     if (faults.some((f) => f.kind !== 'slow') && !state) throw usageError(`faults that kill, drain or stop need the PIDs of a cluster started with \`oclab cluster --config ${config}\``)
     const unknown = faults.filter((f) => f.target !== 'origin' && !cluster.ocas.some((o) => o.id === f.target))
     if (unknown.length) throw usageError(`--fault: unknown OCA ${unknown.map((f) => f.target).join(', ')}`)
@@ -68,7 +67,8 @@ export const command: Command = {
     const printProgress = (p: LoadProgress) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`)
     const report = await runLoad({
       cluster,
-      pids: Object.fromEntries((state?.children ?? []).map((c) => [c.name, c.pid])),
+      // the cluster rewrites its state file on every restart: read the PID when a fault fires
+      pidOf: async (name) => (await readClusterState(config))?.children.find((c) => c.name === name)?.pid,
       titles,
       zipf: numberOption(values, 'zipf', { min: 0 }),
       traces,

@@ -15,6 +15,8 @@ export const ErrorCodes = {
   BAD_MANIFEST: 'OCLAB_ERR_BAD_MANIFEST',
   BAD_TRACE: 'OCLAB_ERR_BAD_TRACE',
   NOT_FOUND: 'OCLAB_ERR_NOT_FOUND',
+  /** a title no OCA holds and the origin's catalog does not list */
+  UNKNOWN_TITLE: 'OCLAB_ERR_UNKNOWN_TITLE',
   FFMPEG: 'OCLAB_ERR_FFMPEG',
   STORE_FULL: 'OCLAB_ERR_STORE_FULL',
   PARENT_FAILED: 'OCLAB_ERR_PARENT_FAILED',
@@ -22,6 +24,12 @@ export const ErrorCodes = {
   QUEUE_UNREACHABLE: 'OCLAB_ERR_QUEUE_UNREACHABLE',
   NO_WORKERS: 'OCLAB_ERR_NO_WORKERS',
   BAD_LOAD_SAMPLE: 'OCLAB_ERR_BAD_LOAD_SAMPLE',
+  /** a supervised server did not answer /health with 200 before the ready deadline */
+  NOT_READY: 'OCLAB_ERR_NOT_READY',
+  /** a supervised server exited and was given up on (start limit, or restart off) */
+  CHILD_FAILED: 'OCLAB_ERR_CHILD_FAILED',
+  /** no running cluster is recorded for a cluster file */
+  NO_CLUSTER: 'OCLAB_ERR_NO_CLUSTER',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -30,6 +30,8 @@ export interface SteeringServerOptions {
   manifestCacheMs?: number
   /** deadline for fetching a manifest from an OCA or the origin; default 3000 ms */
   manifestTimeoutMs?: number
+  /** how old the origin's title catalog may be before a title no OCA holds makes steering read it again; default 1000 ms */
+  catalogRefreshMs?: number
   /** steering-manifest admission: above this rate answer 429 + Retry-After; default 5000/s, burst 5000 */
   steeringRate?: { perSecond: number; burst?: number }
   /** a steering session whose signed URLs expired gets 410 (end of steering); default true */
@@ -48,6 +50,7 @@ export const STEERING_DEFAULTS = {
   queryBeforeStart: true,
   manifestCacheMs: 10_000,
   manifestTimeoutMs: 3000,
+  catalogRefreshMs: 1000,
   steeringRate: { perSecond: 5000, burst: 5000 },
   endExpiredSessions: true,
   startHealthChecks: true,
@@ -77,6 +80,7 @@ export function resolveSteeringOptions(o: SteeringServerOptions): ResolvedSteeri
     queryBeforeStart: o.queryBeforeStart ?? d.queryBeforeStart,
     manifestCacheMs: o.manifestCacheMs ?? d.manifestCacheMs,
     manifestTimeoutMs: o.manifestTimeoutMs ?? d.manifestTimeoutMs,
+    catalogRefreshMs: o.catalogRefreshMs ?? d.catalogRefreshMs,
     steeringRate: { perSecond: rate.perSecond, burst: rate.burst ?? rate.perSecond },
     endExpiredSessions: o.endExpiredSessions ?? d.endExpiredSessions,
     startHealthChecks: o.startHealthChecks ?? d.startHealthChecks,

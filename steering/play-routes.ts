@@ -31,6 +31,11 @@ export function sessionQuery(title: string, exp: number | undefined, pathways: r
 export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void> {
   const prepare = async (title: string, client: Client, kind: ManifestKind, reply: FastifyReply) => {
     const ranked = s.rank(title, client)
+    const refusal = await s.refuseUnheld(title, ranked)
+    if (refusal) {
+      reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body)
+      return undefined
+    }
     if (!ranked.length) {
       reply.code(503).header('retry-after', String(Math.ceil(s.opts.health.intervalMs / 1000))).send({ error: `no healthy OCA can serve title ${title}` })
       return undefined
@@ -43,7 +48,9 @@ export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void
       return { text, pathways, exp }
     } catch (err) {
       if (!isOclabError(err)) throw err
-      reply.code(err.code === ErrorCodes.NOT_FOUND ? 404 : 502).send({ error: err.message })
+      // where it was fetched from stays in the log: the origin's address is not the player's business
+      reply.log.warn({ title, kind, tried: err.details }, err.message)
+      reply.code(err.code === ErrorCodes.NOT_FOUND ? 404 : 502).send({ error: err.message, code: err.code })
       return undefined
     }
   }

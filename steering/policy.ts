@@ -16,7 +16,8 @@ import type { ClientLocation } from './client-location.js'
  *    OCA with room, keeping its relative order.
  * 4. Suspect OCAs (a recent failed probe, not yet down) go last: a player
  *    loses nothing by trying them after the others, and the pathway moves
- *    within one health interval instead of K.
+ *    within one health interval instead of K. A suspect OCA that would also
+ *    have to fill the title is the worst choice of all: it comes after them.
  */
 export type OcaHealthState = 'up' | 'suspect' | 'down'
 
@@ -143,6 +144,7 @@ export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS
   const spilled: Array<Placed & { load: number }> = []
   const suspect: Placed[] = []
   const fillers: Placed[] = []
+  const suspectFillers: Placed[] = []
   let holders = 0
   // Walk sites nearest first and stop once `limit` OCAs with room are found:
   // everything after them would be ranked lower anyway.
@@ -153,7 +155,7 @@ export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS
       if (oca.state === 'down') continue
       const placed: Placed = { oca, km: km === null || Number.isNaN(km) ? null : km, own: g.site === client.site, site: g, index }
       if (!oca.holds(title)) {
-        if (oca.canFill) fillers.push(placed)
+        if (oca.canFill) (oca.state === 'suspect' ? suspectFillers : fillers).push(placed)
         continue
       }
       holders++
@@ -184,8 +186,11 @@ export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS
   const list = withRoom.map((p) => out(p, reason(p)))
   if (input.current) keepCurrent(list, input.current, withRoom, out, reason, (o) => loadOf(o) <= opts.spillAt, title, fleet)
   for (const p of spilled) list.push(out(p, `spilled: load ${pct(p.load)} of capacity is above ${pct(opts.spillAt)}; ${reason(p)}`))
-  if (holders < opts.minCandidates) for (const p of fillers.slice(0, opts.minCandidates - holders)) list.push(out(p, reason(p)))
+  // fillers only make up the numbers, healthy ones first
+  const fill = holders < opts.minCandidates ? [...fillers, ...suspectFillers].slice(0, opts.minCandidates - holders) : []
+  for (const p of fill) if (p.oca.state !== 'suspect') list.push(out(p, reason(p)))
   for (const p of suspect) list.push(out(p, `suspect (${p.oca.stateReason}), moved last; ${reason(p)}`))
+  for (const p of fill) if (p.oca.state === 'suspect') list.push(out(p, `suspect (${p.oca.stateReason}), moved last; ${reason(p)}`))
   return list.length > limit ? list.slice(0, limit) : list
 }
 

@@ -19,6 +19,8 @@ const ALLOW_ORIGIN = CORS_HEADERS['access-control-allow-origin']
 /** Everything of a /v1/steer answer but the client's own address: the same for every client of a location. */
 interface Answer {
   status: number
+  /** some candidate holds the title (else it may not exist: see Steerer.refuseUnheld) */
+  held: boolean
   /**
    * The JSON after `{"client":{"ip":…,"forwarded":…,"cidr":…,`, as one flat
    * ASCII string (anything else escaped): the whole body is then ASCII, so its
@@ -52,7 +54,7 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
       const candidates = JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })))
       const error = ranked.length ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
       const site = l.site === undefined ? 'null' : JSON.stringify(l.site)
-      a = { status: ranked.length ? 200 : 503, tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`) }
+      a = { status: ranked.length ? 200 : 503, held: ranked.some((r) => r.holds), tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`) }
       cache.set(where, title, a)
     }
     return a
@@ -61,7 +63,11 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
   app.get<{ Querystring: SteerQuery }>('/v1/steer', { schema: { querystring: SteerQuery } }, async (req, reply) => {
     const { title, lat, lon, n = STEER_DEFAULT_N } = req.query
     const client = s.client(req, lat !== undefined && lon !== undefined ? { lat, lon } : undefined)
-    const { status, tail } = answer(title, client, s.expiry(), n)
+    const { status, tail, held } = answer(title, client, s.expiry(), n)
+    if (!held) {
+      const refusal = await s.refuseUnheld(title, [])
+      if (refusal) return reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body)
+    }
     const { text, forwarded } = client.address
     const cidr = client.location.cidr
     // Address and CIDR are canonical IP text: nothing to escape, and the whole body is ASCII.
@@ -83,6 +89,8 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     const path = parseTitlePath(`titles/${raw}`)
     if (!path.ok || path.value.titleId !== title) return reply.code(400).send({ error: `bad path: ${path.ok ? 'title mismatch' : path.reason}` })
     const ranked = s.rank(title, s.client(req))
+    const refusal = await s.refuseUnheld(title, ranked)
+    if (refusal) return reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body)
     if (!ranked.length) return reply.code(503).header('retry-after', String(Math.ceil(s.opts.health.intervalMs / 1000))).send({ error: `no healthy OCA can serve title ${title}` })
     const best = ranked[0]!
     return reply

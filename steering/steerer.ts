@@ -8,6 +8,8 @@ import { ManifestSource } from './manifest-source.js'
 import type { ResolvedSteeringOptions } from './options.js'
 import { rankOcas, type Ranked } from './policy.js'
 import { RateGate } from './rate-gate.js'
+import { TitleCatalog } from './title-catalog.js'
+import { ErrorCodes, type ErrorCode } from '../lib/errors.js'
 import { OcaRegistry } from './registry.js'
 
 /**
@@ -22,6 +24,12 @@ export interface Client {
   pointGiven: boolean
 }
 
+/** Why a title cannot be steered, as a route answers it: never with an internal address in it. */
+export interface Refusal {
+  status: 404 | 503
+  body: { error: string; code: ErrorCode }
+}
+
 /** Signed tokens expire on whole minutes, so one token (and one HMAC) serves every client of a title in that minute. */
 const EXPIRY_STEP_S = 60
 
@@ -30,6 +38,7 @@ export class Steerer {
   readonly checker: HealthChecker
   readonly manifests: ManifestSource
   readonly gate: RateGate
+  readonly catalog: TitleCatalog
   private readonly trusted: TrustedProxies
   private readonly prefixes = new LRUCache<string, string>({ max: 10_000 })
   constructor(
@@ -41,6 +50,22 @@ export class Steerer {
     this.manifests = new ManifestSource({ cacheMs: opts.manifestCacheMs, timeoutMs: opts.manifestTimeoutMs })
     this.gate = new RateGate(opts.steeringRate.perSecond, opts.steeringRate.burst, Date.now())
     this.trusted = new TrustedProxies(opts.trustedProxies)
+    this.catalog = new TitleCatalog({ originUrl: opts.cluster.origin.url, refreshMs: opts.catalogRefreshMs, timeoutMs: opts.manifestTimeoutMs, onError: (m) => log.info({}, m) })
+  }
+
+  /**
+   * Whether a ranking with no holder in it may be answered: a title some OCA
+   * holds (even one that is down) or the origin's catalog lists exists, and
+   * OCAs that fill on a miss can serve it; any other is refused, 404 when the
+   * catalog says it does not exist, 503 when the catalog cannot be read.
+   * Called only for rankings without a holder, so the common answer costs nothing.
+   */
+  async refuseUnheld(title: string, ranked: readonly Ranked[]): Promise<Refusal | null> {
+    if (ranked.some((r) => r.holds) || this.registry.views.some((v) => v.holds(title))) return null
+    const listed = await this.catalog.has(title)
+    if (listed === false) return { status: 404, body: { error: `unknown title ${title}`, code: ErrorCodes.UNKNOWN_TITLE } }
+    if (listed === null) return { status: 503, body: { error: `no healthy OCA can serve title ${title}: none holds it and the origin's catalog cannot be read`, code: ErrorCodes.PARENT_FAILED } }
+    return null
   }
 
   client(req: FastifyRequest, point?: { lat: number; lon: number }): Client {

@@ -23,6 +23,9 @@ import { pacedRead, sleep } from './pacer.js'
 export const clientAgent = (localAddress?: string, keepAliveTimeout = 30_000): Agent =>
   new Agent({ ...(localAddress ? { localAddress } : {}), keepAliveTimeout })
 
+/** hls.js's fragment load limits (fragLoadPolicy.default in src/config.ts, v1.7), in player ms. */
+export const LOAD_POLICY_DEFAULTS = { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000 } as const
+
 export interface HttpSessionOptions extends Partial<SessionOptions> {
   titleId: string
   /** Ranked title base URLs (…/titles/<id>/, possibly signed), best first: from the steering service. */
@@ -33,8 +36,21 @@ export interface HttpSessionOptions extends Partial<SessionOptions> {
   timeScale?: number
   /** Source address to bind (127.0.x.y picks the client's coverage zone). */
   localAddress?: string
-  /** Give up on a request whose response headers take longer than this, wall ms. Default 5000. */
-  requestTimeoutMs?: number
+  /**
+   * Give up on a request whose response headers have not arrived this long
+   * after it was sent, player (session) ms; wall ms = this / timeScale.
+   * Default 10 000, hls.js's fragLoadPolicy.default.maxTimeToFirstByteMs.
+   * Catches a server that accepts the connection and never answers.
+   */
+  maxTimeToFirstByteMs?: number
+  /**
+   * Give up on a request whose last byte has not arrived this long after it
+   * was sent, player (session) ms; wall ms = this / timeScale. Default
+   * 120 000, hls.js's fragLoadPolicy.default.maxLoadTimeMs. Catches a server
+   * that stops sending mid-body and a client network that carries nothing
+   * for minutes (the 3G traces have tunnels).
+   */
+  maxLoadTimeMs?: number
   /** How long a failed candidate is kept at the end of the list, wall ms. Default 10000 (hls.js pathway penalty is 300 s; shorter suits short tests). */
   penaltyMs?: number
   /** Failovers allowed for one segment before the session is lost. Default 8. */
@@ -90,7 +106,9 @@ interface Fetched {
 export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSessionResult> {
   const sessionId = o.sessionId ?? randomUUID()
   const timeScale = o.timeScale ?? 1
-  const timeoutMs = o.requestTimeoutMs ?? 5000
+  // the player's clock runs timeScale times faster than the wall's
+  const ttfbLimitMs = (o.maxTimeToFirstByteMs ?? LOAD_POLICY_DEFAULTS.maxTimeToFirstByteMs) / timeScale
+  const loadLimitMs = (o.maxLoadTimeMs ?? LOAD_POLICY_DEFAULTS.maxLoadTimeMs) / timeScale
   const penaltyMs = o.penaltyMs ?? 10_000
   const maxAttempts = o.maxAttemptsPerSegment ?? 8
   const dispatcher = o.dispatcher ?? clientAgent(o.localAddress)
@@ -117,7 +135,10 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
       const sent = performance.now()
       let status: number | null = null
       const ac = new AbortController()
-      const timer = setTimeout(() => ac.abort(new Error('timeout')), timeoutMs)
+      const ttfbTimer = setTimeout(() => ac.abort(new Error('timeout')), ttfbLimitMs)
+      // bodyTimeout 0 below: a paced read pauses the socket on purpose, so the
+      // bound on the body is this one, on the whole load, as hls.js's is
+      const loadTimer = setTimeout(() => ac.abort(new Error('timeout')), loadLimitMs)
       const onAbort = () => ac.abort(o.signal!.reason)
       o.signal?.addEventListener('abort', onAbort, { once: true })
       try {
@@ -127,10 +148,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
           await sleep((latency * 1000) / timeScale, ac.signal)
         }
         const res = await request(url, { dispatcher, headers, signal: ac.signal, bodyTimeout: 0 })
-        // the timeout catches a dead or stuck server, not a slow network: once
-        // headers are in, the body takes as long as the trace says it takes
-        // (a server dying mid-body resets the connection, which fails at once)
-        clearTimeout(timer)
+        clearTimeout(ttfbTimer)
         status = res.statusCode
         const ttfbWall = performance.now()
         if (status !== 200) {
@@ -158,7 +176,8 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
         penalised.set(base, performance.now() + penaltyMs)
         if (o.candidates.length > 1) failovers++
       } finally {
-        clearTimeout(timer)
+        clearTimeout(ttfbTimer)
+        clearTimeout(loadTimer)
         o.signal?.removeEventListener('abort', onAbort)
       }
     }

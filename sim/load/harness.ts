@@ -8,7 +8,9 @@ import { summarize, type Distribution, type SummaryField, type SessionMetrics } 
 import { steer } from '../http/steer.js'
 import { clientAgent, runHttpSession, type RequestRecord } from '../http/session.js'
 import { parsePrometheus, sumOf } from './prometheus.js'
-import type { FaultSpec } from './faults.js'
+import { attributeFaults, type FaultOutcome, type FaultSpec, type FiredFault, type SessionFaultRecord, type Unattributed } from './faults.js'
+
+export type { FaultOutcome } from './faults.js'
 
 /**
  * `oclab load`: many HTTP-mode players against a running cluster, with
@@ -20,8 +22,12 @@ import type { FaultSpec } from './faults.js'
  */
 export interface LoadOptions {
   cluster: ClusterConfig
-  /** PIDs of the cluster's processes by name (origin, OCA ids), for kill/drain/origin-down. */
-  pids: Record<string, number>
+  /**
+   * The PID a cluster process (origin, an OCA id) has now, for kill, drain
+   * and origin-down; asked when the fault fires, since a supervisor that
+   * restarts a dead child gives it a new PID.
+   */
+  pidOf: (name: string) => number | null | undefined | Promise<number | null | undefined>
   /** Title ids, most popular first. */
   titles: string[]
   /** Zipf exponent of title popularity. Default 1. */
@@ -39,8 +45,6 @@ export interface LoadOptions {
   /** Content seconds each session plays at most. */
   sessionSeconds?: number
   faults: FaultSpec[]
-  /** Wall seconds after a fault in which a session's trouble is charged to it. Default 10. */
-  faultWindowSeconds?: number
   seed: number
   onProgress?: (p: LoadProgress) => void
 }
@@ -68,15 +72,6 @@ export interface LoadProgress extends LoadSample {
   elapsed: number
 }
 
-export interface FaultOutcome {
-  fault: string
-  at: number
-  sessionsAffected: number
-  failovers: number
-  stallSeconds: number
-  sessionsLost: number
-}
-
 export interface LoadReport {
   sessions: { started: number; completed: number; lost: number; lostReasons: Record<string, number> }
   requests: number
@@ -87,30 +82,42 @@ export interface LoadReport {
   arrivalLagMs?: { p50: number; p99: number; max: number }
   bytes: number
   gbitPerSecond: number
-  perOca: Array<{ id: string; site: string; requests: number; bytes: number; hitRatio: number | null; reachable: boolean }>
+  /**
+   * Per OCA, counted by the harness itself (so an OCA killed mid-run still
+   * shows what it served before): requests sent to it, how many failed, body
+   * bytes received from it. `hitRatio` is the OCA's own (its /metrics before
+   * and after), null when it cannot be read or its counters restarted with
+   * the process; `reachable`: it answered /metrics at the end.
+   */
+  perOca: Array<{ id: string; site: string; requests: number; errors: number; bytes: number; hitRatio: number | null; reachable: boolean }>
   /** share of bytes served to players that did not come from the origin */
   originOffload: number | null
   steeringBySite: Record<string, number>
   qoe: Record<SummaryField, Distribution>
   /** the same per client site (its coverage zone) and ABR algorithm, keyed `site/algorithm` */
   qoeBy: Record<string, Record<SummaryField, Distribution>>
+  /** each failed request charged to the fault whose OCA it hit (or the origin outage): see attributeFaults */
   faults: FaultOutcome[]
+  /** failed requests and their sessions that no fault explains; with `faults` they add up to every failed request */
+  faultsUnattributed: Unattributed
+  /** the slowest segment requests, slowest first: where the latency tail came from */
+  slowest: Array<{ url: string; oca: string | null; trace: string; wallMs: number; ttfbMs: number }>
   /** one sample per wall second, plus a last one for the tail of the run */
   timeline: LoadSample[]
   wallSeconds: number
 }
 
-interface SessionTrace {
+interface SessionTrace extends Omit<SessionFaultRecord, 'completed' | 'rebufferSeconds'> {
   site: string
   algorithm: string
   start: number
   end: number
   completed: boolean
   metrics: SessionMetrics
-  errorTimes: number[]
   lostReason?: string
-  slowTimes: Array<{ t: number; base: string }>
 }
+
+const SLOWEST_KEPT = 5
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const STEER_TRIES = 4
@@ -133,11 +140,22 @@ export function zipfSampler(n: number, s: number, rand: () => number): () => num
   return () => table.sample(rand)
 }
 
-async function scrape(url: string): Promise<string | null> {
+async function scrape(url: string, anyStatus = false): Promise<string | null> {
   try {
     const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 })
     const text = await res.body.text()
-    return res.statusCode === 200 ? text : null
+    return res.statusCode === 200 || anyStatus ? text : null
+  } catch {
+    return null
+  }
+}
+
+/** When an OCA process started (epoch s, from its /health uptime, which a 503 also carries), to tell a restart. */
+async function startedAt(url: string): Promise<number | null> {
+  const text = await scrape(`${url}/health`, true)
+  try {
+    const up = text === null ? NaN : Number((JSON.parse(text) as { uptimeSeconds?: unknown }).uptimeSeconds)
+    return Number.isFinite(up) ? Date.now() / 1000 - up : null
   } catch {
     return null
   }
@@ -146,11 +164,11 @@ async function scrape(url: string): Promise<string | null> {
 async function serverCounters(cluster: ClusterConfig) {
   const ocas = await Promise.all(
     cluster.ocas.map(async (o) => {
-      const text = await scrape(`${o.url}/metrics`)
-      if (text === null) return { id: o.id, ok: false, requests: 0, bytes: 0, hitBytes: 0 }
+      const [text, since] = await Promise.all([scrape(`${o.url}/metrics`), startedAt(o.url)])
+      if (text === null) return { id: o.id, ok: false, since, requests: 0, bytes: 0, hitBytes: 0 }
       const s = parsePrometheus(text)
       const bytes = sumOf(s, 'oca_bytes_served_total')
-      return { id: o.id, ok: true, requests: sumOf(s, 'oca_requests_total'), bytes, hitBytes: bytes - sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }) }
+      return { id: o.id, ok: true, since, requests: sumOf(s, 'oca_requests_total'), bytes, hitBytes: bytes - sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }) }
     }),
   )
   const health = await scrape(`${cluster.origin.url}/health`)
@@ -177,7 +195,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const errors: Record<string, number> = {}
   const steeringBySite: Record<string, number> = {}
   const sessions: SessionTrace[] = []
-  const faultTimes: Array<{ fault: FaultSpec; t: number }> = []
+  const faultTimes: FiredFault[] = []
+  // a candidate URL is an OCA's URL plus the title path (and a signature)
+  const ocaByOrigin = new Map(o.cluster.ocas.map((x) => [new URL(x.url).origin, x.id]))
+  const ocaOf = (base: string): string | null => {
+    try {
+      return ocaByOrigin.get(new URL(base).origin) ?? null
+    } catch {
+      return null
+    }
+  }
+  const perOcaSeen = new Map(o.cluster.ocas.map((x) => [x.id, { requests: 0, errors: 0, bytes: 0 }]))
+  const slowest: LoadReport['slowest'] = []
   let requests = 0
   let bytes = 0
   let started = 0
@@ -195,7 +224,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const title = o.titles[pickTitle()]!
     const trace = o.traces[k % o.traces.length]!
     const alg = o.algorithms[k % o.algorithms.length]!
-    const tr: SessionTrace = { site: site.site, algorithm: alg, start: now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, errorTimes: [], slowTimes: [] }
+    const tr: SessionTrace = { site: site.site, algorithm: alg, start: now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, failures: [], served: [] }
     sessions.push(tr)
     try {
       // a player retries its first request a few times before giving up, as it would a manifest
@@ -212,17 +241,30 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       steeringBySite[answer.candidates[0]!.site] = (steeringBySite[answer.candidates[0]!.site] ?? 0) + 1
       const r = await runHttpSession({
         titleId: title, candidates: answer.candidates.map((c) => c.url), policy: (l) => createAbr(alg, l), trace, timeScale: o.timeScale, dispatcher,
-        ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}), requestTimeoutMs: 3000, penaltyMs: 30_000,
+        ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}), penaltyMs: 30_000,
         traceOffset: (k * 37) % Math.max(1, Math.floor(trace.duration)),
         onRequest: (q: RequestRecord) => {
           requests++
           bytes += q.bytes
+          const t = now()
+          const oca = ocaOf(q.base)
+          const seen = oca ? perOcaSeen.get(oca) : undefined
+          if (seen) {
+            seen.requests++
+            seen.bytes += q.bytes
+            if (q.error) seen.errors++
+          }
           if (q.error) {
             errors[q.error] = (errors[q.error] ?? 0) + 1
-            tr.errorTimes.push(now())
+            tr.failures.push({ oca, sentAt: t - q.wallMs / 1000, failedAt: t, reason: q.error })
           } else if (q.kind === 'segment') {
             latency.recordValue(Math.max(1, Math.round(q.wallMs)))
-            tr.slowTimes.push({ t: now(), base: q.base })
+            if (oca) tr.served.push({ oca, t })
+            if (slowest.length < SLOWEST_KEPT || q.wallMs > slowest[slowest.length - 1]!.wallMs) {
+              slowest.push({ url: q.url, oca, trace: trace.name, wallMs: Math.round(q.wallMs), ttfbMs: Math.round(q.ttfbMs) })
+              slowest.sort((a, b) => b.wallMs - a.wallMs)
+              slowest.length = Math.min(slowest.length, SLOWEST_KEPT)
+            }
           }
         },
       })
@@ -231,7 +273,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       if (!r.completed) tr.lostReason = `every candidate failed (${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ')})`
     } catch (err) {
       errors.steering = (errors.steering ?? 0) + 1
-      tr.errorTimes.push(now())
       tr.lostReason = `steering: ${(err as Error).message}`
     } finally {
       tr.end = now()
@@ -242,7 +283,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 
   const fire = async (f: FaultSpec) => {
     faultTimes.push({ fault: f, t: now() })
-    const pid = o.pids[f.target]
+    const pid = await o.pidOf(f.target)
     if (f.kind === 'kill' && pid) process.kill(pid, 'SIGKILL')
     else if (f.kind === 'drain' && pid) process.kill(pid, 'SIGTERM')
     else if (f.kind === 'slow') {
@@ -311,25 +352,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const wallSeconds = now()
   const after = await serverCounters(o.cluster)
 
-  const window = o.faultWindowSeconds ?? 10
-  const faults: FaultOutcome[] = faultTimes.map(({ fault, t }) => {
-    const slowBase = fault.kind === 'slow' ? o.cluster.ocas.find((x) => x.id === fault.target)?.url : undefined
-    const affected = sessions.filter(
-      (s) => s.start <= t + window && (s.end === 0 || s.end >= t) &&
-        (s.errorTimes.some((e) => e >= t && e <= t + window) || (!s.completed && s.end >= t && s.end <= t + window + 60) || (slowBase !== undefined && s.slowTimes.some((x) => x.t >= t && x.base.startsWith(slowBase)))),
-    )
-    return {
-      fault: fault.text, at: Number(t.toFixed(2)), sessionsAffected: affected.length,
-      failovers: affected.reduce((a, s) => a + s.errorTimes.filter((e) => e >= t && e <= t + window).length, 0),
-      stallSeconds: Number(affected.reduce((a, s) => a + (s.metrics?.rebufferTime ?? 0), 0).toFixed(2)),
-      sessionsLost: affected.filter((s) => !s.completed).length,
-    }
-  })
+  const parents = new Map(o.cluster.ocas.map((x) => [x.id, x.parent && x.parent !== 'origin' ? x.parent : undefined]))
+  const { faults, unattributed } = attributeFaults(
+    faultTimes,
+    sessions.map((s) => ({ failures: s.failures, served: s.served, completed: s.completed, rebufferSeconds: s.metrics?.rebufferTime ?? 0 })),
+    (id) => parents.get(id),
+  )
   const perOca = o.cluster.ocas.map((x) => {
     const b = before.ocas.find((y) => y.id === x.id)!
     const a = after.ocas.find((y) => y.id === x.id)!
-    const servedBytes = a.ok ? a.bytes - b.bytes : 0
-    return { id: x.id, site: x.site, requests: a.ok ? a.requests - b.requests : 0, bytes: servedBytes, hitRatio: a.ok && servedBytes > 0 ? (a.hitBytes - b.hitBytes) / servedBytes : null, reachable: a.ok }
+    const seen = perOcaSeen.get(x.id)!
+    // a restarted OCA starts its counters again: then its own figures say nothing about this run
+    const sameProcess = a.since !== null && b.since !== null && Math.abs(a.since - b.since) < 2
+    const counted = a.ok && b.ok && sameProcess && a.requests >= b.requests && a.bytes >= b.bytes
+    const servedBytes = a.bytes - b.bytes
+    return { id: x.id, site: x.site, ...seen, hitRatio: counted && servedBytes > 0 ? (a.hitBytes - b.hitBytes) / servedBytes : null, reachable: a.ok }
   })
   const ocaBytes = perOca.reduce((s, x) => s + x.bytes, 0)
   const originBytes = after.originBytes - before.originBytes
@@ -358,6 +395,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     qoe: summarize(done),
     qoeBy: Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, summarize(v)])),
     faults,
+    faultsUnattributed: unattributed,
+    slowest,
     timeline,
     wallSeconds,
   }

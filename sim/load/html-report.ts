@@ -33,7 +33,7 @@ export function loadTables(r: LoadReport): string {
     `<p>${r.sessions.started} sessions started, ${r.sessions.completed} completed, ${r.sessions.lost} lost in ${r.wallSeconds.toFixed(1)} s; ${r.requests} requests, ${(r.bytes / 1e6).toFixed(1)} MB, ${r.gbitPerSecond.toFixed(3)} Gbit/s; errors: ${esc(Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')}.</p>`,
     `<p>Segment latency ms (${l.count} requests): p50 ${l.p50}, p90 ${l.p90}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}.</p>`,
     '<h2>Per OCA</h2>',
-    table(['OCA', 'site', 'requests', 'MB', 'hit ratio', 'reachable at end'], r.perOca.map((o) => [o.id, o.site, o.requests, (o.bytes / 1e6).toFixed(1), pct(o.hitRatio), o.reachable ? 'yes' : 'no'])),
+    table(['OCA', 'site', 'requests', 'failed', 'MB', 'hit ratio', 'reachable at end'], r.perOca.map((o) => [o.id, o.site, o.requests, o.errors, (o.bytes / 1e6).toFixed(1), pct(o.hitRatio), o.reachable ? 'yes' : 'no'])),
     `<p>Origin offload: ${pct(r.originOffload)}</p>`,
     '<h2>Steering: first choice by site</h2>',
     table(['site', 'sessions'], Object.entries(r.steeringBySite)),
@@ -43,7 +43,7 @@ export function loadTables(r: LoadReport): string {
       [['all', r.qoe] as const, ...Object.entries(r.qoeBy)].map(([k, d]) => [k, d.startupDelay.n, f2(d.startupDelay.mean), f2(d.startupDelay.p95), f2(d.rebufferTime.mean), f2(d.rebufferTime.p95), (d.averageBitrate.mean / 1000).toFixed(0), (d.averageBitrate.p5 / 1000).toFixed(0), f2(d.switches.mean)]),
     ),
     '<h2>Faults</h2>',
-    r.faults.length ? table(['fault', 'at s', 'sessions affected', 'failovers', 'stall s', 'sessions lost'], r.faults.map((f) => [f.fault, f.at, f.sessionsAffected, f.failovers, f.stallSeconds, f.sessionsLost])) : '<p>none injected</p>',
+    r.faults.length ? table(['fault', 'at s', 'sessions affected', 'failovers', 'stall s', 'sessions lost'], [...r.faults.map((f) => [f.fault, f.at, f.sessionsAffected, f.failovers, f.stallSeconds, f.sessionsLost]), ...(r.faultsUnattributed.failovers ? [['no fault', '-', r.faultsUnattributed.sessionsAffected, r.faultsUnattributed.failovers, r.faultsUnattributed.stallSeconds, r.faultsUnattributed.sessionsLost]] : [])]) : '<p>none injected</p>',
   ].join('\n')
 }
 

@@ -42,7 +42,7 @@ t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', a
   let killed = false
   const got = { video: new Set<string>(), audio: new Set<string>() }
   const again = await runHttpSession({
-    titleId: 'test-title', candidates, policy: (l) => createAbr('bba', l), trace: constantTrace(3000), timeScale: 4, dispatcher: client, requestTimeoutMs: 2000,
+    titleId: 'test-title', candidates, policy: (l) => createAbr('bba', l), trace: constantTrace(3000), timeScale: 4, dispatcher: client, maxTimeToFirstByteMs: 8000,
     onRequest: (r) => {
       if (r.kind === 'segment' && !r.error) got[r.media!].add(r.url.split('/').pop()!)
       if (!killed && r.kind === 'segment' && r.base === first.url && r.url.includes('seg-00002')) {

@@ -1,7 +1,9 @@
 import t from 'tap'
+import type tap from 'tap'
 import { tempDir, testPackage } from '../helpers/package.js'
 import { startTestCluster } from '../helpers/cluster.js'
-import { runLoad, siteClientAddress, zipfSampler } from '../../sim/load/harness.js'
+import { runLoad, siteClientAddress, zipfSampler, type LoadReport } from '../../sim/load/harness.js'
+import { until } from '../helpers/until.js'
 import { parseFault } from '../../sim/load/faults.js'
 import { parsePrometheus, sumOf } from '../../sim/load/prometheus.js'
 import { constantTrace } from '../../sim/trace/generators.js'
@@ -30,14 +32,25 @@ t.test('client addresses, Zipf picks and Prometheus sums', async (t) => {
   t.equal(sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }), 5)
 })
 
-t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none', async (t) => {
+/** Σ per fault + what no fault explains = every failed request, every lost session that had a failure */
+function assertFaultSums(t: Pick<typeof tap, "equal" | "ok">, report: LoadReport) {
+  const failed = Object.entries(report.errors).filter(([k]) => k !== 'steering').reduce((a, [, v]) => a + v, 0)
+  const u = report.faultsUnattributed
+  t.equal(report.faults.reduce((a, f) => a + f.failovers, 0) + u.failovers, failed, `failovers add up to the ${failed} failed requests`)
+  const lostToSteering = Object.entries(report.sessions.lostReasons).filter(([k]) => k.startsWith('steering:')).reduce((a, [, v]) => a + v, 0)
+  t.equal(report.faults.reduce((a, f) => a + f.sessionsLost, 0) + u.sessionsLost, report.sessions.lost - lostToSteering, 'lost sessions add up')
+  t.ok(report.faults.reduce((a, f) => a + f.sessionsAffected, 0) + u.sessionsAffected <= report.sessions.started, 'no session is charged twice')
+  t.equal(report.perOca.reduce((a, o) => a + o.errors, 0), failed, 'per-OCA failures, counted by the harness, add up too')
+}
+
+t.test('load: sessions through a cluster while OCAs are killed, slowed and the origin stopped; every failure charged once', async (t) => {
   const dir = await tempDir(t)
   await testPackage(dir, { width: 640, height: 360, duration: 5 })
-  // steering has polled both OCAs before players arrive
+  // steering has polled both OCAs before players arrive; a killed OCA is restarted (the supervisor's default)
   const { cluster, sup } = await startTestCluster(t, dir, 2)
-  const pids = Object.fromEntries([...sup.children].map(([name, c]) => [name, c.process.pid!]))
+  const pidOf = (name: string) => sup.children.get(name)?.process.pid
   const report = await runLoad({
-    cluster, pids, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
+    cluster, pidOf, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
     mode: 'open', rate: 10, durationSeconds: 5, timeScale: 4, faults: [parseFault('kill:oca-1@2')], seed: 1,
   })
   t.equal(report.sessions.started, 50)
@@ -48,9 +61,31 @@ t.test('load: 50 sessions through a cluster while an OCA is SIGKILLed lose none'
   t.ok(f.sessionsAffected >= 1, `${f.sessionsAffected} sessions felt the kill`)
   t.ok(f.failovers >= 1, `${f.failovers} failovers`)
   t.equal(f.sessionsLost, 0)
+  assertFaultSums(t, report)
   t.ok(report.latencyMs.count > 0 && report.latencyMs.p50 > 0, 'latency percentiles from the HDR histogram')
   t.same(Object.keys(report.steeringBySite).sort(), ['site-a', 'site-b'], 'steering spread clients over both sites')
-  t.equal(report.perOca.find((o) => o.id === 'oca-1')!.reachable, false, 'the killed OCA is reported unreachable')
+  const killed = report.perOca.find((o) => o.id === 'oca-1')!
+  t.ok(killed.requests > 0 && killed.bytes > 0, `the killed OCA still shows what it served before the kill (${killed.requests} requests)`)
+  t.ok(killed.errors >= f.failovers, 'and the requests that failed on it')
+  t.equal(killed.hitRatio, null, 'its own counters restarted with the process: no hit ratio from them')
   t.ok(report.perOca.find((o) => o.id === 'oca-2')!.bytes > 0, 'the survivor served bytes')
   t.ok(report.qoe.averageBitrate.n === 50, 'QoE distribution over every session')
+  t.ok(report.slowest.length > 0 && report.slowest[0]!.wallMs >= report.slowest.at(-1)!.wallMs, 'the slowest segments, slowest first')
+
+  // three overlapping faults on the healed cluster
+  await until(async () => (sup.status().every((c) => c.state === 'running') ? true : undefined), 'every process running again', 1200, 100)
+  // and steering sends players to the restarted OCA again
+  await until(async () => {
+    const res = await fetch(`${cluster.steering.url}/ocas`)
+    const { ocas } = (await res.json()) as { ocas: Array<{ state: string }> }
+    return ocas.every((o) => o.state === 'up') ? true : undefined
+  }, 'steering to see both OCAs up', 1200, 100)
+  const three = await runLoad({
+    cluster, pidOf, titles: ['test-title'], traces: [constantTrace(3000)], algorithms: ['bba'], mode: 'open', rate: 8, durationSeconds: 4, timeScale: 4, seed: 2,
+    faults: [parseFault('slow:oca-2=300@1'), parseFault('kill:oca-1@1.5'), parseFault('origin-down@1.2+2')],
+  })
+  t.same(three.faults.map((x) => x.fault), ['slow:oca-2=300@1', 'origin-down@1.2+2', 'kill:oca-1@1.5'], 'in the order they fired')
+  t.ok(three.faults.find((x) => x.fault.startsWith('kill'))!.failovers >= 1, `the kill is charged with failures ${JSON.stringify(three.faults)} ${JSON.stringify(three.errors)}`)
+  t.ok(three.faults.find((x) => x.fault.startsWith('slow'))!.sessionsAffected >= 1, 'sessions answered by the slowed OCA are charged to the slow-down')
+  assertFaultSums(t, three)
 })

@@ -7,7 +7,7 @@ import { request } from 'undici'
 import { buildConsoleServer } from '../../console/server.js'
 import type { ClusterView } from '../../console/cluster-view.js'
 import type { LoadRunView, LoadSample } from '../../console/load-samples.js'
-import { clusterChildren } from '../../cli/cluster.js'
+import { clusterChildren } from '../../lib/cluster-control.js'
 import { Supervisor } from '../../lib/supervisor.js'
 import { freePort } from '../../lib/free-port.js'
 import { chromiumMissing, launchBrowser } from '../helpers/browser.js'
@@ -107,7 +107,8 @@ t.test('the console page shows the cluster, plays through steering, charts a loa
   // quick polls and short steering TTLs, so a kill shows within seconds
   specs.find((s) => s.name === 'steering')!.args.push('--interval', '300', '--timeout', '300', '--ttl', '2')
   const logs: string[] = []
-  const sup = new Supervisor({ log: (l) => logs.push(l), stopGraceMs: 3000 })
+  // the kill below must leave oca-1 down for the page to show it
+  const sup = new Supervisor({ log: (l) => logs.push(l), stopGraceMs: 3000, restart: { restart: 'no' } })
   t.teardown(() => sup.stop())
   await sup.start(specs)
 

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freePort } from '../../lib/free-port.js'
 import type { ClusterConfig } from '../../lib/cluster.js'
-import { Supervisor } from '../../lib/supervisor.js'
-import { clusterChildren } from '../../cli/cluster.js'
+import { Supervisor, type RestartPolicy } from '../../lib/supervisor.js'
+import { clusterChildren } from '../../lib/cluster-control.js'
 import { waitForSteering } from '../../sim/http/steer.js'
 
 /** A small cluster on free loopback ports: origin, `ocas` OCAs in two sites, steering. */
@@ -35,16 +35,18 @@ export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: s
  * steering as processes under a Supervisor), resolved once steering's
  * answer for `title` lists every OCA, or three of them (its default count):
  * it learns the fleet from health polls. The stop is registered before anything starts, so a start that
- * fails half-way still stops what did start.
+ * fails half-way still stops what did start. `restart` is the supervisor's
+ * policy (default on-failure: a killed OCA comes back).
  */
 export async function startTestCluster(
   t: { teardown: (f: () => Promise<void>) => void },
   dir: string,
   ocas = 2,
   title = 'test-title',
+  restart: Partial<RestartPolicy> = {},
 ): Promise<{ file: string; cluster: ClusterConfig; sup: Supervisor }> {
   const { file, cluster } = await writeTestCluster(dir, ocas)
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000 })
+  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000, restart })
   t.teardown(() => sup.stop())
   await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
   // /v1/steer lists three candidates by default

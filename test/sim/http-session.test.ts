@@ -2,8 +2,9 @@ import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { join } from 'node:path'
+import { createServer, type Socket } from 'node:net'
 import { testPackage, tempDir } from '../helpers/package.js'
-import { runHttpSession } from '../../sim/http/session.js'
+import { LOAD_POLICY_DEFAULTS, runHttpSession, type RequestRecord } from '../../sim/http/session.js'
 import { cmcdHeaders, parseCmcd } from '../../sim/http/cmcd.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { runSession } from '../../sim/engine.js'
@@ -96,11 +97,65 @@ t.test('HTTP mode over a real server', async (t) => {
     t.equal(r.metrics.segments, 5)
   })
 
+  // hls.js bounds a fragment load (10 s to the first byte, 120 s in all); so does the session, and then fails over
+  t.same(LOAD_POLICY_DEFAULTS, { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000 }, "hls.js's fragLoadPolicy defaults")
+  const limits = { timeScale: 1, maxTimeToFirstByteMs: 3000, maxLoadTimeMs: 6000, penaltyMs: 600_000, trace: constantTrace(20_000), audio: false }
+  // a test that hangs is a failure too: give up well before tap's timeout
+  const bounded = () => AbortSignal.timeout(120_000)
+
+  t.test('an OCA that accepts the connection and never answers: one timeout, then the next candidate', async (t) => {
+    const good = await storeServer(store, [])
+    t.teardown(() => good.app.close())
+    const sockets: Socket[] = []
+    const silent = createServer((s) => {
+      sockets.push(s)
+      s.resume()
+    })
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    t.teardown(() => {
+      for (const s of sockets) s.destroy()
+      silent.close()
+    })
+    const bad = `http://127.0.0.1:${(silent.address() as { port: number }).port}/titles/test-title/`
+    const records: RequestRecord[] = []
+    const r = await runHttpSession({ titleId: 'test-title', candidates: [bad, good.base], policy: (l) => createAbr('bba', l), ...limits, signal: bounded(), onRequest: (q) => records.push(q) })
+    t.equal(r.completed, true, 'the session completes')
+    t.same(records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]), [[bad, 'manifest', 'timeout']], 'after one timeout on the silent OCA')
+    t.equal(r.errors.timeout, 1)
+    t.equal(r.failovers, 1)
+    t.ok(sockets.length >= 1, 'the silent OCA did accept the connection')
+  })
+
+  t.test('an OCA that sends headers and part of a segment, then goes silent: the load times out and fails over', async (t) => {
+    const good = await storeServer(store, [])
+    t.teardown(() => good.app.close())
+    // serves everything but the segments, which stall after their first kilobyte
+    const stalled = Fastify({ logger: false, forceCloseConnections: true })
+    let stalls = 0
+    stalled.addHook('onRequest', async (req, reply) => {
+      if (!req.url.endsWith('.m4s')) return
+      stalls++
+      reply.hijack()
+      reply.raw.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '100000' })
+      reply.raw.write(Buffer.alloc(1000))
+    })
+    await stalled.register(fastifyStatic, { root: store, prefix: '/' })
+    const bad = `${await stalled.listen({ host: '127.0.0.1', port: 0 })}/titles/test-title/`
+    t.teardown(() => stalled.close())
+    const records: RequestRecord[] = []
+    const r = await runHttpSession({ titleId: 'test-title', candidates: [bad, good.base], policy: (l) => createAbr('bba', l), ...limits, signal: bounded(), onRequest: (q) => records.push(q) })
+    t.equal(r.completed, true, 'the session completes')
+    t.equal(stalls, 1, 'one segment request stalled')
+    t.same(records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]), [[bad, 'segment', 'timeout']], 'one timeout, on the stalled segment')
+    t.equal(r.errors.timeout, 1)
+    t.equal(r.metrics.segments, 5, 'every segment played, the stalled one from the next candidate')
+  })
+
   t.test('when every candidate is gone the session is lost, not thrown', async (t) => {
     const seen: Seen[] = []
     const { app, base } = await storeServer(store, seen)
     await app.close()
-    const r = await runHttpSession({ titleId: 'test-title', candidates: [base, join(base, 'nope/')], policy: (l) => createAbr('bba', l), trace: constantTrace(2000), timeScale: 10, maxAttemptsPerSegment: 3, requestTimeoutMs: 500 })
+    const r = await runHttpSession({ titleId: 'test-title', candidates: [base, join(base, 'nope/')], policy: (l) => createAbr('bba', l), trace: constantTrace(2000), timeScale: 10, maxAttemptsPerSegment: 3, maxTimeToFirstByteMs: 5000 })
     t.equal(r.completed, false)
     t.ok(r.errors.connection! >= 3, 'connection errors counted')
   })

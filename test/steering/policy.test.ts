@@ -123,3 +123,31 @@ t.test('a limit stops the walk early and still keeps the current pathway', async
   const spilled = [oca('a1', 'ams', AMS, { loadBps: 0.9e9 }), oca('fra1', 'fra', FRA, { state: 'suspect', stateReason: 'slow' })]
   t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: spilled }, undefined, 1)), ['a1'], 'with nothing better, spilled before suspect')
 })
+
+t.test('a suspect OCA that lacks the title comes after every other candidate, suspect holders included', async (t) => {
+  const fleet = [
+    oca('ams1', 'ams', AMS, { titles: [], canFill: true, state: 'suspect', stateReason: 'health poll failed: timeout (1/2 bad polls)' }),
+    oca('ams2', 'ams', AMS, { titles: [], canFill: true }),
+    oca('fra1', 'fra', FRA),
+    oca('nyc1', 'nyc', NYC, { state: 'suspect', stateReason: 'slow' }),
+  ]
+  t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: fleet })), ['fra1', 'ams2', 'nyc1'], 'one filler needed: the healthy one')
+  const four = rankOcas({ title: 't1', client: inAms, ocas: fleet }, { minCandidates: 4, spillAt: 0.8 })
+  t.same(ids(four), ['fra1', 'ams2', 'nyc1', 'ams1'], 'two needed: the suspect filler last, though it is in the own site')
+  t.match(four[3]!.reason, /^suspect \(health poll failed: timeout \(1\/2 bad polls\)\), moved last; own site ams .*may fill the title on a miss$/)
+})
+
+// Content Steering: the player reports its current pathway (_HLS_pathway, DASH _DASH_pathway)
+t.test("a suspect OCA is not kept first because it is the player's current pathway", async (t) => {
+  const fleet = ['a1', 'a2', 'a3', 'a4'].map((id) => oca(id, 'ams', AMS))
+  const plain = ids(rankOcas({ title: 't1', client: inAms, ocas: fleet }))
+  for (const current of [plain[1]!, plain[3]!]) {
+    const sick = fleet.map((o) => (o.id === current ? { ...o, state: 'suspect' as const, stateReason: 'health poll failed' } : o))
+    const all = rankOcas({ title: 't1', client: inAms, ocas: sick, current })
+    t.not(all[0]!.id, current, `${current}: not first`)
+    t.equal(all.at(-1)!.id, current, `${current}: last, as every suspect OCA`)
+    t.match(all.at(-1)!.reason, /^suspect/)
+    const cut = rankOcas({ title: 't1', client: inAms, ocas: sick, current }, undefined, 2)
+    t.notOk(cut.some((r) => r.id === current), `${current}: with a limit, not brought back in front of the cut`)
+  }
+})

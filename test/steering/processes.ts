@@ -23,15 +23,7 @@ export function oclab(t: Teardown, args: string[]): Child {
   return { proc, stderr: () => err, exited }
 }
 
-/** Poll until `check` returns a value (not undefined), at most `tries` × `everyMs`. */
-export async function until<T>(check: () => Promise<T | undefined>, what: string, tries = 300, everyMs = 50): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check().catch(() => undefined)
-    if (v !== undefined) return v
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-  throw new Error(`gave up waiting for ${what}`)
-}
+export { until } from '../helpers/until.js'
 
 export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
   const r = await fetch(url, { headers })

@@ -91,7 +91,8 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
   const none = await get(`${url}/v1/steer?title=unknown-title`)
   t.equal(none.status, 503)
   t.equal(none.headers.get('access-control-allow-origin'), '*')
-  t.match(await none.json(), { error: /no healthy OCA can serve title unknown-title/, candidates: [] })
+  // no OCA holds it and this cluster's origin is not there to say whether it exists
+  t.match(await none.json(), { error: /no healthy OCA can serve title unknown-title: none holds it and the origin's catalog cannot be read/, code: 'OCLAB_ERR_PARENT_FAILED' })
 })
 
 t.test('X-Forwarded-For from an untrusted peer is ignored', async (t) => {
@@ -197,12 +198,60 @@ t.test('rewritten manifests parse and every URI points at an OCA holding the tit
 
   t.equal((await get(`${url}/v1/play/zzz/master.m3u8`)).status, 503, 'nobody holds it')
   // an origin whose package manifest is broken: the upstream's fault, 502
-  const origin = await startParent(t, { '/titles/t3/master.m3u8': Buffer.from('not a playlist') })
+  const origin = await startParent(t, { '/titles/t3/master.m3u8': Buffer.from('not a playlist'), '/catalog': Buffer.from(JSON.stringify({ titles: [{ id: 't3' }] })) })
   const broken = await startSteering(t, { ...cluster, origin: { url: origin.url } }, { fillOnMiss: true })
   const r = await get(`${broken.url}/v1/play/t3/master.m3u8`)
   t.equal(r.status, 502)
   t.match(await r.json(), { error: /#EXTM3U/ })
   t.equal((await get(`${broken.url}/v1/play/t4/manifest.mpd`)).status, 404, 'nowhere has the title')
+})
+
+t.test('unknown titles get 404 with a code; no error body shows an internal address', async (t) => {
+  const { cluster } = await fleet(t)
+  // the origin lists t1, t2 (on OCAs), t5 (on no OCA yet: OCAs fill it) and t6 (whose manifest fetch fails)
+  const origin = await startParent(t, { '/catalog': Buffer.from(JSON.stringify({ titles: ['t1', 't2', 't5', 't6'].map((id) => ({ id })) })) })
+  origin.handler = async (req, res) => {
+    if (!req.url?.startsWith('/titles/t6/')) return false
+    res.writeHead(500).end()
+    return true
+  }
+  const { url } = await startSteering(t, { ...cluster, origin: { url: origin.url } }, { fillOnMiss: true })
+  const internal = new URL(origin.url).host
+  for (const path of ['/v1/steer?title=nosuch', '/v1/play/nosuch/master.m3u8', '/v1/play/nosuch/manifest.mpd', '/v1/redirect/nosuch/v1/seg-00001.m4s']) {
+    const res = await get(`${url}${path}`, from('10.1.2.3'))
+    t.equal(res.status, 404, `${path}: 404`)
+    t.equal(res.headers.get('access-control-allow-origin'), '*')
+    t.same(await res.json(), { error: 'unknown title nosuch', code: 'OCLAB_ERR_UNKNOWN_TITLE' }, `${path}: says so with a code`)
+  }
+  const t5 = await get(`${url}/v1/steer?title=t5`, from('10.1.2.3'))
+  t.equal(t5.status, 200, 'a title in the catalog that no OCA holds yet is steered to OCAs that fill it')
+  t.ok(((await t5.json()) as SteerBody).candidates.every((c) => !c.holds))
+  const missing = await get(`${url}/v1/play/t5/master.m3u8`)
+  t.equal(missing.status, 404)
+  const failing = await get(`${url}/v1/play/t6/master.m3u8`)
+  t.equal(failing.status, 502, 'the origin failing the manifest: 502')
+  for (const [what, res] of [['404', missing], ['502', failing]] as const) {
+    const text = await res.text()
+    t.notMatch(text, internal, `the ${what} body does not show the origin's address`)
+    t.notMatch(text, /127\.0\.0\.1|localhost|https?:\/\//, `nor any address (${text})`)
+    t.match(JSON.parse(text), { code: /^OCLAB_ERR_/ })
+  }
+  t.equal(origin.count.get('/catalog'), 1, 'the catalog was read once for all of that (within its refresh interval)')
+})
+
+t.test('Content Steering: a suspect OCA that is the player\'s current pathway is not kept first', async (t) => {
+  const { ocas, cluster } = await fleet(t)
+  const { app, url } = await startSteering(t, cluster)
+  const master = await (await get(`${url}/v1/play/t1/master.m3u8`, from('10.1.0.5'))).text()
+  const serverUri = /SERVER-URI="([^"]+)"/.exec(master)![1]!
+  const [best, second] = (await json<SteeringJson>(serverUri, from('10.1.0.5')))['PATHWAY-PRIORITY']
+  t.same((await json<SteeringJson>(`${serverUri}&_HLS_pathway=${second}`, from('10.1.0.5')))['PATHWAY-PRIORITY'][0], second, 'healthy: the current pathway is kept')
+  // one failed poll: suspect, not yet down
+  await ocas[second as keyof typeof ocas]!.app.close()
+  await app.steering.checker.pollAll()
+  t.match((await json<{ ocas: Array<{ id: string; state: string }> }>(`${url}/ocas`)).ocas.find((o) => o.id === second), { state: 'suspect' })
+  const now = (await json<SteeringJson>(`${serverUri}&_HLS_pathway=${second}`, from('10.1.0.5')))['PATHWAY-PRIORITY']
+  t.same(now, [best, 'fra1', second], 'the suspect current pathway goes last')
 })
 
 t.test('HLS and DASH steering manifests follow health; 410 and 429', async (t) => {

@@ -1,0 +1,53 @@
+import { request, type Dispatcher } from 'undici'
+
+/**
+ * Which titles exist: the origin's `/catalog`, read when a title is asked
+ * for that no OCA holds (the rare case: OCAs report what they hold in every
+ * health answer). So a title nobody ever packaged gets 404 instead of signed
+ * URLs to OCAs that would fill it from nowhere. Read at most once per
+ * `refreshMs` whatever the request rate (one fetch in flight, shared); a
+ * title ingested a moment ago is seen after at most that long.
+ */
+export interface TitleCatalogOptions {
+  originUrl: string
+  /** how old a read catalog may be before a title missing from it triggers a new read; default 1000 ms */
+  refreshMs: number
+  timeoutMs: number
+  dispatcher?: Dispatcher
+  /** a failed read, for the log (the body a client gets never carries the origin's address) */
+  onError?: (message: string) => void
+}
+
+export class TitleCatalog {
+  private ids: Set<string> | null = null
+  private readAt = Number.NEGATIVE_INFINITY
+  private inflight: Promise<void> | null = null
+
+  constructor(private readonly opts: TitleCatalogOptions) {}
+
+  /** true or false as the catalog says; null when it has never been read (the origin is unreachable). */
+  async has(title: string): Promise<boolean | null> {
+    if (this.ids?.has(title)) return true
+    if (performance.now() - this.readAt >= this.opts.refreshMs) await (this.inflight ??= this.read().finally(() => (this.inflight = null)))
+    return this.ids ? this.ids.has(title) : null
+  }
+
+  private async read(): Promise<void> {
+    const url = `${this.opts.originUrl.replace(/\/+$/, '')}/catalog`
+    try {
+      const res = await request(url, { ...(this.opts.dispatcher ? { dispatcher: this.opts.dispatcher } : {}), signal: AbortSignal.timeout(this.opts.timeoutMs) })
+      if (res.statusCode !== 200) {
+        await res.body.dump()
+        throw new Error(`HTTP ${res.statusCode}`)
+      }
+      const body = (await res.body.json()) as { titles?: Array<{ id?: unknown }> }
+      if (!Array.isArray(body.titles)) throw new Error('no titles array')
+      this.ids = new Set(body.titles.flatMap((t) => (typeof t.id === 'string' ? [t.id] : [])))
+    } catch (err) {
+      // a stale catalog is kept: better than none while the origin is away
+      this.opts.onError?.(`cannot read the title catalog at ${url}: ${(err as Error).message}`)
+    } finally {
+      this.readAt = performance.now()
+    }
+  }
+}
