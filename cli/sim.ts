@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { Command, OptionValues } from './command.js'
 import { numberOption, stringOption, usageError } from './command.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
+import { maxInputBytes, maxInputSpec } from './input-limit.js'
 import { ABR_NAMES, buildHtmlReport, formatComparison, formatSweepTable, loadLadder, loadTraceSet, QOE_DEFAULTS, runSweep, type SessionOptions, type SweepInput } from '../sim/index.js'
 
 function sessionOptions(values: OptionValues): Partial<SessionOptions> {
@@ -52,6 +53,7 @@ export const command: Command = {
     bind: { type: 'string', arg: '<ip>', help: 'HTTP mode: source address, e.g. 127.0.1.20 to be a client of the zone covering it' },
     json: { type: 'boolean', help: 'print the full result as JSON instead of tables' },
     html: { type: 'string', arg: '<report.html>', help: 'also write a self-contained HTML report with plots' },
+    'max-input': maxInputSpec,
   },
   async run(values, positionals) {
     const title = stringOption(values, 'title')
@@ -68,8 +70,8 @@ export const command: Command = {
     const session = sessionOptions(values)
     if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session)
 
-    const ladders = await Promise.all(sources.map((s) => loadLadder(s)))
-    const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed })))
+    const ladders = await Promise.all(sources.map((s) => loadLadder(s, { maxInputBytes: maxInputBytes(values) })))
+    const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed, maxInputBytes: maxInputBytes(values) })))
     const input: SweepInput = { ladders, traceSets, algorithms, session }
     const result = runSweep(input)
 
@@ -91,7 +93,7 @@ async function runHttp(values: OptionValues, titleId: string, traceSpecs: string
   const steeringUrl = stringOption(values, 'steering')
   if (!steeringUrl) throw usageError('--http needs --steering <url>')
   const { runHttpSweep, formatHttpSessions } = await import('../sim/http/sweep.js')
-  const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed })))).flatMap((t) => t.traces)
+  const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, { seed, maxInputBytes: maxInputBytes(values) })))).flatMap((t) => t.traces)
   const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session })
   if (values.json === true) console.log(JSON.stringify(rows.map(({ timeline: _t, ...r }) => r), null, 2))
   else console.log(`client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}\n${formatHttpSessions(rows)}`)

@@ -22,6 +22,10 @@ export const ErrorCodes = {
   QUEUE_UNREACHABLE: 'OCLAB_ERR_QUEUE_UNREACHABLE',
   NO_WORKERS: 'OCLAB_ERR_NO_WORKERS',
   BAD_LOAD_SAMPLE: 'OCLAB_ERR_BAD_LOAD_SAMPLE',
+  /** An input file or response larger than the command's limit (sim/lint --max-input). */
+  INPUT_TOO_LARGE: 'OCLAB_ERR_INPUT_TOO_LARGE',
+  /** A failure no check anticipated (a bug): the CLI prints it with its stack. */
+  INTERNAL: 'OCLAB_ERR_INTERNAL',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
@@ -30,8 +34,9 @@ export class OclabError extends Error {
   readonly code: ErrorCode
   readonly details?: unknown
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(message)
+  /** `options.cause` keeps the error being wrapped (shown by util.inspect and in --json error events). */
+  constructor(code: ErrorCode, message: string, details?: unknown, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'OclabError'
     this.code = code
     this.details = details

@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import type { Trace, TraceSet } from './trace.js'
@@ -7,6 +7,8 @@ import { parseCsvTrace } from './csv.js'
 import { parseJsonTrace } from './json.js'
 import { parseMahimahiTrace } from './mahimahi.js'
 import { generateTraceSet, isGeneratorSpec } from './generators.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../limits.js'
+import { readFileLimited } from '../source.js'
 
 export type TraceFormat = 'mahimahi' | 'cooked' | 'json' | 'csv'
 
@@ -32,12 +34,14 @@ export function parseTrace(name: string, text: string, format: TraceFormat = det
   return parsers[format](name, text)
 }
 
-export async function readTraceFile(file: string, format?: TraceFormat): Promise<Trace> {
+/** A trace file, refused with INPUT_TOO_LARGE past `maxBytes`. */
+export async function readTraceFile(file: string, format?: TraceFormat, maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<Trace> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = (await readFileLimited(file, maxBytes)).toString('utf8')
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_TRACE, `cannot read trace ${file}: ${(err as Error).message}`)
+    if (err instanceof OclabError) throw err
+    throw new OclabError(ErrorCodes.BAD_TRACE, `cannot read trace ${file}: ${(err as Error).message}`, undefined, { cause: err })
   }
   return parseTrace(file, text, format)
 }
@@ -49,7 +53,7 @@ const isDocFile = (name: string): boolean => name.startsWith('.') || /^(readme|l
  * One trace set from a file, a folder of traces (every file but README/LICENSE)
  * or a generator spec (see generateTraceSet).
  */
-export async function loadTraceSet(spec: string, opts: { seed?: number; format?: TraceFormat } = {}): Promise<TraceSet> {
+export async function loadTraceSet(spec: string, opts: { seed?: number; format?: TraceFormat; maxInputBytes?: number } = {}): Promise<TraceSet> {
   if (isGeneratorSpec(spec)) return generateTraceSet(spec, opts.seed)
   let info
   try {
@@ -57,9 +61,9 @@ export async function loadTraceSet(spec: string, opts: { seed?: number; format?:
   } catch {
     throw new OclabError(ErrorCodes.BAD_TRACE, `trace "${spec}" is neither a file, a folder nor a generator (constant:, step:, walk:, markov:)`)
   }
-  if (!info.isDirectory()) return { name: basename(spec), traces: [await readTraceFile(spec, opts.format)] }
+  if (!info.isDirectory()) return { name: basename(spec), traces: [await readTraceFile(spec, opts.format, opts.maxInputBytes)] }
   const names = (await readdir(spec)).filter((n) => !isDocFile(n)).sort()
   if (names.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec} holds no trace files`)
-  const traces = await Promise.all(names.map((n) => readTraceFile(join(spec, n), opts.format)))
+  const traces = await Promise.all(names.map((n) => readTraceFile(join(spec, n), opts.format, opts.maxInputBytes)))
   return { name: basename(spec.replace(/\/+$/, '')), traces }
 }
