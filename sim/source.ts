@@ -22,8 +22,8 @@ export function toUrl(pathOrUrl: string): URL {
 /** Display name: the path for files, the URL otherwise. */
 export const displayName = (url: URL): string => (url.protocol === 'file:' ? fileURLToPath(url) : url.href)
 
-const tooLarge = (name: string, what: string, maxBytes: number): OclabError =>
-  new OclabError(ErrorCodes.INPUT_TOO_LARGE, `${name} is ${what}, over the ${maxBytes}-byte input limit (raise it with --max-input <MiB>)`)
+const tooLarge = (name: string, maxBytes: number, found?: string): OclabError =>
+  new OclabError(ErrorCodes.INPUT_TOO_LARGE, `${name}${found ? ` (${found})` : ''} is larger than the input limit of ${maxBytes} bytes (raise it with --max-input <MiB>)`)
 
 /**
  * A whole local file, refused with INPUT_TOO_LARGE past `maxBytes`: checked
@@ -35,7 +35,7 @@ export async function readFileLimited(path: string | URL, maxBytes: number, name
   const fh = await open(path, 'r')
   try {
     const { size } = await fh.stat()
-    if (size > maxBytes) throw tooLarge(name, `${size} bytes`, maxBytes)
+    if (size > maxBytes) throw tooLarge(name, maxBytes, `${size} bytes`)
     const chunks: Buffer[] = []
     let total = 0
     for (;;) {
@@ -44,7 +44,7 @@ export async function readFileLimited(path: string | URL, maxBytes: number, name
       if (bytesRead === 0) break
       chunks.push(buf.subarray(0, bytesRead))
       total += bytesRead
-      if (total > maxBytes) throw tooLarge(name, 'larger than that', maxBytes)
+      if (total > maxBytes) throw tooLarge(name, maxBytes)
     }
     return Buffer.concat(chunks, total)
   } finally {
@@ -60,7 +60,7 @@ export async function readFileLimited(path: string | URL, maxBytes: number, name
 export async function fetchBytes(url: URL, range?: { offset: number; length: number }, maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<Buffer> {
   const name = displayName(url)
   const fail = (why: string, cause?: unknown) => new OclabError(ErrorCodes.BAD_MANIFEST, `cannot read ${name}: ${why}`, undefined, cause === undefined ? undefined : { cause })
-  if (range && range.length > maxBytes) throw tooLarge(name, `asked for a ${range.length}-byte range`, maxBytes)
+  if (range && range.length > maxBytes) throw tooLarge(name, maxBytes, `a ${range.length}-byte range`)
   if (url.protocol === 'file:') {
     try {
       if (!range) return await readFileLimited(url, maxBytes, name)
@@ -93,7 +93,7 @@ export async function fetchBytes(url: URL, range?: { offset: number; length: num
   const declared = Number(res.headers['content-length'])
   if (declared > maxBytes) {
     res.body.destroy()
-    throw tooLarge(name, `${declared} bytes (Content-Length)`, maxBytes)
+    throw tooLarge(name, maxBytes, `Content-Length ${declared}`)
   }
   const chunks: Buffer[] = []
   let total = 0
@@ -102,7 +102,7 @@ export async function fetchBytes(url: URL, range?: { offset: number; length: num
       total += (chunk as Buffer).length
       if (total > maxBytes) {
         res.body.destroy()
-        throw tooLarge(name, 'larger than that', maxBytes)
+        throw tooLarge(name, maxBytes)
       }
       chunks.push(chunk as Buffer)
     }
