@@ -91,8 +91,10 @@ export async function fetchBytes(url: URL, range?: { offset: number; length: num
   }
   // A server that ignores Range answers 200 with the whole object: that is what arrives, so that is what the limit bounds.
   const declared = Number(res.headers['content-length'])
+  // Destroying the body makes undici emit an AbortError: it is expected, so it is swallowed rather than left uncaught.
+  const discard = () => res.body.on('error', () => {}).destroy()
   if (declared > maxBytes) {
-    res.body.destroy()
+    discard()
     throw tooLarge(name, maxBytes, `Content-Length ${declared}`)
   }
   const chunks: Buffer[] = []
@@ -101,7 +103,7 @@ export async function fetchBytes(url: URL, range?: { offset: number; length: num
     for await (const chunk of res.body) {
       total += (chunk as Buffer).length
       if (total > maxBytes) {
-        res.body.destroy()
+        discard()
         throw tooLarge(name, maxBytes)
       }
       chunks.push(chunk as Buffer)
