@@ -24,6 +24,8 @@ export const ErrorCodes = {
   BAD_LOAD_SAMPLE: 'OCLAB_ERR_BAD_LOAD_SAMPLE',
   /** An input file or response larger than the command's limit (sim/lint --max-input). */
   INPUT_TOO_LARGE: 'OCLAB_ERR_INPUT_TOO_LARGE',
+  /** A server asked to listen beyond loopback with a secret published in this repository. */
+  EXAMPLE_SECRET: 'OCLAB_ERR_EXAMPLE_SECRET',
   /** A failure no check anticipated (a bug): the CLI prints it with its stack. */
   INTERNAL: 'OCLAB_ERR_INTERNAL',
 } as const
