@@ -38,7 +38,7 @@ async function sourceSize(path: string): Promise<number> {
   try {
     st = await stat(path)
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_SOURCE, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_SOURCE, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, { cause: err })
   }
   if (!st.isFile()) throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is not a file`)
   if (st.size === 0) throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is empty (0 bytes)`)

@@ -121,7 +121,7 @@ async function storageKeys(storage: Storage, batches: readonly ChunkBatch[]): Pr
 async function untilFinished<T>(wait: Promise<T>, signal: AbortSignal | undefined, cancel: () => Promise<unknown>): Promise<T> {
   const failed = (err: unknown): never => {
     if (err instanceof OclabError) throw err
-    throw new OclabError(ErrorCodes.ENCODE_FAILED, (err as Error).message)
+    throw new OclabError(ErrorCodes.ENCODE_FAILED, (err as Error).message, undefined, { cause: err })
   }
   if (!signal) return wait.catch(failed)
   signal.throwIfAborted()
