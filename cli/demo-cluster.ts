@@ -1,9 +1,13 @@
 import { writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freePort } from '../lib/free-port.js'
-import type { ClusterConfig } from '../lib/cluster.js'
+import { randomSecret, type ClusterConfig } from '../lib/cluster.js'
 
-/** The example topology of deploy/cluster.json (3 regions × 2 OCAs), on free loopback ports under `dir`. */
+/**
+ * The example topology of deploy/cluster.json (3 regions × 2 OCAs), on free
+ * loopback ports under `dir`, with a fresh random admin token: a token fixed
+ * in the source is known to everyone who reads it.
+ */
 export async function writeDemoCluster(dir: string): Promise<{ file: string; cluster: ClusterConfig }> {
   await mkdir(dir, { recursive: true })
   const url = async () => `http://127.0.0.1:${await freePort()}`
@@ -15,7 +19,7 @@ export async function writeDemoCluster(dir: string): Promise<{ file: string; clu
   const cluster: ClusterConfig = {
     version: 1,
     name: 'oclab demo',
-    adminToken: 'demo-admin-token-0123456789',
+    adminToken: randomSecret(),
     origin: { url: await url(), storeDir: join(dir, 'origin') },
     steering: { url: await url() },
     defaultSite: 'eu-oslo',

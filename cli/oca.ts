@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
-import { readCluster } from '../lib/cluster.js'
+import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 import { EVICTION_POLICIES } from '../oca/eviction.js'
 import { ocaOptionsFromCluster } from '../oca/options.js'
 
@@ -39,6 +39,7 @@ export const command: Command = {
     const url = new URL(cluster.ocas.find((o) => o.id === id)!.url)
     if (url.protocol !== 'http:') throw usageError(`OCA ${id}: url ${url.href} must be http:// (put TLS in front)`)
     const port = Number(url.port || 80)
+    refuseExampleSecretsBeyondLoopback(cluster, url.hostname, `OCA ${id}`)
 
     const { buildOcaServer } = await import('../oca/server.js')
     let exited!: () => void

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { Command, OptionSpec, OptionValues } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
-import { readCluster, type ClusterConfig } from '../lib/cluster.js'
+import { readCluster, refuseExampleSecretsBeyondLoopback, type ClusterConfig } from '../lib/cluster.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { parseFillWindow, readPopularity, zipfPopularity, type PopularityModel } from '../origin/popularity.js'
 import type { PrepositionEvent, PrepositionReport } from '../origin/preposition.js'
@@ -262,6 +262,7 @@ export const command: Command = {
     const storeDir = storeDirOf(values, configPath, cluster)
     const url = new URL(cluster.origin.url)
     if (url.protocol !== 'http:') throw usageError(`origin url ${url.href} must be http:// (put TLS in front)`)
+    refuseExampleSecretsBeyondLoopback(cluster, url.hostname, 'origin')
     const { buildOriginServer } = await import('../origin/server.js')
     const level = stringOption(values, 'log-level') ?? 'info'
     const app = buildOriginServer({ storeDir, cluster, popularity: popularityFrom(values, cluster), preposition: prepositionKnobs(values), logger: { level } })

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command, OptionValues } from './command.js'
 import { choiceOption, numberOption, stringOption, usageError } from './command.js'
+import { maxInputBytes, maxInputSpec } from './input-limit.js'
 // Only the option tables load before `run`: the simulator, loaders and report load when a command runs (CLI start-up).
 import { QOE_DEFAULTS } from '../sim/metrics.js'
 import { DEFAULT_PROFILE, defaultText, PARAM_SPECS, parseSetting, PROFILES, type ProfileName } from '../sim/abr/params.js'
@@ -87,7 +88,7 @@ function profileOf(values: OptionValues): ProfileName {
 
 function traceOptions(values: OptionValues, seed: number): TraceSetOptions {
   const scale = numberOption(values, 'trace-scale', { min: 1e-6, max: 1e6 }) ?? 1
-  return { seed, scale, skipBad: values['skip-bad-traces'] === true, onWarning: (m) => console.error(`oclab sim: warning: ${m}`) }
+  return { seed, scale, maxInputBytes: maxInputBytes(values), skipBad: values['skip-bad-traces'] === true, onWarning: (m) => console.error(`oclab sim: warning: ${m}`) }
 }
 
 /** `oclab sim params [alg…]`: every rule parameter with each profile's default and its source. */
@@ -143,6 +144,7 @@ export const command: Command = {
     bind: { type: 'string', arg: '<ip>', help: 'HTTP mode: source address, e.g. 127.0.1.20 to be a client of the zone covering it' },
     json: { type: 'boolean', help: 'print the full result as JSON instead of tables' },
     html: { type: 'string', arg: '<report.html>', help: 'also write a self-contained HTML report with plots' },
+    'max-input': maxInputSpec,
   },
   async run(values, positionals) {
     const title = stringOption(values, 'title')
@@ -163,7 +165,7 @@ export const command: Command = {
 
     const { loadLadder, loadTraceSet, runSweep, buildHtmlReport, formatComparison, formatSweepTable } = await import('../sim/index.js')
     const { writeFileAtomic } = await import('../lib/atomic-file.js')
-    const ladders = await Promise.all(sources.map((s) => loadLadder(s)))
+    const ladders = await Promise.all(sources.map((s) => loadLadder(s, { maxInputBytes: maxInputBytes(values) })))
     const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))
     const input = { ladders, traceSets, algorithms, session, abrParams, profile }
     const progress = progressLine()

@@ -1,6 +1,6 @@
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, usageError } from './command.js'
-import { readCluster } from '../lib/cluster.js'
+import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 
 /**
  * `oclab steering --config cluster.json`: run the steering service on the
@@ -30,6 +30,7 @@ export const command: Command = {
     const m = /^(.*):(\d{1,5})$/.exec(listen)
     if (!m) throw usageError(`--listen must be host:port, got "${listen}"`)
     const host = m[1]!.replace(/^\[(.*)\]$/, '$1')
+    refuseExampleSecretsBeyondLoopback(cluster, host, 'steering')
     const trustedProxies = (values['trust-proxy'] as string[] | undefined) ?? []
     const { buildSteeringServer } = await import('../steering/server.js')
     const app = buildSteeringServer({

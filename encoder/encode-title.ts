@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import { sha256File } from '../lib/hash.js'
+import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
 import {
   TITLE_VERSION, isSafeTitleId, validateTitle,
   type AudioRendition, type FileEntry, type HullPoint, type Inspection, type Quality, type Segment, type Title, type VideoRendition,
@@ -21,7 +22,7 @@ import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type Chunk
 import { localPool, type JobQueue, type RetryPolicy } from './job-queue.js'
 import { encodeAudio, stitchChunks } from './stitch.js'
 import { packageCmaf, type PackagedTrack } from './cmaf.js'
-import { mediaPlaylist, multivariantPlaylist } from './hls.js'
+import { mediaPlaylist, multivariantPlaylist, targetDurationOf } from './hls.js'
 import { mpd } from './dash.js'
 import type { EncodeEvent } from './events.js'
 
@@ -336,16 +337,13 @@ function toSegments(track: PackagedTrack, quality?: Quality[]): Segment[] {
 
 /**
  * Peak and average bitrate as measured from the segments' real sizes (what a
- * player downloads). A short last segment is left out of the peak: its fixed
- * box overhead over a sliver of time would overstate what playback needs.
+ * player downloads): the peak is RFC 8216's peak segment bit rate over the
+ * target duration the playlist will declare, every segment included, so
+ * BANDWIDTH (video peak + audio peak) is exactly what §4.3.4.2 asks and what
+ * `oclab lint --deep` measures. Rounded up: BANDWIDTH must not be below the peak.
  */
 export function bandwidths(segments: readonly Pick<Segment, 'bytes' | 'duration'>[]): { bandwidth: number; averageBandwidth: number } {
-  const longest = Math.max(...segments.map((s) => s.duration))
-  const full = segments.filter((s, i) => i < segments.length - 1 || s.duration >= longest / 2)
-  const peak = Math.max(...full.map((s) => (s.bytes * 8) / s.duration))
-  const total = segments.reduce((s, x) => s + x.bytes, 0)
-  const dur = segments.reduce((s, x) => s + x.duration, 0)
-  return { bandwidth: Math.ceil(peak), averageBandwidth: Math.ceil((total * 8) / dur) }
+  return { bandwidth: Math.ceil(peakSegmentBitrate(segments, targetDurationOf(segments))), averageBandwidth: Math.ceil(averageBitrate(segments)) }
 }
 
 async function packageAudio(

@@ -8,7 +8,8 @@ export const HLS_VERSION = 7
 export const AUDIO_GROUP = 'aud'
 
 /** RFC 8216 §4.3.3.1: EXTINF, rounded to the nearest integer, must not exceed the target duration. */
-export const targetDuration = (r: Rendition): number => Math.max(1, ...r.segments.map((s) => Math.round(s.duration)))
+export const targetDurationOf = (segments: readonly { duration: number }[]): number => Math.max(1, ...segments.map((s) => Math.round(s.duration)))
+export const targetDuration = (r: Rendition): number => targetDurationOf(r.segments)
 
 export function mediaPlaylist(r: Rendition, dir: string): string {
   const rel = (uri: string) => (uri.startsWith(`${dir}/`) ? uri.slice(dir.length + 1) : uri)

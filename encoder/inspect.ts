@@ -1,9 +1,10 @@
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import type { Inspection } from '../lib/title-package.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { ffprobePath, runProcess, stderrTail } from '../lib/ffmpeg.js'
 import { inspectionFromProbe, videoStreamOf, type ProbeResult } from './inspect-probe.js'
 import { analyseDecode, intervalStats, variableRateReason, type DecodeEntry } from './inspect-decode.js'
+import { looksLikeIsoBmff } from './mp4.js'
 
 export interface InspectOptions {
   signal?: AbortSignal
@@ -37,23 +38,41 @@ async function sourceSize(path: string): Promise<number> {
   try {
     st = await stat(path)
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_SOURCE, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_SOURCE, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, { cause: err })
   }
   if (!st.isFile()) throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is not a file`)
   if (st.size === 0) throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is empty (0 bytes)`)
   return st.size
 }
 
+/** The first bytes of a file (fewer when it is shorter). */
+async function fileHead(path: string, bytes: number): Promise<Buffer> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(bytes)
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
+}
+
 /**
  * ffprobe's own verdict decides between "not media" and "media whose index
  * is missing": an MP4 without its moov box is what a copy cut short (or one
  * still being written) looks like, so that is CORRUPT_SOURCE, not BAD_SOURCE.
+ * ffprobe picks the MP4 demuxer from a `.mp4` name, so it says "moov atom not
+ * found" of a text file renamed .mp4 too: only a file that starts like an MP4
+ * is called an incomplete one.
  */
 async function probe(path: string, signal?: AbortSignal): Promise<ProbeResult> {
   const r = await runProcess(ffprobePath(), ['-v', 'error', '-of', 'json', '-show_format', '-show_streams', path], { signal })
   if (r.code !== 0) {
     const why = stderrTail(r.stderr.replaceAll(`${path}: `, ''), 2) || `ffprobe exit ${r.code}`
     if (r.stderr.includes('moov atom not found')) {
+      if (!looksLikeIsoBmff(await fileHead(path, 8))) {
+        throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is not a media file (ffprobe read it as MP4 from its name, but it does not start with an MP4 box)`)
+      }
       throw new OclabError(ErrorCodes.CORRUPT_SOURCE, `${path} is an incomplete MP4 (no moov index: truncated or still being written)`)
     }
     throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is not a media file ffprobe can read (${why})`)

@@ -222,3 +222,17 @@ export function brandBox(type: 'ftyp' | 'styp', major: string, minor: number, co
   compatible.forEach((c, i) => b.write(c, 16 + 4 * i, 'latin1'))
   return b
 }
+
+/** Box types that open an ISO BMFF / QuickTime file (14496-12 top level, and QuickTime's `wide`/`pnot`). */
+const FILE_START_BOXES = new Set(['ftyp', 'styp', 'moov', 'mdat', 'moof', 'sidx', 'free', 'skip', 'wide', 'pnot', 'pdin', 'meta', 'uuid'])
+
+/**
+ * Do the first bytes of a file look like an MP4 (a known top-level box with a
+ * sane size)? Tells "an MP4 cut short" from "not an MP4 at all" when ffprobe
+ * says only "moov atom not found" for both (it picks its demuxer by extension).
+ */
+export function looksLikeIsoBmff(head: Buffer): boolean {
+  if (head.length < 8) return false
+  const size = head.readUInt32BE(0)
+  return (size === 0 || size === 1 || size >= 8) && FILE_START_BOXES.has(head.toString('latin1', 4, 8))
+}

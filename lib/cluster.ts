@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { ErrorCodes, OclabError } from './errors.js'
 import { makeValidator } from './validate.js'
 
@@ -71,14 +73,86 @@ export function validateCluster(value: unknown, source = 'cluster file'): Cluste
   return c
 }
 
-export async function readCluster(path: string): Promise<ClusterConfig> {
+/**
+ * Read a cluster file; `OCLAB_ADMIN_TOKEN` and `OCLAB_SIGNING_SECRET` in
+ * `env`, when set, replace its adminToken and signing.secret, so a deployment
+ * (docker compose) keeps its secrets out of the file it mounts.
+ */
+export async function readCluster(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ClusterConfig> {
   let json: unknown
   try {
     json = JSON.parse(await readFile(path, 'utf8'))
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_CONFIG, `cannot read cluster file ${path}: ${(err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_CONFIG, `cannot read cluster file ${path}: ${(err as Error).message}`, undefined, { cause: err })
   }
-  return validateCluster(json, path)
+  return validateCluster(withSecretsFromEnv(json, env), path)
+}
+
+/** The secret variables readCluster honours. */
+export const SECRET_ENV = { adminToken: 'OCLAB_ADMIN_TOKEN', signingSecret: 'OCLAB_SIGNING_SECRET' } as const
+
+/** A parsed cluster file with the secrets the environment sets put in (a copy; the schema checks them after). */
+export function withSecretsFromEnv(json: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json
+  const out: Record<string, unknown> = { ...(json as Record<string, unknown>) }
+  const token = env[SECRET_ENV.adminToken]
+  if (token) out.adminToken = token
+  const secret = env[SECRET_ENV.signingSecret]
+  if (secret) {
+    const signing = typeof out.signing === 'object' && out.signing !== null ? (out.signing as Record<string, unknown>) : { ttlSeconds: 3600 }
+    out.signing = { ...signing, secret }
+  }
+  return out
+}
+
+/**
+ * Secrets published in this repository (deploy/cluster*.json, and the demo's
+ * token before it was random): anyone can read them, so they guard nothing.
+ */
+export const EXAMPLE_SECRETS: ReadonlySet<string> = new Set([
+  'change-me-admin-token-0123456789',
+  'change-me-signing-secret-0123456789',
+  'demo-admin-token-0123456789',
+])
+
+/** A fresh secret for a new cluster file: 32 random bytes, URL-safe base64 (43 characters). */
+export const randomSecret = (): string => randomBytes(32).toString('base64url')
+
+/** Only this machine can reach it: localhost, 127.0.0.0/8, ::1 (also written out or IPv4-mapped). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (h === 'localhost' || h.endsWith('.localhost')) return true
+  if (isIP(h) === 4) return h.startsWith('127.')
+  if (isIP(h) !== 6) return false
+  // The WHATWG URL parser writes IPv6 in its shortest form: 0:0:0:0:0:0:0:1 → ::1, ::ffff:127.0.0.1 → ::ffff:7f00:1.
+  let short: string
+  try {
+    short = new URL(`http://[${h}]/`).hostname
+  } catch {
+    return false // a zone id (fe80::1%eth0) is link-local, not loopback
+  }
+  return short === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(short)
+}
+
+/**
+ * Refuse (OCLAB_ERR_EXAMPLE_SECRET) to serve beyond loopback while the admin
+ * token or the signing secret is one published in this repository: a cluster
+ * started as shipped would otherwise open its admin APIs (purge, fill, drain,
+ * delay) and signed URLs to anyone who has read the repo. On loopback the
+ * examples stay usable for trying things out.
+ */
+export function refuseExampleSecretsBeyondLoopback(cluster: Pick<ClusterConfig, 'adminToken' | 'signing'>, host: string, who: string): void {
+  if (isLoopbackHost(host)) return
+  const known = [
+    ...(EXAMPLE_SECRETS.has(cluster.adminToken) ? [`adminToken (set ${SECRET_ENV.adminToken})`] : []),
+    ...(cluster.signing && EXAMPLE_SECRETS.has(cluster.signing.secret) ? [`signing.secret (set ${SECRET_ENV.signingSecret})`] : []),
+  ]
+  if (known.length === 0) return
+  throw new OclabError(
+    ErrorCodes.EXAMPLE_SECRET,
+    `${who} will not listen on ${host} (not loopback) with the example ${known.join(' and ')}: it is published in the oclab repository. ` +
+      'Put random secrets in the environment (e.g. `openssl rand -base64 32`) or in the cluster file, or listen on 127.0.0.1',
+  )
 }
 
 /** The parent URL an OCA fills from: another OCA's URL or the origin's. */

@@ -30,6 +30,12 @@ export const ErrorCodes = {
   CHILD_FAILED: 'OCLAB_ERR_CHILD_FAILED',
   /** no running cluster is recorded for a cluster file */
   NO_CLUSTER: 'OCLAB_ERR_NO_CLUSTER',
+  /** An input file or response larger than the command's limit (sim/lint --max-input). */
+  INPUT_TOO_LARGE: 'OCLAB_ERR_INPUT_TOO_LARGE',
+  /** A server asked to listen beyond loopback with a secret published in this repository. */
+  EXAMPLE_SECRET: 'OCLAB_ERR_EXAMPLE_SECRET',
+  /** A failure no check anticipated (a bug): the CLI prints it with its stack. */
+  INTERNAL: 'OCLAB_ERR_INTERNAL',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
@@ -38,8 +44,9 @@ export class OclabError extends Error {
   readonly code: ErrorCode
   readonly details?: unknown
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(message)
+  /** `options.cause` keeps the error being wrapped (shown by util.inspect and in --json error events). */
+  constructor(code: ErrorCode, message: string, details?: unknown, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'OclabError'
     this.code = code
     this.details = details

@@ -174,13 +174,18 @@ export async function readTitle(path: string): Promise<Title> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_TITLE, `cannot read ${file}: ${(err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_TITLE, `cannot read ${file}: ${(err as Error).message}`, undefined, { cause: err })
   }
+  return parseTitleJson(text, file)
+}
+
+/** title.json's text (however it was read) as a Title: JSON, the version this oclab reads, the schema. */
+export function parseTitleJson(text: string, file: string): Title {
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_TITLE, `${file} is not JSON: ${(err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_TITLE, `${file} is not JSON: ${(err as Error).message}`, undefined, { cause: err })
   }
   if (typeof json === 'object' && json && 'version' in json && json.version !== TITLE_VERSION) {
     throw new OclabError(

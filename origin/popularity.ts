@@ -148,7 +148,7 @@ export async function readPopularity(path: string, titleIds: string[]): Promise<
   try {
     json = JSON.parse(await readFile(path, 'utf8'))
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_CONFIG, `cannot read popularity file ${path}: ${(err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_CONFIG, `cannot read popularity file ${path}: ${(err as Error).message}`, undefined, { cause: err })
   }
   return popularityFromFile(json, titleIds, path)
 }

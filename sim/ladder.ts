@@ -1,4 +1,5 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { formatBitRate, MAX_BITS_PER_SECOND, MAX_SEGMENT_SECONDS, MAX_TITLE_SECONDS } from './limits.js'
 
 /**
  * The ladder a player sees: rungs in ascending bitrate, each with the size of
@@ -69,15 +70,22 @@ export function makeLadder(opts: {
   const durations = Float64Array.from(opts.segmentDurations)
   for (let i = 0; i < n; i++) {
     if (!(durations[i]! > 0) || !Number.isFinite(durations[i]!)) throw bad(`segment ${i + 1} has duration ${durations[i]}`)
+    if (durations[i]! > MAX_SEGMENT_SECONDS) throw bad(`segment ${i + 1} lasts ${durations[i]} s, more than the ${MAX_SEGMENT_SECONDS} s a segment may last`)
   }
   const duration = durations.reduce((a, b) => a + b, 0)
+  if (duration > MAX_TITLE_SECONDS) throw bad(`the segments add up to ${duration} s, more than the ${MAX_TITLE_SECONDS} s (7 days) a title may last`)
   const rungs: Rung[] = opts.rungs.map((r) => {
     if (r.bytes.length !== n) throw bad(`rung "${r.id}" has ${r.bytes.length} segments, expected ${n} (every rung must have the same segments)`)
     if (!(r.bitrate > 0) || !Number.isFinite(r.bitrate)) throw bad(`rung "${r.id}" has bitrate ${r.bitrate}`)
+    if (r.bitrate > MAX_BITS_PER_SECOND) throw bad(`rung "${r.id}" has bitrate ${formatBitRate(r.bitrate)}, above the ${formatBitRate(MAX_BITS_PER_SECOND)} a rung may have`)
+    if (r.averageBitrate !== undefined && !(r.averageBitrate > 0 && r.averageBitrate <= MAX_BITS_PER_SECOND)) throw bad(`rung "${r.id}" has average bitrate ${r.averageBitrate}`)
     const bytes = Float64Array.from(r.bytes)
     let total = 0
     for (let i = 0; i < n; i++) {
-      if (!(bytes[i]! > 0)) throw bad(`rung "${r.id}" segment ${i + 1} has ${bytes[i]} bytes`)
+      // More bytes than MAX_BITS_PER_SECOND delivers over the segment's duration is no real segment.
+      if (!(bytes[i]! > 0) || !Number.isFinite(bytes[i]!) || (bytes[i]! * 8) / durations[i]! > MAX_BITS_PER_SECOND) {
+        throw bad(`rung "${r.id}" segment ${i + 1} has ${bytes[i]} bytes`)
+      }
       total += bytes[i]!
     }
     const quality = r.quality && r.quality.length === n ? Float64Array.from(r.quality) : null

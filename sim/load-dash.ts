@@ -2,7 +2,7 @@ import { parse, type MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { makeLadder, type Ladder, type RungInput } from './ladder.js'
 import { parseSidx } from './sidx.js'
-import { displayName, fetchBytes, fetchText, toUrl } from './source.js'
+import { displayName, fetchBytes, fetchText, toUrl, type InputOptions } from './source.js'
 
 const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFEST, `${name}: ${msg}`)
 
@@ -12,10 +12,10 @@ const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFES
  * SegmentBase@indexRange points to (fetched as a byte range); otherwise
  * @bandwidth × duration, and the ladder's notes say so.
  */
-export async function loadDashLadder(pathOrUrl: string): Promise<Ladder> {
+export async function loadDashLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const name = displayName(url)
-  const text = await fetchText(url)
+  const text = await fetchText(url, opts.maxInputBytes)
   if (!/<MPD[\s>]/.test(text)) throw bad(name, 'has no <MPD> element (not a DASH manifest)')
   let playlists: MpdPlaylist[]
   try {
@@ -34,7 +34,7 @@ export async function loadDashLadder(pathOrUrl: string): Promise<Ladder> {
     let bytes: number[]
     let segDurs: number[]
     if (p.segments.length === 0 && p.sidx) {
-      const buf = await fetchBytes(new URL(p.sidx.resolvedUri), p.sidx.byterange)
+      const buf = await fetchBytes(new URL(p.sidx.resolvedUri), p.sidx.byterange, opts.maxInputBytes)
       const refs = parseSidx(buf)
       if (typeof refs === 'string') throw bad(name, `Representation "${id}": ${refs}`)
       bytes = refs.map((r) => r.bytes)

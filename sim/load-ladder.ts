@@ -4,7 +4,7 @@ import type { Ladder } from './ladder.js'
 import { loadDashLadder } from './load-dash.js'
 import { loadHlsLadder } from './load-hls.js'
 import { loadTitleLadder } from './load-title.js'
-import { displayName, fetchText, toUrl } from './source.js'
+import { displayName, fetchText, toUrl, type InputOptions } from './source.js'
 import { isSabreMovie, ladderFromSabreMovie } from './load-sabre-movie.js'
 
 /**
@@ -12,27 +12,27 @@ import { isSabreMovie, ladderFromSabreMovie } from './load-sabre-movie.js'
  * HLS multivariant playlist or a DASH MPD, by path or http(s) URL: by
  * extension, else by content.
  */
-export async function loadLadder(pathOrUrl: string): Promise<Ladder> {
+export async function loadLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const path = url.pathname.toLowerCase()
-  if (path.endsWith('.json')) return (await sabreMovieAt(url)) ?? loadTitleLadder(pathOrUrl)
-  if (path.endsWith('.m3u8')) return loadHlsLadder(pathOrUrl)
-  if (path.endsWith('.mpd')) return loadDashLadder(pathOrUrl)
+  if (path.endsWith('.json')) return (await sabreMovieAt(url, opts)) ?? loadTitleLadder(pathOrUrl, opts)
+  if (path.endsWith('.m3u8')) return loadHlsLadder(pathOrUrl, opts)
+  if (path.endsWith('.mpd')) return loadDashLadder(pathOrUrl, opts)
   if (url.protocol === 'file:') {
     const info = await stat(displayName(url)).catch(() => null)
-    if (info?.isDirectory()) return loadTitleLadder(join(displayName(url), 'title.json'))
+    if (info?.isDirectory()) return loadTitleLadder(join(displayName(url), 'title.json'), opts)
   }
-  const head = (await fetchText(url)).trimStart()
-  if (head.startsWith('#EXTM3U')) return loadHlsLadder(pathOrUrl)
-  if (head.startsWith('<')) return loadDashLadder(pathOrUrl)
-  return (await sabreMovieAt(url)) ?? loadTitleLadder(pathOrUrl)
+  const head = (await fetchText(url, opts.maxInputBytes)).trimStart()
+  if (head.startsWith('#EXTM3U')) return loadHlsLadder(pathOrUrl, opts)
+  if (head.startsWith('<')) return loadDashLadder(pathOrUrl, opts)
+  return (await sabreMovieAt(url, opts)) ?? loadTitleLadder(pathOrUrl, opts)
 }
 
 /** The ladder of a Sabre movie file at `url`, or null when the JSON there is something else (a title). */
-async function sabreMovieAt(url: URL): Promise<Ladder | null> {
+async function sabreMovieAt(url: URL, opts: InputOptions): Promise<Ladder | null> {
   let json: unknown
   try {
-    json = JSON.parse(await fetchText(url))
+    json = JSON.parse(await fetchText(url, opts.maxInputBytes))
   } catch {
     return null // not readable or not JSON: the title loader reports it in its own words
   }

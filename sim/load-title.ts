@@ -1,7 +1,6 @@
-import { readTitle, validateTitle, type Title } from '../lib/title-package.js'
-import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { parseTitleJson, type Title } from '../lib/title-package.js'
 import { makeLadder, type Ladder, type QualityMetric } from './ladder.js'
-import { displayName, fetchText, toUrl } from './source.js'
+import { displayName, fetchText, toUrl, type InputOptions } from './source.js'
 
 /** A title package's ladder: exact segment sizes, and per-segment quality when every segment was measured. */
 export function ladderFromTitle(title: Title, name = title.id): Ladder {
@@ -31,15 +30,10 @@ export function ladderFromTitle(title: Title, name = title.id): Ladder {
 }
 
 /** Load title.json from a path (file or package folder) or an http(s) URL. */
-export async function loadTitleLadder(pathOrUrl: string): Promise<Ladder> {
-  const url = toUrl(pathOrUrl)
-  if (url.protocol === 'file:') return ladderFromTitle(await readTitle(displayName(url)), displayName(url))
-  const text = await fetchText(url)
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_TITLE, `${url.href} is not JSON: ${(err as Error).message}`)
-  }
-  return ladderFromTitle(validateTitle(json, url.href), url.href)
+export async function loadTitleLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
+  let url = toUrl(pathOrUrl)
+  // As readTitle does: a local path not naming a .json file is the package folder.
+  if (url.protocol === 'file:' && !url.pathname.endsWith('.json')) url = new URL(`${url.pathname.replace(/\/*$/, '')}/title.json`, url)
+  const name = displayName(url)
+  return ladderFromTitle(parseTitleJson(await fetchText(url, opts.maxInputBytes), name), name)
 }

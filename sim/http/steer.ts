@@ -25,7 +25,7 @@ export async function steer(steeringUrl: string, title: string, dispatcher?: Dis
   try {
     res = await request(url, { ...(dispatcher ? { dispatcher } : {}), headersTimeout: 5000, bodyTimeout: 5000 })
   } catch (err) {
-    throw new OclabError(ErrorCodes.NOT_FOUND, `steering service ${steeringUrl} unreachable: ${(err as Error).message}`)
+    throw new OclabError(ErrorCodes.NOT_FOUND, `steering service ${steeringUrl} unreachable: ${(err as Error).message}`, undefined, { cause: err })
   }
   const body = (await res.body.json()) as SteerAnswer & { error?: string }
   if (res.statusCode !== 200 || !body.candidates?.length) {

@@ -15,6 +15,8 @@ export interface DashLintOptions {
   source: { width: number; height: number } | null
   /** seconds segment boundaries may differ across Representations and still count as aligned */
   alignment: number
+  /** largest index range or segment read, bytes */
+  maxInputBytes: number
 }
 
 const MPD_NS = 'urn:mpeg:dash:schema:mpd:2011'
@@ -200,7 +202,7 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
     })
   })
   checkLadder(rungs, opts.source, f, opts.ladder)
-  if (opts.deep) for (const r of reps) await deepRep(r, minBufferTime, f, at)
+  if (opts.deep) for (const r of reps) await deepRep(r, minBufferTime, f, at, opts.maxInputBytes)
 }
 
 type At = (el: Element, attr?: string) => { file: string; xpath: string; line?: number }
@@ -343,7 +345,7 @@ function checkSteering(mpd: Element, f: Findings, at: At): void {
 }
 
 /** --deep on one Representation: init codecs, segment sizes vs @bandwidth (the minBufferTime bucket), SAP/IDR starts. */
-async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At): Promise<void> {
+async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At, maxInputBytes: number): Promise<void> {
   const seg = r.seg
   if (!seg || seg.kind === 'list') return
   let sizes: Array<{ bytes: number; duration: number }> | null = null
@@ -351,7 +353,7 @@ async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At): 
     const range = /^(\d+)-(\d+)$/.exec(seg.attrs.get('indexRange') ?? '')
     if (!range) return
     try {
-      const refs = parseSidx(await fetchBytes(r.baseUrl, { offset: Number(range[1]), length: Number(range[2]) - Number(range[1]) + 1 }))
+      const refs = parseSidx(await fetchBytes(r.baseUrl, { offset: Number(range[1]), length: Number(range[2]) - Number(range[1]) + 1 }, maxInputBytes))
       if (typeof refs === 'string') f.error('DASH_SEGMENT_UNREADABLE', at(seg.el, 'indexRange'), `${refs} (ISO/IEC 23009-1 §5.3.9.2)`)
       else sizes = refs
     } catch (err) {
@@ -366,6 +368,7 @@ async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At): 
     const scan = await scanMedia(
       init ? { url: new URL(fillTemplate(init, vars), r.baseUrl) } : null,
       r.times.map((t, i) => ({ url: new URL(fillTemplate(seg.attrs.get('media')!, { ...vars, Number: startNumber + i, Time: Math.round(t.start * seg.timescale) + pto }), r.baseUrl) })),
+      maxInputBytes,
     )
     if (scan.tracks && !Array.isArray(scan.tracks)) f.error('DASH_INIT_UNREADABLE', at(seg.el, 'initialization'), `the initialization segment is not readable ISO BMFF: ${scan.tracks.error} (ISO/IEC 23009-1 §5.3.9.4)`)
     const bad = scan.segments.findIndex((s) => s.bytes === null)

@@ -16,6 +16,8 @@ export interface HlsLintOptions {
   tolerance: number
   /** seconds two variants' segment boundaries may differ and still count as aligned */
   alignment: number
+  /** largest playlist or segment read, bytes */
+  maxInputBytes: number
 }
 
 interface Loaded {
@@ -32,7 +34,7 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
   if (!p) return
   if (p.kind === 'media') {
     const media = checkMediaPlaylist(p, f)
-    if (opts.deep) await deepMedia({ url, media, independentInMaster: false }, f)
+    if (opts.deep) await deepMedia({ url, media, independentInMaster: false }, f, opts.maxInputBytes)
     return
   }
   const mv = checkMultivariant(p, f)
@@ -44,7 +46,7 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
     const mediaUrl = new URL(ref.uri, url)
     let mediaText: string
     try {
-      mediaText = await fetchText(mediaUrl)
+      mediaText = await fetchText(mediaUrl, opts.maxInputBytes)
     } catch (err) {
       f.error('HLS_PLAYLIST_UNREADABLE', { file: name, line: ref.line }, `${(err as Error).message} (RFC 8216 §4.3.4)`)
       loaded.set(ref.uri, null)
@@ -79,7 +81,7 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
     opts.ladder,
   )
   if (!opts.deep) return
-  for (const l of loaded.values()) if (l && !l.media.iframesOnly) await deepMedia(l, f)
+  for (const l of loaded.values()) if (l && !l.media.iframesOnly) await deepMedia(l, f, opts.maxInputBytes)
   for (const v of mv.variants.filter((x) => !x.iframe)) deepVariant(v, mv, loaded, name, opts.tolerance, f)
 }
 
@@ -112,12 +114,13 @@ function checkAlignment(variants: Variant[], loaded: Map<string, Loaded | null>,
 }
 
 /** --deep on one media playlist: read its init and segments, check that segments start with IDR frames. */
-async function deepMedia(l: Loaded, f: Findings): Promise<void> {
+async function deepMedia(l: Loaded, f: Findings, maxInputBytes: number): Promise<void> {
   const m = l.media
   const file = m.file
   l.scan = await scanMedia(
     m.map ? { url: new URL(m.map.uri, l.url), ...(m.map.byterange ? { byterange: m.map.byterange } : {}) } : null,
     m.segments.map((s) => ({ url: new URL(s.uri, l.url), ...(s.byterange ? { byterange: s.byterange } : {}) })),
+    maxInputBytes,
   )
   const scan = l.scan
   if (scan.tracks && !Array.isArray(scan.tracks)) f.error('HLS_INIT_UNREADABLE', { file, line: m.map!.line }, `the EXT-X-MAP init segment is not a readable ISO BMFF init segment: ${scan.tracks.error} (RFC 8216 §3.3)`)

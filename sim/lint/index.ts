@@ -4,6 +4,7 @@ import { lintDash } from './dash.js'
 import { Findings, makeReport, type LintReport } from './findings.js'
 import { lintHls } from './hls.js'
 import { LADDER_DEFAULTS, type LadderOptions } from './ladder-checks.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../limits.js'
 
 export type { Finding, LintReport, Severity } from './findings.js'
 export { formatReport } from './format.js'
@@ -16,14 +17,16 @@ export interface LintOptions {
   tolerance: number
   /** seconds segment boundaries may differ across variants and still count as aligned (default 0.02) */
   alignment: number
+  /** refuse any one manifest, playlist, index or segment larger than this, bytes (default DEFAULT_MAX_INPUT_BYTES, 64 MiB) */
+  maxInputBytes: number
 }
 
-export const LINT_DEFAULTS: LintOptions = { deep: false, ladder: LADDER_DEFAULTS, tolerance: 0.1, alignment: 0.02 }
+export const LINT_DEFAULTS: LintOptions = { deep: false, ladder: LADDER_DEFAULTS, tolerance: 0.1, alignment: 0.02, maxInputBytes: DEFAULT_MAX_INPUT_BYTES }
 
 /** The source's size from a title.json beside the manifest (our packages have one), else null. */
-async function sourceSize(url: URL): Promise<{ width: number; height: number } | null> {
+async function sourceSize(url: URL, maxInputBytes: number): Promise<{ width: number; height: number } | null> {
   try {
-    const title = validateTitle(JSON.parse(await fetchText(new URL('title.json', url))), 'title.json')
+    const title = validateTitle(JSON.parse(await fetchText(new URL('title.json', url), maxInputBytes)), 'title.json')
     return { width: title.source.video.width, height: title.source.video.height }
   } catch {
     return null
@@ -34,11 +37,11 @@ async function sourceSize(url: URL): Promise<{ width: number; height: number } |
 export async function lintManifest(pathOrUrl: string, options: Partial<LintOptions> = {}): Promise<LintReport> {
   const opts = { ...LINT_DEFAULTS, ...options }
   const url = toUrl(pathOrUrl)
-  const text = await fetchText(url)
+  const text = await fetchText(url, opts.maxInputBytes)
   const path = url.pathname.toLowerCase()
   const kind = path.endsWith('.m3u8') || path.endsWith('.m3u') ? 'hls' : path.endsWith('.mpd') ? 'dash' : text.trimStart().startsWith('#EXTM3U') ? 'hls' : 'dash'
   const f = new Findings()
-  const source = await sourceSize(url)
+  const source = await sourceSize(url, opts.maxInputBytes)
   if (kind === 'hls') await lintHls(url, text, { ...opts, source }, f)
   else await lintDash(url, text, { ...opts, source }, f)
   return makeReport(displayName(url), kind, opts.deep, f.list)

@@ -1,34 +1,8 @@
 /** Bitrates measured from segment sizes: pure maths over {bytes, duration}. */
-export interface SizedSegment {
-  bytes: number
-  duration: number
-}
+import type { SizedSegment } from '../../lib/segment-bitrate.js'
 
-/**
- * RFC 8216 §4.3.4.2: "the largest bit rate of any contiguous set of segments
- * whose total duration is between 0.5 and 1.5 times the target duration".
- * Falls back to the largest single segment when no set qualifies.
- */
-export function peakSegmentBitrate(segs: SizedSegment[], targetDuration: number): number {
-  let peak = 0
-  for (let i = 0; i < segs.length; i++) {
-    let bytes = 0
-    let dur = 0
-    for (let j = i; j < segs.length; j++) {
-      bytes += segs[j]!.bytes
-      dur += segs[j]!.duration
-      if (dur > 1.5 * targetDuration) break
-      if (dur >= 0.5 * targetDuration) peak = Math.max(peak, (bytes * 8) / dur)
-    }
-  }
-  if (peak > 0) return peak
-  return Math.max(0, ...segs.filter((s) => s.duration > 0).map((s) => (s.bytes * 8) / s.duration))
-}
-
-export function averageBitrate(segs: SizedSegment[]): number {
-  const dur = segs.reduce((a, s) => a + s.duration, 0)
-  return dur > 0 ? (segs.reduce((a, s) => a + s.bytes, 0) * 8) / dur : 0
-}
+// The encoder declares what lint measures: both use one definition (lib/segment-bitrate.ts).
+export { averageBitrate, peakSegmentBitrate, type SizedSegment } from '../../lib/segment-bitrate.js'
 
 /**
  * ISO/IEC 23009-1 §5.3.5.2: delivered at @bandwidth from any segment start, a

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_INPUT_BYTES } from '../limits.js'
 import { fetchBytes } from '../source.js'
 import { initTracks, segmentStart, type InitTrack, type SegmentStart } from './mp4-probe.js'
 
@@ -31,11 +32,11 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T, i: number) =
 }
 
 /** Read an init segment and every media segment of one rendition (with sim/source.ts's fetcher). */
-export async function scanMedia(init: MediaRef | null, segments: MediaRef[]): Promise<MediaScan> {
+export async function scanMedia(init: MediaRef | null, segments: MediaRef[], maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<MediaScan> {
   let tracks: MediaScan['tracks'] = null
   if (init) {
     try {
-      tracks = initTracks(await fetchBytes(init.url, init.byterange))
+      tracks = initTracks(await fetchBytes(init.url, init.byterange, maxBytes))
     } catch (err) {
       tracks = { error: (err as Error).message }
     }
@@ -43,7 +44,7 @@ export async function scanMedia(init: MediaRef | null, segments: MediaRef[]): Pr
   const video = Array.isArray(tracks) ? tracks.find((t) => t.handler === 'vide') : undefined
   const scanned = await mapLimit(segments, DEEP_CONCURRENCY, async (s) => {
     try {
-      const buf = await fetchBytes(s.url, s.byterange)
+      const buf = await fetchBytes(s.url, s.byterange, maxBytes)
       return { bytes: buf.length, ...(video ? { start: segmentStart(buf, video) } : buf[0] === 0x47 ? { start: { kind: 'ts' as const } } : {}) }
     } catch (err) {
       return { bytes: null, error: (err as Error).message }

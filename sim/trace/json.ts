@@ -13,7 +13,7 @@ export function parseJsonTrace(name: string, text: string): Trace {
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: not JSON: ${(err as Error).message}`)
+    throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: not JSON: ${(err as Error).message}`, undefined, { cause: err })
   }
   if (!Array.isArray(data)) throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: expected a JSON array of periods`)
   if (data.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: the trace is empty`)

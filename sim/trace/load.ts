@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { Trace, type TraceSet } from './trace.js'
@@ -7,6 +7,8 @@ import { parseCsvTrace } from './csv.js'
 import { parseJsonTrace } from './json.js'
 import { parseMahimahiTrace } from './mahimahi.js'
 import { generateTraceSet, isGeneratorSpec } from './generators.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../limits.js'
+import { readFileLimited } from '../source.js'
 
 export type TraceFormat = 'mahimahi' | 'cooked' | 'json' | 'csv'
 
@@ -32,12 +34,14 @@ export function parseTrace(name: string, text: string, format: TraceFormat = det
   return parsers[format](name, text)
 }
 
-export async function readTraceFile(file: string, format?: TraceFormat): Promise<Trace> {
+/** A trace file, refused with INPUT_TOO_LARGE past `maxBytes`. */
+export async function readTraceFile(file: string, format?: TraceFormat, maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<Trace> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = (await readFileLimited(file, maxBytes)).toString('utf8')
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_TRACE, `cannot read trace ${file}: ${(err as Error).message}`)
+    if (err instanceof OclabError) throw err
+    throw new OclabError(ErrorCodes.BAD_TRACE, `cannot read trace ${file}: ${(err as Error).message}`, undefined, { cause: err })
   }
   return parseTrace(file, text, format)
 }
@@ -53,6 +57,8 @@ export interface TraceSetOptions {
   /** Leave unreadable files of a folder out, reporting each to onWarning, instead of failing. */
   skipBad?: boolean
   onWarning?: (message: string) => void
+  /** Refuse a trace file larger than this many bytes (sim --max-input). */
+  maxInputBytes?: number
 }
 
 /** The same trace with its throughput multiplied by k (latencies unchanged). */
@@ -77,10 +83,10 @@ export async function loadTraceSet(spec: string, opts: TraceSetOptions = {}): Pr
   } catch {
     throw new OclabError(ErrorCodes.BAD_TRACE, `trace "${spec}" is neither a file, a folder nor a generator (constant:, step:, walk:, markov:)`)
   }
-  if (!info.isDirectory()) return scaled({ name: basename(spec), traces: [await readTraceFile(spec, opts.format)] })
+  if (!info.isDirectory()) return scaled({ name: basename(spec), traces: [await readTraceFile(spec, opts.format, opts.maxInputBytes)] })
   const names = (await readdir(spec)).filter((n) => !isDocFile(n)).sort()
   if (names.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec} holds no trace files`)
-  const settled = await Promise.allSettled(names.map((n) => readTraceFile(join(spec, n), opts.format)))
+  const settled = await Promise.allSettled(names.map((n) => readTraceFile(join(spec, n), opts.format, opts.maxInputBytes)))
   const traces: Trace[] = []
   const bad: string[] = []
   settled.forEach((r, i) => {

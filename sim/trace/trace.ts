@@ -1,4 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { formatBitRate, MAX_BITS_PER_SECOND, MAX_LATENCY_SECONDS, MAX_TRACE_SECONDS } from '../limits.js'
 
 /**
  * A network trace as piecewise-constant throughput that repeats forever (as
@@ -29,6 +30,7 @@ export class Trace {
     if (starts[0] !== 0 || !(duration > starts[n - 1]!)) {
       throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: periods must start at 0 and end before the loop length`)
     }
+    checkTraceValues(name, starts, rates, duration, latencies)
     this.name = name
     this.starts = starts
     this.rates = rates
@@ -121,6 +123,28 @@ export class Trace {
       if (this.rates[i]! * 8 < bps) below += (i + 1 < n ? this.starts[i + 1]! : this.duration) - this.starts[i]!
     }
     return below / this.duration
+  }
+}
+
+/**
+ * Every format and generator ends here, so this is where values no network
+ * has (non-finite, negative, above MAX_*) are refused, naming the period, before
+ * they become Infinity or NaN in a report.
+ */
+function checkTraceValues(name: string, starts: Float64Array, rates: Float64Array, duration: number, latencies: Float64Array | null): void {
+  const bad = (msg: string) => new OclabError(ErrorCodes.BAD_TRACE, `${name}: ${msg}`)
+  if (!Number.isFinite(duration) || duration > MAX_TRACE_SECONDS) {
+    throw bad(`the trace lasts ${duration} s, more than the ${MAX_TRACE_SECONDS} s (7 days) a trace may last`)
+  }
+  for (let i = 0; i < starts.length; i++) {
+    const at = `the period starting at ${starts[i]} s`
+    const bps = rates[i]! * 8
+    if (!(bps >= 0 && bps <= MAX_BITS_PER_SECOND)) throw bad(`${at} has throughput ${Number.isFinite(bps) ? formatBitRate(bps) : `${bps} bit/s`} (must be 0 to ${formatBitRate(MAX_BITS_PER_SECOND)})`)
+    if (i > 0 && !(starts[i]! > starts[i - 1]!)) throw bad(`${at} does not start after the previous period (${starts[i - 1]} s)`)
+    const lat = latencies?.[i]
+    if (lat !== undefined && (!Number.isFinite(lat) || lat < 0 || lat > MAX_LATENCY_SECONDS)) {
+      throw bad(`${at} has latency ${lat} s (must be 0 to ${MAX_LATENCY_SECONDS} s)`)
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import { readCluster } from '../../lib/cluster.js'
 t.test('docker-compose.yml runs every server of cluster.docker.json on its port', async (t) => {
   // merge keys (<<: *oclab) as docker compose reads them
   const compose = parse(await readFile(join(repoRoot, 'deploy', 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { command: string[]; ports?: string[]; image?: string }>
+    services: Record<string, { command: string[]; ports?: string[]; image?: string; environment?: Record<string, string> }>
   }
   const cluster = await readCluster(join(repoRoot, 'deploy', 'cluster.docker.json'))
   const servers = [
@@ -29,6 +29,11 @@ t.test('docker-compose.yml runs every server of cluster.docker.json on its port'
     t.equal(svc.image, 'oclab:latest')
   }
   t.equal(compose.services.loadgen!.command[0], 'load')
+  // The mounted file holds the published example secrets; every container must get real ones from the environment
+  // (`${VAR:?message}` makes docker compose refuse to start without them).
+  for (const [name, svc] of Object.entries(compose.services)) {
+    for (const v of ['OCLAB_ADMIN_TOKEN', 'OCLAB_SIGNING_SECRET']) t.match(svc.environment?.[v], new RegExp(`^\\$\\{${v}:\\?.+\\}$`), `${name}: ${v} is required from the environment`)
+  }
   const dockerfile = await readFile(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8')
   for (const dir of ['lib', 'cli', 'encoder', 'origin', 'oca', 'steering', 'sim']) t.match(dockerfile, new RegExp(`COPY ${dir} `), `the image has ${dir}/`)
 })

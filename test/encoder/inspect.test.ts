@@ -1,22 +1,31 @@
 import t from 'tap'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { generateSource } from '../../encoder/source.js'
 import { inspectSource } from '../../encoder/inspect.js'
-import { ffmpeg, ffmpegPath, ffprobeJson, ffprobePath } from '../../lib/ffmpeg.js'
+import { ffmpeg, ffprobeJson } from '../../lib/ffmpeg.js'
+import { looksLikeIsoBmff } from '../../encoder/mp4.js'
+import { mediaToolsMissing } from '../helpers/media-tools.js'
 import { InspectionSchema } from '../../lib/title-package.js'
 import { main } from '../../cli/main.js'
 
-const missing = [ffmpegPath(), ffprobePath()].filter((p) => !existsSync(p))
-if (missing.length) {
-  t.comment(`skipping inspection tests: ${missing.join(', ')} not found`)
-  t.pass('skipped: no ffmpeg/ffprobe')
-} else {
-  run()
-}
+t.test('looksLikeIsoBmff: an MP4 cut short still starts with a box; text does not', async (t) => {
+  const box = (size: number, type: string) => Buffer.concat([Buffer.from([size >>> 24, (size >>> 16) & 255, (size >>> 8) & 255, size & 255]), Buffer.from(type, 'latin1')])
+  t.ok(looksLikeIsoBmff(box(24, 'ftyp')))
+  t.ok(looksLikeIsoBmff(box(0, 'mdat')), 'size 0: the box runs to the end of the file')
+  t.ok(looksLikeIsoBmff(box(1, 'mdat')), 'size 1: a 64-bit largesize follows')
+  t.ok(looksLikeIsoBmff(box(8, 'wide')), 'QuickTime writes wide before mdat')
+  t.notOk(looksLikeIsoBmff(Buffer.from('hello world\n')))
+  t.notOk(looksLikeIsoBmff(box(4, 'ftyp')), 'a size smaller than the header is not a box')
+  t.notOk(looksLikeIsoBmff(box(24, 'ftyp').subarray(0, 7)), 'too short to hold a box header')
+})
+
+// Without the binaries every test below is reported as skipped, with the reason, never as passed.
+const skip = mediaToolsMissing()
+if (skip) t.test('inspection of real media (ffmpeg/ffprobe)', { skip }, async () => {})
+else run()
 
 /** Tiny lavfi clip; `vf` is appended to the test pattern's filter chain. */
 const lavfi = (out: string, o: { rate?: number; seconds?: number; frames?: number; vf?: string; args?: string[] } = {}) =>
@@ -54,6 +63,13 @@ function run(): void {
     const long = join(dir, 'long.txt')
     await writeFile(long, Array.from({ length: 2000 }, (_, i) => `line ${i} of some text\n`).join(''))
     await t.rejects(inspectSource(long), { code: 'OCLAB_ERR_BAD_SOURCE', message: /is a text file/ })
+    // ffprobe picks its MP4 demuxer from the name and says "moov atom not found": that used to read "an incomplete MP4"
+    const renamed = join(dir, 'notes.mp4')
+    await writeFile(renamed, 'hello, this is not a video\n')
+    await t.rejects(inspectSource(renamed), { code: 'OCLAB_ERR_BAD_SOURCE', message: /notes\.mp4 is not a media file \(ffprobe read it as MP4 from its name, but it does not start with an MP4 box\)/ })
+    const noise = join(dir, 'noise.mov')
+    await writeFile(noise, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 0xff)))
+    await t.rejects(inspectSource(noise), { code: 'OCLAB_ERR_BAD_SOURCE', message: /not a media file/ })
     await t.rejects(inspectSource(join(dir, 'nope.mp4')), { code: 'OCLAB_ERR_BAD_SOURCE', message: /cannot read .*ENOENT/ })
     await writeFile(join(dir, 'empty.mp4'), '')
     await t.rejects(inspectSource(join(dir, 'empty.mp4')), { code: 'OCLAB_ERR_BAD_SOURCE', message: /empty/ })
@@ -153,15 +169,24 @@ function run(): void {
     console.error = (s: unknown) => void err.push(String(s))
     let codes: number[]
     try {
-      codes = [await main(['inspect', good]), await main(['inspect', good, '--json', '--quick']), await main(['inspect', join(dir, 'audio.m4a')])]
+      codes = [
+        await main(['inspect', good]),
+        await main(['inspect', good, '--json', '--quick']),
+        await main(['inspect', join(dir, 'audio.m4a')]),
+        await main(['inspect', join(dir, 'notes.mp4')]),
+        await main(['encode', join(dir, 'notes.mp4'), '--out', join(dir, 'never'), '--json']),
+      ]
     } finally {
       console.log = log
       console.error = error
     }
-    t.same(codes, [0, 0, 1])
+    t.same(codes, [0, 0, 1, 1, 1])
     t.match(out[0], /video\s+h264 320x180 @ 25 fps, 50 frames, yuv420p, SDR/)
     t.match(out[0], /audio\s+#1 aac 2 ch 48000 Hz, language und, offset from video \+0\.000 s/)
     t.match(JSON.parse(out[1]!), { video: { width: 320, frameCount: 50 } })
-    t.match(err[0], /^oclab inspect: .*audio\.m4a has no video stream/)
+    t.match(err[0], /^oclab inspect: OCLAB_ERR_NO_VIDEO: .*audio\.m4a has no video stream/)
+    t.match(err[1], /^oclab inspect: OCLAB_ERR_BAD_SOURCE: .*notes\.mp4 is not a media file/)
+    t.match(err[2], /^oclab encode: OCLAB_ERR_BAD_SOURCE: .*notes\.mp4 is not a media file/)
+    t.match(JSON.parse(out.at(-1)!), { type: 'error', command: 'encode', code: 'OCLAB_ERR_BAD_SOURCE', message: /notes\.mp4 is not a media file/ }, 'encode --json ends its NDJSON with the error event')
   })
 }

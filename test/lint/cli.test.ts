@@ -66,3 +66,15 @@ t.test('lint over HTTP: the same findings as from disk, media playlists fetched 
     t.ok(overHttp.findings.every((f) => f.file.startsWith(base)), `${name}: findings name the URLs`)
   }
 })
+
+t.test('oclab lint --max-input refuses a manifest over the limit with its code (issue 15)', async (t) => {
+  const file = join(FIXTURES, 'dash', 'steering-malformed.mpd')
+  const size = (await stat(file)).size
+  t.ok(size > 1048, 'the fixture is over 0.001 MiB')
+  const over = await oclab(['lint', file, '--max-input', '0.001'])
+  t.equal(over.code, 1)
+  t.match(over.err, new RegExp(`^oclab lint: OCLAB_ERR_INPUT_TOO_LARGE: .*steering-malformed\\.mpd \\(${size} bytes\\) is larger than the input limit of 1048 bytes`))
+  const json = await oclab(['lint', file, '--max-input', '0.001', '--json'])
+  t.match(JSON.parse(json.out), { type: 'error', command: 'lint', code: 'OCLAB_ERR_INPUT_TOO_LARGE' })
+  t.match((await oclab(['lint', file, '--max-input', '1'])).out, /steering-malformed\.mpd \(DASH\)/, 'linted under a 1 MiB limit')
+})

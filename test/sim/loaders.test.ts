@@ -212,3 +212,51 @@ t.test('title.json errors come from the shared validator', async (t) => {
   await t.rejects(loadLadder(join(dir, 'title.json')), { code: 'OCLAB_ERR_BAD_TITLE', message: /\/video/ })
   await t.rejects(loadLadder(dir), { code: 'OCLAB_ERR_BAD_TITLE' }, 'a package folder reads its title.json')
 })
+
+t.test('absurd ladder values are refused naming the rung or segment (issue 15)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-absurd-'))
+  const E = 'OCLAB_ERR_BAD_MANIFEST'
+  const put = async (name: string, text: string) => (await writeFile(join(dir, name), text), join(dir, name))
+  const mediaWith = (extinf: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns1.m4s\n#EXTINF:${extinf},\ns2.m4s\n#EXT-X-ENDLIST\n`
+  await put('ok.m3u8', mediaWith('4'))
+  await t.rejects(loadLadder(await put('b.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=200000000000\nok.m3u8\n')), { code: E, message: /has bitrate 200 Gbit\/s, above the 100 Gbit\/s a rung may have/ })
+  await put('long.m3u8', mediaWith('5000'))
+  await t.rejects(loadLadder(await put('c.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nlong.m3u8\n')), { code: E, message: /segment 2 lasts 5000 s, more than the 3600 s a segment may last/ })
+  const infinite = makeTitle()
+  infinite.video[1]!.bandwidth = Infinity
+  t.throws(() => ladderFromTitle(infinite), { code: E, message: /rung "360p" has bitrate Infinity/ })
+  const avg = makeTitle()
+  avg.video[1]!.averageBandwidth = 1e300
+  t.throws(() => ladderFromTitle(avg), { code: E, message: /rung "360p" has average bitrate 1e\+300/ })
+  const bytes = makeTitle()
+  bytes.video[0]!.segments[0]!.bytes = 1e300
+  t.throws(() => ladderFromTitle(bytes), { code: E, message: /rung "720p" segment 1 has 1e\+300 bytes/ })
+  const week = makeTitle()
+  const hour = { ...week.video[0]!.segments[0]!, duration: 3600 }
+  t.throws(() => ladderFromTitle({ ...week, video: week.video.map((v) => ({ ...v, segments: Array.from({ length: 200 }, () => hour) })) }), { code: E, message: /add up to 720000 s, more than the 604800 s/ })
+})
+
+t.test('manifests over the input limit are refused, from disk and over HTTP, declared or not (issue 15)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-limit-'))
+  await writePackage(dir, true)
+  const size = (await readFile(join(dir, 'master.m3u8'))).length
+  const E = 'OCLAB_ERR_INPUT_TOO_LARGE'
+  await t.rejects(loadLadder(join(dir, 'master.m3u8'), { maxInputBytes: size - 1 }), { code: E, message: new RegExp(`master\\.m3u8 \\(${size} bytes\\) is larger than the input limit of ${size - 1} bytes`) })
+  t.equal((await loadLadder(join(dir, 'master.m3u8'), { maxInputBytes: 100_000 })).rungs.length, 2, 'the limit is per file and inclusive')
+  let chunked = false
+  const server = createServer(async (req, res) => {
+    const body = await readFile(join(dir, new URL(req.url!, 'http://x').pathname))
+    // ?chunked sends no Content-Length: the limit must then hold while reading.
+    if (req.url!.includes('chunked')) {
+      chunked = true
+      res.write(body.subarray(0, 10))
+      res.end(body.subarray(10))
+    } else res.end(body)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => server.close())
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  await t.rejects(loadLadder(`${base}/master.m3u8`, { maxInputBytes: size - 1 }), { code: E, message: new RegExp(`\\(Content-Length ${size}\\) is larger than the input limit`) })
+  await t.rejects(loadLadder(`${base}/master.m3u8?chunked`, { maxInputBytes: size - 1 }), { code: E, message: /master\.m3u8\?chunked is larger than the input limit/ })
+  t.ok(chunked, 'the server sent the body without a length')
+})

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadTraceSet, parseTrace, readTraceFile } from '../../sim/trace/load.js'
 import { parseCookedTrace } from '../../sim/trace/cooked.js'
@@ -93,4 +94,28 @@ t.test('bad traces are rejected with the line number', async (t) => {
   t.throws(() => parseJsonTrace('j', '[{"duration_ms": "x", "bandwidth_kbps": 1, "latency_ms": 1}]'), { code: E, message: /line 1: period 1: duration_ms/ })
   t.throws(() => parseJsonTrace('j', '[{"duration_ms": 1,'), { code: E, message: /not JSON/ })
   await t.rejects(loadTraceSet('/nonexistent/trace'), { code: E, message: /neither a file/ })
+})
+
+t.test('values no network has are refused, not turned into Infinity or NaN (issue 15)', async (t) => {
+  const E = 'OCLAB_ERR_BAD_TRACE'
+  // 1e305 Mbit/s × 1e6 overflows to Infinity: before the check, a report said "mean Infinity Mbit/s" and QoE NaN.
+  t.throws(() => parseCookedTrace('c', '0\t1e305\n1\t5\n'), { code: E, message: /c: the period starting at 0 s has throughput Infinity bit\/s \(must be 0 to 100 Gbit\/s\)/ })
+  t.throws(() => parseCsvTrace('v', 'time,kbps\n0,100\n1,2e8\n'), { code: E, message: /starting at 1 s has throughput 200 Gbit\/s/ })
+  t.throws(() => parseCookedTrace('c', '0\t5\n1e308\t5\n'), { code: E, message: /lasts Infinity s, more than the 604800 s/ })
+  t.throws(() => parseJsonTrace('j', '[{"duration_ms": 1e12, "bandwidth_kbps": 5000, "latency_ms": 10}]'), { code: E, message: /lasts 1000000000 s/ })
+  t.throws(() => parseJsonTrace('j', '[{"duration_ms": 1000, "bandwidth_kbps": 5000, "latency_ms": 1e9}]'), { code: E, message: /latency 1000000 s \(must be 0 to 60 s\)/ })
+  t.throws(() => parseMahimahiTrace('m', '0\n1\n1e300\n'), { code: E, message: /lasts 1e\+297 s/ })
+  t.throws(() => parseCookedTrace('g', '0\t1e400\n'), { code: E, message: /g: line 1: .*"1e400" is not a number/ }, 'line-level checks still come first')
+  t.equal(parseCsvTrace('ok', '0,1e8\n').meanThroughput, 100e9, 'exactly 100 Gbit/s is allowed')
+})
+
+t.test('trace files over the input limit are refused before they are parsed', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'oclab-trace-limit-'))
+  const file = join(dir, 'big.txt')
+  await writeFile(file, Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}\t5\n`).join(''))
+  await t.rejects(readTraceFile(file, undefined, 5999), { code: 'OCLAB_ERR_INPUT_TOO_LARGE', message: /big\.txt \(6000 bytes\) is larger than the input limit of 5999 bytes/ })
+  t.equal((await readTraceFile(file, undefined, 6000)).meanThroughput, 5e6, 'a file exactly at the limit is read')
+  await t.rejects(loadTraceSet(dir, { maxInputBytes: 100 }), { code: 'OCLAB_ERR_INPUT_TOO_LARGE' }, 'the limit reaches every file of a folder')
+  // A device has no size to check up front: the read itself stops at the limit.
+  await t.rejects(readTraceFile('/dev/zero', undefined, 1 << 16), { code: 'OCLAB_ERR_INPUT_TOO_LARGE', message: /\/dev\/zero is larger than the input limit of 65536 bytes/ })
 })
