@@ -16,8 +16,14 @@ logs="${STRESS_LOG_DIR:-$(mktemp -d /tmp/oclab-stress.XXXXXX)}"
 mkdir -p "$logs"
 
 burners=()
-stop_burners() { for p in "${burners[@]}"; do kill "$p" 2>/dev/null; done; }
-trap stop_burners EXIT INT TERM
+tap_pid=''
+# Each tap run gets its own process group (setsid) so an interrupt stops it and its test processes.
+cleanup() {
+  [ -n "$tap_pid" ] && kill -- "-$tap_pid" 2>/dev/null
+  for p in "${burners[@]}"; do kill "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 for _ in 1 2; do
   node -e 'for (;;) Math.sqrt(Math.random())' &
   burners+=("$!")
@@ -27,7 +33,12 @@ passed=0
 failed=0
 for i in $(seq 1 "$runs"); do
   # shellcheck disable=SC2086
-  if npx tap --disable-coverage --reporter=terse $files >"$logs/run-$i.log" 2>&1; then
+  setsid npx tap --disable-coverage --reporter=terse $files >"$logs/run-$i.log" 2>&1 &
+  tap_pid=$!
+  wait "$tap_pid"
+  rc=$?
+  tap_pid=''
+  if [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
     rm -f "$logs/run-$i.log"
   else
