@@ -42,6 +42,7 @@ export const command: Command = {
     refuseExampleSecretsBeyondLoopback(cluster, url.hostname, `OCA ${id}`)
 
     const { buildOcaServer } = await import('../oca/server.js')
+    const { guardUnhandledRejections } = await import('../lib/process-guard.js')
     let exited!: () => void
     const done = new Promise<void>((r) => (exited = r))
     const app = buildOcaServer({ ...base, storeDir, missMode: miss, evictionPolicy: eviction, drainDelayMs, logger: { level }, onDrained: () => exited() })
@@ -51,6 +52,8 @@ export const command: Command = {
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
+    // This process is the node: a bug's stray rejection is logged and counted (oca_unhandled_rejections_total), not fatal.
+    guardUnhandledRejections(app.log, () => app.oca.metrics.unhandledRejections.inc())
     await app.listen({ host: url.hostname, port })
     app.log.info({ id, store: storeDir, parent: base.parentUrl, miss }, 'OCA ready')
     await done

@@ -264,6 +264,7 @@ export const command: Command = {
     if (url.protocol !== 'http:') throw usageError(`origin url ${url.href} must be http:// (put TLS in front)`)
     refuseExampleSecretsBeyondLoopback(cluster, url.hostname, 'origin')
     const { buildOriginServer } = await import('../origin/server.js')
+    const { guardUnhandledRejections } = await import('../lib/process-guard.js')
     const level = stringOption(values, 'log-level') ?? 'info'
     const app = buildOriginServer({ storeDir, cluster, popularity: popularityFrom(values, cluster), preposition: prepositionKnobs(values), logger: { level } })
     let stopped!: () => void
@@ -271,6 +272,8 @@ export const command: Command = {
     const stop = (): void => void app.close().then(stopped)
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
+    // This process is the origin: a bug's stray rejection is logged and counted (/health unhandledRejections), not fatal.
+    guardUnhandledRejections(app.log, () => app.origin.unhandledRejections++)
     await app.listen({ host: url.hostname, port: Number(url.port || 80) })
     app.log.info({ store: storeDir, titles: app.origin.store.titles().length }, 'origin ready')
     await done

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { FileEntry } from '../lib/title-package.js'
 import type { DiskStore } from './disk-store.js'
-import { download, ParentError } from './download.js'
+import { download, ParentError, type VerifyFailure } from './download.js'
 import { TokenBucket } from './token-bucket.js'
 
 /**
@@ -63,6 +63,7 @@ export interface FillJobDeps {
   attempts: number
   retryDelayMs: number
   onFillBytes?: (bytes: number) => void
+  onVerifyFailure?: (reason: VerifyFailure) => void
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void }
 }
 
@@ -156,6 +157,7 @@ export class FillJob {
         // Bytes of a failed attempt do not count as progress.
         p.bytesFetched -= counted
         lastError = (err as Error).message
+        if (err instanceof ParentError && err.verify) this.deps.onVerifyFailure?.(err.verify)
         this.deps.log?.warn({ fill: p.id, path: f.path, attempt, err: lastError }, 'fill file attempt failed')
         if (err instanceof ParentError && err.status === 404) break
         if (attempt < this.deps.attempts && !this.abort.signal.aborted) await sleep(this.deps.retryDelayMs * attempt).catch(() => undefined)

@@ -22,6 +22,17 @@ export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () =
       registers: [registry],
     }),
     collapsed: new Counter({ name: 'oca_collapsed_requests_total', help: 'miss requests that joined a fill already in flight', registers: [registry] }),
+    fillVerifyFailures: new Counter({
+      name: 'oca_fill_verify_failures_total',
+      help: "parent answers refused by fill verification (nothing stored): reason digest-mismatch|size-mismatch|truncated|no-digest, kind miss|prefill",
+      labelNames: ['reason', 'kind'] as const,
+      registers: [registry],
+    }),
+    unhandledRejections: new Counter({
+      name: 'oca_unhandled_rejections_total',
+      help: 'promise rejections nothing handled, logged and survived (counted only where the process installed the guard: `oclab oca`)',
+      registers: [registry],
+    }),
     evictions: new Counter({ name: 'oca_evictions_total', help: 'objects dropped by tier and reason', labelNames: ['tier', 'reason'] as const, registers: [registry] }),
   }
   new Gauge({ name: 'oca_disk_used_bytes', help: 'bytes held in the disk store', registers: [registry], collect() { this.set(gauges.diskUsed()) } })

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { DiskStore, StoredObject } from './disk-store.js'
-import { download, ParentError } from './download.js'
+import { download, ParentError, type VerifyFailure } from './download.js'
 import type { HotTier } from './hot-tier.js'
 
 /**
@@ -12,9 +12,11 @@ import type { HotTier } from './hot-tier.js'
  * so far and then follows the fetch live, so no client waits for the whole
  * object and the parent sees exactly one request.
  *
- * Integrity: the last byte received is always held back, and the final
- * one is released only once the object is verified (length, and the sha256
- * when a held title.json lists it) and committed. A client therefore
+ * Integrity: every fill is verified. The sha256 comes from a held title.json
+ * or else from the parent's RFC 9530 Repr-Digest; a parent that gives
+ * neither is refused before a byte is served. The bytes are hashed as they
+ * stream, the last byte received is always held back, and the final one is
+ * released only once the object is verified and committed. A client therefore
  * never receives a complete-looking body that was not stored intact: on a
  * failure mid-body its stream errors and the connection is cut (the
  * Content-Length promise is broken, which every player treats as a failed
@@ -33,11 +35,15 @@ export interface MissFillOptions {
   bodyTimeoutMs: number
   onParentLatency?: (seconds: number, ok: boolean) => void
   onFillBytes?: (bytes: number) => void
+  /** a parent's answer was refused by verification (counted as oca_fill_verify_failures_total) */
+  onVerifyFailure?: (reason: VerifyFailure) => void
 }
 
 export class InflightFill {
   size: number | undefined
   etag: string | undefined
+  /** the sha256 the fill is verified against (title.json or the parent's Repr-Digest), known once started */
+  sha256: string | undefined
   readonly chunks: Buffer[] = []
   private received = 0
   /** bytes readers may see: all but the last byte until the object is verified */
@@ -56,7 +62,12 @@ export class InflightFill {
     this.done = run(this, onStarted)
     // Waiters for `started` must also hear about failures before headers.
     this.started = Promise.race([started, this.done.then(() => undefined)])
+    // Either promise may have no waiter (HEAD, Range and conditional requests
+    // wait on `done` only; nobody waits once every client has gone): a failed
+    // fill is reported to the requests that wait, never as an unhandled
+    // rejection, which would take the whole node down.
     this.done.catch(() => undefined)
+    this.started.catch(() => undefined)
   }
 
   /** internal: a chunk arrived */
@@ -126,10 +137,10 @@ export class MissFiller {
     if (existing) return { fill: existing, joined: true }
     const f = new InflightFill((self, onStarted) => this.run(self, onStarted, titleId, path))
     this.inflight.set(key, f)
-    f.done.then(
-      () => this.inflight.delete(key),
-      () => this.inflight.delete(key),
-    )
+    const forget = (): void => {
+      if (this.inflight.get(key) === f) this.inflight.delete(key)
+    }
+    f.done.then(forget, forget)
     return { fill: f, joined: false }
   }
 
@@ -149,11 +160,13 @@ export class MissFiller {
             bodyTimeoutMs: this.opts.bodyTimeoutMs,
             expectBytes: expected?.bytes,
             expectSha256: expected?.sha256,
+            requireVerification: true,
             onResponse: async (info) => {
               this.opts.onParentLatency?.(Number(process.hrtime.bigint() - started) / 1e9, true)
               if (info.size !== undefined) release = await store.reserve(info.size)
               f.size = info.size
               f.etag = info.etag
+              f.sha256 = info.sha256
               onStarted()
             },
             onChunk: (chunk) => {
@@ -162,6 +175,7 @@ export class MissFiller {
             },
           })
         } catch (err) {
+          if (err instanceof ParentError && err.verify) this.opts.onVerifyFailure?.(err.verify)
           // only a parent that failed before sending a byte can be replaced: clients may already hold its bytes
           const notFound = err instanceof ParentError && err.status === 404
           if (f.size !== undefined || f.chunks.length || notFound || i + 1 >= urls.length) throw err

@@ -60,6 +60,7 @@ export class OcaNode {
       bodyTimeoutMs: opts.fill.bodyTimeoutMs,
       onParentLatency: (s, ok) => this.metrics.parentLatency.observe({ outcome: ok ? 'ok' : 'error' }, s),
       onFillBytes: (n) => this.metrics.fillBytes.inc({ kind: 'miss' }, n),
+      onVerifyFailure: (reason) => this.metrics.fillVerifyFailures.inc({ reason, kind: 'miss' }),
     })
     this.overload = new OverloadMonitor(opts.overload)
   }
@@ -91,6 +92,7 @@ export class OcaNode {
         attempts: this.opts.fill.attempts,
         retryDelayMs: this.opts.fill.retryDelayMs,
         onFillBytes: (n) => this.metrics.fillBytes.inc({ kind: 'prefill' }, n),
+        onVerifyFailure: (reason) => this.metrics.fillVerifyFailures.inc({ reason, kind: 'prefill' }),
         log: this.log,
       },
       { ...req, concurrency: req.concurrency ?? this.opts.fill.concurrency },

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { isOclabError, ErrorCodes } from '../lib/errors.js'
 import { adminRoutes } from './admin-routes.js'
+import { ParentError } from './download.js'
 import { healthRoutes } from './health-routes.js'
 import { OcaNode } from './node.js'
 import { resolveOptions, type OcaServerOptions } from './options.js'
@@ -75,6 +76,15 @@ export function buildOcaServer(options: OcaServerOptions): FastifyInstance {
   })
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+    // A body stream can fail after a handler set an object's headers but
+    // before they were sent (a fill on miss whose parent broke at once): drop
+    // the object's headers, or the JSON error would go out under them.
+    for (const h of ['content-length', 'content-type', 'etag', 'repr-digest', 'last-modified', 'accept-ranges', 'content-range']) reply.removeHeader(h)
+    if (req.served) req.served.bytes = 0
+    if (err instanceof ParentError) {
+      req.log.warn({ err: err.message }, 'fill from parent failed before the answer started')
+      return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.status === 404 ? 'not found' : 'parent fetch failed' })
+    }
     if (err.validation) return reply.code(400).send({ error: err.message })
     if (isOclabError(err) && err.code === ErrorCodes.STORE_FULL) return reply.code(507).send({ error: err.message })
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500

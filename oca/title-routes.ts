@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { etagForSha256 } from '../lib/http/conditional.js'
 import { cacheControlFor, contentTypeFor } from '../lib/http/content-type.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
+import { reprDigest } from '../lib/http/repr-digest.js'
 import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
 import { failTitle as fail, sendTitleObject, titleObjectRoutes, type ObjectBody } from '../lib/http/title-serving.js'
 import type { StoredObject } from './disk-store.js'
@@ -32,6 +34,7 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
 
   const serve = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {
     if (node.status() === 'overloaded') {
+      req.served = { tier: 'none', bytes: 0 } // shed load is counted in oca_requests_total like any answer
       return fail(reply.header('retry-after', '1'), 503, 'overloaded')
     }
     if (node.delayMs > 0) await sleep(node.delayMs)
@@ -93,7 +96,12 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
       'x-cache': 'MISS',
     })
     if (fill.size !== undefined) reply.header('content-length', String(fill.size))
-    if (fill.etag) reply.header('etag', fill.etag)
+    // The hash the fill is verified against gives the same ETag and
+    // Repr-Digest the stored copy will have, so a child OCA filling from this
+    // one mid-fill can verify too.
+    const etag = fill.sha256 ? etagForSha256(fill.sha256) : fill.etag
+    if (etag) reply.header('etag', etag)
+    if (fill.sha256) reply.header('repr-digest', reprDigest(fill.sha256))
     req.served = { tier: 'miss', bytes: fill.size ?? 0 }
     return reply.send(fill.stream())
   }

@@ -17,7 +17,7 @@ import { preposition, type PrepositionOptions, type PrepositionReport } from './
  *
  *   GET/HEAD /titles/<id>/<path>   (and the signed form when the cluster signs)
  *   GET  /catalog                  titles, sizes, ladders, where each is placed
- *   GET  /health                   { status, titles, requests, bytesServed }
+ *   GET  /health                   { status, titles, requests, bytesServed, unhandledRejections }
  *   POST /admin/preposition        { dryRun?, force? } → 202 { id }; 409 while one runs
  *   GET  /admin/prepositions/:id   { id, status: running|done|failed, report?, error? }
  */
@@ -50,7 +50,7 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 declare module 'fastify' {
   interface FastifyInstance {
     /** the origin's state, for the CLI and tests */
-    origin: { store: MasterStore; bytesServed: number; requests: number; runs: Map<string, Run> }
+    origin: { store: MasterStore; bytesServed: number; requests: number; runs: Map<string, Run>; unhandledRejections: number }
   }
 }
 
@@ -64,7 +64,8 @@ export async function prepositionAndRecord(o: PrepositionOptions): Promise<Prepo
 export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false, logController: new LogController({ disableRequestLogging: true }), exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
   const store = new MasterStore(opts.storeDir)
-  const state = { store, bytesServed: 0, requests: 0, runs: new Map<string, Run>() }
+  // unhandledRejections: counted by the process guard `oclab origin` installs (lib/process-guard.ts)
+  const state = { store, bytesServed: 0, requests: 0, runs: new Map<string, Run>(), unhandledRejections: 0 }
   app.decorate('origin', state)
   const signing = opts.cluster.signing ? { secret: opts.cluster.signing.secret } : undefined
 
@@ -93,7 +94,7 @@ export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
     return { titles: catalogOf(store.titles(), await readPlacement(opts.storeDir)), invalid: Object.fromEntries(store.invalid) }
   })
 
-  app.get('/health', async () => ({ status: 'ok', titles: store.titles().length, requests: state.requests, bytesServed: state.bytesServed }))
+  app.get('/health', async () => ({ status: 'ok', titles: store.titles().length, requests: state.requests, bytesServed: state.bytesServed, unhandledRejections: state.unhandledRejections }))
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req, reply) => {

@@ -4,6 +4,7 @@ import { etagForSha256, etagForStat } from './conditional.js'
 import { cacheControlFor, contentTypeFor, type CachePolicy } from './content-type.js'
 import { CORS_HEADERS, CORS_PREFLIGHT_HEADERS } from './cors.js'
 import { planResponse } from './plan-response.js'
+import { reprDigest } from './repr-digest.js'
 import { parseTitlePath, type TitlePath } from './safe-path.js'
 import { SIGNED_PREFIX, verifyTitleSignature } from './signed-url.js'
 
@@ -11,7 +12,8 @@ import { SIGNED_PREFIX, verifyTitleSignature } from './signed-url.js'
  * Serving title objects, shared by every node that holds a title store (the
  * OCA's tiers and the origin's master store): the `/titles/…` URL layout and
  * its signed form, path checks, signature checks, CORS preflight, and one
- * object's answer (conditionals, Range, media type, Cache-Control). What a
+ * object's answer (conditionals, Range, media type, Cache-Control, and the
+ * RFC 9530 Repr-Digest when the content hash is known). What a
  * node does once a request is checked (tiers, misses, metrics) stays its own.
  */
 export interface TitleObject {
@@ -43,6 +45,9 @@ export function sendTitleObject(req: FastifyRequest, reply: FastifyReply, o: Tit
     cacheControl: cacheControlFor(o.path, opts.cache),
   })
   reply.code(plan.status).headers(CORS_HEADERS).headers(plan.headers)
+  // The whole object's digest on full, range and HEAD answers alike (RFC 9530
+  // Repr-Digest): a child filling from this node verifies the bytes against it.
+  if (o.sha256 && (plan.status === 200 || plan.status === 206)) reply.header('repr-digest', reprDigest(o.sha256))
   if (opts.headers) reply.headers(opts.headers)
   if ((plan.status !== 200 && plan.status !== 206) || req.method === 'HEAD') {
     void reply.send()
@@ -69,7 +74,7 @@ export interface TitleRouteOptions {
   serve: (req: FastifyRequest, reply: FastifyReply, t: TitlePath) => Promise<FastifyReply>
 }
 
-/** Register GET/HEAD/OPTIONS of `/titles/*` and `/t/*` on `app`. */
+/** Register GET/HEAD/OPTIONS of `/titles/*` and `/t/*` on `app`, and 405 for every other method. */
 export async function titleObjectRoutes(app: FastifyInstance, opts: TitleRouteOptions): Promise<void> {
   const checked = async (req: FastifyRequest, reply: FastifyReply, rawPath: string, token?: { expiry: string; sig: string }): Promise<FastifyReply> => {
     const parsed = parseTitlePath(rawPath)
@@ -101,7 +106,16 @@ export async function titleObjectRoutes(app: FastifyInstance, opts: TitleRouteOp
       return checked(req, reply, m[3]!, { expiry: m[1]!, sig: m[2]! })
     },
   })
+  // Objects are read-only: any other method gets 405 with Allow (RFC 9110
+  // §15.5.6), answered in onRequest so no request body is read or parsed.
+  const other = app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS')
   for (const url of ['/titles/*', `${SIGNED_PREFIX}*`]) {
     app.options(url, (_req, reply) => reply.code(204).headers(CORS_PREFLIGHT_HEADERS).send())
+    app.route({
+      method: other,
+      url,
+      onRequest: async (_req, reply) => reply.code(405).headers(CORS_HEADERS).headers({ allow: 'GET, HEAD', 'cache-control': 'no-store' }).send({ error: 'method not allowed' }),
+      handler: async (_req, reply) => reply,
+    })
   }
 }

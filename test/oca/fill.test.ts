@@ -3,17 +3,19 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256 } from '../../lib/hash.js'
 import { auth, knownBytes, rawRequest, startOca, startParent, tempDir } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
 
 interface Progress { id: string; status: string; filesDone: number; filesSkipped: number; filesFailed: number; attempts: number; bytesFetched: number; errors: { path: string; attempts: number; error: string }[] }
 
 const json = { ...auth, 'content-type': 'application/json' }
 
 async function waitFill(url: string, id: string): Promise<Progress> {
-  for (;;) {
-    const p = JSON.parse((await rawRequest(url, `/admin/fills/${id}`, { headers: auth })).body.toString()) as Progress
-    if (p.status !== 'running') return p
-    await new Promise((r) => setTimeout(r, 10))
-  }
+  let p: Progress | undefined
+  await waitFor(async () => {
+    p = JSON.parse((await rawRequest(url, `/admin/fills/${id}`, { headers: auth })).body.toString()) as Progress
+    return p.status !== 'running'
+  }, `fill ${id} to finish`, { everyMs: 10, state: () => p })
+  return p!
 }
 
 function title(n: number) {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, auth } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
 
 t.test('/health has the documented shape and /metrics speaks Prometheus', async (t) => {
   const dir = await tempDir(t)
@@ -57,7 +58,7 @@ t.test('drain: health says draining, in-flight responses finish whole, then the 
   let drained = false
   const { app, url } = await startOca(t, { storeDir: dir, parentUrl: parent.url, onDrained: () => (drained = true) })
   const inflight = rawRequest(url, '/titles/t1/slow.m4s')
-  while (app.oca.inFlight < 1) await new Promise((r) => setTimeout(r, 5))
+  await waitFor(() => app.oca.inFlight >= 1, 'the slow request to be in flight', { state: () => ({ inFlight: app.oca.inFlight }) })
   const d = await rawRequest(url, '/admin/drain', { method: 'POST', headers: auth })
   t.equal(d.status, 202)
   t.equal(JSON.parse(d.body.toString()).status, 'draining')

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { sha256 } from '../../lib/hash.js'
+import { reprDigest } from '../../lib/http/repr-digest.js'
 import { buildOcaServer, type OcaServerOptions } from '../../oca/server.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -29,13 +30,17 @@ export async function putFile(storeDir: string, titleId: string, path: string, b
   await writeFile(file, body)
 }
 
+export const NO_SHEDDING = { maxEventLoopDelayMs: 60_000, maxHeapFraction: 1, maxRssBytes: Number.MAX_SAFE_INTEGER }
+
 export interface StartedOca {
   app: FastifyInstance
   url: string
 }
 
 export async function startOca(t: { teardown: (f: () => Promise<void>) => void }, opts: Partial<OcaServerOptions> & { storeDir: string }): Promise<StartedOca> {
-  const app = buildOcaServer({ id: 'test', capacityBytes: 1e9, adminToken: ADMIN, ...opts })
+  // A busy test machine must not make the node shed load (a 503 where a test
+  // expects its answer); the overload tests pass their own thresholds.
+  const app = buildOcaServer({ id: 'test', capacityBytes: 1e9, adminToken: ADMIN, ...opts, overload: { ...NO_SHEDDING, ...opts.overload } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {
     await app.close()
@@ -45,8 +50,8 @@ export async function startOca(t: { teardown: (f: () => Promise<void>) => void }
 }
 
 /**
- * A parent that serves a fixed set of objects under /titles/… and counts
- * the requests it gets per path. `hold` lets a test keep the response
+ * A parent that serves a fixed set of objects under /titles/… (with the
+ * Repr-Digest an origin or OCA sends) and counts the requests it gets per path. `hold` lets a test keep the response
  * waiting until it says so; `handler` overrides the behaviour per request.
  */
 export interface CountingParent {
@@ -78,7 +83,7 @@ export async function startParent(t: { teardown: (f: () => Promise<void>) => voi
       res.writeHead(404).end()
       return
     }
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream', etag: `"${sha256(body).slice(0, 32)}"` })
+    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream', etag: `"${sha256(body).slice(0, 32)}"`, 'repr-digest': reprDigest(sha256(body)) })
     res.end(body)
   })
   await new Promise<void>((r) => p.server.listen(0, '127.0.0.1', r))

@@ -4,12 +4,9 @@ import { join } from 'node:path'
 import { sha256 } from '../../lib/hash.js'
 import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, auth } from './helpers.js'
 import type { FastifyInstance } from 'fastify'
+import { waitFor } from '../helpers/wait.js'
 
 const OBJ = '/titles/t1/v1/seg-00001.m4s'
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5))
-}
 
 async function filesUnder(dir: string): Promise<string[]> {
   return (await readdir(join(dir, 'titles'), { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name)
@@ -32,7 +29,7 @@ t.test('100 concurrent requests for one cold object: exactly one parent fetch, 1
   const { app, url } = await startOca(t, { storeDir: dir, parentUrl: parent.url })
   const responses = Array.from({ length: 100 }, () => rawRequest(url, OBJ))
   // Release the parent only once all 100 are inside the node, so they really overlap.
-  await until(() => inFlight(app) >= 100)
+  await waitFor(() => inFlight(app) >= 100, '100 requests inside the node', { state: () => ({ inFlight: inFlight(app), parentRequests: parent.total() }) })
   g.open()
   const got = await Promise.all(responses)
   t.equal(parent.count.get(OBJ), 1, 'the parent saw one request')
@@ -92,7 +89,7 @@ t.test('parent killed mid-fill: clean 502 for waiting clients, no partial object
   const plain = rawRequest(url, OBJ).then((r) => ({ complete: true, r }), () => ({ complete: false, r: undefined }))
   const ranged = rawRequest(url, OBJ, { headers: { range: 'bytes=0-99' } })
   const head = rawRequest(url, OBJ, { method: 'HEAD' })
-  await until(() => inFlight(app) >= 3)
+  await waitFor(() => inFlight(app) >= 3, '3 requests inside the node', { state: () => ({ inFlight: inFlight(app) }) })
   g.open()
   const [p, r, h] = await Promise.all([plain, ranged, head])
   t.equal(r.status, 502, 'a range request waiting for the object gets 502')

@@ -10,6 +10,7 @@ import { ingestPackage } from '../../origin/ingest.js'
 import { MasterStore } from '../../origin/master-store.js'
 import { popularityFromFile, type PopularityModel } from '../../origin/popularity.js'
 import { buildOriginServer, prepositionAndRecord } from '../../origin/server.js'
+import { waitFor } from '../helpers/wait.js'
 import type { PrepositionReport, SiteReport } from '../../origin/preposition.js'
 import { tempDir } from '../helpers/package.js'
 import { ADMIN, auth, clonePackage, startOca, twoRungPackage } from './helpers.js'
@@ -156,10 +157,10 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     t.equal(started.statusCode, 202)
     const { id } = (await started.body.json()) as { id: string }
     let runState: { status: string; report?: PrepositionReport } = { status: 'running' }
-    while (runState.status === 'running') {
-      await new Promise((r) => setTimeout(r, 20))
+    await waitFor(async () => {
       runState = (await (await request(`${originUrl}/admin/prepositions/${id}`, { headers: auth })).body.json()) as typeof runState
-    }
+      return runState.status !== 'running'
+    }, `pre-position run ${id} to finish`, { everyMs: 20, state: () => runState })
     t.equal(runState.status, 'done')
     t.equal(runState.report!.dryRun, true)
     t.equal(runState.report!.sites.find((x) => x.oca === 'd1')!.status, 'down')
