@@ -106,7 +106,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   const concurrency = opts.concurrency ?? availableParallelism()
   const segmentDuration = opts.segmentDuration ?? 4
 
-  const report = await inspectSource(source, { signal: opts.signal })
+  const report = await inspectSource(source, { signal: opts.signal, shots: true })
   emit({ type: 'inspected', report })
   const v = report.video
   const plan = planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
