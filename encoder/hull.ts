@@ -103,7 +103,11 @@ export interface RungSelection {
 export const DEFAULT_VMAF_SELECTION: RungSelection = {
   targetQuality: 95,
   step: 6,
-  minBitrate: 150_000,
+  // The floor must sit below what an easy title needs for its whole ladder: the
+  // simple (animation-like) 360p source reaches VMAF 95 at 160 kbit/s, and a
+  // 150 kbit/s floor collapsed its ladder to that one rung. At 50 kbit/s a
+  // flat title still gets 180p around VMAF 60, the useful bottom of a ladder.
+  minBitrate: 50_000,
   maxBitrate: 8_000_000,
   minQuality: 30,
   maxRungs: 10,

@@ -94,3 +94,14 @@ t.test('resolution never rises as the bitrate falls, even where the hull dips', 
   t.equal(rungs.at(-1)!.height, 270)
   t.ok(rungs.slice(0, -1).every((r) => r.height <= 270), 'the rungs below the 270p top are at most 270p')
 })
+
+t.test('an easy title gets several rungs with the default selection', async (t) => {
+  // the hull measured for the simple (animation-like) 640x360 source: VMAF 95 at 160 kbit/s.
+  // With a 150 kbit/s floor its ladder was that one rung: the next, one JND down, fell under the floor.
+  const hull = upperConvexHull([p(180, 24.742, 11.497), p(180, 38.578, 53.119), p(180, 53.23, 68.387), p(360, 113.342, 90.955), p(360, 159.906, 94.892)].map((x) => ({ ...x, bitrate: Math.round(x.bitrate) })))
+  const rungs = selectRungs(hull, DEFAULT_VMAF_SELECTION)
+  t.ok(rungs.length >= 4, `${rungs.length} rungs: ${rungs.map((r) => `${r.height}p@${Math.round(r.bitrate / 1000)}k`).join(', ')}`)
+  t.equal(rungs.at(-1)!.height, 360, 'the top rung is at the source resolution')
+  t.ok(rungs.at(-1)!.bitrate < 170_000, 'at a low bitrate')
+  t.equal(rungs[0]!.height, 180, 'and the bottom at a lower one')
+})
