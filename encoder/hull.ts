@@ -22,11 +22,11 @@ const cross = (a: RdPoint, b: RdPoint, c: RdPoint): number =>
  * rising part: past the highest quality, more bits buy nothing. Returns points
  * in increasing bitrate. Collinear middle points are dropped.
  */
-export function upperConvexHull(points: readonly RdPoint[]): RdPoint[] {
+export function upperConvexHull<P extends RdPoint>(points: readonly P[]): P[] {
   const pts = points
     .filter((p) => Number.isFinite(p.bitrate) && Number.isFinite(p.quality) && p.bitrate > 0)
     .sort((a, b) => a.bitrate - b.bitrate || b.quality - a.quality)
-  const hull: RdPoint[] = []
+  const hull: P[] = []
   for (const p of pts) {
     if (hull.length && hull[hull.length - 1]!.bitrate === p.bitrate) continue // same rate, lower quality
     while (hull.length >= 2 && cross(hull[hull.length - 2]!, hull[hull.length - 1]!, p) >= 0) hull.pop()
