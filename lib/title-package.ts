@@ -136,6 +136,18 @@ export const HullPointSchema = Type.Object({
   onHull: Type.Boolean(),
 })
 
+/** Shot-based ladders: how one rung's bits were spread over the shots. */
+export const RungAllocationSchema = Type.Object(
+  {
+    rung: Type.String(),
+    lambda: Type.Number({ minimum: 0, description: 'the common slope, quality per bit/s' }),
+    bitrate: Type.Integer({ description: 'mean rate the probes predict, bit/s' }),
+    quality: Type.Number({ description: 'mean quality the probes predict' }),
+    shots: Type.Array(Type.Object({ crf: Type.Number(), bitrate: Type.Integer(), quality: Type.Number() }, { additionalProperties: false }), { description: 'per shot, in order' }),
+  },
+  { additionalProperties: false },
+)
+
 export const TitleSchema = Type.Object(
   {
     version: Type.Literal(TITLE_VERSION),
@@ -145,10 +157,11 @@ export const TitleSchema = Type.Object(
     segmentDuration: Type.Number({ exclusiveMinimum: 0 }),
     source: InspectionSchema,
     ladder: Type.Object({
-      kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title')]),
+      kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title'), Type.Literal('shot-based')]),
       qualityMetric: Type.Union([Type.Literal('vmaf'), Type.Literal('ssim')]),
       notes: Type.Array(Type.String()),
       probes: Type.Array(HullPointSchema),
+      allocation: Type.Optional(Type.Array(RungAllocationSchema)),
     }),
     encode: Type.Object({
       codec: Type.String(),
@@ -178,6 +191,7 @@ export type AudioRendition = Static<typeof AudioRenditionSchema>
 export type Rendition = VideoRendition | AudioRendition
 export type Inspection = Static<typeof InspectionSchema>
 export type Shot = Static<typeof ShotSchema>
+export type RungAllocation = Static<typeof RungAllocationSchema>
 export type HullPoint = Static<typeof HullPointSchema>
 export type Title = Static<typeof TitleSchema>
 
