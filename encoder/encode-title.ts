@@ -18,7 +18,7 @@ import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RungSelectio
 import { DEFAULT_H264, type H264Settings } from './h264.js'
 import { DEFAULT_PROBE_CRFS, DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './probe.js'
 import { probeShots, titlePoints } from './shot-probe.js'
-import { allocateForBitrate } from './shot-allocation.js'
+import { allocateWithPeak } from './shot-allocation.js'
 import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './chunk-job.js'
 import { localPool, type JobQueue, type RetryPolicy } from './job-queue.js'
 import { encodeAudio, stitchChunks } from './stitch.js'
@@ -250,8 +250,12 @@ async function shotBasedLadder(
   const rungs: Rung[] = []
   const allocation: RungAllocation[] = []
   for (const p of chosen) {
-    const a = allocateForBitrate(curves.map((c) => ({ duration: c.duration, points: c.points.filter((q) => q.height === p.height) })), p.bitrate)
+    // shots within 1.8× of the mean rate: a shot is a segment's worth of bits, and VOD peaks stay within 2× (Apple)
+    const a = allocateWithPeak(curves.map((c) => ({ duration: c.duration, points: c.points.filter((q) => q.height === p.height) })), p.bitrate, 1.8)
     const rung: Rung = { id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(a.quality.toFixed(2)) }
+    // on a coarse CRF grid two budgets can land on the same CRF for every shot: the same encode, kept once
+    const crfs = a.picks.map((q) => q.crf).join('/')
+    if (allocation.some((x, i) => rungs[i]!.height === p.height && x.shots.map((q) => q.crf).join('/') === crfs)) continue
     rungs.push(rung)
     allocation.push({
       rung: rung.id, lambda: a.lambda, bitrate: Math.round(a.bitrate), quality: Number(a.quality.toFixed(3)),
@@ -263,7 +267,7 @@ async function shotBasedLadder(
   const ordered = sorted.map((r) => ({ ...allocation[rungs.findIndex((x) => x.bitrate === r.bitrate && x.height === r.height)]!, rung: r.id }))
   const notes = [
     `shot-based: ${shots.length} shots × ${curves[0]!.points.length} probe encodes each, ${hull.length} title-level points on the hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
-    `per rung, each shot's CRF at one common slope λ (bisection to the rung's bitrate)`,
+    `per rung, each shot's CRF at one common slope λ (bisection to the rung's bitrate), no shot above 1.8× the rung's mean rate`,
   ]
   return { rungs: sorted, kind: 'shot-based', notes, probes, allocation: ordered }
 }

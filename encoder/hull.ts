@@ -93,6 +93,13 @@ export interface RungSelection {
    */
   minStepRatio: number
   /**
+   * ... and by at most this factor: a wider gap is one players cannot step
+   * through smoothly (Apple's spec: adjacent rates at most 2× apart). Where
+   * the hull is flat, one JND down costs more than that, and the rung is
+   * placed at the ratio instead (less than a JND below).
+   */
+  maxStepRatio: number
+  /**
    * The top rung stops where the hull's gain falls under this much quality
    * per doubling of bitrate: past that knee, bits buy almost nothing (grainy
    * content would otherwise climb to maxBitrate chasing an unreachable target).
@@ -112,6 +119,7 @@ export const DEFAULT_VMAF_SELECTION: RungSelection = {
   minQuality: 30,
   maxRungs: 10,
   minStepRatio: 1.3,
+  maxStepRatio: 1.9,
   minGainPerDoubling: 1.5,
 }
 
@@ -149,7 +157,7 @@ export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoi
     const p = bitrateForQuality(hull, q)
     if (!p) break
     const last = rungs[rungs.length - 1]
-    const spaced = last ? Math.min(p.bitrate, last.bitrate / sel.minStepRatio) : p.bitrate
+    const spaced = last ? Math.max(last.bitrate / sel.maxStepRatio, Math.min(p.bitrate, last.bitrate / sel.minStepRatio)) : p.bitrate
     const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, Math.round(spaced)))
     if (last && bitrate * sel.minStepRatio > last.bitrate + 1) break // the floor clamped two rungs together
     // after clamping, the hull at the clamped rate decides resolution and quality

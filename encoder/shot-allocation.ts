@@ -113,3 +113,28 @@ export function allocateForQuality(curves: readonly ShotCurve[], target: number)
   }
   return at(lo)
 }
+
+/**
+ * allocateForBitrate under a peak limit: no shot's rate above `peakRatio` ×
+ * the title's mean rate (Apple's HLS authoring spec asks VOD peaks to stay
+ * within 2× the average, and a shot is a segment's worth of bits). A shot
+ * over the limit loses its points above it (never its cheapest) and the
+ * allocation is redone, until every pick is within the limit of the new
+ * mean: the mean only falls, so the loop ends.
+ */
+export function allocateWithPeak(curves: readonly ShotCurve[], budget: number, peakRatio: number): Allocation {
+  let current = curves.map((c) => ({ duration: c.duration, points: [...c.points] }))
+  for (;;) {
+    const a = allocateForBitrate(current, budget)
+    const cap = peakRatio * a.bitrate
+    let changed = false
+    current = current.map((c, i) => {
+      if (a.picks[i]!.bitrate <= cap) return c
+      const cheapest = Math.min(...c.points.map((p) => p.bitrate))
+      const kept = c.points.filter((p) => p.bitrate <= Math.max(cap, cheapest))
+      if (kept.length < c.points.length) changed = true
+      return { ...c, points: kept }
+    })
+    if (!changed) return a
+  }
+}

@@ -75,7 +75,7 @@ export interface PlannedShot {
 }
 
 /** Shots shorter than this are not planned: a shot detector would merge them as flashes. */
-export const MIN_PLANNED_SHOT_SECONDS = 0.8
+export const MIN_PLANNED_SHOT_SECONDS = 1
 
 /**
  * The shot list of a multishot source (pure, deterministic for a seed):

@@ -105,3 +105,15 @@ t.test('an easy title gets several rungs with the default selection', async (t) 
   t.ok(rungs.at(-1)!.bitrate < 170_000, 'at a low bitrate')
   t.equal(rungs[0]!.height, 180, 'and the bottom at a lower one')
 })
+
+t.test('where the hull is flat, rungs are placed at most maxStepRatio apart', async (t) => {
+  // 360p gains only 6 VMAF from 100k to 1M: one JND below the 850k top rung (VMAF 95) is 98k, 8.7× down
+  const hull = upperConvexHull([p(180, 50, 60), p(360, 100, 90), p(360, 1000, 96)])
+  const rungs = selectRungs(hull, DEFAULT_VMAF_SELECTION)
+  t.equal(rungs.at(-1)!.bitrate, 850_000)
+  t.equal(rungs.at(-2)!.bitrate, Math.round(850_000 / 1.9), 'the next rung down sits at the 1.9× limit')
+  for (let i = 1; i < rungs.length; i++) {
+    const r = rungs[i]!.bitrate / rungs[i - 1]!.bitrate
+    t.ok(r <= 1.9 + 1e-3 && r >= 1.3 - 1e-3, `rungs ${i - 1}→${i}: ${r.toFixed(2)}× apart`)
+  }
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { allocateAtSlope, allocateForBitrate, allocateForQuality, pickAtSlope, type ShotCurve, type ShotPoint } from '../../encoder/shot-allocation.js'
+import { allocateAtSlope, allocateForBitrate, allocateForQuality, allocateWithPeak, pickAtSlope, type ShotCurve, type ShotPoint } from '../../encoder/shot-allocation.js'
 
 const pt = (kbps: number, quality: number, crf: number): ShotPoint => ({ width: 640, height: 360, bitrate: kbps * 1000, quality, crf })
 
@@ -58,4 +58,17 @@ t.test('target quality: the fewest bits that reach it', async (t) => {
   t.equal(out.quality, 89.5, 'out of reach: every shot at its best')
   t.throws(() => allocateForBitrate([], 1), RangeError)
   t.throws(() => allocateForQuality([{ duration: 1, points: [] }], 1), RangeError)
+})
+
+t.test('a peak limit keeps every shot within peakRatio × the mean rate', async (t) => {
+  // unlimited at 600k: easy@400k, hard@800k, mean 600k, peak 800k = 1.33× the mean
+  t.same(allocateWithPeak([easy, hard], 600_000, 2).picks.map((p) => p.bitrate), [400_000, 800_000], 'within 2×: unchanged')
+  // at 1.2×: the cap is 720k, hard drops to ≤ 720k (its 400k point); the redo at λ = 0 gives
+  // easy@400k, hard@400k, mean 400k: the cap is now 480k and both are within it
+  const a = allocateWithPeak([easy, hard], 600_000, 1.2)
+  t.same(a.picks.map((p) => p.bitrate), [400_000, 400_000])
+  t.equal(a.bitrate, 400_000)
+  // a shot whose cheapest point is over the cap keeps that point
+  const b = allocateWithPeak([{ duration: 1, points: [pt(100, 80, 30)] }, { duration: 1, points: [pt(1000, 60, 30)] }], 1_000_000, 1.2)
+  t.same(b.picks.map((p) => p.bitrate), [100_000, 1_000_000])
 })
