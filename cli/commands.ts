@@ -7,6 +7,7 @@ import type { Command } from './command.js'
 export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   source: { summary: 'generate a synthetic test source (simple or complex) with ffmpeg', load: async () => (await import('./source.js')).command },
   inspect: { summary: 'probe a source and print its inspection report', load: async () => (await import('./inspect.js')).command },
+  compare: { summary: 'BD-rate and BD-quality (VMAF, PSNR) between two title packages, with an HTML report of their RD curves', load: async () => (await import('./compare.js')).command },
   encode: { summary: 'encode a source into a CMAF title package (HLS + DASH)', load: async () => (await import('./encode.js')).command },
   worker: { summary: 'run an encoding worker taking chunk jobs from the Redis queue', load: async () => (await import('./worker.js')).command },
   queue: { summary: "show the encoding fleet's queue per title", load: async () => (await import('./queue.js')).command },

@@ -6,7 +6,8 @@ import { request } from 'undici'
 import type { Command } from './command.js'
 import { numberOption, sizeOption, stringOption } from './command.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
-import { generateSource, type SourceKind } from '../encoder/source.js'
+import { generateSource } from '../encoder/source.js'
+import { compareCurves, ladderCurve } from '../encoder/compare.js'
 import { encodeTitle, sharedVmafModel, type EncodeResult } from '../encoder/encode-title.js'
 import { progressRenderer } from '../encoder/progress.js'
 import { ladderSummary } from '../encoder/summary.js'
@@ -18,7 +19,7 @@ import { waitForSteering } from '../sim/http/steer.js'
 import { runLoad, type LoadReport } from '../sim/load/harness.js'
 import { parseFault } from '../sim/load/faults.js'
 import { formatLoadReport, progressLine } from '../sim/load/report.js'
-import { demoHtml } from './demo-report.js'
+import { DEMO_JSON, demoHtml, demoJson } from './demo-report.js'
 import type { PrepositionReport } from '../origin/preposition.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -47,11 +48,11 @@ async function adminPreposition(originUrl: string, token: string): Promise<Prepo
 
 export const command: Command = {
   name: 'demo',
-  summary: 'The whole pipeline on this machine: two sources encoded per-title, a 3-region cluster, pre-positioning, a load run with an OCA killed mid-run, and the story.',
+  summary: 'The whole pipeline on this machine: a multishot source encoded with fixed, per-title and shot-based ladders, a 3-region cluster, pre-positioning, a load run with an OCA killed mid-run, and the story.',
   usage: '[--out <dir>] [--duration S] [--size WxH] [--load-seconds S]',
   options: {
     out: { type: 'string', arg: '<dir>', default: 'out/demo', help: 'where sources, stores, logs and the report go (replaced on each run)' },
-    duration: { type: 'string', arg: '<s>', default: '10', help: 'length of each generated source' },
+    duration: { type: 'string', arg: '<s>', default: '10', help: 'length of the generated multishot source' },
     size: { type: 'string', arg: '<WxH>', default: '640x360', help: 'source frame size' },
     'load-seconds': { type: 'string', arg: '<s>', default: '20', help: 'seconds during which players arrive' },
     'time-scale': { type: 'string', arg: '<x>', default: '4', help: 'session seconds per wall second for the players' },
@@ -69,15 +70,20 @@ export const command: Command = {
     const vmafModel = sharedVmafModel()
     const render = progressRenderer(process.stderr.isTTY ? 'tty' : 'plain')
 
-    say(`== 1. Encode: two synthetic sources, ${duration} s ${width}x${height}, per-title ladders (${vmafModel ? 'VMAF' : 'SSIM: no VMAF model found'})`)
+    say(`== 1. Encode: a multishot source (${duration} s ${width}x${height}) three ways: fixed, per-title and shot-based ladders (${vmafModel ? 'VMAF' : 'SSIM: no VMAF model found'})`)
     const encoded: EncodeResult[] = []
-    for (const kind of ['simple', 'complex'] as SourceKind[]) {
-      const source = join(out, 'sources', `${kind}.mp4`)
-      await generateSource({ kind, out: source, duration, width, height })
-      // a small probe grid keeps the demo short; `oclab encode` probes more by default
-      const r = await encodeTitle({ source, store, titleId: `demo-${kind}`, ladder: 'per-title', vmafModel, onEvent: render, probe: { heights: [180, 270, 360, 540, 720], crfs: [22, 28, 34], excerpts: 2 } })
+    const source = join(out, 'sources', 'multishot.mp4')
+    await generateSource({ kind: 'multishot', out: source, duration, width, height, seed: 1 })
+    // a small probe grid keeps the demo short; `oclab encode` probes more by default
+    const probe = { heights: [180, 270, 360, 540, 720], crfs: [22, 28, 34, 40], excerpts: 2 }
+    for (const [ladder, titleId] of [['fixed', 'demo-fixed'], ['per-title', 'demo-per-title'], ['shot-based', 'demo-shots']] as const) {
+      const r = await encodeTitle({ source, store, titleId, ladder, vmafModel, onEvent: render, probe })
       encoded.push(r)
       say(ladderSummary(r.title, r.titleDir))
+    }
+    for (const [test, anchor] of [[1, 0], [2, 1], [2, 0]] as const) {
+      const c = compareCurves(ladderCurve(encoded[anchor]!.title, encoded[anchor]!.title.id), ladderCurve(encoded[test]!.title, encoded[test]!.title.id))
+      say(c.metrics.map((m) => `  ${c.test.titleId} vs ${c.anchor.titleId}: BD-rate ${m.metric.toUpperCase()} ${m.bdRate === null ? 'no overlap' : `${m.bdRate.toFixed(1)} %`}`).join('\n'))
     }
 
     say(`\n== 2. Cluster: origin, 6 OCAs in 3 regions, steering (logs in ${join(out, 'cluster', 'cluster.log')})`)
@@ -119,7 +125,9 @@ export const command: Command = {
     }
     say(formatLoadReport(report))
     const html = join(out, 'report.html')
-    await writeFileAtomic(html, demoHtml({ encoded, placement, report, seconds: (Date.now() - t0) / 1000 }))
+    const record = { encoded, placement, report, seconds: (Date.now() - t0) / 1000 }
+    await writeFileAtomic(html, demoHtml(record))
+    await writeFileAtomic(join(out, DEMO_JSON), demoJson(record))
     say(`\n== 5. Story: ${report.sessions.started} sessions, ${report.sessions.lost} lost; the kill cost ${report.faults[0]?.failovers ?? 0} failovers and ${report.faults[0]?.stallSeconds ?? 0} s of stalls across ${report.faults[0]?.sessionsAffected ?? 0} sessions${restarts ? `; ${restarts}` : ''}`)
     say(`report: ${html}\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
     return report.sessions.lost ? 1 : 0

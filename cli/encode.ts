@@ -35,12 +35,12 @@ async function fleetQueue(url: string, store: string, values: OptionValues, retr
 export const command: Command = {
   name: 'encode',
   summary: 'Inspect a source, build its ladder, encode it in GOP-aligned chunks in parallel and write a CMAF title package (HLS + DASH).',
-  usage: '<source> --out <store> [--title ID] [--ladder fixed|per-title|WxH@rate,...] [options]',
+  usage: '<source> --out <store> [--title ID] [--ladder fixed|per-title|shot-based|WxH@rate,...] [options]',
   positionals: { min: 1, max: 1 },
   options: {
     out: { type: 'string', short: 'o', arg: '<store>', help: 'store directory; the package goes to <store>/titles/<id>/' },
     title: { type: 'string', arg: '<id>', help: 'title id (default: from the file name)' },
-    ladder: { type: 'string', arg: '<kind|spec>', default: 'per-title', help: "'fixed', 'per-title', or rungs like 640x360@800k,1280x720@3M" },
+    ladder: { type: 'string', arg: '<kind|spec>', default: 'per-title', help: "'fixed', 'per-title', 'shot-based' (shot-aligned segments, a CRF per shot and rung), or rungs like 640x360@800k,1280x720@3M" },
     'segment-duration': { type: 'string', arg: '<s>', default: '4', help: 'segment duration in seconds (rounded to whole frames)' },
     'chunk-segments': { type: 'string', arg: '<n>', default: '2', help: 'segments per chunk job' },
     jobs: { type: 'string', short: 'j', arg: '<n>', help: 'chunk jobs at once (default: number of CPUs)' },
@@ -60,11 +60,11 @@ export const command: Command = {
   async run(values, [source]) {
     const store = resolve(requiredString(values, 'out'))
     const ladderOpt = stringOption(values, 'ladder') ?? 'per-title'
-    let ladder: 'fixed' | 'per-title' | NonNullable<ReturnType<typeof parseLadderSpec>>
-    if (ladderOpt === 'fixed' || ladderOpt === 'per-title') ladder = ladderOpt
+    let ladder: 'fixed' | 'per-title' | 'shot-based' | NonNullable<ReturnType<typeof parseLadderSpec>>
+    if (ladderOpt === 'fixed' || ladderOpt === 'per-title' || ladderOpt === 'shot-based') ladder = ladderOpt
     else {
       const parsed = parseLadderSpec(ladderOpt)
-      if (!parsed) throw usageError(`--ladder: expected fixed, per-title or rungs like 640x360@800k,1280x720@3M; got "${ladderOpt}"`)
+      if (!parsed) throw usageError(`--ladder: expected fixed, per-title, shot-based or rungs like 640x360@800k,1280x720@3M; got "${ladderOpt}"`)
       ladder = parsed
     }
     const queueUrl = stringOption(values, 'queue')

@@ -17,6 +17,13 @@ export function formatInspection(r: Inspection): string {
     ),
   ]
   if (!r.audio.length) lines.push('audio     none')
+  if (r.shots) {
+    lines.push(`shots     ${r.shots.length}`)
+    for (const [i, s] of r.shots.entries()) {
+      const how = s.cut === 'scene' ? `cut, score ${s.score?.toFixed(2)}` : s.cut === 'split' ? 'split of a long shot' : 'start'
+      lines.push(`  #${String(i + 1).padEnd(3)} frame ${String(s.startFrame).padStart(6)}  ${s.start.toFixed(3).padStart(8)} s  ${s.duration.toFixed(3).padStart(7)} s  (${how})`)
+    }
+  }
   lines.push(...r.warnings.map((w) => `warning   ${w}`))
   return lines.join('\n')
 }
@@ -24,11 +31,12 @@ export function formatInspection(r: Inspection): string {
 export const command: Command = {
   name: 'inspect',
   summary: 'Probe a source and report its streams; exits 1 with the reason when the encoder would reject it.',
-  usage: '<source> [--json] [--quick] [--max-fps N] [--min-fps N]',
+  usage: '<source> [--json] [--quick] [--shots] [--max-fps N] [--min-fps N]',
   positionals: { min: 1, max: 1 },
   options: {
     json: { type: 'boolean', help: 'print the inspection report as JSON (as stored in title.json)' },
     quick: { type: 'boolean', help: 'metadata only: skip the decode pass that finds corrupt frames and counts them' },
+    shots: { type: 'boolean', help: 'also detect shots (scene cuts; min 1 s, long shots split at 12 s), as the encoder does at ingest' },
     'max-fps': { type: 'string', arg: '<n>', default: '120', help: 'reject sources faster than this' },
     'min-fps': { type: 'string', arg: '<n>', default: '10', help: 'reject sources slower than this' },
   },
@@ -37,6 +45,7 @@ export const command: Command = {
       quick: values.quick === true,
       maxFrameRate: numberOption(values, 'max-fps', { min: 1 }),
       minFrameRate: numberOption(values, 'min-fps', { min: 0 }),
+      shots: values.shots === true,
     })
     console.log(values.json === true ? JSON.stringify(report, null, 2) : formatInspection(report))
   },

@@ -1,15 +1,16 @@
 import { resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, sizeOption } from './command.js'
-import { generateSource } from '../encoder/source.js'
+import { generateSource, planShots } from '../encoder/source.js'
 
 export const command: Command = {
   name: 'source',
-  summary: 'Generate a synthetic source with audio: simple (flat, animation-like) or complex (noise, motion).',
-  usage: '--out <file.mp4> [--kind simple|complex] [--duration S] [--size WxH] [--fps N]',
+  summary: 'Generate a synthetic source with audio: simple (flat, animation-like), complex (noise, motion) or multishot (hard cuts between shots of different difficulty, seeded).',
+  usage: '--out <file.mp4> [--kind simple|complex|multishot] [--seed N] [--duration S] [--size WxH] [--fps N]',
   options: {
     out: { type: 'string', short: 'o', arg: '<file.mp4>', help: 'where to write the source' },
-    kind: { type: 'string', arg: '<simple|complex>', default: 'simple', help: 'content kind' },
+    kind: { type: 'string', arg: '<simple|complex|multishot>', default: 'simple', help: 'content kind' },
+    seed: { type: 'string', arg: '<n>', default: '1', help: 'multishot: seed of the shot order and lengths' },
     duration: { type: 'string', arg: '<seconds>', default: '10', help: 'duration in seconds' },
     size: { type: 'string', arg: '<WxH>', default: '1280x720', help: 'frame size' },
     fps: { type: 'string', arg: '<n>', default: '25', help: 'frame rate' },
@@ -17,11 +18,15 @@ export const command: Command = {
   },
   async run(values) {
     const out = resolve(requiredString(values, 'out'))
-    const kind = choiceOption(values, 'kind', ['simple', 'complex'] as const) ?? 'simple'
+    const kind = choiceOption(values, 'kind', ['simple', 'complex', 'multishot'] as const) ?? 'simple'
+    const seed = numberOption(values, 'seed', { min: 0, max: 2 ** 32 - 1, integer: true }) ?? 1
     const duration = numberOption(values, 'duration', { min: 0.5, max: 3600 }) ?? 10
     const { width, height } = sizeOption(values, 'size') ?? { width: 1280, height: 720 }
     const frameRate = numberOption(values, 'fps', { min: 1, max: 120, integer: true }) ?? 25
-    await generateSource({ kind, out, duration, width, height, frameRate, audio: values['no-audio'] !== true })
+    await generateSource({ kind, out, duration, width, height, frameRate, seed, audio: values['no-audio'] !== true })
     console.log(`wrote ${kind} source ${width}x${height}@${frameRate} ${duration}s to ${out}`)
+    if (kind === 'multishot') {
+      for (const s of planShots(duration, frameRate, seed)) console.log(`  shot at frame ${String(s.startFrame).padStart(6)} (${(s.startFrame / frameRate).toFixed(2)} s), ${s.frames} frames: ${s.kind}`)
+    }
   },
 }

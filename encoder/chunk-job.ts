@@ -7,7 +7,7 @@ import { ErrorCodes, OclabError } from '../lib/errors.js'
 import type { Quality } from '../lib/title-package.js'
 import type { Chunk } from './chunks.js'
 import type { Rung } from './ladder.js'
-import { h264Args, h264CodecArgs, h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings } from './h264.js'
+import { h264Args, h264CodecArgs, h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings, type RateControl } from './h264.js'
 import { measureQuality, poolQuality, qualityScore, segmentQualities } from './quality.js'
 
 /**
@@ -24,6 +24,10 @@ export interface QualityGate {
   rateStep: number
   /** Never ask for more than this (bit/s). */
   maxBitrate: number
+  /** CRF jobs: lower the CRF by this much per re-encode. Default 3 (about 1.4× the bits). */
+  crfStep?: number
+  /** CRF jobs: never go below this CRF. Default 14. */
+  minCrf?: number
 }
 
 export interface ChunkJob {
@@ -37,6 +41,11 @@ export interface ChunkJob {
   chunk: Chunk
   rung: Rung
   h264: H264Settings
+  /**
+   * Constant quality at this x264 CRF instead of the rung's bitrate: shot-based
+   * ladders give each shot of a rung its own CRF (shot-allocation.ts).
+   */
+  crf?: number
   framesPerSegment: number
   metric: 'vmaf' | 'ssim'
   vmafModel: string | null
@@ -59,8 +68,10 @@ export interface ChunkResult {
   bytes: number
   sha256: string
   frames: number
-  /** the rate the kept encode was asked for */
+  /** the rate the kept encode was asked for (CRF jobs: the rate it reached) */
   bitrate: number
+  /** CRF jobs: the CRF of the kept encode */
+  crf?: number
   reencodes: number
   quality: Quality
   segments: Quality[]
@@ -101,7 +112,10 @@ export async function findFinished(job: ChunkJob): Promise<ChunkResult | null> {
   return { ...rest, file, resumed: true }
 }
 
-export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, signal?: AbortSignal): Promise<void> {
+/** Bitrate or CRF, as the job asks. */
+const rateOf = (job: ChunkJob, bitrate: number, crf: number | undefined): RateControl => (crf !== undefined ? { crf } : { bitrate })
+
+export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, signal?: AbortSignal, crf = job.crf): Promise<void> {
   const seek = job.sourceSeek > 0 ? ['-ss', job.sourceSeek.toFixed(6)] : []
   await ffmpeg(
     [
@@ -109,7 +123,7 @@ export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, s
       '-i', job.source,
       '-map', '0:v:0', '-an', '-sn', '-dn',
       '-frames:v', String(job.chunk.frames),
-      ...h264Args(job.rung.width, job.rung.height, { bitrate }, job.h264),
+      ...h264Args(job.rung.width, job.rung.height, rateOf(job, bitrate, crf), job.h264),
       '-f', 'mp4',
       out,
     ],
@@ -132,7 +146,7 @@ export async function encodeChunkGroup(jobs: readonly ChunkJob[], outs: readonly
   const seek = first.sourceSeek > 0 ? ['-ss', first.sourceSeek.toFixed(6)] : []
   const labels = jobs.map((_, i) => `[s${i}]`).join('')
   const graph = [`[0:v]${TIMESTAMPS_FROM_FRAMES},split=${jobs.length}${labels}`, ...jobs.map((j, i) => `[s${i}]${h264Filter(j.rung.width, j.rung.height)}[o${i}]`)].join(';')
-  const outputs = jobs.flatMap((j, i) => ['-map', `[o${i}]`, '-frames:v', String(j.chunk.frames), ...h264CodecArgs(j.rung.width, j.rung.height, { bitrate: j.rung.bitrate }, j.h264), '-f', 'mp4', outs[i]!])
+  const outputs = jobs.flatMap((j, i) => ['-map', `[o${i}]`, '-frames:v', String(j.chunk.frames), ...h264CodecArgs(j.rung.width, j.rung.height, rateOf(j, j.rung.bitrate, j.crf), j.h264), '-f', 'mp4', outs[i]!])
   await ffmpeg([...seek, '-i', first.source, '-filter_complex', graph, ...outputs], { signal })
 }
 
@@ -175,8 +189,9 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal, firstEnco
   const final = chunkOutput(job)
   await mkdir(dirname(final), { recursive: true })
   const tries = job.gate ? job.gate.maxReencodes + 1 : 1
-  let best: { tmp: string; bitrate: number; score: number; quality: Quality; segments: Quality[] } | null = null
+  let best: { tmp: string; bitrate: number; crf?: number; score: number; quality: Quality; segments: Quality[] } | null = null
   let bitrate = job.rung.bitrate
+  let crf = job.crf
   let reencodes = 0
   try {
     for (let i = 0; i < tries; i++) {
@@ -184,7 +199,7 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal, firstEnco
       if (i === 0 && firstEncode) tmp = firstEncode
       else {
         tmp = `${tempNameFor(final)}.mp4`
-        await encodeChunk(job, bitrate, tmp, signal)
+        await encodeChunk(job, bitrate, tmp, signal, crf)
       }
       const scores = await measureQuality({
         distorted: tmp,
@@ -202,17 +217,21 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal, firstEnco
       }
       const quality = poolQuality(scores)
       const score = qualityScore(quality, job.metric)
+      // a CRF encode's rate is what it reached
+      const rate = crf !== undefined ? Math.round(((await stat(tmp)).size * 8) / job.chunk.duration) : bitrate
       if (!best || score > best.score) {
         if (best) await rm(best.tmp, { force: true })
-        best = { tmp, bitrate, score, quality, segments: segmentQualities(scores, job.framesPerSegment) }
+        best = { tmp, bitrate: rate, ...(crf !== undefined ? { crf } : {}), score, quality, segments: segmentQualities(scores, job.chunk.segments ?? job.framesPerSegment) }
       } else {
         await rm(tmp, { force: true })
       }
       const gate = job.gate
-      if (!gate || score >= gate.target || bitrate >= gate.maxBitrate) break
+      const minCrf = gate?.minCrf ?? 14
+      if (!gate || score >= gate.target || (crf !== undefined ? crf <= minCrf || rate >= gate.maxBitrate : bitrate >= gate.maxBitrate)) break
       if (i + 1 < tries) {
         reencodes++
-        bitrate = Math.min(gate.maxBitrate, Math.round(bitrate * gate.rateStep))
+        if (crf !== undefined) crf = Math.max(minCrf, crf - (gate.crfStep ?? 3))
+        else bitrate = Math.min(gate.maxBitrate, Math.round(bitrate * gate.rateStep))
       }
     }
   } catch (err) {
@@ -230,6 +249,7 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal, firstEnco
     sha256: await sha256File(final),
     frames: job.chunk.frames,
     bitrate: kept.bitrate,
+    ...(kept.crf !== undefined ? { crf: kept.crf } : {}),
     reencodes,
     quality: kept.quality,
     segments: kept.segments,

@@ -10,14 +10,16 @@ import { sha256File } from '../lib/hash.js'
 import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
 import {
   TITLE_VERSION, isSafeTitleId, validateTitle,
-  type AudioRendition, type FileEntry, type HullPoint, type Inspection, type Quality, type Segment, type Title, type VideoRendition,
+  type AudioRendition, type FileEntry, type HullPoint, type Inspection, type Quality, type RungAllocation, type Segment, type Title, type VideoRendition,
 } from '../lib/title-package.js'
 import { inspectSource } from './inspect.js'
-import { planChunks, type ChunkPlan } from './chunks.js'
+import { planChunks, planShotChunks, segmentStarts, type ChunkPlan } from './chunks.js'
 import { fixedLadder, rungId, sortLadder, type Rung } from './ladder.js'
 import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RungSelection } from './hull.js'
 import { DEFAULT_H264, type H264Settings } from './h264.js'
-import { probeSource } from './probe.js'
+import { DEFAULT_PROBE_CRFS, DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './probe.js'
+import { probeShots, titlePoints } from './shot-probe.js'
+import { allocateWithPeak } from './shot-allocation.js'
 import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './chunk-job.js'
 import { localPool, type JobQueue, type RetryPolicy } from './job-queue.js'
 import { encodeAudio, stitchChunks } from './stitch.js'
@@ -32,8 +34,12 @@ export interface EncodeOptions {
   store: string
   /** Default: the source's file name without extension, made safe. */
   titleId?: string
-  /** Default 'per-title'. A list of rungs is used as given. */
-  ladder?: 'fixed' | 'per-title' | Rung[]
+  /**
+   * Default 'per-title'. 'shot-based': shot-aligned chunks and segments, each
+   * shot of each rung at its own CRF (one common slope per rung). A list of
+   * rungs is used as given.
+   */
+  ladder?: 'fixed' | 'per-title' | 'shot-based' | Rung[]
   /** Seconds; rounded to whole frames. Default 4. */
   segmentDuration?: number
   /** Segments per chunk job. Default 2. */
@@ -107,19 +113,20 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   const concurrency = opts.concurrency ?? availableParallelism()
   const segmentDuration = opts.segmentDuration ?? 4
 
-  const report = await inspectSource(source, { signal: opts.signal })
+  const report = await inspectSource(source, { signal: opts.signal, shots: true })
   emit({ type: 'inspected', report })
   const v = report.video
-  const plan = planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
+  const shotBased = opts.ladder === 'shot-based'
+  const plan = shotBased ? planShotChunks(report.shots!, v.frameRate, segmentDuration) : planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
   const h264: H264Settings = { ...DEFAULT_H264, ...opts.h264, gop: plan.framesPerSegment, frameRate: v.frameRate }
+  const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
+  const videoStartInFile = Math.max(0, v.startTime - fileStart)
 
-  const { rungs, kind, notes, probes } = await buildLadder(opts, report, h264, metric, vmafModel, concurrency, emit)
+  const { rungs, kind, notes, probes, allocation } = await buildLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, emit)
   emit({ type: 'ladder', kind, rungs, notes })
 
   const workDir = join(store, '.work', titleId)
-  const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
-  const videoStartInFile = Math.max(0, v.startTime - fileStart)
-  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts })
+  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts, allocation })
   const { results: chunkResults, retries } = await runJobs(jobs, opts, concurrency, emit)
 
   const staging = join(workDir, `package-${randomBytes(4).toString('hex')}`)
@@ -144,11 +151,12 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
       createdAt: new Date().toISOString(),
       ...titleBody,
       source: report,
-      ladder: { kind: kind === 'per-title' ? 'per-title' : 'fixed', qualityMetric: metric, notes, probes },
+      ladder: { kind: kind === 'custom' ? 'fixed' : kind, qualityMetric: metric, notes, probes, ...(allocation ? { allocation } : {}) },
       encode: {
         codec: 'h264',
         preset: h264.preset,
-        chunkDuration: plan.segmentDuration * (opts.segmentsPerChunk ?? 2),
+        // shot-aligned chunks vary: their mean
+        chunkDuration: shotBased ? Number((duration / plan.chunks.length).toFixed(6)) : plan.segmentDuration * (opts.segmentsPerChunk ?? 2),
         chunks: plan.chunks.length,
         jobs: jobs.length,
         retries,
@@ -173,9 +181,18 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   }
 }
 
+interface LadderChoice {
+  rungs: Rung[]
+  kind: 'fixed' | 'per-title' | 'shot-based' | 'custom'
+  notes: string[]
+  probes: HullPoint[]
+  /** shot-based: per rung, each shot's CRF and the quality its probe predicts */
+  allocation?: RungAllocation[]
+}
+
 async function buildLadder(
-  opts: EncodeOptions, report: Inspection, h264: H264Settings, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, emit: (e: EncodeEvent) => void,
-): Promise<{ rungs: Rung[]; kind: 'fixed' | 'per-title' | 'custom'; notes: string[]; probes: HullPoint[] }> {
+  opts: EncodeOptions, report: Inspection, h264: H264Settings, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, emit: (e: EncodeEvent) => void,
+): Promise<LadderChoice> {
   const v = report.video
   const ladder = opts.ladder ?? 'per-title'
   if (Array.isArray(ladder)) {
@@ -188,6 +205,7 @@ async function buildLadder(
   }
   const selection = { ...(metric === 'vmaf' ? DEFAULT_VMAF_SELECTION : SSIM_SELECTION) }
   if (opts.targetQuality !== undefined) selection.targetQuality = opts.targetQuality
+  if (ladder === 'shot-based') return shotBasedLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, selection, emit)
   const { points, rd } = await probeSource({
     source: opts.source, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, duration: report.duration,
     ...opts.probe, h264, metric, vmafModel, concurrency, signal: opts.signal,
@@ -207,6 +225,54 @@ async function buildLadder(
   return { rungs, kind: 'per-title', notes, probes }
 }
 
+/**
+ * Shot-based ladder: probe every shot at each height × CRF, choose the rungs
+ * (resolution and bitrate) on the hull of the title-level points those
+ * probes imply, exactly as per-title does, then for each rung give every
+ * shot the CRF where its own hull (at the rung's resolution) meets one
+ * common slope λ, bisected so the rung's mean rate meets its bitrate.
+ */
+async function shotBasedLadder(
+  opts: EncodeOptions, report: Inspection, h264: H264Settings, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, selection: RungSelection, emit: (e: EncodeEvent) => void,
+): Promise<LadderChoice> {
+  const v = report.video
+  const shots = report.shots!
+  const curves = await probeShots({
+    source: opts.source, shots, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, videoStartInFile,
+    heights: probeHeights(opts.probe?.heights ?? DEFAULT_PROBE_HEIGHTS, v.height), crfs: opts.probe?.crfs ?? DEFAULT_PROBE_CRFS,
+    h264, metric, vmafModel, concurrency, signal: opts.signal, onProbe: (done, total) => emit({ type: 'probing', done, total }),
+  })
+  const points = titlePoints(curves)
+  const hull = upperConvexHull(points)
+  const onHull = new Set(hull.map((p) => `${p.height}:${p.crf}`))
+  const probes = points.map(({ crf: _c, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${_c}`) })).sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
+  const chosen = selectRungs(hull, selection)
+  if (!chosen.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, 'shot-based: the probe encodes gave no usable hull')
+  const rungs: Rung[] = []
+  const allocation: RungAllocation[] = []
+  for (const p of chosen) {
+    // shots within 1.8× of the mean rate: a shot is a segment's worth of bits, and VOD peaks stay within 2× (Apple)
+    const a = allocateWithPeak(curves.map((c) => ({ duration: c.duration, points: c.points.filter((q) => q.height === p.height) })), p.bitrate, 1.8)
+    const rung: Rung = { id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(a.quality.toFixed(2)) }
+    // on a coarse CRF grid two budgets can land on the same CRF for every shot: the same encode, kept once
+    const crfs = a.picks.map((q) => q.crf).join('/')
+    if (allocation.some((x, i) => rungs[i]!.height === p.height && x.shots.map((q) => q.crf).join('/') === crfs)) continue
+    rungs.push(rung)
+    allocation.push({
+      rung: rung.id, lambda: a.lambda, bitrate: Math.round(a.bitrate), quality: Number(a.quality.toFixed(3)),
+      shots: a.picks.map((q) => ({ crf: q.crf, bitrate: q.bitrate, quality: q.quality })),
+    })
+  }
+  const sorted = sortLadder(rungs)
+  // sortLadder may rename duplicate ids: keep the allocations keyed to the final ids, in ladder order
+  const ordered = sorted.map((r) => ({ ...allocation[rungs.findIndex((x) => x.bitrate === r.bitrate && x.height === r.height)]!, rung: r.id }))
+  const notes = [
+    `shot-based: ${shots.length} shots × ${curves[0]!.points.length} probe encodes each, ${hull.length} title-level points on the hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
+    `per rung, each shot's CRF at one common slope λ (bisection to the rung's bitrate), no shot above 1.8× the rung's mean rate`,
+  ]
+  return { rungs: sorted, kind: 'shot-based', notes, probes, allocation: ordered }
+}
+
 interface JobPlanInput {
   source: string
   report: Inspection
@@ -218,6 +284,7 @@ interface JobPlanInput {
   workDir: string
   videoStartInFile: number
   opts: EncodeOptions
+  allocation?: RungAllocation[]
 }
 
 /** One job per chunk × rung, rungs interleaved so progress and failures spread over the title. */
@@ -225,8 +292,13 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
   const v = p.report.video
   const jobs: ChunkJob[] = []
   for (const chunk of p.plan.chunks) {
+    // shot-aligned segments: IDRs at this chunk's own segment starts
+    const h264 = chunk.segments ? { ...p.h264, keyframes: segmentStarts(chunk, p.plan.framesPerSegment) } : p.h264
     for (const rung of p.rungs) {
-      const target = rung.targetQuality !== undefined ? rung.targetQuality - (p.opts.gateTolerance ?? 3) : p.opts.gate
+      // shot-based: this shot's CRF on this rung, gated against what its probe predicted
+      const shot = p.allocation?.find((a) => a.rung === rung.id)?.shots[chunk.index]
+      const expected = shot ? shot.quality : rung.targetQuality
+      const target = expected !== undefined ? expected - (p.opts.gateTolerance ?? 3) : p.opts.gate
       const gate: QualityGate | undefined =
         target === undefined ? undefined : { target, maxReencodes: p.opts.maxReencodes ?? 2, rateStep: 1.3, maxBitrate: Math.max(rung.bitrate, 12_000_000) }
       jobs.push({
@@ -238,7 +310,8 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
         sourceHeight: v.height,
         chunk,
         rung,
-        h264: p.h264,
+        h264,
+        ...(shot ? { crf: shot.crf } : {}),
         framesPerSegment: p.plan.framesPerSegment,
         metric: p.metric,
         vmafModel: p.vmafModel,

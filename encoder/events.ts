@@ -5,7 +5,7 @@ import type { Rung } from './ladder.js'
 export type EncodeEvent =
   | { type: 'inspected'; report: Inspection }
   | { type: 'probing'; done: number; total: number }
-  | { type: 'ladder'; kind: 'fixed' | 'per-title' | 'custom'; rungs: Rung[]; notes: string[] }
+  | { type: 'ladder'; kind: 'fixed' | 'per-title' | 'shot-based' | 'custom'; rungs: Rung[]; notes: string[] }
   | { type: 'jobs'; total: number }
   | { type: 'job'; state: 'start' | 'retry' | 'done'; key: string; done: number; total: number; frames: number; fps: number; etaSeconds: number | null; error?: string; resumed?: boolean; reencodes?: number }
   | { type: 'packaging'; rendition: string }

@@ -20,6 +20,12 @@ export interface H264Settings {
    * threaded rate control is not), which resume and the fleet rely on.
    */
   threads: number
+  /**
+   * Frames (within the chunk) that start a segment, when segments vary in
+   * length (shot-aligned plans): IDRs are forced there, and gop is the
+   * title's longest segment so x264 inserts none of its own in between.
+   */
+  keyframes?: number[]
 }
 
 export const DEFAULT_H264: Omit<H264Settings, 'gop' | 'frameRate'> = {
@@ -88,6 +94,8 @@ export function h264CodecArgs(width: number, height: number, rate: RateControl, 
     '-keyint_min', String(s.gop),
     '-sc_threshold', '0',
     '-x264-params', `open-gop=0:scenecut=0:threads=${s.threads}`,
-    '-force_key_frames', `expr:eq(mod(n,${s.gop}),0)`,
+    '-force_key_frames', s.keyframes ? `expr:${s.keyframes.map((k) => `eq(n,${k})`).join('+')}` : `expr:eq(mod(n,${s.gop}),0)`,
+    // a forced frame is an IDR (not a recovery-point I frame): every segment must be decodable on its own
+    ...(s.keyframes ? ['-forced-idr', '1'] : []),
   ]
 }

@@ -22,11 +22,11 @@ const cross = (a: RdPoint, b: RdPoint, c: RdPoint): number =>
  * rising part: past the highest quality, more bits buy nothing. Returns points
  * in increasing bitrate. Collinear middle points are dropped.
  */
-export function upperConvexHull(points: readonly RdPoint[]): RdPoint[] {
+export function upperConvexHull<P extends RdPoint>(points: readonly P[]): P[] {
   const pts = points
     .filter((p) => Number.isFinite(p.bitrate) && Number.isFinite(p.quality) && p.bitrate > 0)
     .sort((a, b) => a.bitrate - b.bitrate || b.quality - a.quality)
-  const hull: RdPoint[] = []
+  const hull: P[] = []
   for (const p of pts) {
     if (hull.length && hull[hull.length - 1]!.bitrate === p.bitrate) continue // same rate, lower quality
     while (hull.length >= 2 && cross(hull[hull.length - 2]!, hull[hull.length - 1]!, p) >= 0) hull.pop()
@@ -93,6 +93,13 @@ export interface RungSelection {
    */
   minStepRatio: number
   /**
+   * ... and by at most this factor: a wider gap is one players cannot step
+   * through smoothly (Apple's spec: adjacent rates at most 2× apart). Where
+   * the hull is flat, one JND down costs more than that, and the rung is
+   * placed at the ratio instead (less than a JND below).
+   */
+  maxStepRatio: number
+  /**
    * The top rung stops where the hull's gain falls under this much quality
    * per doubling of bitrate: past that knee, bits buy almost nothing (grainy
    * content would otherwise climb to maxBitrate chasing an unreachable target).
@@ -103,11 +110,16 @@ export interface RungSelection {
 export const DEFAULT_VMAF_SELECTION: RungSelection = {
   targetQuality: 95,
   step: 6,
-  minBitrate: 150_000,
+  // The floor must sit below what an easy title needs for its whole ladder: the
+  // simple (animation-like) 360p source reaches VMAF 95 at 160 kbit/s, and a
+  // 150 kbit/s floor collapsed its ladder to that one rung. At 50 kbit/s a
+  // flat title still gets 180p around VMAF 60, the useful bottom of a ladder.
+  minBitrate: 50_000,
   maxBitrate: 8_000_000,
   minQuality: 30,
   maxRungs: 10,
   minStepRatio: 1.3,
+  maxStepRatio: 1.9,
   minGainPerDoubling: 1.5,
 }
 
@@ -145,7 +157,7 @@ export function selectRungs(hull: readonly RdPoint[], sel: RungSelection): RdPoi
     const p = bitrateForQuality(hull, q)
     if (!p) break
     const last = rungs[rungs.length - 1]
-    const spaced = last ? Math.min(p.bitrate, last.bitrate / sel.minStepRatio) : p.bitrate
+    const spaced = last ? Math.max(last.bitrate / sel.maxStepRatio, Math.min(p.bitrate, last.bitrate / sel.minStepRatio)) : p.bitrate
     const bitrate = Math.min(sel.maxBitrate, Math.max(sel.minBitrate, Math.round(spaced)))
     if (last && bitrate * sel.minStepRatio > last.bitrate + 1) break // the floor clamped two rungs together
     // after clamping, the hull at the clamped rate decides resolution and quality

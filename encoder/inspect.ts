@@ -3,6 +3,7 @@ import type { Inspection } from '../lib/title-package.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { ffprobePath, runProcess, stderrTail } from '../lib/ffmpeg.js'
 import { inspectionFromProbe, videoStreamOf, type ProbeResult } from './inspect-probe.js'
+import { findShots, type ShotDetection } from './shots.js'
 import { analyseDecode, intervalStats, variableRateReason, type DecodeEntry } from './inspect-decode.js'
 import { looksLikeIsoBmff } from './mp4.js'
 
@@ -14,6 +15,8 @@ export interface InspectOptions {
   maxFrameRate?: number
   /** Frames per second (default 10). */
   minFrameRate?: number
+  /** Also detect shots (scene cuts) and list them in the report. Default false. */
+  shots?: boolean | Partial<ShotDetection>
 }
 
 /**
@@ -28,9 +31,16 @@ export async function inspectSource(path: string, opts: InspectOptions = {}): Pr
   const bytes = await sourceSize(path)
   const probed = await probe(path, opts.signal)
   const report = inspectionFromProbe(path, bytes, probed, limits)
-  if (opts.quick) return report
   // inspectionFromProbe has already rejected sources without a video stream.
-  return applyDecodePass(report, await decodePass(path, videoStreamOf(probed)!.index, opts.signal))
+  const checked = opts.quick ? report : applyDecodePass(report, await decodePass(path, videoStreamOf(probed)!.index, opts.signal))
+  if (!opts.shots) return checked
+  const shots = await findShots(path, checked.video.frameRate, opts.shots === true ? {} : opts.shots, opts.signal)
+  const covered = shots.reduce((s, x) => s + x.frames, 0)
+  // the decode pass counted the frames; a scene pass that saw a different number read another stream or timing
+  if (!opts.quick && covered !== checked.video.frameCount) {
+    throw new OclabError(ErrorCodes.CORRUPT_SOURCE, `${path}: the shot pass saw ${covered} frames, the decode pass ${checked.video.frameCount}`)
+  }
+  return { ...checked, shots }
 }
 
 async function sourceSize(path: string): Promise<number> {

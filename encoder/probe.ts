@@ -40,6 +40,54 @@ const PROBE_VMAF_SUBSAMPLE = 3
 export const DEFAULT_PROBE_HEIGHTS = [1080, 720, 540, 432, 360, 270, 180]
 export const DEFAULT_PROBE_CRFS = [20, 25, 30, 36]
 
+/** Candidate heights capped at the source (even), deduplicated, none under 90 lines. */
+export const probeHeights = (heights: readonly number[], sourceHeight: number): number[] =>
+  [...new Set(heights.map((h) => Math.min(h, sourceHeight - (sourceHeight % 2))))].filter((h) => h >= 90)
+
+export interface GridOptions {
+  /** the clip to encode, and what it is scored against */
+  clip: string
+  frames: number
+  clipSeconds: number
+  heights: number[]
+  crfs: number[]
+  sourceWidth: number
+  sourceHeight: number
+  frameRate: number
+  h264: Omit<H264Settings, 'gop'>
+  metric: 'vmaf' | 'ssim'
+  vmafModel: string | null
+  concurrency: number
+  workDir: string
+  signal?: AbortSignal
+  onProbe?: (done: number, total: number) => void
+}
+
+/** Encode a clip at every height × CRF and score each encode against the clip: one RD point each. */
+export async function probeGrid(o: GridOptions): Promise<Array<RdPoint & { crf: number }>> {
+  const tasks = o.heights.flatMap((h) => o.crfs.map((crf) => ({ h, crf })))
+  const points: Array<RdPoint & { crf: number }> = []
+  let done = 0
+  let next = 0
+  const worker = async () => {
+    while (next < tasks.length) {
+      const { h, crf } = tasks[next++]!
+      const w = widthFor(h, o.sourceWidth, o.sourceHeight)
+      const out = join(o.workDir, `p${h}-${crf}-${next}.mp4`)
+      const args = h264Args(w, h, { crf }, { ...o.h264, gop: Math.round(o.frameRate * 4) })
+      await ffmpeg(['-i', o.clip, '-map', '0:v:0', ...args, out], { signal: o.signal })
+      const bytes = (await stat(out)).size
+      const scores = await measureQuality({ distorted: out, source: o.clip, sourceSeek: 0, frames: o.frames, sourceWidth: o.sourceWidth, sourceHeight: o.sourceHeight, vmafModel: o.metric === 'vmaf' ? o.vmafModel : null, vmafSubsample: PROBE_VMAF_SUBSAMPLE, signal: o.signal })
+      await rm(out, { force: true })
+      const quality = qualityScore(poolQuality(scores), o.metric)
+      points.push({ width: w, height: h, bitrate: Math.round((bytes * 8) / o.clipSeconds), quality: Number(quality.toFixed(3)), crf })
+      o.onProbe?.(++done, tasks.length)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker))
+  return points
+}
+
 /** Evenly spaced excerpt start times covering the title (pure). */
 export function excerptStarts(duration: number, count: number, length: number): number[] {
   if (duration <= count * length) return [0]
@@ -58,27 +106,9 @@ export async function probeSource(o: ProbeOptions): Promise<{ points: HullPoint[
     // the excerpt clip is stored losslessly so probes are scored against exactly what they encoded
     await ffmpeg(['-i', o.source, '-map', '0:v:0', '-vf', `${select},setpts=N/FRAME_RATE/TB`, '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-an', clip], { signal: o.signal })
     const frames = Math.round(clipSeconds * o.frameRate)
-    const heights = [...new Set((o.heights ?? DEFAULT_PROBE_HEIGHTS).map((h) => Math.min(h, o.sourceHeight - (o.sourceHeight % 2))))].filter((h) => h >= 90)
-    const crfs = o.crfs ?? DEFAULT_PROBE_CRFS
-    const tasks = heights.flatMap((h) => crfs.map((crf) => ({ h, crf })))
-    const points: HullPoint[] = []
-    let done = 0
-    let next = 0
-    const worker = async () => {
-      while (next < tasks.length) {
-        const { h, crf } = tasks[next++]!
-        const w = widthFor(h, o.sourceWidth, o.sourceHeight)
-        const out = join(dir, `p${h}-${crf}.mp4`)
-        const args = h264Args(w, h, { crf }, { ...o.h264, gop: Math.round(o.frameRate * 4) })
-        await ffmpeg(['-i', clip, '-map', '0:v:0', ...args, out], { signal: o.signal })
-        const bytes = (await stat(out)).size
-        const scores = await measureQuality({ distorted: out, source: clip, sourceSeek: 0, frames, sourceWidth: o.sourceWidth, sourceHeight: o.sourceHeight, vmafModel: o.metric === 'vmaf' ? o.vmafModel : null, vmafSubsample: PROBE_VMAF_SUBSAMPLE, signal: o.signal })
-        const quality = qualityScore(poolQuality(scores), o.metric)
-        points.push({ width: w, height: h, bitrate: Math.round((bytes * 8) / clipSeconds), quality: Number(quality.toFixed(3)), onHull: false })
-        o.onProbe?.(++done, tasks.length)
-      }
-    }
-    await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker))
+    const heights = probeHeights(o.heights ?? DEFAULT_PROBE_HEIGHTS, o.sourceHeight)
+    const grid = await probeGrid({ ...o, clip, frames, clipSeconds, heights, crfs: o.crfs ?? DEFAULT_PROBE_CRFS, workDir: dir })
+    const points: HullPoint[] = grid.map(({ crf: _c, ...p }) => ({ ...p, onHull: false }))
     points.sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
     return { points, rd: points.map(({ width, height, bitrate, quality }) => ({ width, height, bitrate, quality })) }
   } finally {

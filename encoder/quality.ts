@@ -59,9 +59,17 @@ export function poolQuality(scores: FrameScores, from = 0, to = scores.ssim.leng
   return q
 }
 
-/** Per-segment quality: consecutive groups of `framesPerSegment` frames. */
-export function segmentQualities(scores: FrameScores, framesPerSegment: number): Quality[] {
+/** Per-segment quality: consecutive groups of `framesPerSegment` frames, or of each length in a list (shot-aligned segments). */
+export function segmentQualities(scores: FrameScores, framesPerSegment: number | readonly number[]): Quality[] {
   const out: Quality[] = []
+  if (typeof framesPerSegment !== 'number') {
+    let at = 0
+    for (const f of framesPerSegment) {
+      out.push(poolQuality(scores, at, at + f))
+      at += f
+    }
+    return out
+  }
   for (let i = 0; i < scores.ssim.length; i += framesPerSegment) out.push(poolQuality(scores, i, i + framesPerSegment))
   return out
 }

@@ -78,6 +78,19 @@ export const AudioRenditionSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** A shot found at ingest: hard cut to hard cut (or a piece of a long shot). */
+export const ShotSchema = Type.Object(
+  {
+    startFrame: Type.Integer({ minimum: 0 }),
+    frames: Type.Integer({ minimum: 1 }),
+    start: Type.Number({ minimum: 0 }),
+    duration: Type.Number({ exclusiveMinimum: 0 }),
+    cut: Type.Union([Type.Literal('start'), Type.Literal('scene'), Type.Literal('split')], { description: "how the shot begins: the title's start, a detected scene cut, or a split of a long shot" }),
+    score: Type.Optional(Type.Number({ description: 'scene-change score of the cut (0–1)' })),
+  },
+  { additionalProperties: false },
+)
+
 export const InspectionSchema = Type.Object(
   {
     file: Type.String(),
@@ -109,6 +122,8 @@ export const InspectionSchema = Type.Object(
       }),
     ),
     warnings: Type.Array(Type.String()),
+    /** optional, so packages written before shot detection still read as version 1 */
+    shots: Type.Optional(Type.Array(ShotSchema, { description: 'shots detected at ingest, in order, covering every frame' })),
   },
   { additionalProperties: false },
 )
@@ -121,6 +136,18 @@ export const HullPointSchema = Type.Object({
   onHull: Type.Boolean(),
 })
 
+/** Shot-based ladders: how one rung's bits were spread over the shots. */
+export const RungAllocationSchema = Type.Object(
+  {
+    rung: Type.String(),
+    lambda: Type.Number({ minimum: 0, description: 'the common slope, quality per bit/s' }),
+    bitrate: Type.Integer({ description: 'mean rate the probes predict, bit/s' }),
+    quality: Type.Number({ description: 'mean quality the probes predict' }),
+    shots: Type.Array(Type.Object({ crf: Type.Number(), bitrate: Type.Integer(), quality: Type.Number() }, { additionalProperties: false }), { description: 'per shot, in order' }),
+  },
+  { additionalProperties: false },
+)
+
 export const TitleSchema = Type.Object(
   {
     version: Type.Literal(TITLE_VERSION),
@@ -130,10 +157,11 @@ export const TitleSchema = Type.Object(
     segmentDuration: Type.Number({ exclusiveMinimum: 0 }),
     source: InspectionSchema,
     ladder: Type.Object({
-      kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title')]),
+      kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title'), Type.Literal('shot-based')]),
       qualityMetric: Type.Union([Type.Literal('vmaf'), Type.Literal('ssim')]),
       notes: Type.Array(Type.String()),
       probes: Type.Array(HullPointSchema),
+      allocation: Type.Optional(Type.Array(RungAllocationSchema)),
     }),
     encode: Type.Object({
       codec: Type.String(),
@@ -162,6 +190,8 @@ export type VideoRendition = Static<typeof VideoRenditionSchema>
 export type AudioRendition = Static<typeof AudioRenditionSchema>
 export type Rendition = VideoRendition | AudioRendition
 export type Inspection = Static<typeof InspectionSchema>
+export type Shot = Static<typeof ShotSchema>
+export type RungAllocation = Static<typeof RungAllocationSchema>
 export type HullPoint = Static<typeof HullPointSchema>
 export type Title = Static<typeof TitleSchema>
 

@@ -66,7 +66,8 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
   t.equal(page.match(/>slow:oca-1=40@1\.5<\/text>/g)?.length, 5, 'the fault labelled on every chart')
   t.match(page, /<td>oca-2<\/td><td>site-b<\/td>/, 'the per-OCA table')
   t.match(page, /<td>slow:oca-1=40@1\.5<\/td>/, 'the fault table')
-  const demo = demoHtml({ encoded: [], placement: {}, report, seconds: 1 })
+  const placement = { startedAt: '', finishedAt: '', dryRun: false, plan: { servedBytes: 0, boundBytes: 0, demandBytes: 0, ratioToBound: 0 }, sites: [], placement: {} }
+  const demo = demoHtml({ encoded: [], placement, report, seconds: 1 })
   t.equal(demo.match(/<svg/g)?.length, 5 + 3, "the demo page has the run's five charts beside its three bar charts")
   t.match(demo, /<h3>Active sessions<\/h3><svg/)
 

@@ -94,3 +94,26 @@ t.test('resolution never rises as the bitrate falls, even where the hull dips', 
   t.equal(rungs.at(-1)!.height, 270)
   t.ok(rungs.slice(0, -1).every((r) => r.height <= 270), 'the rungs below the 270p top are at most 270p')
 })
+
+t.test('an easy title gets several rungs with the default selection', async (t) => {
+  // the hull measured for the simple (animation-like) 640x360 source: VMAF 95 at 160 kbit/s.
+  // With a 150 kbit/s floor its ladder was that one rung: the next, one JND down, fell under the floor.
+  const hull = upperConvexHull([p(180, 24.742, 11.497), p(180, 38.578, 53.119), p(180, 53.23, 68.387), p(360, 113.342, 90.955), p(360, 159.906, 94.892)].map((x) => ({ ...x, bitrate: Math.round(x.bitrate) })))
+  const rungs = selectRungs(hull, DEFAULT_VMAF_SELECTION)
+  t.ok(rungs.length >= 4, `${rungs.length} rungs: ${rungs.map((r) => `${r.height}p@${Math.round(r.bitrate / 1000)}k`).join(', ')}`)
+  t.equal(rungs.at(-1)!.height, 360, 'the top rung is at the source resolution')
+  t.ok(rungs.at(-1)!.bitrate < 170_000, 'at a low bitrate')
+  t.equal(rungs[0]!.height, 180, 'and the bottom at a lower one')
+})
+
+t.test('where the hull is flat, rungs are placed at most maxStepRatio apart', async (t) => {
+  // 360p gains only 6 VMAF from 100k to 1M: one JND below the 850k top rung (VMAF 95) is 98k, 8.7× down
+  const hull = upperConvexHull([p(180, 50, 60), p(360, 100, 90), p(360, 1000, 96)])
+  const rungs = selectRungs(hull, DEFAULT_VMAF_SELECTION)
+  t.equal(rungs.at(-1)!.bitrate, 850_000)
+  t.equal(rungs.at(-2)!.bitrate, Math.round(850_000 / 1.9), 'the next rung down sits at the 1.9× limit')
+  for (let i = 1; i < rungs.length; i++) {
+    const r = rungs[i]!.bitrate / rungs[i - 1]!.bitrate
+    t.ok(r <= 1.9 + 1e-3 && r >= 1.3 - 1e-3, `rungs ${i - 1}→${i}: ${r.toFixed(2)}× apart`)
+  }
+})

@@ -1,6 +1,10 @@
 import t from 'tap'
+import { join } from 'node:path'
 import { testPackage, tempDir } from '../helpers/package.js'
 import { chromiumMissing, launchBrowser, servePlayerPage } from '../helpers/browser.js'
+import { assertPlaysInBoth } from '../helpers/play.js'
+import { encodeTitle } from '../../encoder/encode-title.js'
+import { generateSource } from '../../encoder/source.js'
 
 // A real player must play what the encoder writes: hls.js from master.m3u8 and
 // dash.js from manifest.mpd, in Chromium over HTTP.
@@ -12,23 +16,22 @@ t.test('the package plays in hls.js and dash.js', { skip: chromiumMissing }, asy
   t.teardown(() => app.close())
   const browser = await launchBrowser()
   t.teardown(() => browser.close())
+  // two segments are 2 s of media: playback must get past them
+  await assertPlaysInBoth(t, browser, url, 'test-title', 2.2)
+})
 
-  for (const [kind, manifest] of [['hls', 'master.m3u8'], ['dash', 'manifest.mpd']] as const) {
-    const page = await browser.newPage()
-    const consoleErrors: string[] = []
-    page.on('pageerror', (e) => consoleErrors.push(e.message))
-    await page.goto(`${url}/player.html?kind=${kind}&src=${encodeURIComponent(`${url}/titles/test-title/${manifest}`)}`)
-    // two segments are 2 s of media: wait until playback is past them
-    await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 2.2 || (window as unknown as { playerErrors: string[] }).playerErrors.length > 0, undefined, { timeout: 30_000 })
-    const state = await page.evaluate(() => {
-      const v = document.getElementById('v') as HTMLVideoElement
-      return { time: v.currentTime, error: v.error?.message ?? null, errors: (window as unknown as { playerErrors: string[] }).playerErrors, width: v.videoWidth }
-    })
-    t.same(state.errors, [], `${kind}: the player reports no error`)
-    t.equal(state.error, null, `${kind}: the video element has no media error`)
-    t.ok(state.time > 2.2, `${kind}: playback advanced past two segments (currentTime ${state.time.toFixed(2)})`)
-    t.ok(state.width > 0, `${kind}: frames were decoded (${state.width} px wide)`)
-    t.same(consoleErrors, [], `${kind}: no page errors`)
-    await page.close()
-  }
+// Shot-based: segments of varying length (shots, split at 1 s), a CRF per shot.
+t.test('a shot-based package plays in hls.js and dash.js', { skip: chromiumMissing }, async (t) => {
+  const dir = await tempDir(t)
+  const source = join(dir, 'multishot.mp4')
+  await generateSource({ kind: 'multishot', out: source, duration: 8, width: 320, height: 180, seed: 4 })
+  const store = join(dir, 'store')
+  const { title } = await encodeTitle({ source, store, titleId: 'shots', ladder: 'shot-based', segmentDuration: 1, vmafModel: null, probe: { heights: [90, 180], crfs: [24, 32, 40] } })
+  t.ok(new Set(title.video[0]!.segments.map((s) => s.duration.toFixed(3))).size > 1, 'segment durations vary')
+  const { app, url } = await servePlayerPage(store)
+  t.teardown(() => app.close())
+  const browser = await launchBrowser()
+  t.teardown(() => browser.close())
+  // past the third shot's first segment: several segments of different lengths played through
+  await assertPlaysInBoth(t, browser, url, 'shots', 3.2)
 })

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path'
+import { writeFileAtomic } from '../lib/atomic-file.js'
+import type { Command } from './command.js'
+import { stringOption } from './command.js'
+import { compareCurves, readLadderCurve, type Comparison } from '../encoder/compare.js'
+import { compareHtml } from '../encoder/compare-report.js'
+import { textTable } from '../sim/report/table.js'
+
+/** The terminal table: one row per metric. */
+export function formatComparison(c: Comparison): string {
+  const f = (v: number | null, unit: string, digits: number) => (v === null ? 'no overlap' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}${unit}`)
+  return [
+    `anchor ${c.anchor.titleId} (${c.anchor.kind}, ${c.anchor.points.length} renditions), test ${c.test.titleId} (${c.test.kind}, ${c.test.points.length} renditions)`,
+    textTable(
+      ['metric', 'BD-rate', 'BD-quality', 'quality range', 'kbit/s range'],
+      c.metrics.map((m) => [
+        m.metric,
+        f(m.bdRate, ' %', 2),
+        f(m.bdQuality, '', 3),
+        m.qualityRange ? `${m.qualityRange[0].toFixed(2)}-${m.qualityRange[1].toFixed(2)}` : '-',
+        m.rateRange ? `${Math.round(m.rateRange[0] / 1000)}-${Math.round(m.rateRange[1] / 1000)}` : '-',
+      ]),
+    ),
+    'BD-rate < 0: the test needs fewer bits for the same quality (PCHIP over the common range).',
+  ].join('\n')
+}
+
+export const command: Command = {
+  name: 'compare',
+  summary: "Bjøntegaard delta rate and quality (VMAF, PSNR) of ladder B against ladder A, from their title packages' measured renditions.",
+  usage: '<A: title dir|title.json|manifest> <B: …> [--html report.html] [--json]',
+  positionals: { min: 2, max: 2 },
+  options: {
+    html: { type: 'string', arg: '<file.html>', help: 'write an HTML report with the RD curves' },
+    json: { type: 'boolean', help: 'print the comparison as JSON' },
+  },
+  async run(values, [a, b]) {
+    const c = compareCurves(await readLadderCurve(resolve(a!)), await readLadderCurve(resolve(b!)))
+    const html = stringOption(values, 'html')
+    if (html) await writeFileAtomic(resolve(html), compareHtml(c))
+    console.log(values.json === true ? JSON.stringify(c, null, 2) : formatComparison(c))
+  },
+}
