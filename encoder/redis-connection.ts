@@ -146,7 +146,7 @@ async function withRedis<T>(t: QueueTarget, timeouts: ConnectionTimeouts, use: (
   const budget = timeouts.connectMs + timeouts.commandMs
   let timer: NodeJS.Timeout | undefined
   const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`connected, but no answer within ${(budget / 1000).toFixed(1)} s (a hung or overloaded Redis, or not Redis at all?)`)), budget)
+    timer = setTimeout(() => reject(new Error(`no answer within ${(budget / 1000).toFixed(1)} s`)), budget)
   })
   try {
     return await Promise.race([
@@ -158,10 +158,10 @@ async function withRedis<T>(t: QueueTarget, timeouts: ConnectionTimeouts, use: (
     ])
   } catch (err) {
     const cause = (last as Error | null) ?? (err as Error)
-    throw new OclabError(
-      ErrorCodes.QUEUE_UNREACHABLE,
-      `cannot reach the queue's Redis at ${t.display}: ${cause.message} (is redis-server running there? check --queue)`,
-    )
+    const hint = /timed out|no answer within/i.test(cause.message)
+      ? 'something accepts connections there but does not answer: a hung or overloaded Redis, or not Redis at all'
+      : 'is redis-server running there? check --queue'
+    throw new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `cannot reach the queue's Redis at ${t.display}: ${oneLine(cause)} (${hint})`)
   } finally {
     clearTimeout(timer)
     client.disconnect()
