@@ -65,7 +65,7 @@ t.test('the CLI names bad usage and bad input', async (t) => {
   t.match(r.stderr, /expected 1 argument/)
   r = await run(['encode', 'x.mp4', '--out', dir, '--ladder', 'bogus'])
   t.equal(r.code, 2)
-  t.match(r.stderr, /--ladder: expected fixed, per-title or rungs/)
+  t.match(r.stderr, /--ladder: expected fixed, per-title, shot-based or rungs/)
   r = await run(['encode', 'x.mp4', '--out', dir, '--frobnicate'])
   t.equal(r.code, 2)
   t.match(r.stderr, /Unknown option '--frobnicate'/)
