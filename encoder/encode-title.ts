@@ -116,6 +116,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   emit({ type: 'inspected', report })
   const v = report.video
   const shotBased = opts.ladder === 'shot-based'
+  if (shotBased && !report.shots?.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, `shot-based: no shot list for ${source} (${report.warnings.join('; ') || 'shot detection found nothing'})`)
   const plan = shotBased ? planShotChunks(report.shots!, v.frameRate, segmentDuration) : planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
   const h264: H264Settings = { ...DEFAULT_H264, ...opts.h264, gop: plan.framesPerSegment, frameRate: v.frameRate }
   const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
