@@ -245,7 +245,7 @@ async function shotBasedLadder(
   const points = titlePoints(curves)
   const hull = upperConvexHull(points)
   const onHull = new Set(hull.map((p) => `${p.height}:${p.crf}`))
-  const probes = points.map(({ crf: _c, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${_c}`) })).sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
+  const probes = points.map(({ crf, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${crf}`) })).sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
   const chosen = selectRungs(hull, selection)
   if (!chosen.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, 'shot-based: the probe encodes gave no usable hull')
   const rungs: Rung[] = []
