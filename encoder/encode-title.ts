@@ -117,6 +117,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   emit({ type: 'inspected', report })
   const v = report.video
   const shotBased = opts.ladder === 'shot-based'
+  if (shotBased && !report.shots?.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, `shot-based: no shot list for ${source} (${report.warnings.join('; ') || 'shot detection found nothing'})`)
   const plan = shotBased ? planShotChunks(report.shots!, v.frameRate, segmentDuration) : planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
   const h264: H264Settings = { ...DEFAULT_H264, ...opts.h264, gop: plan.framesPerSegment, frameRate: v.frameRate }
   const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
@@ -245,7 +246,7 @@ async function shotBasedLadder(
   const points = titlePoints(curves)
   const hull = upperConvexHull(points)
   const onHull = new Set(hull.map((p) => `${p.height}:${p.crf}`))
-  const probes = points.map(({ crf: _c, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${_c}`) })).sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
+  const probes = points.map(({ crf, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${crf}`) })).sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
   const chosen = selectRungs(hull, selection)
   if (!chosen.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, 'shot-based: the probe encodes gave no usable hull')
   const rungs: Rung[] = []

@@ -36,9 +36,10 @@ export async function inspectSource(path: string, opts: InspectOptions = {}): Pr
   if (!opts.shots) return checked
   const shots = await findShots(path, checked.video.frameRate, opts.shots === true ? {} : opts.shots, opts.signal)
   const covered = shots.reduce((s, x) => s + x.frames, 0)
-  // the decode pass counted the frames; a scene pass that saw a different number read another stream or timing
+  // the decode pass counted the frames; a scene pass that saw another number (odd timestamps, edit lists)
+  // gives no shot list rather than a wrong one
   if (!opts.quick && covered !== checked.video.frameCount) {
-    throw new OclabError(ErrorCodes.CORRUPT_SOURCE, `${path}: the shot pass saw ${covered} frames, the decode pass ${checked.video.frameCount}`)
+    return { ...checked, warnings: [...checked.warnings, `shot detection saw ${covered} frames, the decode pass ${checked.video.frameCount}: no shot list`] }
   }
   return { ...checked, shots }
 }

@@ -100,3 +100,27 @@ t.test('one decode for several rungs: the fused encode gives each job exactly it
     t.equal(await sha256File(fused[i]!), await sha256File(alone), `${job.rung.id}: same bytes fused or alone`)
   }
 })
+
+t.test('shot jobs: IDRs at the segment starts of the shot; the gate lowers the CRF', async (t) => {
+  const dir = await tempDir(t)
+  const source = await testSource(dir, { kind: 'complex', duration: 2 })
+  const { DEFAULT_H264 } = await import('../../encoder/h264.js')
+  const { runChunkJob } = await import('../../encoder/chunk-job.js')
+  const { ffprobeJson } = await import('../../lib/ffmpeg.js')
+  // a 35-frame shot from frame 10, cut into segments of 18 and 17 frames; the title's longest segment is 20
+  const chunk = { index: 0, startFrame: 10, frames: 35, start: 0.4, duration: 1.4, segments: [18, 17] }
+  const job = {
+    key: 'r/shot-00001', source, sourceSeek: 9.5 / 25, sourceWidth: 320, sourceHeight: 180, chunk, rung: { id: 'r', width: 320, height: 180, bitrate: 100_000 },
+    h264: { ...DEFAULT_H264, gop: 20, frameRate: 25, keyframes: [0, 18] }, crf: 40, framesPerSegment: 20, metric: 'ssim' as const, vmafModel: null, workDir: dir,
+    // noise at CRF 40 cannot reach SSIM 20 dB: the gate re-encodes at CRF 37, then 34
+    gate: { target: 20, maxReencodes: 2, rateStep: 1.3, maxBitrate: 50_000_000 },
+  }
+  const r = await runChunkJob(job)
+  const frames = await ffprobeJson<{ frames: Array<{ key_frame: number; pict_type: string }> }>(['-select_streams', 'v:0', '-show_entries', 'frame=key_frame,pict_type', r.file])
+  t.same(frames.frames.flatMap((f, i) => (f.key_frame ? [i] : [])), [0, 18], 'keyframes exactly at the segment starts')
+  t.equal(frames.frames.length, 35)
+  t.equal(r.reencodes, 2)
+  t.equal(r.crf, 34, 'kept the best try: CRF 40 − 2 × 3')
+  t.equal(r.segments.length, 2, 'a quality per segment')
+  t.ok(r.bitrate > 0, 'the rate a CRF encode reached')
+})
