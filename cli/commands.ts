@@ -17,7 +17,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   steering: { summary: 'run the steering service (health checks, ranked OCAs, HLS/DASH Content Steering, 302 mode)', load: async () => (await import('./steering.js')).command },
   origin: { summary: 'run the origin (master store, catalog), ingest packages, pre-position titles onto OCAs, evaluate placement', load: async () => (await import('./origin.js')).command },
   load: { summary: 'load-test a running cluster with HTTP-mode players and injected faults', load: async () => (await import('./load.js')).command },
-  cluster: { summary: 'start origin, OCAs and steering of a cluster file as processes on loopback (or stop them)', load: async () => (await import('./cluster.js')).command },
+  cluster: { summary: 'start origin, OCAs and steering of a cluster file as supervised processes (restarted on failure); cluster status / cluster stop', load: async () => (await import('./cluster.js')).command },
   console: { summary: 'serve a page showing the cluster, a video through HLS Content Steering and live load-run charts', load: async () => (await import('./console.js')).command },
   demo: { summary: 'run the main job end to end on this machine', load: async () => (await import('./demo.js')).command },
 }

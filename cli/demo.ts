@@ -88,7 +88,8 @@ export const command: Command = {
 
     say(`\n== 2. Cluster: origin, 6 OCAs in 3 regions, steering (logs in ${join(out, 'cluster', 'cluster.log')})`)
     const logLines: string[] = []
-    const sup = new Supervisor({ log: (l) => logLines.push(l), stopGraceMs: 5000 })
+    // eight node processes starting at once on a busy laptop or CI box: give them minutes, not seconds
+    const sup = new Supervisor({ log: (l) => logLines.push(l), stopGraceMs: 5000, readyTimeoutMs: 300_000 })
     let report: LoadReport
     let placement: PrepositionReport
     let restarts = ''

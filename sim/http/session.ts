@@ -23,8 +23,12 @@ import { pacedRead, sleep } from './pacer.js'
 export const clientAgent = (localAddress?: string, keepAliveTimeout = 30_000): Agent =>
   new Agent({ ...(localAddress ? { localAddress } : {}), keepAliveTimeout })
 
-/** hls.js's fragment load limits (fragLoadPolicy.default in src/config.ts, v1.7), in player ms. */
-export const LOAD_POLICY_DEFAULTS = { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000 } as const
+/**
+ * hls.js's fragment load policy (fragLoadPolicy.default in src/config.ts,
+ * v1.7), in player ms: the two time limits, and errorRetry's delay, doubled
+ * per retry up to its cap.
+ */
+export const LOAD_POLICY_DEFAULTS = { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000, retryDelayMs: 1000, maxRetryDelayMs: 8000 } as const
 
 export interface HttpSessionOptions extends Partial<SessionOptions> {
   titleId: string
@@ -51,6 +55,14 @@ export interface HttpSessionOptions extends Partial<SessionOptions> {
    * for minutes (the 3G traces have tunnels).
    */
   maxLoadTimeMs?: number
+  /**
+   * When every candidate failed lately, wait this long before trying the one
+   * that failed longest ago, doubling per such retry up to `maxRetryDelayMs`;
+   * player ms. Defaults 1000 and 8000, hls.js's fragLoadPolicy errorRetry.
+   * A candidate that is not penalised is tried at once.
+   */
+  retryDelayMs?: number
+  maxRetryDelayMs?: number
   /** How long a failed candidate is kept at the end of the list, wall ms. Default 10000 (hls.js pathway penalty is 300 s; shorter suits short tests). */
   penaltyMs?: number
   /** Failovers allowed for one segment before the session is lost. Default 8. */
@@ -109,6 +121,8 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
   // the player's clock runs timeScale times faster than the wall's
   const ttfbLimitMs = (o.maxTimeToFirstByteMs ?? LOAD_POLICY_DEFAULTS.maxTimeToFirstByteMs) / timeScale
   const loadLimitMs = (o.maxLoadTimeMs ?? LOAD_POLICY_DEFAULTS.maxLoadTimeMs) / timeScale
+  const retryDelayMs = o.retryDelayMs ?? LOAD_POLICY_DEFAULTS.retryDelayMs
+  const maxRetryDelayMs = o.maxRetryDelayMs ?? LOAD_POLICY_DEFAULTS.maxRetryDelayMs
   const penaltyMs = o.penaltyMs ?? 10_000
   const maxAttempts = o.maxAttemptsPerSegment ?? 8
   const dispatcher = o.dispatcher ?? clientAgent(o.localAddress)
@@ -124,13 +138,18 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
   const ranked = (): string[] => {
     const now = performance.now()
     const ok = o.candidates.filter((c) => (penalised.get(c) ?? 0) <= now)
-    return [...ok, ...o.candidates.filter((c) => !ok.includes(c))]
+    // then the penalised, the one whose penalty ends first (it failed longest ago) first
+    return [...ok, ...o.candidates.filter((c) => !ok.includes(c)).sort((a, b) => penalised.get(a)! - penalised.get(b)!)]
   }
 
   /** GET path on the best candidate, failing over; `pace` reads the body at the trace's rate. */
   const get = async (path: string, kind: RequestRecord['kind'], headers: Record<string, string>, pace: boolean, media?: RequestRecord['media']): Promise<Fetched> => {
+    let waits = 0
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const base = ranked()[0]!
+      // every candidate failed lately: back off before going round again, as hls.js does,
+      // instead of spending every attempt at once on a node that is restarting
+      if ((penalised.get(base) ?? 0) > performance.now()) await sleep(Math.min(maxRetryDelayMs, retryDelayMs * 2 ** waits++) / timeScale, o.signal)
       const url = new URL(path, base).href
       const sent = performance.now()
       let status: number | null = null

@@ -65,7 +65,8 @@ t.test('load: sessions through a cluster while OCAs are killed, slowed and the o
   t.ok(report.latencyMs.count > 0 && report.latencyMs.p50 > 0, 'latency percentiles from the HDR histogram')
   t.same(Object.keys(report.steeringBySite).sort(), ['site-a', 'site-b'], 'steering spread clients over both sites')
   const killed = report.perOca.find((o) => o.id === 'oca-1')!
-  t.ok(killed.requests > 0 && killed.bytes > 0, `the killed OCA still shows what it served before the kill (${killed.requests} requests)`)
+  // (on a busy machine the kill at 2 s can come before it finished a single response: requests, not bytes)
+  t.ok(killed.requests > 0, `the killed OCA still shows the requests sent to it (${killed.requests}, ${killed.bytes} bytes)`)
   t.ok(killed.errors >= f.failovers, 'and the requests that failed on it')
   t.equal(killed.hitRatio, null, 'its own counters restarted with the process: no hit ratio from them')
   t.ok(report.perOca.find((o) => o.id === 'oca-2')!.bytes > 0, 'the survivor served bytes')

@@ -30,6 +30,9 @@ export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: s
   return { file, cluster }
 }
 
+/** Four node processes starting at once on a loaded 2-core machine have been seen to take over a minute. */
+const READY_TIMEOUT_MS = 240_000
+
 /**
  * `writeTestCluster` started as `oclab cluster` starts it (origin, OCAs and
  * steering as processes under a Supervisor), resolved once steering's
@@ -46,7 +49,7 @@ export async function startTestCluster(
   restart: Partial<RestartPolicy> = {},
 ): Promise<{ file: string; cluster: ClusterConfig; sup: Supervisor }> {
   const { file, cluster } = await writeTestCluster(dir, ocas)
-  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000, restart })
+  const sup = new Supervisor({ log: () => {}, stopGraceMs: 3000, restart, readyTimeoutMs: READY_TIMEOUT_MS })
   t.teardown(() => sup.stop())
   await sup.start(clusterChildren(cluster, file, join(dir, 'store')))
   // /v1/steer lists three candidates by default

@@ -98,7 +98,7 @@ t.test('HTTP mode over a real server', async (t) => {
   })
 
   // hls.js bounds a fragment load (10 s to the first byte, 120 s in all); so does the session, and then fails over
-  t.same(LOAD_POLICY_DEFAULTS, { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000 }, "hls.js's fragLoadPolicy defaults")
+  t.same(LOAD_POLICY_DEFAULTS, { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000, retryDelayMs: 1000, maxRetryDelayMs: 8000 }, "hls.js's fragLoadPolicy defaults")
   const limits = { timeScale: 1, maxTimeToFirstByteMs: 3000, maxLoadTimeMs: 6000, penaltyMs: 600_000, trace: constantTrace(20_000), audio: false }
   // a test that hangs is a failure too: give up well before tap's timeout
   const bounded = () => AbortSignal.timeout(120_000)
@@ -149,6 +149,25 @@ t.test('HTTP mode over a real server', async (t) => {
     t.same(records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]), [[bad, 'segment', 'timeout']], 'one timeout, on the stalled segment')
     t.equal(r.errors.timeout, 1)
     t.equal(r.metrics.segments, 5, 'every segment played, the stalled one from the next candidate')
+  })
+
+  t.test('when every candidate failed lately, the next try waits as hls.js errorRetry does (1 s doubling to 8 s)', async (t) => {
+    // one candidate that sheds the first two requests (a node restarting, or overloaded)
+    const app = Fastify({ logger: false, forceCloseConnections: true })
+    const sent: number[] = []
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.endsWith('title.json')) return
+      sent.push(performance.now())
+      if (sent.length <= 2) return reply.code(503).send()
+    })
+    await app.register(fastifyStatic, { root: store, prefix: '/' })
+    const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/titles/test-title/`
+    t.teardown(() => app.close())
+    const r = await runHttpSession({ titleId: 'test-title', candidates: [base], policy: (l) => createAbr('bba', l), trace: constantTrace(20_000), timeScale: 2, retryDelayMs: 300, maxRetryDelayMs: 500, audio: false })
+    t.equal(r.completed, true, 'the session completes on the third try')
+    t.equal(r.errors['http-503'], 2)
+    // our own sleeps: 300 then 500 (capped) player ms, halved at timeScale 2; a busy machine only adds to them
+    t.ok(sent[1]! - sent[0]! >= 150 - 1 && sent[2]! - sent[1]! >= 250 - 1, `waited before each retry: ${sent.map((x) => Math.round(x - sent[0]!)).join(', ')} ms`)
   })
 
   t.test('when every candidate is gone the session is lost, not thrown', async (t) => {
