@@ -120,6 +120,19 @@ export class Bola implements AbrPolicy {
     if (this.owns) this.estimator.sample(d.bytes, d.duration - d.ttfb, d.ttfb)
   }
 
+  /**
+   * No lower rung can win while the buffer is at or above V·(γp + v) of the best lower rung (its score is then
+   * not positive while this one's is not negative), nor once what remains is no larger than the lowest rung's
+   * whole segment (remains only shrink).
+   */
+  abandonQuietUntil(p: DownloadProgress): number {
+    if (this.params.variant === 'basic' || p.rung === 0) return Infinity
+    const remain = p.totalBytes - p.loadedBytes
+    if (p.loadedBytes > 0 && remain <= (p.totalBytes * this.ladder.bitrates[0]!) / this.ladder.bitrates[p.rung]!) return Infinity
+    const level = this.V * (this.params.gammaP + this.utilities[p.rung - 1]!)
+    return p.elapsed + Math.max(0, p.bufferLevel - level)
+  }
+
   /** Sabre Bola.check_abandon: switch to a lower rung whose whole segment scores above what remains of this one. */
   abandon(p: DownloadProgress): number {
     if (this.params.variant === 'basic') return -1

@@ -193,6 +193,14 @@ export class BolaE implements AbrPolicy {
     if (this.params.variant === 'sabre') this.lastQuality = p.rung
   }
 
+  /** As Bola.abandonQuietUntil, on the placeholder-augmented buffer (Sabre variant; dash.js's rule keeps per-check state). */
+  abandonQuietUntil(p: DownloadProgress): number {
+    if (this.params.variant !== 'sabre') return p.elapsed
+    if (p.rung === 0) return Infinity
+    const level = this.Vp * (this.gp + this.utilities[p.rung - 1]!)
+    return p.elapsed + Math.max(0, p.bufferLevel + this.placeholder - Math.max(0, p.ttfb) - level)
+  }
+
   /** Sabre BolaEnh.check_abandon: scores after one more latency, on the placeholder-augmented buffer. */
   private sabreAbandon(p: DownloadProgress): number {
     const remain = p.totalBytes - p.loadedBytes

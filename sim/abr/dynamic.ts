@@ -96,6 +96,10 @@ export class Dynamic implements AbrPolicy {
     this.ibr.onDownload()
   }
 
+  abandonAfter(segmentDuration: number): number {
+    return this.abandonment.after(segmentDuration)
+  }
+
   abandon(p: DownloadProgress): number {
     const to = this.abandonment.check(p)
     if (to >= 0) this.bolae?.noteAbandon(p, to)

@@ -72,6 +72,13 @@ export class ThroughputAbandonment {
     this.dash = new DashAbandonRule(bitrates, { ...p, minLengthToAverage: p.abandonMinSamples })
   }
 
+  /** Seconds after the request before this rule can abandon; dash.js records a rate at every check, so none is skipped. */
+  after(segmentDuration: number): number {
+    if (this.p.abandon === 'sabre') return this.p.abandonGrace
+    if (this.p.abandon === 'hlsjs') return Math.max(this.est.latency(), segmentDuration / 2)
+    return 0
+  }
+
   check(progress: DownloadProgress): number {
     if (this.p.abandon === 'sabre') return sabreAbandonRule(progress, this.bitrates, this.est.latency(), this.p)
     if (this.p.abandon === 'dashjs') return this.dash.check(progress)
@@ -118,5 +125,9 @@ export class SafeThroughputRule implements AbrPolicy {
 
   abandon(p: DownloadProgress): number {
     return this.abandonment.check(p)
+  }
+
+  abandonAfter(segmentDuration: number): number {
+    return this.abandonment.after(segmentDuration)
   }
 }
