@@ -67,6 +67,8 @@ function sessionOptions(values: OptionValues): Partial<SessionOptions> {
   const profile = profileOf(values)
   o.bufferCap = PROFILE_BUFFER[profile]
   o.abandonCheckInterval = PROFILE_CHECK[profile]
+  // Sabre's NetworkModel also waits for 12000 bits (min_progress_size) between checks.
+  if (profile === 'sabre') o.abandonCheckBytes = 1500
   if (values['sabre-rechoose'] === true) o.afterAbandon = 'rechoose'
   const buffer = numberOption(values, 'buffer', { min: 0.1 })
   if (buffer !== undefined) o.bufferCap = buffer

@@ -137,8 +137,10 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       let next = -1
       const byBytes = o.abandonCheckBytes > 0
       const skip = abandonAfter && !byBytes ? Math.max(0, Math.floor(abandonAfter(segDur) / o.abandonCheckInterval) - 1) : 0
-      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * (1 + skip)
-      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : tk + o.abandonCheckInterval) {
+      // The k-th check of the fixed grid is at reqStart + k·interval (a product, not a running sum, so skipping k is exact).
+      let k = 1 + skip
+      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * k
+      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * ++k) {
         progress.segmentIndex = i
         progress.rung = rung
         progress.elapsed = tk - reqStart
@@ -153,7 +155,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
           // Jump to the last check before the rule could answer otherwise (whole steps: the grid is unchanged).
           const quiet = reqStart + quietUntil(progress)
           if (quiet >= finish) break
-          if (!byBytes && quiet > tk + o.abandonCheckInterval) tk += o.abandonCheckInterval * (Math.floor((quiet - tk) / o.abandonCheckInterval) - 1)
+          if (!byBytes && quiet > tk + o.abandonCheckInterval) k += Math.floor((quiet - tk) / o.abandonCheckInterval) - 1
         }
       }
       if (next < 0 || next >= rung) break

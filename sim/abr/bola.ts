@@ -121,16 +121,27 @@ export class Bola implements AbrPolicy {
   }
 
   /**
-   * No lower rung can win while the buffer is at or above V·(γp + v) of the best lower rung (its score is then
-   * not positive while this one's is not negative), nor once what remains is no larger than the lowest rung's
-   * whole segment (remains only shrink).
+   * A lower bound on when abandon() can next answer: for lower rung q to win,
+   * f_q = (a_q − B)·R − (a_c − B)·s_q must turn positive (a = V(γp + v), B the
+   * buffer, R what remains, s_q rung q's whole segment, s_q < R). Over the next
+   * Δ seconds B ≥ B₀ − Δ and R ≤ R₀, so f_q ≤ (a_q − B₀ + Δ)·R₀ − (a_c − B₀)·s_q,
+   * which stays ≤ 0 while Δ ≤ (a_c − B₀)·s_q / R₀ − a_q + B₀. Sabre also answers
+   * nothing while B > a_c. Rungs whose segment is not below R₀ never qualify.
    */
   abandonQuietUntil(p: DownloadProgress): number {
     if (this.params.variant === 'basic' || p.rung === 0) return Infinity
-    const remain = p.totalBytes - p.loadedBytes
-    if (p.loadedBytes > 0 && remain <= (p.totalBytes * this.ladder.bitrates[0]!) / this.ladder.bitrates[p.rung]!) return Infinity
-    const level = this.V * (this.params.gammaP + this.utilities[p.rung - 1]!)
-    return p.elapsed + Math.max(0, p.bufferLevel - level)
+    const R = p.totalBytes - p.loadedBytes
+    const B = p.bufferLevel
+    const gp = this.params.gammaP
+    const ac = this.V * (gp + this.utilities[p.rung]!)
+    if (B > ac) return p.elapsed + (B - ac)
+    let quiet = Infinity
+    for (let q = 0; q < p.rung; q++) {
+      const sq = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
+      if (sq >= R) break // sizes grow with q
+      quiet = Math.min(quiet, Math.max(0, ((ac - B) * sq) / R - this.V * (gp + this.utilities[q]!) + B))
+    }
+    return p.elapsed + quiet
   }
 
   /** Sabre Bola.check_abandon: switch to a lower rung whose whole segment scores above what remains of this one. */
