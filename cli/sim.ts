@@ -161,7 +161,7 @@ export const command: Command = {
     const session = sessionOptions(values)
     const abrParams = abrSettings(values)
     const profile = profileOf(values)
-    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session)
+    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session, profile, abrParams)
 
     const { loadLadder, loadTraceSet, runSweep, buildHtmlReport, formatComparison, formatSweepTable } = await import('../sim/index.js')
     const { writeFileAtomic } = await import('../lib/atomic-file.js')
@@ -186,13 +186,13 @@ export const command: Command = {
   },
 }
 
-async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>): Promise<number> {
+async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>, profile: ProfileName, abrParams: Record<string, AbrParams>): Promise<number> {
   const steeringUrl = stringOption(values, 'steering')
   if (!steeringUrl) throw usageError('--http needs --steering <url>')
   const { runHttpSweep, formatHttpSessions } = await import('../sim/http/sweep.js')
   const { loadTraceSet } = await import('../sim/trace/load.js')
   const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))).flatMap((t) => t.traces)
-  const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session })
+  const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session, profile, abrParams })
   if (values.json === true) console.log(JSON.stringify(rows.map(({ timeline: _t, ...r }) => r), null, 2))
   else console.log(`client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}\n${formatHttpSessions(rows)}`)
   return rows.every((r) => r.completed) ? 0 : 1
