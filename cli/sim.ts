@@ -163,8 +163,13 @@ export const command: Command = {
     const profile = profileOf(values)
     if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session, profile, abrParams)
 
-    const { loadLadder, loadTraceSet, runSweep, buildHtmlReport, formatComparison, formatSweepTable } = await import('../sim/index.js')
-    const { writeFileAtomic } = await import('../lib/atomic-file.js')
+    // Only what this run needs: the HTML report and the HLS/DASH parsers load when asked for.
+    const [{ loadLadder }, { loadTraceSet }, { runSweep }, { formatComparison, formatSweepTable }] = await Promise.all([
+      import('../sim/load-ladder.js'),
+      import('../sim/trace/load.js'),
+      import('../sim/sweep.js'),
+      import('../sim/report/table.js'),
+    ])
     const ladders = await Promise.all(sources.map((s) => loadLadder(s)))
     const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))
     const input = { ladders, traceSets, algorithms, session, abrParams, profile }
@@ -174,6 +179,8 @@ export const command: Command = {
 
     const html = stringOption(values, 'html')
     if (html) {
+      const { buildHtmlReport } = await import('../sim/report/html.js')
+      const { writeFileAtomic } = await import('../lib/atomic-file.js')
       await writeFileAtomic(resolve(html), buildHtmlReport(input, result, { title: `oclab sim: ${ladders.map((l) => l.name).join(' vs ')}` }))
     }
     if (values.json === true) {

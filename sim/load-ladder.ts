@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Ladder } from './ladder.js'
-import { loadDashLadder } from './load-dash.js'
-import { loadHlsLadder } from './load-hls.js'
-import { loadTitleLadder } from './load-title.js'
+// Each format's loader (and its parser dependencies) loads only when a ladder of that format is read.
+const loadDashLadder = async (s: string): Promise<Ladder> => (await import('./load-dash.js')).loadDashLadder(s)
+const loadHlsLadder = async (s: string): Promise<Ladder> => (await import('./load-hls.js')).loadHlsLadder(s)
+const loadTitleLadder = async (s: string): Promise<Ladder> => (await import('./load-title.js')).loadTitleLadder(s)
 import { displayName, fetchText, toUrl } from './source.js'
 import { isSabreMovie, ladderFromSabreMovie } from './load-sabre-movie.js'
 
