@@ -68,6 +68,8 @@ function sessionOptions(values: OptionValues): Partial<SessionOptions> {
   const profile = profileOf(values)
   o.bufferCap = PROFILE_BUFFER[profile]
   o.abandonCheckInterval = PROFILE_CHECK[profile]
+  // Sabre's NetworkModel also waits for 12000 bits (min_progress_size) between checks.
+  if (profile === 'sabre') o.abandonCheckBytes = 1500
   if (values['sabre-rechoose'] === true) o.afterAbandon = 'rechoose'
   const buffer = numberOption(values, 'buffer', { min: 0.1 })
   if (buffer !== undefined) o.bufferCap = buffer
@@ -161,10 +163,15 @@ export const command: Command = {
     const session = sessionOptions(values)
     const abrParams = abrSettings(values)
     const profile = profileOf(values)
-    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session)
+    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session, profile, abrParams)
 
-    const { loadLadder, loadTraceSet, runSweep, buildHtmlReport, formatComparison, formatSweepTable } = await import('../sim/index.js')
-    const { writeFileAtomic } = await import('../lib/atomic-file.js')
+    // Only what this run needs: the HTML report and the HLS/DASH parsers load when asked for.
+    const [{ loadLadder }, { loadTraceSet }, { runSweep }, { formatComparison, formatSweepTable }] = await Promise.all([
+      import('../sim/load-ladder.js'),
+      import('../sim/trace/load.js'),
+      import('../sim/sweep.js'),
+      import('../sim/report/table.js'),
+    ])
     const ladders = await Promise.all(sources.map((s) => loadLadder(s, { maxInputBytes: maxInputBytes(values) })))
     const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))
     const input = { ladders, traceSets, algorithms, session, abrParams, profile }
@@ -174,6 +181,8 @@ export const command: Command = {
 
     const html = stringOption(values, 'html')
     if (html) {
+      const { buildHtmlReport } = await import('../sim/report/html.js')
+      const { writeFileAtomic } = await import('../lib/atomic-file.js')
       await writeFileAtomic(resolve(html), buildHtmlReport(input, result, { title: `oclab sim: ${ladders.map((l) => l.name).join(' vs ')}` }))
     }
     if (values.json === true) {
@@ -186,13 +195,13 @@ export const command: Command = {
   },
 }
 
-async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>): Promise<number> {
+async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>, profile: ProfileName, abrParams: Record<string, AbrParams>): Promise<number> {
   const steeringUrl = stringOption(values, 'steering')
   if (!steeringUrl) throw usageError('--http needs --steering <url>')
   const { runHttpSweep, formatHttpSessions } = await import('../sim/http/sweep.js')
   const { loadTraceSet } = await import('../sim/trace/load.js')
   const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))).flatMap((t) => t.traces)
-  const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session })
+  const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session, profile, abrParams })
   if (values.json === true) console.log(JSON.stringify(rows.map(({ timeline: _t, ...r }) => r), null, 2))
   else console.log(`client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}\n${formatHttpSessions(rows)}`)
   return rows.every((r) => r.completed) ? 0 : 1

@@ -108,6 +108,9 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
   const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
   const abandonHook = o.abandonment ? (policy.abandon ? policy.abandon.bind(policy) : defaultAbandon(bitrates)) : null
+  // Checks before the rule's grace time cannot abandon: skip them (whole steps, so the check grid is unchanged).
+  const quietUntil = o.abandonment && policy.abandon && policy.abandonQuietUntil ? policy.abandonQuietUntil.bind(policy) : null
+  const abandonAfter = !o.abandonment ? null : policy.abandon ? (policy.abandonAfter ? policy.abandonAfter.bind(policy) : null) : (d: number) => d / 2
 
   for (let i = 0; i < n; i++) {
     const segDur = durs[i]!
@@ -133,8 +136,11 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       const startBytes = trace.bytesBefore(offset + firstByte)
       let next = -1
       const byBytes = o.abandonCheckBytes > 0
-      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval
-      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : tk + o.abandonCheckInterval) {
+      const skip = abandonAfter && !byBytes ? Math.max(0, Math.floor(abandonAfter(segDur) / o.abandonCheckInterval) - 1) : 0
+      // The k-th check of the fixed grid is at reqStart + k·interval (a product, not a running sum, so skipping k is exact).
+      let k = 1 + skip
+      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * k
+      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * ++k) {
         progress.segmentIndex = i
         progress.rung = rung
         progress.elapsed = tk - reqStart
@@ -145,6 +151,12 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
         progress.bufferLevel = play.playing ? Math.max(0, play.buffer - (tk - play.t)) : play.buffer
         next = abandonHook(progress)
         if (next >= 0 && next < rung) break
+        if (quietUntil) {
+          // Jump to the last check before the rule could answer otherwise (whole steps: the grid is unchanged).
+          const quiet = reqStart + quietUntil(progress)
+          if (quiet >= finish) break
+          if (!byBytes && quiet > tk + o.abandonCheckInterval) k += Math.floor((quiet - tk) / o.abandonCheckInterval) - 1
+        }
       }
       if (next < 0 || next >= rung) break
       play.advance(tk - play.t)

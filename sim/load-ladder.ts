@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Ladder } from './ladder.js'
-import { loadDashLadder } from './load-dash.js'
-import { loadHlsLadder } from './load-hls.js'
-import { loadTitleLadder } from './load-title.js'
 import { displayName, fetchText, toUrl, type InputOptions } from './source.js'
+// Each format's loader (and its parser dependencies) loads only when a ladder of that format is read.
+const loadDashLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./load-dash.js')).loadDashLadder(s, o)
+const loadHlsLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./load-hls.js')).loadHlsLadder(s, o)
+const loadTitleLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./load-title.js')).loadTitleLadder(s, o)
 import { isSabreMovie, ladderFromSabreMovie } from './load-sabre-movie.js'
 
 /**

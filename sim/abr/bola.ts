@@ -120,6 +120,30 @@ export class Bola implements AbrPolicy {
     if (this.owns) this.estimator.sample(d.bytes, d.duration - d.ttfb, d.ttfb)
   }
 
+  /**
+   * A lower bound on when abandon() can next answer: for lower rung q to win,
+   * f_q = (a_q − B)·R − (a_c − B)·s_q must turn positive (a = V(γp + v), B the
+   * buffer, R what remains, s_q rung q's whole segment, s_q < R). Over the next
+   * Δ seconds B ≥ B₀ − Δ and R ≤ R₀, so f_q ≤ (a_q − B₀ + Δ)·R₀ − (a_c − B₀)·s_q,
+   * which stays ≤ 0 while Δ ≤ (a_c − B₀)·s_q / R₀ − a_q + B₀. Sabre also answers
+   * nothing while B > a_c. Rungs whose segment is not below R₀ never qualify.
+   */
+  abandonQuietUntil(p: DownloadProgress): number {
+    if (this.params.variant === 'basic' || p.rung === 0) return Infinity
+    const R = p.totalBytes - p.loadedBytes
+    const B = p.bufferLevel
+    const gp = this.params.gammaP
+    const ac = this.V * (gp + this.utilities[p.rung]!)
+    if (B > ac) return p.elapsed + (B - ac)
+    let quiet = Infinity
+    for (let q = 0; q < p.rung; q++) {
+      const sq = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
+      if (sq >= R) break // sizes grow with q
+      quiet = Math.min(quiet, Math.max(0, ((ac - B) * sq) / R - this.V * (gp + this.utilities[q]!) + B))
+    }
+    return p.elapsed + quiet
+  }
+
   /** Sabre Bola.check_abandon: switch to a lower rung whose whole segment scores above what remains of this one. */
   abandon(p: DownloadProgress): number {
     if (this.params.variant === 'basic') return -1

@@ -193,6 +193,27 @@ export class BolaE implements AbrPolicy {
     if (this.params.variant === 'sabre') this.lastQuality = p.rung
   }
 
+  /**
+   * As Bola.abandonQuietUntil, on the placeholder-augmented buffer x = B + placeholder − TTFB (the placeholder is
+   * fixed during a download, what remains after one more latency is at most R₀). Sabre variant only: dash.js's
+   * abandonment keeps a rate sample per check.
+   */
+  abandonQuietUntil(p: DownloadProgress): number {
+    if (this.params.variant !== 'sabre') return p.elapsed
+    if (p.rung === 0) return Infinity
+    const R = p.totalBytes - p.loadedBytes
+    const x = p.bufferLevel + this.placeholder - Math.max(0, p.ttfb)
+    const blMax = Math.max(0, x)
+    const ac = this.Vp * (this.gp + this.utilities[p.rung]!)
+    let quiet = Infinity
+    for (let q = 0; q < p.rung; q++) {
+      const sq = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
+      if (sq >= R) break
+      quiet = Math.min(quiet, Math.max(0, ((ac - blMax) * sq) / R - this.Vp * (this.gp + this.utilities[q]!) + x))
+    }
+    return p.elapsed + quiet
+  }
+
   /** Sabre BolaEnh.check_abandon: scores after one more latency, on the placeholder-augmented buffer. */
   private sabreAbandon(p: DownloadProgress): number {
     const remain = p.totalBytes - p.loadedBytes

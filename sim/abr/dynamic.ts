@@ -96,6 +96,14 @@ export class Dynamic implements AbrPolicy {
     this.ibr.onDownload()
   }
 
+  abandonAfter(segmentDuration: number): number {
+    return this.abandonment.after(segmentDuration)
+  }
+
+  abandonQuietUntil(p: DownloadProgress): number {
+    return this.abandonment.quietUntil(p)
+  }
+
   abandon(p: DownloadProgress): number {
     const to = this.abandonment.check(p)
     if (to >= 0) this.bolae?.noteAbandon(p, to)

@@ -43,10 +43,22 @@ export const ABR_FAMILY: Record<string, string> = {
   dynamic: 'hybrid',
 }
 
+// A sweep makes one policy per session from the same inputs: resolve the table once per ladder and setting.
+// Policies never write to their params, so sharing the resolved object is safe.
+const resolved = new WeakMap<Ladder, Map<string, AbrParams>>()
+function cachedParams(name: string, ladder: Ladder, profile: ProfileName, params?: AbrParams): AbrParams {
+  let byKey = resolved.get(ladder)
+  if (!byKey) resolved.set(ladder, (byKey = new Map()))
+  const key = `${name}|${profile}|${params ? JSON.stringify(params) : ''}`
+  let p = byKey.get(key)
+  if (!p) byKey.set(key, (p = resolveParams(name, ladder, profile, params)))
+  return p
+}
+
 /** A fresh policy for one session: the profile's defaults (sim/abr/params.ts) with `params` over them. */
 export function createAbr(name: string, ladder: Ladder, params?: AbrParams, options: AbrOptions = {}): AbrPolicy {
   const make = MAKERS[name]
   if (!make) throw new OclabError(ErrorCodes.BAD_CONFIG, `unknown ABR algorithm "${name}" (one of ${ABR_NAMES.join(', ')})`)
-  const p = resolveParams(name, ladder, options.profile ?? DEFAULT_PROFILE, params)
+  const p = cachedParams(name, ladder, options.profile ?? DEFAULT_PROFILE, params)
   return make(ladder, p, { bufferCap: options.bufferCap ?? DEFAULT_BUFFER_CAP })
 }

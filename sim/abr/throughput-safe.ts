@@ -72,6 +72,25 @@ export class ThroughputAbandonment {
     this.dash = new DashAbandonRule(bitrates, { ...p, minLengthToAverage: p.abandonMinSamples })
   }
 
+  /** Seconds after the request before this rule can abandon; dash.js records a rate at every check, so none is skipped. */
+  after(segmentDuration: number): number {
+    if (this.p.abandon === 'sabre') return this.p.abandonGrace
+    if (this.p.abandon === 'hlsjs') return Math.max(this.est.latency(), segmentDuration / 2)
+    return 0
+  }
+
+  /**
+   * Sabre's rule abandons only when the projected finish ttfb + T·(e − ttfb)/L(e) exceeds M·D, i.e. when the mean
+   * rate since the first byte is below T / (M·D − ttfb). Bytes only accumulate, so with L bytes in now that cannot
+   * happen before e = ttfb + L·(M·D − ttfb)/T: a proven lower bound. Other variants: no bound.
+   */
+  quietUntil(p: DownloadProgress): number {
+    if (this.p.abandon !== 'sabre' || p.ttfb < 0) return p.elapsed
+    const md = this.p.abandonMultiplier * p.segmentDuration
+    if (md <= p.ttfb) return p.elapsed
+    return Math.max(p.elapsed, this.p.abandonGrace, p.ttfb + (p.loadedBytes * (md - p.ttfb)) / p.totalBytes)
+  }
+
   check(progress: DownloadProgress): number {
     if (this.p.abandon === 'sabre') return sabreAbandonRule(progress, this.bitrates, this.est.latency(), this.p)
     if (this.p.abandon === 'dashjs') return this.dash.check(progress)
@@ -118,5 +137,13 @@ export class SafeThroughputRule implements AbrPolicy {
 
   abandon(p: DownloadProgress): number {
     return this.abandonment.check(p)
+  }
+
+  abandonAfter(segmentDuration: number): number {
+    return this.abandonment.after(segmentDuration)
+  }
+
+  abandonQuietUntil(p: DownloadProgress): number {
+    return this.abandonment.quietUntil(p)
   }
 }

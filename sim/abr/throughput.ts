@@ -111,6 +111,11 @@ export class ThroughputRule implements AbrPolicy {
     this.refresh()
   }
 
+  /** hls.js checks nothing before max(TTFB estimate, half the segment). */
+  abandonAfter(segmentDuration: number): number {
+    return Math.max(this.ttfbS, segmentDuration / 2)
+  }
+
   abandon(p: DownloadProgress): number {
     const next = hlsAbandonRule(p, this.ladder.bitrates, this.ttfbS, this.bw)
     if (next >= 0 && p.ttfb >= 0 && p.loadedBytes > 0) {

@@ -57,6 +57,17 @@ export interface AbrPolicy {
   /** Return a lower rung to abandon the download in flight and refetch there, or -1 to carry on. */
   abandon?(progress: DownloadProgress): number
   /**
+   * Seconds after the request before `abandon` can return a rung (its grace time), so the engine can skip the
+   * checks before it. Only for rules whose early checks change nothing (no per-check state).
+   */
+  abandonAfter?(segmentDuration: number): number
+  /**
+   * After `abandon` returned -1: an elapsed time (seconds since the request) before which it surely returns -1
+   * again for this download, given that the buffer falls at most 1 s per s and bytes only accumulate (Infinity:
+   * not in this download). Lets the engine skip checks whose answer is known; must be a true lower bound.
+   */
+  abandonQuietUntil?(progress: DownloadProgress): number
+  /**
    * Seconds to wait before requesting the rung just chosen (BOLA-O and BOLA-E
    * pause rather than overfill the buffer with a low rung: dash.js
    * setTimeToLoadDelay, Sabre's get_quality_delay). Called right after chooseRung.

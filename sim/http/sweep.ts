@@ -1,6 +1,8 @@
 import type { Trace } from '../trace/trace.js'
 import { createAbr } from '../abr/registry.js'
-import type { SessionOptions } from '../engine.js'
+import { SESSION_DEFAULTS, type SessionOptions } from '../engine.js'
+import type { ProfileName } from '../abr/params.js'
+import type { AbrParams } from '../abr/types.js'
 import { steer } from './steer.js'
 import { clientAgent, runHttpSession, type HttpSessionResult } from './session.js'
 
@@ -13,6 +15,9 @@ export interface HttpSweepOptions {
   /** Source address of every session (its coverage zone). */
   localAddress?: string
   session?: Partial<SessionOptions>
+  /** Whose rule defaults apply, and parameters over them per algorithm (as in virtual time). */
+  profile?: ProfileName
+  abrParams?: Record<string, AbrParams>
 }
 
 export interface HttpSweepSession extends HttpSessionResult {
@@ -32,7 +37,7 @@ export async function runHttpSweep(o: HttpSweepOptions): Promise<HttpSweepSessio
     const candidates = answer.candidates.map((c) => c.url)
     const runs = o.traces.flatMap((trace) =>
       o.algorithms.map(async (alg) => {
-        const r = await runHttpSession({ ...o.session, titleId: o.titleId, candidates, policy: (l) => createAbr(alg, l), trace, timeScale: o.timeScale, dispatcher })
+        const r = await runHttpSession({ ...o.session, titleId: o.titleId, candidates, policy: (l) => createAbr(alg, l, o.abrParams?.[alg], { bufferCap: o.session?.bufferCap ?? SESSION_DEFAULTS.bufferCap, ...(o.profile ? { profile: o.profile } : {}) }), trace, timeScale: o.timeScale, dispatcher })
         return { ...r, site: answer.client.site, candidates: answer.candidates.map((c) => c.id) }
       }),
     )

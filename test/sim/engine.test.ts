@@ -4,8 +4,11 @@ import { makeLadder, syntheticLadder } from '../../sim/ladder.js'
 import { constantTrace, stepTrace, generateTraceSet } from '../../sim/trace/generators.js'
 import { ABR_NAMES, createAbr } from '../../sim/abr/registry.js'
 import type { ProfileName } from '../../sim/abr/params.js'
-import type { AbrParams } from '../../sim/abr/types.js'
-import { fixedPolicy } from './helpers.js'
+import type { AbrParams, AbrPolicy } from '../../sim/abr/types.js'
+import { loadTraceSet } from '../../sim/trace/load.js'
+import { seededRandom } from '../../lib/random.js'
+import { join } from 'node:path'
+import { fixedPolicy, TRACES } from './helpers.js'
 
 const twoRungs = (segments: number) =>
   makeLadder({
@@ -126,4 +129,22 @@ t.test('bad session options and bad policies are rejected', async (t) => {
   t.throws(() => runSession(ladder, tr, fixedPolicy(2)), { message: /returned rung 2/ })
   t.throws(() => createAbr('nope', ladder), { code: 'OCLAB_ERR_BAD_CONFIG', message: /unknown ABR/ })
   t.equal(runSession(ladder, tr, fixedPolicy(0), { maxDuration: 5 }).metrics.segments, 2)
+})
+
+t.test('skipping abandonment checks a rule cannot act on changes no session', async (t) => {
+  // Policies declare a grace time (abandonAfter) and a lower bound on their next answer (abandonQuietUntil, BOLA);
+  // the same policies with both hooks hidden must play every session identically.
+  const ladder = syntheticLadder({ bitrates: [300e3, 750e3, 1200e3, 1850e3, 2850e3, 4300e3], segmentDuration: 4, segments: 75, variation: 0.3, random: seededRandom(3) })
+  const traces = (await loadTraceSet(join(TRACES, 'cooked'))).traces
+  for (const name of ['throughput', 'bola', 'bolae', 'dynamic']) {
+    for (const tr of traces) {
+      const p = createAbr(name, ladder)
+      const hidden = createAbr(name, ladder)
+      const plain: AbrPolicy = { name: hidden.name, chooseRung: (s) => hidden.chooseRung(s), onDownload: (d) => hidden.onDownload(d), abandon: (x) => hidden.abandon!(x), requestDelay: () => (hidden.requestDelay ? hidden.requestDelay() : 0) }
+      const a = runSession(ladder, tr, p, { abandonment: true }).metrics
+      const b = runSession(ladder, tr, plain, { abandonment: true }).metrics
+      if (a.abandonments !== b.abandonments || a.rebufferTime !== b.rebufferTime || a.averageBitrate !== b.averageBitrate) t.fail(`${name} on ${tr.name}: ${a.abandonments}/${b.abandonments} abandonments, ${a.rebufferTime}/${b.rebufferTime} s`)
+    }
+  }
+  t.pass('identical')
 })

@@ -121,3 +121,10 @@ t.test('HTML report: the rung legend shows every rung; the buffer axis is the bu
   t.match(bufferChart, /text-anchor="end">25.0<\/text>/, 'the axis tops at the 25 s cap')
   t.notMatch(bufferChart, /text-anchor="end">50<\/text>/)
 })
+
+t.test('runSweep reports progress once per session, ending at the total', async (t) => {
+  const ladder = syntheticLadder({ bitrates: [500e3, 1500e3], segmentDuration: 4, segments: 10 })
+  const seen: Array<[number, number]> = []
+  runSweep({ ladders: [ladder], traceSets: [generateTraceSet('walk:kbps=2000,count=3', 1)], algorithms: ['bba', 'bola'] }, (done, total) => seen.push([done, total]))
+  t.same(seen, [1, 2, 3, 4, 5, 6].map((d) => [d, 6]))
+})
