@@ -103,7 +103,7 @@ export function failIfDirty(label: string, counts: { errors: number; shed: numbe
 }
 
 export function header(what: string): void {
-  console.log(`${what}\nhost load average at start (1/5/15 min): ${loadAverage()}; ${spawnSync('nproc').stdout?.toString().trim() ?? '?'} cores`)
+  console.log(`${what}\nhost load average at start (1/5/15 min): ${loadAverage()}; ${spawnSync('nproc', ['--all']).stdout?.toString().trim() ?? '?'} cores on the host`)
 }
 
 export function footer(): void {
