@@ -32,22 +32,27 @@ function childrenOf(pid: number): number[] {
   return out
 }
 
-/** user + system CPU seconds of one process (0 once it is gone). */
-export function cpuSecondsOf(pid: number): number {
+/**
+ * user + system CPU seconds of one process (0 once it is gone); with
+ * `reaped`, also those of children it has waited for (cutime/cstime: the
+ * ffmpeg runs of an encoder that have exited).
+ */
+export function cpuSecondsOf(pid: number, reaped = false): number {
   try {
     // Fields after the command name (which may contain spaces) start at `) `.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / clkTck()
+    const own = Number(f[11]) + Number(f[12])
+    return (reaped ? own + Number(f[13]) + Number(f[14]) : own) / clkTck()
   } catch {
     return 0
   }
 }
 
-/** CPU seconds of a process and all its descendants (nginx's master and workers). */
-export function cpuSecondsTree(pid: number): number {
-  let s = cpuSecondsOf(pid)
-  for (const c of childrenOf(pid)) s += cpuSecondsTree(c)
+/** CPU seconds of a process and all its live descendants (nginx's master and workers), plus reaped ones with `reaped`. */
+export function cpuSecondsTree(pid: number, reaped = false): number {
+  let s = cpuSecondsOf(pid, reaped)
+  for (const c of childrenOf(pid)) s += cpuSecondsTree(c, reaped)
   return s
 }
 
