@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- encode [--duration 30] [--size 1280x720] [--only chunking|ladders] [--ladder-duration 12] [--ladder-size 640x360] [--heights 180,270,…] [--crfs 20,25,…]`
+ * `npm run bench -- encode [--duration 30] [--size 1280x720] [--only chunking|ladders] [--rounds 2] [--ladder-duration 12] [--ladder-size 640x360] [--heights 180,270,…] [--crfs 20,25,…]`
  *
  * 1. Chunking cost: the fixed ladder of a 720p source encoded as chunk jobs
  *    (one chunk × one rung each, run side by side, then stitched) against ONE
  *    ffmpeg invocation producing the same renditions with the same x264
- *    settings. Both encode only; quality metrics are timed apart.
+ *    settings, interleaved for --rounds rounds (wall and CPU per encoded
+ *    second, ratios as median and range). Both encode only; quality metrics are timed apart.
  * 2. Fixed vs per-title vs shot-based ladders on the multishot source, as
  *    BD-rate on VMAF and PSNR (encoder/bd-rate.ts), with each encode's wall
  *    and CPU time. (This replaces a single-point "bits ratio at the same
@@ -24,6 +25,7 @@ import { stitchChunks } from '../encoder/stitch.js'
 import { batchJobs, encodeTitle, sharedVmafModel } from '../encoder/encode-title.js'
 import { compareCurves, ladderCurve, type LadderCurve } from '../encoder/compare.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
+import { cpuSecondsOf, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
 const arg = (args: string[], name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`)
@@ -36,7 +38,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, (performance.now() - t0) / 1000]
 }
 
-async function chunkingCost(dir: string, source: string): Promise<void> {
+async function chunkingCost(dir: string, source: string, o: { rounds: number }): Promise<void> {
   const report = await inspectSource(source)
   const v = report.video
   const plan = planChunks(v.frameCount, v.frameRate, 4, 2)
@@ -48,7 +50,7 @@ async function chunkingCost(dir: string, source: string): Promise<void> {
 
   // baseline: one process, one decode, a split to every rung (x264 threads chosen by x264)
   const single = join(dir, 'single')
-  const [, tSingle] = await timed(async () => {
+  const runSingle = () => timed(async () => {
     await rm(single, { recursive: true, force: true })
     await mkdir(single, { recursive: true })
     const outs = rungs.flatMap((r) => ['-map', '0:v:0', ...h264Args(r.width, r.height, { bitrate: r.bitrate }, { ...h264, threads: 0 }), '-f', 'mp4', join(single, `${r.id}.mp4`)])
@@ -63,7 +65,7 @@ async function chunkingCost(dir: string, source: string): Promise<void> {
       sourceWidth: v.width, sourceHeight: v.height, chunk, rung, h264, framesPerSegment: plan.framesPerSegment, metric: 'ssim' as const, vmafModel: null, workDir: work,
     })),
   )
-  const [, tChunked] = await timed(async () => {
+  const runChunked = () => timed(async () => {
     await rm(work, { recursive: true, force: true })
     await Promise.all(rungs.map((r) => mkdir(join(work, r.id), { recursive: true })))
     // the pipeline's unit: a chunk with all its rungs, decoded once
@@ -71,26 +73,35 @@ async function chunkingCost(dir: string, source: string): Promise<void> {
     await pool.runAll(batchJobs(jobs))
     await Promise.all(rungs.map((r) => stitchChunks(plan.chunks.map((c) => join(work, r.id, `chunk-${c.index}.mp4`)), join(work, `${r.id}.frag.mp4`))))
   })
+  // Interleaved rounds (order rotated), CPU of this process and its reaped ffmpeg children per encoded second.
+  const rounds = o.rounds
+  const run1 = { single: runSingle, chunked: runChunked } as const
+  const results = await interleave(rounds, [{ name: 'single' }, { name: 'chunked' }], async (name) => {
+    const cpu0 = cpuSecondsOf(process.pid, true)
+    const [, wall] = await run1[name as keyof typeof run1]()
+    return { wall, cpuPerSecond: (cpuSecondsOf(process.pid, true) - cpu0) / report.duration }
+  })
+  const singles = results.get('single')!
+  const chunked = results.get('chunked')!
+  const tSingle = spread(singles.map((r) => r.wall)).median
+  const tChunked = spread(chunked.map((r) => r.wall)).median
   let bytesSingle = 0
   let bytesChunked = 0
   for (const r of rungs) {
     bytesSingle += (await stat(join(single, `${r.id}.mp4`))).size
     bytesChunked += (await stat(join(work, `${r.id}.frag.mp4`))).size
   }
-  console.log(`| path | wall s | bytes |`)
-  console.log(`|---|---|---|`)
-  console.log(`| one ffmpeg, ${rungs.length} outputs (baseline) | ${tSingle.toFixed(1)} | ${bytesSingle} |`)
-  console.log(`| ${jobs.length} chunk jobs in ${plan.chunks.length} chunk batches × ${cores} workers + stitch | ${tChunked.toFixed(1)} | ${bytesChunked} |`)
-  console.log(`ratio chunked/single wall time: ${(tChunked / tSingle).toFixed(2)} (target ≤ 1.15)`)
+  const cpuMedian = (rs: { cpuPerSecond: number }[]): string => spread(rs.map((r) => r.cpuPerSecond)).median.toFixed(2)
+  console.log(`| path | median wall s | CPU s per encoded s | bytes |`)
+  console.log(`|---|---|---|---|`)
+  console.log(`| one ffmpeg, ${rungs.length} outputs (baseline) | ${tSingle.toFixed(1)} | ${cpuMedian(singles)} | ${bytesSingle} |`)
+  console.log(`| ${jobs.length} chunk jobs in ${plan.chunks.length} chunk batches × ${cores} workers + stitch | ${tChunked.toFixed(1)} | ${cpuMedian(chunked)} | ${bytesChunked} |`)
+  console.log(`ratio chunked/single: wall ${fmtSpread(spread(ratios(chunked.map((r) => r.wall), singles.map((r) => r.wall))))} (target ≤ 1.15); CPU ${fmtSpread(spread(ratios(chunked.map((r) => r.cpuPerSecond), singles.map((r) => r.cpuPerSecond))))}`)
 }
 
-/** CPU seconds of this process and its waited-for children (ffmpeg does the work): /proc/self/stat utime+stime+cutime+cstime. */
+/** CPU seconds of this process and its waited-for children (ffmpeg does the work). */
 async function cpuSeconds(): Promise<number> {
-  const { readFile } = await import('node:fs/promises')
-  const fields = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1]!.split(' ')
-  // after "pid (comm) ": state is field 3, so utime (14) is index 11 … cstime (17) is index 14
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0)
-  return ticks / 100 // USER_HZ is 100 on Linux
+  return cpuSecondsOf(process.pid, true)
 }
 
 interface LadderRun {
@@ -120,9 +131,9 @@ async function ladders(dir: string, o: { duration: number; width: number; height
   }
   const shots = (await inspectSource(source, { quick: true, shots: true })).shots!.length
   console.log(`\n## 2. Fixed vs per-title vs shot-based (multishot ${o.duration} s ${o.width}x${o.height}, ${shots} shots; probes: heights ${o.heights.join('/')}, CRFs ${o.crfs.join('/')})`)
-  console.log('| ladder | renditions (height@avg kbit/s/VMAF) | encode wall s | CPU s |')
-  console.log('|---|---|---|---|')
-  for (const r of runs) console.log(`| ${r.kind} | ${r.rungs} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} |`)
+  console.log('| ladder | renditions (height@avg kbit/s/VMAF) | encode wall s | CPU s | CPU s per encoded s |')
+  console.log('|---|---|---|---|---|')
+  for (const r of runs) console.log(`| ${r.kind} | ${r.rungs} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} | ${(r.cpu / o.duration).toFixed(2)} |`)
   console.log('\n| test vs anchor | BD-rate VMAF | BD-VMAF | BD-rate PSNR | BD-PSNR (dB) | VMAF range compared |')
   console.log('|---|---|---|---|---|---|')
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'no overlap' : `${v >= 0 ? '+' : ''}${v.toFixed(1)} %`)
@@ -142,11 +153,12 @@ export async function run(args: string[]): Promise<void> {
   const duration = Number(arg(args, 'duration', '30'))
   const [width, height] = arg(args, 'size', '1280x720').split('x').map(Number) as [number, number]
   const dir = await mkdtemp(join(tmpdir(), 'oclab-bench-encode-'))
+  header('bench encode')
   try {
     const only = arg(args, 'only', 'all')
     const source = join(dir, 'simple.mp4')
     if (only !== 'ladders') await generateSource({ kind: 'simple', out: source, duration, width, height })
-    if (only !== 'ladders') await chunkingCost(dir, source)
+    if (only !== 'ladders') await chunkingCost(dir, source, { rounds: Number(arg(args, 'rounds', '2')) })
     if (only === 'chunking') return
     const vmafModel = sharedVmafModel()
     if (!vmafModel) {
@@ -158,6 +170,7 @@ export async function run(args: string[]): Promise<void> {
     const list = (name: string, dflt: string) => arg(args, name, dflt).split(',').map(Number)
     await ladders(dir, { duration: ladderDuration, width: lw, height: lh, vmafModel, heights: list('heights', '180,270,360,540,720'), crfs: list('crfs', '20,25,30,35,40') })
   } finally {
+    footer()
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- fleet [--duration 30] [--size 1280x720] [--workers 1,2,4] [--chunk-segments 1] [--empty-jobs 300]`
+ * `npm run bench -- fleet [--duration 30] [--size 1280x720] [--workers 1,2,4] [--chunk-segments 1] [--empty-jobs 300] [--rounds 2]`
  *
  * The same source and fixed ladder encoded on the local pool (the baseline,
  * as many slots as cores) and on 1, 2 and 4 `oclab worker` processes over
- * Redis on this machine. Reports wall time and the queue's overhead per job
- * against the local pool, then extrapolates a 2-hour title on 100 workers from
+ * Redis on this machine, the cases interleaved for several rounds. Reports
+ * wall time, CPU time per job and the queue's overhead per job against the
+ * local pool (ratios as median and range), then extrapolates a 2-hour title on 100 workers from
  * the measured per-job overhead and chunk encode times (model in the README).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -19,6 +20,7 @@ import { startFleetWorker } from '../encoder/fleet-worker.js'
 import { sharedDirStorage } from '../encoder/storage.js'
 import { parseQueueUrl } from '../encoder/redis-connection.js'
 import { redisMissing, spawnWorker, startRedis } from '../test/fleet/helpers.js'
+import { cpuSecondsOf, cpuSecondsTree, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
 const arg = (args: string[], name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`)
@@ -36,6 +38,8 @@ interface Run {
   /** Σ time inside the chunk handler (decode once, encode every rung, quality, commit) */
   handler: number
   overheadMs: number
+  /** CPU seconds of the whole run (this process, workers, their ffmpeg children) */
+  cpu: number
 }
 
 interface JobTiming {
@@ -76,7 +80,7 @@ async function timedEncode(name: string, slots: number, opts: EncodeOptions, han
     },
   })
   const end = performance.now()
-  return { name, slots, wall: (end - t0) / 1000, chunkPhase: (tPack - tJobs) / 1000, packaging: (end - tPack) / 1000, handler: handlerSeconds(), overheadMs: overheadMs() }
+  return { name, slots, wall: (end - t0) / 1000, chunkPhase: (tPack - tJobs) / 1000, packaging: (end - tPack) / 1000, handler: handlerSeconds(), overheadMs: overheadMs(), cpu: NaN }
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -89,6 +93,7 @@ export async function run(args: string[]): Promise<void> {
   const workerCounts = arg(args, 'workers', '1,2,4').split(',').map(Number)
   const segmentsPerChunk = Number(arg(args, 'chunk-segments', '1'))
   const emptyJobs = Number(arg(args, 'empty-jobs', '300'))
+  const rounds = Number(arg(args, 'rounds', '2'))
   const cores = availableParallelism()
   const cleanups: (() => unknown)[] = []
   const td = { teardown: (fn: () => unknown) => void cleanups.push(fn) }
@@ -114,49 +119,79 @@ export async function run(args: string[]): Promise<void> {
     await w.close()
     console.log(`round trip of an empty job (${emptyJobs} jobs, one worker, one at a time): local pool ${(localEmpty * 1000).toFixed(1)} µs, BullMQ ${queueEmpty.toFixed(2)} ms (${(queueEmpty / localEmpty).toFixed(0)}x)`)
 
-    const runs: Run[] = []
-    let handler = 0
-    const timedPool: JobQueue<ChunkBatch, ChunkResult[]> = localPool<ChunkBatch, ChunkResult[]>(
-      async (b) => {
-        const t = performance.now()
-        const r = await runChunkJobs(b.jobs)
-        handler += (performance.now() - t) / 1000
+    // The cases run interleaved for --rounds rounds (order rotated each round):
+    // run in sequence, a machine whose speed changed between them once
+    // printed "4 workers 0.31× the 2-slot pool" on 2 cores.
+    const cases = [{ name: 'local', slots: cores }, ...workerCounts.map((n) => ({ name: `w${n}`, slots: n }))]
+    const label = (c: { name: string; slots: number }): string => (c.name === 'local' ? `local pool (${cores} slots)` : `${c.slots} worker process${c.slots > 1 ? 'es' : ''}`)
+    const runCase = async (name: string, round: number): Promise<Run> => {
+      const c = cases.find((x) => x.name === name)!
+      // CPU of this process and every worker, ffmpeg children included (reaped: cutime/cstime).
+      const self0 = cpuSecondsOf(process.pid, true)
+      if (name === 'local') {
+        let handler = 0
+        const timedPool: JobQueue<ChunkBatch, ChunkResult[]> = localPool<ChunkBatch, ChunkResult[]>(
+          async (b) => {
+            const t = performance.now()
+            const r = await runChunkJobs(b.jobs)
+            handler += (performance.now() - t) / 1000
+            return r
+          },
+          { concurrency: cores, describe: describeBatch },
+        )
+        const localStore = join(dir, `local-${round}`)
+        const r = await timedEncode(label(c), cores, { ...base, store: localStore, queue: timedPool }, () => handler, () => localEmpty)
+        r.cpu = cpuSecondsOf(process.pid, true) - self0
+        await rm(localStore, { recursive: true, force: true })
         return r
-      },
-      { concurrency: cores, describe: describeBatch },
-    )
-    const localStore = join(dir, 'local')
-    runs.push(await timedEncode(`local pool (${cores} slots)`, cores, { ...base, store: localStore, queue: timedPool }, () => handler, () => localEmpty))
-    await rm(localStore, { recursive: true, force: true })
-
-    for (const n of workerCounts) {
-      const shared = join(dir, `shared-${n}`)
+      }
+      const n = c.slots
+      const shared = join(dir, `shared-${n}-${round}`)
       await mkdir(shared, { recursive: true })
       const workers = await Promise.all(Array.from({ length: n }, () => spawnWorker(td, url, shared)))
+      const workers0 = workers.reduce((a, w) => a + cpuSecondsTree(w.proc.pid!, true), 0)
       let fleetHandler = 0
       const timings: JobTiming[] = []
       const queue = bullmqQueue({
-        target, storage: sharedDirStorage(shared), titleId: `bench-${n}`, requireWorkers: true,
+        target, storage: sharedDirStorage(shared), titleId: `bench-${n}-${round}`, requireWorkers: true,
         onChunkReturn: (_b, ret, at) => {
           fleetHandler += ret.handlerMs / 1000
           timings.push({ worker: ret.worker, handlerMs: ret.handlerMs, ...at })
         },
       })
-      runs.push(await timedEncode(`${n} worker process${n > 1 ? 'es' : ''}`, n, { ...base, store: shared, queue }, () => fleetHandler, () => queueOverheadMs(timings)))
+      const r = await timedEncode(label(c), n, { ...base, store: shared, queue }, () => fleetHandler, () => queueOverheadMs(timings))
+      r.cpu = cpuSecondsOf(process.pid, true) - self0 + workers.reduce((a, w) => a + cpuSecondsTree(w.proc.pid!, true), 0) - workers0
       for (const w of workers) w.proc.kill('SIGTERM')
       await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null ? r(null) : w.proc.once('exit', r)))))
       await rm(shared, { recursive: true, force: true })
+      return r
     }
+    header(`fleet cases interleaved for ${rounds} rounds: ${cases.map(label).join(', ')}`)
+    const results = await interleave(rounds, cases, runCase)
+    footer()
+    const localRuns = results.get('local')!
+    const runs: Run[] = cases.map((c) => {
+      // the round with the median wall time stands for the case in the table
+      const rs = [...results.get(c.name)!].sort((a, b) => a.wall - b.wall)
+      return rs[(rs.length - 1) >> 1]!
+    })
 
     const baseline = runs[0]!
     const batches = Math.ceil(duration / (4 * segmentsPerChunk))
-    console.log(`\n${batches} queue jobs (each a chunk with all its rungs, decoded once)`)
-    console.log('| run | wall s | wall vs local | chunk phase s | packaging s | handler s/job | queue overhead ms/job | overhead vs local |')
+    console.log(`\n${batches} queue jobs (each a chunk with all its rungs, decoded once); each row is the round with the median wall time; CPU = user+system s of this process, the workers and their ffmpeg children`)
+    console.log('| run | wall s | chunk phase s | packaging s | handler s/job | CPU s/job | queue overhead ms/job | overhead vs local |')
     console.log('|---|---|---|---|---|---|---|---|')
     for (const r of runs) {
       const perJob = r.handler / batches
-      console.log(`| ${r.name} | ${r.wall.toFixed(1)} | ${(r.wall / baseline.wall).toFixed(2)}x | ${r.chunkPhase.toFixed(1)} | ${r.packaging.toFixed(1)} | ${perJob.toFixed(2)} | ${r.overheadMs.toFixed(r.overheadMs < 1 ? 4 : 1)} | ${(r.overheadMs / baseline.overheadMs).toFixed(0)}x (${((r.overheadMs / 1000 / perJob) * 100).toFixed(2)}% of the job) |`)
+      console.log(`| ${r.name} | ${r.wall.toFixed(1)} | ${r.chunkPhase.toFixed(1)} | ${r.packaging.toFixed(1)} | ${perJob.toFixed(2)} | ${(r.cpu / batches).toFixed(2)} | ${r.overheadMs.toFixed(r.overheadMs < 1 ? 4 : 1)} | ${(r.overheadMs / baseline.overheadMs).toFixed(0)}x (${((r.overheadMs / 1000 / perJob) * 100).toFixed(2)}% of the job) |`)
     }
+    console.log('\nratios to the local pool, per round (median and range):')
+    for (const c of cases.slice(1)) {
+      const rs = results.get(c.name)!
+      console.log(`  ${label(c)}: wall ${fmtSpread(spread(ratios(rs.map((r) => r.wall), localRuns.map((r) => r.wall))))}; CPU per job ${fmtSpread(spread(ratios(rs.map((r) => r.cpu), localRuns.map((r) => r.cpu))))}`)
+    }
+    console.log(`\nwhat ${cores} cores can show: the queue's cost per job (o_job, CPU per job against the local pool: extra CPU is the queue's and the worker processes' own) and that the fleet finishes a title correctly with any number of workers.`)
+    console.log(`what they cannot show: scaling. ${cores} cores run at most ${cores} ffmpeg encodes at once whatever the worker count, so more workers than cores only share the same CPUs (wall time flat or worse); speed-up with workers needs workers on separate machines, and is extrapolated below from the measured o_job and t_chunk, not measured.`)
 
     // extrapolation: a 2-hour title on 100 workers
     const fleetRuns = runs.slice(1)

@@ -26,6 +26,7 @@ import { startTestCluster } from '../test/helpers/cluster.js'
 import { constantTrace } from '../sim/trace/generators.js'
 import { runLoad, type LoadOptions, type LoadReport } from '../sim/load/harness.js'
 import { parseWrk } from './oca.js'
+import { failIfDirty, footer, header } from './_rounds.js'
 
 const P99_LIMIT_MS = 200
 const TIME_SCALE = 20
@@ -85,6 +86,7 @@ export async function run(args: string[]): Promise<void> {
     if (request.path.includes('/seg-')) segmentUrls.add(`${String(request.origin).replace(/\/$/, '')}${request.path}`)
   }
   try {
+    header('bench load')
     console.log(`machine: ${availableParallelism()} CPUs; encoding a 640x360 8 s test title (fixed ladder, 1 s segments)`)
     await testPackage(dir, { width: 640, height: 360, duration: 8 })
     const { cluster } = await startTestCluster({ teardown: (f) => stops.push(f) }, dir, 2)
@@ -139,8 +141,11 @@ export async function run(args: string[]): Promise<void> {
     await writeFile(script, cycleScript(paths))
     const w = await wrkTimed(origin, script, c, wrkSeconds)
     const wr = parseWrk(w.out, 0)
-    const wrkRequests = Number(/(\d+) requests in/.exec(w.out)?.[1] ?? NaN)
+    // Only good (2xx) answers are work done: CPU per request is per good one.
+    const wrkRequests = wr.good
     const wrkCpuUs = (w.cpuSeconds * 1e6) / wrkRequests
+    failIfDirty('load (b) wrk', { errors: wr.socketErrors, shed: wr.non2xx, detail: wr.errors })
+    failIfDirty('load (b) harness', { errors: errorCount(h), shed: 0, detail: JSON.stringify(h.errors) })
     console.log('            req/s   CPU µs/request  p99 ms')
     console.log(`harness  ${fmt(reqPerSecond(h)).padStart(8)}  ${fmt(harnessCpuUs, 1).padStart(14)}  ${String(h.latencyMs.p99).padStart(6)}   (${h.requests} requests, ${fmt((cpu.user + cpu.system) / 1e6, 2)} CPU s)`)
     console.log(`wrk      ${fmt(wr.rps).padStart(8)}  ${fmt(wrkCpuUs, 1).padStart(14)}  ${fmt(wr.p99ms, 1).padStart(6)}   (${wrkRequests} requests, ${fmt(w.cpuSeconds, 2)} CPU s${wr.errors ? `; ${wr.errors}` : ''})`)
@@ -149,6 +154,7 @@ export async function run(args: string[]): Promise<void> {
     diagnostics.unsubscribe('undici:request:create', onRequest)
     for (const stop of stops) await stop()
     await rm(dir, { recursive: true, force: true })
+    footer()
     console.log(`\nbench load done in ${fmt((performance.now() - t0) / 1000)} s`)
   }
 }

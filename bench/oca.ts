@@ -1,11 +1,14 @@
 /**
- * `npm run bench -- oca [--duration 10s] [--connections 32] [--threads 2] [--nginx-workers 1]`
+ * `npm run bench -- oca [--rounds 3] [--duration 10s] [--connections 32] [--threads 2] [--nginx-workers 1]`
  *
  * Serve 1 MB and 4 MB segments on loopback from (a) the OCA's hot tier (the
  * real `oclab oca` process), (b) nginx (Debian's package, our own config:
  * sendfile, no access log) and (c) plain @fastify/static, each in its own
- * process, and drive each with wrk (its own process too). Prints requests/s,
- * body MB/s, p50/p99 latency and the ratios OCA/nginx and OCA/@fastify/static.
+ * process, and drive each with wrk (its own process too), the servers
+ * interleaved for several rounds. Prints good requests/s, body MB/s, p50/p99
+ * latency and CPU seconds per GB of each round, then the median and range of
+ * the ratios OCA/nginx and OCA/@fastify/static; exits non-zero when a round
+ * had errors or non-2xx (shed) answers.
  *
  * Run as a child with OCLAB_BENCH_SERVE=fastify-static this file is the
  * @fastify/static server instead (so the benchmark needs no second file).
@@ -17,6 +20,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { freePort } from '../lib/free-port.js'
+import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
 const SIZES = [
   { name: '1MB', bytes: 1_000_000 },
@@ -25,19 +29,51 @@ const SIZES = [
 const TITLE = 'bench'
 const ADMIN = 'bench-admin-token-0123456789'
 
-interface WrkResult { rps: number; mbps: number; p50ms: number; p99ms: number; errors: string }
+interface WrkResult {
+  rps: number
+  /** MB/s of good responses only (2xx with the whole body) */
+  mbps: number
+  p50ms: number
+  p99ms: number
+  errors: string
+  requests: number
+  /** responses that were not 2xx/3xx (a 503 shed is one) */
+  non2xx: number
+  socketErrors: number
+  /** responses counted as throughput: 2xx, and wrk read at least their bodies' bytes */
+  good: number
+  seconds: number
+}
 
 const unitMs: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
 
-/** Parse `wrk --latency` output: Requests/sec and the 50%/99% latency lines. */
+const sizeUnit: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }
+
+/**
+ * Parse `wrk --latency` output. Only good responses count as throughput:
+ * wrk's Requests/sec includes 503s and errors (a run once printed "3.79×
+ * nginx" from 3,009 shed of ~3,900), so good = requests − non-2xx/3xx, and
+ * when the bytes wrk read cannot hold that many whole bodies none are good.
+ */
 export function parseWrk(out: string, bodyBytes: number): WrkResult {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m), ([\d.]+)(B|KB|MB|GB|TB) read/.exec(out)
+  const requests = Number(total?.[1] ?? NaN)
+  const seconds = total ? (Number(total[2]) * unitMs[total[3]!]!) / 1000 : NaN
+  const readBytes = total ? Number(total[4]) * sizeUnit[total[5]!]! : NaN
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const socketErrors = se ? se.slice(1, 5).reduce((a, b) => a + Number(b), 0) : 0
+  let good = Math.max(0, requests - non2xx)
+  // wrk prints read bytes to 2 decimals of its unit: allow that rounding, nothing more.
+  const rounding = total ? 0.006 * sizeUnit[total[5]!]! : 0
+  if (!(readBytes + rounding >= good * bodyBytes)) good = 0
+  const rps = good / seconds
   const lat = (p: string): number => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out)
     return m ? Number(m[1]) * unitMs[m[2]!]! : NaN
   }
   const errs = [/Socket errors:.*$/m.exec(out)?.[0], /Non-2xx or 3xx responses:.*$/m.exec(out)?.[0]].filter(Boolean).join('; ')
-  return { rps, mbps: (rps * bodyBytes) / 1e6, p50ms: lat('50'), p99ms: lat('99'), errors: errs }
+  return { rps, mbps: (rps * bodyBytes) / 1e6, p50ms: lat('50'), p99ms: lat('99'), errors: errs, requests, non2xx, socketErrors, good, seconds }
 }
 
 
@@ -72,6 +108,7 @@ const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '
 export async function run(args: string[]): Promise<void> {
   const load = { duration: arg(args, 'duration', '10s'), connections: Number(arg(args, 'connections', '32')), threads: Number(arg(args, 'threads', '2')) }
   const nginxWorkers = arg(args, 'nginx-workers', '1')
+  const rounds = Number(arg(args, 'rounds', '3'))
   if (spawnSync('wrk', ['--version']).error) {
     console.error('bench oca: wrk is not installed (apt-get install wrk); nothing measured')
     process.exitCode = 1
@@ -86,7 +123,7 @@ export async function run(args: string[]): Promise<void> {
     await mkdir(join(store, 'titles', TITLE), { recursive: true })
     for (const s of SIZES) await writeFile(join(store, 'titles', TITLE, `seg-${s.name}.m4s`), randomBytes(s.bytes))
     const repo = fileURLToPath(new URL('..', import.meta.url))
-    const servers: { name: string; base: string }[] = []
+    const servers: { name: string; base: string; pid: number }[] = []
 
     // OCA: the real CLI, hot tier large enough for both files.
     const ocaPort = await freePort()
@@ -97,7 +134,7 @@ export async function run(args: string[]): Promise<void> {
     const oca = spawn(process.execPath, [join(repo, 'bin/oclab.js'), 'oca', '--config', join(dir, 'cluster.json'), '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'], { stdio: 'inherit' })
     children.push(oca)
     await waitFor(`http://127.0.0.1:${ocaPort}/health`, oca, 'oca')
-    servers.push({ name: 'OCA (hot tier)', base: `http://127.0.0.1:${ocaPort}` })
+    servers.push({ name: 'OCA (hot tier)', base: `http://127.0.0.1:${ocaPort}`, pid: oca.pid! })
 
     // nginx with a config of its own in the temp dir.
     const nginxBin = '/usr/sbin/nginx'
@@ -134,7 +171,7 @@ http {
       const nginx = spawn(nginxBin, ['-c', join(prefix, 'nginx.conf'), '-p', prefix], { stdio: 'inherit' })
       children.push(nginx)
       await waitFor(`http://127.0.0.1:${nginxPort}/titles/${TITLE}/seg-1MB.m4s`, nginx, 'nginx')
-      servers.push({ name: `nginx (${nginxWorkers} worker)`, base: `http://127.0.0.1:${nginxPort}` })
+      servers.push({ name: `nginx (${nginxWorkers} worker)`, base: `http://127.0.0.1:${nginxPort}`, pid: nginx.pid! })
     }
 
     // Plain @fastify/static: this file again, as a child.
@@ -146,28 +183,38 @@ http {
     })
     children.push(fsChild)
     await waitFor(`http://127.0.0.1:${fsPort}/titles/${TITLE}/seg-1MB.m4s`, fsChild, '@fastify/static')
-    servers.push({ name: '@fastify/static', base: `http://127.0.0.1:${fsPort}` })
+    servers.push({ name: '@fastify/static', base: `http://127.0.0.1:${fsPort}`, pid: fsChild.pid! })
 
-    console.log(`wrk -t${load.threads} -c${load.connections} -d${load.duration} --latency, loopback, one request per file per connection loop; MB = 10^6 body bytes\n`)
-    const results = new Map<string, WrkResult>()
+    header(`bench oca: wrk -t${load.threads} -c${load.connections} -d${load.duration} --latency, loopback, ${rounds} rounds with the servers' order rotated each round; MB = 10^6 body bytes; CPU = user+system seconds of the server process tree (/proc)`)
+    const pidOf = new Map(servers.map((s) => [s.name, s.pid]))
+    let dirty = false
     for (const size of SIZES) {
+      for (const s of servers) await fetch(`${s.base}/titles/${TITLE}/seg-${size.name}.m4s`).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
+      const results = await interleave(rounds, servers, async (name, round) => {
+        const s = servers.find((x) => x.name === name)!
+        const cpu0 = cpuSecondsTree(pidOf.get(name)!)
+        const r = parseWrk(wrk(`${s.base}/titles/${TITLE}/seg-${size.name}.m4s`, load), size.bytes)
+        const cpu = cpuSecondsTree(pidOf.get(name)!) - cpu0
+        const goodGB = (r.good * size.bytes) / 1e9
+        const cpuPerGB = cpu / goodGB
+        console.log(`  round ${round + 1} ${size.name.padEnd(4)} ${name.padEnd(20)} ${fmt(r.rps).padStart(6)} good req/s ${fmt(r.mbps).padStart(6)} MB/s  p50 ${fmt(r.p50ms, 1).padStart(6)} ms  p99 ${fmt(r.p99ms, 1).padStart(6)} ms  CPU ${fmt(cpu, 2)} s = ${fmt(cpuPerGB, 2)} CPU-s/GB${r.errors ? `  (${r.errors})` : ''}`)
+        dirty = failIfDirty(`${size.name} ${name} round ${round + 1}`, { errors: r.socketErrors + (r.requests - r.non2xx - r.good), shed: r.non2xx, detail: r.errors }) || dirty
+        return { ...r, cpu, cpuPerGB }
+      })
+      const oca = results.get(servers[0]!.name)!
+      console.log(`${size.name} medians over ${rounds} rounds:`)
       for (const s of servers) {
-        const url = `${s.base}/titles/${TITLE}/seg-${size.name}.m4s`
-        await fetch(url).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
-        const r = parseWrk(wrk(url, load), size.bytes)
-        results.set(`${size.name}|${s.name}`, r)
-        console.log(`${size.name.padEnd(4)} ${s.name.padEnd(20)} ${fmt(r.rps).padStart(7)} req/s ${fmt(r.mbps).padStart(7)} MB/s  p50 ${fmt(r.p50ms, 2).padStart(7)} ms  p99 ${fmt(r.p99ms, 2).padStart(7)} ms${r.errors ? `  (${r.errors})` : ''}`)
+        const rs = results.get(s.name)!
+        console.log(`  ${s.name.padEnd(20)} ${fmtSpread(spread(rs.map((r) => r.mbps)), 0, ' MB/s')}; CPU ${fmtSpread(spread(rs.map((r) => r.cpuPerGB)), 2, ' s/GB')}; p99 ${fmtSpread(spread(rs.map((r) => r.p99ms)), 1, ' ms')}`)
       }
-    }
-    console.log('\nratios (MB/s, same run):')
-    for (const size of SIZES) {
-      const ocaR = results.get(`${size.name}|${servers[0]!.name}`)!
       for (const s of servers.slice(1)) {
-        const other = results.get(`${size.name}|${s.name}`)!
-        console.log(`  ${size.name} OCA / ${s.name}: ${(ocaR.mbps / other.mbps).toFixed(2)}×  (p99 ${fmt(ocaR.p99ms, 1)} vs ${fmt(other.p99ms, 1)} ms)`)
+        const other = results.get(s.name)!
+        console.log(`  OCA / ${s.name}: MB/s ${fmtSpread(spread(ratios(oca.map((r) => r.mbps), other.map((r) => r.mbps))))}; CPU per GB ${fmtSpread(spread(ratios(oca.map((r) => r.cpuPerGB), other.map((r) => r.cpuPerGB))))}; p99 ${fmtSpread(spread(ratios(oca.map((r) => r.p99ms), other.map((r) => r.p99ms))))}`)
       }
     }
-    console.log('\ntargets: OCA ≥ @fastify/static; OCA ≥ 0.6× nginx on MB/s for 4MB')
+    footer()
+    console.log('\ntargets (issue 21): OCA CPU per GB ≤ 1.2× nginx on hot objects, p99 ≤ 2× nginx, MB/s ≥ 1.0×; on a loaded host compare medians only, with their ranges')
+    if (dirty) console.error('bench oca: FAILED — some rounds had errors or shed requests (see above); do not quote these figures')
   } finally {
     for (const c of children) c.kill('SIGTERM')
     await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))))

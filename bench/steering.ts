@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url'
 import { freePort } from '../lib/free-port.js'
 import type { ClusterConfig, OcaConfig } from '../lib/cluster.js'
 import { parseWrk } from './oca.js'
+import { cpuSecondsOf, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
 const SITES = 25
 const OCAS_PER_SITE = 2
@@ -227,20 +228,32 @@ export async function run(args: string[]): Promise<void> {
     // warm both up (JIT, connection pools) before measuring
     await wrk(bareUrl, script, { ...load, duration: '2s' })
     await wrk(steerUrl, script, { ...load, duration: '2s' })
-    const rounds: Array<{ b: ReturnType<typeof parseWrk>; s: ReturnType<typeof parseWrk>; ratio: number }> = []
-    console.log('round  bare req/s  p50 ms  p99 ms  | /v1/steer req/s  p50 ms  p99 ms  | ratio  errors')
-    for (let i = 0; i < load.rounds; i++) {
-      const b = parseWrk(await wrk(bareUrl, script, load), 0)
-      const st = parseWrk(await wrk(steerUrl, script, load), 0)
-      rounds.push({ b, s: st, ratio: st.rps / b.rps })
-      console.log(
-        `${String(i + 1).padStart(5)}  ${fmt(b.rps).padStart(10)}  ${fmt(b.p50ms, 2).padStart(6)}  ${fmt(b.p99ms, 2).padStart(6)}  | ${fmt(st.rps).padStart(15)}  ${fmt(st.p50ms, 2).padStart(6)}  ${fmt(st.p99ms, 2).padStart(6)}  | ${fmt(st.rps / b.rps, 2).padStart(5)}  ${[b.errors, st.errors].filter(Boolean).join('; ') || '-'}`,
-      )
-    }
-    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)]!
-    console.log(`\nmedian round: /v1/steer ${fmt(median.s.rps)} req/s = ${fmt(median.ratio, 2)}× the bare route's ${fmt(median.b.rps)} (target ≥ 0.70×)`)
-    console.log(`/v1/steer latency in that round: p50 ${fmt(median.s.p50ms, 2)} ms, p99 ${fmt(median.s.p99ms, 2)} ms (target p99 < 5 ms); bare p99 ${fmt(median.b.p99ms, 2)} ms`)
-    console.log(`verdict: ${median.ratio >= 0.7 && median.s.p99ms < 5 ? 'meets both targets' : 'MISSES a target'}`)
+    // Interleaved (order rotated each round), CPU of each server process per
+    // good answer beside its rate; any error or non-2xx fails the run.
+    header(`bench steering: ${load.rounds} rounds, bare route and /v1/steer alternated; CPU = user+system s of the server process (/proc)`)
+    const pidOf = new Map([['bare', bare.pid!], ['steer', steer.pid!]])
+    const urlOf = new Map([['bare', bareUrl], ['steer', steerUrl]])
+    let dirty = false
+    const results = await interleave(load.rounds, [{ name: 'bare' }, { name: 'steer' }], async (name, round) => {
+      const cpu0 = cpuSecondsOf(pidOf.get(name)!)
+      const r = parseWrk(await wrk(urlOf.get(name)!, script, load), 0)
+      const cpu = cpuSecondsOf(pidOf.get(name)!) - cpu0
+      const cpuUsPerReq = (cpu / (r.good || NaN)) * 1e6
+      console.log(`  round ${round + 1} ${name.padEnd(5)} ${fmt(r.rps).padStart(7)} good req/s  p50 ${fmt(r.p50ms, 2).padStart(6)} ms  p99 ${fmt(r.p99ms, 2).padStart(6)} ms  CPU ${fmt(cpuUsPerReq, 1)} µs/request${r.errors ? `  (${r.errors})` : ''}`)
+      dirty = failIfDirty(`steering ${name} round ${round + 1}`, { errors: r.socketErrors, shed: r.non2xx, detail: r.errors }) || dirty
+      return { ...r, cpuUsPerReq }
+    })
+    const b = results.get('bare')!
+    const st = results.get('steer')!
+    const rate = spread(ratios(st.map((r) => r.rps), b.map((r) => r.rps)))
+    // Efficiency: requests per CPU second relative to the bare route (issue 21 target ≥ 0.8×).
+    const eff = spread(ratios(b.map((r) => r.cpuUsPerReq), st.map((r) => r.cpuUsPerReq)))
+    console.log(`\n/v1/steer / bare route: req/s ${fmtSpread(rate)}; CPU efficiency (bare CPU per request / steer CPU per request) ${fmtSpread(eff)} (target ≥ 0.80×)`)
+    console.log(`CPU per request: bare ${fmtSpread(spread(b.map((r) => r.cpuUsPerReq)), 1, ' µs')}, /v1/steer ${fmtSpread(spread(st.map((r) => r.cpuUsPerReq)), 1, ' µs')}`)
+    console.log(`/v1/steer p99 ${fmtSpread(spread(st.map((r) => r.p99ms)), 2, ' ms')} (target < 5 ms); bare p99 ${fmtSpread(spread(b.map((r) => r.p99ms)), 2, ' ms')}`)
+    footer()
+    console.log(`verdict: ${eff.median >= 0.8 && spread(st.map((r) => r.p99ms)).median < 5 ? 'meets both targets (medians)' : 'MISSES a target'}`)
+    if (dirty) console.error('bench steering: FAILED — some rounds had errors or non-2xx answers (see above); do not quote these figures')
   } finally {
     // SIGTERM: the children exit through process.exit, so `--cpu-prof` in NODE_OPTIONS writes their profiles.
     for (const c of children) c.kill('SIGTERM')

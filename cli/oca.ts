@@ -21,6 +21,7 @@ export const command: Command = {
     store: { type: 'string', arg: '<dir>', help: "disk store root (default: the OCA's storeDir in the cluster file, else store/<id> beside the cluster file)" },
     miss: { type: 'string', arg: '<fill|redirect|off>', default: 'fill', help: 'what a miss does: fetch from the parent, redirect to it, or 404' },
     eviction: { type: 'string', arg: `<${EVICTION_POLICIES.join('|')}>`, default: 'lru', help: 'disk eviction policy' },
+    'in-flight-bytes': { type: 'string', arg: '<bytes>', default: String(64 * 1024 * 1024), help: 'memory answers in flight may hold; beyond it 503 + Retry-After (RSS guard = hot tier + this + 256 MiB)' },
     'drain-delay': { type: 'string', arg: '<ms>', default: '5000', help: 'how long /health says draining before the listener closes' },
     'log-level': { type: 'string', arg: '<level>', default: 'info', help: 'pino level (debug logs every response)' },
   },
@@ -30,6 +31,7 @@ export const command: Command = {
     const miss = choiceOption(values, 'miss', ['fill', 'redirect', 'off'] as const) ?? 'fill'
     const eviction = choiceOption(values, 'eviction', EVICTION_POLICIES) ?? 'lru'
     const drainDelayMs = numberOption(values, 'drain-delay', { min: 0, integer: true }) ?? 5000
+    const inFlightBytes = numberOption(values, 'in-flight-bytes', { min: 1, integer: true })
     const level = choiceOption(values, 'log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const) ?? 'info'
     const cluster = await readCluster(configPath)
     const base = ocaOptionsFromCluster(cluster, id)
@@ -45,7 +47,7 @@ export const command: Command = {
     const { guardUnhandledRejections } = await import('../lib/process-guard.js')
     let exited!: () => void
     const done = new Promise<void>((r) => (exited = r))
-    const app = buildOcaServer({ ...base, storeDir, missMode: miss, evictionPolicy: eviction, drainDelayMs, logger: { level }, onDrained: () => exited() })
+    const app = buildOcaServer({ ...base, storeDir, missMode: miss, evictionPolicy: eviction, drainDelayMs, logger: { level }, limits: { inFlightBytes }, onDrained: () => exited() })
     const stop = (signal: string): void => {
       app.log.info({ signal }, 'signal received, draining')
       void app.drain()

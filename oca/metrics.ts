@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
  */
 export type Tier = 'memory' | 'disk' | 'miss' | 'none'
 
-export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () => number; inFlight: () => number }) {
+export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () => number; inFlight: () => number; inFlightBytes: () => number }) {
   const registry = new Registry()
   const m = {
     registry,
@@ -33,11 +33,18 @@ export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () =
       help: 'promise rejections nothing handled, logged and survived (counted only where the process installed the guard: `oclab oca`)',
       registers: [registry],
     }),
+    shed: new Counter({
+      name: 'oca_shed_requests_total',
+      help: 'title requests refused with 503: reason overloaded (event-loop delay, RSS or heap guard) or in-flight-bytes (the in-flight budget was full)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     evictions: new Counter({ name: 'oca_evictions_total', help: 'objects dropped by tier and reason', labelNames: ['tier', 'reason'] as const, registers: [registry] }),
   }
   new Gauge({ name: 'oca_disk_used_bytes', help: 'bytes held in the disk store', registers: [registry], collect() { this.set(gauges.diskUsed()) } })
   new Gauge({ name: 'oca_memory_tier_used_bytes', help: 'bytes held in the hot tier', registers: [registry], collect() { this.set(gauges.memoryUsed()) } })
   new Gauge({ name: 'oca_requests_in_flight', help: 'requests being answered', registers: [registry], collect() { this.set(gauges.inFlight()) } })
+  new Gauge({ name: 'oca_in_flight_bytes', help: 'bytes charged to the in-flight budget (answers being sent, promotions being read)', registers: [registry], collect() { this.set(gauges.inFlightBytes()) } })
   return m
 }
 

@@ -6,6 +6,7 @@ import { HotTier } from './hot-tier.js'
 import { createMetrics, type OcaMetrics } from './metrics.js'
 import { MissFiller } from './miss-fill.js'
 import type { ResolvedOcaOptions } from './options.js'
+import { InFlightBudget } from './in-flight-budget.js'
 import { OverloadMonitor } from './overload.js'
 import { RateWindow } from './rate-window.js'
 
@@ -26,6 +27,7 @@ export class OcaNode {
   readonly dispatcher: Agent
   readonly filler: MissFiller
   readonly overload: OverloadMonitor
+  readonly inFlightBytes: InFlightBudget
   readonly served = new RateWindow(10)
   readonly fills = new Map<string, FillJob>()
   inFlight = 0
@@ -35,7 +37,8 @@ export class OcaNode {
   delayMs = 0
 
   constructor(readonly opts: ResolvedOcaOptions, private readonly log: Log) {
-    this.metrics = createMetrics({ diskUsed: () => this.store.usage().usedBytes, memoryUsed: () => this.hot.usage().usedBytes, inFlight: () => this.inFlight })
+    this.inFlightBytes = new InFlightBudget(opts.limits.inFlightBytes)
+    this.metrics = createMetrics({ diskUsed: () => this.store.usage().usedBytes, memoryUsed: () => this.hot.usage().usedBytes, inFlight: () => this.inFlight, inFlightBytes: () => this.inFlightBytes.usedBytes })
     this.hot = new HotTier({
       maxBytes: opts.memoryBytes,
       maxEntryBytes: opts.maxMemoryEntryBytes,

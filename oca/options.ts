@@ -59,6 +59,10 @@ export interface OcaServerOptions {
     /** connections kept per parent; default 32 */
     connections?: number
   }
+  /**
+   * Load shedding thresholds. `maxRssBytes` defaults to `defaultMaxRssBytes()`
+   * of the hot tier and in-flight budget (the RSS guard is on by default).
+   */
   overload?: OverloadOptions
   limits?: {
     /** admin request body limit; default 8 MiB (a fill list of a long title) */
@@ -67,6 +71,11 @@ export interface OcaServerOptions {
     maxHeaderBytes?: number
     /** whole-request deadline for slow clients; default 120 000 ms */
     requestTimeoutMs?: number
+    /**
+     * bytes answers in flight may hold in memory (oca/in-flight-budget.ts);
+     * beyond it title requests get 503 + Retry-After; default 64 MiB
+     */
+    inFlightBytes?: number
   }
   /** time between "draining" showing in /health and the listener closing; default 0 */
   drainDelayMs?: number
@@ -82,8 +91,26 @@ export const DEFAULTS = {
   evictionPolicy: 'lru' as EvictionPolicy,
   missMode: 'fill' as const,
   fill: { concurrency: 4, attempts: 3, retryDelayMs: 200, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, connections: 32 },
-  limits: { bodyLimitBytes: 8 * 1024 * 1024, maxHeaderBytes: 16 * 1024, requestTimeoutMs: 120_000 },
+  limits: { bodyLimitBytes: 8 * 1024 * 1024, maxHeaderBytes: 16 * 1024, requestTimeoutMs: 120_000, inFlightBytes: 64 * 1024 * 1024 },
   drainDelayMs: 0,
+}
+
+/**
+ * What a node holds besides its hot tier and in-flight answers: the runtime,
+ * code, V8 heap of bookkeeping (indexes, metrics, sockets) and allocator
+ * slack. Measured idle RSS of `oclab oca` is 110–125 MB; the margin covers
+ * heap growth between collections.
+ */
+export const RSS_OVERHEAD_BYTES = 256 * 1024 * 1024
+
+/**
+ * The RSS guard's default: memory is bounded by configuration (hot tier +
+ * in-flight budget + fixed overhead), so an RSS above that sum means
+ * something outside the model grew, and the node sheds load (503, `overloaded`
+ * in /health) rather than being killed by the OOM killer.
+ */
+export function defaultMaxRssBytes(memoryBytes: number, inFlightBytes: number): number {
+  return memoryBytes + inFlightBytes + RSS_OVERHEAD_BYTES
 }
 
 export type ResolvedOcaOptions = Omit<OcaServerOptions, 'fill' | 'limits'> &
@@ -95,15 +122,18 @@ export type ResolvedOcaOptions = Omit<OcaServerOptions, 'fill' | 'limits'> &
 const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>
 
 export function resolveOptions(o: OcaServerOptions): ResolvedOcaOptions {
+  const memoryBytes = o.memoryBytes ?? DEFAULTS.memoryBytes
+  const limits = { ...DEFAULTS.limits, ...defined(o.limits) }
   return {
     ...o,
-    memoryBytes: o.memoryBytes ?? DEFAULTS.memoryBytes,
+    memoryBytes,
     maxMemoryEntryBytes: o.maxMemoryEntryBytes ?? DEFAULTS.maxMemoryEntryBytes,
     evictionPolicy: o.evictionPolicy ?? DEFAULTS.evictionPolicy,
     missMode: o.missMode ?? DEFAULTS.missMode,
     drainDelayMs: o.drainDelayMs ?? DEFAULTS.drainDelayMs,
     fill: { ...DEFAULTS.fill, ...defined(o.fill) },
-    limits: { ...DEFAULTS.limits, ...defined(o.limits) },
+    limits,
+    overload: { maxRssBytes: defaultMaxRssBytes(memoryBytes, limits.inFlightBytes), ...defined(o.overload) },
   }
 }
 

@@ -10,7 +10,7 @@ import { getHeapStatistics } from 'node:v8'
 export interface OverloadOptions {
   /** p99 event-loop delay over the last sample interval above which the node is overloaded; default 500 ms */
   maxEventLoopDelayMs?: number
-  /** resident set size limit; default none */
+  /** resident set size limit; none here, the OCA derives a default from its configuration (oca/options.ts defaultMaxRssBytes) */
   maxRssBytes?: number
   /** fraction of V8's heap limit in use; default 0.9 */
   maxHeapFraction?: number

@@ -6,7 +6,7 @@ import { cacheControlFor, contentTypeFor } from '../lib/http/content-type.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { reprDigest } from '../lib/http/repr-digest.js'
 import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
-import { failTitle as fail, sendTitleObject, titleObjectRoutes, type ObjectBody } from '../lib/http/title-serving.js'
+import { failTitle as fail, sendTitleObject, STREAM_CHUNK_BYTES, titleObjectRoutes, type ObjectBody } from '../lib/http/title-serving.js'
 import type { StoredObject } from './disk-store.js'
 import { ParentError } from './download.js'
 import type { Tier } from './metrics.js'
@@ -35,28 +35,75 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
   const serve = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {
     if (node.status() === 'overloaded') {
       req.served = { tier: 'none', bytes: 0 } // shed load is counted in oca_requests_total like any answer
+      node.metrics.shed.inc({ reason: 'overloaded' })
       return fail(reply.header('retry-after', '1'), 503, 'overloaded')
     }
     if (node.delayMs > 0) await sleep(node.delayMs)
 
     const hot = node.hot.get(t.titleId, t.path)
     if (hot) {
+      // The answer pins the whole Buffer until the socket has it, even if the
+      // tier evicts the entry meanwhile: charge all of it.
+      if (!admit(req, reply, req.method === 'HEAD' ? 0 : hot.body.length)) return shed(req, reply)
       node.store.get(t.titleId, t.path) // record the serve for disk eviction too
       return answer(req, reply, hot.meta, hot.body, 'memory')
     }
-    const held = node.store.get(t.titleId, t.path)
-    if (held) return sendStored(req, reply, held, 'disk')
+    const held = node.store.get(t.titleId, t.path, false)
+    if (held) {
+      if (!admit(req, reply, streamCost(req, held.bytes))) return shed(req, reply)
+      node.store.get(t.titleId, t.path)
+      return sendStored(req, reply, held, 'disk')
+    }
     return miss(req, reply, t)
+  }
+
+  /** What a streamed answer holds at most: its read-ahead (and the socket's buffer). */
+  const streamCost = (req: FastifyRequest, bytes: number): number => (req.method === 'HEAD' ? 0 : Math.min(bytes, 2 * STREAM_CHUNK_BYTES))
+
+  /** Charge an answer to the in-flight budget until its socket closes; false when it does not fit. */
+  const admit = (_req: FastifyRequest, reply: Reply, bytes: number): boolean => {
+    const release = node.inFlightBytes.take(bytes)
+    if (!release) return false
+    reply.raw.once('close', release)
+    return true
+  }
+
+  const shed = (req: FastifyRequest, reply: Reply): Reply => {
+    req.served = { tier: 'none', bytes: 0 }
+    node.metrics.shed.inc({ reason: 'in-flight-bytes' })
+    return fail(reply.header('retry-after', '1'), 503, 'overloaded')
+  }
+
+  /**
+   * Disk hits are streamed (bounded read-ahead, backpressure from the socket)
+   * and never read whole for the answer. An object the hot tier takes is
+   * promoted by a separate read, one per object at a time, and only when the
+   * in-flight budget has room for it: under churn promotion is what gives
+   * way, not the answers.
+   */
+  const promoting = new Set<string>()
+  const promote = (o: StoredObject, file: string): void => {
+    const key = `${o.titleId}/${o.path}`
+    if (!node.hot.admits(o.bytes) || promoting.has(key)) return
+    const release = node.inFlightBytes.take(o.bytes)
+    if (!release) return
+    promoting.add(key)
+    readFile(file)
+      .then((body) => {
+        // Still the same object (not evicted or replaced while it was read)?
+        if (body.length === o.bytes && node.store.get(o.titleId, o.path, false) === o) node.hot.set(o, body)
+      })
+      .catch(() => undefined) // a promotion that fails only costs the next hit a disk read
+      .finally(() => {
+        promoting.delete(key)
+        release()
+      })
   }
 
   const sendStored = async (req: FastifyRequest, reply: Reply, o: StoredObject, tier: Tier): Promise<Reply> => {
     const file = await realFileInside(node.store.dir, node.store.fileOf(o))
     if (!file) return fail(reply, 404, 'not found')
-    if (node.hot.admits(o.bytes)) {
-      const body = await readFile(file)
-      node.hot.set(o, body)
-      return answer(req, reply, o, body, tier)
-    }
+    promote(o, file)
     return answer(req, reply, o, { file }, tier)
   }
 
