@@ -38,9 +38,7 @@ function measure(ladder: Ladder, traces: Trace[], make: () => AbrPolicy, seconds
     sessions += traces.length
     elapsed = cpuSeconds() - start
   }
-  const cpu = process.cpuUsage(cpu0)
-  // CPU per session stays put when other work slows the wall clock (a shared machine).
-  return { perSecond: sessions / elapsed, sessions, cpuUs: (cpu.user + cpu.system) / sessions }
+  return { perSecond: sessions / elapsed, sessions }
 }
 
 export async function run(args: string[]): Promise<void> {
