@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { readTitle } from '../lib/title-package.js'
@@ -13,6 +13,11 @@ import { checkPackage } from './package-check.js'
  * package with any problem is rejected whole with the list of problems and
  * leaves the store untouched. Ingesting the same package again is a no-op;
  * a different package under the same id replaces the old one in one rename.
+ *
+ * Symlinks are refused (the package directory itself, title.json, any listed
+ * file or a directory on its way): a copy follows them, so a link would take
+ * whatever it points at (another title, /etc/…) into the store as verified
+ * content of this one.
  */
 export interface IngestResult {
   titleId: string
@@ -32,12 +37,33 @@ async function copySynced(from: string, to: string): Promise<void> {
   }
 }
 
+/** Paths of the package that are, or pass through, a symbolic link. */
+async function symlinksIn(packageDir: string, paths: string[]): Promise<string[]> {
+  if ((await lstat(packageDir).catch(() => undefined))?.isSymbolicLink()) return ['the package directory']
+  const root = await realpath(packageDir)
+  const linked: string[] = []
+  for (const path of paths) {
+    const parts = path.split('/')
+    // realpath resolves every component: anything but the literal path means a link on the way
+    const real = await realpath(join(packageDir, ...parts)).catch(() => undefined)
+    if (real !== undefined && real !== join(root, ...parts)) linked.push(path)
+  }
+  return linked
+}
+
 export async function ingestPackage(packageDir: string, storeDir: string): Promise<IngestResult> {
+  const rootLinked = await symlinksIn(packageDir, [])
+  if (rootLinked.length) throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected: ${rootLinked[0]} is a symbolic link (give the real directory)`, rootLinked)
   let title
   try {
     title = await readTitle(packageDir)
   } catch (err) {
     throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected:\n  ${(err as Error).message}`, [(err as Error).message])
+  }
+  const linked = await symlinksIn(packageDir, ['title.json', ...title.files.map((f) => f.path)])
+  if (linked.length) {
+    const problems = linked.map((p) => `${p}: is or passes through a symbolic link (a package holds regular files only)`)
+    throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`, problems)
   }
   const titles = join(storeDir, 'titles')
   const final = join(titles, title.id)

@@ -77,11 +77,19 @@ t.test('admin delay slows title responses (fault injection) and can be cleared',
   const dir = await tempDir(t)
   await putFile(dir, 't1', 'a.m4s', knownBytes(10))
   const { app, url } = await startOca(t, { storeDir: dir })
-  const set = await rawRequest(url, '/admin/delay', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"ms":50}' })
-  t.same(JSON.parse(set.body.toString()), { delayMs: 50 })
-  t.equal(app.oca.delayMs, 50)
+  const delay = (ms: number) => rawRequest(url, '/admin/delay', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ms }) })
+  const DELAY = 1000
+  const set = await delay(DELAY)
+  t.same(JSON.parse(set.body.toString()), { delayMs: DELAY })
+  t.equal(app.oca.delayMs, DELAY)
+  // Only a lower bound on the round trip, which cannot flake: a loaded
+  // machine can only make it longer. A no-op delay answers a 10-byte object
+  // from memory in milliseconds.
+  const t0 = performance.now()
   t.equal((await rawRequest(url, '/titles/t1/a.m4s')).status, 200)
-  await rawRequest(url, '/admin/delay', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"ms":0}' })
+  const took = performance.now() - t0
+  t.ok(took >= DELAY - 1, `the title answer took at least the configured delay (${took.toFixed(0)} ms >= ${DELAY} ms)`)
+  await delay(0)
   t.equal(app.oca.delayMs, 0)
-  t.equal((await rawRequest(url, '/admin/delay', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"ms":-1}' })).status, 400)
+  t.equal((await delay(-1)).status, 400)
 })

@@ -2,6 +2,7 @@ import t from 'tap'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256 } from '../../lib/hash.js'
+import { reprDigest } from '../../lib/http/repr-digest.js'
 import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, auth } from './helpers.js'
 import type { FastifyInstance } from 'fastify'
 import { waitFor } from '../helpers/wait.js'
@@ -50,7 +51,7 @@ t.test('a miss streams before the parent has finished (the client does not wait 
   const parent = await startParent(t, {})
   const g = gate()
   parent.handler = async (_req, res) => {
-    res.writeHead(200, { 'content-length': body.length })
+    res.writeHead(200, { 'content-length': body.length, 'repr-digest': reprDigest(sha256(body)) })
     res.write(body.subarray(0, 100_000))
     await g.promise
     res.end(body.subarray(100_000))
@@ -73,6 +74,43 @@ t.test('a miss streams before the parent has finished (the client does not wait 
   t.ok(Buffer.concat(rest).equals(body))
 })
 
+t.test('requests arriving mid-body of a collapsed fill join it: still one parent fetch', async (t) => {
+  const body = knownBytes(300_000, 17)
+  const parent = await startParent(t, {})
+  const g = gate()
+  parent.handler = async (_req, res) => {
+    res.writeHead(200, { 'content-length': body.length, 'repr-digest': reprDigest(sha256(body)) })
+    res.write(body.subarray(0, 100_000))
+    await g.promise
+    res.end(body.subarray(100_000))
+    return true
+  }
+  const dir = await tempDir(t)
+  const { app, url } = await startOca(t, { storeDir: dir, parentUrl: parent.url })
+  // The first client is reading bytes while the parent holds the rest: the fill is mid-body.
+  const { request } = await import('undici')
+  const first = await request(`${url}${OBJ}`)
+  const it = first.body[Symbol.asyncIterator]()
+  const head = (await it.next()).value as Buffer
+  t.ok(head.length > 0 && head.length < body.length, 'the first client has part of the body')
+  t.equal(parent.total(), 1)
+  const late = [rawRequest(url, OBJ), rawRequest(url, OBJ, { headers: { range: 'bytes=250000-250009' } }), rawRequest(url, OBJ, { method: 'HEAD' })]
+  await waitFor(() => inFlight(app) >= 4, 'the three late requests inside the node', { state: () => ({ inFlight: inFlight(app) }) })
+  t.equal(parent.total(), 1, 'no second parent fetch while the first is mid-body')
+  g.open()
+  const rest: Buffer[] = [head]
+  for (let n = await it.next(); !n.done; n = await it.next()) rest.push(n.value as Buffer)
+  t.ok(Buffer.concat(rest).equals(body), 'the first client got the whole object')
+  const [plain, ranged, headReq] = await Promise.all(late)
+  t.ok(plain.status === 200 && plain.body.equals(body), 'a plain GET that joined mid-body replays from byte 0')
+  t.equal(ranged.status, 206)
+  t.ok(ranged.body.equals(body.subarray(250_000, 250_010)))
+  t.equal(headReq.status, 200)
+  t.equal(headReq.headers['content-length'], String(body.length))
+  t.equal(parent.total(), 1, 'the parent saw exactly one request')
+  t.match((await rawRequest(url, '/metrics')).body.toString(), /oca_collapsed_requests_total 3/)
+})
+
 t.test('parent killed mid-fill: clean 502 for waiting clients, no partial object, next request retries', async (t) => {
   const body = knownBytes(400_000, 9)
   const parent = await startParent(t, { [OBJ]: body })
@@ -80,7 +118,7 @@ t.test('parent killed mid-fill: clean 502 for waiting clients, no partial object
   parent.handler = async (_req, res, n) => {
     if (n > 1) return false
     await g.promise
-    res.writeHead(200, { 'content-length': body.length })
+    res.writeHead(200, { 'content-length': body.length, 'repr-digest': reprDigest(sha256(body)) })
     res.write(body.subarray(0, 150_000), () => res.socket?.destroy())
     return true
   }

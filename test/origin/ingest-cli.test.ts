@@ -8,6 +8,7 @@ import { tempDir } from '../helpers/package.js'
 import { ADMIN, clonePackage, twoRungPackage } from './helpers.js'
 import { readTitle } from '../../lib/title-package.js'
 import { freePort } from '../../lib/free-port.js'
+import { waitFor } from '../helpers/wait.js'
 
 const bin = fileURLToPath(new URL('../../bin/oclab.js', import.meta.url))
 
@@ -61,10 +62,9 @@ t.test('ingest: accepts a whole package once; rejects a missing or altered segme
   t.teardown(() => void server.kill('SIGKILL'))
   const exited = new Promise<number | null>((r) => server.on('exit', r))
   let catalog: { titles: { id: string }[] } | undefined
-  for (let i = 0; i < 300 && !catalog; i++) {
-    catalog = await fetch(`http://127.0.0.1:${port}/catalog`).then((r) => r.json() as Promise<typeof catalog>).catch(() => undefined)
-    if (!catalog) await new Promise((r) => setTimeout(r, 50))
-  }
+  // Starting node + tsx on a loaded 2-core machine can take tens of seconds.
+  await waitFor(async () => (catalog = await fetch(`http://127.0.0.1:${port}/catalog`).then((r) => r.json() as Promise<typeof catalog>).catch(() => undefined)) !== undefined,
+    'the origin child to answer /catalog', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: server.exitCode }) })
   t.same(catalog?.titles.map((x) => x.id), ['alpha', 'beta'], 'store found relative to the cluster file')
   const init = await fetch(`http://127.0.0.1:${port}/titles/alpha/${title.video[0]!.init.path}`)
   t.equal(init.status, 200)
