@@ -31,6 +31,13 @@ export class OverloadMonitor {
   private readonly histogram: ELDHistogram
   private readonly timer: NodeJS.Timeout
   private current: OverloadState
+  /**
+   * The first interval's event-loop delay is the node's own start-up (module
+   * loading, the disk store's scan, the first routes compiled), not load: a
+   * node judged on it shed its first requests and answered /health with 503
+   * right after it came up on a busy machine. So that window is not judged.
+   */
+  private warmingUp = true
 
   constructor(private readonly opts: OverloadOptions = {}) {
     this.histogram = monitorEventLoopDelay({ resolution: 10 })
@@ -46,7 +53,9 @@ export class OverloadMonitor {
 
   /** Re-sample now (tests and /health use it for a fresh answer). */
   sample(): OverloadState {
-    const delayMs = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0
+    const measured = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0
+    const delayMs = this.warmingUp ? 0 : measured
+    if (this.histogram.count > 0) this.warmingUp = false
     this.histogram.reset()
     const mem = process.memoryUsage()
     const heapLimit = getHeapStatistics().heap_size_limit
