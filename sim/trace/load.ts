@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { ErrorCodes, OclabError, type ErrorCode } from '../../lib/errors.js'
 import { Trace, type TraceSet } from './trace.js'
 import { parseCookedTrace } from './cooked.js'
 import { parseCsvTrace } from './csv.js'
@@ -89,13 +89,19 @@ export async function loadTraceSet(spec: string, opts: TraceSetOptions = {}): Pr
   const settled = await Promise.allSettled(names.map((n) => readTraceFile(join(spec, n), opts.format, opts.maxInputBytes)))
   const traces: Trace[] = []
   const bad: string[] = []
+  const codes = new Set<ErrorCode>()
   settled.forEach((r, i) => {
     if (r.status === 'fulfilled') traces.push(r.value)
-    else bad.push(`${names[i]}: ${errorText(r.reason, join(spec, names[i]!))}`)
+    else {
+      bad.push(`${names[i]}: ${errorText(r.reason, join(spec, names[i]!))}`)
+      codes.add(r.reason instanceof OclabError ? r.reason.code : ErrorCodes.BAD_TRACE)
+    }
   })
   if (bad.length > 0) {
     if (!opts.skipBad) {
-      throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec}: ${bad.length} of ${names.length} files are not valid traces (skip them with --skip-bad-traces):\n  ${bad.join('\n  ')}`)
+      // One shared cause keeps its own code (a folder of files over --max-input is INPUT_TOO_LARGE, not a bad trace).
+      const code = codes.size === 1 ? [...codes][0]! : ErrorCodes.BAD_TRACE
+      throw new OclabError(code, `trace folder ${spec}: ${bad.length} of ${names.length} files are not valid traces (skip them with --skip-bad-traces):\n  ${bad.join('\n  ')}`)
     }
     if (traces.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec}: none of its ${names.length} files is a valid trace:\n  ${bad.join('\n  ')}`)
     for (const b of bad) opts.onWarning?.(`skipped ${join(spec, b)}`)
