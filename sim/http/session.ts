@@ -106,6 +106,8 @@ export interface HttpSessionResult extends SessionResult {
   audioBytes: number
   /** false when every candidate failed for one segment */
   completed: boolean
+  /** why a session that did not complete stopped (the error's code and message) */
+  lostReason?: string
   wallSeconds: number
 }
 
@@ -205,6 +207,7 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
 
   let title: Title
   let completed = true
+  let lostReason: string | undefined
   let n = 0
   let landed = 0
   let play: PlaybackAccount | null = null
@@ -235,12 +238,12 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
       qoe: opts.qoe,
     })
     const audio = o.audio === false ? undefined : title.audio[0]
-    if (audio && audio.segments.length < n) throw new OclabError(ErrorCodes.BAD_TITLE, `title ${o.titleId}: audio rendition ${audio.id} has ${audio.segments.length} segments, video ${n}`)
     if (audio) {
       await get(audio.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: audio.bandwidth }), false, 'audio')
       play.advance(sessionNow() - play.t)
     }
     const inits = new Set<number>()
+    let nextAudio = 0
     const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
     let lastThroughput: number | undefined
     const top = ladder.bitrates[ladder.bitrates.length - 1]!
@@ -276,18 +279,23 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
         true,
         'video',
       )
-      // The segment plays once its audio is in too; the estimate counts both, as hls.js's does.
+      // The segment plays once the audio up to its end is in too; the estimate counts both, as hls.js's does.
+      // Audio is fetched by time, not index: shot-based titles cut video segments at shots, audio at the target duration.
       let bytes = got.bytes
       if (audio) {
-        const a = await get(
-          audio.segments[i]!.uri,
-          'segment',
-          cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'a', format: 'h', bitrate: audio.bandwidth, duration: segDur, bufferLength: play.buffer, measuredThroughput: lastThroughput, startup: !play.playing }),
-          true,
-          'audio',
-        )
-        bytes += a.bytes
-        audioBytes += a.bytes
+        const videoEnd = i === n - 1 && n === ladder.segmentDurations.length ? Infinity : rendition.segments[i]!.start + segDur
+        while (nextAudio < audio.segments.length && audio.segments[nextAudio]!.start < videoEnd - 1e-6) {
+          const seg = audio.segments[nextAudio++]!
+          const a = await get(
+            seg.uri,
+            'segment',
+            cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'a', format: 'h', bitrate: audio.bandwidth, duration: seg.duration, bufferLength: play.buffer, measuredThroughput: lastThroughput, startup: !play.playing }),
+            true,
+            'audio',
+          )
+          bytes += a.bytes
+          audioBytes += a.bytes
+        }
       }
       play.advance(sessionNow() - play.t)
       play.land(i, rung, bytes, 0, reqStart, i === n - 1)
@@ -305,11 +313,12 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
   } catch (err) {
     if (o.signal?.aborted || !(err instanceof OclabError)) throw err
     completed = false
+    lostReason = `${err.code}: ${err.message}`
   } finally {
     if (ownDispatcher) await (dispatcher as Agent).close()
   }
   const wallSeconds = (performance.now() - wallStart) / 1000
-  const base = { sessionId, failovers, requests, errors, servedBy, audioBytes, completed, wallSeconds, algorithm: policyName, trace: o.trace.name, ladder: ladder?.name ?? o.titleId }
+  const base = { sessionId, failovers, requests, errors, servedBy, audioBytes, completed, ...(lostReason ? { lostReason } : {}), wallSeconds, algorithm: policyName, trace: o.trace.name, ladder: ladder?.name ?? o.titleId }
   // a lost session reports what it played before every candidate failed
   if (!play || landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
   const { metrics, timeline } = play.finish(landed)

@@ -270,7 +270,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       })
       tr.completed = r.completed
       tr.metrics = r.metrics
-      if (!r.completed) tr.lostReason = `every candidate failed (${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ')})`
+      if (!r.completed) tr.lostReason = r.lostReason ?? `every candidate failed (${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ')})`
     } catch (err) {
       errors.steering = (errors.steering ?? 0) + 1
       tr.lostReason = `steering: ${(err as Error).message}`
