@@ -46,8 +46,8 @@ t.test('100 concurrent requests for one cold object: exactly one parent fetch, 1
   t.same(await filesUnder(dir), ['seg-00001.m4s'], 'stored under its name, no temp files left')
 })
 
-t.test('a miss streams before the parent has finished (the client does not wait for the whole object)', async (t) => {
-  const body = knownBytes(200_000, 5)
+/** A parent that sends the first 100 kB of `body` with its digest, then holds the rest until `g.open()`: a fill stays mid-body. */
+async function holdingParent(t: Parameters<typeof startParent>[0], body: Buffer) {
   const parent = await startParent(t, {})
   const g = gate()
   parent.handler = async (_req, res) => {
@@ -57,6 +57,12 @@ t.test('a miss streams before the parent has finished (the client does not wait 
     res.end(body.subarray(100_000))
     return true
   }
+  return { parent, g }
+}
+
+t.test('a miss streams before the parent has finished (the client does not wait for the whole object)', async (t) => {
+  const body = knownBytes(200_000, 5)
+  const { parent, g } = await holdingParent(t, body)
   const dir = await tempDir(t)
   const { url } = await startOca(t, { storeDir: dir, parentUrl: parent.url })
   // Read the first bytes through undici while the parent is still holding the rest.
@@ -76,15 +82,7 @@ t.test('a miss streams before the parent has finished (the client does not wait 
 
 t.test('requests arriving mid-body of a collapsed fill join it: still one parent fetch', async (t) => {
   const body = knownBytes(300_000, 17)
-  const parent = await startParent(t, {})
-  const g = gate()
-  parent.handler = async (_req, res) => {
-    res.writeHead(200, { 'content-length': body.length, 'repr-digest': reprDigest(sha256(body)) })
-    res.write(body.subarray(0, 100_000))
-    await g.promise
-    res.end(body.subarray(100_000))
-    return true
-  }
+  const { parent, g } = await holdingParent(t, body)
   const dir = await tempDir(t)
   const { app, url } = await startOca(t, { storeDir: dir, parentUrl: parent.url })
   // The first client is reading bytes while the parent holds the rest: the fill is mid-body.
