@@ -116,19 +116,27 @@ t.test('Redis restarted WITH AOF mid-title: the flow survives, nothing is resubm
   t.same(segments(title), segments(local.title), 'the segments are the bytes the local pool makes')
 })
 
-t.test('Redis killed mid-title and not restarted: OCLAB_ERR_QUEUE_UNREACHABLE after the deadline, with progress lines while waiting', { skip: redisMissing }, async (t) => {
+/**
+ * A title under way on two worker processes (SIGKILLed at teardown, whatever state an outage
+ * left their connections in), its submitter watching every 250 ms with a 3 s deadline.
+ */
+async function outageCase(t: Parameters<typeof tempDir>[0], titleId: string, queueOpts: Partial<Parameters<typeof bullmqQueue>[0]> = {}) {
   const dir = await tempDir(t)
   const source = await testSource(dir, { duration: 3, audio: false })
   const redis = await startRedisServer(t)
   const shared = join(dir, 'shared')
-  // worker processes: they are SIGKILLed at teardown, whatever state the outage left their connections in
   const workers = await Promise.all([1, 2].map(() => spawnWorker(t, redis.url, shared)))
   const notices: string[] = []
   const deadlineMs = 3000
   const encoding = encodeTitle({
-    source, store: shared, titleId: 'dead', ...settings,
-    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), watchMs: 250, deadlineMs, onNotice: (m) => notices.push(m) }),
+    source, store: shared, titleId, ...settings,
+    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), watchMs: 250, deadlineMs, onNotice: (m) => notices.push(m), ...queueOpts }),
   })
+  return { redis, workers, notices, encoding, deadlineMs }
+}
+
+t.test('Redis killed mid-title and not restarted: OCLAB_ERR_QUEUE_UNREACHABLE after the deadline, with progress lines while waiting', { skip: redisMissing }, async (t) => {
+  const { redis, workers, notices, encoding, deadlineMs } = await outageCase(t, 'dead')
   // a chunk job has started: the title cannot finish without Redis from here on
   await Promise.race(workers.map((w) => w.waitFor(/ start dead chunk-\d+/)))
   const t0 = Date.now()
@@ -149,17 +157,7 @@ t.test('Redis killed mid-title and not restarted: OCLAB_ERR_QUEUE_UNREACHABLE af
 })
 
 t.test('Redis hung mid-title (SIGSTOP: connections accepted, nothing answered): OCLAB_ERR_QUEUE_UNREACHABLE after the deadline, not a hang', { skip: redisMissing }, async (t) => {
-  const dir = await tempDir(t)
-  const source = await testSource(dir, { duration: 3, audio: false })
-  const redis = await startRedisServer(t)
-  const shared = join(dir, 'shared')
-  const workers = await Promise.all([1, 2].map(() => spawnWorker(t, redis.url, shared)))
-  const notices: string[] = []
-  const deadlineMs = 3000
-  const encoding = encodeTitle({
-    source, store: shared, titleId: 'hung', ...settings,
-    queue: bullmqQueue({ target: parseQueueUrl(redis.url), storage: sharedDirStorage(shared), watchMs: 250, deadlineMs, timeouts: { connectMs: 1000, commandMs: 1000 }, onNotice: (m) => notices.push(m) }),
-  })
+  const { redis, workers, notices, encoding, deadlineMs } = await outageCase(t, 'hung', { timeouts: { connectMs: 1000, commandMs: 1000 } })
   await Promise.race(workers.map((w) => w.waitFor(/ start hung chunk-\d+/)))
   const t0 = Date.now()
   redis.freeze()
