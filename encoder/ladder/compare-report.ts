@@ -1,4 +1,4 @@
-import { escapeXml, lineChart, PALETTE } from '../../sim/report/svg.js'
+import { escapeXml, lineChart, PALETTE } from '../../lib/svg.js'
 import type { CompareMetric, Comparison, LadderCurve } from './compare.js'
 
 /**

@@ -3,7 +3,7 @@ import type { Trace } from '../trace/trace.js'
 import { runSession, SESSION_DEFAULTS } from '../engine/engine.js'
 import { createAbr } from '../abr/registry.js'
 import type { SweepInput, SweepResult } from '../engine/sweep.js'
-import { boxPlot, escapeXml, lineChart, stackedBars } from './svg.js'
+import { boxPlot, escapeXml, lineChart, stackedBars } from '../../lib/svg.js'
 
 export interface HtmlReportOptions {
   title?: string
