@@ -15,12 +15,12 @@
  * distance from the fractional-knapsack bound.
  */
 import { performance } from 'node:perf_hooks'
-import { demandInput, type DemandSite } from '../origin/demand.js'
-import { planPlacement } from '../origin/planner.js'
-import { zipfPopularity, type PopularityModel } from '../origin/popularity.js'
+import { demandInput, type DemandSite } from '../origin/index.js'
+import { planPlacement } from '../origin/index.js'
+import { zipfPopularity, type PopularityModel } from '../origin/index.js'
 import { seededRandom } from '../lib/random.js'
-import { holdingsOf, oraclePlan, replay, sampleRequests, simulateLru } from '../origin/replay.js'
-import { syntheticCatalog } from '../origin/synthetic-catalog.js'
+import { holdingsOf, oraclePlan, replay, sampleRequests, simulateLru } from '../origin/index.js'
+import { syntheticCatalog } from '../origin/index.js'
 
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`)

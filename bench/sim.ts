@@ -8,14 +8,14 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { syntheticLadder } from '../sim/manifest/ladder.js'
-import { loadTraceSet } from '../sim/trace/read.js'
-import { runSession, type SessionOptions } from '../sim/engine/engine.js'
-import { createAbr } from '../sim/abr/registry.js'
+import { syntheticLadder } from '../sim/index.js'
+import { loadTraceSet } from '../sim/index.js'
+import { runSession, type SessionOptions } from '../sim/index.js'
+import { createAbr } from '../sim/index.js'
 import { seededRandom } from '../lib/random.js'
-import type { AbrPolicy } from '../sim/abr/types.js'
-import type { Ladder } from '../sim/manifest/ladder.js'
-import type { Trace } from '../sim/trace/trace.js'
+import type { AbrPolicy } from '../sim/index.js'
+import type { Ladder } from '../sim/index.js'
+import type { Trace } from '../sim/index.js'
 import { footer, header } from './_rounds.js'
 
 const TRACES = fileURLToPath(new URL('../../shared/traces/', import.meta.url))

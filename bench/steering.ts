@@ -272,7 +272,7 @@ async function serveChild(mode: string): Promise<void> {
     return
   }
   const { readCluster } = await import('../lib/cluster.js')
-  const { buildSteeringServer } = await import('../steering/server.js')
+  const { buildSteeringServer } = await import('../steering/index.js')
   const app = buildSteeringServer({ cluster: await readCluster(process.env.OCLAB_BENCH_CLUSTER!), trustedProxies: ['127.0.0.1/32'], fillOnMiss: false })
   await app.listen({ host: '127.0.0.1', port })
 }

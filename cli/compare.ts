@@ -2,9 +2,9 @@ import { resolve } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import type { Command } from './command.js'
 import { stringOption } from './command.js'
-import { compareCurves, readLadderCurve, type Comparison } from '../encoder/ladder/compare.js'
-import { compareHtml } from '../encoder/ladder/compare-report.js'
-import { textTable } from '../sim/report/table.js'
+import { compareCurves, readLadderCurve, type Comparison } from '../encoder/index.js'
+import { compareHtml } from '../encoder/index.js'
+import { textTable } from '../sim/index.js'
 
 /** The terminal table: one row per metric. */
 export function formatComparison(c: Comparison): string {

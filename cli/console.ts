@@ -20,7 +20,7 @@ export const command: Command = {
     const cluster = await readCluster(requiredString(values, 'config'))
     const port = numberOption(values, 'port', { min: 0, max: 65535, integer: true }) ?? 8099
     const host = stringOption(values, 'host') ?? '127.0.0.1'
-    const { buildConsoleServer } = await import('../console/server.js')
+    const { buildConsoleServer } = await import('../console/index.js')
     const app = buildConsoleServer({ cluster })
     let closed!: () => void
     const done = new Promise<void>((r) => (closed = r))

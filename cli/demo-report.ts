@@ -1,10 +1,10 @@
-import type { EncodeResult } from '../encoder/encode-title.js'
-import type { LoadReport } from '../sim/loadtest/harness.js'
-import type { PrepositionReport } from '../origin/preposition.js'
-import { compareCurves, ladderCurve } from '../encoder/ladder/compare.js'
-import { bdTable, rdCharts } from '../encoder/ladder/compare-report.js'
-import { bars, esc } from '../sim/loadtest/charts.js'
-import { REPORT_STYLE, timelineCharts } from '../sim/loadtest/html-report.js'
+import type { EncodeResult } from '../encoder/index.js'
+import type { LoadReport } from '../sim/loadtest/index.js'
+import type { PrepositionReport } from '../origin/index.js'
+import { compareCurves, ladderCurve } from '../encoder/index.js'
+import { bdTable, rdCharts } from '../encoder/index.js'
+import { bars, esc } from '../sim/loadtest/index.js'
+import { REPORT_STYLE, timelineCharts } from '../sim/loadtest/index.js'
 
 /** The demo's machine-readable record, offered as a download beside the page. */
 export const DEMO_JSON = 'report.json'

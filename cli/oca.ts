@@ -2,8 +2,8 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
-import { EVICTION_POLICIES } from '../oca/eviction.js'
-import { ocaOptionsFromCluster } from '../oca/options.js'
+import { EVICTION_POLICIES } from '../oca/index.js'
+import { ocaOptionsFromCluster } from '../oca/index.js'
 
 /**
  * `oclab oca --config cluster.json --id <ocaId>`: run one cache node on the
@@ -43,7 +43,7 @@ export const command: Command = {
     const port = Number(url.port || 80)
     refuseExampleSecretsBeyondLoopback(cluster, url.hostname, `OCA ${id}`)
 
-    const { buildOcaServer } = await import('../oca/server.js')
+    const { buildOcaServer } = await import('../oca/index.js')
     const { guardUnhandledRejections } = await import('../lib/process-guard.js')
     let exited!: () => void
     const done = new Promise<void>((r) => (exited = r))

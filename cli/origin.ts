@@ -4,8 +4,8 @@ import type { Command, OptionSpec, OptionValues } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster, refuseExampleSecretsBeyondLoopback, type ClusterConfig } from '../lib/cluster.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { parseFillWindow, readPopularity, zipfPopularity, type PopularityModel } from '../origin/popularity.js'
-import type { PrepositionEvent, PrepositionReport } from '../origin/preposition.js'
+import { parseFillWindow, readPopularity, zipfPopularity, type PopularityModel } from '../origin/index.js'
+import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
 
 /**
  * `oclab origin`: the master store and its pre-positioning.
@@ -121,7 +121,7 @@ const ingest: Command = {
   async run(values, [dir]) {
     const configPath = stringOption(values, 'config')
     const cluster = configPath ? await readCluster(configPath) : undefined
-    const { ingestPackage } = await import('../origin/ingest.js')
+    const { ingestPackage } = await import('../origin/index.js')
     const r = await ingestPackage(resolve(dir!), storeDirOf(values, configPath, cluster))
     console.log(`${r.titleId}: ${r.outcome} (${r.files} files, ${mb(r.bytes)} MB)`)
     return 0
@@ -145,8 +145,8 @@ const prepositionCmd: Command = {
     const configPath = requiredString(values, 'config')
     const cluster = await readCluster(configPath)
     const storeDir = storeDirOf(values, configPath, cluster)
-    const { MasterStore } = await import('../origin/master-store.js')
-    const { prepositionAndRecord } = await import('../origin/server.js')
+    const { MasterStore } = await import('../origin/index.js')
+    const { prepositionAndRecord } = await import('../origin/index.js')
     const store = new MasterStore(storeDir)
     await store.refresh()
     const model = await popularityFrom(values, cluster)(store.titles().map((t) => t.title.id))
@@ -175,16 +175,16 @@ const evaluate: Command = {
   async run(values) {
     const configPath = requiredString(values, 'config')
     const cluster = await readCluster(configPath)
-    const { clusterSites } = await import('../origin/cluster-plan.js')
-    const { demandInput } = await import('../origin/demand.js')
-    const { planPlacement } = await import('../origin/planner.js')
-    const { holdingsOf, oraclePlan, replay, sampleRequests, simulateLru } = await import('../origin/replay.js')
+    const { clusterSites } = await import('../origin/index.js')
+    const { demandInput } = await import('../origin/index.js')
+    const { planPlacement } = await import('../origin/index.js')
+    const { holdingsOf, oraclePlan, replay, sampleRequests, simulateLru } = await import('../origin/index.js')
     const synthetic = numberOption(values, 'synthetic', { min: 1, integer: true })
     let titles
     if (synthetic) {
-      titles = (await import('../origin/synthetic-catalog.js')).syntheticCatalog(synthetic, numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1)
+      titles = (await import('../origin/index.js')).syntheticCatalog(synthetic, numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1)
     } else {
-      const { MasterStore } = await import('../origin/master-store.js')
+      const { MasterStore } = await import('../origin/index.js')
       const store = new MasterStore(storeDirOf(values, configPath, cluster))
       await store.refresh()
       titles = store.titles().map((t) => t.sizes)
@@ -218,7 +218,7 @@ const evaluate: Command = {
   },
 }
 
-async function readRequestLog(path: string, input: import('../origin/planner.js').PlanInput): Promise<import('../origin/replay.js').RequestLog> {
+async function readRequestLog(path: string, input: import('../origin/index.js').PlanInput): Promise<import('../origin/index.js').RequestLog> {
   const text = await readFile(path, 'utf8').catch((err: Error) => {
     throw new OclabError(ErrorCodes.BAD_CONFIG, `cannot read request log ${path}: ${err.message}`)
   })
@@ -263,7 +263,7 @@ export const command: Command = {
     const url = new URL(cluster.origin.url)
     if (url.protocol !== 'http:') throw usageError(`origin url ${url.href} must be http:// (put TLS in front)`)
     refuseExampleSecretsBeyondLoopback(cluster, url.hostname, 'origin')
-    const { buildOriginServer } = await import('../origin/server.js')
+    const { buildOriginServer } = await import('../origin/index.js')
     const { guardUnhandledRejections } = await import('../lib/process-guard.js')
     const level = stringOption(values, 'log-level') ?? 'info'
     const app = buildOriginServer({ storeDir, cluster, popularity: popularityFrom(values, cluster), preposition: prepositionKnobs(values), logger: { level } })

@@ -32,7 +32,7 @@ export const command: Command = {
     const host = m[1]!.replace(/^\[(.*)\]$/, '$1')
     refuseExampleSecretsBeyondLoopback(cluster, host, 'steering')
     const trustedProxies = (values['trust-proxy'] as string[] | undefined) ?? []
-    const { buildSteeringServer } = await import('../steering/server.js')
+    const { buildSteeringServer } = await import('../steering/index.js')
     const app = buildSteeringServer({
       cluster,
       trustedProxies,

@@ -1,4 +1,4 @@
-import type { ChunkBatch, ChunkJob, ChunkResult } from '../jobs/chunk-job.js'
+import type { ChunkBatch, ChunkJob, ChunkResult } from '../index.js'
 
 /**
  * What travels through the fleet's queue. A chunk job carries a `ChunkBatch`

@@ -5,8 +5,8 @@ import { FlowProducer, Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { sha256File } from '../../lib/hash.js'
-import { findFinished, type ChunkBatch, type ChunkJob, type ChunkResult } from '../jobs/chunk-job.js'
-import { DEFAULT_RETRY, type JobQueue, type RetryPolicy } from '../jobs/job-queue.js'
+import { findFinished, type ChunkBatch, type ChunkJob, type ChunkResult } from '../index.js'
+import { DEFAULT_RETRY, type JobQueue, type RetryPolicy } from '../index.js'
 import {
   DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, withTimeout, workerConnection,
   type ConnectionTimeouts, type QueueTarget,

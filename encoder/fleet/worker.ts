@@ -1,8 +1,8 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
-import { runChunkJobs, describeBatch, type ChunkBatch, type ChunkResult } from '../jobs/chunk-job.js'
-import { jobsFailed, type JobFailure } from '../jobs/job-queue.js'
+import { runChunkJobs, describeBatch, type ChunkBatch, type ChunkResult } from '../index.js'
+import { jobsFailed, type JobFailure } from '../index.js'
 import {
   DEFAULT_TIMEOUTS, checkRedis, clientConnection, outageLog, persistenceWarning, redisPersistence, workerConnection,
   type ConnectionTimeouts, type QueueTarget,

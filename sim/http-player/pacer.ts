@@ -1,4 +1,4 @@
-import type { Trace } from '../trace/trace.js'
+import type { Trace } from '../index.js'
 
 /**
  * Reads a response body no faster than the trace lets the bytes through: the

@@ -1,8 +1,8 @@
-import type { Trace } from '../trace/trace.js'
-import { createAbr } from '../abr/registry.js'
-import { SESSION_DEFAULTS, type SessionOptions } from '../engine/engine.js'
-import type { ProfileName } from '../abr/params.js'
-import type { AbrParams } from '../abr/types.js'
+import type { Trace } from '../index.js'
+import { createAbr } from '../index.js'
+import { SESSION_DEFAULTS, type SessionOptions } from '../index.js'
+import type { ProfileName } from '../index.js'
+import type { AbrParams } from '../index.js'
 import { steer } from './steer.js'
 import { clientAgent, runHttpSession, type HttpSessionResult } from './session.js'
 

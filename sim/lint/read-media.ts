@@ -1,5 +1,5 @@
-import { DEFAULT_MAX_INPUT_BYTES } from '../manifest/limits.js'
-import { fetchBytes } from '../manifest/read-input.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../index.js'
+import { fetchBytes } from '../index.js'
 import { initTracks, segmentStart, type InitTrack, type SegmentStart } from './mp4-probe.js'
 
 /** What --deep learns from one rendition's files (HLS media playlist or DASH Representation). */

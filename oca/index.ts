@@ -1,0 +1,4 @@
+/** oca's public API: what other stages and cli/ may use. */
+export { EVICTION_POLICIES } from './eviction.js'
+export { ocaOptionsFromCluster } from './options.js'
+export { buildOcaServer } from './server.js'

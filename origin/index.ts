@@ -1,0 +1,11 @@
+/** origin's public API: what other stages and cli/ may use. */
+export { clusterSites } from './cluster-plan.js'
+export { type DemandSite, demandInput } from './demand.js'
+export { ingestPackage } from './ingest.js'
+export { MasterStore } from './master-store.js'
+export { type PlanInput, planPlacement } from './planner.js'
+export { type PopularityModel, parseFillWindow, readPopularity, zipfPopularity } from './popularity.js'
+export type { PrepositionEvent, PrepositionReport } from './preposition.js'
+export { type RequestLog, holdingsOf, oraclePlan, replay, sampleRequests, simulateLru } from './replay.js'
+export { buildOriginServer, prepositionAndRecord } from './server.js'
+export { syntheticCatalog } from './synthetic-catalog.js'
