@@ -2,7 +2,6 @@ import { resolve, join, dirname } from 'node:path'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { request } from 'undici'
 import type { Command } from './command.js'
 import { numberOption, sizeOption, stringOption } from './command.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
@@ -20,7 +19,7 @@ import { runLoad, type LoadReport } from '../sim/loadtest/index.js'
 import { parseFault } from '../sim/loadtest/index.js'
 import { formatLoadReport, progressLine } from '../sim/loadtest/index.js'
 import { DEMO_JSON, demoHtml, demoJson } from './demo-report.js'
-import type { PrepositionReport } from '../origin/index.js'
+import { prepositionViaAdmin, type PrepositionReport } from '../origin/index.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const shared = resolve(repoRoot, '..', 'shared')
@@ -32,19 +31,6 @@ async function demoTraces(seed: number) {
 }
 
 const say = (s: string) => console.log(s)
-
-async function adminPreposition(originUrl: string, token: string): Promise<PrepositionReport> {
-  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
-  const res = await request(`${originUrl}/admin/preposition`, { method: 'POST', headers: auth, body: JSON.stringify({ force: true }) })
-  const { id } = (await res.body.json()) as { id: string }
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 300))
-    const st = await request(`${originUrl}/admin/prepositions/${id}`, { headers: auth })
-    const body = (await st.body.json()) as { status: string; report?: PrepositionReport; error?: string }
-    if (body.status === 'done') return body.report!
-    if (body.status === 'failed') throw new Error(`pre-position failed: ${body.error}`)
-  }
-}
 
 export const command: Command = {
   name: 'demo',
@@ -98,7 +84,7 @@ export const command: Command = {
       for (const o of cluster.ocas) say(`  ${o.id.padEnd(10)} ${o.site.padEnd(11)} ${o.url}${o.parent ? `  (fills from ${o.parent})` : ''}`)
 
       say('\n== 3. Pre-position by the popularity forecast (tiered: a site fills from a peer that holds the title)')
-      placement = await adminPreposition(cluster.origin.url, cluster.adminToken)
+      placement = await prepositionViaAdmin(cluster.origin.url, cluster.adminToken)
       for (const s of placement.sites) {
         const mb = (b: number) => (b / 1e6).toFixed(1)
         say(`  ${s.oca.padEnd(10)} ${s.status.padEnd(5)} ${s.titlesPlanned} title(s) planned (${s.titlesInPlace} already there), ${mb(s.bytesFilled)} MB filled (${mb(s.bytesFromPeers)} from peers, ${mb(s.bytesFromOrigin)} from origin), ${mb(s.bytesVerified)} MB verified`)

@@ -10,6 +10,7 @@ import { ingestPackage } from '../../origin/ingest.js'
 import { MasterStore } from '../../origin/master-store.js'
 import { popularityFromFile, type PopularityModel } from '../../origin/popularity.js'
 import { buildOriginServer, prepositionAndRecord } from '../../origin/server.js'
+import { prepositionViaAdmin } from '../../origin/admin-client.js'
 import { waitFor } from '../helpers/wait.js'
 import type { PrepositionReport, SiteReport } from '../../origin/preposition.js'
 import { tempDir } from '../helpers/package.js'
@@ -170,5 +171,13 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     t.same(alphaEntry.ladder.map((l) => l.id), ['v180p-300k', 'v90p-100k', ...alpha.audio.map((a) => a.id)])
     t.ok(alphaEntry.bytes > 0 && alphaEntry.duration > 0)
     t.same(catalog.titles.find((x) => x.id === 'gamma')!.placedOn, [])
+  })
+
+  await t.test('prepositionViaAdmin: a run through the admin API, a refused token, a deadline that has passed', async (t) => {
+    const report = await prepositionViaAdmin(originUrl, ADMIN, { dryRun: true, pollMs: 20 })
+    t.equal(report.dryRun, true)
+    t.equal(report.sites.find((x) => x.oca === 'd1')!.status, 'down')
+    await t.rejects(prepositionViaAdmin(originUrl, 'not-the-token', { dryRun: true }), { code: 'OCLAB_ERR_NOT_READY', message: /HTTP 403/ })
+    await t.rejects(prepositionViaAdmin(originUrl, ADMIN, { dryRun: true, deadlineMs: 0 }), { code: 'OCLAB_ERR_NOT_READY', message: /not done after 0 s/ })
   })
 })
