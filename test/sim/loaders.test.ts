@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { validateTitle, type Title } from '../../lib/title-package.js'
 import { ladderFromTitle } from '../../sim/load-title.js'
 import { loadLadder } from '../../sim/load-ladder.js'
-import { buildSidx } from '../../sim/sidx.js'
+import { buildSidx } from '../../lib/media/sidx.js'
 
 const sha = 'a'.repeat(64)
 
