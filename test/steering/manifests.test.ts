@@ -84,6 +84,8 @@ t.test('HLS: malformed multivariant playlists are refused with a reason', async 
   t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n'), { message: /has no URI/ })
   t.throws(() => parseMaster('#EXTM3U\n#EXT-X-VERSION:7\n'), { message: /no variants/ })
   t.throws(() => parseMaster('#EXTM3U\nseg.ts\n'), { message: /unexpected URI on line 2/ })
+  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS="avc1\nv.m3u8\n'), { code: 'OCLAB_ERR_BAD_MANIFEST', message: /line 2: attribute CODECS has an unterminated quoted-string/ })
+  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",GROUP-ID="b"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'), { message: /line 2: attribute GROUP-ID appears twice/ })
   t.throws(() => rewriteMaster(parseMaster(MASTER), [], { serverUri: 'x', pathwayId: 'x' }), { message: /no pathway/ })
 })
 
