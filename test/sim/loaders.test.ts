@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { validateTitle, type Title } from '../../lib/title-package.js'
-import { ladderFromTitle } from '../../sim/load-title.js'
-import { loadLadder } from '../../sim/load-ladder.js'
+import { ladderFromTitle } from '../../sim/manifest/read-title.js'
+import { loadLadder } from '../../sim/manifest/read-ladder.js'
 import { buildSidx } from '../../lib/media/sidx.js'
 
 const sha = 'a'.repeat(64)
