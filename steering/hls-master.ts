@@ -1,4 +1,5 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { attributeValue, formatAttributeList, parseAttributeList, type AttributeList } from '../lib/media/hls-attributes.js'
 
 /**
  * Rewrite an HLS multivariant playlist for Content Steering (HLS 2nd edition,
@@ -16,14 +17,12 @@ import { ErrorCodes, OclabError } from '../lib/errors.js'
  * - one `EXT-X-CONTENT-STEERING:SERVER-URI=…,PATHWAY-ID=…` names the steering
  *   server and the Pathway to start on.
  */
-export type Attrs = Array<[string, string]>
-
 export interface MasterPlaylist {
   /** tags other than the ones rewritten, in order (without #EXTM3U) */
   header: string[]
-  media: Attrs[]
-  variants: Array<{ attrs: Attrs; uri: string }>
-  iframes: Attrs[]
+  media: AttributeList[]
+  variants: Array<{ attrs: AttributeList; uri: string }>
+  iframes: AttributeList[]
 }
 
 export interface Pathway {
@@ -38,16 +37,17 @@ export interface StableUris {
   renditions: Record<string, string>
 }
 
-const ATTR = /([A-Z0-9-]+)=("[^"]*"|[^,]*)/g
-
-export function parseAttrs(list: string): Attrs {
-  return [...list.matchAll(ATTR)].map((m) => [m[1]!, m[2]!])
+/** A tag's attribute list; a list the grammar refuses is refused with its line (not guessed past and passed on). */
+function attrsOf(list: string, line: number): AttributeList {
+  const { attrs, error } = parseAttributeList(list)
+  if (error) throw new OclabError(ErrorCodes.BAD_MANIFEST, `multivariant playlist line ${line}: ${error} (RFC 8216 §4.2)`)
+  return attrs
 }
 
-const get = (a: Attrs, k: string): string | undefined => a.find(([n]) => n === k)?.[1]
-const unquote = (v: string | undefined): string | undefined => (v?.startsWith('"') ? v.slice(1, -1) : v)
-const set = (a: Attrs, k: string, v: string): Attrs => (a.some(([n]) => n === k) ? a.map(([n, x]) => [n, n === k ? v : x] as [string, string]) : [...a, [k, v]])
-const format = (a: Attrs): string => a.map(([k, v]) => `${k}=${v}`).join(',')
+const text = (a: AttributeList, k: string): string | undefined => a.get(k)?.raw
+const { quoted } = attributeValue
+/** A copy with `k` set: in place when present, else appended (the order players and tests see). */
+const set = (a: AttributeList, k: string, v: string): AttributeList => new Map(a).set(k, quoted(v))
 
 export function parseMaster(text: string): MasterPlaylist {
   const lines = text.split(/\r?\n/).map((l) => l.trim())
@@ -56,13 +56,13 @@ export function parseMaster(text: string): MasterPlaylist {
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!
     if (l === '' || (l.startsWith('#') && !l.startsWith('#EXT'))) continue
-    if (l.startsWith('#EXT-X-MEDIA:')) m.media.push(parseAttrs(l.slice(13)))
-    else if (l.startsWith('#EXT-X-I-FRAME-STREAM-INF:')) m.iframes.push(parseAttrs(l.slice(26)))
+    if (l.startsWith('#EXT-X-MEDIA:')) m.media.push(attrsOf(l.slice(13), i + 1))
+    else if (l.startsWith('#EXT-X-I-FRAME-STREAM-INF:')) m.iframes.push(attrsOf(l.slice(26), i + 1))
     else if (l.startsWith('#EXT-X-STREAM-INF:')) {
       let j = i + 1
       while (j < lines.length && (lines[j] === '' || lines[j]!.startsWith('#'))) j++
       if (j >= lines.length) throw new OclabError(ErrorCodes.BAD_MANIFEST, `EXT-X-STREAM-INF on line ${i + 1} has no URI`)
-      m.variants.push({ attrs: parseAttrs(l.slice(18)), uri: lines[j]! })
+      m.variants.push({ attrs: attrsOf(l.slice(18), i + 1), uri: lines[j]! })
       i = j
     } else if (l.startsWith('#EXT-X-CONTENT-STEERING:')) continue
     else if (l.startsWith('#')) m.header.push(l)
@@ -87,9 +87,9 @@ function uniqueIds<T>(items: T[], idOf: (t: T, i: number) => string): string[] {
 
 export function stableIds(m: MasterPlaylist): { variants: string[]; media: string[]; iframes: string[] } {
   return {
-    variants: uniqueIds(m.variants, (v) => unquote(get(v.attrs, 'STABLE-VARIANT-ID')) ?? stableFrom(v.uri)),
-    media: uniqueIds(m.media, (a, i) => unquote(get(a, 'STABLE-RENDITION-ID')) ?? stableFrom(unquote(get(a, 'URI')) ?? `${unquote(get(a, 'GROUP-ID'))}-${i}`)),
-    iframes: uniqueIds(m.iframes, (a) => unquote(get(a, 'STABLE-VARIANT-ID')) ?? stableFrom(unquote(get(a, 'URI')) ?? 'iframe')),
+    variants: uniqueIds(m.variants, (v) => text(v.attrs, 'STABLE-VARIANT-ID') ?? stableFrom(v.uri)),
+    media: uniqueIds(m.media, (a, i) => text(a, 'STABLE-RENDITION-ID') ?? stableFrom(text(a, 'URI') ?? `${text(a, 'GROUP-ID')}-${i}`)),
+    iframes: uniqueIds(m.iframes, (a) => text(a, 'STABLE-VARIANT-ID') ?? stableFrom(text(a, 'URI') ?? 'iframe')),
   }
 }
 
@@ -98,9 +98,9 @@ export function stableUris(m: MasterPlaylist): StableUris {
   const variants: Record<string, string> = {}
   const renditions: Record<string, string> = {}
   m.variants.forEach((v, i) => (variants[ids.variants[i]!] = v.uri))
-  m.iframes.forEach((a, i) => (variants[ids.iframes[i]!] = unquote(get(a, 'URI'))!))
+  m.iframes.forEach((a, i) => (variants[ids.iframes[i]!] = text(a, 'URI')!))
   m.media.forEach((a, i) => {
-    const uri = unquote(get(a, 'URI'))
+    const uri = text(a, 'URI')
     if (uri) renditions[ids.media[i]!] = uri
   })
   return { variants, renditions }
@@ -108,37 +108,37 @@ export function stableUris(m: MasterPlaylist): StableUris {
 
 // CLOSED-CAPTIONS may be the enumerated NONE (unquoted), which names no group.
 const GROUP_ATTRS = ['AUDIO', 'VIDEO', 'SUBTITLES', 'CLOSED-CAPTIONS'] as const
-const q = (s: string): string => `"${s}"`
 
 export function rewriteMaster(m: MasterPlaylist, pathways: readonly Pathway[], steering: { serverUri: string; pathwayId: string }): string {
   if (!pathways.length) throw new OclabError(ErrorCodes.BAD_MANIFEST, 'no pathway to write')
   const ids = stableIds(m)
-  const out = ['#EXTM3U', ...m.header, `#EXT-X-CONTENT-STEERING:SERVER-URI=${q(steering.serverUri)},PATHWAY-ID=${q(steering.pathwayId)}`]
+  const tag = new Map([['SERVER-URI', quoted(steering.serverUri)], ['PATHWAY-ID', quoted(steering.pathwayId)]])
+  const out = ['#EXTM3U', ...m.header, `#EXT-X-CONTENT-STEERING:${formatAttributeList(tag)}`]
   for (const p of pathways) {
     const abs = (uri: string): string => new URL(uri, p.base).href
-    const group = (g: string): string => q(`${unquote(g)}-${p.id}`)
+    const group = (g: string): string => `${g}-${p.id}`
     m.media.forEach((a, i) => {
-      let x = set(a, 'GROUP-ID', group(get(a, 'GROUP-ID') ?? '""'))
-      const uri = unquote(get(a, 'URI'))
-      if (uri) x = set(x, 'URI', q(abs(uri)))
-      x = set(x, 'STABLE-RENDITION-ID', q(ids.media[i]!))
-      out.push(`#EXT-X-MEDIA:${format(x)}`)
+      let x = set(a, 'GROUP-ID', group(text(a, 'GROUP-ID') ?? ''))
+      const uri = text(a, 'URI')
+      if (uri) x = set(x, 'URI', abs(uri))
+      x = set(x, 'STABLE-RENDITION-ID', ids.media[i]!)
+      out.push(`#EXT-X-MEDIA:${formatAttributeList(x)}`)
     })
     m.variants.forEach((v, i) => {
       let x = v.attrs
       for (const g of GROUP_ATTRS) {
-        const cur = get(x, g)
-        if (cur?.startsWith('"')) x = set(x, g, group(cur))
+        const cur = x.get(g)
+        if (cur?.quoted) x = set(x, g, group(cur.raw))
       }
-      x = set(set(x, 'PATHWAY-ID', q(p.id)), 'STABLE-VARIANT-ID', q(ids.variants[i]!))
-      out.push(`#EXT-X-STREAM-INF:${format(x)}`, abs(v.uri))
+      x = set(set(x, 'PATHWAY-ID', p.id), 'STABLE-VARIANT-ID', ids.variants[i]!)
+      out.push(`#EXT-X-STREAM-INF:${formatAttributeList(x)}`, abs(v.uri))
     })
     m.iframes.forEach((a, i) => {
-      let x = set(set(a, 'PATHWAY-ID', q(p.id)), 'STABLE-VARIANT-ID', q(ids.iframes[i]!))
-      const video = get(x, 'VIDEO')
+      let x = set(set(a, 'PATHWAY-ID', p.id), 'STABLE-VARIANT-ID', ids.iframes[i]!)
+      const video = text(x, 'VIDEO')
       if (video) x = set(x, 'VIDEO', group(video))
-      x = set(x, 'URI', q(abs(unquote(get(a, 'URI'))!)))
-      out.push(`#EXT-X-I-FRAME-STREAM-INF:${format(x)}`)
+      x = set(x, 'URI', abs(text(a, 'URI')!))
+      out.push(`#EXT-X-I-FRAME-STREAM-INF:${formatAttributeList(x)}`)
     })
   }
   out.push('')

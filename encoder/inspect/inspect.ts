@@ -5,7 +5,7 @@ import { ffprobePath, runProcess, stderrTail } from '../../lib/ffmpeg.js'
 import { inspectionFromProbe, videoStreamOf, type ProbeResult } from './inspect-probe.js'
 import { findShots, type ShotDetection } from '../ladder/shots.js'
 import { analyseDecode, intervalStats, variableRateReason, type DecodeEntry } from './inspect-decode.js'
-import { looksLikeIsoBmff } from '../packager/mp4.js'
+import { looksLikeIsoBmff } from '../../lib/media/boxes.js'
 
 export interface InspectOptions {
   signal?: AbortSignal

@@ -3,10 +3,10 @@ import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../../lib/atomic-file.js'
 import { sha256 } from '../../lib/hash.js'
-import {
-  avcCodecs, brandBox, children, findBox, mdhdTimescale, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren,
-  shiftCompositionOffsets, tfdtTime, tfhdDefaults, trexDefaults, trunSamples, type Box,
-} from './mp4.js'
+import { boxAt, brandBox, children, findBox, MAX_HEADER_BYTES, readBoxes, type Box } from '../../lib/media/boxes.js'
+import { firstSampleFlags, NON_SYNC_SAMPLE, shiftCompositionOffsets, tfdtTime, tfhdDefaults, trunLayout, trunSamples } from '../../lib/media/fragment.js'
+import { mdhdTimescale, trexDefaults } from '../../lib/media/movie.js'
+import { entryCodecs, sampleEntry } from '../../lib/media/sample-entry.js'
 
 /**
  * CMAF packaging over ffmpeg's fragmented MP4 (one moof+mdat per segment):
@@ -34,7 +34,6 @@ export interface PackagedTrack {
 
 const INIT_FTYP = brandBox('ftyp', 'cmfc', 0, ['iso6', 'cmfc', 'dash', 'mp41'])
 const SEGMENT_STYP = brandBox('styp', 'msdh', 0, ['msdh', 'msix', 'cmfs', 'cmff'])
-const NON_SYNC = 0x10000
 
 async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.alloc(len)
@@ -48,28 +47,21 @@ async function topBoxes(fh: FileHandle): Promise<Box[]> {
   const { size: end } = await fh.stat()
   const out: Box[] = []
   for (let p = 0; p + 8 <= end; ) {
-    const h = await readAt(fh, p, Math.min(16, end - p))
-    let size = h.readUInt32BE(0)
-    let header = 8
-    if (size === 1) (size = Number(h.readBigUInt64BE(8))), (header = 16)
-    else if (size === 0) size = end - p
-    if (size < header || p + size > end) throw new Error(`MP4: top-level box at ${p} has bad size ${size}`)
-    out.push({ type: h.toString('latin1', 4, 8), start: p, size, body: p + header })
-    p += size
+    const box = boxAt(await readAt(fh, p, Math.min(MAX_HEADER_BYTES, end - p)), 0, end, p)
+    out.push(box)
+    p += box.size
   }
   return out
 }
 
+/** The track's codecs string; the packager only takes AVC video and AAC audio from ffmpeg. */
 function codecsOf(moov: Buffer): string {
   const stsd = findBox(moov, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd'])
   if (!stsd) throw new Error('MP4: no stsd in moov')
   const entry = sampleEntry(moov, stsd)
-  const kids = sampleEntryChildren(moov, entry)
-  const avcC = kids.find((b) => b.type === 'avcC')
-  if (avcC) return avcCodecs(moov, avcC, entry.type)
-  const esds = kids.find((b) => b.type === 'esds')
-  if (esds) return mp4aCodecs(moov, esds)
-  throw new Error(`MP4: unsupported sample entry ${entry.type}`)
+  const { codecs } = entryCodecs(moov, entry)
+  if (codecs === entry.type) throw new Error(`MP4: unsupported sample entry ${entry.type}`)
+  return codecs
 }
 
 export interface PackageOptions {
@@ -122,9 +114,7 @@ export async function packageCmaf(opts: PackageOptions): Promise<PackagedTrack> 
       }
       expectedStart = start + duration
       if (opts.video) {
-        const first = truns[0]!
-        const firstFlags = (moof.readUInt32BE(first.body) & 0x04) !== 0 ? moof.readUInt32BE(first.body + 12) : samples[0]?.flags ?? defaults.flags
-        if (firstFlags & NON_SYNC) throw new Error(`${opts.input}: segment ${segments.length + 1} does not start with a keyframe`)
+        if (firstSampleFlags(trunLayout(moof, truns[0]!), samples, defaults) & NON_SYNC_SAMPLE) throw new Error(`${opts.input}: segment ${segments.length + 1} does not start with a keyframe`)
         // the first frame's composition offset is the encoder's reorder delay
         ctsShift ??= samples[0]?.compositionOffset ?? 0
         for (const t of truns) shiftCompositionOffsets(moof, t, ctsShift)

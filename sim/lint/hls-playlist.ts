@@ -1,5 +1,6 @@
 import type { Findings } from './findings.js'
-import { parseAttributeList, playlistLines, typeProblem, type AttributeList } from './hls-syntax.js'
+import { parseAttributeList, typeProblem, type AttributeList } from '../../lib/media/hls-attributes.js'
+import { playlistLines } from './hls-syntax.js'
 import { ONCE, TAGS, VERSION_FEATURES } from './hls-tags.js'
 
 export interface Tag {

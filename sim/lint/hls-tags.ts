@@ -1,4 +1,4 @@
-import type { AttributeType } from './hls-syntax.js'
+import type { AttributeType } from '../../lib/media/hls-attributes.js'
 
 /**
  * The tags we know (RFC 8216 §4.3 and draft-pantos-hls-rfc8216bis §4.4),

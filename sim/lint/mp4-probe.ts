@@ -1,4 +1,7 @@
-import { avcCodecs, children, findBox, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren, tfhdDefaults, trexDefaults, trunLayout, trunSamples, type Box, type TrackDefaults } from '../../encoder/packager/mp4.js'
+import { children, findBox, readBoxes, type Box } from '../../lib/media/boxes.js'
+import { firstSampleFlags, NON_SYNC_SAMPLE, tfhdBaseDataOffset, tfhdDefaults, tfhdTrackId, trunLayout, trunSamples } from '../../lib/media/fragment.js'
+import { handlerType, tkhdTrackId, trexDefaults, trexTrackId, type TrackDefaults } from '../../lib/media/movie.js'
+import { entryCodecs, sampleEntry } from '../../lib/media/sample-entry.js'
 
 /**
  * What --deep reads from fMP4 media: each track's codecs string from its init
@@ -17,25 +20,6 @@ export interface InitTrack {
   defaults: TrackDefaults
 }
 
-const hex = (n: number): string => n.toString(16).toUpperCase()
-
-/** RFC 6381 string from hvcC (ISO/IEC 14496-15 Annex E.3). */
-export function hvcCodecs(buf: Buffer, hvcC: Box, entryType: string): string {
-  const b = hvcC.body
-  const byte1 = buf[b + 1]!
-  const space = ['', 'A', 'B', 'C'][byte1 >> 6]
-  const tier = byte1 & 0x20 ? 'H' : 'L'
-  const profile = byte1 & 0x1f
-  // compatibility flags are written bit-reversed
-  let compat = buf.readUInt32BE(b + 2)
-  let reversed = 0
-  for (let i = 0; i < 32; i++) (reversed = (reversed << 1) | (compat & 1)), (compat >>>= 1)
-  const constraints = [...buf.subarray(b + 6, b + 12)]
-  while (constraints.length && constraints[constraints.length - 1] === 0) constraints.pop()
-  const level = buf[b + 12]!
-  return [`${entryType}`, `${space}${profile}`, hex(reversed >>> 0), `${tier}${level}`, ...constraints.map(hex)].join('.')
-}
-
 /** Every track of an init segment (ftyp + moov); throws on a file that is not ISO BMFF. */
 export function initTracks(buf: Buffer): InitTrack[] {
   const moov = findBox(buf, ['moov'])
@@ -46,25 +30,13 @@ export function initTracks(buf: Buffer): InitTrack[] {
     .filter((b) => b.type === 'trak')
     .map((trak) => {
       const tkhd = findBox(buf, ['tkhd'], trak)
-      const id = tkhd ? buf.readUInt32BE(tkhd.body + (buf.readUInt8(tkhd.body) === 1 ? 20 : 12)) : 0
+      const id = tkhd ? tkhdTrackId(buf, tkhd) : 0
       const hdlr = findBox(buf, ['mdia', 'hdlr'], trak)
-      const handler = hdlr ? buf.toString('latin1', hdlr.body + 8, hdlr.body + 12) : ''
       const stsd = findBox(buf, ['mdia', 'minf', 'stbl', 'stsd'], trak)
       if (!stsd) throw new Error(`track ${id} has no stsd`)
       const entry = sampleEntry(buf, stsd)
-      const kids = ['encv', 'enca'].includes(entry.type) ? [] : sampleEntryChildren(buf, entry)
-      const box = (t: string) => kids.find((k) => k.type === t)
-      let codecs = entry.type
-      let nalLengthSize: number | undefined
-      if (box('avcC')) {
-        codecs = avcCodecs(buf, box('avcC')!, entry.type)
-        nalLengthSize = (buf[box('avcC')!.body + 4]! & 3) + 1
-      } else if (box('hvcC')) {
-        codecs = hvcCodecs(buf, box('hvcC')!, entry.type)
-        nalLengthSize = (buf[box('hvcC')!.body + 21]! & 3) + 1
-      } else if (box('esds')) codecs = mp4aCodecs(buf, box('esds')!)
-      const trex = trexes.find((t) => buf.readUInt32BE(t.body + 4) === id)
-      return { id, handler, entry: entry.type, codecs, ...(nalLengthSize ? { nalLengthSize } : {}), defaults: trexDefaults(buf, trex) }
+      const trex = trexes.find((t) => trexTrackId(buf, t) === id)
+      return { id, handler: hdlr ? handlerType(buf, hdlr) : '', entry: entry.type, ...entryCodecs(buf, entry), defaults: trexDefaults(buf, trex) }
     })
 }
 
@@ -73,8 +45,6 @@ export type SegmentStart =
   | { kind: 'unreadable'; why: string }
   /** sync: the sample flags say so; picture: the first picture's NAL type says IDR/IRAP (null when not readable) */
   | { kind: 'fmp4'; sync: boolean; picture: 'idr' | 'irap' | 'non-irap' | null }
-
-const IS_NON_SYNC = 0x10000
 
 /** How the first sample of `track` in a media segment starts. */
 export function segmentStart(buf: Buffer, track: InitTrack): SegmentStart {
@@ -89,7 +59,7 @@ export function segmentStart(buf: Buffer, track: InitTrack): SegmentStart {
   if (!moof) return { kind: 'unreadable', why: 'no moof box' }
   const traf = children(buf, moof).find((t) => {
     const tfhd = findBox(buf, ['tfhd'], t)
-    return t.type === 'traf' && tfhd && buf.readUInt32BE(tfhd.body + 4) === track.id
+    return t.type === 'traf' && tfhd && tfhdTrackId(buf, tfhd) === track.id
   })
   if (!traf) return { kind: 'unreadable', why: `no track fragment for track ${track.id}` }
   const tfhd = findBox(buf, ['tfhd'], traf)!
@@ -99,14 +69,13 @@ export function segmentStart(buf: Buffer, track: InitTrack): SegmentStart {
   const layout = trunLayout(buf, trun)
   const samples = trunSamples(buf, trun, defaults)
   if (!samples.length) return { kind: 'unreadable', why: 'the first track run has no samples' }
-  const flags = layout.flags & 0x04 ? buf.readUInt32BE(trun.body + 8 + (layout.flags & 0x01 ? 4 : 0)) : (samples[0]!.flags ?? defaults.flags)
-  const sync = (flags & IS_NON_SYNC) === 0
+  const sync = (firstSampleFlags(layout, samples, defaults) & NON_SYNC_SAMPLE) === 0
   let picture: 'idr' | 'irap' | 'non-irap' | null = null
   if (track.nalLengthSize) {
-    const tfhdFlags = buf.readUInt32BE(tfhd.body) & 0xffffff
-    const base = tfhdFlags & 0x01 ? Number(buf.readBigUInt64BE(tfhd.body + 8)) : moof.start
+    // §8.8.7.1: without base_data_offset, offsets count from the moof (default-base-is-moof)
+    const base = tfhdBaseDataOffset(buf, tfhd) ?? moof.start
     const mdat = boxes.find((b) => b.type === 'mdat' && b.start > moof.start)
-    const start = layout.flags & 0x01 ? base + buf.readInt32BE(trun.body + 8) : mdat?.body
+    const start = layout.dataOffset !== undefined ? base + layout.dataOffset : mdat?.body
     if (start !== undefined) picture = firstPicture(buf, start, samples[0]!.size, track.nalLengthSize, track.entry.startsWith('h'))
   }
   return { kind: 'fmp4', sync, picture }

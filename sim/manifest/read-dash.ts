@@ -1,7 +1,7 @@
 import { parse, type MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { makeLadder, type Ladder, type RungInput } from './ladder.js'
-import { parseSidx } from './sidx.js'
+import { parseSidx } from '../../lib/media/sidx.js'
 import { displayName, fetchBytes, fetchText, toUrl, type InputOptions } from './read-input.js'
 
 const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFEST, `${name}: ${msg}`)

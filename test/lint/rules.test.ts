@@ -1,10 +1,10 @@
 import t from 'tap'
 import { codecCovers, codecProblem } from '../../sim/lint/codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from '../../sim/lint/dash-timeline.js'
-import { parseAttributeList, typeProblem } from '../../sim/lint/hls-syntax.js'
+import { parseAttributeList, typeProblem } from '../../lib/media/hls-attributes.js'
 import { parseIsoDuration } from '../../sim/lint/iso-duration.js'
 import { averageBitrate, bandwidthBucketViolation, peakSegmentBitrate } from '../../sim/lint/measure.js'
-import { hvcCodecs } from '../../sim/lint/mp4-probe.js'
+import { hvcCodecs } from '../../lib/media/sample-entry.js'
 import { tagBalanceProblem } from '../../sim/lint/xml.js'
 
 t.test('attribute lists (RFC 8216 §4.2)', async (t) => {

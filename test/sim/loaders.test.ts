@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { validateTitle, type Title } from '../../lib/title-package.js'
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 import { loadLadder } from '../../sim/manifest/read-ladder.js'
-import { buildSidx } from '../../sim/manifest/sidx.js'
+import { buildSidx } from '../../lib/media/sidx.js'
 
 const sha = 'a'.repeat(64)
 

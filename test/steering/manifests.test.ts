@@ -84,6 +84,8 @@ t.test('HLS: malformed multivariant playlists are refused with a reason', async 
   t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n'), { message: /has no URI/ })
   t.throws(() => parseMaster('#EXTM3U\n#EXT-X-VERSION:7\n'), { message: /no variants/ })
   t.throws(() => parseMaster('#EXTM3U\nseg.ts\n'), { message: /unexpected URI on line 2/ })
+  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS="avc1\nv.m3u8\n'), { code: 'OCLAB_ERR_BAD_MANIFEST', message: /line 2: attribute CODECS has an unterminated quoted-string/ })
+  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",GROUP-ID="b"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'), { message: /line 2: attribute GROUP-ID appears twice/ })
   t.throws(() => rewriteMaster(parseMaster(MASTER), [], { serverUri: 'x', pathwayId: 'x' }), { message: /no pathway/ })
 })
 
@@ -102,6 +104,18 @@ t.test('DASH: a BaseURL per serviceLocation and a ContentSteering element; mpd-p
   }
   t.throws(() => rewriteMpd('<html/>', pathways, { serverUrl: 'x', defaultServiceLocation: 'x', queryBeforeStart: false }), { code: 'OCLAB_ERR_BAD_MANIFEST' })
   t.throws(() => rewriteMpd(MPD, [], { serverUrl: 'x', defaultServiceLocation: 'x', queryBeforeStart: false }), { message: /no pathway/ })
+  const st = { serverUrl: 'http://s/?a=1&b=2', defaultServiceLocation: 'ams1', queryBeforeStart: false }
+  t.equal(rewriteMpd(xml, pathways, { ...st, proxyServerUrl: 'http://proxy.example/', serverUrl: 'http://steer.example/v1/steering/dash?title=t1&exp=1', queryBeforeStart: true }), xml, 'rewriting a rewritten MPD changes nothing')
+  // what regular expressions get wrong: a comment that looks like an element, '>' inside an attribute, an old ContentSteering
+  const tricky = MPD.replace('<BaseURL>http://old.example/</BaseURL>', '<!-- <BaseURL>keep me</BaseURL> --><ContentSteering defaultServiceLocation="x">http://old-steer/</ContentSteering>').replace('minBufferTime="PT1S"', 'minBufferTime="PT1S" data-x="a>b"')
+  const out = rewriteMpd(tricky, pathways, st)
+  t.match(out, /<!-- <BaseURL>keep me<\/BaseURL> -->/, 'a comment stays a comment')
+  t.notMatch(out, /old-steer/, 'the old ContentSteering is replaced')
+  t.match(out, /data-x="a&gt;b">\n  <BaseURL serviceLocation="ams1">/, 'the new elements go after the real end of the start tag')
+  t.match(out, /<ContentSteering defaultServiceLocation="ams1" queryBeforeStart="false">http:\/\/s\/\?a=1&amp;b=2<\/ContentSteering>/, 'the XML library escapes the URL')
+  t.equal(rewriteMpd(out, pathways, st), out)
+  t.throws(() => rewriteMpd('<MPD><Period></MPD>', pathways, st), { code: 'OCLAB_ERR_BAD_MANIFEST', message: /not a well-formed DASH MPD/ })
+  t.throws(() => rewriteMpd('not xml at all', pathways, st), { code: 'OCLAB_ERR_BAD_MANIFEST' })
 })
 
 const target = (id: string, site: string, hostPort: string): Target => ({ id, site, base: `http://${hostPort}${sig}` })
