@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { ClusterConfig } from '../lib/cluster.js'
 import { ErrorCodes, isOclabError } from '../lib/errors.js'
+import { sendOclabError } from '../lib/http/error-reply.js'
 import { makeValidator } from '../lib/validate.js'
 import { fetchClusterView, type ClusterView } from './cluster-view.js'
 import { LoadPostSchema, LoadRun } from './load-samples.js'
@@ -77,7 +78,7 @@ export function buildConsoleServer(opts: ConsoleServerOptions): FastifyInstance 
     try {
       load.add(checkLoadPost(req.body, 'POST /api/load body'))
     } catch (err) {
-      if (isOclabError(err)) return reply.code(400).send({ error: err.message, code: err.code })
+      if (isOclabError(err)) return sendOclabError(reply, err)
       throw err
     }
     return reply.code(204).send()

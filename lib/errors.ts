@@ -34,11 +34,57 @@ export const ErrorCodes = {
   INPUT_TOO_LARGE: 'OCLAB_ERR_INPUT_TOO_LARGE',
   /** A server asked to listen beyond loopback with a secret published in this repository. */
   EXAMPLE_SECRET: 'OCLAB_ERR_EXAMPLE_SECRET',
+  /** Another oclab server answered something its API does not allow (not JSON, or not the declared shape). */
+  BAD_RESPONSE: 'OCLAB_ERR_BAD_RESPONSE',
+  /** Another oclab server could not be reached in time, or answered an error status. */
+  UPSTREAM_FAILED: 'OCLAB_ERR_UPSTREAM_FAILED',
   /** A failure no check anticipated (a bug): the CLI prints it with its stack. */
   INTERNAL: 'OCLAB_ERR_INTERNAL',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+/**
+ * The HTTP status a server answers when a request fails with a code (the
+ * fastify `createError(code, message, statusCode)` table, kept in one place).
+ * The caller's fault is 4xx; a failure of something upstream of the server
+ * (a parent, the origin, the queue) is 502/503; our own failure is 500.
+ */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCodes.USAGE]: 400,
+  [ErrorCodes.BAD_SOURCE]: 400,
+  [ErrorCodes.NO_VIDEO]: 400,
+  [ErrorCodes.CORRUPT_SOURCE]: 400,
+  [ErrorCodes.BAD_FRAME_RATE]: 400,
+  [ErrorCodes.ZERO_DURATION]: 400,
+  [ErrorCodes.ENCODE_FAILED]: 500,
+  [ErrorCodes.BAD_TITLE]: 400,
+  [ErrorCodes.BAD_CONFIG]: 400,
+  // No server takes a manifest from its client: one a server cannot read came
+  // from upstream (steering rewriting a package's manifest), the upstream's fault.
+  [ErrorCodes.BAD_MANIFEST]: 502,
+  [ErrorCodes.BAD_TRACE]: 400,
+  [ErrorCodes.NOT_FOUND]: 404,
+  [ErrorCodes.UNKNOWN_TITLE]: 404,
+  [ErrorCodes.FFMPEG]: 500,
+  // RFC 4918 §11.5 Insufficient Storage: the OCA's disk store is full of pinned or filling objects
+  [ErrorCodes.STORE_FULL]: 507,
+  [ErrorCodes.PARENT_FAILED]: 502,
+  [ErrorCodes.CHECKSUM_MISMATCH]: 502,
+  [ErrorCodes.QUEUE_UNREACHABLE]: 503,
+  [ErrorCodes.NO_WORKERS]: 503,
+  [ErrorCodes.BAD_LOAD_SAMPLE]: 400,
+  [ErrorCodes.NOT_READY]: 503,
+  [ErrorCodes.CHILD_FAILED]: 502,
+  [ErrorCodes.NO_CLUSTER]: 404,
+  [ErrorCodes.INPUT_TOO_LARGE]: 413,
+  [ErrorCodes.EXAMPLE_SECRET]: 400,
+  [ErrorCodes.BAD_RESPONSE]: 502,
+  [ErrorCodes.UPSTREAM_FAILED]: 502,
+  [ErrorCodes.INTERNAL]: 500,
+}
+
+export const httpStatusOf = (code: ErrorCode): number => HTTP_STATUS[code]
 
 export class OclabError extends Error {
   readonly code: ErrorCode

@@ -197,6 +197,14 @@ export type Title = Static<typeof TitleSchema>
 
 export const validateTitle = makeValidator(TitleSchema, ErrorCodes.BAD_TITLE, 'title.json (version 1)')
 
+/**
+ * The part of title.json a cache node reads: the file list, with title.json's
+ * own schema for it. A node verifies fills against the list; the rest of the
+ * package is the origin's business (checked there at ingest), so a node does
+ * not refuse a listing for a field it never reads.
+ */
+export const validateTitleFiles = makeValidator(Type.Object({ files: TitleSchema.properties.files }), ErrorCodes.BAD_TITLE, 'title.json file list')
+
 /** Read and validate `<dir>/title.json` (or a path to the file itself). */
 export async function readTitle(path: string): Promise<Title> {
   const file = path.endsWith('.json') ? path : join(path, 'title.json')

@@ -1,8 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { checkAdminToken } from '../lib/http/admin-token.js'
 import { isSafeRelativePath } from '../lib/http/safe-path.js'
-import { FileEntrySchema, isSafeTitleId } from '../lib/title-package.js'
+import { isSafeTitleId } from '../lib/title-package.js'
+import { DelayBody, FillRequestSchema, IdParams, PinBody, type FillProgress, type HeldTitle, type NodeStatus } from './api.js'
 import type { OcaNode } from './node.js'
 
 /**
@@ -17,21 +18,9 @@ import type { OcaNode } from './node.js'
  *   PUT    /admin/titles/:id/pin    { pinned } — keep out of eviction or release
  *   POST   /admin/delay             { ms } — fault injection: slow every title response
  *   POST   /admin/drain             stop taking sessions, finish in-flight, exit
+ *
+ * Request and answer shapes are in api.ts (shared with client.ts).
  */
-const FillBody = Type.Object(
-  {
-    titleId: Type.String({ minLength: 1, maxLength: 128 }),
-    files: Type.Array(FileEntrySchema, { minItems: 1, maxItems: 100_000 }),
-    parent: Type.Optional(Type.String({ pattern: '^https?://' })),
-    pin: Type.Optional(Type.Boolean()),
-    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-    bandwidthBytesPerSec: Type.Optional(Type.Integer({ minimum: 1024 })),
-  },
-  { additionalProperties: false },
-)
-const IdParams = Type.Object({ id: Type.String({ maxLength: 128 }) })
-const PinBody = Type.Object({ pinned: Type.Boolean() }, { additionalProperties: false })
-const DelayBody = Type.Object({ ms: Type.Integer({ minimum: 0, maximum: 600_000 }) }, { additionalProperties: false })
 
 export async function adminRoutes(app: FastifyInstance, node: OcaNode, drain: () => void): Promise<void> {
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -40,7 +29,7 @@ export async function adminRoutes(app: FastifyInstance, node: OcaNode, drain: ()
     if (check === 'wrong') return reply.code(403).send({ error: 'wrong admin token' })
   })
 
-  app.post<{ Body: Static<typeof FillBody> }>('/admin/fill', { schema: { body: FillBody } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof FillRequestSchema> }>('/admin/fill', { schema: { body: FillRequestSchema } }, async (req, reply) => {
     const b = req.body
     if (!isSafeTitleId(b.titleId)) return reply.code(400).send({ error: `bad title id "${b.titleId}"` })
     const bad = b.files.find((f) => !isSafeRelativePath(f.path))
@@ -54,14 +43,14 @@ export async function adminRoutes(app: FastifyInstance, node: OcaNode, drain: ()
     return reply.code(202).header('location', `/admin/fills/${job.progress.id}`).send(job.progress)
   })
 
-  app.get('/admin/fills', async () => ({ fills: [...node.fills.values()].map((j) => j.progress) }))
+  app.get('/admin/fills', async (): Promise<{ fills: FillProgress[] }> => ({ fills: [...node.fills.values()].map((j) => j.progress) }))
 
   app.get<{ Params: Static<typeof IdParams> }>('/admin/fills/:id', { schema: { params: IdParams } }, async (req, reply) => {
     const job = node.fills.get(req.params.id)
     return job ? job.progress : reply.code(404).send({ error: `no fill ${req.params.id}` })
   })
 
-  app.get('/admin/titles', async () => ({ titles: node.store.titles() }))
+  app.get('/admin/titles', async (): Promise<{ titles: HeldTitle[] }> => ({ titles: node.store.titles() }))
 
   app.delete<{ Params: Static<typeof IdParams> }>('/admin/titles/:id', { schema: { params: IdParams } }, async (req, reply) => {
     const id = req.params.id
@@ -90,6 +79,7 @@ export async function adminRoutes(app: FastifyInstance, node: OcaNode, drain: ()
 
   app.post('/admin/drain', async (_req, reply) => {
     drain()
-    return reply.code(202).send({ status: node.status() })
+    const answer: { status: NodeStatus } = { status: node.status() }
+    return reply.code(202).send(answer)
   })
 }

@@ -4,7 +4,8 @@ import { commitFile, writeFileAtomic } from '../lib/atomic-file.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { sha256File } from '../lib/hash.js'
 import { isSafeRelativePath, titleFile } from '../lib/http/safe-path.js'
-import { isSafeTitleId } from '../lib/title-package.js'
+import { isSafeTitleId, validateTitleFiles } from '../lib/title-package.js'
+import type { HeldTitle } from './api.js'
 import { chooseVictims, type EvictionPolicy } from './eviction.js'
 
 /**
@@ -22,13 +23,6 @@ export interface StoredObject {
   mtimeMs: number
   lastAccess: number
   hits: number
-}
-
-export interface TitleSummary {
-  id: string
-  bytes: number
-  pinned: boolean
-  files: { path: string; bytes: number; sha256: string }[]
 }
 
 export interface DiskStoreOptions {
@@ -101,15 +95,10 @@ export class DiskStore {
    */
   private async loadListing(titleId: string, file: string): Promise<void> {
     try {
-      const json = JSON.parse(await readFile(file, 'utf8')) as { files?: unknown }
-      if (!Array.isArray(json.files)) return
-      for (const e of json.files as { path?: unknown; bytes?: unknown; sha256?: unknown }[]) {
-        if (typeof e.path === 'string' && typeof e.bytes === 'number' && typeof e.sha256 === 'string') {
-          this.listed.set(keyOf(titleId, e.path), { bytes: e.bytes, sha256: e.sha256 })
-        }
-      }
+      const { files } = validateTitleFiles(JSON.parse(await readFile(file, 'utf8')), file)
+      for (const e of files) this.listed.set(keyOf(titleId, e.path), { bytes: e.bytes, sha256: e.sha256 })
     } catch {
-      // an unreadable title.json only costs hashing and unverified misses
+      // an unreadable or invalid title.json only costs hashing and unverified misses
     }
   }
 
@@ -224,8 +213,8 @@ export class DiskStore {
     return [...new Set([...this.objects.values()].map((o) => o.titleId))].sort()
   }
 
-  titles(): TitleSummary[] {
-    const by = new Map<string, TitleSummary>()
+  titles(): HeldTitle[] {
+    const by = new Map<string, HeldTitle>()
     for (const o of this.objects.values()) {
       let t = by.get(o.titleId)
       if (!t) by.set(o.titleId, (t = { id: o.titleId, bytes: 0, pinned: this.pins.has(o.titleId), files: [] }))

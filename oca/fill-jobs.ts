@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { FileEntry } from '../lib/title-package.js'
+import type { FillProgress, FillRequest } from './api.js'
 import type { DiskStore } from './disk-store.js'
 import { download, ParentError, type VerifyFailure } from './download.js'
 import { TokenBucket } from './token-bucket.js'
@@ -18,41 +19,9 @@ import { TokenBucket } from './token-bucket.js'
  * the same fill again after a crash, a parent failure or a purge-race only
  * moves what is missing (temp files of the interrupted run are removed when
  * the store opens).
+ *
+ * The request and the progress it reports are FillRequest / FillProgress in api.ts.
  */
-export interface FillRequest {
-  titleId: string
-  files: FileEntry[]
-  /** base URL of the parent to fetch from; default: the node's configured parent */
-  parent?: string
-  /** keep this title out of eviction; default false */
-  pin?: boolean
-  /** parallel downloads; default from the server options */
-  concurrency?: number
-  /** cap in bytes per second across this fill's downloads; default none */
-  bandwidthBytesPerSec?: number
-}
-
-export type FileState = 'pending' | 'fetching' | 'done' | 'skipped' | 'failed'
-export type FillStatus = 'running' | 'done' | 'failed' | 'cancelled'
-
-export interface FillProgress {
-  id: string
-  titleId: string
-  parent: string
-  status: FillStatus
-  startedAt: string
-  finishedAt?: string
-  filesTotal: number
-  filesDone: number
-  filesSkipped: number
-  filesFailed: number
-  bytesTotal: number
-  bytesFetched: number
-  /** download attempts including retries */
-  attempts: number
-  errors: { path: string; attempts: number; error: string }[]
-}
-
 export interface FillJobDeps {
   store: DiskStore
   dispatcher: Dispatcher

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import type { NodeStatus, OcaNode } from './node.js'
+import type { OcaHealth } from './api.js'
+import type { OcaNode } from './node.js'
 
 /**
  * `GET /health` — read by the steering service to learn load, state and
@@ -22,20 +23,10 @@ import type { NodeStatus, OcaNode } from './node.js'
  * health check also takes a draining or overloaded node out of rotation.
  *
  * `GET /metrics` — Prometheus text format (oca/metrics.ts).
+ *
+ * The shape is OcaHealthSchema in api.ts, which client.ts checks answers against.
  */
-export interface OcaHealth {
-  id: string
-  site?: string
-  status: NodeStatus
-  uptimeSeconds: number
-  requests: { inFlight: number; total: number }
-  bytesServedPerSecond: number
-  disk: { usedBytes: number; capacityBytes: number; objects: number }
-  memory: { usedBytes: number; capacityBytes: number; objects: number }
-  fills: { prefillRunning: number; missInFlight: number }
-  overload: { eventLoopDelayMs: number; rssBytes: number; heapUsedBytes: number; reasons: string[] }
-  titles: string[]
-}
+export type { OcaHealth } from './api.js'
 
 export function healthOf(node: OcaNode): OcaHealth {
   const disk = node.store.usage()

@@ -2,3 +2,5 @@
 export { EVICTION_POLICIES } from './eviction.js'
 export { ocaOptionsFromCluster } from './options.js'
 export { buildOcaServer } from './server.js'
+export { OcaClient } from './client.js'
+export type { FillProgress, FillRequest, FillStatus, HeldTitle, NodeStatus, OcaHealth } from './api.js'

@@ -1,7 +1,9 @@
 import { Agent } from 'undici'
+import type { NodeStatus } from './api.js'
 import { signedTitlePrefix } from '../lib/http/signed-url.js'
 import { DiskStore } from './disk-store.js'
-import { FillJob, type FillRequest } from './fill-jobs.js'
+import type { FillRequest } from './api.js'
+import { FillJob } from './fill-jobs.js'
 import { HotTier } from './hot-tier.js'
 import { createMetrics, type OcaMetrics } from './metrics.js'
 import { MissFiller } from './miss-fill.js'
@@ -15,7 +17,7 @@ import { RateWindow } from './rate-window.js'
  * the fill machinery, counters for /health and /metrics, drain and
  * fault-injection switches. No HTTP here.
  */
-export type NodeStatus = 'ok' | 'draining' | 'overloaded'
+export type { NodeStatus } from './api.js'
 
 type Log = { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void }
 

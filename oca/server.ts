@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
-import { isOclabError, ErrorCodes } from '../lib/errors.js'
+import { httpStatusOf, isOclabError } from '../lib/errors.js'
+import { sendOclabError } from '../lib/http/error-reply.js'
 import { adminRoutes } from './admin-routes.js'
 import { ParentError } from './download.js'
 import { healthRoutes } from './health-routes.js'
@@ -86,7 +87,11 @@ export function buildOcaServer(options: OcaServerOptions): FastifyInstance {
       return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.status === 404 ? 'not found' : 'parent fetch failed' })
     }
     if (err.validation) return reply.code(400).send({ error: err.message })
-    if (isOclabError(err) && err.code === ErrorCodes.STORE_FULL) return reply.code(507).send({ error: err.message })
+    // the status of each code is lib/errors.ts's table (a full store is 507 Insufficient Storage)
+    if (isOclabError(err)) {
+      if (httpStatusOf(err.code) === 500) req.log.error({ err }, 'request failed')
+      return sendOclabError(reply, err)
+    }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
     if (status === 500) req.log.error({ err }, 'request failed')
     return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message })

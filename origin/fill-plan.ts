@@ -1,4 +1,5 @@
 import type { FileEntry } from '../lib/title-package.js'
+import type { HeldTitle } from '../oca/index.js'
 import type { WantedFiles } from './cluster-plan.js'
 
 /**
@@ -17,13 +18,6 @@ import type { WantedFiles } from './cluster-plan.js'
  *   its fills are in. Titles in the plan but held unpinned get pinned, so a
  *   later fill's eviction takes the old content first.
  */
-export interface HeldTitle {
-  id: string
-  bytes: number
-  pinned: boolean
-  files: { path: string; bytes: number; sha256: string }[]
-}
-
 export interface OcaHoldings {
   id: string
   region: string

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ClusterConfig } from '../lib/cluster.js'
+import type { FillProgress } from '../oca/index.js'
+import { OcaClient } from '../oca/index.js'
 import { planCluster, wantedFiles } from './cluster-plan.js'
 import { diffPlacement, type FillTask, type OcaHoldings } from './fill-plan.js'
 import type { MasterStore } from './master-store.js'
-import { OcaClient, type OcaFillProgress } from './oca-client.js'
 import { insideWindow, type FillWindow, type PopularityModel } from './popularity.js'
 
 /**
@@ -109,7 +110,7 @@ export async function preposition(o: PrepositionOptions): Promise<PrepositionRep
   const wanted = wantedFiles(plan, titles)
   const planSummary = { servedBytes: plan.servedBytes, boundBytes: plan.boundBytes, demandBytes: plan.demandBytes, ratioToBound: plan.ratioToBound }
   const emit = o.onEvent ?? (() => undefined)
-  const clients = new Map(cluster.ocas.map((c) => [c.id, new OcaClient(c.url, cluster.adminToken, o.requestTimeoutMs ?? 5000)]))
+  const clients = new Map(cluster.ocas.map((c) => [c.id, new OcaClient(c.url, cluster.adminToken, { timeoutMs: o.requestTimeoutMs ?? 5000 })]))
 
   const errors = new Map<string, string>()
   const holdings: OcaHoldings[] = await Promise.all(
@@ -171,7 +172,7 @@ export async function preposition(o: PrepositionOptions): Promise<PrepositionRep
     const release = await sites.get(siteOf.get(t.oca)!)!.acquire()
     const client = clients.get(t.oca)!
     emit({ kind: 'fill-start', oca: t.oca, titleId: t.titleId, bytes: t.bytes, from: fromPeer ? (t.source as { oca: string }).oca : 'origin' })
-    let p: OcaFillProgress | undefined
+    let p: FillProgress | undefined
     try {
       p = await client.fill({ titleId: t.titleId, files: t.files, parent, pin: true, ...(perFillCap ? { bandwidthBytesPerSec: perFillCap } : {}) })
       while (p.status === 'running') {

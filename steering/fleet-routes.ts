@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { OcaSchema } from '../lib/cluster.js'
 import { checkAdminToken } from '../lib/http/admin-token.js'
 import { isOclabError } from '../lib/errors.js'
+import { sendOclabError } from '../lib/http/error-reply.js'
 import type { Steerer } from './steerer.js'
 
 /**
@@ -49,7 +50,7 @@ export async function fleetRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     try {
       s.registry.add(req.body.add ?? [])
     } catch (err) {
-      if (isOclabError(err)) return reply.code(400).send({ error: err.message, removed })
+      if (isOclabError(err)) return sendOclabError(reply, err, { removed })
       throw err
     }
     s.checker.sync()

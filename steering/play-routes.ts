@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { ErrorCodes, isOclabError } from '../lib/errors.js'
+import { isOclabError } from '../lib/errors.js'
+import { sendOclabError } from '../lib/http/error-reply.js'
 import { rewriteMpd } from './dash-mpd.js'
 import { parseMaster, rewriteMaster, type Pathway } from './hls-master.js'
 import type { ManifestKind } from './manifest-source.js'
@@ -50,7 +51,7 @@ export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void
       if (!isOclabError(err)) throw err
       // where it was fetched from stays in the log: the origin's address is not the player's business
       reply.log.warn({ title, kind, tried: err.details }, err.message)
-      reply.code(err.code === ErrorCodes.NOT_FOUND ? 404 : 502).send({ error: err.message, code: err.code })
+      sendOclabError(reply, err)
       return undefined
     }
   }

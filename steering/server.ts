@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
-import { ErrorCodes, isOclabError } from '../lib/errors.js'
+import { isOclabError } from '../lib/errors.js'
+import { sendOclabError } from '../lib/http/error-reply.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { contentSteeringRoutes } from './content-steering-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
@@ -36,11 +37,8 @@ export function buildSteeringServer(options: SteeringServerOptions): FastifyInst
     done(null, payload)
   })
   app.setErrorHandler(async (err, _req, reply) => {
-    if (isOclabError(err)) {
-      // A package manifest we cannot read is the upstream's fault, not the player's.
-      const status = err.code === ErrorCodes.NOT_FOUND ? 404 : err.code === ErrorCodes.BAD_MANIFEST ? 502 : 500
-      return reply.code(status).send({ error: err.message, code: err.code })
-    }
+    // the status of each code is lib/errors.ts's table: a package manifest we cannot read (BAD_MANIFEST) is the upstream's fault, 502
+    if (isOclabError(err)) return sendOclabError(reply, err)
     const status = (err as { statusCode?: number }).statusCode ?? 500
     if (status >= 500) app.log.error({ err }, 'request failed')
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message })

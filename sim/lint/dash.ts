@@ -1,4 +1,4 @@
-import { displayName, fetchBytes } from '../manifest/read-input.js'
+import { displayName, fetchBytes } from '../index.js'
 import { parseSidx } from '../../lib/media/sidx.js'
 import { codecCovers, codecProblem, isVideoCodec, splitCodecs } from './codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from './dash-timeline.js'

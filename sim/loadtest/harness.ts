@@ -7,7 +7,7 @@ import { createAbr } from '../index.js'
 import { summarize, type Distribution, type SummaryField, type SessionMetrics } from '../index.js'
 import { steer } from '../http-player/index.js'
 import { clientAgent, runHttpSession, type RequestRecord } from '../http-player/index.js'
-import { parsePrometheus, sumOf } from './prometheus.js'
+import { parsePrometheus, sumOf } from '../../lib/prometheus-text.js'
 import { attributeFaults, type FaultOutcome, type FaultSpec, type FiredFault, type SessionFaultRecord, type Unattributed } from './faults.js'
 
 export type { FaultOutcome } from './faults.js'

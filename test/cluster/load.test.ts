@@ -5,7 +5,7 @@ import { startTestCluster } from '../helpers/cluster.js'
 import { runLoad, siteClientAddress, zipfSampler, type LoadReport } from '../../sim/loadtest/harness.js'
 import { until } from '../helpers/until.js'
 import { parseFault } from '../../sim/loadtest/faults.js'
-import { parsePrometheus, sumOf } from '../../sim/loadtest/prometheus.js'
+import { parsePrometheus, sumOf } from '../../lib/prometheus-text.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { seededRandom } from '../../lib/random.js'
 
