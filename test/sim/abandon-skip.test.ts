@@ -8,8 +8,8 @@
  */
 import t from 'tap'
 import fc from 'fast-check'
-import { runSession, type SessionOptions } from '../../sim/engine.js'
-import { syntheticLadder } from '../../sim/ladder.js'
+import { runSession, type SessionOptions } from '../../sim/engine/engine.js'
+import { syntheticLadder } from '../../sim/manifest/ladder.js'
 import { traceFromPeriods } from '../../sim/trace/trace.js'
 import { createAbr } from '../../sim/abr/registry.js'
 import { PROFILES, type ProfileName } from '../../sim/abr/params.js'
