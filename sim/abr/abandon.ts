@@ -107,3 +107,91 @@ export class DashAbandonRule {
     return -1
   }
 }
+
+/**
+ * Skipping checks must never change a result, so every bound below is a true
+ * lower bound in exact arithmetic, pulled earlier by this much (relative, and
+ * at least 1 µs) against rounding: the engine then still runs the check just
+ * before the bound, as the plain per-check loop would.
+ */
+const QUIET_MARGIN = 1e-9
+/** `elapsed + delta`, pulled earlier by the margin. */
+export const quietAt = (elapsed: number, delta: number): number => elapsed + Math.max(0, delta - 1e-6 - QUIET_MARGIN * (elapsed + delta))
+
+/**
+ * The first Δ ≥ 0 at which g(Δ) = g0 + g1·Δ may be positive (Infinity: never).
+ * Within tolerance of zero at Δ = 0 counts as positive (no skip on a knife edge).
+ */
+export function firstPositiveLinear(g0: number, g1: number, scale: number): number {
+  if (g0 > -QUIET_MARGIN * scale) return 0
+  return g1 > 0 ? -g0 / g1 : Infinity
+}
+
+/**
+ * The first Δ ≥ 0 at which h(Δ) = −c·Δ² + b·Δ + k (c ≥ 0) may be positive
+ * (Infinity: never). h is concave, so from h(0) < 0 it turns positive at its
+ * smaller root, if it has one; the discriminant is inflated so that a root
+ * lost to rounding is found, and the stable root formula is used.
+ */
+export function firstPositiveConcave(c: number, b: number, k: number, scale: number): number {
+  if (k > -QUIET_MARGIN * scale) return 0
+  if (b <= 0) return Infinity
+  if (c === 0) return -k / b
+  const disc = b * b + 4 * c * k + QUIET_MARGIN * (b * b + 4 * c * -k)
+  if (disc < 0) return Infinity
+  return (-2 * k) / (b + Math.sqrt(disc))
+}
+
+/**
+ * A lower bound on the elapsed time at which hlsAbandonRule can next return a
+ * rung, for the engine to skip the checks before it. The rule needs bytes in
+ * and fragLoadedDelay = (T − L)·u / L above the buffer B (u: time since the
+ * first byte). Over the next Δ seconds B ≥ B₀ − Δ; for Δ ≤ `window` bytes
+ * arrive at least at `rate` (0: nothing is known), later at ≥ 0 per second.
+ * The condition (T − L)·u − B·L > 0 only weakens as L grows, and with
+ * L = L₀ + rate·Δ it is linear in Δ: g₀ + Δ·(T − rate·(u₀ + B₀)), with
+ * g₀ = (T − L₀)·u₀ − B₀·L₀. Before any byte it answers now (the rule then
+ * uses the estimate instead).
+ */
+export function hlsAbandonQuietUntil(p: DownloadProgress, rate = 0, window = 0): number {
+  if (p.ttfb < 0 || p.loadedBytes <= 0) return p.elapsed
+  const T = p.totalBytes
+  const u0 = p.elapsed - p.ttfb
+  const B0 = p.bufferLevel
+  const scale = T * (u0 + Math.abs(B0) + 1)
+  const L0 = p.loadedBytes
+  if (window > 0 && rate > 0) {
+    const d = firstPositiveLinear((T - L0) * u0 - B0 * L0, T - rate * (u0 + B0), scale)
+    if (d <= window) return quietAt(p.elapsed, d)
+    const Lw = L0 + rate * window
+    const uw = u0 + window
+    const Bw = B0 - window
+    return quietAt(p.elapsed, window + firstPositiveLinear((T - Lw) * uw - Bw * Lw, T, scale))
+  }
+  return quietAt(p.elapsed, firstPositiveLinear((T - L0) * u0 - B0 * L0, T, scale))
+}
+
+/**
+ * The same for sabreAbandonRule: its projected finish exceeds M·D exactly when
+ * u·T > L·(M·D − ttfb) (u: time since the first byte), which weakens as L
+ * grows and is linear in Δ with L = L₀ + rate·Δ (a lower bound for Δ ≤
+ * `window`), and L ≥ L at the window's end after it.
+ * It also waits for the grace time.
+ */
+export function sabreAbandonQuietUntil(p: DownloadProgress, o: ProjectionAbandonParams, rate = 0, window = 0): number {
+  if (p.ttfb < 0) return p.elapsed
+  const K = o.abandonMultiplier * p.segmentDuration - p.ttfb
+  if (!(K > 0)) return p.elapsed
+  const T = p.totalBytes
+  const u0 = p.elapsed - p.ttfb
+  const L0 = p.loadedBytes
+  const scale = T * (u0 + 1) + L0 * K
+  let d: number
+  if (window > 0 && rate > 0) {
+    d = firstPositiveLinear(u0 * T - L0 * K, T - rate * K, scale)
+    if (d > window) d = window + firstPositiveLinear((u0 + window) * T - (L0 + rate * window) * K, T, scale)
+  } else {
+    d = firstPositiveLinear(u0 * T - L0 * K, T, scale)
+  }
+  return Math.max(quietAt(p.elapsed, d), o.abandonGrace)
+}

@@ -1,5 +1,6 @@
 import type { Ladder } from '../manifest/ladder.js'
 import { makeEstimator, rungForThroughput, type EstimatorParams, type ThroughputEstimator } from './estimators.js'
+import { firstPositiveConcave, firstPositiveLinear, quietAt } from './abandon.js'
 import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 
 export type BolaVariant = 'u' | 'o' | 'basic'
@@ -121,27 +122,37 @@ export class Bola implements AbrPolicy {
   }
 
   /**
-   * A lower bound on when abandon() can next answer: for lower rung q to win,
-   * f_q = (a_q − B)·R − (a_c − B)·s_q must turn positive (a = V(γp + v), B the
-   * buffer, R what remains, s_q rung q's whole segment, s_q < R). Over the next
-   * Δ seconds B ≥ B₀ − Δ and R ≤ R₀, so f_q ≤ (a_q − B₀ + Δ)·R₀ − (a_c − B₀)·s_q,
-   * which stays ≤ 0 while Δ ≤ (a_c − B₀)·s_q / R₀ − a_q + B₀. Sabre also answers
-   * nothing while B > a_c. Rungs whose segment is not below R₀ never qualify.
+   * A lower bound on when abandon() can next answer. With x = a_c − B (a = V(γp + v), B the buffer), d_q = a_c − a_q,
+   * R what remains and s_q rung q's whole segment, a switch to q needs score_q > score_c ≥ 0, i.e.
+   * h_q = (x − d_q)·R − x·s_q > 0 (which implies R > s_q and x > 0). h_q grows with x, and over the next Δ seconds
+   * x ≤ x₀ + Δ; h_q > 0 needs x > d_q, where h_q grows with R, and while bytes arrive at least at `rate` (the
+   * next `window` seconds) R ≤ R₀ − rate·Δ, a concave quadratic bound in Δ; after that R ≤ R at the window's end. The first Δ where any h_q may turn
+   * positive bounds the next answer (abandon.ts firstPositive*).
    */
-  abandonQuietUntil(p: DownloadProgress): number {
+  abandonQuietUntil(p: DownloadProgress, rate = 0, window = 0): number {
     if (this.params.variant === 'basic' || p.rung === 0) return Infinity
-    const R = p.totalBytes - p.loadedBytes
-    const B = p.bufferLevel
+    const R0 = p.totalBytes - p.loadedBytes
     const gp = this.params.gammaP
     const ac = this.V * (gp + this.utilities[p.rung]!)
-    if (B > ac) return p.elapsed + (B - ac)
+    const x0 = ac - p.bufferLevel
+    const c = window > 0 ? rate : 0
+    const Rw = R0 - c * window
+    const scale = (Math.abs(x0) + ac + 1) * p.totalBytes
     let quiet = Infinity
     for (let q = 0; q < p.rung; q++) {
       const sq = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
-      if (sq >= R) break // sizes grow with q
-      quiet = Math.min(quiet, Math.max(0, ((ac - B) * sq) / R - this.V * (gp + this.utilities[q]!) + B))
+      if (sq >= R0) break // sizes grow with q, and R only shrinks
+      const dq = ac - this.V * (gp + this.utilities[q]!)
+      // h(Δ) = −c·Δ² + (R₀ − s_q − c·(x₀ − d_q))·Δ + (x₀ − d_q)·R₀ − x₀·s_q
+      let d = firstPositiveConcave(c, R0 - sq - c * (x0 - dq), (x0 - dq) * R0 - x0 * sq, scale)
+      if (d > window && window > 0) {
+        const xw = x0 + window
+        d = Rw > sq ? window + firstPositiveLinear((xw - dq) * Rw - xw * sq, Rw - sq, scale) : Infinity
+      }
+      if (d < quiet) quiet = d
+      if (quiet === 0) return p.elapsed
     }
-    return p.elapsed + quiet
+    return quiet === Infinity ? Infinity : quietAt(p.elapsed, quiet)
   }
 
   /** Sabre Bola.check_abandon: switch to a lower rung whose whole segment scores above what remains of this one. */

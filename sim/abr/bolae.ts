@@ -199,7 +199,8 @@ export class BolaE implements AbrPolicy {
    * abandonment keeps a rate sample per check.
    */
   abandonQuietUntil(p: DownloadProgress): number {
-    if (this.params.variant !== 'sabre') return p.elapsed
+    // Before the first byte the latency is not yet known to come off the buffer: no bound.
+    if (this.params.variant !== 'sabre' || p.ttfb < 0) return p.elapsed
     if (p.rung === 0) return Infinity
     const R = p.totalBytes - p.loadedBytes
     const x = p.bufferLevel + this.placeholder - Math.max(0, p.ttfb)

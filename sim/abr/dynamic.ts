@@ -100,8 +100,8 @@ export class Dynamic implements AbrPolicy {
     return this.abandonment.after(segmentDuration)
   }
 
-  abandonQuietUntil(p: DownloadProgress): number {
-    return this.abandonment.quietUntil(p)
+  abandonQuietUntil(p: DownloadProgress, rate?: number, window?: number): number {
+    return this.abandonment.quietUntil(p, rate, window)
   }
 
   abandon(p: DownloadProgress): number {

@@ -1,5 +1,5 @@
 import type { Ladder } from '../manifest/ladder.js'
-import { DashAbandonRule, hlsAbandonRule, sabreAbandonRule } from './abandon.js'
+import { DashAbandonRule, hlsAbandonQuietUntil, hlsAbandonRule, sabreAbandonQuietUntil, sabreAbandonRule } from './abandon.js'
 import { makeEstimator, rungForThroughput, type EstimatorParams, type ThroughputEstimator } from './estimators.js'
 import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 
@@ -80,15 +80,13 @@ export class ThroughputAbandonment {
   }
 
   /**
-   * Sabre's rule abandons only when the projected finish ttfb + T·(e − ttfb)/L(e) exceeds M·D, i.e. when the mean
-   * rate since the first byte is below T / (M·D − ttfb). Bytes only accumulate, so with L bytes in now that cannot
-   * happen before e = ttfb + L·(M·D − ttfb)/T: a proven lower bound. Other variants: no bound.
+   * A lower bound on when check() can next abandon (AbrPolicy.abandonQuietUntil): Sabre's and hls.js's rules have one
+   * (abandon.ts); dash.js's keeps a rate sample per check, so every check runs.
    */
-  quietUntil(p: DownloadProgress): number {
-    if (this.p.abandon !== 'sabre' || p.ttfb < 0) return p.elapsed
-    const md = this.p.abandonMultiplier * p.segmentDuration
-    if (md <= p.ttfb) return p.elapsed
-    return Math.max(p.elapsed, this.p.abandonGrace, p.ttfb + (p.loadedBytes * (md - p.ttfb)) / p.totalBytes)
+  quietUntil(p: DownloadProgress, rate?: number, window?: number): number {
+    if (this.p.abandon === 'sabre') return sabreAbandonQuietUntil(p, this.p, rate, window)
+    if (this.p.abandon === 'hlsjs') return hlsAbandonQuietUntil(p, rate, window)
+    return p.elapsed
   }
 
   check(progress: DownloadProgress): number {
@@ -143,7 +141,7 @@ export class SafeThroughputRule implements AbrPolicy {
     return this.abandonment.after(segmentDuration)
   }
 
-  abandonQuietUntil(p: DownloadProgress): number {
-    return this.abandonment.quietUntil(p)
+  abandonQuietUntil(p: DownloadProgress, rate?: number, window?: number): number {
+    return this.abandonment.quietUntil(p, rate, window)
   }
 }

@@ -1,6 +1,6 @@
 import type { Ladder } from '../manifest/ladder.js'
 import { Ewma, EwmaBandwidthEstimator } from './ewma.js'
-import { hlsAbandonRule } from './abandon.js'
+import { hlsAbandonQuietUntil, hlsAbandonRule } from './abandon.js'
 import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 
 /** The throughput rule's tunables, named and defaulted as hls.js names them (src/config.ts). */
@@ -114,6 +114,11 @@ export class ThroughputRule implements AbrPolicy {
   /** hls.js checks nothing before max(TTFB estimate, half the segment). */
   abandonAfter(segmentDuration: number): number {
     return Math.max(this.ttfbS, segmentDuration / 2)
+  }
+
+  /** hls.js's rule has no per-check state: its bound (abandon.ts) lets the engine skip checks. */
+  abandonQuietUntil(p: DownloadProgress, rate?: number, window?: number): number {
+    return hlsAbandonQuietUntil(p, rate, window)
   }
 
   abandon(p: DownloadProgress): number {

@@ -62,11 +62,16 @@ export interface AbrPolicy {
    */
   abandonAfter?(segmentDuration: number): number
   /**
-   * After `abandon` returned -1: an elapsed time (seconds since the request) before which it surely returns -1
-   * again for this download, given that the buffer falls at most 1 s per s and bytes only accumulate (Infinity:
-   * not in this download). Lets the engine skip checks whose answer is known; must be a true lower bound.
+   * At any check of a download (the engine asks before calling `abandon`): an elapsed time (seconds since the
+   * request) before which `abandon` surely returns -1 for this download (at most `elapsed`: it may answer now;
+   * Infinity: not in this download), given that the buffer falls at most 1 s per s and bytes only accumulate.
+   * Lets the engine skip checks whose answer is known; must be a true lower bound.
+   * `rate`, `window`: the engine may add that for the next `window` seconds bytes arrive at least at `rate` bytes/s
+   * (the link's lowest rate until the download ends), so the bound can follow the real download rather than assume
+   * it stops; a skip only
+   * saves work and never changes a result, so this knowledge of the link does not leak into any decision.
    */
-  abandonQuietUntil?(progress: DownloadProgress): number
+  abandonQuietUntil?(progress: DownloadProgress, rate?: number, window?: number): number
   /**
    * Seconds to wait before requesting the rung just chosen (BOLA-O and BOLA-E
    * pause rather than overfill the buffer with a low rung: dash.js

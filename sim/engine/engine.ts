@@ -2,7 +2,7 @@ import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import type { Ladder } from '../manifest/ladder.js'
 import type { Trace } from '../trace/trace.js'
 import type { AbrPolicy, DownloadProgress, DownloadSample } from '../abr/types.js'
-import { hlsAbandonRule } from '../abr/abandon.js'
+import { hlsAbandonQuietUntil, hlsAbandonRule } from '../abr/abandon.js'
 import { QOE_DEFAULTS, type QoeWeights, type SessionMetrics } from './metrics.js'
 import { PlaybackAccount } from './playback.js'
 
@@ -31,6 +31,12 @@ export interface SessionOptions {
    * the first counted from the first byte with the latency spent against the interval.
    */
   abandonCheckBytes: number
+  /**
+   * Skip the abandonment checks a rule proves it would answer -1 to (its grace time, abandonQuietUntil). Results are
+   * identical either way (test/sim/abandon-skip.test.ts holds the two to it); false runs every check, the plain
+   * reference loop, only slower.
+   */
+  abandonSkips: boolean
   /** Play at most this many seconds of the title (whole segments); default all of it. */
   maxDuration?: number
   /** Where in the trace the session starts, seconds. */
@@ -47,6 +53,7 @@ export const SESSION_DEFAULTS: SessionOptions = {
   abandonCheckInterval: 0.1,
   afterAbandon: 'abandon-rung',
   abandonCheckBytes: 0,
+  abandonSkips: true,
   traceOffset: 0,
   record: false,
   qoe: QOE_DEFAULTS,
@@ -109,8 +116,8 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
   const abandonHook = o.abandonment ? (policy.abandon ? policy.abandon.bind(policy) : defaultAbandon(bitrates)) : null
   // Checks before the rule's grace time cannot abandon: skip them (whole steps, so the check grid is unchanged).
-  const quietUntil = o.abandonment && policy.abandon && policy.abandonQuietUntil ? policy.abandonQuietUntil.bind(policy) : null
-  const abandonAfter = !o.abandonment ? null : policy.abandon ? (policy.abandonAfter ? policy.abandonAfter.bind(policy) : null) : (d: number) => d / 2
+  const quietUntil = !o.abandonment || !o.abandonSkips ? null : policy.abandon ? (policy.abandonQuietUntil ? policy.abandonQuietUntil.bind(policy) : null) : hlsAbandonQuietUntil
+  const abandonAfter = !o.abandonment || !o.abandonSkips ? null : policy.abandon ? (policy.abandonAfter ? policy.abandonAfter.bind(policy) : null) : (d: number) => d / 2
 
   for (let i = 0; i < n; i++) {
     const segDur = durs[i]!
@@ -131,16 +138,36 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       bytes = rungs[rung]!.bytes[i]!
       latency = trace.latencyAt(offset + reqStart) ?? o.rtt
       const firstByte = reqStart + latency
-      finish = trace.downloadFinishTime(offset + firstByte, bytes) - offset
-      if (!abandonHook || rung === 0 || ++attempts > MAX_ABANDONMENTS_PER_SEGMENT) break
+      // trace.downloadFinishTime, with the bytes before the first byte kept for the abandonment checks.
       const startBytes = trace.bytesBefore(offset + firstByte)
+      finish = trace.timeForBytes(startBytes + bytes) - offset
+      if (!abandonHook || rung === 0 || ++attempts > MAX_ABANDONMENTS_PER_SEGMENT) break
       let next = -1
       const byBytes = o.abandonCheckBytes > 0
       const skip = abandonAfter && !byBytes ? Math.max(0, Math.floor(abandonAfter(segDur) / o.abandonCheckInterval) - 1) : 0
       // The k-th check of the fixed grid is at reqStart + k·interval (a product, not a running sum, so skipping k is exact).
       let k = 1 + skip
       let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * k
-      for (; tk < finish; tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * ++k) {
+      if (quietUntil && !abandonAfter && tk < finish) {
+        // Before any check, the bound from the first byte (no bytes in yet): most downloads end inside it. Rules
+        // with a grace time measure from bytes in, so theirs starts at the first check after the grace.
+        progress.segmentIndex = i
+        progress.rung = rung
+        progress.elapsed = latency
+        progress.ttfb = latency
+        progress.loadedBytes = 0
+        progress.totalBytes = bytes
+        progress.segmentDuration = segDur
+        progress.bufferLevel = play.playing ? Math.max(0, play.buffer - (firstByte - play.t)) : play.buffer
+        const rate = trace.minRateBetween(offset + firstByte, offset + finish, MIN_RATE_SCAN)
+        const quiet = reqStart + quietUntil(progress, rate, rate > 0 ? finish - firstByte : 0)
+        if (quiet >= finish) break
+        if (!byBytes && quiet >= tk + o.abandonCheckInterval) {
+          k += Math.floor((quiet - tk) / o.abandonCheckInterval)
+          tk = reqStart + o.abandonCheckInterval * k
+        }
+      }
+      while (tk < finish) {
         progress.segmentIndex = i
         progress.rung = rung
         progress.elapsed = tk - reqStart
@@ -149,14 +176,27 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
         progress.totalBytes = bytes
         progress.segmentDuration = segDur
         progress.bufferLevel = play.playing ? Math.max(0, play.buffer - (tk - play.t)) : play.buffer
+        if (quietUntil) {
+          // Ask first when the rule could next answer, and jump to the last check before that (whole steps: the
+          // grid is unchanged). Past the first byte the link's lowest rate until the download ends is how fast bytes
+          // at least arrive (on traces too fine-grained to scan cheaply, nothing is said).
+          let rate = 0
+          let window = 0
+          if (tk > firstByte) {
+            rate = trace.minRateBetween(offset + tk, offset + finish, MIN_RATE_SCAN)
+            window = rate > 0 ? finish - tk : 0
+          }
+          const quiet = reqStart + quietUntil(progress, rate, window)
+          if (quiet >= finish) break
+          if (!byBytes && quiet >= tk + o.abandonCheckInterval) {
+            k += Math.floor((quiet - tk) / o.abandonCheckInterval)
+            tk = reqStart + o.abandonCheckInterval * k
+            continue
+          }
+        }
         next = abandonHook(progress)
         if (next >= 0 && next < rung) break
-        if (quietUntil) {
-          // Jump to the last check before the rule could answer otherwise (whole steps: the grid is unchanged).
-          const quiet = reqStart + quietUntil(progress)
-          if (quiet >= finish) break
-          if (!byBytes && quiet > tk + o.abandonCheckInterval) k += Math.floor((quiet - tk) / o.abandonCheckInterval) - 1
-        }
+        tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * ++k
       }
       if (next < 0 || next >= rung) break
       play.advance(tk - play.t)
@@ -182,6 +222,9 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   if (timeline) result.timeline = timeline
   return result
 }
+
+/** Trace periods scanned for the link's lowest rate during a download (1 s periods: a few; packet traces: too many). */
+const MIN_RATE_SCAN = 16
 
 /** A segment is abandoned at most this often: a rule that keeps abandoning (Sabre's rechoose path can) then finishes it. */
 const MAX_ABANDONMENTS_PER_SEGMENT = 32

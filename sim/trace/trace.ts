@@ -103,6 +103,28 @@ export class Trace {
     return this.rates[this.periodAt(local)]! * 8
   }
 
+  /**
+   * The lowest rate (bytes/s) over [from, to), looking at most `maxPeriods` periods ahead; -1 when [from, to)
+   * spans more (a fine-grained trace), so a caller never pays more than that scan.
+   */
+  minRateBetween(from: number, to: number, maxPeriods: number): number {
+    const s = this.starts
+    const n = s.length
+    let base = Math.floor(from / this.duration) * this.duration
+    let i = this.periodAt(from - base)
+    let min = this.rates[i]!
+    for (let seen = 1; ; seen++) {
+      const end = base + (i + 1 < n ? s[i + 1]! : this.duration)
+      if (end >= to) return min
+      if (seen >= maxPeriods) return -1
+      if (++i === n) {
+        i = 0
+        base += this.duration
+      }
+      if (this.rates[i]! < min) min = this.rates[i]!
+    }
+  }
+
   /** The trace's own request latency at time t, seconds, or undefined when it has none. */
   latencyAt(t: number): number | undefined {
     if (!this.latencies) return undefined
