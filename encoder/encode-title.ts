@@ -18,7 +18,7 @@ import { fixedLadder, rungId, sortLadder, type Rung } from './ladder.js'
 import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RdPoint, type RungSelection } from './hull.js'
 import { DEFAULT_H264, type H264Settings } from './h264.js'
 import { DEFAULT_PROBE_CRFS, DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './probe.js'
-import { probeShots, titlePoints } from './shot-probe.js'
+import { probeShots, spanQuality, titlePoints } from './shot-probe.js'
 import { allocateWithPeak, type ShotCurve } from './shot-allocation.js'
 import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './chunk-job.js'
 import { localPool, type JobQueue, type RetryPolicy } from './job-queue.js'
@@ -137,7 +137,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   emit({ type: 'ladder', kind, rungs, notes })
 
   const workDir = join(store, '.work', titleId)
-  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts, allocation })
+  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts, allocation, ...(kind === 'per-title' && curves ? { curves } : {}) })
   const { results: chunkResults, retries } = await runJobs(jobs, opts, concurrency, emit)
 
   const staging = join(workDir, `package-${randomBytes(4).toString('hex')}`)
@@ -319,6 +319,8 @@ interface JobPlanInput {
   videoStartInFile: number
   opts: EncodeOptions
   allocation?: RungAllocation[]
+  /** per-title from shot probes: each chunk is gated against what its own shots predict */
+  curves?: ShotCurve[]
 }
 
 /** One job per chunk × rung, rungs interleaved so progress and failures spread over the title. */
@@ -331,7 +333,9 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
     for (const rung of p.rungs) {
       // shot-based: this shot's CRF on this rung, gated against what its probe predicted
       const shot = p.allocation?.find((a) => a.rung === rung.id)?.shots[chunk.index]
-      const expected = shot ? shot.quality : rung.targetQuality
+      // per-title from shot probes: what this chunk's own shots predict at the rung's rate, not the title's mean
+      const own = !shot && p.curves && rung.targetQuality !== undefined ? spanQuality(p.curves, p.report.shots ?? [], chunk, rung.height, rung.bitrate) : null
+      const expected = shot ? shot.quality : own ?? rung.targetQuality
       const target = expected !== undefined ? expected - (p.opts.gateTolerance ?? 3) : p.opts.gate
       const gate: QualityGate | undefined =
         target === undefined ? undefined : { target, maxReencodes: p.opts.maxReencodes ?? 2, rateStep: 1.3, maxBitrate: Math.max(rung.bitrate, 12_000_000) }

@@ -50,7 +50,7 @@ const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) =>
 const round = (x: number, digits: number): number => Number(x.toFixed(digits))
 
 /** Pool frames [from, to) into one Quality (arithmetic mean, the usual VMAF pooling). */
-export function poolQuality(scores: FrameScores, from = 0, to = scores.ssim.length): Quality {
+export function poolQuality(scores: FrameScores, from = 0, to = Math.max(scores.ssim.length, scores.vmaf?.length ?? 0)): Quality {
   const q: Quality = {
     ssim: round(mean(scores.ssim.slice(from, to)), 6),
     psnr: round(mean(scores.psnr.slice(from, to)), 3),
