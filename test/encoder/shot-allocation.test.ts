@@ -1,5 +1,5 @@
 import t from 'tap'
-import { allocateAtSlope, allocateForBitrate, allocateForQuality, allocateWithPeak, pickAtSlope, type ShotCurve, type ShotPoint } from '../../encoder/shot-allocation.js'
+import { allocateAtSlope, allocateForBitrate, allocateForQuality, allocateWithPeak, pickAtSlope, type ShotCurve, type ShotPoint } from '../../encoder/ladder/shot-allocation.js'
 
 const pt = (kbps: number, quality: number, crf: number): ShotPoint => ({ width: 640, height: 360, bitrate: kbps * 1000, quality, crf })
 
@@ -74,7 +74,7 @@ t.test('a peak limit keeps every shot within peakRatio × the mean rate', async 
 })
 
 t.test('spanQuality: a chunk is predicted from the shots it overlaps, weighted by overlap, at the rung\'s rate', async (t) => {
-  const { spanQuality } = await import('../../encoder/shot-probe.js')
+  const { spanQuality } = await import('../../encoder/ladder/shot-probe.js')
   const pt = (height: number, crf: number, bitrate: number, quality: number): ShotPoint => ({ width: height * 2, height, crf, bitrate, quality })
   // an easy shot (frames 0–99) and a hard one (100–199), each probed at CRF 20 and 30 at 180p; 360p only for the easy one
   const curves: ShotCurve[] = [
