@@ -61,12 +61,16 @@ export const command: Command = {
     const source = join(out, 'sources', 'multishot.mp4')
     await generateSource({ kind: 'multishot', out: source, duration, width, height, seed: 1 })
     // a small probe grid keeps the demo short; `oclab encode` probes more by default
-    const probe = { heights: [180, 270, 360, 540, 720], crfs: [22, 28, 34, 40], excerpts: 2 }
-    for (const [ladder, titleId] of [['fixed', 'demo-fixed'], ['per-title', 'demo-per-title'], ['shot-based', 'demo-shots']] as const) {
-      const r = await encodeTitle({ source, store, titleId, ladder, vmafModel, onEvent: render, probe })
+    const probe = { heights: [180, 270, 360, 540, 720], crfs: [22, 28, 34, 40] }
+    // shot-based first: its per-shot probes also give per-title the whole title's points (probe once, choose two ladders)
+    for (const [ladder, titleId] of [['shot-based', 'demo-shots'], ['per-title', 'demo-per-title'], ['fixed', 'demo-fixed']] as const) {
+      const shotProbes = encoded[0]?.shotProbes
+      const r = await encodeTitle({ source, store, titleId, ladder, vmafModel, onEvent: render, probe, ...(shotProbes ? { shotProbes } : {}) })
       encoded.push(r)
       say(ladderSummary(r.title, r.titleDir))
     }
+    // the story's order: fixed, per-title, shot-based
+    encoded.reverse()
     for (const [test, anchor] of [[1, 0], [2, 1], [2, 0]] as const) {
       const c = compareCurves(ladderCurve(encoded[anchor]!.title, encoded[anchor]!.title.id), ladderCurve(encoded[test]!.title, encoded[test]!.title.id))
       say(c.metrics.map((m) => `  ${c.test.titleId} vs ${c.anchor.titleId}: BD-rate ${m.metric.toUpperCase()} ${m.bdRate === null ? 'no overlap' : `${m.bdRate.toFixed(1)} %`}`).join('\n'))

@@ -15,11 +15,11 @@ import {
 import { inspectSource } from './inspect/inspect.js'
 import { planChunks, planShotChunks, segmentStarts, type ChunkPlan } from './jobs/chunks.js'
 import { fixedLadder, rungId, sortLadder, type Rung } from './ladder/ladder.js'
-import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RungSelection } from './ladder/hull.js'
+import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RdPoint, type RungSelection } from './ladder/hull.js'
 import { DEFAULT_H264, type H264Settings } from './jobs/h264.js'
 import { DEFAULT_PROBE_CRFS, DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
-import { probeShots, titlePoints } from './ladder/shot-probe.js'
-import { allocateWithPeak } from './ladder/shot-allocation.js'
+import { probeShots, spanQuality, titlePoints } from './ladder/shot-probe.js'
+import { allocateWithPeak, type ShotCurve } from './ladder/shot-allocation.js'
 import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './jobs/chunk-job.js'
 import { localPool, type JobQueue, type RetryPolicy } from './jobs/job-queue.js'
 import { encodeAudio, stitchChunks } from './jobs/stitch.js'
@@ -63,6 +63,14 @@ export interface EncodeOptions {
   queue?: JobQueue<ChunkBatch, ChunkResult[]>
   /** Per-title probe grid overrides (tests use small ones). */
   probe?: { heights?: number[]; crfs?: number[]; excerpts?: number; excerptSeconds?: number }
+  /**
+   * Per-shot probe curves of this same source, grid and x264 settings from an
+   * earlier encode (`EncodeResult.shotProbes`): shot-based skips its probe
+   * encodes; per-title takes its points from them (the whole title at each
+   * height × CRF, what Netflix's per-title encodes) instead of probing
+   * excerpts. Probe once, choose two ladders. Default: probe.
+   */
+  shotProbes?: ShotCurve[]
   /** Keep the chunk work directory after success. Default false. */
   keepWork?: boolean
   onEvent?: (e: EncodeEvent) => void
@@ -72,6 +80,8 @@ export interface EncodeOptions {
 export interface EncodeResult {
   title: Title
   titleDir: string
+  /** shot-based (and per-title from given curves): the per-shot probe curves, for `EncodeOptions.shotProbes` */
+  shotProbes?: ShotCurve[]
 }
 
 /** A title id from a file name: what is left after replacing anything not safe in a URL path. */
@@ -123,11 +133,11 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
   const videoStartInFile = Math.max(0, v.startTime - fileStart)
 
-  const { rungs, kind, notes, probes, allocation } = await buildLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, emit)
+  const { rungs, kind, notes, probes, allocation, curves } = await buildLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, emit)
   emit({ type: 'ladder', kind, rungs, notes })
 
   const workDir = join(store, '.work', titleId)
-  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts, allocation })
+  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts, allocation, ...(kind === 'per-title' && curves ? { curves } : {}) })
   const { results: chunkResults, retries } = await runJobs(jobs, opts, concurrency, emit)
 
   const staging = join(workDir, `package-${randomBytes(4).toString('hex')}`)
@@ -175,7 +185,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
     await swapInto(staging, titleDir, workDir)
     if (!opts.keepWork) await rm(workDir, { recursive: true, force: true })
     emit({ type: 'done', titleDir, seconds: (Date.now() - t0) / 1000 })
-    return { title, titleDir }
+    return { title, titleDir, ...(curves ? { shotProbes: curves } : {}) }
   } catch (err) {
     await rm(staging, { recursive: true, force: true })
     throw err
@@ -189,6 +199,8 @@ interface LadderChoice {
   probes: HullPoint[]
   /** shot-based: per rung, each shot's CRF and the quality its probe predicts */
   allocation?: RungAllocation[]
+  /** the per-shot probe curves the ladder was chosen from */
+  curves?: ShotCurve[]
 }
 
 async function buildLadder(
@@ -207,11 +219,14 @@ async function buildLadder(
   const selection = { ...(metric === 'vmaf' ? DEFAULT_VMAF_SELECTION : SSIM_SELECTION) }
   if (opts.targetQuality !== undefined) selection.targetQuality = opts.targetQuality
   if (ladder === 'shot-based') return shotBasedLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, selection, emit)
-  const { points, rd } = await probeSource({
-    source: opts.source, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, duration: report.duration,
-    ...opts.probe, h264, metric, vmafModel, concurrency, signal: opts.signal,
-    onProbe: (done, total) => emit({ type: 'probing', done, total }),
-  })
+  const given = opts.shotProbes && reusableCurves(opts.shotProbes, report)
+  const { points, rd } = given
+    ? fromShotCurves(given)
+    : await probeSource({
+        source: opts.source, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, duration: report.duration,
+        ...opts.probe, h264, metric, vmafModel, concurrency, signal: opts.signal,
+        onProbe: (done, total) => emit({ type: 'probing', done, total }),
+      })
   const hull = upperConvexHull(rd)
   const onHull = new Set(hull.map((p) => `${p.height}:${p.bitrate}`))
   const probes = points.map((p) => ({ ...p, onHull: onHull.has(`${p.height}:${p.bitrate}`) }))
@@ -220,10 +235,28 @@ async function buildLadder(
   const rungs = sortLadder(chosen.map((p) => ({ id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(p.quality.toFixed(2)) })))
   const top = chosen[chosen.length - 1]!
   const notes = [
-    `per-title: ${points.length} probe encodes, ${hull.length} on the convex hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
+    `per-title: ${points.length} probe ${given ? `points of the whole title (from ${given.length} shots' probes)` : 'encodes'}, ${hull.length} on the convex hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
   ]
   if (top.quality < selection.targetQuality - 0.5) notes.push(`top rung reaches ${top.quality.toFixed(1)}, below the target: capped by max bitrate or the hull`)
-  return { rungs, kind: 'per-title', notes, probes }
+  return { rungs, kind: 'per-title', notes, probes, ...(given ? { curves: given } : {}) }
+}
+
+/**
+ * Shot probes handed in must be of this source's shots (one curve per shot,
+ * the same durations): anything else is a caller's mistake, said clearly.
+ */
+function reusableCurves(curves: ShotCurve[], report: Inspection): ShotCurve[] {
+  const shots = report.shots ?? []
+  const same = curves.length === shots.length && curves.every((c, i) => Math.abs(c.duration - shots[i]!.frames / report.video.frameRate) < 1e-6)
+  if (!same) throw new OclabError(ErrorCodes.USAGE, `shotProbes: ${curves.length} curves do not match this source's ${shots.length} shots`)
+  return curves
+}
+
+/** Per-title points from per-shot curves: the whole title at each height × CRF. */
+function fromShotCurves(curves: readonly ShotCurve[]): { points: HullPoint[]; rd: RdPoint[] } {
+  const points: HullPoint[] = titlePoints(curves).map(({ crf: _c, ...p }) => ({ ...p, onHull: false }))
+  points.sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
+  return { points, rd: points.map(({ width, height, bitrate, quality }) => ({ width, height, bitrate, quality })) }
 }
 
 /**
@@ -238,7 +271,7 @@ async function shotBasedLadder(
 ): Promise<LadderChoice> {
   const v = report.video
   const shots = report.shots!
-  const curves = await probeShots({
+  const curves = opts.shotProbes ? reusableCurves(opts.shotProbes, report) : await probeShots({
     source: opts.source, shots, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, videoStartInFile,
     heights: probeHeights(opts.probe?.heights ?? DEFAULT_PROBE_HEIGHTS, v.height), crfs: opts.probe?.crfs ?? DEFAULT_PROBE_CRFS,
     h264, metric, vmafModel, concurrency, signal: opts.signal, onProbe: (done, total) => emit({ type: 'probing', done, total }),
@@ -271,7 +304,7 @@ async function shotBasedLadder(
     `shot-based: ${shots.length} shots × ${curves[0]!.points.length} probe encodes each, ${hull.length} title-level points on the hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
     `per rung, each shot's CRF at one common slope λ (bisection to the rung's bitrate), no shot above 1.8× the rung's mean rate`,
   ]
-  return { rungs: sorted, kind: 'shot-based', notes, probes, allocation: ordered }
+  return { rungs: sorted, kind: 'shot-based', notes, probes, allocation: ordered, curves }
 }
 
 interface JobPlanInput {
@@ -286,6 +319,8 @@ interface JobPlanInput {
   videoStartInFile: number
   opts: EncodeOptions
   allocation?: RungAllocation[]
+  /** per-title from shot probes: each chunk is gated against what its own shots predict */
+  curves?: ShotCurve[]
 }
 
 /** One job per chunk × rung, rungs interleaved so progress and failures spread over the title. */
@@ -298,7 +333,9 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
     for (const rung of p.rungs) {
       // shot-based: this shot's CRF on this rung, gated against what its probe predicted
       const shot = p.allocation?.find((a) => a.rung === rung.id)?.shots[chunk.index]
-      const expected = shot ? shot.quality : rung.targetQuality
+      // per-title from shot probes: what this chunk's own shots predict at the rung's rate, not the title's mean
+      const own = !shot && p.curves && rung.targetQuality !== undefined ? spanQuality(p.curves, p.report.shots ?? [], chunk, rung.height, rung.bitrate) : null
+      const expected = shot ? shot.quality : own ?? rung.targetQuality
       const target = expected !== undefined ? expected - (p.opts.gateTolerance ?? 3) : p.opts.gate
       const gate: QualityGate | undefined =
         target === undefined ? undefined : { target, maxReencodes: p.opts.maxReencodes ?? 2, rateStep: 1.3, maxBitrate: Math.max(rung.bitrate, 12_000_000) }

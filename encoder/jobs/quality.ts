@@ -50,7 +50,7 @@ const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) =>
 const round = (x: number, digits: number): number => Number(x.toFixed(digits))
 
 /** Pool frames [from, to) into one Quality (arithmetic mean, the usual VMAF pooling). */
-export function poolQuality(scores: FrameScores, from = 0, to = scores.ssim.length): Quality {
+export function poolQuality(scores: FrameScores, from = 0, to = Math.max(scores.ssim.length, scores.vmaf?.length ?? 0)): Quality {
   const q: Quality = {
     ssim: round(mean(scores.ssim.slice(from, to)), 6),
     psnr: round(mean(scores.psnr.slice(from, to)), 3),
@@ -101,6 +101,12 @@ export interface MeasureOptions {
   threads?: number
   /** Score VMAF on every n-th frame only (SSIM/PSNR stay per frame). Default 1. */
   vmafSubsample?: number
+  /**
+   * With a model, measure VMAF only (ssim and psnr come back empty). Default
+   * false. Probes only place a point on a VMAF curve: SSIM and PSNR on every
+   * frame were a third of a probe's scoring time for numbers nobody read.
+   */
+  vmafOnly?: boolean
 }
 
 export async function measureQuality(opts: MeasureOptions): Promise<FrameScores> {
@@ -109,23 +115,22 @@ export async function measureQuality(opts: MeasureOptions): Promise<FrameScores>
     const ssimLog = join(dir, 'ssim.log')
     const psnrLog = join(dir, 'psnr.log')
     const vmafLog = join(dir, 'vmaf.json')
-    const n = opts.vmafModel ? 3 : 2
+    const vmafOnly = Boolean(opts.vmafOnly && opts.vmafModel)
+    const n = vmafOnly ? 1 : opts.vmafModel ? 3 : 2
     const labels = (p: string) => Array.from({ length: n }, (_, i) => `[${p}${i}]`).join('')
     const graph = [
       `[0:v]setpts=N/FRAME_RATE/TB,scale=${opts.sourceWidth}:${opts.sourceHeight}:flags=bicubic,format=yuv420p,split=${n}${labels('d')}`,
       `[1:v]trim=end_frame=${opts.frames},setpts=N/FRAME_RATE/TB,format=yuv420p,split=${n}${labels('r')}`,
-      `[d0][r0]ssim=stats_file=${filterPath(ssimLog)}`,
-      `[d1][r1]psnr=stats_file=${filterPath(psnrLog)}`,
     ]
+    if (!vmafOnly) graph.push(`[d0][r0]ssim=stats_file=${filterPath(ssimLog)}`, `[d1][r1]psnr=stats_file=${filterPath(psnrLog)}`)
     if (opts.vmafModel) {
-      graph.push(`[d2][r2]libvmaf=model_path=${filterPath(opts.vmafModel)}:log_path=${filterPath(vmafLog)}:log_fmt=json:n_threads=${opts.threads ?? 1}:n_subsample=${opts.vmafSubsample ?? 1}`)
+      graph.push(`[d${n - 1}][r${n - 1}]libvmaf=model_path=${filterPath(opts.vmafModel)}:log_path=${filterPath(vmafLog)}:log_fmt=json:n_threads=${opts.threads ?? 1}:n_subsample=${opts.vmafSubsample ?? 1}`)
     }
     const seek = opts.sourceSeek > 0 ? ['-ss', opts.sourceSeek.toFixed(6)] : []
     await ffmpeg(['-threads', String(opts.threads ?? 1), '-i', opts.distorted, ...seek, '-i', opts.source, '-lavfi', graph.join(';'), '-f', 'null', '-'], { signal: opts.signal })
-    const scores: FrameScores = {
-      ssim: parseSsimStats(await readFile(ssimLog, 'utf8')),
-      psnr: parsePsnrStats(await readFile(psnrLog, 'utf8')),
-    }
+    const scores: FrameScores = vmafOnly
+      ? { ssim: [], psnr: [] }
+      : { ssim: parseSsimStats(await readFile(ssimLog, 'utf8')), psnr: parsePsnrStats(await readFile(psnrLog, 'utf8')) }
     if (opts.vmafModel) scores.vmaf = parseVmafLog(await readFile(vmafLog, 'utf8'))
     return scores
   } finally {

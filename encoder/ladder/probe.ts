@@ -77,7 +77,7 @@ export async function probeGrid(o: GridOptions): Promise<Array<RdPoint & { crf: 
       const args = h264Args(w, h, { crf }, { ...o.h264, gop: Math.round(o.frameRate * 4) })
       await ffmpeg(['-i', o.clip, '-map', '0:v:0', ...args, out], { signal: o.signal })
       const bytes = (await stat(out)).size
-      const scores = await measureQuality({ distorted: out, source: o.clip, sourceSeek: 0, frames: o.frames, sourceWidth: o.sourceWidth, sourceHeight: o.sourceHeight, vmafModel: o.metric === 'vmaf' ? o.vmafModel : null, vmafSubsample: PROBE_VMAF_SUBSAMPLE, signal: o.signal })
+      const scores = await measureQuality({ distorted: out, source: o.clip, sourceSeek: 0, frames: o.frames, sourceWidth: o.sourceWidth, sourceHeight: o.sourceHeight, vmafModel: o.metric === 'vmaf' ? o.vmafModel : null, vmafSubsample: PROBE_VMAF_SUBSAMPLE, vmafOnly: true, signal: o.signal })
       await rm(out, { force: true })
       const quality = qualityScore(poolQuality(scores), o.metric)
       points.push({ width: w, height: h, bitrate: Math.round((bytes * 8) / o.clipSeconds), quality: Number(quality.toFixed(3)), crf })

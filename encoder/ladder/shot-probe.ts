@@ -6,6 +6,7 @@ import type { Shot } from '../../lib/title-package.js'
 import type { H264Settings } from '../jobs/h264.js'
 import { probeGrid } from './probe.js'
 import type { ShotCurve, ShotPoint } from './shot-allocation.js'
+import { qualityAtBitrate, upperConvexHull } from './hull.js'
 
 /**
  * Probe encodes per shot (the Dynamic Optimizer's first step): each shot is
@@ -79,4 +80,28 @@ export function titlePoints(curves: readonly ShotCurve[]): ShotPoint[] {
     })
   }
   return out
+}
+
+/**
+ * What a span of frames (a per-title chunk) should score at a rung, from the
+ * probes of the shots it overlaps: at each CRF of the rung's height, the
+ * overlap-weighted mean rate and quality of those shots is the span's own RD
+ * point; the quality at the rung's bitrate is read off the span's hull
+ * (linear between points, clamped at its ends). A per-title rung's hull
+ * quality is the title's mean, and half the chunks of a varied title sit
+ * below their title's mean by design: gating chunks against it re-encoded
+ * every hard chunk. null when no shot probe covers the span at that height.
+ * Pure.
+ */
+export function spanQuality(
+  curves: readonly ShotCurve[], shots: readonly Pick<Shot, 'startFrame' | 'frames'>[], span: { startFrame: number; frames: number }, height: number, bitrate: number,
+): number | null {
+  const parts = shots.flatMap((s, i) => {
+    const overlap = Math.min(s.startFrame + s.frames, span.startFrame + span.frames) - Math.max(s.startFrame, span.startFrame)
+    const points = curves[i]?.points.filter((p) => p.height === height) ?? []
+    return overlap > 0 && points.length ? [{ duration: overlap, points }] : []
+  })
+  if (!parts.length) return null
+  const hull = upperConvexHull(titlePoints(parts))
+  return qualityAtBitrate(hull, bitrate)?.quality ?? null
 }

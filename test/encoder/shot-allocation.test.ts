@@ -72,3 +72,21 @@ t.test('a peak limit keeps every shot within peakRatio × the mean rate', async 
   const b = allocateWithPeak([{ duration: 1, points: [pt(100, 80, 30)] }, { duration: 1, points: [pt(1000, 60, 30)] }], 1_000_000, 1.2)
   t.same(b.picks.map((p) => p.bitrate), [100_000, 1_000_000])
 })
+
+t.test('spanQuality: a chunk is predicted from the shots it overlaps, weighted by overlap, at the rung\'s rate', async (t) => {
+  const { spanQuality } = await import('../../encoder/ladder/shot-probe.js')
+  const pt = (height: number, crf: number, bitrate: number, quality: number): ShotPoint => ({ width: height * 2, height, crf, bitrate, quality })
+  // an easy shot (frames 0–99) and a hard one (100–199), each probed at CRF 20 and 30 at 180p; 360p only for the easy one
+  const curves: ShotCurve[] = [
+    { duration: 4, points: [pt(180, 20, 200_000, 90), pt(180, 30, 100_000, 80), pt(360, 20, 400_000, 95)] },
+    { duration: 4, points: [pt(180, 20, 1_000_000, 70), pt(180, 30, 500_000, 50)] },
+  ]
+  const shots = [{ startFrame: 0, frames: 100 }, { startFrame: 100, frames: 100 }]
+  // frames 50–149: half of each shot. CRF 30: 300k / 65, CRF 20: 600k / 80. At 450k: 65 + 15 × 150/300 = 72.5
+  t.equal(spanQuality(curves, shots, { startFrame: 50, frames: 100 }, 180, 450_000), 72.5)
+  // frames 0–99: the easy shot alone, between its points: 80 + 10 × 50/100
+  t.equal(spanQuality(curves, shots, { startFrame: 0, frames: 100 }, 180, 150_000), 85)
+  // frames 0–149: weights 100:50. CRF 30: (2×100k + 500k)/3 = 233 333 → (2×80 + 50)/3 = 70; below the cheapest point the hull is clamped
+  t.equal(spanQuality(curves, shots, { startFrame: 0, frames: 150 }, 180, 100_000), 70)
+  t.equal(spanQuality(curves, shots, { startFrame: 150, frames: 50 }, 360, 400_000), null, 'no probe of the hard shot at 360p: no prediction')
+})

@@ -48,6 +48,23 @@ t.test('shot-based: shot-aligned segments identical across renditions, real dura
     t.same(r.findings, [], `${name} --deep: no findings`)
   }
 
+  // probe once, choose two ladders: per-title from the shot probes (the whole title's points), no probe encodes of its own
+  const firstRun = await encode()
+  t.equal(firstRun.shotProbes?.length, plan.length, 'the per-shot probe curves come back for reuse')
+  const events: string[] = []
+  const perTitle = await encodeTitle({
+    source, store, titleId: 'per-title-from-shots', ladder: 'per-title', segmentDuration: 1, vmafModel: hasVmafModel ? VMAF_MODEL : null,
+    shotProbes: firstRun.shotProbes!, onEvent: (e) => events.push(e.type),
+  })
+  t.notOk(events.includes('probing'), 'per-title probed nothing itself')
+  t.match(perTitle.title.ladder.notes[0], /points of the whole title \(from \d+ shots' probes\)/)
+  t.equal(perTitle.title.ladder.probes.length, firstRun.shotProbes![0]!.points.length, 'one title-level point per height × CRF')
+  await t.rejects(
+    encodeTitle({ source, store, titleId: 'mismatch', ladder: 'per-title', vmafModel: null, shotProbes: firstRun.shotProbes!.slice(1) }),
+    { code: 'OCLAB_ERR_USAGE', message: /do not match this source's/ },
+    'curves of other shots are refused',
+  )
+
   // a rerun finds every shot job finished and verified: the same package, nothing encoded again
   const again = await encode()
   t.equal(again.title.encode.resumedJobs, again.title.encode.jobs, 'every shot job resumed')
