@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import { sha256 } from '../lib/hash.js'
 import {
-  avcCodecs, brandBox, children, findBox, mdhdTimescale, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren,
+  av1Codecs, avcCodecs, brandBox, hvcCodecs, children, findBox, mdhdTimescale, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren,
   shiftCompositionOffsets, tfdtTime, tfhdDefaults, trexDefaults, trunSamples, type Box,
 } from './mp4.js'
 
@@ -67,6 +67,10 @@ function codecsOf(moov: Buffer): string {
   const kids = sampleEntryChildren(moov, entry)
   const avcC = kids.find((b) => b.type === 'avcC')
   if (avcC) return avcCodecs(moov, avcC, entry.type)
+  const hvcC = kids.find((b) => b.type === 'hvcC')
+  if (hvcC) return hvcCodecs(moov, hvcC, entry.type)
+  const av1C = kids.find((b) => b.type === 'av1C')
+  if (av1C) return av1Codecs(moov, av1C, entry.type)
   const esds = kids.find((b) => b.type === 'esds')
   if (esds) return mp4aCodecs(moov, esds)
   throw new Error(`MP4: unsupported sample entry ${entry.type}`)

@@ -3,6 +3,7 @@
  * the fields a packager needs (timescale, codec configuration, fragment
  * timing) and patch the few it must change. Pure functions over Buffers.
  */
+import { av1cCodecs } from './av1-codecs.js'
 
 export interface Box {
   type: string
@@ -80,6 +81,28 @@ export function avcCodecs(buf: Buffer, avcC: Box, entryType = 'avc1'): string {
   const b = avcC.body
   return `${entryType}.${hex2(buf[b + 1]!)}${hex2(buf[b + 2]!)}${hex2(buf[b + 3]!)}`
 }
+
+const hexUpper = (n: number): string => n.toString(16).toUpperCase()
+
+/** RFC 6381 string from hvcC (ISO/IEC 14496-15 Annex E.3). */
+export function hvcCodecs(buf: Buffer, hvcC: Box, entryType: string): string {
+  const b = hvcC.body
+  const byte1 = buf[b + 1]!
+  const space = ['', 'A', 'B', 'C'][byte1 >> 6]
+  const tier = byte1 & 0x20 ? 'H' : 'L'
+  const profile = byte1 & 0x1f
+  // compatibility flags are written bit-reversed
+  let compat = buf.readUInt32BE(b + 2)
+  let reversed = 0
+  for (let i = 0; i < 32; i++) (reversed = (reversed << 1) | (compat & 1)), (compat >>>= 1)
+  const constraints = [...buf.subarray(b + 6, b + 12)]
+  while (constraints.length && constraints[constraints.length - 1] === 0) constraints.pop()
+  const level = buf[b + 12]!
+  return [`${entryType}`, `${space}${profile}`, hexUpper(reversed >>> 0), `${tier}${level}`, ...constraints.map(hexUpper)].join('.')
+}
+
+/** AV1 codecs parameter string from av1C's sequence header OBU (encoder/av1-codecs.ts). */
+export const av1Codecs = (buf: Buffer, av1C: Box, entryType = 'av01'): string => av1cCodecs(buf, av1C.body, av1C.start + av1C.size, entryType)
 
 /** Read an MPEG-4 descriptor's tag and length (expandable size, up to 4 bytes). */
 function descriptor(buf: Buffer, p: number): { tag: number; len: number; body: number } {

@@ -18,6 +18,8 @@ export const ErrorCodes = {
   /** a title no OCA holds and the origin's catalog does not list */
   UNKNOWN_TITLE: 'OCLAB_ERR_UNKNOWN_TITLE',
   FFMPEG: 'OCLAB_ERR_FFMPEG',
+  /** a codec was asked for and no ffmpeg in the lookup order has its encoder */
+  MISSING_ENCODER: 'OCLAB_ERR_MISSING_ENCODER',
   STORE_FULL: 'OCLAB_ERR_STORE_FULL',
   PARENT_FAILED: 'OCLAB_ERR_PARENT_FAILED',
   CHECKSUM_MISMATCH: 'OCLAB_ERR_CHECKSUM_MISMATCH',

@@ -1,8 +1,8 @@
-import { avcCodecs, children, findBox, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren, tfhdDefaults, trexDefaults, trunLayout, trunSamples, type Box, type TrackDefaults } from '../../encoder/mp4.js'
+import { av1Codecs, avcCodecs, children, hvcCodecs, findBox, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren, tfhdDefaults, trexDefaults, trunLayout, trunSamples, type Box, type TrackDefaults } from '../../encoder/mp4.js'
 
 /**
  * What --deep reads from fMP4 media: each track's codecs string from its init
- * segment (avcC, hvcC, esds) and whether a media segment starts with a
+ * segment (avcC, hvcC, av1C, esds) and whether a media segment starts with a
  * random access point (the first sample's sync flag, ISO/IEC 14496-12
  * §8.8.3.1, and the NAL unit type of its first picture).
  */
@@ -15,25 +15,6 @@ export interface InitTrack {
   /** AVC/HEVC NAL length field size in bytes */
   nalLengthSize?: number
   defaults: TrackDefaults
-}
-
-const hex = (n: number): string => n.toString(16).toUpperCase()
-
-/** RFC 6381 string from hvcC (ISO/IEC 14496-15 Annex E.3). */
-export function hvcCodecs(buf: Buffer, hvcC: Box, entryType: string): string {
-  const b = hvcC.body
-  const byte1 = buf[b + 1]!
-  const space = ['', 'A', 'B', 'C'][byte1 >> 6]
-  const tier = byte1 & 0x20 ? 'H' : 'L'
-  const profile = byte1 & 0x1f
-  // compatibility flags are written bit-reversed
-  let compat = buf.readUInt32BE(b + 2)
-  let reversed = 0
-  for (let i = 0; i < 32; i++) (reversed = (reversed << 1) | (compat & 1)), (compat >>>= 1)
-  const constraints = [...buf.subarray(b + 6, b + 12)]
-  while (constraints.length && constraints[constraints.length - 1] === 0) constraints.pop()
-  const level = buf[b + 12]!
-  return [`${entryType}`, `${space}${profile}`, hex(reversed >>> 0), `${tier}${level}`, ...constraints.map(hex)].join('.')
 }
 
 /** Every track of an init segment (ftyp + moov); throws on a file that is not ISO BMFF. */
@@ -62,7 +43,8 @@ export function initTracks(buf: Buffer): InitTrack[] {
       } else if (box('hvcC')) {
         codecs = hvcCodecs(buf, box('hvcC')!, entry.type)
         nalLengthSize = (buf[box('hvcC')!.body + 21]! & 3) + 1
-      } else if (box('esds')) codecs = mp4aCodecs(buf, box('esds')!)
+      } else if (box('av1C')) codecs = av1Codecs(buf, box('av1C')!, entry.type)
+      else if (box('esds')) codecs = mp4aCodecs(buf, box('esds')!)
       const trex = trexes.find((t) => buf.readUInt32BE(t.body + 4) === id)
       return { id, handler, entry: entry.type, codecs, ...(nalLengthSize ? { nalLengthSize } : {}), defaults: trexDefaults(buf, trex) }
     })
