@@ -155,17 +155,13 @@ const d2 = (n: number): string => String(n).padStart(2, '0')
 /**
  * `av01.P.LLT.DD`, with the optional `.M.CCC.cc.tt.mm.F` tail only when a
  * field differs from the binding's defaults (0, 110, 01, 01, 01, 0): the
- * short form is what players' isTypeSupported checks know best. Colour codes
- * left unspecified (2) in the bitstream are reported as the defaults, as the
- * binding says for an absent colour description.
+ * short form is what players' isTypeSupported checks know best. The tail
+ * carries the bitstream's own values (2 = unspecified stays 2).
  */
 export function av1CodecsString(p: Av1SequenceParams, entry = 'av01'): string {
   const base = `${entry}.${p.profile}.${d2(p.level)}${p.tier ? 'H' : 'M'}.${d2(p.bitDepth)}`
-  const cp = p.colorPrimaries === 2 ? 1 : p.colorPrimaries
-  const tc = p.transferCharacteristics === 2 ? 1 : p.transferCharacteristics
-  const mc = p.matrixCoefficients === 2 ? 1 : p.matrixCoefficients
   const chroma = `${p.subsamplingX}${p.subsamplingY}${p.chromaSamplePosition}`
-  const tail = [p.monochrome ? '1' : '0', chroma, d2(cp), d2(tc), d2(mc), p.fullRange ? '1' : '0']
+  const tail = [p.monochrome ? '1' : '0', chroma, d2(p.colorPrimaries), d2(p.transferCharacteristics), d2(p.matrixCoefficients), p.fullRange ? '1' : '0']
   return tail.join('.') === '0.110.01.01.01.0' ? base : `${base}.${tail.join('.')}`
 }
 
