@@ -7,23 +7,23 @@
  *    settings, interleaved for --rounds rounds (wall and CPU per encoded
  *    second, ratios as median and range). Both encode only; quality metrics are timed apart.
  * 2. Fixed vs per-title vs shot-based ladders on the multishot source, as
- *    BD-rate on VMAF and PSNR (encoder/bd-rate.ts), with each encode's wall
+ *    BD-rate on VMAF and PSNR (encoder/ladder/bd-rate.ts), with each encode's wall
  *    and CPU time. (This replaces a single-point "bits ratio at the same
  *    VMAF" that compared points 0.4 VMAF apart.)
  */
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateSource } from '../encoder/source.js'
-import { inspectSource } from '../encoder/inspect.js'
-import { planChunks } from '../encoder/chunks.js'
-import { fixedLadder } from '../encoder/ladder.js'
-import { DEFAULT_H264, h264Args, type H264Settings } from '../encoder/h264.js'
-import { encodeChunkGroup, type ChunkBatch, type ChunkJob } from '../encoder/chunk-job.js'
-import { localPool } from '../encoder/job-queue.js'
-import { stitchChunks } from '../encoder/stitch.js'
+import { generateSource } from '../encoder/synthetic-source.js'
+import { inspectSource } from '../encoder/inspect/inspect.js'
+import { planChunks } from '../encoder/jobs/chunks.js'
+import { fixedLadder } from '../encoder/ladder/ladder.js'
+import { DEFAULT_H264, h264Args, type H264Settings } from '../encoder/jobs/h264.js'
+import { encodeChunkGroup, type ChunkBatch, type ChunkJob } from '../encoder/jobs/chunk-job.js'
+import { localPool } from '../encoder/jobs/job-queue.js'
+import { stitchChunks } from '../encoder/jobs/stitch.js'
 import { batchJobs, encodeTitle, sharedVmafModel } from '../encoder/encode-title.js'
-import { compareCurves, ladderCurve, type LadderCurve } from '../encoder/compare.js'
+import { compareCurves, ladderCurve, type LadderCurve } from '../encoder/ladder/compare.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
 import { cpuSecondsOf, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 

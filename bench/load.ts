@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { testPackage } from '../test/helpers/package.js'
 import { startTestCluster } from '../test/helpers/cluster.js'
 import { constantTrace } from '../sim/trace/generators.js'
-import { runLoad, type LoadOptions, type LoadReport } from '../sim/load/harness.js'
+import { runLoad, type LoadOptions, type LoadReport } from '../sim/loadtest/harness.js'
 import { parseWrk } from './oca.js'
 import { failIfDirty, footer, header } from './_rounds.js'
 

@@ -8,13 +8,13 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { syntheticLadder } from '../sim/ladder.js'
-import { loadTraceSet } from '../sim/trace/load.js'
-import { runSession, type SessionOptions } from '../sim/engine.js'
+import { syntheticLadder } from '../sim/manifest/ladder.js'
+import { loadTraceSet } from '../sim/trace/read.js'
+import { runSession, type SessionOptions } from '../sim/engine/engine.js'
 import { createAbr } from '../sim/abr/registry.js'
 import { seededRandom } from '../lib/random.js'
 import type { AbrPolicy } from '../sim/abr/types.js'
-import type { Ladder } from '../sim/ladder.js'
+import type { Ladder } from '../sim/manifest/ladder.js'
 import type { Trace } from '../sim/trace/trace.js'
 import { footer, header } from './_rounds.js'
 

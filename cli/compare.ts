@@ -2,8 +2,8 @@ import { resolve } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import type { Command } from './command.js'
 import { stringOption } from './command.js'
-import { compareCurves, readLadderCurve, type Comparison } from '../encoder/compare.js'
-import { compareHtml } from '../encoder/compare-report.js'
+import { compareCurves, readLadderCurve, type Comparison } from '../encoder/ladder/compare.js'
+import { compareHtml } from '../encoder/ladder/compare-report.js'
 import { textTable } from '../sim/report/table.js'
 
 /** The terminal table: one row per metric. */

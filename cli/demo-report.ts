@@ -1,10 +1,10 @@
 import type { EncodeResult } from '../encoder/encode-title.js'
-import type { LoadReport } from '../sim/load/harness.js'
+import type { LoadReport } from '../sim/loadtest/harness.js'
 import type { PrepositionReport } from '../origin/preposition.js'
-import { compareCurves, ladderCurve } from '../encoder/compare.js'
-import { bdTable, rdCharts } from '../encoder/compare-report.js'
-import { bars, esc } from '../sim/load/charts.js'
-import { REPORT_STYLE, timelineCharts } from '../sim/load/html-report.js'
+import { compareCurves, ladderCurve } from '../encoder/ladder/compare.js'
+import { bdTable, rdCharts } from '../encoder/ladder/compare-report.js'
+import { bars, esc } from '../sim/loadtest/charts.js'
+import { REPORT_STYLE, timelineCharts } from '../sim/loadtest/html-report.js'
 
 /** The demo's machine-readable record, offered as a download beside the page. */
 export const DEMO_JSON = 'report.json'

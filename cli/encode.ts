@@ -2,10 +2,10 @@ import { resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 import { encodeTitle } from '../encoder/encode-title.js'
-import { parseLadderSpec } from '../encoder/ladder.js'
-import { progressRenderer } from '../encoder/progress.js'
-import { ladderSummary } from '../encoder/summary.js'
-import type { RetryPolicy } from '../encoder/job-queue.js'
+import { parseLadderSpec } from '../encoder/ladder/ladder.js'
+import { progressRenderer } from '../encoder/jobs/progress.js'
+import { ladderSummary } from '../encoder/packager/summary.js'
+import type { RetryPolicy } from '../encoder/jobs/job-queue.js'
 import type { OptionValues } from './command.js'
 
 /**
@@ -14,9 +14,9 @@ import type { OptionValues } from './command.js'
  * once the flow's assembly job has verified every chunk in the shared store.
  */
 async function fleetQueue(url: string, store: string, values: OptionValues, retry: RetryPolicy, signal: AbortSignal, onNotice: (message: string) => void) {
-  const { parseQueueUrl, checkRedis } = await import('../encoder/redis-connection.js')
-  const { sharedDirStorage } = await import('../encoder/storage.js')
-  const { bullmqQueue } = await import('../encoder/queue-bullmq.js')
+  const { parseQueueUrl, checkRedis } = await import('../encoder/fleet/redis-connection.js')
+  const { sharedDirStorage } = await import('../encoder/fleet/storage.js')
+  const { bullmqQueue } = await import('../encoder/fleet/queue-bullmq.js')
   const target = parseQueueUrl(url)
   // before the inspection and ladder: an unreachable queue is a failure in seconds, not after the probe encodes
   await checkRedis(target)

@@ -1,6 +1,6 @@
 import type { OptionSpec, OptionValues } from './command.js'
 import { numberOption } from './command.js'
-import { DEFAULT_MAX_INPUT_BYTES } from '../sim/limits.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../sim/manifest/limits.js'
 
 const MIB = 1024 * 1024
 

@@ -1,6 +1,6 @@
 import type { Command } from './command.js'
 import { numberOption } from './command.js'
-import { inspectSource } from '../encoder/inspect.js'
+import { inspectSource } from '../encoder/inspect/inspect.js'
 import type { Inspection } from '../lib/title-package.js'
 
 /** The human-readable report: one line per stream, warnings last. */

@@ -2,9 +2,9 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { Command } from './command.js'
 import { requiredString, stringOption, usageError } from './command.js'
-import { DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, parseQueueUrl, withTimeout } from '../encoder/redis-connection.js'
+import { DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, parseQueueUrl, withTimeout } from '../encoder/fleet/redis-connection.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { queueStatus, renderQueueStatus } from '../encoder/fleet-status.js'
+import { queueStatus, renderQueueStatus } from '../encoder/fleet/status.js'
 
 /** `oclab queue status --queue redis://…`: the encoding fleet's queue, per title. */
 export const command: Command = {

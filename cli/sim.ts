@@ -3,11 +3,11 @@ import type { Command, OptionValues } from './command.js'
 import { choiceOption, numberOption, stringOption, usageError } from './command.js'
 import { maxInputBytes, maxInputSpec } from './input-limit.js'
 // Only the option tables load before `run`: the simulator, loaders and report load when a command runs (CLI start-up).
-import { QOE_DEFAULTS } from '../sim/metrics.js'
+import { QOE_DEFAULTS } from '../sim/engine/metrics.js'
 import { DEFAULT_PROFILE, defaultText, PARAM_SPECS, parseSetting, PROFILES, type ProfileName } from '../sim/abr/params.js'
 import type { AbrParams } from '../sim/abr/types.js'
-import type { SessionOptions } from '../sim/engine.js'
-import type { TraceSetOptions } from '../sim/trace/load.js'
+import type { SessionOptions } from '../sim/engine/engine.js'
+import type { TraceSetOptions } from '../sim/trace/read.js'
 
 const ABR_NAMES = Object.keys(PARAM_SPECS)
 /** Sabre's default buffer (-b 25), hls.js maxBufferLength 30, dash.js bufferTimeAtTopQuality 30. */
@@ -167,9 +167,9 @@ export const command: Command = {
 
     // Only what this run needs: the HTML report and the HLS/DASH parsers load when asked for.
     const [{ loadLadder }, { loadTraceSet }, { runSweep }, { formatComparison, formatSweepTable }] = await Promise.all([
-      import('../sim/load-ladder.js'),
-      import('../sim/trace/load.js'),
-      import('../sim/sweep.js'),
+      import('../sim/manifest/read-ladder.js'),
+      import('../sim/trace/read.js'),
+      import('../sim/engine/sweep.js'),
       import('../sim/report/table.js'),
     ])
     const ladders = await Promise.all(sources.map((s) => loadLadder(s, { maxInputBytes: maxInputBytes(values) })))
@@ -198,8 +198,8 @@ export const command: Command = {
 async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>, profile: ProfileName, abrParams: Record<string, AbrParams>): Promise<number> {
   const steeringUrl = stringOption(values, 'steering')
   if (!steeringUrl) throw usageError('--http needs --steering <url>')
-  const { runHttpSweep, formatHttpSessions } = await import('../sim/http/sweep.js')
-  const { loadTraceSet } = await import('../sim/trace/load.js')
+  const { runHttpSweep, formatHttpSessions } = await import('../sim/http-player/sweep.js')
+  const { loadTraceSet } = await import('../sim/trace/read.js')
   const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))).flatMap((t) => t.traces)
   const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session, profile, abrParams })
   if (values.json === true) console.log(JSON.stringify(rows.map(({ timeline: _t, ...r }) => r), null, 2))

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, sizeOption } from './command.js'
-import { generateSource, planShots } from '../encoder/source.js'
+import { generateSource, planShots } from '../encoder/synthetic-source.js'
 
 export const command: Command = {
   name: 'source',

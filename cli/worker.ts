@@ -4,10 +4,10 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption } from './command.js'
 import { Queue } from 'bullmq'
-import { parseQueueUrl, clientConnection, outageLog } from '../encoder/redis-connection.js'
-import { sharedDirStorage } from '../encoder/storage.js'
-import { startFleetWorker } from '../encoder/fleet-worker.js'
-import { fleetMetrics } from '../encoder/fleet-metrics.js'
+import { parseQueueUrl, clientConnection, outageLog } from '../encoder/fleet/redis-connection.js'
+import { sharedDirStorage } from '../encoder/fleet/storage.js'
+import { startFleetWorker } from '../encoder/fleet/worker.js'
+import { fleetMetrics } from '../encoder/fleet/metrics.js'
 
 /**
  * `oclab worker --queue redis://… --store <shared dir>`: one stateless

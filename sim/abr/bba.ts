@@ -1,4 +1,4 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import type { AbrPolicy, AbrState, DownloadSample } from './types.js'
 
 export interface BbaParams {

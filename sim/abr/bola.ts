@@ -1,4 +1,4 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import { makeEstimator, rungForThroughput, type EstimatorParams, type ThroughputEstimator } from './estimators.js'
 import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
 

@@ -1,4 +1,4 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import { DashAbandonRule } from './abandon.js'
 import { makeEstimator, rungForThroughput, type ThroughputEstimator } from './estimators.js'
 import { InsufficientBufferRule, type SafeThroughputParams } from './throughput-safe.js'

@@ -1,4 +1,4 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import { Bola, type BolaParams } from './bola.js'
 import { BolaE, type BolaEParams } from './bolae.js'
 import { makeEstimator, type ThroughputEstimator } from './estimators.js'

@@ -1,5 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import { ESTIMATOR_NAMES } from './estimators.js'
 import type { AbrParams, AbrParamValue } from './types.js'
 

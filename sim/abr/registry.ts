@@ -1,5 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import { Bba, type BbaParams } from './bba.js'
 import { Bola, type BolaParams } from './bola.js'
 import { BolaE, type BolaEParams } from './bolae.js'

@@ -1,4 +1,4 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import { Ewma, EwmaBandwidthEstimator } from './ewma.js'
 import { hlsAbandonRule } from './abandon.js'
 import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'

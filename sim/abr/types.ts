@@ -1,8 +1,8 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 
 /**
  * The ABR boundary. A policy sees only what a real player sees, so the same
- * object runs in virtual time (sim/engine.ts) and in an HTTP-mode player:
+ * object runs in virtual time (sim/engine/engine.ts) and in an HTTP-mode player:
  * the ladder (bitrates, per-segment sizes when the manifest gives them), the
  * buffer, the next segment's index, and a stream of completed downloads.
  */

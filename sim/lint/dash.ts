@@ -1,5 +1,5 @@
-import { displayName, fetchBytes } from '../source.js'
-import { parseSidx } from '../sidx.js'
+import { displayName, fetchBytes } from '../manifest/read-input.js'
+import { parseSidx } from '../manifest/sidx.js'
 import { codecCovers, codecProblem, isVideoCodec, splitCodecs } from './codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from './dash-timeline.js'
 import type { Findings } from './findings.js'

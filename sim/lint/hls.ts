@@ -1,4 +1,4 @@
-import { displayName, fetchText } from '../source.js'
+import { displayName, fetchText } from '../manifest/read-input.js'
 import { codecCovers, isAudioCodec, isVideoCodec } from './codecs.js'
 import type { Findings } from './findings.js'
 import { checkLadder, type DeclaredRung, type LadderOptions } from './ladder-checks.js'

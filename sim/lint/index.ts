@@ -1,10 +1,10 @@
 import { validateTitle } from '../../lib/title-package.js'
-import { displayName, fetchText, toUrl } from '../source.js'
+import { displayName, fetchText, toUrl } from '../manifest/read-input.js'
 import { lintDash } from './dash.js'
 import { Findings, makeReport, type LintReport } from './findings.js'
 import { lintHls } from './hls.js'
 import { LADDER_DEFAULTS, type LadderOptions } from './ladder-checks.js'
-import { DEFAULT_MAX_INPUT_BYTES } from '../limits.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../manifest/limits.js'
 
 export type { Finding, LintReport, Severity } from './findings.js'
 export { formatReport } from './format.js'

@@ -1,4 +1,4 @@
-import { av1Codecs, avcCodecs, children, hvcCodecs, findBox, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren, tfhdDefaults, trexDefaults, trunLayout, trunSamples, type Box, type TrackDefaults } from '../../encoder/mp4.js'
+import { av1Codecs, avcCodecs, children, hvcCodecs, findBox, mp4aCodecs, readBoxes, sampleEntry, sampleEntryChildren, tfhdDefaults, trexDefaults, trunLayout, trunSamples, type Box, type TrackDefaults } from '../../encoder/packager/mp4.js'
 
 /**
  * What --deep reads from fMP4 media: each track's codecs string from its init

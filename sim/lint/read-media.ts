@@ -1,5 +1,5 @@
-import { DEFAULT_MAX_INPUT_BYTES } from '../limits.js'
-import { fetchBytes } from '../source.js'
+import { DEFAULT_MAX_INPUT_BYTES } from '../manifest/limits.js'
+import { fetchBytes } from '../manifest/read-input.js'
 import { initTracks, segmentStart, type InitTrack, type SegmentStart } from './mp4-probe.js'
 
 /** What --deep learns from one rendition's files (HLS media playlist or DASH Representation). */
@@ -31,7 +31,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T, i: number) =
   return out
 }
 
-/** Read an init segment and every media segment of one rendition (with sim/source.ts's fetcher). */
+/** Read an init segment and every media segment of one rendition (with sim/manifest/read-input.ts's fetcher). */
 export async function scanMedia(init: MediaRef | null, segments: MediaRef[], maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<MediaScan> {
   let tracks: MediaScan['tracks'] = null
   if (init) {

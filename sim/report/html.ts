@@ -1,8 +1,8 @@
-import type { Ladder } from '../ladder.js'
+import type { Ladder } from '../manifest/ladder.js'
 import type { Trace } from '../trace/trace.js'
-import { runSession, SESSION_DEFAULTS } from '../engine.js'
+import { runSession, SESSION_DEFAULTS } from '../engine/engine.js'
 import { createAbr } from '../abr/registry.js'
-import type { SweepInput, SweepResult } from '../sweep.js'
+import type { SweepInput, SweepResult } from '../engine/sweep.js'
 import { boxPlot, escapeXml, lineChart, stackedBars } from './svg.js'
 
 export interface HtmlReportOptions {

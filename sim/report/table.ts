@@ -1,4 +1,4 @@
-import type { SweepResult, SweepCell } from '../sweep.js'
+import type { SweepResult, SweepCell } from '../engine/sweep.js'
 
 /** Fixed-width text table: first column left-aligned, the rest right-aligned. */
 export function textTable(header: string[], rows: string[][]): string {

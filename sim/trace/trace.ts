@@ -1,5 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { formatBitRate, MAX_BITS_PER_SECOND, MAX_LATENCY_SECONDS, MAX_TRACE_SECONDS } from '../limits.js'
+import { formatBitRate, MAX_BITS_PER_SECOND, MAX_LATENCY_SECONDS, MAX_TRACE_SECONDS } from '../manifest/limits.js'
 
 /**
  * A network trace as piecewise-constant throughput that repeats forever (as

@@ -2,12 +2,12 @@ import t from 'tap'
 import { Agent } from 'undici'
 import { tempDir, testPackage } from '../helpers/package.js'
 import { startTestCluster } from '../helpers/cluster.js'
-import { waitForSteering } from '../../sim/http/steer.js'
-import { runHttpSession } from '../../sim/http/session.js'
+import { waitForSteering } from '../../sim/http-player/steer.js'
+import { runHttpSession } from '../../sim/http-player/session.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { createAbr } from '../../sim/abr/registry.js'
-import { runSession } from '../../sim/engine.js'
-import { ladderFromTitle } from '../../sim/load-title.js'
+import { runSession } from '../../sim/engine/engine.js'
+import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 
 // The whole path a player takes: steering by the client's address, the OCAs
 // of its site (filling from the origin on a miss), failover when one dies.

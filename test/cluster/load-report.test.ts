@@ -7,7 +7,7 @@ import { startTestCluster } from '../helpers/cluster.js'
 import { oclab } from '../helpers/cli.js'
 import { freePort } from '../../lib/free-port.js'
 import { demoHtml } from '../../cli/demo-report.js'
-import type { LoadReport, LoadSample } from '../../sim/load/harness.js'
+import type { LoadReport, LoadSample } from '../../sim/loadtest/harness.js'
 
 t.test('oclab load --json --html --console: a timeline per second, an HTML page of charts, and the console fed', async (t) => {
   const dir = await tempDir(t)

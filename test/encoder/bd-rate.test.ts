@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bjontegaard, monotoneCurve, pchip, pchipAt, pchipIntegral } from '../../encoder/bd-rate.js'
+import { bjontegaard, monotoneCurve, pchip, pchipAt, pchipIntegral } from '../../encoder/ladder/bd-rate.js'
 
 t.test('pchip: slopes and integral by hand on a rise-plateau-fall', async (t) => {
   // secants 1, 0, -1: interior knots sit at turning points, so their slopes are 0;

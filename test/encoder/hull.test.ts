@@ -1,5 +1,5 @@
 import t from 'tap'
-import { upperConvexHull, bitrateForQuality, qualityAtBitrate, selectRungs, hullKnee, DEFAULT_VMAF_SELECTION, type RdPoint } from '../../encoder/hull.js'
+import { upperConvexHull, bitrateForQuality, qualityAtBitrate, selectRungs, hullKnee, DEFAULT_VMAF_SELECTION, type RdPoint } from '../../encoder/ladder/hull.js'
 
 const p = (height: number, kbps: number, quality: number): RdPoint => ({ width: Math.round((height * 16) / 9 / 2) * 2, height, bitrate: kbps * 1000, quality })
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
 import { InspectionSchema } from '../../lib/title-package.js'
-import { dynamicRange, inspectionFromProbe, parseRational, type ProbeResult, type ProbeStream } from '../../encoder/inspect-probe.js'
+import { dynamicRange, inspectionFromProbe, parseRational, type ProbeResult, type ProbeStream } from '../../encoder/inspect/inspect-probe.js'
 
 const limits = { max: 120, min: 10 }
 

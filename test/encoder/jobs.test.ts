@@ -1,8 +1,8 @@
 import t from 'tap'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { localPool } from '../../encoder/job-queue.js'
-import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkResult } from '../../encoder/chunk-job.js'
+import { localPool } from '../../encoder/jobs/job-queue.js'
+import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkResult } from '../../encoder/jobs/chunk-job.js'
 import { encodeTitle } from '../../encoder/encode-title.js'
 import { readTitle } from '../../lib/title-package.js'
 import { testSource, tempDir } from '../helpers/package.js'
@@ -82,9 +82,9 @@ t.test('quality gate: a chunk under the target is re-encoded at a higher rate', 
 t.test('one decode for several rungs: the fused encode gives each job exactly its own bytes', async (t) => {
   const dir = await tempDir(t)
   const source = await testSource(dir, { duration: 2 })
-  const { planChunks } = await import('../../encoder/chunks.js')
-  const { DEFAULT_H264 } = await import('../../encoder/h264.js')
-  const { encodeChunk, encodeChunkGroup } = await import('../../encoder/chunk-job.js')
+  const { planChunks } = await import('../../encoder/jobs/chunks.js')
+  const { DEFAULT_H264 } = await import('../../encoder/jobs/h264.js')
+  const { encodeChunk, encodeChunkGroup } = await import('../../encoder/jobs/chunk-job.js')
   const { sha256File } = await import('../../lib/hash.js')
   const plan = planChunks(50, 25, 1, 1)
   const chunk = plan.chunks[1]!
@@ -104,8 +104,8 @@ t.test('one decode for several rungs: the fused encode gives each job exactly it
 t.test('shot jobs: IDRs at the segment starts of the shot; the gate lowers the CRF', async (t) => {
   const dir = await tempDir(t)
   const source = await testSource(dir, { kind: 'complex', duration: 2 })
-  const { DEFAULT_H264 } = await import('../../encoder/h264.js')
-  const { runChunkJob } = await import('../../encoder/chunk-job.js')
+  const { DEFAULT_H264 } = await import('../../encoder/jobs/h264.js')
+  const { runChunkJob } = await import('../../encoder/jobs/chunk-job.js')
   const { ffprobeJson } = await import('../../lib/ffmpeg.js')
   // a 35-frame shot from frame 10, cut into segments of 18 and 17 frames; the title's longest segment is 20
   const chunk = { index: 0, startFrame: 10, frames: 35, start: 0.4, duration: 1.4, segments: [18, 17] }

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { mediaPlaylist, multivariantPlaylist } from '../../encoder/hls.js'
-import { mpd, segmentTimeline } from '../../encoder/dash.js'
+import { mediaPlaylist, multivariantPlaylist } from '../../encoder/packager/hls.js'
+import { mpd, segmentTimeline } from '../../encoder/packager/dash.js'
 import type { AudioRendition, VideoRendition } from '../../lib/title-package.js'
 
 /*

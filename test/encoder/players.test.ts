@@ -4,7 +4,7 @@ import { testPackage, tempDir } from '../helpers/package.js'
 import { chromiumMissing, launchBrowser, servePlayerPage } from '../helpers/browser.js'
 import { assertPlaysInBoth } from '../helpers/play.js'
 import { encodeTitle } from '../../encoder/encode-title.js'
-import { generateSource } from '../../encoder/source.js'
+import { generateSource } from '../../encoder/synthetic-source.js'
 
 // A real player must play what the encoder writes: hls.js from master.m3u8 and
 // dash.js from manifest.mpd, in Chromium over HTTP.

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { allocateAtSlope, allocateForBitrate, allocateForQuality, allocateWithPeak, pickAtSlope, type ShotCurve, type ShotPoint } from '../../encoder/shot-allocation.js'
+import { allocateAtSlope, allocateForBitrate, allocateForQuality, allocateWithPeak, pickAtSlope, type ShotCurve, type ShotPoint } from '../../encoder/ladder/shot-allocation.js'
 
 const pt = (kbps: number, quality: number, crf: number): ShotPoint => ({ width: 640, height: 360, bitrate: kbps * 1000, quality, crf })
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { encodeTitle } from '../../encoder/encode-title.js'
-import { generateSource, planShots } from '../../encoder/source.js'
+import { generateSource, planShots } from '../../encoder/synthetic-source.js'
 import { lintManifest } from '../../sim/lint/index.js'
 import { hasVmafModel, tempDir, VMAF_MODEL } from '../helpers/package.js'
 

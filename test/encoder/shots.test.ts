@@ -1,8 +1,8 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { detectShots } from '../../encoder/shots.js'
-import { generateSource, planShots, SHOT_KINDS } from '../../encoder/source.js'
-import { inspectSource } from '../../encoder/inspect.js'
+import { detectShots } from '../../encoder/ladder/shots.js'
+import { generateSource, planShots, SHOT_KINDS } from '../../encoder/synthetic-source.js'
+import { inspectSource } from '../../encoder/inspect/inspect.js'
 import { tempDir } from '../helpers/package.js'
 import { oclab } from '../helpers/cli.js'
 

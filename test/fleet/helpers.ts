@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../lib/free-port.js'
-import { checkRedis, parseQueueUrl } from '../../encoder/redis-connection.js'
+import { checkRedis, parseQueueUrl } from '../../encoder/fleet/redis-connection.js'
 import { repoRoot } from '../helpers/package.js'
 
 /** Debian's redis-server, which CI installs; tests skip with this reason only when it is absent. */

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { oneLine, outageLog, parseQueueUrl, persistenceWarning, workerConnection, clientConnection } from '../../encoder/redis-connection.js'
+import { oneLine, outageLog, parseQueueUrl, persistenceWarning, workerConnection, clientConnection } from '../../encoder/fleet/redis-connection.js'
 
 t.test('outageLog: the first error at once, then at most one line per interval with a count of the ones in between', async (t) => {
   let now = 0

@@ -4,7 +4,7 @@ import { freePort } from '../../lib/free-port.js'
 import type { ClusterConfig } from '../../lib/cluster.js'
 import { Supervisor, type RestartPolicy } from '../../lib/supervisor.js'
 import { clusterChildren } from '../../lib/cluster-control.js'
-import { waitForSteering } from '../../sim/http/steer.js'
+import { waitForSteering } from '../../sim/http-player/steer.js'
 
 /** A small cluster on free loopback ports: origin, `ocas` OCAs in two sites, steering. */
 export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: string; cluster: ClusterConfig }> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
-import { generateSource, type SourceKind } from '../../encoder/source.js'
+import { generateSource, type SourceKind } from '../../encoder/synthetic-source.js'
 import { encodeTitle, type EncodeOptions, type EncodeResult } from '../../encoder/encode-title.js'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')

@@ -4,7 +4,7 @@ import { expandTimeline, fillTemplate, templateProblem } from '../../sim/lint/da
 import { parseAttributeList, typeProblem } from '../../sim/lint/hls-syntax.js'
 import { parseIsoDuration } from '../../sim/lint/iso-duration.js'
 import { averageBitrate, bandwidthBucketViolation, peakSegmentBitrate } from '../../sim/lint/measure.js'
-import { hvcCodecs } from '../../encoder/mp4.js'
+import { hvcCodecs } from '../../encoder/packager/mp4.js'
 import { tagBalanceProblem } from '../../sim/lint/xml.js'
 
 t.test('attribute lists (RFC 8216 §4.2)', async (t) => {

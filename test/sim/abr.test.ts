@@ -1,5 +1,5 @@
 import t from 'tap'
-import { syntheticLadder } from '../../sim/ladder.js'
+import { syntheticLadder } from '../../sim/manifest/ladder.js'
 import { Ewma, EwmaBandwidthEstimator } from '../../sim/abr/ewma.js'
 import { ThroughputRule } from '../../sim/abr/throughput.js'
 import { Bba } from '../../sim/abr/bba.js'

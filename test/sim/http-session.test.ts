@@ -4,12 +4,12 @@ import fastifyStatic from '@fastify/static'
 import { join } from 'node:path'
 import { createServer, type Socket } from 'node:net'
 import { testPackage, tempDir } from '../helpers/package.js'
-import { LOAD_POLICY_DEFAULTS, runHttpSession, type RequestRecord } from '../../sim/http/session.js'
-import { cmcdHeaders, parseCmcd } from '../../sim/http/cmcd.js'
+import { LOAD_POLICY_DEFAULTS, runHttpSession, type RequestRecord } from '../../sim/http-player/session.js'
+import { cmcdHeaders, parseCmcd } from '../../sim/http-player/cmcd.js'
 import { constantTrace } from '../../sim/trace/generators.js'
-import { runSession } from '../../sim/engine.js'
+import { runSession } from '../../sim/engine/engine.js'
 import { createAbr } from '../../sim/abr/registry.js'
-import { ladderFromTitle } from '../../sim/load-title.js'
+import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 
 interface Seen { path: string; remote: string; cmcd: Record<string, string | true> }
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { validateTitle, type Title } from '../../lib/title-package.js'
-import { ladderFromTitle } from '../../sim/load-title.js'
-import { loadLadder } from '../../sim/load-ladder.js'
-import { buildSidx } from '../../sim/sidx.js'
+import { ladderFromTitle } from '../../sim/manifest/read-title.js'
+import { loadLadder } from '../../sim/manifest/read-ladder.js'
+import { buildSidx } from '../../sim/manifest/sidx.js'
 
 const sha = 'a'.repeat(64)
 

@@ -18,11 +18,11 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { seededRandom } from '../../lib/random.js'
 import { createAbr } from '../../sim/abr/registry.js'
-import { runSession, type SessionOptions } from '../../sim/engine.js'
-import { syntheticLadder, type Ladder } from '../../sim/ladder.js'
-import { loadLadder } from '../../sim/load-ladder.js'
-import { sabreMovieFromLadder, type SabreMovie } from '../../sim/load-sabre-movie.js'
-import { readTraceFile, scaleTrace } from '../../sim/trace/load.js'
+import { runSession, type SessionOptions } from '../../sim/engine/engine.js'
+import { syntheticLadder, type Ladder } from '../../sim/manifest/ladder.js'
+import { loadLadder } from '../../sim/manifest/read-ladder.js'
+import { sabreMovieFromLadder, type SabreMovie } from '../../sim/manifest/read-sabre-movie.js'
+import { readTraceFile, scaleTrace } from '../../sim/trace/read.js'
 
 const run = promisify(execFile)
 const SABRE = fileURLToPath(new URL('../../../shared/reference/sabre/sabre.py', import.meta.url))

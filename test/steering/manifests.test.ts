@@ -20,7 +20,7 @@ interface SteeredDash {
   contentSteering?: { serverURL: string; defaultServiceLocation: string; queryBeforeStart: boolean }
 }
 
-// The shape the encoder writes (encoder/hls.ts), with an I-frame variant and a comment besides.
+// The shape the encoder writes (encoder/packager/hls.ts), with an I-frame variant and a comment besides.
 const MASTER = `#EXTM3U
 #EXT-X-VERSION:7
 #EXT-X-INDEPENDENT-SEGMENTS

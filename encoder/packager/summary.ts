@@ -1,0 +1,30 @@
+import type { Title } from '../../lib/title-package.js'
+
+/** A terminal table of a package's ladder: what a person checks after an encode. */
+export function ladderSummary(title: Title, titleDir: string): string {
+  const metric = title.ladder.qualityMetric
+  const rows = title.video.map((v) => [
+    v.id,
+    `${v.width}x${v.height}`,
+    `${Math.round(v.targetBitrate / 1000)}k`,
+    `${Math.round(v.averageBandwidth / 1000)}k`,
+    `${Math.round(v.bandwidth / 1000)}k`,
+    v.quality.vmaf !== undefined ? v.quality.vmaf.toFixed(1) : '-',
+    v.quality.ssim.toFixed(4),
+    v.quality.psnr.toFixed(2),
+    String(v.segments.length),
+  ])
+  const head = ['rendition', 'size', 'asked', 'average', 'peak', 'VMAF', 'SSIM', 'PSNR', 'segs']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const fmt = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  const e = title.encode
+  return [
+    `title ${title.id}: ${title.duration.toFixed(2)} s, ${title.ladder.kind} ladder (${metric === 'vmaf' ? 'VMAF' : 'SSIM'}), ${title.video.length} video + ${title.audio.length} audio renditions`,
+    `  ${fmt(head)}`,
+    ...rows.map((r) => `  ${fmt(r)}`),
+    `  ${e.jobs} chunk jobs in ${e.chunks} chunks, ${e.retries} retries, ${e.qualityGateReencodes} quality-gate re-encodes, ${e.resumedJobs} resumed`,
+    `package: ${titleDir}`,
+    `  HLS  ${titleDir}/${title.hls}`,
+    `  DASH ${titleDir}/${title.dash}`,
+  ].join('\n')
+}
