@@ -63,6 +63,12 @@ t.test('codecs strings (RFC 6381, ISO/IEC 14496-15 Annex E)', async (t) => {
   t.notOk(codecCovers('mp4a.40.5', 'mp4a.40.2'))
   t.ok(codecCovers('hvc1.1.6.L120.B0', 'hvc1.1.6.L93.B0'))
   t.notOk(codecCovers('hvc1.1.6.H120.B0', 'hvc1.1.6.L93.B0'), 'other tier')
+  t.ok(codecCovers('av01.0.05M.08', 'av01.0.04M.08'), 'av01: a higher level covers')
+  t.notOk(codecCovers('av01.0.04M.08', 'av01.0.05M.08'), 'av01: a lower level does not')
+  t.notOk(codecCovers('av01.0.05H.08', 'av01.0.04M.08'), 'av01: other tier')
+  t.notOk(codecCovers('av01.0.04M.10', 'av01.0.04M.08'), 'av01: other bit depth')
+  t.ok(codecCovers('av01.0.04M.08', 'av01.0.04M.08.0.110.01.01.01.0'), 'av01: the short form stands for the default tail')
+  t.notOk(codecCovers('av01.0.04M.08', 'av01.0.04M.08.0.111.02.02.02.0'), 'av01: not for another tail')
 })
 
 t.test('hvcC to a codecs string (ISO/IEC 14496-15 Annex E.3)', async (t) => {
