@@ -1,11 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
-import { encodeTitle } from '../encoder/index.js'
-import { parseLadderSpec } from '../encoder/index.js'
-import { progressRenderer } from '../encoder/index.js'
-import { ladderSummary } from '../encoder/index.js'
-import type { RetryPolicy } from '../encoder/index.js'
+import { encodeTitle, ladderSummary, parseCodecList, parseLadderSpec, progressRenderer, VIDEO_CODECS, type RetryPolicy } from '../encoder/index.js'
 import type { OptionValues } from './command.js'
 
 /**
@@ -46,6 +42,10 @@ export const command: Command = {
     jobs: { type: 'string', short: 'j', arg: '<n>', help: 'chunk jobs at once (default: number of CPUs)' },
     retries: { type: 'string', arg: '<n>', default: '3', help: 'tries per chunk job before the title fails' },
     preset: { type: 'string', arg: '<preset>', default: 'veryfast', help: 'x264 preset' },
+    codecs: { type: 'string', arg: '<list>', default: 'h264', help: 'video codecs, each with its own ladder: h264, hevc, av1 (comma-separated; the first is the main ladder)' },
+    'hevc-preset': { type: 'string', arg: '<preset>', default: 'veryfast', help: 'x265 preset (--codecs hevc)' },
+    'av1-preset': { type: 'string', arg: '<0-13>', default: '10', help: 'SVT-AV1 preset (--codecs av1)' },
+    'encoder-ffmpeg': { type: 'string', arg: '<path>', help: 'the ffmpeg that encodes video (default: $OCLAB_ENCODER_FFMPEG, else the first of the quality build and /usr/bin/ffmpeg that has the codec\'s encoder)' },
     'vmaf-model': { type: 'string', arg: '<file.pkl>', help: 'libvmaf model (default: $OCLAB_VMAF_MODEL; without one, SSIM/PSNR)' },
     'target-quality': { type: 'string', arg: '<q>', help: 'per-title: quality of the top rung (default VMAF 95, or 20 SSIM dB)' },
     gate: { type: 'string', arg: '<q>', help: 'fixed/custom ladders: minimum chunk quality; lower chunks are re-encoded at a higher rate' },
@@ -67,6 +67,9 @@ export const command: Command = {
       if (!parsed) throw usageError(`--ladder: expected fixed, per-title, shot-based or rungs like 640x360@800k,1280x720@3M; got "${ladderOpt}"`)
       ladder = parsed
     }
+    const codecs = parseCodecList(stringOption(values, 'codecs') ?? 'h264')
+    if (!codecs) throw usageError(`--codecs: expected a comma-separated list of ${Object.keys(VIDEO_CODECS).join(', ')}; got "${stringOption(values, 'codecs')}"`)
+    const encoderFfmpeg = stringOption(values, 'encoder-ffmpeg')
     const queueUrl = stringOption(values, 'queue')
     if (values.wait === true && !queueUrl) throw usageError('--wait needs --queue')
     const retry = { attempts: numberOption(values, 'retries', { min: 1, max: 20, integer: true }) ?? 3, backoffMs: 250 }
@@ -88,6 +91,9 @@ export const command: Command = {
         retry,
         ...(queue ? { queue } : {}),
         h264: { preset: choiceOption(values, 'preset', ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const) ?? 'veryfast' },
+        codecs,
+        presets: { hevc: stringOption(values, 'hevc-preset') ?? VIDEO_CODECS.hevc.defaultPreset, av1: stringOption(values, 'av1-preset') ?? VIDEO_CODECS.av1.defaultPreset },
+        ...(encoderFfmpeg ? { encoderFfmpeg } : {}),
         vmafModel: stringOption(values, 'vmaf-model'),
         targetQuality: numberOption(values, 'target-quality', { min: 0, max: 100 }),
         gate: numberOption(values, 'gate', { min: 0, max: 100 }),

@@ -10,14 +10,17 @@ import { sha256File } from '../lib/hash.js'
 import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
 import {
   TITLE_VERSION, isSafeTitleId, validateTitle,
-  type AudioRendition, type FileEntry, type HullPoint, type Inspection, type Quality, type RungAllocation, type Segment, type Title, type VideoRendition,
+  type AudioRendition, type CodecLadder, type FileEntry, type HullPoint, type Inspection, type Quality, type RungAllocation, type Segment, type Title, type VideoRendition,
 } from '../lib/title-package.js'
 import { inspectSource } from './inspect/inspect.js'
 import { planChunks, planShotChunks, segmentStarts, type ChunkPlan } from './jobs/chunks.js'
 import { fixedLadder, rungId, sortLadder, type Rung } from './ladder/ladder.js'
 import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RdPoint, type RungSelection } from './ladder/hull.js'
 import { DEFAULT_H264, type H264Settings } from './jobs/h264.js'
-import { DEFAULT_PROBE_CRFS, DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
+import { checkPreset, encoderFor, VIDEO_CODECS, type VideoCodec } from './jobs/video-codecs.js'
+import { ffmpegPath } from '../lib/ffmpeg.js'
+import { qualityBuild, type QualityBuild } from '../lib/ffmpeg-builds.js'
+import { DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
 import { probeShots, spanQuality, titlePoints } from './ladder/shot-probe.js'
 import { allocateWithPeak, type ShotCurve } from './ladder/shot-allocation.js'
 import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './jobs/chunk-job.js'
@@ -48,6 +51,19 @@ export interface EncodeOptions {
   concurrency?: number
   retry?: RetryPolicy
   h264?: Partial<Omit<H264Settings, 'gop' | 'frameRate'>>
+  /**
+   * Video codecs, each with its own ladder (per-title: its own probes and
+   * hull), in this order; the first is `ladder` in title.json. Default ['h264'].
+   */
+  codecs?: VideoCodec[]
+  /** Presets of the other codecs' encoders (x265 names, SVT-AV1 0–13); default each codec's `defaultPreset`. H.264's is `h264.preset`. */
+  presets?: Partial<Record<Exclude<VideoCodec, 'h264'>, string>>
+  /**
+   * The one ffmpeg that encodes video (`--encoder-ffmpeg`); default
+   * `OCLAB_ENCODER_FFMPEG`, else the lookup order of lib/ffmpeg-builds.ts
+   * (the quality build, then Debian's /usr/bin/ffmpeg).
+   */
+  encoderFfmpeg?: string
   /** libvmaf model (.pkl). Default: OCLAB_VMAF_MODEL, else none (SSIM/PSNR only, said once). */
   vmafModel?: string | null
   /** Per-title: quality the top rung aims for (VMAF, or SSIM dB without a model). Default 95 VMAF / 20 dB. */
@@ -62,13 +78,14 @@ export interface EncodeOptions {
   /** A distributed queue of chunk batches; default the local pool running them in this process. */
   queue?: JobQueue<ChunkBatch, ChunkResult[]>
   /** Per-title probe grid overrides (tests use small ones). */
-  probe?: { heights?: number[]; crfs?: number[]; excerpts?: number; excerptSeconds?: number }
+  probe?: { heights?: number[]; crfs?: number[]; excerpts?: number; excerptSeconds?: number; codecCrfs?: Partial<Record<Exclude<VideoCodec, 'h264'>, number[]>> }
   /**
    * Per-shot probe curves of this same source, grid and x264 settings from an
-   * earlier encode (`EncodeResult.shotProbes`): shot-based skips its probe
-   * encodes; per-title takes its points from them (the whole title at each
-   * height × CRF, what Netflix's per-title encodes) instead of probing
-   * excerpts. Probe once, choose two ladders. Default: probe.
+   * earlier encode (`EncodeResult.shotProbes`): shot-based skips its H.264
+   * probe encodes; per-title takes its H.264 points from them (the whole title
+   * at each height × CRF, what Netflix's per-title encodes) instead of probing
+   * excerpts. Probe once, choose two ladders. Other codecs probe their own.
+   * Default: probe.
    */
   shotProbes?: ShotCurve[]
   /** Keep the chunk work directory after success. Default false. */
@@ -122,6 +139,8 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   if (!vmafModel) emit({ type: 'note', message: 'no VMAF model (set --vmaf-model or OCLAB_VMAF_MODEL): quality is SSIM/PSNR, the ladder uses SSIM dB' })
   const concurrency = opts.concurrency ?? availableParallelism()
   const segmentDuration = opts.segmentDuration ?? 4
+  // the builds before any work: a codec whose encoder is missing fails at once
+  const builds = await chooseBuilds(opts, vmafModel)
 
   const report = await inspectSource(source, { signal: opts.signal, shots: true })
   emit({ type: 'inspected', report })
@@ -133,11 +152,17 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
   const videoStartInFile = Math.max(0, v.startTime - fileStart)
 
-  const { rungs, kind, notes, probes, allocation, curves } = await buildLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, emit)
-  emit({ type: 'ladder', kind, rungs, notes })
-
   const workDir = join(store, '.work', titleId)
-  const jobs = chunkJobs({ source, report, plan, rungs, h264, metric, vmafModel, workDir, videoStartInFile, opts, allocation, ...(kind === 'per-title' && curves ? { curves } : {}) })
+  const ladders: Array<LadderChoice & { codec: VideoCodec }> = []
+  const jobs: ChunkJob[] = []
+  for (const b of builds.video) {
+    const enc: CodecRun = { codec: b.codec, settings: { ...h264, preset: b.preset }, ...(b.path !== ffmpegPath() ? { ffmpeg: b.path } : {}) }
+    const choice = codecRungIds(b.codec, await buildLadder(opts, report, enc, metric, vmafModel, concurrency, videoStartInFile, emit))
+    emit({ type: 'ladder', kind: choice.kind, rungs: choice.rungs, notes: choice.notes })
+    ladders.push({ ...choice, codec: b.codec })
+    const curves = choice.kind === 'per-title' && choice.curves ? { curves: choice.curves } : {}
+    jobs.push(...chunkJobs({ source, report, plan, rungs: choice.rungs, enc, metric, vmafModel, workDir, videoStartInFile, opts, allocation: choice.allocation, ...curves }))
+  }
   const { results: chunkResults, retries } = await runJobs(jobs, opts, concurrency, emit)
 
   const staging = join(workDir, `package-${randomBytes(4).toString('hex')}`)
@@ -145,10 +170,12 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   try {
     const audioPromise = packageAudio(source, report, plan, videoStartInFile, opts, staging, workDir, emit)
     const video: VideoRendition[] = []
-    for (const rung of rungs) {
-      emit({ type: 'packaging', rendition: rung.id })
-      const results = jobs.map((j, i) => ({ j, r: chunkResults[i]! })).filter((x) => x.j.rung.id === rung.id).sort((a, b) => a.j.chunk.index - b.j.chunk.index)
-      video.push(await packageVideo(rung, results.map((x) => x.r), v.frameRate, v.frameCount, staging, workDir, opts.signal))
+    for (const { codec, rungs } of ladders) {
+      for (const rung of rungs) {
+        emit({ type: 'packaging', rendition: rung.id })
+        const results = jobs.map((j, i) => ({ j, r: chunkResults[i]! })).filter((x) => x.j.rung.id === rung.id).sort((a, b) => a.j.chunk.index - b.j.chunk.index)
+        video.push(await packageVideo(rung, codec, results[0]!.j.ffmpeg, results.map((x) => x.r), v.frameRate, v.frameCount, staging, workDir, opts.signal))
+      }
     }
     const audio = await audioPromise
     const duration = Number((v.frameCount / v.frameRate).toFixed(6))
@@ -162,10 +189,11 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
       createdAt: new Date().toISOString(),
       ...titleBody,
       source: report,
-      ladder: { kind: kind === 'custom' ? 'fixed' : kind, qualityMetric: metric, notes, probes, ...(allocation ? { allocation } : {}) },
+      ladder: titleLadder(ladders[0]!, metric),
+      ladders: ladders.map((l) => ({ codec: l.codec, ...titleLadder(l, metric) })),
       encode: {
-        codec: 'h264',
-        preset: h264.preset,
+        codec: builds.video[0]!.codec,
+        preset: builds.video[0]!.preset,
         // shot-aligned chunks vary: their mean
         chunkDuration: shotBased ? Number((duration / plan.chunks.length).toFixed(6)) : plan.segmentDuration * (opts.segmentsPerChunk ?? 2),
         chunks: plan.chunks.length,
@@ -174,6 +202,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
         qualityGateReencodes: chunkResults.reduce((s, r) => s + r.reencodes, 0),
         resumedJobs: chunkResults.filter((r) => r.resumed).length,
         qualityModel: vmafModel ? basename(vmafModel) : null,
+        ffmpeg: { quality: builds.quality, video: builds.video.map(({ codec, encoder, preset, path, version }) => ({ codec, encoder, preset, path, version })) },
       },
       hls: 'master.m3u8',
       dash: 'manifest.mpd',
@@ -185,12 +214,57 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
     await swapInto(staging, titleDir, workDir)
     if (!opts.keepWork) await rm(workDir, { recursive: true, force: true })
     emit({ type: 'done', titleDir, seconds: (Date.now() - t0) / 1000 })
+    const curves = ladders.find((l) => l.codec === 'h264')?.curves
     return { title, titleDir, ...(curves ? { shotProbes: curves } : {}) }
   } catch (err) {
     await rm(staging, { recursive: true, force: true })
     throw err
   }
 }
+
+interface Builds {
+  quality: QualityBuild
+  video: Array<{ codec: VideoCodec; encoder: string; preset: string; path: string; version: string }>
+}
+
+/**
+ * Which build scores quality and which encodes each codec (lib/ffmpeg-builds.ts),
+ * checked before anything is encoded: a missing encoder, a preset the
+ * encoder lacks, a VMAF model without libvmaf, shot-based AV1.
+ */
+async function chooseBuilds(opts: EncodeOptions, vmafModel: string | null): Promise<Builds> {
+  const codecs = opts.codecs?.length ? opts.codecs : (['h264'] as VideoCodec[])
+  const presetOf = (c: VideoCodec): string => (c === 'h264' ? opts.h264?.preset ?? DEFAULT_H264.preset : opts.presets?.[c] ?? VIDEO_CODECS[c].defaultPreset)
+  for (const c of codecs) {
+    checkPreset(c, presetOf(c))
+    if (opts.ladder === 'shot-based' && !VIDEO_CODECS[c].forcedKeyframes) {
+      throw new OclabError(ErrorCodes.USAGE, `${c}: shot-based ladders need key frames at each shot, which ${VIDEO_CODECS[c].encoder} in this ffmpeg cannot force; use --ladder per-title or fixed`)
+    }
+  }
+  const quality = await qualityBuild()
+  if (vmafModel && !quality.libvmaf) throw new OclabError(ErrorCodes.USAGE, `a VMAF model was given but ${quality.path} (${quality.version}) has no libvmaf filter: set FFMPEG_PATH to a build with libvmaf (the bundled one has it)`)
+  const choice = opts.encoderFfmpeg !== undefined ? { encoderFfmpeg: opts.encoderFfmpeg } : {}
+  const video = await Promise.all(codecs.map(async (codec) => ({ codec, preset: presetOf(codec), ...(await encoderFor(codec, choice)) })))
+  return { quality, video }
+}
+
+/** How one codec is encoded: its settings and, when not the quality build, its ffmpeg. */
+interface CodecRun {
+  codec: VideoCodec
+  settings: H264Settings
+  ffmpeg?: string
+}
+
+/** H.264 rungs keep their ids (`v360p-800k`); other codecs' are prefixed (`av1-v360p-400k`). */
+function codecRungIds(codec: VideoCodec, l: LadderChoice): LadderChoice {
+  if (codec === 'h264') return l
+  const id = (r: string) => `${codec}-${r}`
+  return { ...l, rungs: l.rungs.map((r) => ({ ...r, id: id(r.id) })), ...(l.allocation ? { allocation: l.allocation.map((a) => ({ ...a, rung: id(a.rung) })) } : {}) }
+}
+
+const titleLadder = (l: LadderChoice, metric: 'vmaf' | 'ssim'): Omit<CodecLadder, 'codec'> => ({
+  kind: l.kind === 'custom' ? 'fixed' : l.kind, qualityMetric: metric, notes: l.notes, probes: l.probes, ...(l.allocation ? { allocation: l.allocation } : {}),
+})
 
 interface LadderChoice {
   rungs: Rung[]
@@ -204,7 +278,7 @@ interface LadderChoice {
 }
 
 async function buildLadder(
-  opts: EncodeOptions, report: Inspection, h264: H264Settings, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, emit: (e: EncodeEvent) => void,
+  opts: EncodeOptions, report: Inspection, enc: CodecRun, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, emit: (e: EncodeEvent) => void,
 ): Promise<LadderChoice> {
   const v = report.video
   const ladder = opts.ladder ?? 'per-title'
@@ -218,13 +292,14 @@ async function buildLadder(
   }
   const selection = { ...(metric === 'vmaf' ? DEFAULT_VMAF_SELECTION : SSIM_SELECTION) }
   if (opts.targetQuality !== undefined) selection.targetQuality = opts.targetQuality
-  if (ladder === 'shot-based') return shotBasedLadder(opts, report, h264, metric, vmafModel, concurrency, videoStartInFile, selection, emit)
-  const given = opts.shotProbes && reusableCurves(opts.shotProbes, report)
+  if (ladder === 'shot-based') return shotBasedLadder(opts, report, enc, metric, vmafModel, concurrency, videoStartInFile, selection, emit)
+  const given = enc.codec === 'h264' && opts.shotProbes ? reusableCurves(opts.shotProbes, report) : undefined
+  const { codecCrfs: _c, ...probe } = opts.probe ?? {}
   const { points, rd } = given
     ? fromShotCurves(given)
     : await probeSource({
         source: opts.source, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, duration: report.duration,
-        ...opts.probe, h264, metric, vmafModel, concurrency, signal: opts.signal,
+        ...probe, crfs: probeCrfs(opts, enc.codec), h264: enc.settings, codec: enc.codec, ...(enc.ffmpeg ? { ffmpeg: enc.ffmpeg } : {}), metric, vmafModel, concurrency, signal: opts.signal,
         onProbe: (done, total) => emit({ type: 'probing', done, total }),
       })
   const hull = upperConvexHull(rd)
@@ -235,7 +310,7 @@ async function buildLadder(
   const rungs = sortLadder(chosen.map((p) => ({ id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(p.quality.toFixed(2)) })))
   const top = chosen[chosen.length - 1]!
   const notes = [
-    `per-title: ${points.length} probe ${given ? `points of the whole title (from ${given.length} shots' probes)` : 'encodes'}, ${hull.length} on the convex hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
+    `per-title (${enc.codec}): ${points.length} probe ${given ? `points of the whole title (from ${given.length} shots' probes)` : 'encodes'}, ${hull.length} on the convex hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
   ]
   if (top.quality < selection.targetQuality - 0.5) notes.push(`top rung reaches ${top.quality.toFixed(1)}, below the target: capped by max bitrate or the hull`)
   return { rungs, kind: 'per-title', notes, probes, ...(given ? { curves: given } : {}) }
@@ -266,15 +341,19 @@ function fromShotCurves(curves: readonly ShotCurve[]): { points: HullPoint[]; rd
  * shot the CRF where its own hull (at the rung's resolution) meets one
  * common slope λ, bisected so the rung's mean rate meets its bitrate.
  */
+/** The probe CRFs of a codec: `probe.crfs` are x264's, other codecs have their own scale. */
+const probeCrfs = (opts: EncodeOptions, codec: VideoCodec): number[] =>
+  [...((codec === 'h264' ? opts.probe?.crfs : opts.probe?.codecCrfs?.[codec]) ?? VIDEO_CODECS[codec].probeCrfs)]
+
 async function shotBasedLadder(
-  opts: EncodeOptions, report: Inspection, h264: H264Settings, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, selection: RungSelection, emit: (e: EncodeEvent) => void,
+  opts: EncodeOptions, report: Inspection, enc: CodecRun, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, selection: RungSelection, emit: (e: EncodeEvent) => void,
 ): Promise<LadderChoice> {
   const v = report.video
   const shots = report.shots!
-  const curves = opts.shotProbes ? reusableCurves(opts.shotProbes, report) : await probeShots({
+  const curves = enc.codec === 'h264' && opts.shotProbes ? reusableCurves(opts.shotProbes, report) : await probeShots({
     source: opts.source, shots, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, videoStartInFile,
-    heights: probeHeights(opts.probe?.heights ?? DEFAULT_PROBE_HEIGHTS, v.height), crfs: opts.probe?.crfs ?? DEFAULT_PROBE_CRFS,
-    h264, metric, vmafModel, concurrency, signal: opts.signal, onProbe: (done, total) => emit({ type: 'probing', done, total }),
+    heights: probeHeights(opts.probe?.heights ?? DEFAULT_PROBE_HEIGHTS, v.height), crfs: probeCrfs(opts, enc.codec),
+    h264: enc.settings, codec: enc.codec, ...(enc.ffmpeg ? { ffmpeg: enc.ffmpeg } : {}), metric, vmafModel, concurrency, signal: opts.signal, onProbe: (done, total) => emit({ type: 'probing', done, total }),
   })
   const points = titlePoints(curves)
   const hull = upperConvexHull(points)
@@ -312,7 +391,7 @@ interface JobPlanInput {
   report: Inspection
   plan: ChunkPlan
   rungs: Rung[]
-  h264: H264Settings
+  enc: CodecRun
   metric: 'vmaf' | 'ssim'
   vmafModel: string | null
   workDir: string
@@ -329,7 +408,7 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
   const jobs: ChunkJob[] = []
   for (const chunk of p.plan.chunks) {
     // shot-aligned segments: IDRs at this chunk's own segment starts
-    const h264 = chunk.segments ? { ...p.h264, keyframes: segmentStarts(chunk, p.plan.framesPerSegment) } : p.h264
+    const h264 = chunk.segments ? { ...p.enc.settings, keyframes: segmentStarts(chunk, p.plan.framesPerSegment) } : p.enc.settings
     for (const rung of p.rungs) {
       // shot-based: this shot's CRF on this rung, gated against what its probe predicted
       const shot = p.allocation?.find((a) => a.rung === rung.id)?.shots[chunk.index]
@@ -348,6 +427,8 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
         sourceHeight: v.height,
         chunk,
         rung,
+        ...(p.enc.codec !== 'h264' ? { codec: p.enc.codec } : {}),
+        ...(p.enc.ffmpeg ? { ffmpeg: p.enc.ffmpeg } : {}),
         h264,
         ...(shot ? { crf: shot.crf } : {}),
         framesPerSegment: p.plan.framesPerSegment,
@@ -403,9 +484,11 @@ async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: numbe
   return { results: jobs.map((j) => byKey.get(j.key)!), retries }
 }
 
-async function packageVideo(rung: Rung, results: ChunkResult[], frameRate: number, frameCount: number, staging: string, workDir: string, signal?: AbortSignal): Promise<VideoRendition> {
+async function packageVideo(
+  rung: Rung, codec: VideoCodec, bin: string | undefined, results: ChunkResult[], frameRate: number, frameCount: number, staging: string, workDir: string, signal?: AbortSignal,
+): Promise<VideoRendition> {
   const joined = join(workDir, `${rung.id}.frag.mp4`)
-  await stitchChunks(results.map((r) => r.file), joined, signal)
+  await stitchChunks(results.map((r) => r.file), joined, signal, bin)
   const track = await packageCmaf({ input: joined, outDir: join(staging, rung.id), uriPrefix: rung.id, video: true })
   await rm(joined, { force: true })
   const samples = track.segments.reduce((s, x) => s + x.samples, 0)
@@ -420,7 +503,7 @@ async function packageVideo(rung: Rung, results: ChunkResult[], frameRate: numbe
   return {
     type: 'video',
     id: rung.id,
-    codec: 'h264',
+    codec,
     codecs: track.codecs,
     width: rung.width,
     height: rung.height,

@@ -18,6 +18,8 @@ export const ErrorCodes = {
   /** a title no OCA holds and the origin's catalog does not list */
   UNKNOWN_TITLE: 'OCLAB_ERR_UNKNOWN_TITLE',
   FFMPEG: 'OCLAB_ERR_FFMPEG',
+  /** a codec was asked for and no ffmpeg in the lookup order has its encoder */
+  MISSING_ENCODER: 'OCLAB_ERR_MISSING_ENCODER',
   STORE_FULL: 'OCLAB_ERR_STORE_FULL',
   PARENT_FAILED: 'OCLAB_ERR_PARENT_FAILED',
   CHECKSUM_MISMATCH: 'OCLAB_ERR_CHECKSUM_MISMATCH',
@@ -67,6 +69,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.UNKNOWN_TITLE]: 404,
   [ErrorCodes.FFMPEG]: 500,
+  // the encode service lacks an encoder the job asks for: the service's gap, not the caller's
+  [ErrorCodes.MISSING_ENCODER]: 503,
   // RFC 4918 §11.5 Insufficient Storage: the OCA's disk store is full of pinned or filling objects
   [ErrorCodes.STORE_FULL]: 507,
   [ErrorCodes.PARENT_FAILED]: 502,

@@ -83,9 +83,12 @@ export const stderrTail = (stderr: string, lines = 4): string =>
     .slice(-lines)
     .join(' | ')
 
-/** Run ffmpeg and throw an OclabError carrying the tail of stderr when it fails. */
-export async function ffmpeg(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const r = await runProcess(ffmpegPath(), ['-hide_banner', '-nostdin', '-y', ...args], opts)
+/**
+ * Run ffmpeg and throw an OclabError carrying the tail of stderr when it fails.
+ * `bin` picks another build (an encoder build, lib/ffmpeg-builds.ts); default `ffmpegPath()`.
+ */
+export async function ffmpeg(args: string[], opts: RunOptions & { bin?: string } = {}): Promise<RunResult> {
+  const r = await runProcess(opts.bin ?? ffmpegPath(), ['-hide_banner', '-nostdin', '-y', ...args], opts)
   if (r.code !== 0) {
     throw new OclabError(ErrorCodes.FFMPEG, `ffmpeg failed (${r.signal ?? `exit ${r.code}`}): ${stderrTail(r.stderr)}`)
   }

@@ -8,9 +8,13 @@ import { makeValidator } from './validate.js'
  * The title package contract (../shared/DESIGN.md, docs/ARCHITECTURE.md):
  * encoder writes it, origin and OCAs verify fills against its sha256s, the
  * simulator reads exact segment sizes and per-segment quality from it.
- * Bump TITLE_VERSION on any incompatible change.
+ * Bump TITLE_VERSION on any incompatible change. Version 2: `video[]` may hold
+ * several codecs' ladders (each rendition's `codec`), `ladders[]` has each
+ * codec's ladder, `encode.ffmpeg` which build encoded what. Version 1
+ * packages (H.264 only) still read.
  */
-export const TITLE_VERSION = 1
+export const TITLE_VERSION = 2
+export const READABLE_TITLE_VERSIONS: readonly number[] = [1, 2]
 
 export const QualitySchema = Type.Object(
   {
@@ -148,21 +152,32 @@ export const RungAllocationSchema = Type.Object(
   { additionalProperties: false },
 )
 
+const ladderFields = {
+  kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title'), Type.Literal('shot-based')]),
+  qualityMetric: Type.Union([Type.Literal('vmaf'), Type.Literal('ssim')]),
+  notes: Type.Array(Type.String()),
+  probes: Type.Array(HullPointSchema),
+  allocation: Type.Optional(Type.Array(RungAllocationSchema)),
+}
+const LadderSchema = Type.Object(ladderFields)
+
+/** One ffmpeg build as title.json records it. */
+const BuildSchema = {
+  path: Type.String(),
+  version: Type.String({ description: "`ffmpeg -version`'s version" }),
+}
+
 export const TitleSchema = Type.Object(
   {
-    version: Type.Literal(TITLE_VERSION),
+    version: Type.Union([Type.Literal(1), Type.Literal(TITLE_VERSION)]),
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
     createdAt: Type.String(),
     duration: Type.Number({ exclusiveMinimum: 0 }),
     segmentDuration: Type.Number({ exclusiveMinimum: 0 }),
     source: InspectionSchema,
-    ladder: Type.Object({
-      kind: Type.Union([Type.Literal('fixed'), Type.Literal('per-title'), Type.Literal('shot-based')]),
-      qualityMetric: Type.Union([Type.Literal('vmaf'), Type.Literal('ssim')]),
-      notes: Type.Array(Type.String()),
-      probes: Type.Array(HullPointSchema),
-      allocation: Type.Optional(Type.Array(RungAllocationSchema)),
-    }),
+    ladder: LadderSchema,
+    /** version 2: every codec's own ladder (the first is `ladder`), in the order asked */
+    ladders: Type.Optional(Type.Array(Type.Object({ codec: Type.String(), ...ladderFields }))),
     encode: Type.Object({
       codec: Type.String(),
       preset: Type.String(),
@@ -173,6 +188,15 @@ export const TitleSchema = Type.Object(
       qualityGateReencodes: Type.Integer({ minimum: 0 }),
       resumedJobs: Type.Integer({ minimum: 0 }),
       qualityModel: Type.Union([Type.String(), Type.Null()]),
+      ffmpeg: Type.Optional(
+        Type.Object(
+          {
+            quality: Type.Object({ ...BuildSchema, libvmaf: Type.Boolean() }, { description: 'the build that measured VMAF/SSIM/PSNR' }),
+            video: Type.Array(Type.Object({ codec: Type.String(), encoder: Type.String(), preset: Type.String(), ...BuildSchema }), { description: 'per codec, the build that encoded it' }),
+          },
+          { description: 'which ffmpeg build did what (lib/ffmpeg-builds.ts)' },
+        ),
+      ),
     }),
     hls: Type.String(),
     dash: Type.String(),
@@ -194,8 +218,10 @@ export type Shot = Static<typeof ShotSchema>
 export type RungAllocation = Static<typeof RungAllocationSchema>
 export type HullPoint = Static<typeof HullPointSchema>
 export type Title = Static<typeof TitleSchema>
+export type Ladder = Static<typeof LadderSchema>
+export type CodecLadder = NonNullable<Title['ladders']>[number]
 
-export const validateTitle = makeValidator(TitleSchema, ErrorCodes.BAD_TITLE, 'title.json (version 1)')
+export const validateTitle = makeValidator(TitleSchema, ErrorCodes.BAD_TITLE, `title.json (version ${READABLE_TITLE_VERSIONS.join(' or ')})`)
 
 /**
  * The part of title.json a cache node reads: the file list, with title.json's
@@ -225,10 +251,10 @@ export function parseTitleJson(text: string, file: string): Title {
   } catch (err) {
     throw new OclabError(ErrorCodes.BAD_TITLE, `${file} is not JSON: ${(err as Error).message}`, undefined, { cause: err })
   }
-  if (typeof json === 'object' && json && 'version' in json && json.version !== TITLE_VERSION) {
+  if (typeof json === 'object' && json && 'version' in json && !READABLE_TITLE_VERSIONS.includes(json.version as number)) {
     throw new OclabError(
       ErrorCodes.BAD_TITLE,
-      `${file} has version ${String(json.version)}; this oclab reads version ${TITLE_VERSION}`,
+      `${file} has version ${String(json.version)}; this oclab reads version ${READABLE_TITLE_VERSIONS.join(' or ')}`,
     )
   }
   return validateTitle(json, file)

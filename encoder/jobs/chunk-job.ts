@@ -7,7 +7,8 @@ import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import type { Quality } from '../../lib/title-package.js'
 import type { Chunk } from './chunks.js'
 import type { Rung } from '../ladder/ladder.js'
-import { h264Args, h264CodecArgs, h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings, type RateControl } from './h264.js'
+import { h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings, type RateControl } from './h264.js'
+import { videoArgs, videoCodecArgs, type VideoCodec } from './video-codecs.js'
 import { measureQuality, poolQuality, qualityScore, segmentQualities } from './quality.js'
 
 /**
@@ -40,6 +41,15 @@ export interface ChunkJob {
   sourceHeight: number
   chunk: Chunk
   rung: Rung
+  /** Absent: H.264 (so H.264 jobs hash as they always did). */
+  codec?: VideoCodec
+  /**
+   * The ffmpeg that encodes (and stitches) this codec, when it is not the
+   * quality build (`ffmpegPath()`): the submitter's choice travels with the
+   * job (lib/ffmpeg-builds.ts). Quality is always scored on the quality build.
+   */
+  ffmpeg?: string
+  /** Encoder settings; for HEVC and AV1 `preset` is x265's or SVT-AV1's own. */
   h264: H264Settings
   /**
    * Constant quality at this x264 CRF instead of the rung's bitrate: shot-based
@@ -123,11 +133,11 @@ export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, s
       '-i', job.source,
       '-map', '0:v:0', '-an', '-sn', '-dn',
       '-frames:v', String(job.chunk.frames),
-      ...h264Args(job.rung.width, job.rung.height, rateOf(job, bitrate, crf), job.h264),
+      ...videoArgs(job.codec ?? 'h264', job.rung.width, job.rung.height, rateOf(job, bitrate, crf), job.h264),
       '-f', 'mp4',
       out,
     ],
-    { signal },
+    { signal, ...(job.ffmpeg ? { bin: job.ffmpeg } : {}) },
   )
 }
 
@@ -140,14 +150,14 @@ export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, s
  */
 export async function encodeChunkGroup(jobs: readonly ChunkJob[], outs: readonly string[], signal?: AbortSignal): Promise<void> {
   const first = jobs[0]!
-  if (jobs.some((j) => j.source !== first.source || j.sourceSeek !== first.sourceSeek || j.chunk.frames !== first.chunk.frames)) {
-    throw new Error('encodeChunkGroup: jobs must cover the same chunk of the same source')
+  if (jobs.some((j) => j.source !== first.source || j.sourceSeek !== first.sourceSeek || j.chunk.frames !== first.chunk.frames || j.ffmpeg !== first.ffmpeg)) {
+    throw new Error('encodeChunkGroup: jobs must cover the same chunk of the same source, on the same ffmpeg')
   }
   const seek = first.sourceSeek > 0 ? ['-ss', first.sourceSeek.toFixed(6)] : []
   const labels = jobs.map((_, i) => `[s${i}]`).join('')
   const graph = [`[0:v]${TIMESTAMPS_FROM_FRAMES},split=${jobs.length}${labels}`, ...jobs.map((j, i) => `[s${i}]${h264Filter(j.rung.width, j.rung.height)}[o${i}]`)].join(';')
-  const outputs = jobs.flatMap((j, i) => ['-map', `[o${i}]`, '-frames:v', String(j.chunk.frames), ...h264CodecArgs(j.rung.width, j.rung.height, rateOf(j, j.rung.bitrate, j.crf), j.h264), '-f', 'mp4', outs[i]!])
-  await ffmpeg([...seek, '-i', first.source, '-filter_complex', graph, ...outputs], { signal })
+  const outputs = jobs.flatMap((j, i) => ['-map', `[o${i}]`, '-frames:v', String(j.chunk.frames), ...videoCodecArgs(j.codec ?? 'h264', j.rung.width, j.rung.height, rateOf(j, j.rung.bitrate, j.crf), j.h264), '-f', 'mp4', outs[i]!])
+  await ffmpeg([...seek, '-i', first.source, '-filter_complex', graph, ...outputs], { signal, ...(first.ffmpeg ? { bin: first.ffmpeg } : {}) })
 }
 
 /**
@@ -157,15 +167,18 @@ export async function encodeChunkGroup(jobs: readonly ChunkJob[], outs: readonly
  */
 export async function runChunkJobs(jobs: readonly ChunkJob[], signal?: AbortSignal): Promise<ChunkResult[]> {
   const finished = await Promise.all(jobs.map(findFinished))
-  const todo = jobs.filter((_, i) => !finished[i])
   const firsts = new Map<ChunkJob, string>()
-  if (todo.length > 1) {
+  // one decode per ffmpeg build: codecs encoded by another build form their own group
+  const groups = new Map<string, ChunkJob[]>()
+  for (const [i, j] of jobs.entries()) if (!finished[i]) groups.set(j.ffmpeg ?? '', [...(groups.get(j.ffmpeg ?? '') ?? []), j])
+  for (const todo of groups.values()) {
+    if (todo.length < 2) continue
     const outs = todo.map((j) => `${tempNameFor(chunkOutput(j))}.mp4`)
     await Promise.all(todo.map((j) => mkdir(dirname(chunkOutput(j)), { recursive: true })))
     try {
       await encodeChunkGroup(todo, outs, signal)
     } catch (err) {
-      await Promise.all(outs.map((o) => rm(o, { force: true })))
+      await Promise.all([...outs, ...firsts.values()].map((o) => rm(o, { force: true })))
       throw err
     }
     todo.forEach((j, i) => firsts.set(j, outs[i]!))

@@ -14,11 +14,11 @@ const quote = (p: string): string => `'${p.replace(/'/g, "'\\''")}'`
  * the concat demuxer's stream copy is bit-exact; the packager then checks the
  * frame count and timestamp continuity of the result.
  */
-export async function stitchChunks(chunkFiles: readonly string[], out: string, signal?: AbortSignal): Promise<void> {
+export async function stitchChunks(chunkFiles: readonly string[], out: string, signal?: AbortSignal, bin?: string): Promise<void> {
   const list = `${tempNameFor(out)}.txt`
   await writeFile(list, `ffconcat version 1.0\n${chunkFiles.map((f) => `file ${quote(f)}`).join('\n')}\n`)
   try {
-    await ffmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v:0', '-c', 'copy', ...FRAGMENT_FLAGS, '-f', 'mp4', out], { signal })
+    await ffmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v:0', '-c', 'copy', ...FRAGMENT_FLAGS, '-f', 'mp4', out], { signal, ...(bin ? { bin } : {}) })
   } finally {
     await rm(list, { force: true })
   }

@@ -15,6 +15,8 @@ export interface LadderCurve {
   name: string
   titleId: string
   kind: string
+  /** the codec whose ladder this is */
+  codec: string
   points: Array<{ id: string; width: number; height: number; rate: number; vmaf?: number; psnr: number }>
 }
 
@@ -24,12 +26,25 @@ export interface Comparison {
   metrics: Array<{ metric: CompareMetric } & BdResult>
 }
 
-/** The curve of a title: video renditions in bitrate order, measured values only. */
-export function ladderCurve(title: Title, name: string): LadderCurve {
-  const points = [...title.video]
+/** The curve of a title (one codec's ladder: default its main codec): video renditions in bitrate order, measured values only. */
+export function ladderCurve(title: Title, name: string, codec = title.encode.codec): LadderCurve {
+  const points = title.video
+    .filter((v) => v.codec === codec)
     .sort((a, b) => a.averageBandwidth - b.averageBandwidth)
     .map((v) => ({ id: v.id, width: v.width, height: v.height, rate: v.averageBandwidth, psnr: v.quality.psnr, ...(v.quality.vmaf !== undefined ? { vmaf: v.quality.vmaf } : {}) }))
-  return { name, titleId: title.id, kind: title.ladder.kind, points }
+  return { name, titleId: title.id, kind: title.ladder.kind, codec, points }
+}
+
+/**
+ * Each codec of a multi-codec title against H.264 on the same source (or
+ * against the title's main codec when it has no H.264): BD-rate < 0 means
+ * the codec needs fewer bits for the same measured quality.
+ */
+export function codecComparisons(title: Title, name = title.id): Comparison[] {
+  const codecs = [...new Set(title.video.map((v) => v.codec))]
+  const anchor = codecs.includes('h264') ? 'h264' : title.encode.codec
+  const a = ladderCurve(title, name, anchor)
+  return codecs.filter((c) => c !== anchor).map((c) => compareCurves(a, ladderCurve(title, name, c)))
 }
 
 const rd = (c: LadderCurve, m: CompareMetric): RatePoint[] =>
@@ -55,7 +70,11 @@ export function compareCurves(anchor: LadderCurve, test: LadderCurve): Compariso
  * measured quality, so the title.json beside them is read.
  */
 export async function readLadderCurve(path: string): Promise<LadderCurve> {
+  return ladderCurve(await readTitle(await titleJsonOf(path)), path)
+}
+
+/** The title.json a user means by a package directory, a manifest or the file itself. */
+export async function titleJsonOf(path: string): Promise<string> {
   const isDir = await stat(path).then((s) => s.isDirectory(), () => false)
-  const file = isDir ? join(path, 'title.json') : /\.(m3u8|mpd)$/i.test(path) ? join(dirname(path), 'title.json') : path
-  return ladderCurve(await readTitle(file), path)
+  return isDir ? join(path, 'title.json') : /\.(m3u8|mpd)$/i.test(path) ? join(dirname(path), 'title.json') : path
 }

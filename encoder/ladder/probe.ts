@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { HullPoint } from '../../lib/title-package.js'
-import { h264Args, type H264Settings } from '../jobs/h264.js'
+import type { H264Settings } from '../jobs/h264.js'
+import { VIDEO_CODECS, videoArgs, type VideoCodec } from '../jobs/video-codecs.js'
 import { measureQuality, poolQuality, qualityScore } from '../jobs/quality.js'
 import { widthFor } from './ladder.js'
 import type { RdPoint } from './hull.js'
@@ -27,6 +28,10 @@ export interface ProbeOptions {
   excerpts?: number
   excerptSeconds?: number
   h264: Omit<H264Settings, 'gop'>
+  /** Default h264. */
+  codec?: VideoCodec
+  /** The build that encodes `codec` when it is not the quality build. */
+  ffmpeg?: string
   metric: 'vmaf' | 'ssim'
   vmafModel: string | null
   concurrency: number
@@ -55,6 +60,8 @@ export interface GridOptions {
   sourceHeight: number
   frameRate: number
   h264: Omit<H264Settings, 'gop'>
+  codec?: VideoCodec
+  ffmpeg?: string
   metric: 'vmaf' | 'ssim'
   vmafModel: string | null
   concurrency: number
@@ -74,8 +81,8 @@ export async function probeGrid(o: GridOptions): Promise<Array<RdPoint & { crf: 
       const { h, crf } = tasks[next++]!
       const w = widthFor(h, o.sourceWidth, o.sourceHeight)
       const out = join(o.workDir, `p${h}-${crf}-${next}.mp4`)
-      const args = h264Args(w, h, { crf }, { ...o.h264, gop: Math.round(o.frameRate * 4) })
-      await ffmpeg(['-i', o.clip, '-map', '0:v:0', ...args, out], { signal: o.signal })
+      const args = videoArgs(o.codec ?? 'h264', w, h, { crf }, { ...o.h264, gop: Math.round(o.frameRate * 4) })
+      await ffmpeg(['-i', o.clip, '-map', '0:v:0', ...args, out], { signal: o.signal, ...(o.ffmpeg ? { bin: o.ffmpeg } : {}) })
       const bytes = (await stat(out)).size
       const scores = await measureQuality({ distorted: out, source: o.clip, sourceSeek: 0, frames: o.frames, sourceWidth: o.sourceWidth, sourceHeight: o.sourceHeight, vmafModel: o.metric === 'vmaf' ? o.vmafModel : null, vmafSubsample: PROBE_VMAF_SUBSAMPLE, vmafOnly: true, signal: o.signal })
       await rm(out, { force: true })
@@ -107,7 +114,7 @@ export async function probeSource(o: ProbeOptions): Promise<{ points: HullPoint[
     await ffmpeg(['-i', o.source, '-map', '0:v:0', '-vf', `${select},setpts=N/FRAME_RATE/TB`, '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-an', clip], { signal: o.signal })
     const frames = Math.round(clipSeconds * o.frameRate)
     const heights = probeHeights(o.heights ?? DEFAULT_PROBE_HEIGHTS, o.sourceHeight)
-    const grid = await probeGrid({ ...o, clip, frames, clipSeconds, heights, crfs: o.crfs ?? DEFAULT_PROBE_CRFS, workDir: dir })
+    const grid = await probeGrid({ ...o, clip, frames, clipSeconds, heights, crfs: o.crfs ?? (o.codec ? [...VIDEO_CODECS[o.codec].probeCrfs] : DEFAULT_PROBE_CRFS), workDir: dir })
     const points: HullPoint[] = grid.map(({ crf: _c, ...p }) => ({ ...p, onHull: false }))
     points.sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
     return { points, rd: points.map(({ width, height, bitrate, quality }) => ({ width, height, bitrate, quality })) }

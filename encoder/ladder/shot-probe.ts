@@ -5,6 +5,7 @@ import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { Shot } from '../../lib/title-package.js'
 import type { H264Settings } from '../jobs/h264.js'
 import { probeGrid } from './probe.js'
+import type { VideoCodec } from '../jobs/video-codecs.js'
 import type { ShotCurve, ShotPoint } from './shot-allocation.js'
 import { qualityAtBitrate, upperConvexHull } from './hull.js'
 
@@ -26,6 +27,9 @@ export interface ShotProbeOptions {
   heights: number[]
   crfs: number[]
   h264: Omit<H264Settings, 'gop'>
+  /** Default h264; `ffmpeg` is its encoder build when not the quality build. */
+  codec?: VideoCodec
+  ffmpeg?: string
   metric: 'vmaf' | 'ssim'
   vmafModel: string | null
   concurrency: number

@@ -1,4 +1,5 @@
 import type { AudioRendition, Rendition, Title, VideoRendition } from '../../lib/title-package.js'
+import { byCodec } from './hls.js'
 
 /**
  * A static DASH MPD (ISO/IEC 23009-1, isoff-live profile; DASH-IF IOP) over
@@ -71,20 +72,29 @@ function audioSet(a: AudioRendition, id: number): string {
   ].join('\n')
 }
 
-export function mpd(title: Pick<Title, 'duration' | 'segmentDuration' | 'video' | 'audio'>): string {
-  const video = [...title.video].sort((a, b) => a.bandwidth - b.bandwidth)
+/** One video AdaptationSet per codec (DASH-IF IOP: Representations of a set share a codec family; players pick a set they can decode). */
+function videoSet(video: readonly VideoRendition[], id: number): string[] {
   const maxW = Math.max(...video.map((v) => v.width))
   const maxH = Math.max(...video.map((v) => v.height))
   const fps = video[0]!.frameRate
+  return [
+    `    <AdaptationSet id="${id}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" ` +
+      `maxWidth="${maxW}" maxHeight="${maxH}" maxFrameRate="${frameRateAttr(fps)}">`,
+    ...video.map(videoRep),
+    '    </AdaptationSet>',
+  ]
+}
+
+export function mpd(title: Pick<Title, 'duration' | 'segmentDuration' | 'video' | 'audio'>): string {
+  const sets = byCodec(title.video)
+  // audio sets keep ids 1…n (their Role follows id 1); video sets after them, H.264's (the first) id 0 as before
+  const videoIds = sets.map((_, i) => (i === 0 ? 0 : title.audio.length + i))
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019" ` +
       `type="static" mediaPresentationDuration="${isoDuration(title.duration)}" minBufferTime="${isoDuration(title.segmentDuration)}">`,
     '  <Period id="0" start="PT0S">',
-    `    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" ` +
-      `maxWidth="${maxW}" maxHeight="${maxH}" maxFrameRate="${frameRateAttr(fps)}">`,
-    ...video.map(videoRep),
-    '    </AdaptationSet>',
+    ...sets.flatMap((set, i) => videoSet(set, videoIds[i]!)),
     ...title.audio.map((a, i) => audioSet(a, i + 1)),
     '  </Period>',
     '</MPD>',

@@ -27,6 +27,13 @@ export function mediaPlaylist(r: Rendition, dir: string): string {
   return lines.join('\n')
 }
 
+/** Video renditions grouped by codec (in first-appearance order), each group in bandwidth order. */
+export function byCodec(video: readonly VideoRendition[]): VideoRendition[][] {
+  const sets = new Map<string, VideoRendition[]>()
+  for (const v of video) sets.set(v.codec, [...(sets.get(v.codec) ?? []), v])
+  return [...sets.values()].map((s) => s.sort((a, b) => a.bandwidth - b.bandwidth))
+}
+
 const quoted = (s: string) => `"${s.replace(/"/g, "'")}"`
 
 /** Name shown by players for an audio rendition. */
@@ -45,7 +52,8 @@ export function multivariantPlaylist(title: Pick<Title, 'video' | 'audio'>): str
   const audioPeak = Math.max(0, ...title.audio.map((a) => a.bandwidth))
   const audioAvg = Math.max(0, ...title.audio.map((a) => a.averageBandwidth))
   const audioCodecs = title.audio[0]?.codecs
-  for (const v of [...title.video].sort((a, b) => a.bandwidth - b.bandwidth)) lines.push(streamInf(v, audioPeak, audioAvg, audioCodecs), v.playlist)
+  // one variant set per codec, each in bandwidth order: clients pick the set by CODECS
+  for (const set of byCodec(title.video)) for (const v of set) lines.push(streamInf(v, audioPeak, audioAvg, audioCodecs), v.playlist)
   lines.push('')
   return lines.join('\n')
 }

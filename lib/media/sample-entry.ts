@@ -1,4 +1,5 @@
 import { readBoxes, type Box } from './boxes.js'
+import { av1cCodecs } from './av1-codecs.js'
 
 /**
  * Sample entries (ISO/IEC 14496-12 §8.5.2) and the RFC 6381 `codecs` strings
@@ -56,6 +57,9 @@ export function hvcCodecs(buf: Buffer, hvcC: Box, entryType: string): string {
   return [`${entryType}`, `${space}${profile}`, hex(reversed >>> 0), `${tier}${level}`, ...constraints.map(hex)].join('.')
 }
 
+/** AV1 codecs parameter string from av1C's sequence header OBU (lib/media/av1-codecs.ts). */
+export const av1Codecs = (buf: Buffer, av1C: Box, entryType = 'av01'): string => av1cCodecs(buf, av1C.body, av1C.start + av1C.size, entryType)
+
 /** Read an MPEG-4 descriptor's tag and length (expandable size, up to 4 bytes). */
 function descriptor(buf: Buffer, p: number): { tag: number; len: number; body: number } {
   const tag = buf[p]!
@@ -88,7 +92,7 @@ export function mp4aCodecs(buf: Buffer, esds: Box): string {
 }
 
 /**
- * The codecs string of a sample entry and, for AVC/HEVC, its NAL length size.
+ * The codecs string of a sample entry (AVC, HEVC, AV1, AAC) and, for AVC/HEVC, its NAL length size.
  * Encrypted entries (encv/enca) and unknown ones give the entry type alone.
  */
 export function entryCodecs(buf: Buffer, entry: Box): { codecs: string; nalLengthSize?: number } {
@@ -97,6 +101,8 @@ export function entryCodecs(buf: Buffer, entry: Box): { codecs: string; nalLengt
   if (avcC) return { codecs: avcCodecs(buf, avcC, entry.type), nalLengthSize: nalLengthSize(buf, avcC) }
   const hvcC = kids.find((k) => k.type === 'hvcC')
   if (hvcC) return { codecs: hvcCodecs(buf, hvcC, entry.type), nalLengthSize: nalLengthSize(buf, hvcC) }
+  const av1C = kids.find((k) => k.type === 'av1C')
+  if (av1C) return { codecs: av1Codecs(buf, av1C, entry.type) }
   const esds = kids.find((k) => k.type === 'esds')
   if (esds) return { codecs: mp4aCodecs(buf, esds) }
   return { codecs: entry.type }

@@ -47,6 +47,14 @@ export function codecCovers(declared: string, actual: string): boolean {
     const level = (s: string) => ({ tier: s[0], n: Number(s.slice(1)) })
     return dp[1] === ap[1] && dp[2] === ap[2] && level(dp[3]!).tier === level(ap[3]!).tier && level(dp[3]!).n >= level(ap[3]!).n && dp.slice(4).join('.') === ap.slice(4).join('.')
   }
+  if (a.startsWith('av01.')) {
+    // av01.P.LLT.DD[.M.CCC.cc.tt.mm.F] (AV1 ISOBMFF binding): a higher level is fine; the tail, when declared, must match, and may be left off only at its defaults
+    const dp = d.split('.')
+    const ap = a.split('.')
+    const lvl = (s: string) => ({ n: Number(s.slice(0, 2)), tier: s.slice(2) })
+    const tail = (p: string[]) => (p.length > 4 ? p.slice(4).join('.') : '0.110.01.01.01.0')
+    return dp[1] === ap[1] && lvl(dp[2]!).tier === lvl(ap[2]!).tier && lvl(dp[2]!).n >= lvl(ap[2]!).n && dp[3] === ap[3] && tail(dp) === tail(ap)
+  }
   if (a.startsWith('mp4a.')) {
     const norm = (s: string) => s.split('.').map((p, i) => (i === 2 ? String(Number(p)) : p)).join('.')
     return norm(d) === norm(a)

@@ -3,7 +3,7 @@ import { readFile, writeFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Parser } from 'm3u8-parser'
 import { parse as parseMpd } from 'mpd-parser'
-import { readTitle } from '../../lib/title-package.js'
+import { readTitle, TITLE_VERSION } from '../../lib/title-package.js'
 import { sha256File } from '../../lib/hash.js'
 import { ffprobeJson } from '../../lib/ffmpeg.js'
 import { testPackage, tempDir, hasVmafModel, VMAF_MODEL } from '../helpers/package.js'
@@ -32,7 +32,7 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
   const title = await readTitle(titleDir)
 
   t.test('title.json describes the package', async (t) => {
-    t.equal(title.version, 1)
+    t.equal(title.version, TITLE_VERSION)
     t.equal(title.duration, 5)
     t.equal(title.segmentDuration, 1)
     t.equal(title.encode.chunks, 3)
