@@ -1,11 +1,12 @@
 /** The ABR player simulator's public API: `oclab sim` is a thin layer over it. */
 export { makeLadder, syntheticLadder, type Ladder, type Rung, type RungInput, type QualityMetric } from './manifest/ladder.js'
 export { loadLadder } from './manifest/read-ladder.js'
+export { sabreMovieFromLadder, type SabreMovie } from './manifest/read-sabre-movie.js'
 export { loadTitleLadder, ladderFromTitle } from './manifest/read-title.js'
 export { loadHlsLadder } from './manifest/read-hls.js'
 export { loadDashLadder } from './manifest/read-dash.js'
 export { Trace, traceFromPeriods, type TraceSet } from './trace/trace.js'
-export { loadTraceSet, parseTrace, readTraceFile, detectTraceFormat, type TraceFormat } from './trace/read.js'
+export { loadTraceSet, parseTrace, readTraceFile, scaleTrace, detectTraceFormat, type TraceFormat } from './trace/read.js'
 export { parseMahimahiTrace } from './trace/mahimahi.js'
 export { parseCookedTrace } from './trace/cooked.js'
 export { parseJsonTrace } from './trace/json.js'
