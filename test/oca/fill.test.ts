@@ -133,10 +133,11 @@ t.test('purge removes a title from disk, memory and the listing; bad requests ar
   const tt = title(2)
   const parent = await startParent(t, tt.objects)
   const dir = await tempDir(t)
-  const { url } = await startOca(t, { storeDir: dir, missMode: 'off' })
+  const { app, url } = await startOca(t, { storeDir: dir, missMode: 'off' })
   await waitFill(url, (await post(url, { titleId: 't1', files: tt.list, parent: parent.url, pin: true })).body.id)
   const target = `/titles/t1/${tt.files[0]!.path}`
   t.equal((await rawRequest(url, target)).headers['x-cache'], 'HIT-DISK')
+  await waitFor(() => app.oca.hot.get('t1', tt.files[0]!.path) !== undefined, 'the disk hit promoted to the hot tier')
   t.equal((await rawRequest(url, target)).headers['x-cache'], 'HIT-MEMORY')
   const del = await rawRequest(url, '/admin/titles/t1', { method: 'DELETE', headers: auth })
   t.equal(del.status, 200)

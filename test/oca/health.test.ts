@@ -6,8 +6,10 @@ t.test('/health has the documented shape and /metrics speaks Prometheus', async 
   const dir = await tempDir(t)
   await putFile(dir, 't1', 'v1/seg-1.m4s', knownBytes(5000))
   await putFile(dir, 't2', 'master.m3u8', '#EXTM3U\n')
-  const { url } = await startOca(t, { storeDir: dir, id: 'a1', site: 'a', capacityBytes: 1_000_000, memoryBytes: 200_000 })
+  const { app, url } = await startOca(t, { storeDir: dir, id: 'a1', site: 'a', capacityBytes: 1_000_000, memoryBytes: 200_000 })
   await rawRequest(url, '/titles/t1/v1/seg-1.m4s')
+  // a disk hit is promoted to the hot tier by a separate read after it is answered
+  await waitFor(() => app.oca.hot.get('t1', 'v1/seg-1.m4s') !== undefined, 'the disk hit promoted to the hot tier')
   await rawRequest(url, '/titles/t1/v1/seg-1.m4s')
   await rawRequest(url, '/titles/t1/v1/nope.m4s')
   const r = await rawRequest(url, '/health')

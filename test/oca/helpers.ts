@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { sha256 } from '../../lib/hash.js'
 import { reprDigest } from '../../lib/http/repr-digest.js'
+import { NO_SHEDDING } from '../helpers/no-shedding.js'
 import { buildOcaServer, type OcaServerOptions } from '../../oca/server.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -30,7 +31,6 @@ export async function putFile(storeDir: string, titleId: string, path: string, b
   await writeFile(file, body)
 }
 
-export const NO_SHEDDING = { maxEventLoopDelayMs: 60_000, maxHeapFraction: 1, maxRssBytes: Number.MAX_SAFE_INTEGER }
 
 export interface StartedOca {
   app: FastifyInstance
@@ -38,8 +38,6 @@ export interface StartedOca {
 }
 
 export async function startOca(t: { teardown: (f: () => Promise<void>) => void }, opts: Partial<OcaServerOptions> & { storeDir: string }): Promise<StartedOca> {
-  // A busy test machine must not make the node shed load (a 503 where a test
-  // expects its answer); the overload tests pass their own thresholds.
   const app = buildOcaServer({ id: 'test', capacityBytes: 1e9, adminToken: ADMIN, ...opts, overload: { ...NO_SHEDDING, ...opts.overload } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { waitFor } from '../helpers/wait.js'
 import { chooseVictims } from '../../oca/eviction.js'
 import { TokenBucket } from '../../oca/token-bucket.js'
 import { RateWindow } from '../../oca/rate-window.js'
@@ -41,7 +42,7 @@ t.test('the hot tier stays within its byte bound and serves without disk', async
   const files = Array.from({ length: 10 }, (_, i) => knownBytes(30_000, i))
   for (const [i, b] of files.entries()) await putFile(dir, 't1', `v1/seg-${i}.m4s`, b)
   await putFile(dir, 't1', 'v1/big.m4s', knownBytes(80_000))
-  const { url } = await startOca(t, { storeDir: dir, memoryBytes: 100_000, maxMemoryEntryBytes: 50_000 })
+  const { app, url } = await startOca(t, { storeDir: dir, memoryBytes: 100_000, maxMemoryEntryBytes: 50_000 })
   for (let round = 0; round < 2; round++) {
     for (const [i, b] of files.entries()) {
       const r = await rawRequest(url, `/titles/t1/v1/seg-${i}.m4s`)
@@ -51,6 +52,8 @@ t.test('the hot tier stays within its byte bound and serves without disk', async
       t.ok(h.memory.objects <= 3)
     }
   }
+  // promotion is a separate read after the answer: wait for it, not for luck
+  await waitFor(() => app.oca.hot.get('t1', 'v1/seg-9.m4s') !== undefined, 'seg-9 promoted to the hot tier')
   const last = await rawRequest(url, '/titles/t1/v1/seg-9.m4s')
   t.equal(last.headers['x-cache'], 'HIT-MEMORY', 'the most recent object is hot')
   const first = await rawRequest(url, '/titles/t1/v1/seg-0.m4s')

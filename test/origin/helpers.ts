@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { testPackage } from '../helpers/package.js'
+import { NO_SHEDDING } from '../helpers/no-shedding.js'
 import { buildOcaServer, type OcaServerOptions } from '../../oca/server.js'
 
 export const ADMIN = 'admin-token-0123456789abcdef'
@@ -38,6 +39,6 @@ export async function listen(t: Teardown, app: FastifyInstance): Promise<string>
 }
 
 export async function startOca(t: Teardown, opts: Partial<OcaServerOptions> & { id: string; storeDir: string; parentUrl: string }): Promise<{ app: FastifyInstance; url: string }> {
-  const app = buildOcaServer({ capacityBytes: 1e8, adminToken: ADMIN, missMode: 'off', fill: { retryDelayMs: 10 }, ...opts })
+  const app = buildOcaServer({ capacityBytes: 1e8, adminToken: ADMIN, missMode: 'off', fill: { retryDelayMs: 10 }, ...opts, overload: { ...NO_SHEDDING, ...opts.overload } })
   return { app, url: await listen(t, app) }
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { NO_SHEDDING } from '../helpers/no-shedding.js'
 import { buildOcaServer } from '../../oca/server.js'
 import { ADMIN, knownBytes, putFile, tempDir } from '../oca/helpers.js'
 import type { ClusterConfig, OcaConfig } from '../../lib/cluster.js'
@@ -64,8 +65,7 @@ export async function startTestOca(t: Teardown, id: string, titles: string[], si
   const store = await tempDir(t)
   for (const title of titles) await writeTitle(store, title)
   const app = buildOcaServer({ id, storeDir: store, capacityBytes: 1e9, adminToken: ADMIN, missMode: 'off', signing: signing ? { secret: SECRET } : undefined,
-    // a busy test machine must not make the node report itself overloaded
-    overload: { maxEventLoopDelayMs: 60_000, maxHeapFraction: 1, maxRssBytes: Number.MAX_SAFE_INTEGER } })
+    overload: NO_SHEDDING })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {
     await app.close()
