@@ -34,11 +34,13 @@ const PLAYER_PAGE = `<!doctype html><html><body>
     hls.loadSource(q.get('src'))
     hls.attachMedia(video)
     window.player = hls
+    window.playerVersion = 'hls.js ' + Hls.version
   } else {
     const p = dashjs.MediaPlayer().create()
     p.on('error', (e) => window.playerErrors.push('dash:' + JSON.stringify(e.error && (e.error.message || e.error.code || e.error))))
     p.initialize(video, q.get('src'), true)
     window.player = p
+    window.playerVersion = 'dash.js ' + p.getVersion()
   }
   video.play().catch(() => {})
 </script></body></html>`
@@ -51,7 +53,7 @@ export async function servePlayerPage(root: string): Promise<{ app: FastifyInsta
   const app = Fastify({ logger: false })
   await app.register(fastifyStatic, { root, prefix: '/', decorateReply: false })
   await app.register(fastifyStatic, {
-    root: [join(repoRoot, 'node_modules', 'hls.js', 'dist'), join(repoRoot, 'node_modules', 'dashjs', 'dist')],
+    root: [join(repoRoot, 'node_modules', 'hls.js', 'dist'), join(repoRoot, 'node_modules', 'dashjs', 'dist', 'modern', 'umd')],
     prefix: '/lib/',
     decorateReply: false,
   })

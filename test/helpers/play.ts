@@ -15,8 +15,11 @@ export async function assertPlaysInBoth(t: Test, browser: Browser, url: string, 
     await page.waitForFunction((s) => (document.getElementById('v') as HTMLVideoElement).currentTime > s || (window as unknown as { playerErrors: string[] }).playerErrors.length > 0, seconds, { timeout: 30_000 })
     const state = await page.evaluate(() => {
       const v = document.getElementById('v') as HTMLVideoElement
-      return { time: v.currentTime, error: v.error?.message ?? null, errors: (window as unknown as { playerErrors: string[] }).playerErrors, width: v.videoWidth }
+      const w = window as unknown as { playerErrors: string[]; playerVersion: string }
+      return { time: v.currentTime, error: v.error?.message ?? null, errors: w.playerErrors, width: v.videoWidth, version: w.playerVersion }
     })
+    // the players the project tests against: hls.js 1.x and dash.js 5.x (4.x never acts on DASH Content Steering)
+    t.match(state.version, kind === 'hls' ? /^hls\.js 1\./ : /^dash\.js 5\./, `${kind}: ${state.version}`)
     t.same(state.errors, [], `${kind}: the player reports no error`)
     t.equal(state.error, null, `${kind}: the video element has no media error`)
     t.ok(state.time > seconds, `${kind}: playback advanced past ${seconds} s (currentTime ${state.time.toFixed(2)})`)
