@@ -20,6 +20,7 @@ import { promisify } from 'node:util'
 import { seededRandom } from '../lib/random.js'
 import { createAbr, loadLadder, readTraceFile, runSession, sabreMovieFromLadder, scaleTrace, syntheticLadder, type Ladder, type ProfileName, type SabreMovie, type SessionOptions, type Trace } from '../sim/index.js'
 import { footer, header } from './_rounds.js'
+import { mapLimit } from '../lib/map-limit.js'
 
 const execFileP = promisify(execFile)
 const SABRE = fileURLToPath(new URL('../../shared/reference/sabre/sabre.py', import.meta.url))
@@ -63,18 +64,6 @@ async function sabre(movieFile: string, trace: string, alg: string, k: number, a
   return { bitrate: (get('total played bitrate') * 1000) / segments, rebuffer: get('total rebuffer'), switches }
 }
 
-async function pool<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
-  const out: T[] = new Array(jobs.length)
-  let next = 0
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < jobs.length) {
-      const i = next++
-      out[i] = await jobs[i]!()
-    }
-  }))
-  return out
-}
-
 const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length
 const meanOf = (fs: Figures[]): Figures => ({ bitrate: mean(fs.map((f) => f.bitrate)), rebuffer: mean(fs.map((f) => f.rebuffer)), switches: mean(fs.map((f) => f.switches)) })
 
@@ -89,7 +78,7 @@ async function table(name: string, ladder: Ladder, movieFile: string): Promise<v
   console.log(`\n${name}: ${ladder.rungs.length} rungs, ${SEGMENTS} segments, traces ${traces.map((t) => `${t.file.split('/').pop()}×${t.k}`).join(', ')}`)
   console.log(`${'algorithm'.padEnd(11)}${'abandon'.padEnd(9)}${'profile'.padEnd(8)}${'kbps oclab/Sabre'.padStart(18)}${'Δ%'.padStart(7)}${'rebuffer s oclab/Sabre'.padStart(24)}${'switches oclab/Sabre'.padStart(22)}`)
   for (const abandon of [false, true]) {
-    const ref = await pool(ALGORITHMS.flatMap((a) => traces.map((tr) => () => sabre(movieFile, tr.file, a, tr.k, abandon, ladder.segmentDurations.length))), 2)
+    const ref = await mapLimit(ALGORITHMS.flatMap((a) => traces.map((tr) => () => sabre(movieFile, tr.file, a, tr.k, abandon, ladder.segmentDurations.length))), 2, (job) => job())
     ALGORITHMS.forEach((a, ai) => {
       const s = meanOf(ref.slice(ai * traces.length, (ai + 1) * traces.length))
       for (const profile of PROFILES) {

@@ -9,24 +9,9 @@ import { measureQuality, poolQuality, qualityScore } from '../jobs/quality.js'
 import { widthFor } from './ladder.js'
 import type { RdPoint } from './hull.js'
 
-/**
- * Probe encodes for a per-title ladder: a short excerpt clip of the source
- * (a few evenly spaced pieces, so the probe sees the title's variety) encoded
- * at each candidate resolution × CRF, scored against the same clip.
- */
-export interface ProbeOptions {
-  source: string
-  sourceWidth: number
-  sourceHeight: number
-  frameRate: number
-  duration: number
-  /** Candidate heights (capped at the source). Default 1080, 720, 540, 432, 360, 270, 180. */
-  heights?: number[]
-  /** x264 CRFs to probe. Default 20, 25, 30, 36: from near-transparent to starved. */
-  crfs?: number[]
-  /** Excerpts and their length. Default 3 × 2 s (the whole source when shorter than that). */
-  excerpts?: number
-  excerptSeconds?: number
+/** How probe encodes run, for every kind of probe (excerpts, grids, shots). */
+export interface ProbeRun {
+  /** the title's x264 settings, so a CRF's rate in a probe is what the real encode spends */
   h264: Omit<H264Settings, 'gop'>
   /** Default h264. */
   codec?: VideoCodec
@@ -39,6 +24,26 @@ export interface ProbeOptions {
   onProbe?: (done: number, total: number) => void
 }
 
+/**
+ * Probe encodes for a per-title ladder: a short excerpt clip of the source
+ * (a few evenly spaced pieces, so the probe sees the title's variety) encoded
+ * at each candidate resolution × CRF, scored against the same clip.
+ */
+export interface ProbeOptions extends ProbeRun {
+  source: string
+  sourceWidth: number
+  sourceHeight: number
+  frameRate: number
+  duration: number
+  /** Candidate heights (capped at the source). Default 1080, 720, 540, 432, 360, 270, 180. */
+  heights?: number[]
+  /** x264 CRFs to probe. Default 20, 25, 30, 36: from near-transparent to starved. */
+  crfs?: number[]
+  /** Excerpts and their length. Default 3 × 2 s (the whole source when shorter than that). */
+  excerpts?: number
+  excerptSeconds?: number
+}
+
 /** A probe only places a point on a curve: VMAF on every 3rd frame is plenty and a third of the cost. */
 const PROBE_VMAF_SUBSAMPLE = 3
 
@@ -49,7 +54,7 @@ export const DEFAULT_PROBE_CRFS = [20, 25, 30, 36]
 export const probeHeights = (heights: readonly number[], sourceHeight: number): number[] =>
   [...new Set(heights.map((h) => Math.min(h, sourceHeight - (sourceHeight % 2))))].filter((h) => h >= 90)
 
-export interface GridOptions {
+export interface GridOptions extends ProbeRun {
   /** the clip to encode, and what it is scored against */
   clip: string
   frames: number
@@ -59,15 +64,7 @@ export interface GridOptions {
   sourceWidth: number
   sourceHeight: number
   frameRate: number
-  h264: Omit<H264Settings, 'gop'>
-  codec?: VideoCodec
-  ffmpeg?: string
-  metric: 'vmaf' | 'ssim'
-  vmafModel: string | null
-  concurrency: number
   workDir: string
-  signal?: AbortSignal
-  onProbe?: (done: number, total: number) => void
 }
 
 /** Encode a clip at every height × CRF and score each encode against the clip: one RD point each. */

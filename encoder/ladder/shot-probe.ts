@@ -3,9 +3,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { Shot } from '../../lib/title-package.js'
-import type { H264Settings } from '../jobs/h264.js'
-import { probeGrid } from './probe.js'
-import type { VideoCodec } from '../jobs/video-codecs.js'
+import { probeGrid, type ProbeRun } from './probe.js'
 import type { ShotCurve, ShotPoint } from './shot-allocation.js'
 import { qualityAtBitrate, upperConvexHull } from './hull.js'
 
@@ -16,7 +14,7 @@ import { qualityAtBitrate, upperConvexHull } from './hull.js'
  * the real encode at that CRF will spend), scored with VMAF on every 3rd
  * frame. One curve per shot.
  */
-export interface ShotProbeOptions {
+export interface ShotProbeOptions extends ProbeRun {
   source: string
   shots: readonly Shot[]
   sourceWidth: number
@@ -26,15 +24,6 @@ export interface ShotProbeOptions {
   videoStartInFile: number
   heights: number[]
   crfs: number[]
-  h264: Omit<H264Settings, 'gop'>
-  /** Default h264; `ffmpeg` is its encoder build when not the quality build. */
-  codec?: VideoCodec
-  ffmpeg?: string
-  metric: 'vmaf' | 'ssim'
-  vmafModel: string | null
-  concurrency: number
-  signal?: AbortSignal
-  onProbe?: (done: number, total: number) => void
 }
 
 export async function probeShots(o: ShotProbeOptions): Promise<ShotCurve[]> {

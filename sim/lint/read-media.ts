@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_INPUT_BYTES } from '../index.js'
 import { fetchBytes } from '../index.js'
 import { initTracks, segmentStart, type InitTrack, type SegmentStart } from './mp4-probe.js'
+import { mapLimit } from '../../lib/map-limit.js'
 
 /** What --deep learns from one rendition's files (HLS media playlist or DASH Representation). */
 export interface MediaScan {
@@ -17,19 +18,6 @@ export interface MediaRef {
 
 /** Reads at most this many segments at once (files or HTTP requests). */
 export const DEEP_CONCURRENCY = 4
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!, i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
 
 /** Read an init segment and every media segment of one rendition (with sim/manifest/read-input.ts's fetcher). */
 export async function scanMedia(init: MediaRef | null, segments: MediaRef[], maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<MediaScan> {

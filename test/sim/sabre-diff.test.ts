@@ -23,6 +23,7 @@ import { syntheticLadder, type Ladder } from '../../sim/manifest/ladder.js'
 import { loadLadder } from '../../sim/manifest/read-ladder.js'
 import { sabreMovieFromLadder, type SabreMovie } from '../../sim/manifest/read-sabre-movie.js'
 import { readTraceFile, scaleTrace } from '../../sim/trace/read.js'
+import { mapLimit } from '../../lib/map-limit.js'
 
 const run = promisify(execFile)
 const SABRE = fileURLToPath(new URL('../../../shared/reference/sabre/sabre.py', import.meta.url))
@@ -62,19 +63,6 @@ async function sabre(movieFile: string, trace: string, alg: string, k: number, a
   return { bitrate: (get('total played bitrate') * 1000) / segments, rebuffer: get('total rebuffer') }
 }
 
-/** Run `jobs` with at most `width` at once (python processes on a shared machine). */
-async function pool<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
-  const out: T[] = new Array(jobs.length)
-  let next = 0
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < jobs.length) {
-      const i = next++
-      out[i] = await jobs[i]!()
-    }
-  }))
-  return out
-}
-
 async function compare(t: Checks, name: string, ladder: Ladder, movieFile: string): Promise<void> {
   const files = (await readdir(TRACES)).filter((f) => f.endsWith('.json')).sort().slice(0, TRACE_COUNT)
   // Scale each trace so its mean sits at the ladder's geometric middle: contested, not above the top rung.
@@ -87,7 +75,7 @@ async function compare(t: Checks, name: string, ladder: Ladder, movieFile: strin
   for (const abandon of [false, true]) {
     const session: Partial<SessionOptions> = { bufferCap: BUFFER, abandonment: abandon, abandonCheckInterval: 0.05, abandonCheckBytes: 1500, afterAbandon: 'rechoose' }
     const jobs = ALGORITHMS.flatMap((a) => traces.map((tr) => () => sabre(movieFile, tr.file, a, tr.k, abandon, ladder.segmentDurations.length)))
-    const ref = await pool(jobs, 2)
+    const ref = await mapLimit(jobs, 2, (job) => job())
     const rows = ALGORITHMS.map((a, ai) => {
       const s = ref.slice(ai * traces.length, (ai + 1) * traces.length)
       const o = traces.map((tr) => runSession(ladder, tr.trace, createAbr(a, ladder, {}, { profile: 'sabre', bufferCap: BUFFER }), session).metrics)
