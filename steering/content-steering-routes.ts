@@ -70,9 +70,12 @@ export async function contentSteeringRoutes(app: FastifyInstance, s: Steerer): P
   app.get<{ Querystring: DashSteeringQuery }>('/v1/steering/dash', { schema: { querystring: DashSteeringQuery } }, async (req, reply) => {
     const q = req.query
     if (!admit(q.exp, reply)) return reply
-    const used = (q._DASH_pathway ?? '').replace(/"/g, '').split(',').filter(Boolean)
-    const throughput = (q._DASH_throughput ?? '').split(',').filter(Boolean).map(Number)
-    const si = input(req, q, { current: used[0], clientBps: throughput[0] })
+    // the two lists are parallel: an unmeasured pathway keeps its (empty) place
+    const used = (q._DASH_pathway ?? '').replace(/"/g, '').split(',')
+    const throughput = (q._DASH_throughput ?? '').split(',')
+    const first = used.findIndex(Boolean)
+    const bps = first === -1 ? '' : (throughput[first] ?? '')
+    const si = input(req, q, { current: first === -1 ? undefined : used[first], clientBps: bps === '' ? undefined : Number(bps) })
     return reply.header('cache-control', 'no-store').send(dashSteeringManifest(si))
   })
 }

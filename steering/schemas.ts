@@ -40,12 +40,18 @@ export const HlsSteeringQuery = Type.Object(
 )
 export type HlsSteeringQuery = Static<typeof HlsSteeringQuery>
 
-/** dash.js sends `_DASH_pathway="a,b"` (quotes included) and `_DASH_throughput=1200,800` (bit/s, same order, measured ones only). */
+/**
+ * dash.js sends `_DASH_pathway="a,b"` (quotes included) and
+ * `_DASH_throughput=1200,800` (bit/s, same order). A pathway it has not
+ * measured yet leaves its entry empty (dash.js 5.2.1 sent `13887500,` once it
+ * used two), so entries may be empty; refusing that with 400 ended steering
+ * for every dash.js session that had failed over once.
+ */
 export const DashSteeringQuery = Type.Object(
   {
     ...Session,
     _DASH_pathway: Type.Optional(Type.String({ pattern: '^"?[A-Za-z0-9._,-]*"?$', maxLength: 4096 })),
-    _DASH_throughput: Type.Optional(Type.String({ pattern: '^([0-9]{1,15}(,[0-9]{1,15})*)?$', maxLength: 4096 })),
+    _DASH_throughput: Type.Optional(Type.String({ pattern: '^[0-9]{0,15}(,[0-9]{0,15})*$', maxLength: 4096 })),
   },
   { dependencies: { lat: ['lon'], lon: ['lat'] } },
 )

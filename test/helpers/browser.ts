@@ -37,6 +37,8 @@ const PLAYER_PAGE = `<!doctype html><html><body>
     window.playerVersion = 'hls.js ' + Hls.version
   } else {
     const p = dashjs.MediaPlayer().create()
+    // dashConfig: JSON passed to updateSettings (tests shrink buffers to see failover quickly)
+    if (q.get('dashConfig')) p.updateSettings(JSON.parse(q.get('dashConfig')))
     p.on('error', (e) => window.playerErrors.push('dash:' + JSON.stringify(e.error && (e.error.message || e.error.code || e.error))))
     p.initialize(video, q.get('src'), true)
     window.player = p

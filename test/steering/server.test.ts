@@ -280,6 +280,9 @@ t.test('HLS and DASH steering manifests follow health; 410 and 429', async (t) =
 
   const dash = await json<SteeringJson>(`${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1&_DASH_pathway=%22fra1,${second}%22&_DASH_throughput=5000000,100`, from('10.1.0.5'))
   t.same(dash['PATHWAY-PRIORITY'], [second, 'fra1'], 'DASH: same ranking; fra1 (its best measured) is not kept over its own site')
+  // dash.js 5 leaves the throughput of a pathway it has not measured empty
+  const unmeasured = await json<SteeringJson>(`${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1&_DASH_pathway=%22fra1,${second}%22&_DASH_throughput=5000000,`, from('10.1.0.5'))
+  t.same(unmeasured['PATHWAY-PRIORITY'], [second, 'fra1'], 'DASH: an empty throughput entry is read as unmeasured, not refused')
 
   // and back once healthy: upAfter good polls
   bestOca.app.oca.draining = false
