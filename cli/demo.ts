@@ -1,10 +1,10 @@
-import { resolve, join, dirname } from 'node:path'
+import { resolve, join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import type { Command } from './command.js'
 import { numberOption, sizeOption, stringOption } from './command.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
+import { repoRoot } from '../lib/repo-root.js'
 import { generateSource } from '../encoder/index.js'
 import { compareCurves, ladderCurve } from '../encoder/index.js'
 import { encodeTitle, sharedVmafModel, type EncodeResult } from '../encoder/index.js'
@@ -21,7 +21,6 @@ import { formatLoadReport, progressLine } from '../sim/loadtest/index.js'
 import { DEMO_JSON, demoHtml, demoJson } from './demo-report.js'
 import { prepositionViaAdmin, type PrepositionReport } from '../origin/index.js'
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const shared = resolve(repoRoot, '..', 'shared')
 
 /** Real traces from ../shared/traces when present (3G commutes and LTE), else seeded generators. */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { repoRoot } from '../lib/repo-root.js'
 
-const PAGE = fileURLToPath(new URL('./public/console.html', import.meta.url))
+const PAGE = join(repoRoot, 'console', 'public', 'console.html')
 
 export interface PageOptions {
   /** how often the page polls the console's API, ms */

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os'
 import { mkdir, rename, rm, readdir, stat } from 'node:fs/promises'
-import { basename, dirname, extname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { basename, extname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
+import { repoRoot } from '../lib/repo-root.js'
 import { sha256File } from '../lib/hash.js'
 import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
 import {
@@ -117,7 +117,7 @@ const SSIM_SELECTION: RungSelection = { ...DEFAULT_VMAF_SELECTION, targetQuality
  */
 export function sharedVmafModel(): string | null {
   if (process.env.OCLAB_VMAF_MODEL) return process.env.OCLAB_VMAF_MODEL
-  const model = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'vmaf', 'vmaf_v0.6.1.pkl')
+  const model = resolve(repoRoot, '..', 'shared', 'vmaf', 'vmaf_v0.6.1.pkl')
   return existsSync(model) ? model : null
 }
 

@@ -1,8 +1,8 @@
 import { dirname, join, resolve, basename } from 'node:path'
 import { readFile, rm } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import type { ClusterConfig } from './cluster.js'
 import { writeFileAtomic } from './atomic-file.js'
+import { repoRoot } from './repo-root.js'
 import { ErrorCodes, OclabError } from './errors.js'
 import { probeHealth, Supervisor, type ChildSpec, type ChildStatus, type RestartPolicy } from './supervisor.js'
 
@@ -13,7 +13,7 @@ import { probeHealth, Supervisor, type ChildSpec, type ChildStatus, type Restart
  * `oclab cluster status` shows restarts), and the stop that leaves no process
  * and no state file behind. The CLI only parses arguments and prints.
  */
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'oclab.js')
+const bin = join(repoRoot, 'bin', 'oclab.js')
 
 /** Where a running cluster records itself, so `oclab cluster stop` in another terminal can find it. */
 export const stateFileFor = (config: string): string => join(dirname(resolve(config)), `.oclab-cluster.${basename(config)}.json`)

@@ -1,4 +1,4 @@
-import { parse, type MpdPlaylist } from 'mpd-parser'
+import type { MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { makeLadder, type Ladder, type RungInput } from './ladder.js'
 import { parseSidx } from '../../lib/media/sidx.js'
@@ -18,6 +18,8 @@ export async function loadDashLadder(pathOrUrl: string, opts: InputOptions = {})
   const text = await fetchText(url, opts.maxInputBytes)
   if (!/<MPD[\s>]/.test(text)) throw bad(name, 'has no <MPD> element (not a DASH manifest)')
   let playlists: MpdPlaylist[]
+  // mpd-parser is loaded when an MPD is read, not with the CLI (start-up time)
+  const { parse } = await import('mpd-parser')
   try {
     playlists = parse(text, { manifestUri: url.href }).playlists
   } catch (err) {

@@ -1,10 +1,12 @@
-import { Parser, type M3u8Manifest } from 'm3u8-parser'
+import type { M3u8Manifest } from 'm3u8-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { makeLadder, type Ladder, type RungInput } from './ladder.js'
 import { displayName, fetchText, toUrl, type InputOptions } from './read-input.js'
 
-function parsePlaylist(text: string, name: string): M3u8Manifest {
+// m3u8-parser is loaded when a playlist is read, not with the CLI (start-up time)
+async function parsePlaylist(text: string, name: string): Promise<M3u8Manifest> {
   if (!text.trimStart().startsWith('#EXTM3U')) throw bad(name, 'does not start with #EXTM3U (not an HLS playlist)')
+  const { Parser } = await import('m3u8-parser')
   const p = new Parser()
   p.push(text)
   p.end()
@@ -24,7 +26,7 @@ const isAudioOnly = (codecs: string | undefined): boolean => !!codecs && codecs.
 export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const name = displayName(url)
-  const master = parsePlaylist(await fetchText(url, opts.maxInputBytes), name)
+  const master = await parsePlaylist(await fetchText(url, opts.maxInputBytes), name)
   const variants = (master.playlists ?? []).filter((v) => !isAudioOnly(v.attributes.CODECS))
   if (!master.playlists?.length) {
     throw bad(name, master.segments.length ? 'is a media playlist, not a multivariant playlist (no EXT-X-STREAM-INF)' : 'has no EXT-X-STREAM-INF variants')
@@ -38,7 +40,7 @@ export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions = {}):
     if (typeof bandwidth !== 'number' || !(bandwidth > 0)) throw bad(name, `variant ${i + 1} (${v.uri}) has no valid BANDWIDTH attribute`)
     const mediaUrl = new URL(v.uri, url)
     const mediaName = displayName(mediaUrl)
-    const media = parsePlaylist(await fetchText(mediaUrl, opts.maxInputBytes), mediaName)
+    const media = await parsePlaylist(await fetchText(mediaUrl, opts.maxInputBytes), mediaName)
     if (media.playlists?.length) throw bad(mediaName, 'is a multivariant playlist where a media playlist was expected')
     if (media.segments.length === 0) throw bad(mediaName, 'lists no segments')
     const segDurs = media.segments.map((s, k) => {

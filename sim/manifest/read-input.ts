@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { request } from 'undici'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { DEFAULT_MAX_INPUT_BYTES } from './limits.js'
 
@@ -80,6 +79,8 @@ export async function fetchBytes(url: URL, range?: { offset: number; length: num
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail(`unsupported URL scheme ${url.protocol}`)
   let res
+  // undici is loaded for the first URL, not with the CLI (start-up time)
+  const { request } = await import('undici')
   try {
     res = await request(url, {
       headers: range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {},
