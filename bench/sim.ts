@@ -92,6 +92,6 @@ export async function run(args: string[]): Promise<void> {
       ` over up to ${Math.max(...traces.map((t) => t.starts.length))} periods). The rest of each row is the policy's own decision cost; MPC/RobustMPC search the 6^5 plans` +
       ` of every decision (branch-and-bound, exact), which is ~95% of their time.${sink < 0 ? '' : ''}`,
   )
-  console.log('sessions/s is wall time; CPU µs per session (process.cpuUsage) is the figure to compare on a loaded host')
+  console.log('sessions/s and µs/session are per CPU-second of this process (process.cpuUsage): a loaded host stretches wall time, not these. Rows share one process, so call sites the engine shares with every policy are megamorphic, as in a `--abr a,b,c` sweep: one algorithm alone runs faster.')
   footer()
 }
