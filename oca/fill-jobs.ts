@@ -6,7 +6,7 @@ import type { FileEntry } from '../lib/title-package.js'
 import type { FillProgress, FillRequest } from './api.js'
 import type { DiskStore } from './disk-store.js'
 import { download, ParentError, type VerifyFailure } from './download.js'
-import { TokenBucket } from './token-bucket.js'
+import { TokenBucket } from '../lib/token-bucket.js'
 
 /**
  * Pre-positioning (the origin's push, Open Connect's nightly fill): fetch a

@@ -7,7 +7,7 @@ import { HealthChecker } from './health-checker.js'
 import { ManifestSource } from './manifest-source.js'
 import type { ResolvedSteeringOptions } from './options.js'
 import { rankOcas, type Ranked } from './policy.js'
-import { RateGate } from './rate-gate.js'
+import { TokenBucket } from '../lib/token-bucket.js'
 import { TitleCatalog } from './title-catalog.js'
 import { ErrorCodes, type ErrorCode } from '../lib/errors.js'
 import { OcaRegistry } from './registry.js'
@@ -37,7 +37,7 @@ export class Steerer {
   readonly registry: OcaRegistry
   readonly checker: HealthChecker
   readonly manifests: ManifestSource
-  readonly gate: RateGate
+  readonly gate: TokenBucket
   readonly catalog: TitleCatalog
   private readonly trusted: TrustedProxies
   private readonly prefixes = new LRUCache<string, string>({ max: 10_000 })
@@ -48,7 +48,9 @@ export class Steerer {
     this.registry = new OcaRegistry(opts.cluster.ocas, opts.fillOnMiss, opts.policy.spillAt)
     this.checker = new HealthChecker(this.registry, opts.health, (id, from, to, reason) => log.info({ oca: id, from, to, reason }, 'OCA state changed'))
     this.manifests = new ManifestSource({ cacheMs: opts.manifestCacheMs, timeoutMs: opts.manifestTimeoutMs })
-    this.gate = new RateGate(opts.steeringRate.perSecond, opts.steeringRate.burst, Date.now())
+    // policing whole requests: a burst under one would never admit any
+    if (!(opts.steeringRate.burst >= 1)) throw new RangeError(`steering rate burst ${opts.steeringRate.burst} must be at least one request`)
+    this.gate = new TokenBucket(opts.steeringRate.perSecond, opts.steeringRate.burst, Date.now())
     this.trusted = new TrustedProxies(opts.trustedProxies)
     this.catalog = new TitleCatalog({ originUrl: opts.cluster.origin.url, refreshMs: opts.catalogRefreshMs, timeoutMs: opts.manifestTimeoutMs, onError: (m) => log.info({}, m) })
   }

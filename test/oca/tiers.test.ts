@@ -1,7 +1,6 @@
 import t from 'tap'
 import { waitFor } from '../helpers/wait.js'
 import { chooseVictims } from '../../oca/eviction.js'
-import { TokenBucket } from '../../oca/token-bucket.js'
 import { RateWindow } from '../../oca/rate-window.js'
 import { auth, knownBytes, putFile, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
@@ -16,15 +15,6 @@ t.test('eviction policies choose by recency or frequency and never pinned object
   t.same(chooseVictims(c, 5, 'lfu'), ['c'])
   t.same(chooseVictims(c, 0), [])
   t.equal(chooseVictims(c, 31), undefined, 'pinned bytes cannot be freed')
-})
-
-t.test('token bucket: within burst no wait, then rate-limited waits', async (t) => {
-  const b = new TokenBucket(1000, 500, 0)
-  t.equal(b.take(500, 0), 0)
-  t.equal(b.take(250, 0), 250, '250 bytes of debt at 1000 B/s is 250 ms')
-  t.equal(b.take(0, 250), 0, 'debt repaid after 250 ms')
-  t.equal(b.take(1000, 250), 1000, 'a chunk above the burst waits proportionally')
-  t.throws(() => new TokenBucket(0))
 })
 
 t.test('rate window: mean over full past seconds', async (t) => {
