@@ -6,7 +6,7 @@ import { adminAuthHeader } from './admin-token.js'
 
 /**
  * The one way an oclab process calls another's JSON API (the typed clients
- * beside each server: oca/client.ts, origin/client.ts, steering/client.ts).
+ * beside their servers: oca/client.ts, steering/client.ts).
  * Every call has a deadline, so a server that hangs is reported like one that
  * is down; every answer is checked against the schema its server declares, so
  * a server and its clients cannot drift apart unnoticed.

@@ -1,37 +1,12 @@
-import { request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { SteeringClient, type SteerAnswer } from '../../steering/index.js'
 
-/** One ranked candidate of `GET /v1/steer` (steering/steer-routes.ts). */
-export interface SteerCandidate {
-  id: string
-  site: string
-  /** the title's base URL on that OCA, signed when the cluster signs */
-  url: string
-  reason: string
-}
-
-export interface SteerAnswer {
-  title: string
-  client: { ip: string; site: string | null; how: string }
-  candidates: SteerCandidate[]
-}
+export type { SteerAnswer, SteerCandidate } from '../../steering/index.js'
 
 /** Ask the steering service where to play `title` from, as a client at the dispatcher's source address. */
 export async function steer(steeringUrl: string, title: string, dispatcher?: Dispatcher, n = 3): Promise<SteerAnswer> {
-  const url = new URL('/v1/steer', steeringUrl)
-  url.searchParams.set('title', title)
-  url.searchParams.set('n', String(n))
-  let res
-  try {
-    res = await request(url, { ...(dispatcher ? { dispatcher } : {}), headersTimeout: 5000, bodyTimeout: 5000 })
-  } catch (err) {
-    throw new OclabError(ErrorCodes.NOT_FOUND, `steering service ${steeringUrl} unreachable: ${(err as Error).message}`, undefined, { cause: err })
-  }
-  const body = (await res.body.json()) as SteerAnswer & { error?: string }
-  if (res.statusCode !== 200 || !body.candidates?.length) {
-    throw new OclabError(ErrorCodes.NOT_FOUND, `steering gave no OCA for ${title}: ${body.error ?? `HTTP ${res.statusCode}`}`)
-  }
-  return body
+  return new SteeringClient(steeringUrl, dispatcher ? { dispatcher } : {}).steer(title, n)
 }
 
 /**
