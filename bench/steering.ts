@@ -44,7 +44,10 @@ const CLIENTS = 2000
 /** A small deterministic PRNG (LCG) so every run builds the same fleet. */
 function prng(seed: number): () => number {
   let s = seed >>> 0
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
 }
 
 interface Fleet {

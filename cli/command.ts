@@ -23,6 +23,8 @@ export interface Command {
   options: Record<string, OptionSpec>
   /** How many positionals the command takes. */
   positionals?: { min: number; max: number }
+  /** Resolves to the exit code, or to nothing for 0. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: commands that always succeed are plain async functions, whose type is Promise<void>
   run(values: OptionValues, positionals: string[]): Promise<number | void>
   /** `oclab <name> <sub> …`: when the first argument names one, that command runs instead, with its own options and --help */
   subcommands?: Record<string, Command>
@@ -61,7 +63,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Option
   for (const [name, o] of Object.entries(cmd.options)) {
     options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }
   }
-  let parsed
+  let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
   } catch (err) {

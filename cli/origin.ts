@@ -177,14 +177,12 @@ const evaluate: Command = {
     const cluster = await readCluster(configPath)
     const { clusterSites } = await import('../origin/index.js')
     const { demandInput } = await import('../origin/index.js')
-    const { planPlacement } = await import('../origin/index.js')
-    const { holdingsOf, oraclePlan, replay, sampleRequests, simulateLru } = await import('../origin/index.js')
+    const { planPlacement, holdingsOf, oraclePlan, replay, sampleRequests, simulateLru, syntheticCatalog, MasterStore } = await import('../origin/index.js')
     const synthetic = numberOption(values, 'synthetic', { min: 1, integer: true })
-    let titles
+    let titles: ReturnType<typeof syntheticCatalog>
     if (synthetic) {
-      titles = (await import('../origin/index.js')).syntheticCatalog(synthetic, numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1)
+      titles = syntheticCatalog(synthetic, numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1)
     } else {
-      const { MasterStore } = await import('../origin/index.js')
       const store = new MasterStore(storeDirOf(values, configPath, cluster))
       await store.refresh()
       titles = store.titles().map((t) => t.sizes)

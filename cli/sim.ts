@@ -27,7 +27,8 @@ function abrSettings(values: OptionValues): Record<string, AbrParams> {
       if (!spec) throw usageError(`--set: ${algorithm} has no parameter "${name}" (oclab sim params ${algorithm} lists them)`)
       if (spec.choices && !spec.choices.includes(value)) throw usageError(`--set ${algorithm}.${name} must be one of ${spec.choices.join(', ')}, got "${value}"`)
       if (!spec.choices && (value.trim() === '' || !Number.isFinite(Number(value)))) throw usageError(`--set ${algorithm}.${name} must be a number, got "${value}"`)
-      ;(out[algorithm] ??= {})[name] = spec.choices ? value : Number(value)
+      out[algorithm] ??= {}
+      out[algorithm][name] = spec.choices ? value : Number(value)
     }
   }
   return out

@@ -466,10 +466,12 @@ async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: numbe
   }
   const batches = batchJobs(jobs)
   const results = await queue.runAll(batches, {
-    onStart: (b) => b.jobs.forEach((j) => status('start', j)),
+    onStart: (b) => {
+      for (const j of b.jobs) status('start', j)
+    },
     onRetry: (b, _attempt, error) => {
       retries++
-      b.jobs.forEach((j) => status('retry', j, { error: error.message }))
+      for (const j of b.jobs) status('retry', j, { error: error.message })
     },
     onDone: (b, rs) =>
       b.jobs.forEach((job, i) => {

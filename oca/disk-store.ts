@@ -217,7 +217,10 @@ export class DiskStore {
     const by = new Map<string, HeldTitle>()
     for (const o of this.objects.values()) {
       let t = by.get(o.titleId)
-      if (!t) by.set(o.titleId, (t = { id: o.titleId, bytes: 0, pinned: this.pins.has(o.titleId), files: [] }))
+      if (!t) {
+        t = { id: o.titleId, bytes: 0, pinned: this.pins.has(o.titleId), files: [] }
+        by.set(o.titleId, t)
+      }
       t.bytes += o.bytes
       t.files.push({ path: o.path, bytes: o.bytes, sha256: o.sha256 })
     }

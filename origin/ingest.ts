@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { copyFile, lstat, mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { readTitle } from '../lib/title-package.js'
+import { readTitle, type Title } from '../lib/title-package.js'
 import { checkPackage } from './package-check.js'
 
 /**
@@ -54,7 +54,7 @@ async function symlinksIn(packageDir: string, paths: string[]): Promise<string[]
 export async function ingestPackage(packageDir: string, storeDir: string): Promise<IngestResult> {
   const rootLinked = await symlinksIn(packageDir, [])
   if (rootLinked.length) throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected: ${rootLinked[0]} is a symbolic link (give the real directory)`, rootLinked)
-  let title
+  let title: Title
   try {
     title = await readTitle(packageDir)
   } catch (err) {

@@ -56,7 +56,11 @@ export class MasterStore {
         this.invalid.set(d.name, err.message)
       }
     }
-    for (const id of [...this.index.keys()]) if (!seen.has(id)) (this.index.delete(id), this.listed.delete(id))
+    for (const id of [...this.index.keys()]) {
+      if (seen.has(id)) continue
+      this.index.delete(id)
+      this.listed.delete(id)
+    }
   }
 
   titles(): StoredTitle[] {

@@ -53,7 +53,7 @@ export function parseFillWindow(spec: string): FillWindow {
 export function rungShares(weights: readonly number[], n: number): number[] {
   if (weights.length === 0) return new Array<number>(n).fill(1 / n)
   const out = new Array<number>(n).fill(0)
-  weights.forEach((w, i) => (out[Math.min(i, n - 1)] += w))
+  for (const [i, w] of weights.entries()) out[Math.min(i, n - 1)]! += w
   const total = out.reduce((a, b) => a + b, 0)
   return total > 0 ? out.map((w) => w / total) : out
 }
@@ -92,11 +92,11 @@ export function zipfPopularity(o: ZipfOptions): PopularityModel {
     const rng = seededRandom(hashSeed(region, seed))
     // Perturb log-rank, re-sort: a region's ranking stays close to the global one.
     const score = new Float64Array(n)
-    global.forEach((title, rank) => (score[title] = Math.log(rank + 1) + sigma * normalSample(rng)))
+    for (const [rank, title] of global.entries()) score[title] = Math.log(rank + 1) + sigma * normalSample(rng)
     const order = [...Array(n).keys()].sort((a, b) => score[a]! - score[b]!)
     const total = typeof o.viewsPerRegion === 'number' ? o.viewsPerRegion : o.viewsPerRegion?.[region] ?? 100_000
     const views = new Float64Array(n)
-    order.forEach((title, rank) => (views[title] = (total * (rank + 1) ** -s) / harmonic))
+    for (const [rank, title] of order.entries()) views[title] = (total * (rank + 1) ** -s) / harmonic
     regions.set(region, { views, rungShare: [...(o.rungShare?.[region] ?? RUNG_PROFILES[ri % RUNG_PROFILES.length]!)] })
   })
   return { titleIds: [...o.titleIds], regions, fillWindow: o.fillWindow }

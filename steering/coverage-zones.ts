@@ -85,7 +85,10 @@ export class CoverageZones {
         let level = t.root
         for (let k = 0; k < levels - 1; k++) {
           let next = level.get(c.network[k]!) as Level | undefined
-          if (!next) level.set(c.network[k]!, (next = new Map()))
+          if (!next) {
+            next = new Map()
+            level.set(c.network[k]!, next)
+          }
           level = next
         }
         const key = wordKey(c.network[levels - 1]!, t.shift)

@@ -38,7 +38,7 @@ function parseMpd(xml: string): { doc: Document; mpd: Element } {
   }
   const doc = new DOMParser({ errorHandler: { warning: fail, error: fail, fatalError: fail } }).parseFromString(xml, 'text/xml') as unknown as Document
   const mpd = doc.documentElement
-  if (!mpd || mpd.localName !== 'MPD') throw bad('not a DASH MPD (no <MPD> element)')
+  if (mpd?.localName !== 'MPD') throw bad('not a DASH MPD (no <MPD> element)')
   return { doc, mpd }
 }
 

@@ -43,7 +43,10 @@ export class DecisionCache<V> {
 
   set(location: string, title: string, value: V): void {
     let m = this.entries.get(location)
-    if (!m) this.entries.set(location, (m = new Map()))
+    if (!m) {
+      m = new Map()
+      this.entries.set(location, m)
+    }
     if (!m.has(title)) this.size++
     m.set(title, value)
   }

@@ -97,8 +97,8 @@ export function stableUris(m: MasterPlaylist): StableUris {
   const ids = stableIds(m)
   const variants: Record<string, string> = {}
   const renditions: Record<string, string> = {}
-  m.variants.forEach((v, i) => (variants[ids.variants[i]!] = v.uri))
-  m.iframes.forEach((a, i) => (variants[ids.iframes[i]!] = text(a, 'URI')!))
+  for (const [i, v] of m.variants.entries()) variants[ids.variants[i]!] = v.uri
+  for (const [i, a] of m.iframes.entries()) variants[ids.iframes[i]!] = text(a, 'URI')!
   m.media.forEach((a, i) => {
     const uri = text(a, 'URI')
     if (uri) renditions[ids.media[i]!] = uri

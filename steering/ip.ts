@@ -92,7 +92,11 @@ export function parseIpv6(s: string): Ipv6Words | undefined {
   while (i < end) {
     const start = i
     let g = 0
-    for (let h = 0; i < end && i - start < 5 && (h = hexDigit(s.charCodeAt(i))) >= 0; i++) g = g * 16 + h
+    for (; i < end && i - start < 5; i++) {
+      const h = hexDigit(s.charCodeAt(i))
+      if (h < 0) break
+      g = g * 16 + h
+    }
     if (i < end && s.charCodeAt(i) === 46) {
       // an embedded dotted quad: the rest of the address, two groups
       const v4 = parseIpv4(s, start, end)

@@ -102,7 +102,10 @@ export class PreparedFleet {
     const atSite = client.site !== undefined && p && this.sites.find((g) => g.site === client.site && g.lat === p.lat && g.lon === p.lon)
     if (atSite) {
       let order = this.fromSite.get(atSite.site)
-      if (!order) this.fromSite.set(atSite.site, (order = this.order(client)))
+      if (!order) {
+        order = this.order(client)
+        this.fromSite.set(atSite.site, order)
+      }
       return order
     }
     return this.order(client)
@@ -122,7 +125,8 @@ export class PreparedFleet {
     let m = this.hashed.get(key)
     if (!m) {
       if (this.hashed.size >= 100_000) this.hashed.clear()
-      this.hashed.set(key, (m = rendezvousOrder(title, g.members)))
+      m = rendezvousOrder(title, g.members)
+      this.hashed.set(key, m)
     }
     return m
   }
@@ -215,7 +219,7 @@ function keepCurrent(list: Ranked[], current: string, placed: Placed[], out: (p:
   const members = fleet.membersFor(title, best.site)
   const index = members.findIndex((m) => m.id === current)
   const m = members[index]
-  if (!m || m.state !== 'up' || !m.holds(title)) return
+  if (m?.state !== 'up' || !m.holds(title)) return
   if (!hasRoom(m)) return
   const p: Placed = { ...best, oca: m, index }
   list.unshift(out(p, `kept: the player's current pathway, same site as the best; ${reason(p)}`))

@@ -28,7 +28,12 @@ export class TitleCatalog {
   /** true or false as the catalog says; null when it has never been read (the origin is unreachable). */
   async has(title: string): Promise<boolean | null> {
     if (this.ids?.has(title)) return true
-    if (performance.now() - this.readAt >= this.opts.refreshMs) await (this.inflight ??= this.read().finally(() => (this.inflight = null)))
+    if (performance.now() - this.readAt >= this.opts.refreshMs) {
+      this.inflight ??= this.read().finally(() => {
+        this.inflight = null
+      })
+      await this.inflight
+    }
     return this.ids ? this.ids.has(title) : null
   }
 

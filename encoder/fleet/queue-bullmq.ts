@@ -121,7 +121,7 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
         const byId = new Map(ids.map((id, k) => [id, pending[k]!]))
         // jobs a worker holds: an 'active' for one of these, or a 'stalled', means its worker was lost and the job is re-run
         const running = new Set<string>()
-        const rerun = (jobId: string, i: number, why: string) => events.onRetry?.(batches[i]!, attempts[i]!, new Error(why))
+        const rerun = (_jobId: string, i: number, why: string) => events.onRetry?.(batches[i]!, attempts[i]!, new Error(why))
         let wake = () => {}
         const handlers = {
           active: ({ jobId }: { jobId: string }) => {
@@ -236,10 +236,10 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
             for (const i of pending) if (results[i] && !(await verified(results[i]!))) results[i] = undefined
             continue
           }
-          outcome.done.chunks.forEach((ret, k) => deliver(pending[k]!, toLocal(ret)))
+          for (const [k, ret] of outcome.done.chunks.entries()) deliver(pending[k]!, toLocal(ret))
           if (opts.onChunkReturn) {
             const jobs = await Promise.all(outcome.ids.map((id) => queue.getJob(id)))
-            jobs.forEach((j, k) => j && opts.onChunkReturn!(batches[pending[k]!]!, outcome.done.chunks[k]!, { queuedAt: j.timestamp, startedAt: j.processedOn ?? j.timestamp, finishedAt: j.finishedOn ?? Date.now() }))
+            for (const [k, j] of jobs.entries()) if (j) opts.onChunkReturn(batches[pending[k]!]!, outcome.done.chunks[k]!, { queuedAt: j.timestamp, startedAt: j.processedOn ?? j.timestamp, finishedAt: j.finishedOn ?? Date.now() })
           }
           break
         }

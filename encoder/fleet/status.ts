@@ -31,7 +31,10 @@ export async function queueStatus(queue: Queue): Promise<QueueStatus> {
   const titles = new Map<string, TitleStatus>()
   const entry = (data: { titleId: string; run: string }): TitleStatus => {
     let t = titles.get(data.run)
-    if (!t) titles.set(data.run, (t = { titleId: data.titleId, run: data.run, state: 'encoding', waiting: 0, active: 0, failed: 0, completed: 0, delayed: 0, workers: 0 }))
+    if (!t) {
+      t = { titleId: data.titleId, run: data.run, state: 'encoding', waiting: 0, active: 0, failed: 0, completed: 0, delayed: 0, workers: 0 }
+      titles.set(data.run, t)
+    }
     return t
   }
   const workersByRun = new Map<string, Set<string>>()

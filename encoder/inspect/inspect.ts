@@ -45,7 +45,7 @@ export async function inspectSource(path: string, opts: InspectOptions = {}): Pr
 }
 
 async function sourceSize(path: string): Promise<number> {
-  let st
+  let st: Awaited<ReturnType<typeof stat>>
   try {
     st = await stat(path)
   } catch (err) {

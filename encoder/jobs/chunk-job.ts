@@ -123,7 +123,7 @@ export async function findFinished(job: ChunkJob): Promise<ChunkResult | null> {
 }
 
 /** Bitrate or CRF, as the job asks. */
-const rateOf = (job: ChunkJob, bitrate: number, crf: number | undefined): RateControl => (crf !== undefined ? { crf } : { bitrate })
+const rateOf = (_job: ChunkJob, bitrate: number, crf: number | undefined): RateControl => (crf !== undefined ? { crf } : { bitrate })
 
 export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, signal?: AbortSignal, crf = job.crf): Promise<void> {
   const seek = job.sourceSeek > 0 ? ['-ss', job.sourceSeek.toFixed(6)] : []
@@ -181,7 +181,7 @@ export async function runChunkJobs(jobs: readonly ChunkJob[], signal?: AbortSign
       await Promise.all([...outs, ...firsts.values()].map((o) => rm(o, { force: true })))
       throw err
     }
-    todo.forEach((j, i) => firsts.set(j, outs[i]!))
+    for (const [i, j] of todo.entries()) firsts.set(j, outs[i]!)
   }
   const results: ChunkResult[] = []
   for (const [i, job] of jobs.entries()) results.push(finished[i] ?? (await runChunkJob(job, signal, firsts.get(job))))

@@ -97,7 +97,7 @@ export async function packageCmaf(opts: PackageOptions): Promise<PackagedTrack> 
     for (let i = 0; i < boxes.length; i++) {
       if (boxes[i]!.type !== 'moof') continue
       const mdat = boxes[i + 1]
-      if (!mdat || mdat.type !== 'mdat') throw new Error(`${opts.input}: moof at ${boxes[i]!.start} is not followed by mdat`)
+      if (mdat?.type !== 'mdat') throw new Error(`${opts.input}: moof at ${boxes[i]!.start} is not followed by mdat`)
       const moof = await readAt(fh, boxes[i]!.start, boxes[i]!.size)
       const moofBox = readBoxes(moof)[0]!
       const traf = children(moof, moofBox).find((b) => b.type === 'traf')

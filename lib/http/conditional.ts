@@ -31,8 +31,7 @@ const one = (h: string | string[] | undefined): string | undefined => (Array.isA
 export function parseETagList(value: string): string[] {
   const tags: string[] = []
   const re = /\s*(\*|(?:W\/)?"[^"]*")\s*(?:,|$)/gy
-  let m: RegExpExecArray | null
-  while ((m = re.exec(value)) !== null) {
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
     tags.push(m[1]!)
     if (re.lastIndex >= value.length) break
   }

@@ -24,7 +24,7 @@ export function parseReprDigest(value: string | string[] | undefined): string | 
   let found: string | undefined
   for (const member of joined.split(',')) {
     const m = /^\s*([a-z*][a-z0-9_.*-]*)\s*=\s*:([A-Za-z0-9+/]*={0,2}):\s*(?:;.*)?$/.exec(member)
-    if (!m || m[1] !== 'sha-256') continue
+    if (m?.[1] !== 'sha-256') continue
     const bytes = Buffer.from(m[2]!, 'base64')
     // A dictionary's last duplicate key wins (RFC 8941 §4.2.2).
     found = bytes.length === 32 && bytes.toString('base64') === m[2] ? bytes.toString('hex') : undefined

@@ -30,9 +30,16 @@ class Bits {
     for (let i = 0; i < n; i++) {
       if (this.pos >= this.end) throw new Error('AV1: sequence header ends early')
       v = v * 2 + ((this.buf[this.pos]! >> (7 - this.bit)) & 1)
-      if (++this.bit === 8) (this.bit = 0), this.pos++
+      if (++this.bit === 8) {
+        this.bit = 0
+        this.pos++
+      }
     }
     return v
+  }
+  /** Read and discard fields of these widths, in order (fields this reader has no use for). */
+  skip(...widths: number[]): void {
+    for (const n of widths) this.f(n)
   }
   uvlc(): number {
     let zeros = 0
@@ -90,12 +97,12 @@ export function parseSequenceHeader(buf: Buffer, start: number, end: number): Av
     let bufferDelayLength = 0
     if (r.f(1)) {
       // timing_info()
-      r.f(32), r.f(32)
+      r.skip(32, 32)
       if (r.f(1)) r.uvlc()
       decoderModelInfo = r.f(1)
       if (decoderModelInfo) {
         bufferDelayLength = r.f(5) + 1
-        r.f(32), r.f(5), r.f(5)
+        r.skip(32, 5, 5)
       }
     }
     const initialDisplayDelay = r.f(1)
@@ -105,25 +112,28 @@ export function parseSequenceHeader(buf: Buffer, start: number, end: number): Av
       r.f(12) // operating_point_idc
       const lvl = r.f(5)
       const t = lvl > 7 ? r.f(1) : 0
-      if (i === 0) (level = lvl), (tier = t)
-      if (decoderModelInfo && r.f(1)) r.f(bufferDelayLength), r.f(bufferDelayLength), r.f(1)
+      if (i === 0) {
+        level = lvl
+        tier = t
+      }
+      if (decoderModelInfo && r.f(1)) r.skip(bufferDelayLength, bufferDelayLength, 1)
       if (initialDisplayDelay && r.f(1)) r.f(4)
     }
   }
   const wBits = r.f(4) + 1
   const hBits = r.f(4) + 1
-  r.f(wBits), r.f(hBits)
-  if (!reduced && r.f(1)) r.f(4), r.f(3) // frame_id_numbers_present_flag
-  r.f(1), r.f(1), r.f(1) // 128x128 superblocks, filter intra, intra edge filter
+  r.skip(wBits, hBits)
+  if (!reduced && r.f(1)) r.skip(4, 3) // frame_id_numbers_present_flag
+  r.skip(1, 1, 1) // 128x128 superblocks, filter intra, intra edge filter
   if (!reduced) {
-    r.f(1), r.f(1), r.f(1), r.f(1) // interintra, masked compound, warped motion, dual filter
+    r.skip(1, 1, 1, 1) // interintra, masked compound, warped motion, dual filter
     const orderHint = r.f(1)
-    if (orderHint) r.f(1), r.f(1) // jnt_comp, ref_frame_mvs
+    if (orderHint) r.skip(1, 1) // jnt_comp, ref_frame_mvs
     const forceScreen = r.f(1) ? 2 : r.f(1) // seq_choose_screen_content_tools
     if (forceScreen > 0 && !r.f(1)) r.f(1) // seq_choose_integer_mv, else seq_force_integer_mv
     if (orderHint) r.f(3)
   }
-  r.f(1), r.f(1), r.f(1) // superres, cdef, restoration
+  r.skip(1, 1, 1) // superres, cdef, restoration
   // color_config()
   const high = r.f(1)
   const bitDepth = profile === 2 && high ? (r.f(1) ? 12 : 10) : high ? 10 : 8
@@ -131,19 +141,30 @@ export function parseSequenceHeader(buf: Buffer, start: number, end: number): Av
   let cp = 2
   let tc = 2
   let mc = 2
-  if (r.f(1)) (cp = r.f(8)), (tc = r.f(8)), (mc = r.f(8))
+  if (r.f(1)) {
+    cp = r.f(8)
+    tc = r.f(8)
+    mc = r.f(8)
+  }
   let fullRange: boolean
   let sx = 1
   let sy = 1
   let csp = 0
   if (monochrome) fullRange = r.f(1) === 1
-  else if (cp === 1 && tc === 13 && mc === 0) (fullRange = true), (sx = 0), (sy = 0)
+  else if (cp === 1 && tc === 13 && mc === 0) {
+    fullRange = true
+    sx = 0
+    sy = 0
+  }
   else {
     fullRange = r.f(1) === 1
-    if (profile === 1) (sx = 0), (sy = 0)
+    if (profile === 1) {
+      sx = 0
+      sy = 0
+    }
     else if (profile === 2) {
-      if (bitDepth === 12) (sx = r.f(1)), (sy = sx ? r.f(1) : 0)
-      else (sx = 1), (sy = 0)
+      sx = bitDepth === 12 ? r.f(1) : 1
+      sy = bitDepth === 12 && sx ? r.f(1) : 0
     }
     if (sx && sy) csp = r.f(2)
   }

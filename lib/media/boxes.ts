@@ -97,7 +97,7 @@ export function brandBox(type: 'ftyp' | 'styp', major: string, minor: number, co
   const b = Buffer.alloc(8 + 4 * compatible.length)
   b.write(major, 0, 'latin1')
   b.writeUInt32BE(minor, 4)
-  compatible.forEach((c, i) => b.write(c, 8 + 4 * i, 'latin1'))
+  for (const [i, c] of compatible.entries()) b.write(c, 8 + 4 * i, 'latin1')
   return writeBox(type, b)
 }
 

@@ -30,8 +30,14 @@ export function tfhdDefaults(buf: Buffer, tfhd: Box, trex: TrackDefaults): Track
   if (flags & 0x01) p += 8 // base_data_offset
   if (flags & 0x02) p += 4 // sample_description_index
   const d = { ...trex }
-  if (flags & 0x08) (d.duration = buf.readUInt32BE(p)), (p += 4)
-  if (flags & 0x10) (d.size = buf.readUInt32BE(p)), (p += 4)
+  if (flags & 0x08) {
+    d.duration = buf.readUInt32BE(p)
+    p += 4
+  }
+  if (flags & 0x10) {
+    d.size = buf.readUInt32BE(p)
+    p += 4
+  }
   if (flags & 0x20) d.flags = buf.readUInt32BE(p)
   return d
 }
@@ -65,13 +71,22 @@ export function trunLayout(buf: Buffer, trun: Box): TrunLayout {
   const count = buf.readUInt32BE(trun.body + 4)
   let p = trun.body + 8
   const l: TrunLayout = { version, flags, count, first: 0, stride: 0, ctsAt: -1 }
-  if (flags & 0x01) (l.dataOffset = buf.readInt32BE(p)), (p += 4)
-  if (flags & 0x04) (l.firstSampleFlags = buf.readUInt32BE(p)), (p += 4)
+  if (flags & 0x01) {
+    l.dataOffset = buf.readInt32BE(p)
+    p += 4
+  }
+  if (flags & 0x04) {
+    l.firstSampleFlags = buf.readUInt32BE(p)
+    p += 4
+  }
   l.first = p
   if (flags & 0x100) l.stride += 4
   if (flags & 0x200) l.stride += 4
   if (flags & 0x400) l.stride += 4
-  if (flags & 0x800) (l.ctsAt = l.stride), (l.stride += 4)
+  if (flags & 0x800) {
+    l.ctsAt = l.stride
+    l.stride += 4
+  }
   if (p + count * l.stride > trun.start + trun.size) throw new Error(`MP4: trun at ${trun.start} lists ${count} samples but is ${trun.size} bytes`)
   return l
 }
@@ -84,9 +99,18 @@ export function trunSamples(buf: Buffer, trun: Box, defaults: TrackDefaults): Tr
     let duration = defaults.duration
     let size = defaults.size
     let flags: number | undefined
-    if (l.flags & 0x100) (duration = buf.readUInt32BE(q)), (q += 4)
-    if (l.flags & 0x200) (size = buf.readUInt32BE(q)), (q += 4)
-    if (l.flags & 0x400) (flags = buf.readUInt32BE(q)), (q += 4)
+    if (l.flags & 0x100) {
+    duration = buf.readUInt32BE(q)
+    q += 4
+  }
+    if (l.flags & 0x200) {
+    size = buf.readUInt32BE(q)
+    q += 4
+  }
+    if (l.flags & 0x400) {
+    flags = buf.readUInt32BE(q)
+    q += 4
+  }
     const compositionOffset = l.ctsAt < 0 ? 0 : l.version === 1 ? buf.readInt32BE(p + l.ctsAt) : buf.readUInt32BE(p + l.ctsAt)
     out.push({ duration, size, compositionOffset, ...(flags !== undefined ? { flags } : {}) })
   }

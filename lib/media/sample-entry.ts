@@ -50,7 +50,10 @@ export function hvcCodecs(buf: Buffer, hvcC: Box, entryType: string): string {
   // compatibility flags are written bit-reversed
   let compat = buf.readUInt32BE(b + 2)
   let reversed = 0
-  for (let i = 0; i < 32; i++) (reversed = (reversed << 1) | (compat & 1)), (compat >>>= 1)
+  for (let i = 0; i < 32; i++) {
+    reversed = (reversed << 1) | (compat & 1)
+    compat >>>= 1
+  }
   const constraints = [...buf.subarray(b + 6, b + 12)]
   while (constraints.length && constraints[constraints.length - 1] === 0) constraints.pop()
   const level = buf[b + 12]!

@@ -1,4 +1,4 @@
-import { boxAt, writeFullBox } from './boxes.js'
+import { type Box, boxAt, writeFullBox } from './boxes.js'
 
 /** One media subsegment listed in a Segment Index box. */
 export interface SidxReference {
@@ -18,7 +18,7 @@ export function parseSidx(buf: Buffer): SidxReference[] | string {
   if (type !== 'sidx') return `the index range holds a "${type}" box, not "sidx"`
   const claimed = buf.readUInt32BE(0)
   if (claimed > buf.length) return `the sidx box says ${claimed} bytes but the index range has ${buf.length}`
-  let box
+  let box: Box
   try {
     box = boxAt(buf, 0, buf.length)
   } catch {

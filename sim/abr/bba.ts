@@ -48,7 +48,7 @@ export class Bba implements AbrPolicy {
     const B = s.bufferLevel
     if (B <= reservoir) return 0
     if (B >= reservoir + cushion) return top
-    const prev = s.lastRung < 0 ? 0 : s.lastRung
+    const prev = Math.max(s.lastRung , 0)
     const f = this.rateMap(B)
     const plus = prev === top ? r[top]! : r[prev + 1]!
     const minus = prev === 0 ? r[0]! : r[prev - 1]!

@@ -119,7 +119,10 @@ export class BolaE implements AbrPolicy {
     }
     const dash = this.params.variant === 'dashjs'
     if (dash && !s.playing && s.segmentIndex > 0 && s.lastRung >= 0) this.placeholder = 0 // dash.js onBufferEmpty
-    if (s.lastRung < 0 || !(tput > 0)) return (this.lastQuality = s.lastRung < 0 ? highestRungAtMost(this.ladder.bitrates, this.params.startBitrate) : this.lastQuality)
+    if (s.lastRung < 0 || !(tput > 0)) {
+      if (s.lastRung < 0) this.lastQuality = highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
+      return this.lastQuality
+    }
     const segDur = this.ladder.segmentDurations[s.segmentIndex]!
     const lat = this.estimator.latency()
     const qt = rungForThroughput(this.ladder.bitrates, tput * this.params.capSafety, lat, segDur)
@@ -130,7 +133,8 @@ export class BolaE implements AbrPolicy {
       this.placeholder = Math.max(0, this.minBufferFor(q) - buffer)
       if (!dash || buffer >= this.lastSegmentDuration) this.steady = true
       if (dash) q = Math.min(q, this.ibr.cap(s, tput, lat))
-      return (this.lastQuality = q)
+      this.lastQuality = q
+      return q
     }
     q = this.fromBuffer(buffer + this.placeholder)
     if (q > this.lastQuality && q > qt) {
@@ -156,7 +160,8 @@ export class BolaE implements AbrPolicy {
       if (!dash) this.placeholder = Math.min(this.placeholder, Math.max(0, this.minBufferFor(q) - buffer))
     }
     this.delay = delay
-    return (this.lastQuality = q)
+    this.lastQuality = q
+    return q
   }
 
   requestDelay(): number {

@@ -15,7 +15,7 @@ export class Ewma {
   }
 
   sample(weight: number, value: number): void {
-    const adjAlpha = Math.pow(this.alpha, weight)
+    const adjAlpha = this.alpha ** weight
     this.estimate = value * (1 - adjAlpha) + adjAlpha * this.estimate
     this.totalWeight += weight
     this.decay *= adjAlpha

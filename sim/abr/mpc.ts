@@ -92,7 +92,7 @@ export class Mpc implements AbrPolicy {
     }
     this.best = -Infinity
     this.bestFirst = 0
-    const last = s.lastRung < 0 ? 0 : s.lastRung
+    const last = Math.max(s.lastRung , 0)
     this.search(0, last, s.bufferLevel, 0, i0)
     return this.bestFirst
   }

@@ -48,10 +48,16 @@ export const ABR_FAMILY: Record<string, string> = {
 const resolved = new WeakMap<Ladder, Map<string, AbrParams>>()
 function cachedParams(name: string, ladder: Ladder, profile: ProfileName, params?: AbrParams): AbrParams {
   let byKey = resolved.get(ladder)
-  if (!byKey) resolved.set(ladder, (byKey = new Map()))
+  if (!byKey) {
+    byKey = new Map()
+    resolved.set(ladder, byKey)
+  }
   const key = `${name}|${profile}|${params ? JSON.stringify(params) : ''}`
   let p = byKey.get(key)
-  if (!p) byKey.set(key, (p = resolveParams(name, ladder, profile, params)))
+  if (!p) {
+    p = resolveParams(name, ladder, profile, params)
+    byKey.set(key, p)
+  }
   return p
 }
 

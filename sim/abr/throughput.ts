@@ -78,14 +78,14 @@ export class ThroughputRule implements AbrPolicy {
     if (s.lastRung < 0 && this.params.startBitrate >= 0) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
     const bw = this.bw
     const segDur = this.ladder.segmentDurations[s.segmentIndex]!
-    const base = s.lastRung < 0 ? 0 : s.lastRung
+    const base = Math.max(s.lastRung , 0)
     const p = this.params
     if (s.bufferLevel > 0) {
       const best = this.findBestLevel(bw, base, segDur, s.bufferLevel, 0, p.abrBandWidthFactor, p.abrBandWidthUpFactor)
       if (best >= 0) return best
     }
     const best = this.findBestLevel(bw, base, segDur, s.bufferLevel, Math.min(segDur, p.maxStarvationDelay), p.abrBandWidthFactor, p.abrBandWidthUpFactor)
-    return best >= 0 ? best : 0
+    return Math.max(best , 0)
   }
 
   findBestLevel(bw: number, base: number, segDur: number, starvationDelay: number, maxStarvationDelay: number, bwFactor: number, bwUpFactor: number): number {

@@ -59,7 +59,7 @@ export function runSweep(input: SweepInput, onProgress?: SweepProgress): SweepRe
         })
         all.push(...sessions)
         const time = new Array<number>(ladder.rungs.length).fill(0)
-        for (const s of sessions) s.metrics.timeAtRung.forEach((v, i) => (time[i]! += v))
+        for (const s of sessions) for (const [i, v] of s.metrics.timeAtRung.entries()) time[i]! += v
         const total = time.reduce((a, b) => a + b, 0)
         cells.push({ ladder: ladder.name, traceSet: set.name, algorithm, sessions, summary: summarize(sessions.map((s) => s.metrics)), rungShare: time.map((v) => (total ? v / total : 0)) })
       }

@@ -100,15 +100,15 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
   const crossings = new Array<number>(Math.max(0, R - 1)).fill(0)
   let played = 0
   for (const s of sessions) {
-    s.metrics.timeAtRung.forEach((v, i) => (time[i]! += v))
-    s.metrics.boundaryCrossings.forEach((v, i) => (crossings[i]! += v))
+    for (const [i, v] of s.metrics.timeAtRung.entries()) time[i]! += v
+    for (const [i, v] of s.metrics.boundaryCrossings.entries()) crossings[i]! += v
     played += s.metrics.timeAtRung.reduce((a, b) => a + b, 0)
   }
   // Per algorithm: a rung is only unused or rare when every algorithm run leaves it so, and the verdict says who and why.
   const algTime = new Map<string, { time: number[]; played: number; sessions: number; reachTop: number }>()
   for (const s of sessions) {
     const acc = algTime.get(s.algorithm) ?? { time: new Array<number>(R).fill(0), played: 0, sessions: 0, reachTop: 0 }
-    s.metrics.timeAtRung.forEach((v, i) => (acc.time[i]! += v))
+    for (const [i, v] of s.metrics.timeAtRung.entries()) acc.time[i]! += v
     acc.played += s.metrics.timeAtRung.reduce((a, b) => a + b, 0)
     acc.sessions++
     if (s.metrics.timeAtRung[R - 1]! > 0) acc.reachTop++

@@ -282,7 +282,7 @@ function segmentTimes(seg: SegInfo, periodDuration: number | undefined, at: At, 
 
 /** Representations of one AdaptationSet switch at the same instants (§5.3.3.2 @segmentAlignment; DASH-IF IOP §3.2.2). */
 function checkAlignment(as: Element, reps: RepInfo[], tolerance: number, f: Findings, at: At): void {
-  const timed = reps.filter((r) => r.times && r.times.length)
+  const timed = reps.filter((r) => r.times?.length)
   const declared = attrOf(as, 'segmentAlignment') === 'true' || /^\d+$/.test(attrOf(as, 'segmentAlignment') ?? '')
   const ref = timed[0]
   if (!ref) return
@@ -380,7 +380,7 @@ async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At, m
       }
     }
     const starts = scan.segments.map((s) => startsIndependent(s.start))
-    const nonSap = starts.findIndex((x) => x === false)
+    const nonSap = starts.indexOf(false)
     if (nonSap >= 0) {
       const sap = attrOf(r.el, 'startWithSAP') ?? attrOf(r.as, 'startWithSAP')
       const msg = `segment ${nonSap + 1} does not start with a SAP (IDR)${starts.filter((x) => x === false).length > 1 ? ` (${starts.filter((x) => x === false).length} segments do not)` : ''}`

@@ -56,7 +56,10 @@ export function checkMediaPlaylist(p: Playlist, f: Findings): MediaPlaylist {
       if (pendingRange !== null) {
         const r = parseByteRange(pendingRange, prevRange, it.uri)
         if (typeof r === 'string') f.error('HLS_BAD_ATTRIBUTE_VALUE', { file, line: pendingRangeLine }, `EXT-X-BYTERANGE ${r} (RFC 8216 §4.3.2.2)`)
-        else (seg.byterange = r), (prevRange = { uri: it.uri, end: r.offset + r.length })
+        else {
+          seg.byterange = r
+          prevRange = { uri: it.uri, end: r.offset + r.length }
+        }
       } else prevRange = null
       out.segments.push(seg)
       pending = null
@@ -79,7 +82,10 @@ export function checkMediaPlaylist(p: Playlist, f: Findings): MediaPlaylist {
         break
       case 'EXT-X-TARGETDURATION':
         if (!/^\d+$/.test(it.value)) f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-TARGETDURATION "${it.value}" is not a decimal-integer (RFC 8216 §4.3.3.1)`)
-        else (out.targetDuration = Number(it.value)), (tdLine = it.line)
+        else {
+          out.targetDuration = Number(it.value)
+          tdLine = it.line
+        }
         break
       case 'EXT-X-MEDIA-SEQUENCE':
       case 'EXT-X-DISCONTINUITY-SEQUENCE':

@@ -79,7 +79,10 @@ export function checkMultivariant(p: Playlist, f: Findings): Multivariant {
     if (bw !== undefined) v.bandwidth = bw
     if (avg !== undefined) v.averageBandwidth = avg
     const res = /^(\d+)x(\d+)$/.exec(attr(it, 'RESOLUTION') ?? '')
-    if (res) (v.width = Number(res[1])), (v.height = Number(res[2]))
+    if (res) {
+      v.width = Number(res[1])
+      v.height = Number(res[2])
+    }
     const fps = num(it, 'FRAME-RATE')
     if (fps !== undefined) v.frameRate = fps
     const audio = attr(it, 'AUDIO')

@@ -32,7 +32,7 @@ const MEDIA_ONLY = new Set(Object.entries(TAGS).filter(([, s]) => s.scope === 'm
 export function readPlaylist(text: string, file: string, f: Findings, expect?: 'media' | 'multivariant'): Playlist | null {
   const lines = playlistLines(text)
   const first = lines.find((l) => l.kind !== 'blank')
-  if (!first || first.kind !== 'tag' || first.name !== 'EXTM3U' || first.line !== 1) {
+  if (first?.kind !== 'tag' || first.name !== 'EXTM3U' || first.line !== 1) {
     f.error('HLS_NO_EXTM3U', { file, line: 1 }, 'the first line is not #EXTM3U: not an HLS playlist (RFC 8216 §4.3.1.1)')
     return null
   }
@@ -86,7 +86,10 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
     items.push(tag)
     if (l.name === 'EXT-X-VERSION') {
       if (!/^\d+$/.test(l.value)) f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-VERSION "${l.value}" is not a decimal-integer (RFC 8216 §4.3.1.2)`)
-      else (version = Number(l.value)), (versionLine = l.line)
+      else {
+        version = Number(l.value)
+        versionLine = l.line
+      }
     }
     if (l.name === 'EXTINF' && /^\d+\.\d/.test(l.value)) features.push({ feature: 'floatExtinf', line: l.line })
     if (l.name === 'EXT-X-BYTERANGE') features.push({ feature: 'byterange', line: l.line })

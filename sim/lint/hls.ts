@@ -133,7 +133,7 @@ async function deepMedia(l: Loaded, f: Findings, maxInputBytes: number): Promise
   const video = Array.isArray(scan.tracks) && scan.tracks.some((t) => t.handler === 'vide')
   if (!video) return
   const starts = scan.segments.map((s) => startsIndependent(s.start))
-  const bad = starts.findIndex((x) => x === false)
+  const bad = starts.indexOf(false)
   const declared = m.independent !== null || l.independentInMaster
   if (bad >= 0) {
     const n = starts.filter((x) => x === false).length

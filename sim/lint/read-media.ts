@@ -43,7 +43,7 @@ export async function scanMedia(init: MediaRef | null, segments: MediaRef[], max
 
 /** Does a segment start with a picture a decoder can start from? null: cannot tell. */
 export function startsIndependent(s: SegmentStart | undefined): boolean | null {
-  if (!s || s.kind !== 'fmp4') return null
+  if (s?.kind !== 'fmp4') return null
   if (s.picture === 'idr' || s.picture === 'irap') return true
   if (s.picture === 'non-irap') return false
   return s.sync

@@ -47,7 +47,7 @@ export function xpathOf(el: Element, attr?: string): string {
   const steps: string[] = []
   for (let n: Element | null = el; n && n.nodeType === 1; n = n.parentNode as Element | null) {
     const parent = n.parentNode
-    if (!parent || parent.nodeType !== 1) {
+    if (parent?.nodeType !== 1) {
       steps.unshift(n.localName)
       break
     }

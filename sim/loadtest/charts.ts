@@ -100,7 +100,7 @@ export function lineChart(o: LineChartOptions): string {
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${s.color ?? PALETTE[i % PALETTE.length]}" stroke-width="1.5"><title>${esc(s.name)}</title></path>`)
   })
   if (o.series.length > 1) {
-    o.series.forEach((s, i) => parts.push(`<text x="${box.x1 - 4}" y="${box.y0 + 12 + i * 13}" text-anchor="end" fill="${s.color ?? PALETTE[i % PALETTE.length]}">${esc(s.name)}</text>`))
+    for (const [i, s] of o.series.entries()) parts.push(`<text x="${box.x1 - 4}" y="${box.y0 + 12 + i * 13}" text-anchor="end" fill="${s.color ?? PALETTE[i % PALETTE.length]}">${esc(s.name)}</text>`)
   }
   parts.push('</svg>')
   return parts.join('')

@@ -380,7 +380,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       started,
       completed: sessions.filter((s) => s.completed).length,
       lost: sessions.filter((s) => !s.completed).length,
-      lostReasons: sessions.reduce<Record<string, number>>((acc, s) => (s.lostReason ? { ...acc, [s.lostReason]: (acc[s.lostReason] ?? 0) + 1 } : acc), {}),
+      lostReasons: countBy(sessions, (s) => s.lostReason),
     },
     requests,
     errors,
@@ -400,4 +400,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     timeline,
     wallSeconds,
   }
+}
+
+/** How many items have each key; items without one are left out. */
+function countBy<T>(items: readonly T[], key: (item: T) => string | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const item of items) {
+    const k = key(item)
+    if (k !== undefined) out[k] = (out[k] ?? 0) + 1
+  }
+  return out
 }

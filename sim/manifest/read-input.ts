@@ -78,7 +78,7 @@ export async function fetchBytes(url: URL, range?: { offset: number; length: num
     }
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail(`unsupported URL scheme ${url.protocol}`)
-  let res
+  let res: Awaited<ReturnType<typeof import('undici').request>>
   // undici is loaded for the first URL, not with the CLI (start-up time)
   const { request } = await import('undici')
   try {

@@ -77,7 +77,7 @@ export async function loadTraceSet(spec: string, opts: TraceSetOptions = {}): Pr
   if (!(scale > 0) || !Number.isFinite(scale)) throw new OclabError(ErrorCodes.BAD_CONFIG, `the trace scale must be a positive number, got ${scale}`)
   const scaled = (set: TraceSet): TraceSet => (scale === 1 ? set : { name: `${set.name} ×${scale}`, traces: set.traces.map((t) => scaleTrace(t, scale)) })
   if (isGeneratorSpec(spec)) return scaled(generateTraceSet(spec, opts.seed))
-  let info
+  let info: Awaited<ReturnType<typeof stat>>
   try {
     info = await stat(spec)
   } catch {

@@ -49,9 +49,12 @@ export class Trace {
   /** Index of the period holding local time t ∈ [0, duration); remembers the last answer since sessions move forward. */
   private periodAt(t: number): number {
     const s = this.starts
-    let h = this.hint
+    const h = this.hint
     if (s[h]! <= t && (h + 1 === s.length || s[h + 1]! > t)) return h
-    if (h + 1 < s.length && s[h + 1]! <= t && (h + 2 === s.length || s[h + 2]! > t)) return (this.hint = h + 1)
+    if (h + 1 < s.length && s[h + 1]! <= t && (h + 2 === s.length || s[h + 2]! > t)) {
+      this.hint = h + 1
+      return h + 1
+    }
     let lo = 0
     let hi = s.length - 1
     while (lo < hi) {
@@ -59,7 +62,8 @@ export class Trace {
       if (s[mid]! <= t) lo = mid
       else hi = mid - 1
     }
-    return (this.hint = lo)
+    this.hint = lo
+    return lo
   }
 
   /** Bytes the link can deliver in [0, t) (t may exceed one loop). */

@@ -194,7 +194,8 @@ t.test('the console page shows the cluster, plays through steering, charts a loa
   const sent = JSON.parse(stdout) as { sessions: { started: number }; timeline: LoadSample[] }
   let got: LoadRunView | undefined
   const run2 = await until(async () => {
-    const v = (got = (await call('GET', `${url}/api/load`)).json as LoadRunView)
+    const v = (await call('GET', `${url}/api/load`)).json as LoadRunView
+    got = v
     return v.run === 2 && v.report && v.samples.length === sent.timeline.length ? v : undefined
   }, 'the load run to arrive', 50, 100).catch((err: Error) => {
     throw new Error(`${err.message}: sent ${JSON.stringify(sent.timeline)}, have run ${got?.run} ${JSON.stringify(got?.samples)} report ${!!got?.report}`)

@@ -16,7 +16,7 @@ t.test('pchip matches SciPy PchipInterpolator (an independent implementation)', 
   // reference: scipy 1.17.1, PchipInterpolator([1,2,4,5,7],[1,3,3.5,6,6.2])([1.5,3,4.5,6.9]) and .integrate(1.2, 6.5)
   const p = pchip([1, 2, 4, 5, 7], [1, 3, 3.5, 6, 6.2])
   const want = [2.26210585586, 3.24662162162, 4.78571428571, 6.19956785714]
-  ;[1.5, 3, 4.5, 6.9].forEach((x, i) => t.ok(Math.abs(pchipAt(p, x) - want[i]!) < 1e-9, `p(${x}) = ${pchipAt(p, x)} ≈ ${want[i]}`))
+  for (const [i, x] of [1.5, 3, 4.5, 6.9].entries()) t.ok(Math.abs(pchipAt(p, x) - want[i]!) < 1e-9, `p(${x}) = ${pchipAt(p, x)} ≈ ${want[i]}`)
   t.ok(Math.abs(pchipIntegral(p, 1.2, 6.5) - 22.3650928263) < 1e-9)
   t.throws(() => pchip([0, 0, 1], [1, 2, 3]), /strictly increasing/)
 })

@@ -18,7 +18,7 @@ t.test('local pool: retries with backoff, then lists what failed', async (t) => 
     },
     { concurrency: 2, retry: { attempts: 3, backoffMs: 1 }, describe: (n) => `job ${n}` },
   )
-  await t.rejects(pool.runAll([1, 2, 3, 4]), { code: 'OCLAB_ERR_ENCODE_FAILED', message: /1 chunk job\(s\) failed:\n  job 3 \(after 3 tries\): always broken/ })
+  await t.rejects(pool.runAll([1, 2, 3, 4]), { code: 'OCLAB_ERR_ENCODE_FAILED', message: /1 chunk job\(s\) failed:\n {2}job 3 \(after 3 tries\): always broken/ })
   t.equal(tries.get(2), 2, 'the flaky job ran twice')
   t.equal(tries.get(3), 3, 'the broken job ran its three tries')
   t.equal(tries.get(4), 1, 'one failure does not stop the other jobs')

@@ -17,7 +17,7 @@ const settings = { ladder, segmentDuration: 1, segmentsPerChunk: 1, vmafModel: n
  * title `titleId` until the test releases it: the test then breaks Redis while
  * that chunk is provably mid-encode, so the fault lands mid-title every time.
  */
-async function gatedFleet(t: { teardown(fn: () => unknown): void }, url: string, shared: string, titleId: string, hold: string) {
+async function gatedFleet(_t: { teardown(fn: () => unknown): void }, url: string, shared: string, titleId: string, hold: string) {
   let reached = () => {}
   let release = () => {}
   const atHold = new Promise<void>((r) => (reached = r))

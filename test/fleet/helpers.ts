@@ -62,7 +62,10 @@ export async function startRedisServer(t: Teardown, opts: { appendonly?: boolean
     await rm(dir, { recursive: true, force: true })
   })
   await start()
-  return { url, kill, restart: async () => (await kill(), start()), freeze: () => proc.kill('SIGSTOP'), thaw: () => proc.kill('SIGCONT') }
+  return { url, kill, restart: async () => {
+      await kill()
+      return start()
+    }, freeze: () => proc.kill('SIGSTOP'), thaw: () => proc.kill('SIGCONT') }
 }
 
 /** A throwaway redis-server without persistence. Returns its URL. */

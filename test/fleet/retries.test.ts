@@ -55,7 +55,7 @@ t.test('fleet: a job that fails twice then succeeds is retried with backoff; a p
   calls.clear()
   await t.rejects(
     encodeTitle({ source, store: shared, titleId: 'poison', ...settings, queue: bullmqQueue({ target, storage, retry: { attempts: 2, backoffMs: 20 } }) }),
-    { code: 'OCLAB_ERR_ENCODE_FAILED', message: /1 chunk job\(s\) failed:\n  chunk-00001 \(a\/chunk-00001, b\/chunk-00001\) \(after 2 tries\): poisoned chunk/ },
+    { code: 'OCLAB_ERR_ENCODE_FAILED', message: /1 chunk job\(s\) failed:\n {2}chunk-00001 \(a\/chunk-00001, b\/chunk-00001\) \(after 2 tries\): poisoned chunk/ },
   )
   t.equal(calls.get('chunk-00001'), 2, 'the poisoned chunk ran its two tries')
   t.equal(calls.get('chunk-00002'), 1, 'the other chunk still ran')

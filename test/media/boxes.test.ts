@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/package.js'
 
 const u32 = (...values: number[]): Buffer => {
   const b = Buffer.alloc(4 * values.length)
-  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, 4 * i))
+  for (const [i, v] of values.entries()) b.writeUInt32BE(v >>> 0, 4 * i)
   return b
 }
 

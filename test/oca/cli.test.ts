@@ -30,12 +30,18 @@ t.test('oclab oca: listens on its cluster URL, serves the store, drains and exit
   const url = `http://127.0.0.1:${port}`
   let health: Awaited<ReturnType<typeof rawRequest>> | undefined
   // Starting node + tsx on a loaded 2-core machine can take tens of seconds.
-  await waitFor(async () => (health = await rawRequest(url, '/health').catch(() => undefined)) !== undefined, 'the OCA child to answer /health', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: child.exitCode, stderr }) })
+  await waitFor(async () => {
+    health = await rawRequest(url, '/health').catch(() => undefined)
+    return health !== undefined
+  }, 'the OCA child to answer /health', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: child.exitCode, stderr }) })
   t.ok(health, `the node came up (${stderr})`)
   t.same(JSON.parse(health!.body.toString()).titles, ['t1'], 'store path resolved relative to the cluster file')
   // A node just started on a loaded machine may shed (503) for a second: its start-up blocked the event loop.
   let seg!: Awaited<ReturnType<typeof rawRequest>>
-  await waitFor(async () => (seg = await rawRequest(url, '/titles/t1/v1/seg-1.m4s')).status !== 503, 'an answer without load shedding', { timeoutMs: 60_000, everyMs: 100 })
+  await waitFor(async () => {
+    seg = await rawRequest(url, '/titles/t1/v1/seg-1.m4s')
+    return seg.status !== 503
+  }, 'an answer without load shedding', { timeoutMs: 60_000, everyMs: 100 })
   t.ok(seg.body.equals(knownBytes(1000)))
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'exit 0 after the drain')

@@ -105,7 +105,10 @@ t.test('oclab oca (a child process): Range, HEAD and conditional misses with the
   // 503 is the node up but shedding load (a loaded test machine); it passes in a second
   const answer = async (path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Got> => {
     let r: Got | undefined
-    await waitFor(async () => (r = await rawRequest(url, path, { method, headers })).status !== 503, `${method} ${path} answered without shedding`, { timeoutMs: 60_000, everyMs: 100 })
+    await waitFor(async () => {
+      r = await rawRequest(url, path, { method, headers })
+      return r.status !== 503
+    }, `${method} ${path} answered without shedding`, { timeoutMs: 60_000, everyMs: 100 })
     return r!
   }
   await waitFor(async () => (await rawRequest(url, '/health').catch(() => undefined)) !== undefined, 'the OCA child to answer /health', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: child.exitCode, stderr }) })

@@ -132,7 +132,7 @@ t.test('parent killed mid-fill: clean 502 for waiting clients, no partial object
   t.equal(h.status, 502, 'HEAD too')
   // The plain GET was already streaming: its status cannot change, so the
   // node cuts the connection rather than let a short body look complete.
-  t.ok(!p.complete || (p.r!.status === 200 && p.r!.body.length < body.length) ? true : false, 'the streaming client never gets a complete-looking body')
+  t.ok(!p.complete || (p.r!.status === 200 && p.r!.body.length < body.length), 'the streaming client never gets a complete-looking body')
   t.notOk(p.complete && p.r!.body.equals(body))
   t.same(await filesUnder(dir), [], 'nothing stored, not even a temp file')
   const titles = JSON.parse((await rawRequest(url, '/admin/titles', { headers: auth })).body.toString()).titles

@@ -63,7 +63,10 @@ t.test('ingest: accepts a whole package once; rejects a missing or altered segme
   const exited = new Promise<number | null>((r) => server.on('exit', r))
   let catalog: { titles: { id: string }[] } | undefined
   // Starting node + tsx on a loaded 2-core machine can take tens of seconds.
-  await waitFor(async () => (catalog = await fetch(`http://127.0.0.1:${port}/catalog`).then((r) => r.json() as Promise<typeof catalog>).catch(() => undefined)) !== undefined,
+  await waitFor(async () => {
+    catalog = await fetch(`http://127.0.0.1:${port}/catalog`).then((r) => r.json() as Promise<typeof catalog>).catch(() => undefined)
+    return catalog !== undefined
+  },
     'the origin child to answer /catalog', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: server.exitCode }) })
   t.same(catalog?.titles.map((x) => x.id), ['alpha', 'beta'], 'store found relative to the cluster file')
   const init = await fetch(`http://127.0.0.1:${port}/titles/alpha/${title.video[0]!.init.path}`)

@@ -64,7 +64,7 @@ function bruteForce(input: PlanInput): number {
     const v = input.views[0]![ti]!
     items.push({ t: ti, r: -1, bytes: title.baseBytes, value: v * title.baseBytes })
     const sh = input.share(0, ti)
-    title.renditions.forEach((r, ri) => items.push({ t: ti, r: ri, bytes: r.bytes, value: v * sh[ri]! * r.bytes }))
+    for (const [ri, r] of title.renditions.entries()) items.push({ t: ti, r: ri, bytes: r.bytes, value: v * sh[ri]! * r.bytes })
   })
   let best = 0
   for (let mask = 0; mask < 1 << items.length; mask++) {

@@ -7,8 +7,8 @@ import { TRACES } from './helpers.js'
 
 
 const master = (kbps: number[]) =>
-  '#EXTM3U\n#EXT-X-VERSION:7\n' + kbps.map((k) => `#EXT-X-STREAM-INF:BANDWIDTH=${k * 1000},RESOLUTION=640x360\nv${k}.m3u8\n`).join('')
-const media = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n' + Array.from({ length: 30 }, (_, i) => `#EXTINF:4.0,\ns${i}.m4s\n`).join('') + '#EXT-X-ENDLIST\n'
+  `#EXTM3U\n#EXT-X-VERSION:7\n${kbps.map((k) => `#EXT-X-STREAM-INF:BANDWIDTH=${k * 1000},RESOLUTION=640x360\nv${k}.m3u8\n`).join('')}`
+const media = `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${Array.from({ length: 30 }, (_, i) => `#EXTINF:4.0,\ns${i}.m4s\n`).join('')}#EXT-X-ENDLIST\n`
 
 t.test('oclab sim: table, JSON, HTML and --compare on real traces', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-cli-'))

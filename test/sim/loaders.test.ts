@@ -118,7 +118,10 @@ t.test('HLS: EXT-X-BYTERANGE gives exact sizes; without it sizes are estimated a
 t.test('malformed HLS is rejected naming the problem', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-badhls-'))
   const E = 'OCLAB_ERR_BAD_MANIFEST'
-  const put = async (name: string, text: string) => (await writeFile(join(dir, name), text), join(dir, name))
+  const put = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text)
+    return join(dir, name)
+  }
   await t.rejects(loadLadder(await put('a.m3u8', 'hello\n')), { code: E, message: /does not start with #EXTM3U/ })
   await t.rejects(loadLadder(await put('b.m3u8', media(null))), { code: E, message: /media playlist, not a multivariant/ })
   await t.rejects(loadLadder(await put('c.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=640x360\nv.m3u8\n')), { code: E, message: /no valid BANDWIDTH/ })
@@ -159,7 +162,10 @@ t.test('DASH: SegmentList mediaRange and SegmentBase sidx are exact, SegmentTemp
 t.test('malformed DASH is rejected naming the problem', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-baddash-'))
   const E = 'OCLAB_ERR_BAD_MANIFEST'
-  const put = async (name: string, text: string | Buffer) => (await writeFile(join(dir, name), text), join(dir, name))
+  const put = async (name: string, text: string | Buffer) => {
+    await writeFile(join(dir, name), text)
+    return join(dir, name)
+  }
   await t.rejects(loadLadder(await put('a.mpd', '<html></html>')), { code: E, message: /no <MPD> element/ })
   await t.rejects(loadLadder(await put('b.mpd', '<MPD><Period')), { code: E, message: /not a valid MPD/ })
   await t.rejects(loadLadder(await put('c.mpd', `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="4000" media="s$Number$.m4s"/><Representation id="x" width="640" height="360"/></AdaptationSet></Period></MPD>`)), { code: E, message: /"x" has no valid @bandwidth/ })
@@ -216,7 +222,10 @@ t.test('title.json errors come from the shared validator', async (t) => {
 t.test('absurd ladder values are refused naming the rung or segment (issue 15)', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-absurd-'))
   const E = 'OCLAB_ERR_BAD_MANIFEST'
-  const put = async (name: string, text: string) => (await writeFile(join(dir, name), text), join(dir, name))
+  const put = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text)
+    return join(dir, name)
+  }
   const mediaWith = (extinf: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns1.m4s\n#EXTINF:${extinf},\ns2.m4s\n#EXT-X-ENDLIST\n`
   await put('ok.m3u8', mediaWith('4'))
   await t.rejects(loadLadder(await put('b.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=200000000000\nok.m3u8\n')), { code: E, message: /has bitrate 200 Gbit\/s, above the 100 Gbit\/s a rung may have/ })

@@ -65,7 +65,7 @@ t.test('every real JSON (Sabre) trace parses with its per-period latency', async
 t.test('CSV time,kbps parses (header optional) and equals the same samples in cooked form', async (t) => {
   const cookedFile = (await traceFiles('cooked'))[0]!
   const text = await readFile(cookedFile, 'utf8')
-  const csv = 'time,kbps\n' + text.trim().split('\n').map((l) => { const [s, m] = l.split('\t'); return `${s},${Number(m) * 1000}` }).join('\n')
+  const csv = `time,kbps\n${text.trim().split('\n').map((l) => { const [s, m] = l.split('\t'); return `${s},${Number(m) * 1000}` }).join('\n')}`
   const a = parseCookedTrace('c', text)
   const b = parseCsvTrace('c.csv', csv)
   t.equal(b.starts.length, a.starts.length)

@@ -43,7 +43,7 @@ t.test('a wrong shape, an empty ranking and a dead server each give a clear erro
   await stub.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => stub.close())
   const c = new SteeringClient(`http://127.0.0.1:${(stub.server.address() as AddressInfo).port}`)
-  await t.rejects(c.steer('t1'), { code: ErrorCodes.BAD_RESPONSE, message: /steering GET \/v1\/steer[^]*\/client\/forwarded: Expected required property/ })
+  await t.rejects(c.steer('t1'), { code: ErrorCodes.BAD_RESPONSE, message: /steering GET \/v1\/steer[\s\S]*\/client\/forwarded: Expected required property/ })
   await t.rejects(c.steer('down'), { code: ErrorCodes.UPSTREAM_FAILED, message: /HTTP 503 no healthy OCA can serve title down/ })
   await t.rejects(c.steer('empty'), { code: ErrorCodes.NOT_FOUND, message: /steering gave no OCA for empty/ })
   await stub.close()

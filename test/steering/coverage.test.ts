@@ -26,7 +26,10 @@ t.test('addresses and prefixes parse to canonical form', async (t) => {
 t.test('IPv6 text: accepted exactly when node:net accepts it, canonical as the WHATWG URL parser writes it', async (t) => {
   // Random strings built from IPv6's own alphabet, so most are near misses: group counts, '::' twice, five-digit groups, quads in the wrong place, zones.
   let seed = 7
-  const rnd = (n: number): number => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n)
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return Math.floor((seed / 2 ** 32) * n)
+  }
   const pieces = ['0', '1', 'a', 'F', 'ff', '0db8', 'ffff', '12345', '', ':', '::', '1.2.3.4', '01.2.3.4', '%eth0', '%', 'g']
   const cases = ['::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', '::ffff:1.2.3.4', 'fe80::1%eth0', ':::', '1::2::3', ':1::', '1:', '']
   for (let i = 0; i < 20_000; i++) {
@@ -93,7 +96,10 @@ t.test('coverage zones: longest prefix wins, IPv4 and IPv6', async (t) => {
 
 t.test('coverage zones: 10,000 prefixes agree with a linear scan', async (t) => {
   let seed = 42
-  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+  const rnd = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return seed / 2 ** 32
+  }
   const entries: Array<{ cidr: string; site: string }> = []
   const seen = new Set<string>()
   while (entries.length < 10_000) {

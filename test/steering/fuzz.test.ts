@@ -60,7 +60,7 @@ t.test('steering answers every request with a documented status and never expose
       const headers: Record<string, string> = {}
       // node:http refuses header values with control or non-Latin-1 characters before sending; those are not the server's to answer.
       if (ip !== undefined && /^[\x20-\x7e]*$/.test(ip)) headers['x-forwarded-for'] = ip
-      let got
+      let got: Awaited<ReturnType<typeof rawRequest>>
       try {
         got = await rawRequest(base, path + q, { headers })
       } catch (err) {

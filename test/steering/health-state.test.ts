@@ -8,7 +8,10 @@ const fail = (at: number): Probe => ({ at, error: 'health poll failed: ECONNREFU
 function run(probes: Probe[], capacity?: number): HealthRecord[] {
   const out: HealthRecord[] = []
   let h = initialHealth(0)
-  for (const p of probes) out.push((h = nextHealth(h, p, judge(p, capacity, T), T)))
+  for (const p of probes) {
+    h = nextHealth(h, p, judge(p, capacity, T), T)
+    out.push(h)
+  }
   return out
 }
 

@@ -16,7 +16,7 @@ export async function writeTitle(store: string, id: string): Promise<Map<string,
     files.set(path, b)
     await putFile(store, id, path, b)
   }
-  const media = (dir: string) =>
+  const media = (_dir: string) =>
     ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:1', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-MAP:URI="init.mp4"`, ...[1, 2, 3].flatMap((n) => ['#EXTINF:1.000000,', `seg-0000${n}.m4s`]), '#EXT-X-ENDLIST', ''].join('\n')
   for (const [i, dir] of ['v180p-300k', 'audio-en'].entries()) {
     await put(`${dir}/index.m3u8`, media(dir))

@@ -111,7 +111,7 @@ t.test('DASH: a BaseURL per serviceLocation and a ContentSteering element; mpd-p
   const out = rewriteMpd(tricky, pathways, st)
   t.match(out, /<!-- <BaseURL>keep me<\/BaseURL> -->/, 'a comment stays a comment')
   t.notMatch(out, /old-steer/, 'the old ContentSteering is replaced')
-  t.match(out, /data-x="a&gt;b">\n  <BaseURL serviceLocation="ams1">/, 'the new elements go after the real end of the start tag')
+  t.match(out, /data-x="a&gt;b">\n {2}<BaseURL serviceLocation="ams1">/, 'the new elements go after the real end of the start tag')
   t.match(out, /<ContentSteering defaultServiceLocation="ams1" queryBeforeStart="false">http:\/\/s\/\?a=1&amp;b=2<\/ContentSteering>/, 'the XML library escapes the URL')
   t.equal(rewriteMpd(out, pathways, st), out)
   t.throws(() => rewriteMpd('<MPD><Period></MPD>', pathways, st), { code: 'OCLAB_ERR_BAD_MANIFEST', message: /not a well-formed DASH MPD/ })

@@ -23,7 +23,7 @@ t.test('invalid headers are ignored, not refused (§14.2)', async (t) => {
     t.same(parseRange(h, 1000), { kind: 'full' }, h)
   }
   t.same(parseRange(undefined, 1000), { kind: 'full' })
-  const many = 'bytes=' + Array.from({ length: MAX_RANGES + 1 }, (_, i) => `${i}-${i}`).join(',')
+  const many = `bytes=${Array.from({ length: MAX_RANGES + 1 }, (_, i) => `${i}-${i}`).join(',')}`
   t.same(parseRange(many, 1000), { kind: 'full' }, 'absurd range lists are ignored')
 })
 

@@ -20,7 +20,7 @@ t.test('title paths: plain package paths pass, traversal and encodings do not', 
     'etc/passwd',
     '/etc/passwd',
     'titles//etc/passwd',
-    'titles/t1/' + 'a'.repeat(2000),
+    `titles/t1/${'a'.repeat(2000)}`,
   ]) {
     t.equal(parseTitlePath(bad).ok, false, bad)
   }
