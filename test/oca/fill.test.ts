@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { sha256 } from '../../lib/hash.js'
 import { auth, knownBytes, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 import { waitFor } from '../helpers/wait.js'
+import { flipBits } from '../helpers/bytes.js'
 
 interface Progress { id: string; status: string; filesDone: number; filesSkipped: number; filesFailed: number; attempts: number; bytesFetched: number; errors: { path: string; attempts: number; error: string }[] }
 
@@ -63,7 +64,7 @@ t.test('a corrupted byte is rejected and retried; the bad bytes are never served
   parent.handler = (req, res, n) => {
     if (req.url !== target || n > 1) return false
     const bad = Buffer.from(tt.files[0]!.body)
-    bad[1234] ^= 0x01 // one flipped bit, same length
+    flipBits(bad, 1234, 0x01) // one flipped bit, same length
     res.writeHead(200, { 'content-length': bad.length }).end(bad)
     return true
   }
@@ -84,7 +85,7 @@ t.test('a file that never verifies fails the fill after the retries and is not s
   parent.handler = (req, res) => {
     if (req.url !== target) return false
     const bad = Buffer.from(tt.files[1]!.body)
-    bad[0] ^= 0xff
+    flipBits(bad, 0, 0xff)
     res.writeHead(200, { 'content-length': bad.length }).end(bad)
     return true
   }

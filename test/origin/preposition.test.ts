@@ -12,6 +12,7 @@ import { popularityFromFile, type PopularityModel } from '../../origin/popularit
 import { buildOriginServer, prepositionAndRecord } from '../../origin/server.js'
 import { prepositionViaAdmin } from '../../origin/admin-client.js'
 import { waitFor } from '../helpers/wait.js'
+import { flipBits } from '../helpers/bytes.js'
 import type { PrepositionReport, SiteReport } from '../../origin/preposition.js'
 import { tempDir } from '../helpers/package.js'
 import { ADMIN, auth, clonePackage, startOca, twoRungPackage } from './helpers.js'
@@ -131,7 +132,7 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     await clonePackage(pkg, join(originStore, 'titles', 'delta'), 'delta')
     const bad = join(originStore, 'titles', 'delta', seg.uri)
     const bytes = await readFile(bad)
-    bytes[bytes.length - 1] ^= 0xff // same size: only the hash can tell
+    flipBits(bytes, bytes.length - 1, 0xff) // same size: only the hash can tell
     await writeFile(bad, bytes)
     setDemand({ alpha: 10, beta: 5, delta: 20 }, { alpha: 10, beta: 1 })
     const r = await run()
