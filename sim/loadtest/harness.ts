@@ -1,4 +1,3 @@
-import { request } from 'undici'
 import * as hdr from 'hdr-histogram-js'
 import type { ClusterConfig } from '../../lib/cluster.js'
 import type { Trace } from '../index.js'
@@ -7,7 +6,8 @@ import { createAbr } from '../index.js'
 import { summarize, type Distribution, type SummaryField, type SessionMetrics } from '../index.js'
 import { steer } from '../http-player/index.js'
 import { clientAgent, runHttpSession, type RequestRecord } from '../http-player/index.js'
-import { parsePrometheus, sumOf } from '../../lib/prometheus-text.js'
+import { OcaClient } from '../../oca/index.js'
+import { OriginClient } from '../../origin/index.js'
 import { attributeFaults, type FaultOutcome, type FaultSpec, type FiredFault, type SessionFaultRecord, type Unattributed } from './faults.js'
 
 export type { FaultOutcome } from './faults.js'
@@ -140,40 +140,26 @@ export function zipfSampler(n: number, s: number, rand: () => number): () => num
   return () => table.sample(rand)
 }
 
-async function scrape(url: string, anyStatus = false): Promise<string | null> {
-  try {
-    const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 })
-    const text = await res.body.text()
-    return res.statusCode === 200 || anyStatus ? text : null
-  } catch {
-    return null
-  }
-}
+/** Counters are read after the run with a short deadline: a node killed by a fault must not hold up the report. */
+const COUNTER_TIMEOUT_MS = 2000
 
-/** When an OCA process started (epoch s, from its /health uptime, which a 503 also carries), to tell a restart. */
-async function startedAt(url: string): Promise<number | null> {
-  const text = await scrape(`${url}/health`, true)
-  try {
-    const up = text === null ? NaN : Number((JSON.parse(text) as { uptimeSeconds?: unknown }).uptimeSeconds)
-    return Number.isFinite(up) ? Date.now() / 1000 - up : null
-  } catch {
-    return null
-  }
-}
-
+/**
+ * What each OCA served (its /metrics) and since when its process runs (its /health uptime, which a
+ * 503 also carries: a restarted node's counters start again), and what the origin served. A node that
+ * does not answer is reported as not ok rather than failing the run.
+ */
 async function serverCounters(cluster: ClusterConfig) {
   const ocas = await Promise.all(
     cluster.ocas.map(async (o) => {
-      const [text, since] = await Promise.all([scrape(`${o.url}/metrics`), startedAt(o.url)])
-      if (text === null) return { id: o.id, ok: false, since, requests: 0, bytes: 0, hitBytes: 0 }
-      const s = parsePrometheus(text)
-      const bytes = sumOf(s, 'oca_bytes_served_total')
-      return { id: o.id, ok: true, since, requests: sumOf(s, 'oca_requests_total'), bytes, hitBytes: bytes - sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }) }
+      const c = new OcaClient(o.url, undefined, { timeoutMs: COUNTER_TIMEOUT_MS })
+      const [served, health] = await Promise.all([c.served().catch(() => null), c.health().catch(() => null)])
+      const since = health ? Date.now() / 1000 - health.uptimeSeconds : null
+      if (!served) return { id: o.id, ok: false, since, requests: 0, bytes: 0, hitBytes: 0 }
+      return { id: o.id, ok: true, since, ...served }
     }),
   )
-  const health = await scrape(`${cluster.origin.url}/health`)
-  const originBytes = health ? Number((JSON.parse(health) as { bytesServed?: number }).bytesServed ?? NaN) : NaN
-  return { ocas, originBytes }
+  const origin = await new OriginClient(cluster.origin.url, undefined, { timeoutMs: COUNTER_TIMEOUT_MS }).health().catch(() => null)
+  return { ocas, originBytes: origin ? origin.bytesServed : NaN }
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
@@ -289,8 +275,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     else if (f.kind === 'slow') {
       const oca = o.cluster.ocas.find((x) => x.id === f.target)
       if (oca) {
-        const res = await request(`${oca.url}/admin/delay`, { method: 'POST', headers: { authorization: `Bearer ${o.cluster.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ ms: f.value }) })
-        await res.body.dump()
+        await new OcaClient(oca.url, o.cluster.adminToken).delay(f.value ?? 0)
       }
     } else if (f.kind === 'origin-down' && pid) {
       process.kill(pid, 'SIGSTOP')

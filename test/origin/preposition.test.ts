@@ -10,7 +10,7 @@ import { ingestPackage } from '../../origin/ingest.js'
 import { MasterStore } from '../../origin/master-store.js'
 import { popularityFromFile, type PopularityModel } from '../../origin/popularity.js'
 import { buildOriginServer, prepositionAndRecord } from '../../origin/server.js'
-import { prepositionViaAdmin } from '../../origin/admin-client.js'
+import { prepositionViaAdmin } from '../../origin/client.js'
 import { waitFor } from '../helpers/wait.js'
 import { flipBits } from '../helpers/bytes.js'
 import type { PrepositionReport, SiteReport } from '../../origin/preposition.js'
@@ -178,7 +178,7 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     const report = await prepositionViaAdmin(originUrl, ADMIN, { dryRun: true, pollMs: 20 })
     t.equal(report.dryRun, true)
     t.equal(report.sites.find((x) => x.oca === 'd1')!.status, 'down')
-    await t.rejects(prepositionViaAdmin(originUrl, 'not-the-token', { dryRun: true }), { code: 'OCLAB_ERR_NOT_READY', message: /HTTP 403/ })
+    await t.rejects(prepositionViaAdmin(originUrl, 'not-the-token', { dryRun: true }), { code: 'OCLAB_ERR_UPSTREAM_FAILED', message: /POST \/admin\/preposition at origin .*: HTTP 403 wrong admin token/ })
     await t.rejects(prepositionViaAdmin(originUrl, ADMIN, { dryRun: true, deadlineMs: 0 }), { code: 'OCLAB_ERR_NOT_READY', message: /not done after 0 s/ })
   })
 })

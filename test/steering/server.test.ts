@@ -6,6 +6,11 @@ import { freePort } from '../../lib/free-port.js'
 import { rawRequest, startParent } from '../oca/helpers.js'
 import { ADMIN, clusterOf, ocaConfig, startTestOca, writeTitle, type TestOca } from './helpers.js'
 import type { ClusterConfig } from '../../lib/cluster.js'
+import type { CatalogEntry } from '../../origin/api.js'
+
+/** An origin catalog (origin/api.ts's shape, which steering checks) listing `ids`. */
+const catalogOf = (ids: string[]): Buffer =>
+  Buffer.from(JSON.stringify({ titles: ids.map((id): CatalogEntry => ({ id, duration: 2, bytes: 0, ladder: [], placedOn: [] })), invalid: {} }))
 
 type Teardown = { teardown: (f: () => Promise<void>) => void }
 
@@ -198,7 +203,7 @@ t.test('rewritten manifests parse and every URI points at an OCA holding the tit
 
   t.equal((await get(`${url}/v1/play/zzz/master.m3u8`)).status, 503, 'nobody holds it')
   // an origin whose package manifest is broken: the upstream's fault, 502
-  const origin = await startParent(t, { '/titles/t3/master.m3u8': Buffer.from('not a playlist'), '/catalog': Buffer.from(JSON.stringify({ titles: [{ id: 't3' }] })) })
+  const origin = await startParent(t, { '/titles/t3/master.m3u8': Buffer.from('not a playlist'), '/catalog': catalogOf(['t3']) })
   const broken = await startSteering(t, { ...cluster, origin: { url: origin.url } }, { fillOnMiss: true })
   const r = await get(`${broken.url}/v1/play/t3/master.m3u8`)
   t.equal(r.status, 502)
@@ -209,7 +214,7 @@ t.test('rewritten manifests parse and every URI points at an OCA holding the tit
 t.test('unknown titles get 404 with a code; no error body shows an internal address', async (t) => {
   const { cluster } = await fleet(t)
   // the origin lists t1, t2 (on OCAs), t5 (on no OCA yet: OCAs fill it) and t6 (whose manifest fetch fails)
-  const origin = await startParent(t, { '/catalog': Buffer.from(JSON.stringify({ titles: ['t1', 't2', 't5', 't6'].map((id) => ({ id })) })) })
+  const origin = await startParent(t, { '/catalog': catalogOf(['t1', 't2', 't5', 't6']) })
   origin.handler = async (req, res) => {
     if (!req.url?.startsWith('/titles/t6/')) return false
     res.writeHead(500).end()
