@@ -112,8 +112,8 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     const a1Before = a1.app.oca.fills.size
     const r = await run()
     for (const id of ['a1', 'a2', 'b1']) {
-      t.equal(r.by[id]!.bytesToFill, 0)
-      t.equal(r.by[id]!.bytesFilled, 0)
+      t.equal(r.by[id]?.bytesToFill, 0)
+      t.equal(r.by[id]?.bytesFilled, 0)
     }
     t.equal(origin.origin.bytesServed, before, 'zero bytes from the origin')
     t.equal(a1.app.oca.fills.size, a1Before, 'no fill was even started')
