@@ -32,7 +32,7 @@ t.test('one common slope: the budget goes to the shot where bits buy the most', 
   // a budget both best points fit gives both best points
   t.same(allocateForBitrate([easy, hard], 600_000).picks.map((p) => p.crf), [20, 20])
   // the 150k point (quality 70) is under the hull: never chosen
-  t.ok([50_000, 200_000, 300_000, 500_000].every((b) => allocateForBitrate([easy, hard], b).picks[0]?.bitrate !== 150_000))
+  t.ok([50_000, 200_000, 300_000, 500_000].every((b) => allocateForBitrate([easy, hard], b).picks[0]!.bitrate !== 150_000))
   const poor = allocateForBitrate([easy, hard], 50_000)
   t.equal(poor.feasible, false, 'even the cheapest points need 150k')
   t.same(poor.picks.map((p) => p.bitrate), [100_000, 200_000])

@@ -57,5 +57,5 @@ t.test('shot detection at ingest finds the known cuts of a multishot source', as
   const r = await oclab(['inspect', out, '--shots'])
   t.equal(r.code, 0, r.err)
   t.match(r.out, new RegExp(`shots\\s+${plan.length}`))
-  t.match(r.out, new RegExp(`frame\\s+${plan[1]?.startFrame}\\s.*cut, score`))
+  t.match(r.out, new RegExp(`frame\\s+${plan[1]!.startFrame}\\s.*cut, score`))
 })

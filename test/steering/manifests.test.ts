@@ -67,7 +67,7 @@ t.test('HLS: one Pathway per OCA, absolute URIs to it, groups per Pathway; m3u8-
     t.equal(pl.attributes.AUDIO, `audio-${pw!.id}`, 'its audio group is its own')
   }
   t.same(m.playlists.map((x) => x.attributes['STABLE-VARIANT-ID']), ['v180p-300k/index.m3u8', 'v360p-700k/index.m3u8', 'v180p-300k/index.m3u8', 'v360p-700k/index.m3u8'])
-  t.equal(m.mediaGroups.AUDIO['audio-fra1']?.en!.uri, `${pathways[1]?.base}audio-en/index.m3u8`)
+  t.equal(m.mediaGroups.AUDIO['audio-fra1']!.en!.uri, `${pathways[1]!.base}audio-en/index.m3u8`)
   t.match(text, /#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,CODECS="avc1.64001e",URI="http:\/\/127.0.0.1:8002\/t\/.*\/v360p-700k\/iframes.m3u8",PATHWAY-ID="fra1",STABLE-VARIANT-ID="v360p-700k\/iframes.m3u8"/)
   t.match(text, /CLOSED-CAPTIONS=NONE/, 'NONE is not a group')
   t.notMatch(text, /a comment/)
