@@ -1,9 +1,9 @@
 import { resolve } from 'node:path'
-import { request } from 'undici'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster } from '../lib/cluster.js'
 import { readClusterState } from '../lib/cluster-control.js'
+import { OriginClient } from '../origin/index.js'
 import { loadTraceSet } from '../sim/index.js'
 import { ABR_NAMES } from '../sim/index.js'
 import { parseFault } from '../sim/loadtest/index.js'
@@ -48,10 +48,11 @@ export const command: Command = {
     if (unknown.length) throw usageError(`--fault: unknown OCA ${unknown.map((f) => f.target).join(', ')}`)
     let titles = stringOption(values, 'titles')?.split(',').map((s) => s.trim()).filter(Boolean)
     if (!titles?.length) {
-      const res = await request(`${cluster.origin.url}/catalog`).catch(() => null)
-      const body = res && res.statusCode === 200 ? ((await res.body.json()) as { titles: Array<{ id: string }> }) : null
-      titles = body?.titles.map((t) => t.id) ?? []
-      if (!titles.length) throw usageError('no titles: the origin catalog is empty or unreachable; give --titles')
+      const catalog = await new OriginClient(cluster.origin.url).catalog().catch((err: Error) => {
+        throw usageError(`no titles: cannot read the origin catalog (${err.message}); give --titles`)
+      })
+      titles = catalog.titles.map((t) => t.id)
+      if (!titles.length) throw usageError('no titles: the origin catalog is empty; give --titles')
     }
     const algorithms = (stringOption(values, 'abr') ?? 'throughput,bba,bola').split(',').map((s) => s.trim())
     const bad = algorithms.filter((a) => !ABR_NAMES.includes(a))

@@ -1,5 +1,6 @@
 import { request } from 'undici'
 import type { ClusterConfig } from '../lib/cluster.js'
+import { OriginClient, type CatalogEntry } from '../origin/index.js'
 
 /**
  * What the console shows of a cluster: the OCAs grouped by region and site
@@ -19,13 +20,8 @@ export interface SteeringOca {
   titles: string[]
 }
 
-/** One entry of the origin's `GET /catalog` (origin/catalog.ts), the fields the console uses. */
-export interface CatalogTitle {
-  id: string
-  duration: number
-  bytes: number
-  placedOn: string[]
-}
+/** One entry of the origin's `GET /catalog` (origin/api.ts), the fields the console uses. */
+export type CatalogTitle = Pick<CatalogEntry, 'id' | 'duration' | 'bytes' | 'placedOn'>
 
 export interface OcaView {
   id: string
@@ -105,7 +101,10 @@ async function getJson<T>(url: string, timeoutMs: number): Promise<Answer<T>> {
 export async function fetchClusterView(cluster: ClusterConfig, timeoutMs: number): Promise<ClusterView> {
   const [ocas, catalog] = await Promise.all([
     getJson<{ ocas: SteeringOca[] }>(`${cluster.steering.url}/ocas`, timeoutMs),
-    getJson<{ titles: CatalogTitle[] }>(`${cluster.origin.url}/catalog`, timeoutMs),
+    new OriginClient(cluster.origin.url, undefined, { timeoutMs }).catalog().then(
+      (value) => ({ ok: true as const, value }),
+      (err: Error) => ({ ok: false as const, error: err.message }),
+    ),
   ])
   return clusterView(
     cluster,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
+import type { CatalogEntry } from './api.js'
 import type { StoredTitle } from './master-store.js'
 import { byRung, renditionFiles } from './title-sizes.js'
 
@@ -10,13 +11,7 @@ import { byRung, renditionFiles } from './title-sizes.js'
  * in `<store>/placement.json`, written by each run (CLI or server), so a
  * run from the CLI shows up in a running origin's catalog.
  */
-export interface CatalogEntry {
-  id: string
-  duration: number
-  bytes: number
-  ladder: { id: string; type: 'video' | 'audio'; width?: number; height?: number; bandwidth: number; averageBandwidth: number; bytes: number }[]
-  placedOn: string[]
-}
+export type { CatalogEntry } from './api.js'
 
 export interface PlacementRecord {
   updatedAt: string

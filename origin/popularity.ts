@@ -53,7 +53,11 @@ export function parseFillWindow(spec: string): FillWindow {
 export function rungShares(weights: readonly number[], n: number): number[] {
   if (weights.length === 0) return new Array<number>(n).fill(1 / n)
   const out = new Array<number>(n).fill(0)
-  for (const [i, w] of weights.entries()) out[Math.min(i, n - 1)]! += w
+  // Past the last rung every weight lands on it; a fill of zeros means no slot is ever unset.
+  for (const [i, w] of weights.entries()) {
+    const at = Math.min(i, n - 1)
+    out[at] = (out[at] ?? 0) + w
+  }
   const total = out.reduce((a, b) => a + b, 0)
   return total > 0 ? out.map((w) => w / total) : out
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { PrepositionReport, SiteReport } from './api.js'
 import type { ClusterConfig } from '../lib/cluster.js'
 import type { FillProgress } from '../oca/index.js'
 import { OcaClient } from '../oca/index.js'
@@ -48,41 +49,8 @@ export type PrepositionEvent =
   | { kind: 'fill-end'; oca: string; titleId: string; status: string; bytes: number }
   | { kind: 'evict'; oca: string; titleId: string; bytes: number }
 
-export interface SiteReport {
-  oca: string
-  site: string
-  region: string
-  status: 'ok' | 'down' | 'failed'
-  error?: string
-  titlesPlanned: number
-  /** bytes of the node's whole plan */
-  bytesPlanned: number
-  /** bytes this run had to send */
-  bytesToFill: number
-  /** bytes the node fetched and committed (verified against title.json on arrival) */
-  bytesFilled: number
-  /** bytes of the run's files that the node lists afterwards with the planned sha256 */
-  bytesVerified: number
-  bytesFailed: number
-  bytesFromPeers: number
-  bytesFromOrigin: number
-  titlesInPlace: number
-  failures: { titleId: string; path: string; error: string }[]
-  evicted: string[]
-  bytesEvicted: number
-}
-
-export interface PrepositionReport {
-  startedAt: string
-  finishedAt: string
-  dryRun: boolean
-  /** set when nothing was done because of the fill window */
-  skipped?: string
-  plan: { servedBytes: number; boundBytes: number; demandBytes: number; ratioToBound: number }
-  sites: SiteReport[]
-  /** OCA id → title ids it held at the end (for the catalog) */
-  placement: Record<string, string[]>
-}
+// The report's shape is part of the origin's HTTP API (GET /admin/prepositions/:id), so it is declared there.
+export type { PrepositionReport, SiteReport }
 
 class Semaphore {
   private free: number

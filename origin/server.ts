@@ -8,7 +8,8 @@ import { failTitle, sendTitleObject, titleObjectRoutes } from '../lib/http/title
 import { catalogOf, readPlacement, writePlacement } from './catalog.js'
 import { MasterStore } from './master-store.js'
 import type { PopularityModel } from './popularity.js'
-import { preposition, type PrepositionOptions, type PrepositionReport } from './preposition.js'
+import { preposition, type PrepositionOptions } from './preposition.js'
+import { PrepositionBody, type Catalog, type OriginHealth, type PrepositionReport, type PrepositionRun } from './api.js'
 
 /**
  * The origin: the master store served as the parent of last resort (the
@@ -18,8 +19,10 @@ import { preposition, type PrepositionOptions, type PrepositionReport } from './
  *   GET/HEAD /titles/<id>/<path>   (and the signed form when the cluster signs)
  *   GET  /catalog                  titles, sizes, ladders, where each is placed
  *   GET  /health                   { status, titles, requests, bytesServed, unhandledRejections }
- *   POST /admin/preposition        { dryRun?, force? } → 202 { id }; 409 while one runs
- *   GET  /admin/prepositions/:id   { id, status: running|done|failed, report?, error? }
+ *   POST /admin/preposition        { dryRun?, force? } → 202 { id, status }; 409 while one runs
+ *   GET  /admin/prepositions/:id   { id, status: running|done|failed, startedAt, report?, error? }
+ *
+ * The JSON answers' shapes are declared in api.ts, which client.ts checks them against.
  */
 export interface OriginServerOptions {
   /** the master store root: `<storeDir>/titles/<id>/…` */
@@ -36,15 +39,8 @@ export interface OriginServerOptions {
   logger?: FastifyServerOptions['logger']
 }
 
-interface Run {
-  id: string
-  status: 'running' | 'done' | 'failed'
-  startedAt: string
-  report?: PrepositionReport
-  error?: string
-}
+type Run = PrepositionRun
 
-const PrepositionBody = Type.Object({ dryRun: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 declare module 'fastify' {
@@ -89,12 +85,12 @@ export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
     })
   })
 
-  app.get('/catalog', async () => {
+  app.get('/catalog', async (): Promise<Catalog> => {
     await store.refresh()
     return { titles: catalogOf(store.titles(), await readPlacement(opts.storeDir)), invalid: Object.fromEntries(store.invalid) }
   })
 
-  app.get('/health', async () => ({ status: 'ok', titles: store.titles().length, requests: state.requests, bytesServed: state.bytesServed, unhandledRejections: state.unhandledRejections }))
+  app.get('/health', async (): Promise<OriginHealth> => ({ status: 'ok', titles: store.titles().length, requests: state.requests, bytesServed: state.bytesServed, unhandledRejections: state.unhandledRejections }))
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req, reply) => {
@@ -103,7 +99,7 @@ export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
       if (check === 'wrong') return reply.code(403).send({ error: 'wrong admin token' })
     })
 
-    admin.post<{ Body: Static<typeof PrepositionBody> }>('/admin/preposition', { schema: { body: PrepositionBody } }, async (req, reply) => {
+    admin.post<{ Body: PrepositionBody }>('/admin/preposition', { schema: { body: PrepositionBody } }, async (req, reply) => {
       const running = [...state.runs.values()].find((r) => r.status === 'running')
       if (running) return reply.code(409).send({ error: 'a pre-position run is already in progress', id: running.id })
       const run: Run = { id: `pp-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, status: 'running', startedAt: new Date().toISOString() }

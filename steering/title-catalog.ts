@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
+import { OriginClient } from '../origin/index.js'
 
 /**
  * Which titles exist: the origin's `/catalog`, read when a title is asked
@@ -23,7 +24,11 @@ export class TitleCatalog {
   private readAt = Number.NEGATIVE_INFINITY
   private inflight: Promise<void> | null = null
 
-  constructor(private readonly opts: TitleCatalogOptions) {}
+  private readonly origin: OriginClient
+
+  constructor(private readonly opts: TitleCatalogOptions) {
+    this.origin = new OriginClient(opts.originUrl, undefined, { timeoutMs: opts.timeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) })
+  }
 
   /** true or false as the catalog says; null when it has never been read (the origin is unreachable). */
   async has(title: string): Promise<boolean | null> {
@@ -38,19 +43,11 @@ export class TitleCatalog {
   }
 
   private async read(): Promise<void> {
-    const url = `${this.opts.originUrl.replace(/\/+$/, '')}/catalog`
     try {
-      const res = await request(url, { ...(this.opts.dispatcher ? { dispatcher: this.opts.dispatcher } : {}), signal: AbortSignal.timeout(this.opts.timeoutMs) })
-      if (res.statusCode !== 200) {
-        await res.body.dump()
-        throw new Error(`HTTP ${res.statusCode}`)
-      }
-      const body = (await res.body.json()) as { titles?: Array<{ id?: unknown }> }
-      if (!Array.isArray(body.titles)) throw new Error('no titles array')
-      this.ids = new Set(body.titles.flatMap((t) => (typeof t.id === 'string' ? [t.id] : [])))
+      this.ids = new Set((await this.origin.catalog()).titles.map((t) => t.id))
     } catch (err) {
-      // a stale catalog is kept: better than none while the origin is away
-      this.opts.onError?.(`cannot read the title catalog at ${url}: ${(err as Error).message}`)
+      // a stale catalog is kept: better than none while the origin is away (the message names the URL)
+      this.opts.onError?.(`cannot read the title catalog: ${(err as Error).message}`)
     } finally {
       this.readAt = performance.now()
     }

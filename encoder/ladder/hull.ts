@@ -33,7 +33,9 @@ export function upperConvexHull<P extends RdPoint>(points: readonly P[]): P[] {
     hull.push(p)
   }
   let best = 0
-  for (let i = 1; i < hull.length; i++) if (hull[i]!.quality > hull[best]!.quality) best = i
+  hull.forEach((p, i) => {
+    if (p.quality > (hull[best]?.quality ?? -Infinity)) best = i
+  })
   return hull.slice(0, best + 1)
 }
 
@@ -45,33 +47,34 @@ export function upperConvexHull<P extends RdPoint>(points: readonly P[]): P[] {
  * null when out of reach.
  */
 export function bitrateForQuality(hull: readonly RdPoint[], quality: number): RdPoint | null {
-  if (!hull.length) return null
-  const first = hull[0]!
+  const [first, ...rest] = hull
+  if (!first) return null
   if (quality <= first.quality) return { ...first, quality }
-  for (let i = 1; i < hull.length; i++) {
-    const a = hull[i - 1]!
-    const b = hull[i]!
+  let a = first
+  for (const b of rest) {
     if (quality <= b.quality) {
       const f = (quality - a.quality) / (b.quality - a.quality)
       const near = f < 0.5 ? a : b
       return { width: near.width, height: near.height, bitrate: Math.round(a.bitrate + f * (b.bitrate - a.bitrate)), quality }
     }
+    a = b
   }
   return null
 }
 
 /** Quality the hull reaches at `bitrate` (linear between points, clamped at the ends). */
 export function qualityAtBitrate(hull: readonly RdPoint[], bitrate: number): RdPoint | null {
-  if (!hull.length) return null
-  if (bitrate <= hull[0]!.bitrate) return { ...hull[0]!, bitrate }
-  for (let i = 1; i < hull.length; i++) {
-    const a = hull[i - 1]!
-    const b = hull[i]!
+  const [first, ...rest] = hull
+  if (!first) return null
+  if (bitrate <= first.bitrate) return { ...first, bitrate }
+  let a = first
+  for (const b of rest) {
     if (bitrate <= b.bitrate) {
       const f = (bitrate - a.bitrate) / (b.bitrate - a.bitrate)
       const near = f < 0.5 ? a : b
       return { width: near.width, height: near.height, bitrate, quality: a.quality + f * (b.quality - a.quality) }
     }
+    a = b
   }
   return { ...hull[hull.length - 1]!, bitrate }
 }

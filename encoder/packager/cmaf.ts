@@ -94,11 +94,11 @@ export async function packageCmaf(opts: PackageOptions): Promise<PackagedTrack> 
     const segments: PackagedSegment[] = []
     let ctsShift: number | null = null
     let expectedStart: number | null = null
-    for (let i = 0; i < boxes.length; i++) {
-      if (boxes[i]!.type !== 'moof') continue
+    for (const [i, box] of boxes.entries()) {
+      if (box.type !== 'moof') continue
       const mdat = boxes[i + 1]
-      if (mdat?.type !== 'mdat') throw new Error(`${opts.input}: moof at ${boxes[i]!.start} is not followed by mdat`)
-      const moof = await readAt(fh, boxes[i]!.start, boxes[i]!.size)
+      if (mdat?.type !== 'mdat') throw new Error(`${opts.input}: moof at ${box.start} is not followed by mdat`)
+      const moof = await readAt(fh, box.start, box.size)
       const moofBox = readBoxes(moof)[0]!
       const traf = children(moof, moofBox).find((b) => b.type === 'traf')
       const tfhd = traf && children(moof, traf).find((b) => b.type === 'tfhd')

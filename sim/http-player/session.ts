@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { Agent, request, type Dispatcher } from 'undici'
-import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { Agent, type Dispatcher } from 'undici'
+import { OclabError } from '../../lib/errors.js'
 import { validateTitle, type Title } from '../../lib/title-package.js'
 import { ladderFromTitle } from '../index.js'
 import type { Ladder } from '../index.js'
@@ -9,7 +9,8 @@ import type { AbrPolicy, DownloadSample } from '../index.js'
 import { SESSION_DEFAULTS, type SessionOptions, type SessionResult } from '../index.js'
 import { PlaybackAccount } from '../index.js'
 import { cmcdHeaders } from './cmcd.js'
-import { pacedRead, sleep } from './pacer.js'
+import { CandidateFetcher } from './fetcher.js'
+import { sleep } from './pacer.js'
 
 /**
  * One playback session over real HTTP: the same ABR policy and the same
@@ -111,217 +112,200 @@ export interface HttpSessionResult extends SessionResult {
   wallSeconds: number
 }
 
-interface Fetched {
-  body: Buffer | null
-  bytes: number
-  ttfbWall: number
+/** The policy's limits in wall ms (the player's clock runs timeScale times faster than the wall's), with hls.js's defaults. */
+function fetcherFor(o: HttpSessionOptions, dispatcher: Dispatcher): CandidateFetcher {
+  const timeScale = o.timeScale ?? 1
+  return new CandidateFetcher({
+    candidates: o.candidates, dispatcher, trace: o.trace, timeScale,
+    ...(o.traceOffset !== undefined ? { traceOffset: o.traceOffset } : {}),
+    ...(o.rtt !== undefined ? { rtt: o.rtt } : {}),
+    ttfbLimitMs: (o.maxTimeToFirstByteMs ?? LOAD_POLICY_DEFAULTS.maxTimeToFirstByteMs) / timeScale,
+    loadLimitMs: (o.maxLoadTimeMs ?? LOAD_POLICY_DEFAULTS.maxLoadTimeMs) / timeScale,
+    retryDelayMs: o.retryDelayMs ?? LOAD_POLICY_DEFAULTS.retryDelayMs,
+    maxRetryDelayMs: o.maxRetryDelayMs ?? LOAD_POLICY_DEFAULTS.maxRetryDelayMs,
+    penaltyMs: o.penaltyMs ?? 10_000,
+    maxAttempts: o.maxAttemptsPerSegment ?? 8,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+  })
+}
+
+/** How many segments the session plays: all, or as many as reach `maxDuration` content seconds (at least one). */
+function segmentsToPlay(ladder: Ladder, maxDuration: number | undefined): number {
+  const n = ladder.segmentDurations.length
+  if (maxDuration === undefined) return n
+  let acc = 0
+  let k = 0
+  for (const d of ladder.segmentDurations) {
+    if (acc >= maxDuration - 1e-9) break
+    acc += d
+    k++
+  }
+  return Math.max(1, k)
+}
+
+/** What a playing session holds between its steps. */
+interface Playing {
+  o: HttpSessionOptions
+  sessionId: string
+  fetcher: CandidateFetcher
+  timeScale: number
+  title: Title
+  ladder: Ladder
+  renditions: Title['video']
+  policy: AbrPolicy
+  play: PlaybackAccount
+  /** segments to play */
+  n: number
+  audio: Title['audio'][number] | undefined
+  /** what the session got so far, for the result */
+  landed: number
+  audioBytes: number
+}
+
+/** Fetch title.json (the player's manifest), build the ladder, the policy and the playback account, and the audio's init. */
+async function openTitle(o: HttpSessionOptions, sessionId: string, fetcher: CandidateFetcher, timeScale: number, started: (p: Playing) => void): Promise<Playing> {
+  const meta = await fetcher.get('title.json', 'manifest', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'm', format: 'h', startup: true }), false)
+  const title = validateTitle(JSON.parse((meta.body ?? Buffer.alloc(0)).toString('utf8')), `title.json of ${o.titleId}`)
+  const ladder = ladderFromTitle(title)
+  const byId = new Map(title.video.map((v) => [v.id, v]))
+  const renditions = ladder.rungs.map((r) => byId.get(r.id)!)
+  const policy = o.policy(ladder)
+  const opts: SessionOptions = { ...SESSION_DEFAULTS, ...o }
+  const play = new PlaybackAccount(ladder, {
+    bufferCap: opts.bufferCap,
+    startupThreshold: opts.startupThreshold ?? ladder.segmentDuration,
+    rebufferThreshold: opts.rebufferThreshold ?? ladder.segmentDuration,
+    record: opts.record,
+    qoe: opts.qoe,
+  })
+  const audio = o.audio === false ? undefined : title.audio[0]
+  const p: Playing = { o, sessionId, fetcher, timeScale, title, ladder, renditions, policy, play, n: segmentsToPlay(ladder, opts.maxDuration), audio, landed: 0, audioBytes: 0 }
+  started(p)
+  if (audio) {
+    await fetcher.get(audio.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: audio.bandwidth }), false, 'audio')
+    catchUp(p)
+  }
+  return p
+}
+
+/** Bring the playback account to the wall clock (in session time). */
+const catchUp = (p: Playing): void => p.play.advance(p.fetcher.sessionNow() - p.play.t)
+
+/** Wait `seconds` of session time, then catch up. */
+async function waitSession(p: Playing, seconds: number): Promise<void> {
+  await sleep((seconds * 1000) / p.timeScale, p.o.signal)
+  catchUp(p)
+}
+
+/**
+ * The audio segments that start before `videoEnd`, from `next` on; resolves to the index after the
+ * last fetched and their bytes. Audio is fetched by time, not index: shot-based titles cut video
+ * segments at shots, audio at the target duration.
+ */
+async function fetchAudioUpTo(p: Playing, next: number, videoEnd: number, measuredThroughput: number | undefined): Promise<{ next: number; bytes: number }> {
+  const audio = p.audio
+  let bytes = 0
+  if (!audio) return { next, bytes }
+  for (let seg = audio.segments[next]; seg && seg.start < videoEnd - 1e-6; seg = audio.segments[++next]) {
+    const a = await p.fetcher.get(
+      seg.uri,
+      'segment',
+      cmcdHeaders({ sessionId: p.sessionId, contentId: p.o.titleId, objectType: 'a', format: 'h', bitrate: audio.bandwidth, duration: seg.duration, bufferLength: p.play.buffer, measuredThroughput, startup: !p.play.playing }),
+      true,
+      'audio',
+    )
+    bytes += a.bytes
+    // counted as it lands: a session lost on a later request still reports this audio
+    p.audioBytes += a.bytes
+  }
+  return { next, bytes }
+}
+
+/** The per-segment loop: wait for buffer room, let the policy choose, fetch the init once per rung, the segment and its audio, land it. */
+async function playSegments(p: Playing): Promise<void> {
+  const { o, sessionId, fetcher, ladder, policy, play, n } = p
+  const inits = new Set<number>()
+  let nextAudio = 0
+  const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
+  let lastThroughput: number | undefined
+  const top = ladder.bitrates[ladder.bitrates.length - 1]!
+  for (let i = 0; i < n; i++) {
+    const segDur = ladder.segmentDurations[i]!
+    catchUp(p)
+    const wait = play.waitForRoom(segDur)
+    if (wait > 0) await waitSession(p, wait)
+    const rung = policy.chooseRung(play.abrState(i))
+    // BOLA-O / BOLA-E may ask to pause before the request rather than overfill the buffer.
+    const pause = policy.requestDelay ? policy.requestDelay() : 0
+    if (pause > 0) await waitSession(p, pause)
+    const rendition = p.renditions[rung]!
+    if (!inits.has(rung)) {
+      await fetcher.get(rendition.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: rendition.bandwidth }), false)
+      inits.add(rung)
+      catchUp(p)
+    }
+    const reqStart = play.t
+    const segment = rendition.segments[i]!
+    const got = await fetcher.get(
+      segment.uri,
+      'segment',
+      cmcdHeaders({
+        sessionId, contentId: o.titleId, objectType: 'v', format: 'h', bitrate: ladder.bitrates[rung]!, duration: segDur,
+        bufferLength: play.buffer, measuredThroughput: lastThroughput, topBitrate: top, startup: !play.playing,
+      }),
+      true,
+      'video',
+    )
+    // The segment plays once the audio up to its end is in too; the estimate counts both, as hls.js's does.
+    const videoEnd = i === n - 1 && n === ladder.segmentDurations.length ? Infinity : segment.start + segDur
+    const audio = await fetchAudioUpTo(p, nextAudio, videoEnd, lastThroughput)
+    nextAudio = audio.next
+    const bytes = got.bytes + audio.bytes
+    catchUp(p)
+    play.land(i, rung, bytes, 0, reqStart, i === n - 1)
+    p.landed++
+    sample.segmentIndex = i
+    sample.rung = rung
+    sample.bytes = bytes
+    sample.requestTime = reqStart
+    sample.ttfb = ((got.ttfbWall - fetcher.wallStart) / 1000) * p.timeScale - reqStart
+    sample.duration = play.t - reqStart
+    sample.bufferLevel = play.buffer
+    lastThroughput = sample.duration > 0 ? (bytes * 8) / sample.duration : undefined
+    policy.onDownload(sample)
+  }
 }
 
 export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSessionResult> {
   const sessionId = o.sessionId ?? randomUUID()
   const timeScale = o.timeScale ?? 1
-  // the player's clock runs timeScale times faster than the wall's
-  const ttfbLimitMs = (o.maxTimeToFirstByteMs ?? LOAD_POLICY_DEFAULTS.maxTimeToFirstByteMs) / timeScale
-  const loadLimitMs = (o.maxLoadTimeMs ?? LOAD_POLICY_DEFAULTS.maxLoadTimeMs) / timeScale
-  const retryDelayMs = o.retryDelayMs ?? LOAD_POLICY_DEFAULTS.retryDelayMs
-  const maxRetryDelayMs = o.maxRetryDelayMs ?? LOAD_POLICY_DEFAULTS.maxRetryDelayMs
-  const penaltyMs = o.penaltyMs ?? 10_000
-  const maxAttempts = o.maxAttemptsPerSegment ?? 8
   const dispatcher = o.dispatcher ?? clientAgent(o.localAddress)
-  const ownDispatcher = !o.dispatcher
-  const penalised = new Map<string, number>()
-  const errors: Record<string, number> = {}
-  const servedBy: Record<string, number> = {}
-  let failovers = 0
-  let requests = 0
-  const wallStart = performance.now()
-  const sessionNow = () => ((performance.now() - wallStart) / 1000) * timeScale
-
-  const ranked = (): string[] => {
-    const now = performance.now()
-    const ok = o.candidates.filter((c) => (penalised.get(c) ?? 0) <= now)
-    // then the penalised, the one whose penalty ends first (it failed longest ago) first
-    return [...ok, ...o.candidates.filter((c) => !ok.includes(c)).sort((a, b) => penalised.get(a)! - penalised.get(b)!)]
-  }
-
-  /** GET path on the best candidate, failing over; `pace` reads the body at the trace's rate. */
-  const get = async (path: string, kind: RequestRecord['kind'], headers: Record<string, string>, pace: boolean, media?: RequestRecord['media']): Promise<Fetched> => {
-    let waits = 0
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const base = ranked()[0]!
-      // every candidate failed lately: back off before going round again, as hls.js does,
-      // instead of spending every attempt at once on a node that is restarting
-      if ((penalised.get(base) ?? 0) > performance.now()) await sleep(Math.min(maxRetryDelayMs, retryDelayMs * 2 ** waits++) / timeScale, o.signal)
-      const url = new URL(path, base).href
-      const sent = performance.now()
-      let status: number | null = null
-      const ac = new AbortController()
-      const ttfbTimer = setTimeout(() => ac.abort(new Error('timeout')), ttfbLimitMs)
-      // bodyTimeout 0 below: a paced read pauses the socket on purpose, so the
-      // bound on the body is this one, on the whole load, as hls.js's is
-      const loadTimer = setTimeout(() => ac.abort(new Error('timeout')), loadLimitMs)
-      const onAbort = () => ac.abort(o.signal!.reason)
-      o.signal?.addEventListener('abort', onAbort, { once: true })
-      try {
-        requests++
-        if (pace) {
-          const latency = o.trace.latencyAt((o.traceOffset ?? 0) + sessionNow()) ?? o.rtt ?? SESSION_DEFAULTS.rtt
-          await sleep((latency * 1000) / timeScale, ac.signal)
-        }
-        const res = await request(url, { dispatcher, headers, signal: ac.signal, bodyTimeout: 0 })
-        clearTimeout(ttfbTimer)
-        status = res.statusCode
-        const ttfbWall = performance.now()
-        if (status !== 200) {
-          await res.body.dump()
-          throw new Error(`HTTP ${status}`)
-        }
-        let body: Buffer | null = null
-        let bytes: number
-        if (pace) {
-          bytes = await pacedRead(res.body, { trace: o.trace, traceStart: (o.traceOffset ?? 0) + sessionNow(), wallStart: ttfbWall, timeScale, signal: ac.signal })
-        } else {
-          body = Buffer.from(await res.body.arrayBuffer())
-          bytes = body.length
-        }
-        const expected = Number(res.headers['content-length'])
-        if (Number.isFinite(expected) && expected !== bytes) throw new Error(`short body: ${bytes} of ${expected} bytes`)
-        servedBy[base] = (servedBy[base] ?? 0) + bytes
-        o.onRequest?.({ url, base, kind, ...(media ? { media } : {}), status, bytes, wallMs: performance.now() - sent, ttfbMs: ttfbWall - sent })
-        return { body, bytes, ttfbWall }
-      } catch (err) {
-        if (o.signal?.aborted) throw err
-        const reason = (err as Error).message === 'timeout' || ac.signal.reason?.message === 'timeout' ? 'timeout' : status ? `http-${status}` : 'connection'
-        errors[reason] = (errors[reason] ?? 0) + 1
-        o.onRequest?.({ url, base, kind, ...(media ? { media } : {}), status, bytes: 0, wallMs: performance.now() - sent, ttfbMs: -1, error: reason })
-        penalised.set(base, performance.now() + penaltyMs)
-        if (o.candidates.length > 1) failovers++
-      } finally {
-        clearTimeout(ttfbTimer)
-        clearTimeout(loadTimer)
-        o.signal?.removeEventListener('abort', onAbort)
-      }
-    }
-    throw new OclabError(ErrorCodes.NOT_FOUND, `${path}: every candidate failed ${maxAttempts} times`)
-  }
-
-  let title: Title
-  let completed = true
+  const fetcher = fetcherFor(o, dispatcher)
+  // set as soon as the title is open: a session lost later still reports what it played
+  let playing: Playing | null = null
   let lostReason: string | undefined
-  let n = 0
-  let landed = 0
-  let play: PlaybackAccount | null = null
-  let policyName = ''
-  let ladder: Ladder | null = null
-  let audioBytes = 0
   try {
-    const meta = await get('title.json', 'manifest', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'm', format: 'h', startup: true }), false)
-    title = validateTitle(JSON.parse(meta.body!.toString('utf8')), `title.json of ${o.titleId}`)
-    ladder = ladderFromTitle(title)
-    const byId = new Map(title.video.map((v) => [v.id, v]))
-    const renditions = ladder.rungs.map((r) => byId.get(r.id)!)
-    const policy = o.policy(ladder)
-    policyName = policy.name
-    const opts: SessionOptions = { ...SESSION_DEFAULTS, ...o }
-    n = ladder.segmentDurations.length
-    if (opts.maxDuration !== undefined) {
-      let acc = 0
-      let k = 0
-      while (k < n && acc < opts.maxDuration - 1e-9) acc += ladder.segmentDurations[k++]!
-      n = Math.max(1, k)
-    }
-    play = new PlaybackAccount(ladder, {
-      bufferCap: opts.bufferCap,
-      startupThreshold: opts.startupThreshold ?? ladder.segmentDuration,
-      rebufferThreshold: opts.rebufferThreshold ?? ladder.segmentDuration,
-      record: opts.record,
-      qoe: opts.qoe,
-    })
-    const audio = o.audio === false ? undefined : title.audio[0]
-    if (audio) {
-      await get(audio.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: audio.bandwidth }), false, 'audio')
-      play.advance(sessionNow() - play.t)
-    }
-    const inits = new Set<number>()
-    let nextAudio = 0
-    const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
-    let lastThroughput: number | undefined
-    const top = ladder.bitrates[ladder.bitrates.length - 1]!
-    for (let i = 0; i < n; i++) {
-      const segDur = ladder.segmentDurations[i]!
-      play.advance(sessionNow() - play.t)
-      const wait = play.waitForRoom(segDur)
-      if (wait > 0) {
-        await sleep((wait * 1000) / timeScale, o.signal)
-        play.advance(sessionNow() - play.t)
-      }
-      const rung = policy.chooseRung(play.abrState(i))
-      // BOLA-O / BOLA-E may ask to pause before the request rather than overfill the buffer.
-      const pause = policy.requestDelay ? policy.requestDelay() : 0
-      if (pause > 0) {
-        await sleep((pause * 1000) / timeScale, o.signal)
-        play.advance(sessionNow() - play.t)
-      }
-      const rendition = renditions[rung]!
-      if (!inits.has(rung)) {
-        await get(rendition.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: rendition.bandwidth }), false)
-        inits.add(rung)
-        play.advance(sessionNow() - play.t)
-      }
-      const reqStart = play.t
-      const got = await get(
-        rendition.segments[i]!.uri,
-        'segment',
-        cmcdHeaders({
-          sessionId, contentId: o.titleId, objectType: 'v', format: 'h', bitrate: ladder.bitrates[rung]!, duration: segDur,
-          bufferLength: play.buffer, measuredThroughput: lastThroughput, topBitrate: top, startup: !play.playing,
-        }),
-        true,
-        'video',
-      )
-      // The segment plays once the audio up to its end is in too; the estimate counts both, as hls.js's does.
-      // Audio is fetched by time, not index: shot-based titles cut video segments at shots, audio at the target duration.
-      let bytes = got.bytes
-      if (audio) {
-        const videoEnd = i === n - 1 && n === ladder.segmentDurations.length ? Infinity : rendition.segments[i]!.start + segDur
-        while (nextAudio < audio.segments.length && audio.segments[nextAudio]!.start < videoEnd - 1e-6) {
-          const seg = audio.segments[nextAudio++]!
-          const a = await get(
-            seg.uri,
-            'segment',
-            cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'a', format: 'h', bitrate: audio.bandwidth, duration: seg.duration, bufferLength: play.buffer, measuredThroughput: lastThroughput, startup: !play.playing }),
-            true,
-            'audio',
-          )
-          bytes += a.bytes
-          audioBytes += a.bytes
-        }
-      }
-      play.advance(sessionNow() - play.t)
-      play.land(i, rung, bytes, 0, reqStart, i === n - 1)
-      landed++
-      sample.segmentIndex = i
-      sample.rung = rung
-      sample.bytes = bytes
-      sample.requestTime = reqStart
-      sample.ttfb = ((got.ttfbWall - wallStart) / 1000) * timeScale - reqStart
-      sample.duration = play.t - reqStart
-      sample.bufferLevel = play.buffer
-      lastThroughput = sample.duration > 0 ? (bytes * 8) / sample.duration : undefined
-      policy.onDownload(sample)
-    }
+    await playSegments(await openTitle(o, sessionId, fetcher, timeScale, (p) => (playing = p)))
   } catch (err) {
     if (o.signal?.aborted || !(err instanceof OclabError)) throw err
-    completed = false
     lostReason = `${err.code}: ${err.message}`
   } finally {
-    if (ownDispatcher) await (dispatcher as Agent).close()
+    if (!o.dispatcher) await (dispatcher as Agent).close()
   }
-  const wallSeconds = (performance.now() - wallStart) / 1000
-  const base = { sessionId, failovers, requests, errors, servedBy, audioBytes, completed, ...(lostReason ? { lostReason } : {}), wallSeconds, algorithm: policyName, trace: o.trace.name, ladder: ladder?.name ?? o.titleId }
-  // a lost session reports what it played before every candidate failed
-  if (!play || landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
-  const { metrics, timeline } = play.finish(landed)
+  return sessionResult(o, sessionId, fetcher, playing, lostReason)
+}
+
+/** The result: the fetcher's counts, and the playback's metrics when a segment landed (a lost session reports what it played). */
+function sessionResult(o: HttpSessionOptions, sessionId: string, fetcher: CandidateFetcher, p: Playing | null, lostReason: string | undefined): HttpSessionResult {
+  const wallSeconds = (performance.now() - fetcher.wallStart) / 1000
+  const { failovers, requests, errors, servedBy } = fetcher
+  const base = {
+    sessionId, failovers, requests, errors, servedBy, audioBytes: p?.audioBytes ?? 0, completed: lostReason === undefined, ...(lostReason ? { lostReason } : {}),
+    wallSeconds, algorithm: p?.policy.name ?? '', trace: o.trace.name, ladder: p?.ladder.name ?? o.titleId,
+  }
+  if (!p || p.landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
+  const { metrics, timeline } = p.play.finish(p.landed)
   return timeline ? { ...base, metrics, timeline } : { ...base, metrics }
 }
 

@@ -1,4 +1,6 @@
+import type { ClusterConfig } from '../../lib/cluster.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { OcaClient } from '../../oca/index.js'
 
 /**
  * Faults injected during a load run, written `kind:target@seconds`:
@@ -37,6 +39,41 @@ export function parseFault(text: string): FaultSpec {
 }
 
 /** A fault as it fired during a run. */
+export interface FaultTargets {
+  cluster: ClusterConfig
+  /** the PID of an OCA (by id) or of `origin` when the fault fires; null when it is not running */
+  pidOf: (target: string) => number | null | undefined | Promise<number | null | undefined>
+}
+
+/** Do what one fault says to its target now: signal its process, or slow it through the OCA admin API. */
+export async function fireFault(f: FaultSpec, on: FaultTargets): Promise<void> {
+  const pid = await on.pidOf(f.target)
+  if (f.kind === 'kill' && pid) process.kill(pid, 'SIGKILL')
+  else if (f.kind === 'drain' && pid) process.kill(pid, 'SIGTERM')
+  else if (f.kind === 'slow') {
+    const oca = on.cluster.ocas.find((x) => x.id === f.target)
+    if (oca) await new OcaClient(oca.url, on.cluster.adminToken).delay(f.value ?? 0)
+  } else if (f.kind === 'origin-down' && pid) {
+    process.kill(pid, 'SIGSTOP')
+    setTimeout(() => process.kill(pid, 'SIGCONT'), (f.value ?? 10) * 1000).unref()
+  }
+}
+
+/**
+ * Fire each fault `at` seconds from now; `fired` is told first (the report times a fault by when it
+ * was meant to hit), `failed` when firing it went wrong (the OCA's admin API refused a delay, say).
+ * Returns a cancel that stops the faults not yet fired.
+ */
+export function scheduleFaults(faults: readonly FaultSpec[], on: FaultTargets, fired: (f: FaultSpec) => void, failed: (f: FaultSpec, err: Error) => void): () => void {
+  const timers = faults.map((f) =>
+    setTimeout(() => {
+      fired(f)
+      fireFault(f, on).catch((err: Error) => failed(f, err))
+    }, f.at * 1000),
+  )
+  return () => timers.forEach(clearTimeout)
+}
+
 export interface FiredFault {
   fault: FaultSpec
   /** wall seconds since the run started */

@@ -78,7 +78,7 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
   t.same(samples[0], tl[0], 'the first posted sample is the first of the timeline')
   t.equal(final.length, 1, 'one final post')
   t.equal(received.at(-1), final[0], 'and it comes last')
-  t.same(final[0]!.report, report, 'carrying the report')
+  t.same(final[0]?.report, report, 'carrying the report')
 })
 
 t.test('oclab load --console: an absent console does not fail the run', async (t) => {

@@ -70,16 +70,16 @@ t.test('frame count falls back to duration × rate, language to und, colour to u
   const r = inspectionFromProbe('in.mkv', 1, probe([video({ nb_frames: undefined, duration: undefined, r_frame_rate: '25/1', avg_frame_rate: '25/1' }), audio({ tags: {} })], 'matroska,webm'), limits)
   t.equal(r.duration, 10.01, 'format duration when the stream has none (Matroska)')
   t.equal(r.video.frameCount, 250)
-  t.equal(r.audio[0]!.language, 'und')
+  t.equal(r.audio[0]?.language, 'und')
   t.equal(r.video.colorTransfer, 'unknown')
 })
 
 t.test('A/V offset: audio start minus video start, warned beyond ±45 ms', async (t) => {
   const within = inspectionFromProbe('x', 1, probe([video({ start_time: '1.400000' }), audio({ start_time: '1.445000' })]), limits)
-  t.equal(within.audio[0]!.offsetFromVideo, 0.045)
+  t.equal(within.audio[0]?.offsetFromVideo, 0.045)
   t.same(within.warnings, [], '45 ms is inside the tolerance')
   const early = inspectionFromProbe('x', 1, probe([video({ start_time: '1.400000' }), audio({ start_time: '1.300000' })]), limits)
-  t.equal(early.audio[0]!.offsetFromVideo, -0.1)
+  t.equal(early.audio[0]?.offsetFromVideo, -0.1)
   t.match(early.warnings, [/audio stream 1 starts 0\.100 s before the video/])
 })
 

@@ -27,7 +27,7 @@ t.test('a shot-based package plays in hls.js and dash.js', { skip: chromiumMissi
   await generateSource({ kind: 'multishot', out: source, duration: 8, width: 320, height: 180, seed: 4 })
   const store = join(dir, 'store')
   const { title } = await encodeTitle({ source, store, titleId: 'shots', ladder: 'shot-based', segmentDuration: 1, vmafModel: null, probe: { heights: [90, 180], crfs: [24, 32, 40] } })
-  t.ok(new Set(title.video[0]!.segments.map((s) => s.duration.toFixed(3))).size > 1, 'segment durations vary')
+  t.ok(new Set(title.video[0]?.segments.map((s) => s.duration.toFixed(3))).size > 1, 'segment durations vary')
   const { app, url } = await servePlayerPage(store)
   t.teardown(() => app.close())
   const browser = await launchBrowser()

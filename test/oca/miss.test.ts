@@ -6,6 +6,7 @@ import { reprDigest } from '../../lib/http/repr-digest.js'
 import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, auth } from './helpers.js'
 import type { FastifyInstance } from 'fastify'
 import { waitFor } from '../helpers/wait.js'
+import { flipBits } from '../helpers/bytes.js'
 
 const OBJ = '/titles/t1/v1/seg-00001.m4s'
 
@@ -92,7 +93,7 @@ t.test('requests arriving mid-body of a collapsed fill join it: still one parent
   const head = (await it.next()).value as Buffer
   t.ok(head.length > 0 && head.length < body.length, 'the first client has part of the body')
   t.equal(parent.total(), 1)
-  const late = [rawRequest(url, OBJ), rawRequest(url, OBJ, { headers: { range: 'bytes=250000-250009' } }), rawRequest(url, OBJ, { method: 'HEAD' })]
+  const late = [rawRequest(url, OBJ), rawRequest(url, OBJ, { headers: { range: 'bytes=250000-250009' } }), rawRequest(url, OBJ, { method: 'HEAD' })] as const
   await waitFor(() => inFlight(app) >= 4, 'the three late requests inside the node', { state: () => ({ inFlight: inFlight(app) }) })
   t.equal(parent.total(), 1, 'no second parent fetch while the first is mid-body')
   g.open()
@@ -165,7 +166,7 @@ t.test('parent down or dropping the connection before headers: 502; parent timeo
 t.test('a fill on miss is verified against the title.json the node holds', async (t) => {
   const good = knownBytes(50_000, 1)
   const bad = Buffer.from(good)
-  bad[25_000] ^= 0xff
+  flipBits(bad, 25_000, 0xff)
   const parent = await startParent(t, { [OBJ]: bad })
   const dir = await tempDir(t)
   await putFile(dir, 't1', 'title.json', JSON.stringify({ files: [{ path: 'v1/seg-00001.m4s', bytes: good.length, sha256: sha256(good) }] }))

@@ -31,30 +31,30 @@ t.test('greedy by density reaches the hand-computed optimum and reports the frac
     { id: 'd', baseBytes: 0, renditions: [{ id: 'r', bytes: 10 }] },
   ]
   const p = planPlacement({ titles: packs, sites: one(100), views: [[5, 4, 3, 1]], share: even })
-  t.same(p.sites[0]!.titles.map((x) => x.titleId), ['a', 'b', 'c'])
+  t.same(p.sites[0]?.titles.map((x) => x.titleId), ['a', 'b', 'c'])
   t.equal(p.servedBytes, 410)
   t.equal(p.boundBytes, 410)
-  t.equal(p.sites[0]!.usedBytes, 100)
-  t.equal(p.sites[0]!.demandBytes, 420)
+  t.equal(p.sites[0]?.usedBytes, 100)
+  t.equal(p.sites[0]?.demandBytes, 420)
 
   // Capacity 75: a (40) and b (30) fit, c (30) no longer does, d (10) neither: 5 B stay free.
   const q = planPlacement({ titles: packs, sites: one(75), views: [[5, 4, 3, 1]], share: even })
-  t.same(q.sites[0]!.titles.map((x) => x.titleId), ['a', 'b'], 'c (30) does not fit in the 5 left')
+  t.same(q.sites[0]?.titles.map((x) => x.titleId), ['a', 'b'], 'c (30) does not fit in the 5 left')
   t.equal(q.servedBytes, 320)
 })
 
 t.test('rendition granularity: a site holds only the rungs its clients use, shared part first', async (t) => {
   const titles: PlanTitle[] = [{ id: 'm', baseBytes: 10, renditions: [{ id: 'hi', bytes: 100 }, { id: 'lo', bytes: 20 }] }]
   const phones = planPlacement({ titles, sites: one(1000), views: [[3]], share: () => [0, 1] })
-  t.same(phones.sites[0]!.titles, [{ titleId: 'm', renditions: ['lo'], bytes: 30 }], 'no plays at the top rung: it is not held')
+  t.same(phones.sites[0]?.titles, [{ titleId: 'm', renditions: ['lo'], bytes: 30 }], 'no plays at the top rung: it is not held')
   t.equal(phones.servedBytes, 3 * 30)
   // Room for the shared part and one rung: the denser rung wins (0.75 × 3 plays per byte vs 0.25 × 3).
   const tv = planPlacement({ titles, sites: one(115), views: [[3]], share: () => [0.75, 0.25] })
-  t.same(tv.sites[0]!.titles[0]!.renditions, ['hi'])
+  t.same(tv.sites[0]?.titles[0]?.renditions, ['hi'])
   t.equal(tv.servedBytes, 3 * 10 + 0.75 * 3 * 100)
   // No room for the shared part: nothing of the title is held.
   const none = planPlacement({ titles, sites: one(5), views: [[3]], share: () => [0.5, 0.5] })
-  t.same(none.sites[0]!.titles, [])
+  t.same(none.sites[0]?.titles, [])
 })
 
 /** Exhaustive optimum over item subsets of one site (shared part required by its renditions). */

@@ -15,13 +15,13 @@ t.test('generators are deterministic for a seed and differ across seeds', async 
 })
 
 t.test('generator specs', async (t) => {
-  t.equal(generateTraceSet('constant:kbps=3000').traces[0]!.meanThroughput, 3e6)
+  t.equal(generateTraceSet('constant:kbps=3000').traces[0]?.meanThroughput, 3e6)
   const step = generateTraceSet('step:kbps=5000/1000,period=20').traces[0]!
   t.equal(step.duration, 40)
   t.equal(step.throughputAt(25), 1e6)
   const walks = generateTraceSet('walk:kbps=2000,count=4', 10)
   t.equal(walks.traces.length, 4)
-  t.match(walks.traces[3]!.name, /seed=13/)
+  t.match(walks.traces[3]?.name, /seed=13/)
   t.equal(generateTraceSet('markov:count=2,seed=5').traces.length, 2)
   t.throws(() => generateTraceSet('constant:kbps=-1'), { code: 'OCLAB_ERR_BAD_TRACE', message: /kbps/ })
   t.throws(() => generateTraceSet('constant:kbps=10,speed=2'), { message: /unknown parameter\(s\) speed/ })

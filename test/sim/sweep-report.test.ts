@@ -64,7 +64,7 @@ t.test('a sweep on real traces: tables, comparison and JSON-able results', async
   const b = syntheticLadder({ bitrates: [150e3, 300e3, 600e3, 1200e3, 2400e3], segmentDuration: 4, segments: 75, name: 'B' })
   const result = runSweep({ ladders: [a, b], traceSets: [cooked], algorithms: ['throughput', 'robustmpc'] })
   t.equal(result.cells.length, 4)
-  t.equal(result.cells[0]!.sessions.length, 12)
+  t.equal(result.cells[0]?.sessions.length, 12)
   t.ok(result.cells.every((c) => Math.abs(c.rungShare.reduce((x, y) => x + y, 0) - 1) < 1e-9))
   const table = formatSweepTable(result)
   t.match(table, /Ladder A \(synthetic\)/)
