@@ -30,8 +30,10 @@ export interface SafeThroughputParams extends EstimatorParams {
   abandonGrace: number
   /** dash.js minLengthToAverage: 5 progress samples before deciding. */
   abandonMinSamples: number
-  /** dash.js stableBufferTime (12 s): DYNAMIC's switch point, and no abandonment above it. */
+  /** No dashjs abandonment above this buffer (dash.js 5.2.1 bufferTimeDefault 18 s; v4.7 stableBufferTime 12 s). */
   stableBufferTime: number
+  /** dashjs DYNAMIC's switch point (dash.js 5.2.1 hybridSwitchBufferTime 12 s). */
+  hybridSwitchBufferTime: number
 }
 
 /** The insufficient-buffer rules of Sabre and dash.js, with their per-session state. */
