@@ -2,8 +2,9 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
-import { EVICTION_POLICIES } from '../oca/index.js'
-import { ocaOptionsFromCluster } from '../oca/index.js'
+// From their own modules, not oca/index.js: the index loads the server (Fastify, undici), which `--help` need not pay.
+import { EVICTION_POLICIES } from '../oca/eviction.js'
+import { ocaOptionsFromCluster } from '../oca/options.js'
 
 /**
  * `oclab oca --config cluster.json --id <ocaId>`: run one cache node on the

@@ -4,7 +4,8 @@ import type { Command, OptionSpec, OptionValues } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster, refuseExampleSecretsBeyondLoopback, type ClusterConfig } from '../lib/cluster.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { parseFillWindow, readPopularity, zipfPopularity, type PopularityModel } from '../origin/index.js'
+// From its own module, not origin/index.js: the index loads the server and the store, which `--help` need not pay.
+import { parseFillWindow, readPopularity, zipfPopularity, type PopularityModel } from '../origin/popularity.js'
 import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
 
 /**

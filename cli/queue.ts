@@ -1,10 +1,6 @@
-import { Queue } from 'bullmq'
-import { Redis } from 'ioredis'
 import type { Command } from './command.js'
 import { requiredString, stringOption, usageError } from './command.js'
-import { DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, parseQueueUrl, withTimeout } from '../encoder/fleet/index.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { queueStatus, renderQueueStatus } from '../encoder/fleet/index.js'
 
 /** `oclab queue status --queue redis://…`: the encoding fleet's queue, per title. */
 export const command: Command = {
@@ -19,6 +15,9 @@ export const command: Command = {
   },
   async run(values, [sub]) {
     if (sub !== 'status') throw usageError(`queue: unknown subcommand "${sub}" (expected: status)`)
+    // Loaded here, not at the top: BullMQ and ioredis cost ~0.4 CPU-s, which `--help` and usage errors need not pay.
+    const [{ Queue }, { Redis }, fleet] = await Promise.all([import('bullmq'), import('ioredis'), import('../encoder/fleet/index.js')])
+    const { DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, parseQueueUrl, withTimeout, queueStatus, renderQueueStatus } = fleet
     const target = parseQueueUrl(requiredString(values, 'queue'))
     const name = stringOption(values, 'queue-name') ?? 'oclab-encode'
     await checkRedis(target)

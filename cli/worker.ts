@@ -1,13 +1,9 @@
 import { resolve } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption } from './command.js'
-import { Queue } from 'bullmq'
-import { parseQueueUrl, clientConnection, outageLog } from '../encoder/fleet/index.js'
-import { sharedDirStorage } from '../encoder/fleet/index.js'
-import { startFleetWorker } from '../encoder/fleet/index.js'
-import { fleetMetrics } from '../encoder/fleet/index.js'
+import type { Queue } from 'bullmq'
 
 /**
  * `oclab worker --queue redis://… --store <shared dir>`: one stateless
@@ -29,6 +25,8 @@ export const command: Command = {
     'stalled-ms': { type: 'string', arg: '<ms>', default: '30000', help: 'how often to look for jobs whose worker died' },
   },
   async run(values) {
+    // Loaded here, not at the top: BullMQ, ioredis, prom-client and Fastify cost ~0.5 CPU-s, which `--help` need not pay.
+    const { parseQueueUrl, clientConnection, outageLog, sharedDirStorage, startFleetWorker, fleetMetrics } = await import('../encoder/fleet/index.js')
     const target = parseQueueUrl(requiredString(values, 'queue'))
     const store = resolve(requiredString(values, 'store'))
     const queueName = stringOption(values, 'queue-name') ?? 'oclab-encode'
@@ -38,13 +36,15 @@ export const command: Command = {
     const stalledMs = numberOption(values, 'stalled-ms', { min: 100, integer: true }) ?? 30_000
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`)
 
-    let metrics: { app: FastifyInstance; queue: Queue; hooks: ReturnType<typeof fleetMetrics> } | null = null
+    let metrics: { app: FastifyInstance; queue: Queue; hooks: ReturnType<typeof import('../encoder/fleet/index.js')['fleetMetrics']> } | null = null
     if (metricsPort !== undefined) {
+      const { Registry, collectDefaultMetrics } = await import('prom-client')
+      const { Queue } = await import('bullmq')
       const registry = new Registry()
       collectDefaultMetrics({ register: registry })
       const queue = new Queue(queueName, { connection: clientConnection(target) })
       queue.on('error', outageLog(`metrics: Redis at ${target.display}`, log))
-      metrics = { app: buildWorkerMetricsServer(registry), queue, hooks: fleetMetrics(registry, queue) }
+      metrics = { app: await buildWorkerMetricsServer(registry), queue, hooks: fleetMetrics(registry, queue) }
     }
     let fleet: Awaited<ReturnType<typeof startFleetWorker>>
     try {
@@ -75,7 +75,8 @@ export const command: Command = {
 }
 
 /** GET /metrics in the Prometheus text format, nothing else. */
-export function buildWorkerMetricsServer(registry: Registry): FastifyInstance {
+export async function buildWorkerMetricsServer(registry: Registry): Promise<FastifyInstance> {
+  const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
   app.get('/metrics', async (_req, reply) => {
     reply.type(registry.contentType)

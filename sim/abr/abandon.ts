@@ -65,7 +65,10 @@ export function sabreAbandonRule(p: DownloadProgress, bitrates: Float64Array, la
 }
 
 /**
- * dash.js AbandonRequestsRule (v4.7): per progress event after the first
+ * dash.js AbandonRequestsRule (logic as in v4.7; thresholds from the profile,
+ * dash.js 5.2.1: minThroughputSamplesThreshold 6, bufferTimeDefault 18 s, see
+ * params.ts; 5.2.1 rates all bytes since the first progress event over their
+ * time instead, not modelled yet): per progress event after the first
  * byte, record bytesLoaded / time since the first byte; with at least
  * minLengthToAverage records, more than graceTimeThreshold since the first
  * byte, and a buffer not above stableBufferTime, estimate the whole download

@@ -58,6 +58,13 @@ export class Bola implements AbrPolicy {
   private readonly owns: boolean
   private lastQuality = 0
   private delay = 0
+  /**
+   * a[m] = V·(v_m + γp), the numerator term every score, abandonment check and bound uses. V changes only near the
+   * start and the end of the stream, so these are recomputed when it does, not per rung per decision; the
+   * product is the same expression, so results are unchanged.
+   */
+  private readonly a: Float64Array
+  private aV = NaN
 
   constructor(private readonly ladder: Ladder, params: BolaParams, context: AbrContext, shared?: ThroughputEstimator) {
     this.params = params
@@ -65,20 +72,33 @@ export class Bola implements AbrPolicy {
     const p = bolaParameters(ladder.bitrates, params.gammaP, this.target, ladder.segmentDuration)
     this.V = p.V
     this.utilities = p.utilities
+    this.a = new Float64Array(p.utilities.length)
     this.estimator = shared ?? makeEstimator(params)
     this.owns = !shared
   }
 
+  /** Refresh a[] after V changed. */
+  private terms(): Float64Array {
+    if (this.aV !== this.V) {
+      const gp = this.params.gammaP
+      for (let m = 0; m < this.a.length; m++) this.a[m] = this.V * (this.utilities[m]! + gp)
+      this.aV = this.V
+    }
+    return this.a
+  }
+
   score(rung: number, buffer: number): number {
-    return (this.V * (this.utilities[rung]! + this.params.gammaP) - buffer) / this.ladder.bitrates[rung]!
+    return (this.terms()[rung]! - buffer) / this.ladder.bitrates[rung]!
   }
 
   /** The rung BOLA's objective picks at this buffer level (ties to the lower rung, as Sabre). */
   fromBuffer(buffer: number): number {
+    const a = this.terms()
+    const bitrates = this.ladder.bitrates
     let best = 0
     let bestScore = -Infinity
-    for (let m = 0; m < this.utilities.length; m++) {
-      const sc = this.score(m, buffer)
+    for (let m = 0; m < a.length; m++) {
+      const sc = (a[m]! - buffer) / bitrates[m]!
       if (sc > bestScore) {
         bestScore = sc
         best = m
@@ -132,17 +152,18 @@ export class Bola implements AbrPolicy {
   abandonQuietUntil(p: DownloadProgress, rate = 0, window = 0): number {
     if (this.params.variant === 'basic' || p.rung === 0) return Infinity
     const R0 = p.totalBytes - p.loadedBytes
-    const gp = this.params.gammaP
-    const ac = this.V * (gp + this.utilities[p.rung]!)
+    const a = this.terms()
+    const bitrates = this.ladder.bitrates
+    const ac = a[p.rung]!
     const x0 = ac - p.bufferLevel
     const c = window > 0 ? rate : 0
     const Rw = R0 - c * window
     const scale = (Math.abs(x0) + ac + 1) * p.totalBytes
     let quiet = Infinity
     for (let q = 0; q < p.rung; q++) {
-      const sq = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
+      const sq = (p.totalBytes * bitrates[q]!) / bitrates[p.rung]!
       if (sq >= R0) break // sizes grow with q, and R only shrinks
-      const dq = ac - this.V * (gp + this.utilities[q]!)
+      const dq = ac - a[q]!
       // h(Δ) = −c·Δ² + (R₀ − s_q − c·(x₀ − d_q))·Δ + (x₀ − d_q)·R₀ − x₀·s_q
       let d = firstPositiveConcave(c, R0 - sq - c * (x0 - dq), (x0 - dq) * R0 - x0 * sq, scale)
       if (d > window && window > 0) {
@@ -160,13 +181,13 @@ export class Bola implements AbrPolicy {
     if (this.params.variant === 'basic') return -1
     const remain = p.totalBytes - p.loadedBytes
     if (p.loadedBytes <= 0 || remain <= 0) return -1
-    const gp = this.params.gammaP
-    let score = (this.V * (gp + this.utilities[p.rung]!) - p.bufferLevel) / remain
+    const a = this.terms()
+    let score = (a[p.rung]! - p.bufferLevel) / remain
     if (score < 0) return -1
     let to = -1
     for (let q = 0; q < p.rung; q++) {
       const size = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
-      const sc = (this.V * (gp + this.utilities[q]!) - p.bufferLevel) / size
+      const sc = (a[q]! - p.bufferLevel) / size
       if (size < remain && sc > score) {
         score = sc
         to = q

@@ -60,7 +60,8 @@ export class Dynamic implements AbrPolicy {
     this.delay = 0
     if (s.lastRung < 0 || !(this.estimator.throughput() > 0)) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
     if (this.bolae) {
-      const threshold = this.useBola ? 0.5 * this.params.stableBufferTime : this.params.stableBufferTime
+      // dash.js 5.2.1 _updateDynamicAbrStrategy: on above hybridSwitchBufferTime, off below half of it.
+      const threshold = this.useBola ? 0.5 * this.params.hybridSwitchBufferTime : this.params.hybridSwitchBufferTime
       this.useBola = s.bufferLevel > threshold
       let q: number
       if (this.useBola) {

@@ -28,6 +28,8 @@ export interface EstimatorParams {
   /** ewma: half-lives in seconds of transfer (dash.js EWMA_THROUGHPUT_FAST/SLOW_HALF_LIFE_SECONDS 3 / 8; Sabre -hl 3 8). */
   ewmaFast: number
   ewmaSlow: number
+  /** ewma: sample weight per second of transfer (dash.js 5.2.1 weightDownloadTimeMultiplicationFactor 0.0015/ms = 1.5; Sabre 1). */
+  ewmaWeight: number
   /** ewma: latency half-lives in downloads (dash.js EWMA_LATENCY_FAST/SLOW_HALF_LIFE_COUNT 1 / 2; Sabre: the throughput half-lives ÷ segment duration). */
   latencyFast: number
   latencySlow: number
@@ -50,7 +52,7 @@ export class DualEwmaEstimator implements ThroughputEstimator {
   private tput = NaN
   private lat = 0
 
-  constructor(fastHalfLife: number, slowHalfLife: number, latencyFast: number, latencySlow: number) {
+  constructor(fastHalfLife: number, slowHalfLife: number, latencyFast: number, latencySlow: number, private readonly weightPerSecond = 1) {
     this.fast = new Ewma(fastHalfLife)
     this.slow = new Ewma(slowHalfLife)
     this.latFast = new Ewma(latencyFast)
@@ -60,8 +62,10 @@ export class DualEwmaEstimator implements ThroughputEstimator {
   sample(bytes: number, transferS: number, latencyS: number): void {
     if (!(transferS > 0) || !(bytes > 0)) return
     const bps = (bytes * 8) / transferS
-    this.fast.sample(transferS, bps)
-    this.slow.sample(transferS, bps)
+    // Weight 1 per second (Sabre) leaves transferS exactly as it was; dash.js 5 weighs 1.5 per second.
+    const w = this.weightPerSecond === 1 ? transferS : transferS * this.weightPerSecond
+    this.fast.sample(w, bps)
+    this.slow.sample(w, bps)
     this.latFast.sample(1, latencyS)
     this.latSlow.sample(1, latencyS)
     this.tput = Math.min(this.fast.getEstimate(), this.slow.getEstimate())
@@ -158,7 +162,7 @@ export class HlsEstimator implements ThroughputEstimator {
 export function makeEstimator(p: EstimatorParams): ThroughputEstimator {
   if (p.estimator === 'sliding') return new SlidingWindowEstimator(p.window, p.windowExpand !== 0)
   if (p.estimator === 'hlsjs') return new HlsEstimator(p.hlsFast, p.hlsSlow, p.hlsDefaultEstimate)
-  return new DualEwmaEstimator(p.ewmaFast, p.ewmaSlow, p.latencyFast, p.latencySlow)
+  return new DualEwmaEstimator(p.ewmaFast, p.ewmaSlow, p.latencyFast, p.latencySlow, p.ewmaWeight ?? 1)
 }
 
 /**

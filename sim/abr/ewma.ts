@@ -15,7 +15,8 @@ export class Ewma {
   }
 
   sample(weight: number, value: number): void {
-    const adjAlpha = this.alpha ** weight
+    // Per-download weights (latency EWMAs) are 1, and alpha^1 is alpha exactly: skip the pow, the commonest cost here.
+    const adjAlpha = weight === 1 ? this.alpha : this.alpha ** weight
     this.estimate = value * (1 - adjAlpha) + adjAlpha * this.estimate
     this.totalWeight += weight
     this.decay *= adjAlpha

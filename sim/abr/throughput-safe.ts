@@ -30,8 +30,10 @@ export interface SafeThroughputParams extends EstimatorParams {
   abandonGrace: number
   /** dash.js minLengthToAverage: 5 progress samples before deciding. */
   abandonMinSamples: number
-  /** dash.js stableBufferTime (12 s): DYNAMIC's switch point, and no abandonment above it. */
+  /** No dashjs abandonment above this buffer (dash.js 5.2.1 bufferTimeDefault 18 s; v4.7 stableBufferTime 12 s). */
   stableBufferTime: number
+  /** dashjs DYNAMIC's switch point (dash.js 5.2.1 hybridSwitchBufferTime 12 s). */
+  hybridSwitchBufferTime: number
 }
 
 /** The insufficient-buffer rules of Sabre and dash.js, with their per-session state. */
@@ -66,10 +68,11 @@ export class InsufficientBufferRule {
 
 /** The abandonment rule a throughput-reading policy uses, by variant. */
 export class ThroughputAbandonment {
-  private readonly dash: DashAbandonRule
+  // Only the dashjs variant keeps per-download state; built only then, as copying the params per session cost ~5% of a run.
+  private readonly dash: DashAbandonRule | null
 
   constructor(private readonly bitrates: Float64Array, private readonly p: SafeThroughputParams, private readonly est: ThroughputEstimator) {
-    this.dash = new DashAbandonRule(bitrates, { ...p, minLengthToAverage: p.abandonMinSamples })
+    this.dash = p.abandon === 'dashjs' ? new DashAbandonRule(bitrates, { ...p, minLengthToAverage: p.abandonMinSamples }) : null
   }
 
   /** Seconds after the request before this rule can abandon; dash.js records a rate at every check, so none is skipped. */
@@ -91,7 +94,7 @@ export class ThroughputAbandonment {
 
   check(progress: DownloadProgress): number {
     if (this.p.abandon === 'sabre') return sabreAbandonRule(progress, this.bitrates, this.est.latency(), this.p)
-    if (this.p.abandon === 'dashjs') return this.dash.check(progress)
+    if (this.dash) return this.dash.check(progress)
     const bw = this.est.throughput()
     return bw > 0 ? hlsAbandonRule(progress, this.bitrates, this.est.latency(), bw) : -1
   }

@@ -46,17 +46,34 @@ export class Trace {
     if (!(this.bytesPerLoop > 0)) throw new OclabError(ErrorCodes.BAD_TRACE, `${name}: the trace never delivers a byte (all throughput is zero)`)
   }
 
-  /** Index of the period holding local time t ∈ [0, duration); remembers the last answer since sessions move forward. */
+  /**
+   * Index of the period holding local time t ∈ [0, duration); remembers the last answer since sessions move forward.
+   * From the hint it gallops forward (steps 1, 2, 4, …) and then bisects the bracket it found: a download a few
+   * periods on costs a few comparisons, not a search of the whole trace (a packet trace has ~10⁵ periods). The
+   * answer is the unique largest i with starts[i] ≤ t, however it is searched for.
+   */
   private periodAt(t: number): number {
     const s = this.starts
+    const n = s.length
     const h = this.hint
-    if (s[h]! <= t && (h + 1 === s.length || s[h + 1]! > t)) return h
-    if (h + 1 < s.length && s[h + 1]! <= t && (h + 2 === s.length || s[h + 2]! > t)) {
-      this.hint = h + 1
-      return h + 1
-    }
     let lo = 0
-    let hi = s.length - 1
+    let hi = n - 1
+    if (s[h]! <= t) {
+      if (h + 1 === n || s[h + 1]! > t) return h
+      // s[lo] ≤ t holds throughout; widen until s[hi] > t or the end is reached.
+      lo = h + 1
+      let step = 1
+      for (;;) {
+        const probe = lo + step
+        if (probe >= n) break
+        if (s[probe]! > t) {
+          hi = probe - 1
+          break
+        }
+        lo = probe
+        step *= 2
+      }
+    }
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1
       if (s[mid]! <= t) lo = mid
@@ -84,10 +101,27 @@ export class Trace {
       loops -= 1
       rem = this.bytesPerLoop
     }
-    // Largest period whose starting cumulative is below rem: its rate is positive.
+    // Largest period whose starting cumulative is below rem: its rate is positive. A download ends a few periods
+    // after it starts, where periodAt's hint points, so gallop from there as periodAt does (same unique answer).
     const cum = this.cum
+    const n = this.starts.length
+    const h = this.hint
     let lo = 0
-    let hi = this.starts.length - 1
+    let hi = n - 1
+    if (cum[h]! < rem) {
+      lo = h
+      let step = 1
+      for (;;) {
+        const probe = lo + step
+        if (probe >= n) break
+        if (cum[probe]! >= rem) {
+          hi = probe - 1
+          break
+        }
+        lo = probe
+        step *= 2
+      }
+    }
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1
       if (cum[mid]! < rem) lo = mid

@@ -114,7 +114,7 @@ t.test('BOLA-E (Sabre BolaEnh / dash.js BolaRule) parameters and placeholder, by
   // Sabre: target max(10 + 2 × 3, 25) = 25; utilities ln(S/S1) + 1; γp = ln 4 / (25/10 − 1), V = 10/γp.
   t.ok(close(e.gp, Math.log(4) / 1.5) && close(e.Vp, 10 / (Math.log(4) / 1.5)))
   const d = createAbr('bolae', ladder, {}, { profile: 'dashjs', bufferCap: 25 }) as BolaE
-  t.ok(close(d.target, 16), 'dash.js: max(stableBufferTime 12, 10 + 2 × 3)')
+  t.ok(close(d.target, 18), 'dash.js 5.2.1: max(bufferTimeDefault 18, 10 + 2 × 3)')
   e.onDownload({ ...sample(1.05e6, 4), bufferLevel: 4 }) // 2.1 Mbit/s, first segment (Sabre reports none)
   // Startup: the rung the raw throughput sustains (1); the placeholder brings the buffer to where BOLA picks it.
   t.equal(e.chooseRung({ ...state(4, 0, 1), now: 4 }), 1)
@@ -177,14 +177,15 @@ t.test('MPC pruned search returns the exhaustive search\'s choice', async (t) =>
   t.pass('300 random states agree')
 })
 
-t.test('DYNAMIC: dash.js (BOLA-E above stableBufferTime, hysteresis at half) and Sabre (10 s, rungs compared)', async (t) => {
+t.test('DYNAMIC: dash.js (BOLA-E above hybridSwitchBufferTime, hysteresis at half) and Sabre (10 s, rungs compared)', async (t) => {
   const ladder = ladderOf([1000, 2000, 4000])
   const d = createAbr('dynamic', ladder, {}, { profile: 'dashjs' }) as Dynamic
   t.equal(d.chooseRung(state(2, -1, 0)), 0, 'dash.js DEFAULT_VIDEO_BITRATE 1000 kbit/s: rung 0')
   d.onDownload(sample(1e6, 4)) // 2 Mbit/s; × 0.9 = 1.8M → rung 0
   t.equal(d.chooseRung(state(10, 0, 1)), 0)
   t.notOk(d.usingBola)
-  d.onDownload(sample(4e6, 4, 0, 1)) // sliding window: (2 + 8)/2 = 5 Mbit/s × 0.9 = 4.5M → top
+  // dash.js 5 EWMA, weight 1.5 per second (6 per sample): fast (3) 6.8 Mbit/s, slow (8) 5.76; min × 0.9 = 5.19M → top
+  d.onDownload(sample(4e6, 4, 0, 1))
   t.equal(d.chooseRung(state(11, 0, 2)), 2)
   t.notOk(d.usingBola)
   d.chooseRung(state(13, 2, 3))

@@ -98,7 +98,7 @@ t.test('abandoning a download that would stall reduces stalling and counts waste
     ['bola', 'sabre', {}],
     ['bolae', 'sabre', {}],
     ['dynamic', 'sabre', { switchThreshold: 6 }],
-    ['dynamic', 'dashjs', { stableBufferTime: 6 }],
+    ['dynamic', 'dashjs', { hybridSwitchBufferTime: 6 }],
   ]
   for (const [name, profile, p] of runs) {
     const plain = runSession(ladder, trace, createAbr(name, ladder, p, { profile, bufferCap: 12 }), { bufferCap: 12 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Trace, traceFromPeriods } from '../../sim/trace/trace.js'
 import { stepTrace } from '../../sim/trace/generators.js'
+import { seededRandom } from '../../lib/random.js'
 
 t.test('a download spanning two periods finishes when its last byte is through', async (t) => {
   // 0–10 s at 1 Mbit/s (125 kB/s), then 4 Mbit/s (500 kB/s).
@@ -39,4 +40,41 @@ t.test('bytesBefore and timeForBytes are inverses on a ragged trace', async (t) 
 t.test('a trace that never delivers a byte is rejected', async (t) => {
   t.throws(() => traceFromPeriods('dead', [1, 2], [0, 0]), { code: 'OCLAB_ERR_BAD_TRACE', message: /never delivers/ })
   t.throws(() => new Trace('empty', new Float64Array(0), new Float64Array(0), 1), { code: 'OCLAB_ERR_BAD_TRACE' })
+})
+
+t.test('period lookups give the same answer from any previous position (the hint only speeds them up)', async (t) => {
+  // 400 ragged periods, some at zero rate, queried forward, backward, far ahead and across loops, against a
+  // linear scan of the same piecewise-constant link.
+  const rnd = seededRandom(7)
+  const durs: number[] = []
+  const rates: number[] = []
+  for (let i = 0; i < 400; i++) {
+    durs.push(0.01 + rnd() * 2)
+    rates.push(rnd() < 0.1 ? 0 : 1e5 + rnd() * 1e7)
+  }
+  const tr = traceFromPeriods('ragged-400', durs, rates)
+  const loop = tr.duration
+  const scanBytes = (x: number): number => {
+    const loops = Math.floor(x / loop)
+    let local = x - loops * loop
+    let b = loops * tr.bytesPerLoop
+    for (let i = 0; i < durs.length && local > 0; i++) {
+      const d = Math.min(local, durs[i]!)
+      b += (d * rates[i]!) / 8
+      local -= d
+    }
+    return b
+  }
+  let worst = 0
+  let worstInverse = 0
+  for (let q = 0; q < 2000; q++) {
+    const r = rnd()
+    // Mostly small steps from the last query (as a session moves), sometimes far or back.
+    const x = r < 0.6 ? (q * 0.37) % (3 * loop) : r < 0.8 ? rnd() * 3 * loop : rnd() * 5
+    const b = tr.bytesBefore(x)
+    worst = Math.max(worst, Math.abs(b - scanBytes(x)) / Math.max(1, b))
+    if (tr.throughputAt(x) > 0) worstInverse = Math.max(worstInverse, Math.abs(tr.timeForBytes(b) - x))
+  }
+  t.ok(worst < 1e-9, `bytesBefore matches a linear scan (worst relative error ${worst})`)
+  t.ok(worstInverse < 1e-6, `timeForBytes inverts bytesBefore (worst ${worstInverse} s)`)
 })
