@@ -14,7 +14,7 @@
  * status 200, and never the OCA that is down.
  */
 import { performance } from 'node:perf_hooks'
-import { buildSteeringServer } from '../steering/server.js'
+import { buildSteeringServer } from '../steering/index.js'
 import { freePort } from '../lib/free-port.js'
 import { buildFleet, serveHealth } from './steering.js'
 import { failIfDirty, fmtSpread, footer, header, spread } from './_rounds.js'
