@@ -16,10 +16,9 @@
  * capacity the plan left free (warmed on the same previous day), the oracle
  * included. The plan leaves `--reactive` of each site to that region
  * (DEFAULT_REACTIVE_SHARE); the same forecast planned with no reserve is
- * shown beside it. Also the planner's wall time and its distance from the
+ * shown beside it. Also the planner's CPU time and its distance from the
  * fractional-knapsack bound.
  */
-import { performance } from 'node:perf_hooks'
 import { demandInput, type DemandSite } from '../origin/index.js'
 import { DEFAULT_REACTIVE_SHARE, planPlacement } from '../origin/index.js'
 import { zipfPopularity, type PopularityModel } from '../origin/index.js'
@@ -69,7 +68,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`forecast error: plays per title and region off by up to ±${(100 * noise).toFixed(0)}%, ${(100 * unknownShare).toFixed(0)}% of titles unknown to the forecast; demand replayed from the true model`)
   console.log(`plan leaves ${(100 * reactiveShare).toFixed(0)}% of each site to fill on miss (LRU); "no hedge" = the same forecast planned on the whole disk; every placement is replayed with fill on miss into its free space`)
   console.log('edge = bytes served by the client\'s own site; plan/oracle and plan/LRU are ratios of edge hit ratios\n')
-  console.log(' zipf  cap/site    plan  nohedge oracle     LRU  plan/oracle  nohedge/oracle  plan/LRU  region  origin  plan/bound  plan ms')
+  console.log(' zipf  cap/site    plan  nohedge oracle     LRU  plan/oracle  nohedge/oracle  plan/LRU  region  origin  plan/bound  plan CPU ms')
   const oracles: number[] = []
   const lrus: number[] = []
   let worstOracle = Infinity
@@ -86,9 +85,11 @@ export async function run(args: string[]): Promise<void> {
     for (const capacity of [0.05, 0.1, 0.2, 0.3]) {
       const input = demandInput(titles, siteList(capacity), model)
       const told = demandInput(titles, siteList(capacity), forecast.model)
-      const t0 = performance.now()
+      // CPU time, not wall: on a shared machine the wall time of a synchronous plan includes other processes' turns.
+      const c0 = process.cpuUsage()
       const plan = planPlacement(told, { reactiveShare })
-      const ms = performance.now() - t0
+      const c = process.cpuUsage(c0)
+      const ms = (c.user + c.system) / 1000
       const planned = replayWithFill(input, warm, log, holdingsOf(input, plan))
       const unhedged = replayWithFill(input, warm, log, holdingsOf(input, planPlacement(told)))
       const oracle = replayWithFill(input, warm, log, holdingsOf(input, oraclePlan(input, log)))
@@ -108,5 +109,5 @@ export async function run(args: string[]): Promise<void> {
     return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2
   }
   console.log(`\nmedian plan/oracle ${median(oracles).toFixed(3)}, median plan/LRU ${median(lrus).toFixed(3)}`)
-  console.log(`worst plan/oracle ${worstOracle.toFixed(3)} (target ≥ 0.9 with a wrong forecast), worst plan/LRU ${worstLru.toFixed(3)} (target > 1), slowest plan ${slowest.toFixed(0)} ms (target < 2000)`)
+  console.log(`worst plan/oracle ${worstOracle.toFixed(3)} (target ≥ 0.9 with a wrong forecast), worst plan/LRU ${worstLru.toFixed(3)} (target > 1), slowest plan ${slowest.toFixed(0)} CPU ms (target < 2000)`)
 }
