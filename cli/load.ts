@@ -27,8 +27,8 @@ export const command: Command = {
   },
   async run(values) {
     // Loaded here, not at the top: the load harness, the simulator and undici cost ~0.4 CPU-s that `--help` need not pay.
-    const [{ request }, { readCluster }, { readClusterState }, { loadTraceSet, ABR_NAMES }, lt, { writeFileAtomic }] = await Promise.all([
-      import('undici'),
+    const [{ OriginClient }, { readCluster }, { readClusterState }, { loadTraceSet, ABR_NAMES }, lt, { writeFileAtomic }] = await Promise.all([
+      import('../origin/client.js'),
       import('../lib/cluster.js'),
       import('../lib/cluster-control.js'),
       import('../sim/index.js'),

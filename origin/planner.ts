@@ -20,6 +20,14 @@
  * subset), so the shared part always sorts first; a rendition whose shared
  * part did not fit is skipped, and a shared part left without any rendition
  * is dropped again (manifests without media serve nobody).
+ *
+ * Hedging (`reactiveShare`): a forecast is wrong (titles it never heard of,
+ * plays off by tens of percent), and an OCA fills on miss into whatever its
+ * plan leaves free (oca/miss-fill.ts; pre-positioned objects are pinned, the
+ * rest is LRU). So the planner may plan only part of each site and leave the
+ * rest as that reactive region: the plan's last, least dense items are the
+ * ones a wrong forecast most likely mis-ranked, and an LRU region of the same
+ * size catches what the forecast missed. `reactiveBytes` states the split.
  */
 export interface PlanTitle {
   id: string
@@ -51,15 +59,32 @@ export interface PlacedTitle {
   bytes: number
 }
 
+export interface PlanOptions {
+  /**
+   * Share of each site's capacity left out of the plan, for the OCA's
+   * fill-on-miss (LRU) region; 0 plans the whole disk. See the module comment.
+   */
+  reactiveShare?: number
+}
+
+/**
+ * The default hedge, chosen by bench/placement.ts across Zipf exponents
+ * 0.8–1.2, capacities 5–30 % of the catalog and several seeds with a forecast
+ * off by ±30 % and 10 % of titles unknown (README, benchmarks).
+ */
+export const DEFAULT_REACTIVE_SHARE = 0.2
+
 export interface SitePlan {
   site: string
   region: string
   capacityBytes: number
+  /** capacity the plan leaves to fill on miss: capacityBytes − usedBytes */
+  reactiveBytes: number
   titles: PlacedTitle[]
   usedBytes: number
   /** expected bytes the site's clients read from it under this plan */
   servedBytes: number
-  /** the fractional relaxation's value: no placement serves more */
+  /** the fractional relaxation's value over the planned capacity: no placement there serves more */
   boundBytes: number
   /** every byte the site's clients are expected to read */
   demandBytes: number
@@ -136,10 +161,11 @@ function fractionalBound(items: Items, capacity: number): number {
   return value
 }
 
-function planSite(input: PlanInput, s: number): SitePlan {
+function planSite(input: PlanInput, s: number, reactiveShare: number): SitePlan {
   const site = input.sites[s]!
   const { items, demandBytes } = siteItems(input, s)
-  let free = site.capacityBytes
+  const planned = Math.floor(site.capacityBytes * (1 - reactiveShare))
+  let free = planned
   let servedBytes = 0
   const placed = new Map<number, PlacedTitle>()
   const taken = new Uint8Array(items.count)
@@ -179,11 +205,14 @@ function planSite(input: PlanInput, s: number): SitePlan {
   }
   const titles = [...placed.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
   const usedBytes = titles.reduce((a, p) => a + p.bytes, 0)
-  return { site: site.id, region: site.region, capacityBytes: site.capacityBytes, titles, usedBytes, servedBytes, boundBytes: fractionalBound(items, site.capacityBytes), demandBytes }
+  return { site: site.id, region: site.region, capacityBytes: site.capacityBytes, reactiveBytes: site.capacityBytes - usedBytes, titles, usedBytes, servedBytes, boundBytes: fractionalBound(items, planned), demandBytes }
 }
 
-export function planPlacement(input: PlanInput): Plan {
-  const sites = input.sites.map((_, s) => planSite(input, s))
+/** Plans the whole capacity unless `reactiveShare` says otherwise (callers that hedge pass DEFAULT_REACTIVE_SHARE). */
+export function planPlacement(input: PlanInput, o: PlanOptions = {}): Plan {
+  const share = o.reactiveShare ?? 0
+  if (!(share >= 0 && share < 1)) throw new RangeError(`reactiveShare must be in [0, 1), got ${share}`)
+  const sites = input.sites.map((_, s) => planSite(input, s, share))
   const servedBytes = sites.reduce((a, p) => a + p.servedBytes, 0)
   const boundBytes = sites.reduce((a, p) => a + p.boundBytes, 0)
   const demandBytes = sites.reduce((a, p) => a + p.demandBytes, 0)

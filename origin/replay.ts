@@ -205,20 +205,50 @@ class ItemLru {
  * baseline is not charged for a cold start the planner never has.
  */
 export function simulateLru(input: PlanInput, warm: RequestLog, log: RequestLog): HitRatio {
+  return replayWithFill(input, warm, log)
+}
+
+/**
+ * A placement as an OCA runs it: the planned items are pinned (never
+ * evicted), and every miss fills into an LRU region made of the capacity the
+ * plan left free (oca/miss-fill.ts, oca/eviction.ts). Without `pinned` this
+ * is plain LRU. A miss counts as a region hit when another site of the
+ * region holds the item, pinned or cached. Warmed on `warm` like the LRU
+ * baseline, so the reactive region starts the day as full as LRU's does.
+ */
+export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestLog, pinned?: Holdings): HitRatio {
   const stride = strideOf(input)
+  if (pinned && pinned.stride !== stride) throw new Error('holdings were made for another input')
   const peers = regionPeers(input)
-  const caches = input.sites.map((s) => new ItemLru(input.titles.length * stride, s.capacityBytes))
+  const size = input.titles.length * stride
+  const none = new Uint8Array(size)
+  const held = input.sites.map((_, s) => pinned?.held[s] ?? none)
+  const itemBytes = new Float64Array(size)
+  input.titles.forEach((t, ti) => {
+    itemBytes[ti * stride] = t.baseBytes
+    t.renditions.forEach((r, ri) => (itemBytes[ti * stride + 1 + ri] = r.bytes))
+  })
+  const caches = input.sites.map((site, s) => {
+    let used = 0
+    const h = held[s]!
+    for (let k = 0; k < size; k++) if (h[k]) used += itemBytes[k]!
+    return new ItemLru(size, Math.max(0, site.capacityBytes - used))
+  })
   let bytes = 0
   let own = 0
   let region = 0
   const access = (s: number, key: number, b: number, count: boolean): void => {
+    if (held[s]![key]) {
+      if (count) own += b
+      return
+    }
     const cache = caches[s]!
     if (cache.has(key)) {
       cache.touch(key)
       if (count) own += b
       return
     }
-    if (count && peers[s]!.some((p) => caches[p]!.has(key))) region += b
+    if (count && peers[s]!.some((p) => held[p]![key] || caches[p]!.has(key))) region += b
     cache.insert(key, b)
   }
   for (const [l, count] of [[warm, false], [log, true]] as const) {

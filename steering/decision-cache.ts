@@ -13,6 +13,14 @@
  * changes and saves work on every hit, which is what a busy steering service
  * does.
  *
+ * A generation that is merely full is still right: its inputs did not
+ * change. It is kept as the previous generation, and a miss in the new one
+ * takes the entry from there (one copy) instead of ranking again, so filling
+ * up never costs a round of misses over the hot keys; what nobody asks for
+ * again goes when the next generation fills. A generation whose inputs
+ * changed is never consulted again: an answer from it could name an OCA that
+ * went down.
+ *
  * Keys are two plain strings, the location first: the common location key
  * is a site id the coverage map hands out (the same string object each
  * time, so its hash is computed once), and only the title is a new string
@@ -22,6 +30,8 @@ export const DECISION_CACHE_MAX = 50_000
 
 export class DecisionCache<V> {
   private entries = new Map<string, Map<string, V>>()
+  /** the last generation, when it ended only because it was full (same inputs: its entries are valid) */
+  private previous: Map<string, Map<string, V>> | undefined
   private size = 0
   private version = Number.NaN
   private exp: number | undefined = Number.NaN
@@ -31,6 +41,7 @@ export class DecisionCache<V> {
   /** Start a new generation when the inputs every entry depends on changed, or this one is full. */
   refresh(version: number, exp: number | undefined): void {
     if (version === this.version && exp === this.exp && this.size < this.max) return
+    this.previous = version === this.version && exp === this.exp ? this.entries : undefined
     this.entries = new Map()
     this.size = 0
     this.version = version
@@ -38,7 +49,11 @@ export class DecisionCache<V> {
   }
 
   get(location: string, title: string): V | undefined {
-    return this.entries.get(location)?.get(title)
+    const v = this.entries.get(location)?.get(title)
+    if (v !== undefined || !this.previous) return v
+    const carried = this.previous.get(location)?.get(title)
+    if (carried !== undefined) this.set(location, title, carried)
+    return carried
   }
 
   set(location: string, title: string, value: V): void {

@@ -101,3 +101,48 @@ t.test('/v1/steer answers are valid UTF-8 JSON of the right length with non-ASCI
     t.same(body.candidates.map((c) => c.site), ['Zürich 東', 'fra'], `${round}: the non-ASCII site name round-trips`)
   }
 })
+
+t.test('after an OCA goes down no cached answer names it, from either cache, and it returns when it is up again', async (t) => {
+  const held = ['t1', 't2', 't3']
+  const fleet: Record<string, string[]> = { ams1: held, ams2: held, fra1: held, nyc1: held }
+  const stub = await healthStub(t, fleet)
+  const cluster = clusterOf([
+    ocaConfig('ams1', stub.url('ams1'), 'ams'),
+    ocaConfig('ams2', stub.url('ams2'), 'ams'),
+    ocaConfig('fra1', stub.url('fra1'), 'fra'),
+    ocaConfig('nyc1', stub.url('nyc1'), 'nyc'),
+  ])
+  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'], health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer`
+  await app.steering.checker.pollAll()
+  // Coverage-zone clients (the zone cache) and clients giving a point or a count (the other cache), every title.
+  const asks = ['10.1.0.5', '10.1.200.9', '10.2.3.4', '10.3.3.3', '192.0.2.7'].flatMap((ip) =>
+    held.flatMap((title) => ['', '&lat=52.4&lon=4.9', '&n=2'].map((q) => ({ ip, url: `${base}?title=${title}${q}` }))),
+  )
+  const named = async (): Promise<Set<string>> => {
+    const ids = new Set<string>()
+    for (const a of asks) {
+      const body = (await (await fetch(a.url, { headers: { 'x-forwarded-for': a.ip } })).json()) as SteerBody
+      for (const c of body.candidates) ids.add(c.id)
+    }
+    return ids
+  }
+  t.ok((await named()).has('ams1'), 'ams1 is offered while up (the caches now hold answers naming it)')
+  t.ok((await named()).has('ams1'), 'and from the caches')
+
+  // The stub answers 404 for an OCA it does not know: two bad polls take ams1 down (downAfter 2).
+  delete fleet['ams1']
+  await app.steering.checker.pollAll()
+  await app.steering.checker.pollAll()
+  t.equal(app.steering.registry.get('ams1')!.health.state, 'down')
+  t.notOk((await named()).has('ams1'), 'no answer names the OCA that went down')
+  t.notOk((await named()).has('ams1'), 'not even once the new answers are cached')
+
+  fleet['ams1'] = held
+  await app.steering.checker.pollAll()
+  await app.steering.checker.pollAll()
+  t.equal(app.steering.registry.get('ams1')!.health.state, 'up')
+  t.ok((await named()).has('ams1'), 'up again (upAfter 2): offered again, no stale answer without it either')
+})
