@@ -224,10 +224,10 @@ export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestL
   const none = new Uint8Array(size)
   const held = input.sites.map((_, s) => pinned?.held[s] ?? none)
   const itemBytes = new Float64Array(size)
-  input.titles.forEach((t, ti) => {
+  for (const [ti, t] of input.titles.entries()) {
     itemBytes[ti * stride] = t.baseBytes
-    t.renditions.forEach((r, ri) => (itemBytes[ti * stride + 1 + ri] = r.bytes))
-  })
+    for (const [ri, r] of t.renditions.entries()) itemBytes[ti * stride + 1 + ri] = r.bytes
+  }
   const caches = input.sites.map((site, s) => {
     let used = 0
     const h = held[s]!

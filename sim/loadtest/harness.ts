@@ -1,4 +1,4 @@
-import * as hdr from 'hdr-histogram-js'
+import type * as hdr from 'hdr-histogram-js'
 import type { ClusterConfig } from '../../lib/cluster.js'
 import type { Trace } from '../index.js'
 import { AliasTable, seededRandom } from '../../lib/random.js'

@@ -331,7 +331,7 @@ t.test('POST /admin/ocas adds and removes OCAs; a new OCA of a known site is off
   t.equal(r.status, 200, 'and they are served')
   await r.arrayBuffer()
   const dash = await json<SteeringJson>(`${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1`, from('10.1.0.5'))
-  t.same(dash['PATHWAY-CLONES']?.find((c) => c.ID === 'ams3')!['URI-REPLACEMENT'], { HOST: new URL(ams3.url).host })
+  t.same(dash['PATHWAY-CLONES']!.find((c) => c.ID === 'ams3')!['URI-REPLACEMENT'], { HOST: new URL(ams3.url).host })
 
   const removed = await post({ remove: ['ams3', 'nope'] })
   t.match(await removed.json(), { removed: ['ams3'] })
