@@ -5,9 +5,10 @@
  * loud failure when a run had errors or shed requests. Not a benchmark itself
  * (run.ts skips names starting with `_`, and this one exports no `run`).
  */
-import { readFileSync, readdirSync } from 'node:fs'
-import { loadavg } from 'node:os'
+
 import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 
 let ticks: number | undefined
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
@@ -57,10 +58,17 @@ export function cpuSecondsTree(pid: number, reaped = false): number {
 }
 
 export function loadAverage(): string {
-  return loadavg().map((x) => x.toFixed(2)).join(' ')
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
 }
 
-export interface Spread { median: number; min: number; max: number; n: number }
+export interface Spread {
+  median: number
+  min: number
+  max: number
+  n: number
+}
 
 export function spread(xs: number[]): Spread {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
@@ -85,7 +93,11 @@ export function roundOrder<T>(cases: readonly T[], r: number): T[] {
 }
 
 /** Run `cases` interleaved for `rounds` rounds; results per case name, in round order. */
-export async function interleave<T>(rounds: number, cases: readonly { name: string }[], runOne: (name: string, round: number) => Promise<T>): Promise<Map<string, T[]>> {
+export async function interleave<T>(
+  rounds: number,
+  cases: readonly { name: string }[],
+  runOne: (name: string, round: number) => Promise<T>,
+): Promise<Map<string, T[]>> {
   const out = new Map<string, T[]>(cases.map((c) => [c.name, []]))
   for (let r = 0; r < rounds; r++) for (const c of roundOrder(cases, r)) out.get(c.name)!.push(await runOne(c.name, r))
   return out
@@ -102,13 +114,17 @@ export function ratios(a: number[], b: number[]): number[] {
  */
 export function failIfDirty(label: string, counts: { errors: number; shed: number; detail?: string }): boolean {
   if (counts.errors === 0 && counts.shed === 0) return false
-  console.error(`BENCH FAILED: ${label}: ${counts.errors} errors, ${counts.shed} shed (503) responses${counts.detail ? ` (${counts.detail})` : ''}; its figures are not comparable`)
+  console.error(
+    `BENCH FAILED: ${label}: ${counts.errors} errors, ${counts.shed} shed (503) responses${counts.detail ? ` (${counts.detail})` : ''}; its figures are not comparable`,
+  )
   process.exitCode = 1
   return true
 }
 
 export function header(what: string): void {
-  console.log(`${what}\nhost load average at start (1/5/15 min): ${loadAverage()}; ${spawnSync('nproc', ['--all']).stdout?.toString().trim() ?? '?'} cores on the host`)
+  console.log(
+    `${what}\nhost load average at start (1/5/15 min): ${loadAverage()}; ${spawnSync('nproc', ['--all']).stdout?.toString().trim() ?? '?'} cores on the host`,
+  )
 }
 
 export function footer(): void {

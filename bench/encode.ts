@@ -14,16 +14,26 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateSource } from '../encoder/index.js'
-import { inspectSource } from '../encoder/index.js'
-import { planChunks } from '../encoder/index.js'
-import { fixedLadder } from '../encoder/index.js'
-import { DEFAULT_H264, h264Args, type H264Settings } from '../encoder/index.js'
-import { encodeChunkGroup, type ChunkBatch, type ChunkJob } from '../encoder/index.js'
-import { localPool } from '../encoder/index.js'
-import { stitchChunks } from '../encoder/index.js'
-import { batchJobs, encodeTitle, sharedVmafModel } from '../encoder/index.js'
-import { compareCurves, ladderCurve, type LadderCurve } from '../encoder/index.js'
+import {
+  batchJobs,
+  type ChunkBatch,
+  type ChunkJob,
+  compareCurves,
+  DEFAULT_H264,
+  encodeChunkGroup,
+  encodeTitle,
+  fixedLadder,
+  generateSource,
+  type H264Settings,
+  h264Args,
+  inspectSource,
+  type LadderCurve,
+  ladderCurve,
+  localPool,
+  planChunks,
+  sharedVmafModel,
+  stitchChunks,
+} from '../encoder/index.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
 import { cpuSecondsOf, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
@@ -46,33 +56,68 @@ async function chunkingCost(dir: string, source: string, o: { rounds: number }):
   const rungs = fixedLadder(v.width, v.height)
   const cores = availableParallelism()
   console.log(`\n## 1. Chunked parallel encode vs one ffmpeg invocation`)
-  console.log(`source ${v.width}x${v.height} ${report.duration.toFixed(1)} s, fixed ladder ${rungs.length} rungs (${rungs.map((r) => `${r.height}p@${r.bitrate / 1000}k`).join(', ')}), x264 ${h264.preset}, ${cores} cores`)
+  console.log(
+    `source ${v.width}x${v.height} ${report.duration.toFixed(1)} s, fixed ladder ${rungs.length} rungs (${rungs.map((r) => `${r.height}p@${r.bitrate / 1000}k`).join(', ')}), x264 ${h264.preset}, ${cores} cores`,
+  )
 
   // baseline: one process, one decode, a split to every rung (x264 threads chosen by x264)
   const single = join(dir, 'single')
-  const runSingle = () => timed(async () => {
-    await rm(single, { recursive: true, force: true })
-    await mkdir(single, { recursive: true })
-    const outs = rungs.flatMap((r) => ['-map', '0:v:0', ...h264Args(r.width, r.height, { bitrate: r.bitrate }, { ...h264, threads: 0 }), '-f', 'mp4', join(single, `${r.id}.mp4`)])
-    await ffmpeg(['-i', source, ...outs])
-  })
+  const runSingle = () =>
+    timed(async () => {
+      await rm(single, { recursive: true, force: true })
+      await mkdir(single, { recursive: true })
+      const outs = rungs.flatMap((r) => [
+        '-map',
+        '0:v:0',
+        ...h264Args(r.width, r.height, { bitrate: r.bitrate }, { ...h264, threads: 0 }),
+        '-f',
+        'mp4',
+        join(single, `${r.id}.mp4`),
+      ])
+      await ffmpeg(['-i', source, ...outs])
+    })
 
   // chunked: jobs of one chunk × one rung on a pool as wide as the machine, then stitched per rung
   const work = join(dir, 'chunks')
   const jobs: ChunkJob[] = plan.chunks.flatMap((chunk) =>
     rungs.map((rung) => ({
-      key: `${rung.id}/chunk-${chunk.index}`, source, sourceSeek: chunk.startFrame ? (chunk.startFrame - 0.5) / v.frameRate : 0,
-      sourceWidth: v.width, sourceHeight: v.height, chunk, rung, h264, framesPerSegment: plan.framesPerSegment, metric: 'ssim' as const, vmafModel: null, workDir: work,
+      key: `${rung.id}/chunk-${chunk.index}`,
+      source,
+      sourceSeek: chunk.startFrame ? (chunk.startFrame - 0.5) / v.frameRate : 0,
+      sourceWidth: v.width,
+      sourceHeight: v.height,
+      chunk,
+      rung,
+      h264,
+      framesPerSegment: plan.framesPerSegment,
+      metric: 'ssim' as const,
+      vmafModel: null,
+      workDir: work,
     })),
   )
-  const runChunked = () => timed(async () => {
-    await rm(work, { recursive: true, force: true })
-    await Promise.all(rungs.map((r) => mkdir(join(work, r.id), { recursive: true })))
-    // the pipeline's unit: a chunk with all its rungs, decoded once
-    const pool = localPool<ChunkBatch, void>((b) => encodeChunkGroup(b.jobs, b.jobs.map((j) => join(work, `${j.key}.mp4`))), { concurrency: cores, describe: (b) => b.key })
-    await pool.runAll(batchJobs(jobs))
-    await Promise.all(rungs.map((r) => stitchChunks(plan.chunks.map((c) => join(work, r.id, `chunk-${c.index}.mp4`)), join(work, `${r.id}.frag.mp4`))))
-  })
+  const runChunked = () =>
+    timed(async () => {
+      await rm(work, { recursive: true, force: true })
+      await Promise.all(rungs.map((r) => mkdir(join(work, r.id), { recursive: true })))
+      // the pipeline's unit: a chunk with all its rungs, decoded once
+      const pool = localPool<ChunkBatch, void>(
+        (b) =>
+          encodeChunkGroup(
+            b.jobs,
+            b.jobs.map((j) => join(work, `${j.key}.mp4`)),
+          ),
+        { concurrency: cores, describe: (b) => b.key },
+      )
+      await pool.runAll(batchJobs(jobs))
+      await Promise.all(
+        rungs.map((r) =>
+          stitchChunks(
+            plan.chunks.map((c) => join(work, r.id, `chunk-${c.index}.mp4`)),
+            join(work, `${r.id}.frag.mp4`),
+          ),
+        ),
+      )
+    })
   // Interleaved rounds (order rotated), CPU of this process and its reaped ffmpeg children per encoded second.
   const rounds = o.rounds
   const run1 = { single: runSingle, chunked: runChunked } as const
@@ -95,8 +140,26 @@ async function chunkingCost(dir: string, source: string, o: { rounds: number }):
   console.log(`| path | median wall s | CPU s per encoded s | bytes |`)
   console.log(`|---|---|---|---|`)
   console.log(`| one ffmpeg, ${rungs.length} outputs (baseline) | ${tSingle.toFixed(1)} | ${cpuMedian(singles)} | ${bytesSingle} |`)
-  console.log(`| ${jobs.length} chunk jobs in ${plan.chunks.length} chunk batches × ${cores} workers + stitch | ${tChunked.toFixed(1)} | ${cpuMedian(chunked)} | ${bytesChunked} |`)
-  console.log(`ratio chunked/single: wall ${fmtSpread(spread(ratios(chunked.map((r) => r.wall), singles.map((r) => r.wall))))} (target ≤ 1.15); CPU ${fmtSpread(spread(ratios(chunked.map((r) => r.cpuPerSecond), singles.map((r) => r.cpuPerSecond))))}`)
+  console.log(
+    `| ${jobs.length} chunk jobs in ${plan.chunks.length} chunk batches × ${cores} workers + stitch | ${tChunked.toFixed(1)} | ${cpuMedian(chunked)} | ${bytesChunked} |`,
+  )
+  console.log(
+    `ratio chunked/single: wall ${fmtSpread(
+      spread(
+        ratios(
+          chunked.map((r) => r.wall),
+          singles.map((r) => r.wall),
+        ),
+      ),
+    )} (target ≤ 1.15); CPU ${fmtSpread(
+      spread(
+        ratios(
+          chunked.map((r) => r.cpuPerSecond),
+          singles.map((r) => r.cpuPerSecond),
+        ),
+      ),
+    )}`,
+  )
 }
 
 /** CPU seconds of this process and its waited-for children (ffmpeg does the work). */
@@ -118,19 +181,32 @@ interface LadderRun {
  * the common range, PCHIP) on VMAF and PSNR, from each package's measured
  * renditions, with each encode's wall and CPU time (probes included).
  */
-async function ladders(dir: string, o: { duration: number; width: number; height: number; vmafModel: string; heights: number[]; crfs: number[] }): Promise<void> {
+async function ladders(
+  dir: string,
+  o: { duration: number; width: number; height: number; vmafModel: string; heights: number[]; crfs: number[] },
+): Promise<void> {
   const source = join(dir, 'multishot.mp4')
   await generateSource({ kind: 'multishot', out: source, duration: o.duration, width: o.width, height: o.height, seed: 1 })
   const store = join(dir, 'store-ladders')
   const runs: LadderRun[] = []
   for (const kind of ['fixed', 'per-title', 'shot-based'] as const) {
     const c0 = await cpuSeconds()
-    const [r, wall] = await timed(() => encodeTitle({ source, store, titleId: kind, ladder: kind, vmafModel: o.vmafModel, probe: { heights: o.heights, crfs: o.crfs } }))
+    const [r, wall] = await timed(() =>
+      encodeTitle({ source, store, titleId: kind, ladder: kind, vmafModel: o.vmafModel, probe: { heights: o.heights, crfs: o.crfs } }),
+    )
     const cpu = (await cpuSeconds()) - c0
-    runs.push({ kind, curve: ladderCurve(r.title, kind), wall, cpu, rungs: r.title.video.map((v) => `${v.height}p@${Math.round(v.averageBandwidth / 1000)}k/${v.quality.vmaf!.toFixed(1)}`).join(' ') })
+    runs.push({
+      kind,
+      curve: ladderCurve(r.title, kind),
+      wall,
+      cpu,
+      rungs: r.title.video.map((v) => `${v.height}p@${Math.round(v.averageBandwidth / 1000)}k/${v.quality.vmaf!.toFixed(1)}`).join(' '),
+    })
   }
   const shots = (await inspectSource(source, { quick: true, shots: true })).shots!.length
-  console.log(`\n## 2. Fixed vs per-title vs shot-based (multishot ${o.duration} s ${o.width}x${o.height}, ${shots} shots; probes: heights ${o.heights.join('/')}, CRFs ${o.crfs.join('/')})`)
+  console.log(
+    `\n## 2. Fixed vs per-title vs shot-based (multishot ${o.duration} s ${o.width}x${o.height}, ${shots} shots; probes: heights ${o.heights.join('/')}, CRFs ${o.crfs.join('/')})`,
+  )
   console.log('| ladder | renditions (height@avg kbit/s/VMAF) | encode wall s | CPU s | CPU s per encoded s |')
   console.log('|---|---|---|---|---|')
   for (const r of runs) console.log(`| ${r.kind} | ${r.rungs} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} | ${(r.cpu / o.duration).toFixed(2)} |`)
@@ -139,14 +215,20 @@ async function ladders(dir: string, o: { duration: number; width: number; height
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'no overlap' : `${v >= 0 ? '+' : ''}${v.toFixed(1)} %`)
   const num = (v: number | null | undefined, d: number) => (v === null || v === undefined ? 'no overlap' : `${v >= 0 ? '+' : ''}${v.toFixed(d)}`)
   const byKind = (k: LadderRun['kind']) => runs.find((r) => r.kind === k)!.curve
-  for (const [test, anchor] of [['per-title', 'fixed'], ['shot-based', 'per-title'], ['shot-based', 'fixed']] as const) {
+  for (const [test, anchor] of [
+    ['per-title', 'fixed'],
+    ['shot-based', 'per-title'],
+    ['shot-based', 'fixed'],
+  ] as const) {
     const c = compareCurves(byKind(anchor), byKind(test))
     const vm = c.metrics.find((m) => m.metric === 'vmaf')
     const ps = c.metrics.find((m) => m.metric === 'psnr')
     const range = vm?.qualityRange ? `${vm.qualityRange[0].toFixed(1)}–${vm.qualityRange[1].toFixed(1)}` : '-'
     console.log(`| ${test} vs ${anchor} | ${pct(vm?.bdRate)} | ${num(vm?.bdQuality, 2)} | ${pct(ps?.bdRate)} | ${num(ps?.bdQuality, 2)} | ${range} |`)
   }
-  console.log('goal: shot-based ≤ −20 % BD-rate against per-title, per-title ≤ −20 % against fixed. BD-rate compares whole curves over the quality range both reach; no single-point "same quality" ratio is claimed.')
+  console.log(
+    'goal: shot-based ≤ −20 % BD-rate against per-title, per-title ≤ −20 % against fixed. BD-rate compares whole curves over the quality range both reach; no single-point "same quality" ratio is claimed.',
+  )
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -168,7 +250,14 @@ export async function run(args: string[]): Promise<void> {
     const ladderDuration = Number(arg(args, 'ladder-duration', '12'))
     const [lw, lh] = arg(args, 'ladder-size', '640x360').split('x').map(Number) as [number, number]
     const list = (name: string, dflt: string) => arg(args, name, dflt).split(',').map(Number)
-    await ladders(dir, { duration: ladderDuration, width: lw, height: lh, vmafModel, heights: list('heights', '180,270,360,540,720'), crfs: list('crfs', '20,25,30,35,40') })
+    await ladders(dir, {
+      duration: ladderDuration,
+      width: lw,
+      height: lh,
+      vmafModel,
+      heights: list('heights', '180,270,360,540,720'),
+      crfs: list('crfs', '20,25,30,35,40'),
+    })
   } finally {
     footer()
     await rm(dir, { recursive: true, force: true })

@@ -11,14 +11,18 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateSource } from '../encoder/index.js'
-import { encodeTitle, type EncodeOptions } from '../encoder/index.js'
-import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkResult } from '../encoder/index.js'
-import { localPool, type JobQueue } from '../encoder/index.js'
-import { bullmqQueue } from '../encoder/fleet/index.js'
-import { startFleetWorker } from '../encoder/fleet/index.js'
-import { sharedDirStorage } from '../encoder/fleet/index.js'
-import { parseQueueUrl } from '../encoder/fleet/index.js'
+import { bullmqQueue, parseQueueUrl, sharedDirStorage, startFleetWorker } from '../encoder/fleet/index.js'
+import {
+  type ChunkBatch,
+  type ChunkResult,
+  describeBatch,
+  type EncodeOptions,
+  encodeTitle,
+  generateSource,
+  type JobQueue,
+  localPool,
+  runChunkJobs,
+} from '../encoder/index.js'
 import { redisMissing, spawnWorker, startRedis } from '../test/fleet/helpers.js'
 import { cpuSecondsOf, cpuSecondsTree, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
@@ -80,7 +84,16 @@ async function timedEncode(name: string, slots: number, opts: EncodeOptions, han
     },
   })
   const end = performance.now()
-  return { name, slots, wall: (end - t0) / 1000, chunkPhase: (tPack - tJobs) / 1000, packaging: (end - tPack) / 1000, handler: handlerSeconds(), overheadMs: overheadMs(), cpu: NaN }
+  return {
+    name,
+    slots,
+    wall: (end - t0) / 1000,
+    chunkPhase: (tPack - tJobs) / 1000,
+    packaging: (end - tPack) / 1000,
+    handler: handlerSeconds(),
+    overheadMs: overheadMs(),
+    cpu: NaN,
+  }
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -104,7 +117,9 @@ export async function run(args: string[]): Promise<void> {
     const target = parseQueueUrl(url)
     const base: EncodeOptions = { source, store: '', titleId: 'bench', ladder: 'fixed', segmentDuration: 4, segmentsPerChunk, vmafModel: null }
     console.log(`# Encoding fleet: local pool vs oclab worker processes over Redis`)
-    console.log(`source ${width}x${height} ${duration} s simple, fixed ladder, ${segmentsPerChunk * 4} s chunks, SSIM/PSNR quality, ${cores} cores; each worker process runs 1 chunk job at a time`)
+    console.log(
+      `source ${width}x${height} ${duration} s simple, fixed ladder, ${segmentsPerChunk * 4} s chunks, SSIM/PSNR quality, ${cores} cores; each worker process runs 1 chunk job at a time`,
+    )
 
     // the queue's own cost, without encoding: empty jobs through one in-process worker vs the local pool
     const emptyBatches: ChunkBatch[] = Array.from({ length: emptyJobs }, (_, i) => ({ key: `chunk-${String(i + 1).padStart(5, '0')}`, jobs: [] }))
@@ -117,13 +132,16 @@ export async function run(args: string[]): Promise<void> {
     await bullmqQueue({ target, storage: sharedDirStorage(emptyStore), titleId: 'empty' }).runAll(emptyBatches)
     const queueEmpty = (performance.now() - tq) / emptyJobs
     await w.close()
-    console.log(`round trip of an empty job (${emptyJobs} jobs, one worker, one at a time): local pool ${(localEmpty * 1000).toFixed(1)} µs, BullMQ ${queueEmpty.toFixed(2)} ms (${(queueEmpty / localEmpty).toFixed(0)}x)`)
+    console.log(
+      `round trip of an empty job (${emptyJobs} jobs, one worker, one at a time): local pool ${(localEmpty * 1000).toFixed(1)} µs, BullMQ ${queueEmpty.toFixed(2)} ms (${(queueEmpty / localEmpty).toFixed(0)}x)`,
+    )
 
     // The cases run interleaved for --rounds rounds (order rotated each round):
     // run in sequence, a machine whose speed changed between them once
     // printed "4 workers 0.31× the 2-slot pool" on 2 cores.
     const cases = [{ name: 'local', slots: cores }, ...workerCounts.map((n) => ({ name: `w${n}`, slots: n }))]
-    const label = (c: { name: string; slots: number }): string => (c.name === 'local' ? `local pool (${cores} slots)` : `${c.slots} worker process${c.slots > 1 ? 'es' : ''}`)
+    const label = (c: { name: string; slots: number }): string =>
+      c.name === 'local' ? `local pool (${cores} slots)` : `${c.slots} worker process${c.slots > 1 ? 'es' : ''}`
     const runCase = async (name: string, round: number): Promise<Run> => {
       const c = cases.find((x) => x.name === name)!
       // CPU of this process and every worker, ffmpeg children included (reaped: cutime/cstime).
@@ -140,7 +158,13 @@ export async function run(args: string[]): Promise<void> {
           { concurrency: cores, describe: describeBatch },
         )
         const localStore = join(dir, `local-${round}`)
-        const r = await timedEncode(label(c), cores, { ...base, store: localStore, queue: timedPool }, () => handler, () => localEmpty)
+        const r = await timedEncode(
+          label(c),
+          cores,
+          { ...base, store: localStore, queue: timedPool },
+          () => handler,
+          () => localEmpty,
+        )
         r.cpu = cpuSecondsOf(process.pid, true) - self0
         await rm(localStore, { recursive: true, force: true })
         return r
@@ -153,13 +177,22 @@ export async function run(args: string[]): Promise<void> {
       let fleetHandler = 0
       const timings: JobTiming[] = []
       const queue = bullmqQueue({
-        target, storage: sharedDirStorage(shared), titleId: `bench-${n}-${round}`, requireWorkers: true,
+        target,
+        storage: sharedDirStorage(shared),
+        titleId: `bench-${n}-${round}`,
+        requireWorkers: true,
         onChunkReturn: (_b, ret, at) => {
           fleetHandler += ret.handlerMs / 1000
           timings.push({ worker: ret.worker, handlerMs: ret.handlerMs, ...at })
         },
       })
-      const r = await timedEncode(label(c), n, { ...base, store: shared, queue }, () => fleetHandler, () => queueOverheadMs(timings))
+      const r = await timedEncode(
+        label(c),
+        n,
+        { ...base, store: shared, queue },
+        () => fleetHandler,
+        () => queueOverheadMs(timings),
+      )
       r.cpu = cpuSecondsOf(process.pid, true) - self0 + workers.reduce((a, w) => a + cpuSecondsTree(w.proc.pid!, true), 0) - workers0
       for (const w of workers) w.proc.kill('SIGTERM')
       await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null ? r(null) : w.proc.once('exit', r)))))
@@ -178,20 +211,44 @@ export async function run(args: string[]): Promise<void> {
 
     const baseline = runs[0]!
     const batches = Math.ceil(duration / (4 * segmentsPerChunk))
-    console.log(`\n${batches} queue jobs (each a chunk with all its rungs, decoded once); each row is the round with the median wall time; CPU = user+system s of this process, the workers and their ffmpeg children`)
+    console.log(
+      `\n${batches} queue jobs (each a chunk with all its rungs, decoded once); each row is the round with the median wall time; CPU = user+system s of this process, the workers and their ffmpeg children`,
+    )
     console.log('| run | wall s | chunk phase s | packaging s | handler s/job | CPU s/job | queue overhead ms/job | overhead vs local |')
     console.log('|---|---|---|---|---|---|---|---|')
     for (const r of runs) {
       const perJob = r.handler / batches
-      console.log(`| ${r.name} | ${r.wall.toFixed(1)} | ${r.chunkPhase.toFixed(1)} | ${r.packaging.toFixed(1)} | ${perJob.toFixed(2)} | ${(r.cpu / batches).toFixed(2)} | ${r.overheadMs.toFixed(r.overheadMs < 1 ? 4 : 1)} | ${(r.overheadMs / baseline.overheadMs).toFixed(0)}x (${((r.overheadMs / 1000 / perJob) * 100).toFixed(2)}% of the job) |`)
+      console.log(
+        `| ${r.name} | ${r.wall.toFixed(1)} | ${r.chunkPhase.toFixed(1)} | ${r.packaging.toFixed(1)} | ${perJob.toFixed(2)} | ${(r.cpu / batches).toFixed(2)} | ${r.overheadMs.toFixed(r.overheadMs < 1 ? 4 : 1)} | ${(r.overheadMs / baseline.overheadMs).toFixed(0)}x (${((r.overheadMs / 1000 / perJob) * 100).toFixed(2)}% of the job) |`,
+      )
     }
     console.log('\nratios to the local pool, per round (median and range):')
     for (const c of cases.slice(1)) {
       const rs = results.get(c.name)!
-      console.log(`  ${label(c)}: wall ${fmtSpread(spread(ratios(rs.map((r) => r.wall), localRuns.map((r) => r.wall))))}; CPU per job ${fmtSpread(spread(ratios(rs.map((r) => r.cpu), localRuns.map((r) => r.cpu))))}`)
+      console.log(
+        `  ${label(c)}: wall ${fmtSpread(
+          spread(
+            ratios(
+              rs.map((r) => r.wall),
+              localRuns.map((r) => r.wall),
+            ),
+          ),
+        )}; CPU per job ${fmtSpread(
+          spread(
+            ratios(
+              rs.map((r) => r.cpu),
+              localRuns.map((r) => r.cpu),
+            ),
+          ),
+        )}`,
+      )
     }
-    console.log(`\nwhat ${cores} cores can show: the queue's cost per job (o_job, CPU per job against the local pool: extra CPU is the queue's and the worker processes' own) and that the fleet finishes a title correctly with any number of workers.`)
-    console.log(`what they cannot show: scaling. ${cores} cores run at most ${cores} ffmpeg encodes at once whatever the worker count, so more workers than cores only share the same CPUs (wall time flat or worse); speed-up with workers needs workers on separate machines, and is extrapolated below from the measured o_job and t_chunk, not measured.`)
+    console.log(
+      `\nwhat ${cores} cores can show: the queue's cost per job (o_job, CPU per job against the local pool: extra CPU is the queue's and the worker processes' own) and that the fleet finishes a title correctly with any number of workers.`,
+    )
+    console.log(
+      `what they cannot show: scaling. ${cores} cores run at most ${cores} ffmpeg encodes at once whatever the worker count, so more workers than cores only share the same CPUs (wall time flat or worse); speed-up with workers needs workers on separate machines, and is extrapolated below from the measured o_job and t_chunk, not measured.`,
+    )
 
     // extrapolation: a 2-hour title on 100 workers
     const fleetRuns = runs.slice(1)
@@ -205,9 +262,15 @@ export async function run(args: string[]): Promise<void> {
     const J = 720
     const tChunk10 = chunkSecondsHere * (titleS / J)
     console.log(`\n## 2-hour title on ${W} workers: T = ceil(J / W) × (t_chunk + o_job) + T_package`)
-    console.log(`measured here: o_job ≤ ${(overheadS * 1000).toFixed(0)} ms per job (the worst of the fleet runs above), t_chunk ${chunkSecondsHere.toFixed(3)} s of encode per source second per chunk job (this ladder, 1 job per worker), packaging ${packPerSourceS.toFixed(3)} s per source second`)
-    console.log(`seed's example: J = 720 chunks of 10 s at 2 min each → ${Math.ceil(J / W)} waves × (120 s + ${(overheadS).toFixed(2)} s) + ${(packPerSourceS * titleS).toFixed(0)} s packaging = ${(model(J, 120, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min (${((J / W) * 120 / 60).toFixed(1)} min if the last wave were full)`)
-    console.log(`with this machine's chunk time: J = 720 chunks of 10 s at ${tChunk10.toFixed(1)} s each → ${(model(J, tChunk10, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min; the queue adds ${(Math.ceil(J / W) * overheadS).toFixed(2)} s of it`)
+    console.log(
+      `measured here: o_job ≤ ${(overheadS * 1000).toFixed(0)} ms per job (the worst of the fleet runs above), t_chunk ${chunkSecondsHere.toFixed(3)} s of encode per source second per chunk job (this ladder, 1 job per worker), packaging ${packPerSourceS.toFixed(3)} s per source second`,
+    )
+    console.log(
+      `seed's example: J = 720 chunks of 10 s at 2 min each → ${Math.ceil(J / W)} waves × (120 s + ${(overheadS).toFixed(2)} s) + ${(packPerSourceS * titleS).toFixed(0)} s packaging = ${(model(J, 120, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min (${(((J / W) * 120) / 60).toFixed(1)} min if the last wave were full)`,
+    )
+    console.log(
+      `with this machine's chunk time: J = 720 chunks of 10 s at ${tChunk10.toFixed(1)} s each → ${(model(J, tChunk10, overheadS, packPerSourceS * titleS) / 60).toFixed(1)} min; the queue adds ${(Math.ceil(J / W) * overheadS).toFixed(2)} s of it`,
+    )
   } finally {
     for (const fn of cleanups.reverse()) await fn()
     await rm(dir, { recursive: true, force: true })

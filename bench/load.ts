@@ -21,12 +21,12 @@ import diagnostics from 'node:diagnostics_channel'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { testPackage } from '../test/helpers/package.js'
-import { startTestCluster } from '../test/helpers/cluster.js'
 import { constantTrace } from '../sim/index.js'
-import { runLoad, type LoadOptions, type LoadReport } from '../sim/loadtest/index.js'
-import { parseWrk } from './oca.js'
+import { type LoadOptions, type LoadReport, runLoad } from '../sim/loadtest/index.js'
+import { startTestCluster } from '../test/helpers/cluster.js'
+import { testPackage } from '../test/helpers/package.js'
 import { failIfDirty, footer, header } from './_rounds.js'
+import { parseWrk } from './oca.js'
 
 const P99_LIMIT_MS = 200
 const TIME_SCALE = 20
@@ -90,11 +90,23 @@ export async function run(args: string[]): Promise<void> {
     console.log(`machine: ${availableParallelism()} CPUs; encoding a 640x360 8 s test title (fixed ladder, 1 s segments)`)
     await testPackage(dir, { width: 640, height: 360, duration: 8 })
     const { cluster } = await startTestCluster({ teardown: (f) => stops.push(f) }, dir, 2)
-    console.log(`cluster: origin, ${cluster.ocas.length} OCAs, steering (separate processes); players: constant ${TRACE_KBPS / 1000} Mbit/s trace at ${TIME_SCALE}× time, closed model`)
+    console.log(
+      `cluster: origin, ${cluster.ocas.length} OCAs, steering (separate processes); players: constant ${TRACE_KBPS / 1000} Mbit/s trace at ${TIME_SCALE}× time, closed model`,
+    )
     const load = (concurrency: number, seconds: number): Promise<LoadReport> =>
       runLoad({
-        cluster, pidOf: () => undefined, titles: ['test-title'], traces: [constantTrace(TRACE_KBPS)], algorithms: ['throughput'], mode: 'closed', concurrency,
-        rampSeconds: 1, durationSeconds: seconds, timeScale: TIME_SCALE, faults: [], seed: 1,
+        cluster,
+        pidOf: () => undefined,
+        titles: ['test-title'],
+        traces: [constantTrace(TRACE_KBPS)],
+        algorithms: ['throughput'],
+        mode: 'closed',
+        concurrency,
+        rampSeconds: 1,
+        durationSeconds: seconds,
+        timeScale: TIME_SCALE,
+        faults: [],
+        seed: 1,
       } satisfies LoadOptions)
     // fills every OCA's cache and warms the JIT, so the first step is not a cold-cache step
     await load(4, 3)
@@ -107,7 +119,9 @@ export async function run(args: string[]): Promise<void> {
     for (let c = 8; c <= maxConcurrency; c *= 2) {
       const r = await load(c, stepSeconds)
       const pass = r.latencyMs.p99 < P99_LIMIT_MS && errorCount(r) === 0 && r.sessions.lost === 0
-      console.log(`${String(c).padStart(7)}  ${String(r.sessions.started).padStart(8)}  ${fmt(reqPerSecond(r)).padStart(5)}  ${fmt(r.gbitPerSecond, 3).padStart(7)}  ${String(r.latencyMs.p50).padStart(6)}  ${String(r.latencyMs.p99).padStart(6)}  ${String(errorCount(r)).padStart(6)}  ${String(r.sessions.lost).padStart(4)}  ${pass ? 'pass' : 'FAIL'}`)
+      console.log(
+        `${String(c).padStart(7)}  ${String(r.sessions.started).padStart(8)}  ${fmt(reqPerSecond(r)).padStart(5)}  ${fmt(r.gbitPerSecond, 3).padStart(7)}  ${String(r.latencyMs.p50).padStart(6)}  ${String(r.latencyMs.p99).padStart(6)}  ${String(errorCount(r)).padStart(6)}  ${String(r.sessions.lost).padStart(4)}  ${pass ? 'pass' : 'FAIL'}`,
+      )
       if (!pass) break
       best = { concurrency: c, r }
       if ((performance.now() - t0) / 1000 > 200) {
@@ -121,7 +135,9 @@ export async function run(args: string[]): Promise<void> {
       return
     }
     const b = best.r
-    console.log(`\nsustained: ${best.concurrency} concurrent players at ${fmt(reqPerSecond(b))} req/s, ${fmt(b.gbitPerSecond, 3)} Gbit/s, segment p99 ${b.latencyMs.p99} ms (cluster and harness on the same ${availableParallelism()} CPUs)`)
+    console.log(
+      `\nsustained: ${best.concurrency} concurrent players at ${fmt(reqPerSecond(b))} req/s, ${fmt(b.gbitPerSecond, 3)} Gbit/s, segment p99 ${b.latencyMs.p99} ms (cluster and harness on the same ${availableParallelism()} CPUs)`,
+    )
 
     // (b) the harness against wrk on the same URLs, same concurrency
     if (spawnSync('wrk', ['--version']).error) {
@@ -132,7 +148,9 @@ export async function run(args: string[]): Promise<void> {
     const urls = [...segmentUrls]
     const origin = new URL(urls[0]!).origin
     const paths = urls.filter((u) => u.startsWith(origin)).map((u) => u.slice(origin.length))
-    console.log(`\n(b) harness vs wrk at ${c} connections for ${wrkSeconds} s: wrk cycles over the ${paths.length} segment URLs the sessions fetched from ${origin}`)
+    console.log(
+      `\n(b) harness vs wrk at ${c} connections for ${wrkSeconds} s: wrk cycles over the ${paths.length} segment URLs the sessions fetched from ${origin}`,
+    )
     const cpu0 = process.cpuUsage()
     const h = await load(c, wrkSeconds)
     const cpu = process.cpuUsage(cpu0)
@@ -147,8 +165,12 @@ export async function run(args: string[]): Promise<void> {
     failIfDirty('load (b) wrk', { errors: wr.socketErrors, shed: wr.non2xx, detail: wr.errors })
     failIfDirty('load (b) harness', { errors: errorCount(h), shed: 0, detail: JSON.stringify(h.errors) })
     console.log('            req/s   CPU µs/request  p99 ms')
-    console.log(`harness  ${fmt(reqPerSecond(h)).padStart(8)}  ${fmt(harnessCpuUs, 1).padStart(14)}  ${String(h.latencyMs.p99).padStart(6)}   (${h.requests} requests, ${fmt((cpu.user + cpu.system) / 1e6, 2)} CPU s)`)
-    console.log(`wrk      ${fmt(wr.rps).padStart(8)}  ${fmt(wrkCpuUs, 1).padStart(14)}  ${fmt(wr.p99ms, 1).padStart(6)}   (${wrkRequests} requests, ${fmt(w.cpuSeconds, 2)} CPU s${wr.errors ? `; ${wr.errors}` : ''})`)
+    console.log(
+      `harness  ${fmt(reqPerSecond(h)).padStart(8)}  ${fmt(harnessCpuUs, 1).padStart(14)}  ${String(h.latencyMs.p99).padStart(6)}   (${h.requests} requests, ${fmt((cpu.user + cpu.system) / 1e6, 2)} CPU s)`,
+    )
+    console.log(
+      `wrk      ${fmt(wr.rps).padStart(8)}  ${fmt(wrkCpuUs, 1).padStart(14)}  ${fmt(wr.p99ms, 1).padStart(6)}   (${wrkRequests} requests, ${fmt(w.cpuSeconds, 2)} CPU s${wr.errors ? `; ${wr.errors}` : ''})`,
+    )
     console.log(`ratios: harness req/s = ${fmt(reqPerSecond(h) / wr.rps, 2)}× wrk's; harness CPU per request = ${fmt(harnessCpuUs / wrkCpuUs, 1)}× wrk's`)
   } finally {
     diagnostics.unsubscribe('undici:request:create', onRequest)

@@ -13,12 +13,12 @@
  * Run as a child with OCLAB_BENCH_SERVE=fastify-static this file is the
  * @fastify/static server instead (so the benchmark needs no second file).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { randomBytes } from 'node:crypto'
 import { freePort } from '../lib/free-port.js'
 import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 
@@ -76,7 +76,6 @@ export function parseWrk(out: string, bodyBytes: number): WrkResult {
   return { rps, mbps: (rps * bodyBytes) / 1e6, p50ms: lat('50'), p99ms: lat('99'), errors: errs, requests, non2xx, socketErrors, good, seconds }
 }
 
-
 async function waitFor(url: string, child: ChildProcess, name: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
@@ -127,11 +126,34 @@ export async function run(args: string[]): Promise<void> {
 
     // OCA: the real CLI, hot tier large enough for both files.
     const ocaPort = await freePort()
-    await writeFile(join(dir, 'cluster.json'), JSON.stringify({
-      version: 1, adminToken: ADMIN, origin: { url: 'http://127.0.0.1:9' }, steering: { url: 'http://127.0.0.1:9' },
-      ocas: [{ id: 'bench', url: `http://127.0.0.1:${ocaPort}`, site: 'b', region: 'b', lat: 0, lon: 0, coverage: [], capacityBytes: 1e9, memoryBytes: 64 * 1024 * 1024, storeDir: store }],
-    }))
-    const oca = spawn(process.execPath, [join(repo, 'bin/oclab.js'), 'oca', '--config', join(dir, 'cluster.json'), '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'], { stdio: 'inherit' })
+    await writeFile(
+      join(dir, 'cluster.json'),
+      JSON.stringify({
+        version: 1,
+        adminToken: ADMIN,
+        origin: { url: 'http://127.0.0.1:9' },
+        steering: { url: 'http://127.0.0.1:9' },
+        ocas: [
+          {
+            id: 'bench',
+            url: `http://127.0.0.1:${ocaPort}`,
+            site: 'b',
+            region: 'b',
+            lat: 0,
+            lon: 0,
+            coverage: [],
+            capacityBytes: 1e9,
+            memoryBytes: 64 * 1024 * 1024,
+            storeDir: store,
+          },
+        ],
+      }),
+    )
+    const oca = spawn(
+      process.execPath,
+      [join(repo, 'bin/oclab.js'), 'oca', '--config', join(dir, 'cluster.json'), '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'],
+      { stdio: 'inherit' },
+    )
     children.push(oca)
     await waitFor(`http://127.0.0.1:${ocaPort}/health`, oca, 'oca')
     servers.push({ name: 'OCA (hot tier)', base: `http://127.0.0.1:${ocaPort}`, pid: oca.pid! })
@@ -185,7 +207,9 @@ http {
     await waitFor(`http://127.0.0.1:${fsPort}/titles/${TITLE}/seg-1MB.m4s`, fsChild, '@fastify/static')
     servers.push({ name: '@fastify/static', base: `http://127.0.0.1:${fsPort}`, pid: fsChild.pid! })
 
-    header(`bench oca: wrk -t${load.threads} -c${load.connections} -d${load.duration} --latency, loopback, ${rounds} rounds with the servers' order rotated each round; MB = 10^6 body bytes; CPU = user+system seconds of the server process tree (/proc)`)
+    header(
+      `bench oca: wrk -t${load.threads} -c${load.connections} -d${load.duration} --latency, loopback, ${rounds} rounds with the servers' order rotated each round; MB = 10^6 body bytes; CPU = user+system seconds of the server process tree (/proc)`,
+    )
     const pidOf = new Map(servers.map((s) => [s.name, s.pid]))
     let dirty = false
     for (const size of SIZES) {
@@ -197,23 +221,57 @@ http {
         const cpu = cpuSecondsTree(pidOf.get(name)!) - cpu0
         const goodGB = (r.good * size.bytes) / 1e9
         const cpuPerGB = cpu / goodGB
-        console.log(`  round ${round + 1} ${size.name.padEnd(4)} ${name.padEnd(20)} ${fmt(r.rps).padStart(6)} good req/s ${fmt(r.mbps).padStart(6)} MB/s  p50 ${fmt(r.p50ms, 1).padStart(6)} ms  p99 ${fmt(r.p99ms, 1).padStart(6)} ms  CPU ${fmt(cpu, 2)} s = ${fmt(cpuPerGB, 2)} CPU-s/GB${r.errors ? `  (${r.errors})` : ''}`)
-        dirty = failIfDirty(`${size.name} ${name} round ${round + 1}`, { errors: r.socketErrors + (r.requests - r.non2xx - r.good), shed: r.non2xx, detail: r.errors }) || dirty
+        console.log(
+          `  round ${round + 1} ${size.name.padEnd(4)} ${name.padEnd(20)} ${fmt(r.rps).padStart(6)} good req/s ${fmt(r.mbps).padStart(6)} MB/s  p50 ${fmt(r.p50ms, 1).padStart(6)} ms  p99 ${fmt(r.p99ms, 1).padStart(6)} ms  CPU ${fmt(cpu, 2)} s = ${fmt(cpuPerGB, 2)} CPU-s/GB${r.errors ? `  (${r.errors})` : ''}`,
+        )
+        dirty =
+          failIfDirty(`${size.name} ${name} round ${round + 1}`, {
+            errors: r.socketErrors + (r.requests - r.non2xx - r.good),
+            shed: r.non2xx,
+            detail: r.errors,
+          }) || dirty
         return { ...r, cpu, cpuPerGB }
       })
       const oca = results.get(servers[0]!.name)!
       console.log(`${size.name} medians over ${rounds} rounds:`)
       for (const s of servers) {
         const rs = results.get(s.name)!
-        console.log(`  ${s.name.padEnd(20)} ${fmtSpread(spread(rs.map((r) => r.mbps)), 0, ' MB/s')}; CPU ${fmtSpread(spread(rs.map((r) => r.cpuPerGB)), 2, ' s/GB')}; p99 ${fmtSpread(spread(rs.map((r) => r.p99ms)), 1, ' ms')}`)
+        console.log(
+          `  ${s.name.padEnd(20)} ${fmtSpread(spread(rs.map((r) => r.mbps)), 0, ' MB/s')}; CPU ${fmtSpread(spread(rs.map((r) => r.cpuPerGB)), 2, ' s/GB')}; p99 ${fmtSpread(spread(rs.map((r) => r.p99ms)), 1, ' ms')}`,
+        )
       }
       for (const s of servers.slice(1)) {
         const other = results.get(s.name)!
-        console.log(`  OCA / ${s.name}: MB/s ${fmtSpread(spread(ratios(oca.map((r) => r.mbps), other.map((r) => r.mbps))))}; CPU per GB ${fmtSpread(spread(ratios(oca.map((r) => r.cpuPerGB), other.map((r) => r.cpuPerGB))))}; p99 ${fmtSpread(spread(ratios(oca.map((r) => r.p99ms), other.map((r) => r.p99ms))))}`)
+        console.log(
+          `  OCA / ${s.name}: MB/s ${fmtSpread(
+            spread(
+              ratios(
+                oca.map((r) => r.mbps),
+                other.map((r) => r.mbps),
+              ),
+            ),
+          )}; CPU per GB ${fmtSpread(
+            spread(
+              ratios(
+                oca.map((r) => r.cpuPerGB),
+                other.map((r) => r.cpuPerGB),
+              ),
+            ),
+          )}; p99 ${fmtSpread(
+            spread(
+              ratios(
+                oca.map((r) => r.p99ms),
+                other.map((r) => r.p99ms),
+              ),
+            ),
+          )}`,
+        )
       }
     }
     footer()
-    console.log('\ntargets (issue 21): OCA CPU per GB ≤ 1.2× nginx on hot objects, p99 ≤ 2× nginx, MB/s ≥ 1.0×; on a loaded host compare medians only, with their ranges')
+    console.log(
+      '\ntargets (issue 21): OCA CPU per GB ≤ 1.2× nginx on hot objects, p99 ≤ 2× nginx, MB/s ≥ 1.0×; on a loaded host compare medians only, with their ranges',
+    )
     if (dirty) console.error('bench oca: FAILED — some rounds had errors or shed requests (see above); do not quote these figures')
   } finally {
     for (const c of children) c.kill('SIGTERM')

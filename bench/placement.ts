@@ -19,12 +19,22 @@
  * shown beside it. Also the planner's CPU time and its distance from the
  * fractional-knapsack bound.
  */
-import { demandInput, type DemandSite } from '../origin/index.js'
-import { DEFAULT_REACTIVE_SHARE, planPlacement } from '../origin/index.js'
-import { zipfPopularity, type PopularityModel } from '../origin/index.js'
+
 import { seededRandom } from '../lib/random.js'
-import { holdingsOf, oraclePlan, replayWithFill, sampleRequests, simulateLru } from '../origin/index.js'
-import { syntheticCatalog } from '../origin/index.js'
+import {
+  DEFAULT_REACTIVE_SHARE,
+  type DemandSite,
+  demandInput,
+  holdingsOf,
+  oraclePlan,
+  type PopularityModel,
+  planPlacement,
+  replayWithFill,
+  sampleRequests,
+  simulateLru,
+  syntheticCatalog,
+  zipfPopularity,
+} from '../origin/index.js'
 
 function arg(args: string[], name: string, def: number, min0 = false): number {
   const i = args.indexOf(`--${name}`)
@@ -42,10 +52,12 @@ function arg(args: string[], name: string, def: number, min0 = false): number {
 export function wrongForecast(truth: PopularityModel, o: { noise: number; unknownShare: number; seed: number }): { model: PopularityModel; unknown: number } {
   const rand = seededRandom(o.seed)
   const unknown = truth.titleIds.map(() => rand() < o.unknownShare)
-  const regions = new Map([...truth.regions].map(([name, d]) => {
-    const views = d.views.map((v, i) => (unknown[i] ? 0 : v * (1 - o.noise + 2 * o.noise * rand())))
-    return [name, { ...d, views }]
-  }))
+  const regions = new Map(
+    [...truth.regions].map(([name, d]) => {
+      const views = d.views.map((v, i) => (unknown[i] ? 0 : v * (1 - o.noise + 2 * o.noise * rand())))
+      return [name, { ...d, views }]
+    }),
+  )
   return { model: { ...truth, regions }, unknown: unknown.filter(Boolean).length }
 }
 
@@ -61,13 +73,19 @@ export async function run(args: string[]): Promise<void> {
   const titles = syntheticCatalog(nTitles, seed)
   const catalogBytes = titles.reduce((a, t) => a + t.baseBytes + t.renditions.reduce((b, r) => b + r.bytes, 0), 0)
   const regions = Array.from({ length: nRegions }, (_, i) => `r${i + 1}`)
-  console.log(`catalog: ${nTitles} titles, ${(catalogBytes / 1e12).toFixed(1)} TB; ${nSites} sites in ${nRegions} regions; ${requests.toLocaleString('en')} plays replayed (+ as many to warm LRU)`)
+  console.log(
+    `catalog: ${nTitles} titles, ${(catalogBytes / 1e12).toFixed(1)} TB; ${nSites} sites in ${nRegions} regions; ${requests.toLocaleString('en')} plays replayed (+ as many to warm LRU)`,
+  )
   const noise = arg(args, 'noise', 0.3)
   const unknownShare = arg(args, 'unknown', 0.1)
   const reactiveShare = arg(args, 'reactive', DEFAULT_REACTIVE_SHARE, true)
-  console.log(`forecast error: plays per title and region off by up to ±${(100 * noise).toFixed(0)}%, ${(100 * unknownShare).toFixed(0)}% of titles unknown to the forecast; demand replayed from the true model`)
-  console.log(`plan leaves ${(100 * reactiveShare).toFixed(0)}% of each site to fill on miss (LRU); "no hedge" = the same forecast planned on the whole disk; every placement is replayed with fill on miss into its free space`)
-  console.log('edge = bytes served by the client\'s own site; plan/oracle and plan/LRU are ratios of edge hit ratios\n')
+  console.log(
+    `forecast error: plays per title and region off by up to ±${(100 * noise).toFixed(0)}%, ${(100 * unknownShare).toFixed(0)}% of titles unknown to the forecast; demand replayed from the true model`,
+  )
+  console.log(
+    `plan leaves ${(100 * reactiveShare).toFixed(0)}% of each site to fill on miss (LRU); "no hedge" = the same forecast planned on the whole disk; every placement is replayed with fill on miss into its free space`,
+  )
+  console.log("edge = bytes served by the client's own site; plan/oracle and plan/LRU are ratios of edge hit ratios\n")
   console.log(' zipf  cap/site    plan  nohedge oracle     LRU  plan/oracle  nohedge/oracle  plan/LRU  region  origin  plan/bound  plan CPU ms')
   const oracles: number[] = []
   const lrus: number[] = []
@@ -76,7 +94,8 @@ export async function run(args: string[]): Promise<void> {
   let slowest = 0
   for (const exponent of [0.8, 1.0, 1.2]) {
     const model = zipfPopularity({ titleIds: titles.map((t) => t.id), regions, exponent, seed, viewsPerRegion: 1e6 })
-    const siteList = (capacity: number): DemandSite[] => Array.from({ length: nSites }, (_, i) => ({ id: `s${i + 1}`, region: regions[i % nRegions]!, capacityBytes: Math.floor(capacity * catalogBytes) }))
+    const siteList = (capacity: number): DemandSite[] =>
+      Array.from({ length: nSites }, (_, i) => ({ id: `s${i + 1}`, region: regions[i % nRegions]!, capacityBytes: Math.floor(capacity * catalogBytes) }))
     // Demand does not depend on capacity: one replay (and one warm-up day) per exponent.
     const base = demandInput(titles, siteList(1), model)
     const log = sampleRequests(base, requests, seed * 1000 + 1)
@@ -101,7 +120,9 @@ export async function run(args: string[]): Promise<void> {
       worstOracle = Math.min(worstOracle, vsOracle)
       worstLru = Math.min(worstLru, vsLru)
       slowest = Math.max(slowest, ms)
-      console.log(`${num(exponent, 1).slice(2)}  ${pct(capacity).padStart(8)} ${pct(planned.own)} ${pct(unhedged.own)} ${pct(oracle.own)} ${pct(lru.own)}  ${num(vsOracle).padStart(11)}  ${num(unhedged.own / oracle.own).padStart(14)}  ${num(vsLru).padStart(8)} ${pct(planned.region)} ${pct(planned.origin)}  ${num(plan.ratioToBound).padStart(10)}  ${ms.toFixed(0).padStart(7)}`)
+      console.log(
+        `${num(exponent, 1).slice(2)}  ${pct(capacity).padStart(8)} ${pct(planned.own)} ${pct(unhedged.own)} ${pct(oracle.own)} ${pct(lru.own)}  ${num(vsOracle).padStart(11)}  ${num(unhedged.own / oracle.own).padStart(14)}  ${num(vsLru).padStart(8)} ${pct(planned.region)} ${pct(planned.origin)}  ${num(plan.ratioToBound).padStart(10)}  ${ms.toFixed(0).padStart(7)}`,
+      )
     }
   }
   const median = (xs: number[]): number => {
@@ -109,5 +130,7 @@ export async function run(args: string[]): Promise<void> {
     return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2
   }
   console.log(`\nmedian plan/oracle ${median(oracles).toFixed(3)}, median plan/LRU ${median(lrus).toFixed(3)}`)
-  console.log(`worst plan/oracle ${worstOracle.toFixed(3)} (target ≥ 0.9 with a wrong forecast), worst plan/LRU ${worstLru.toFixed(3)} (target > 1), slowest plan ${slowest.toFixed(0)} CPU ms (target < 2000)`)
+  console.log(
+    `worst plan/oracle ${worstOracle.toFixed(3)} (target ≥ 0.9 with a wrong forecast), worst plan/LRU ${worstLru.toFixed(3)} (target > 1), slowest plan ${slowest.toFixed(0)} CPU ms (target < 2000)`,
+  )
 }

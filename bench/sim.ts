@@ -8,14 +8,9 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { syntheticLadder } from '../sim/index.js'
-import { loadTraceSet } from '../sim/index.js'
-import { runSession, type SessionOptions } from '../sim/index.js'
-import { createAbr } from '../sim/index.js'
 import { seededRandom } from '../lib/random.js'
-import type { AbrPolicy } from '../sim/index.js'
-import type { Ladder } from '../sim/index.js'
-import type { Trace } from '../sim/index.js'
+import type { AbrPolicy, Ladder, Trace } from '../sim/index.js'
+import { createAbr, loadTraceSet, runSession, type SessionOptions, syntheticLadder } from '../sim/index.js'
 import { footer, header } from './_rounds.js'
 
 const TRACES = fileURLToPath(new URL('../../shared/traces/', import.meta.url))
@@ -28,7 +23,13 @@ const cpuSeconds = (): number => {
   return (u.user + u.system) / 1e6
 }
 
-function measure(ladder: Ladder, traces: Trace[], make: () => AbrPolicy, seconds: number, session: Partial<SessionOptions> = {}): { perSecond: number; sessions: number } {
+function measure(
+  ladder: Ladder,
+  traces: Trace[],
+  make: () => AbrPolicy,
+  seconds: number,
+  session: Partial<SessionOptions> = {},
+): { perSecond: number; sessions: number } {
   for (const tr of traces) runSession(ladder, tr, make(), session) // warm up the JIT
   let sessions = 0
   const start = cpuSeconds()
@@ -54,17 +55,33 @@ export async function run(args: string[]): Promise<void> {
     name: '6-rung 300k–4.3M',
   })
   header('bench sim')
-  console.log(`oclab sim benchmark: ${traces.length} real traces (${sets.map((s) => `${s.name} ${s.traces.length}`).join(', ')}), 10-minute sessions, 4 s segments, ${ladder.rungs.length} rungs, one core, ~${seconds} CPU-s per row, rates per CPU-second (--profile sabre defaults)`)
+  console.log(
+    `oclab sim benchmark: ${traces.length} real traces (${sets.map((s) => `${s.name} ${s.traces.length}`).join(', ')}), 10-minute sessions, 4 s segments, ${ladder.rungs.length} rungs, one core, ~${seconds} CPU-s per row, rates per CPU-second (--profile sabre defaults)`,
+  )
 
   const fixed = (): AbrPolicy => ({ name: 'fixed', chooseRung: () => 2, onDownload: () => {} })
   const base = measure(ladder, traces, fixed, seconds)
   const baseUs = 1e6 / base.perSecond
   const abandon: Partial<SessionOptions> = { abandonment: true }
-  console.log(`\n${'policy'.padEnd(12)}${'abandon'.padStart(8)}${'sessions/s'.padStart(12)}${'target'.padStart(9)}${'×baseline'.padStart(11)}${'µs/session'.padStart(12)}${'policy µs'.padStart(11)}  verdict`)
-  console.log(`${'baseline'.padEnd(12)}${'off'.padStart(8)}${base.perSecond.toFixed(0).padStart(12)}${'-'.padStart(9)}${'1.00'.padStart(11)}${baseUs.toFixed(1).padStart(12)}${'-'.padStart(11)}  engine + trace integration only`)
+  console.log(
+    `\n${'policy'.padEnd(12)}${'abandon'.padStart(8)}${'sessions/s'.padStart(12)}${'target'.padStart(9)}${'×baseline'.padStart(11)}${'µs/session'.padStart(12)}${'policy µs'.padStart(11)}  verdict`,
+  )
+  console.log(
+    `${'baseline'.padEnd(12)}${'off'.padStart(8)}${base.perSecond.toFixed(0).padStart(12)}${'-'.padStart(9)}${'1.00'.padStart(11)}${baseUs.toFixed(1).padStart(12)}${'-'.padStart(11)}  engine + trace integration only`,
+  )
   const rows: Array<[string, boolean]> = [
-    ['throughput', false], ['throughput', true], ['bba', false], ['bba', true], ['bola', false], ['bola', true],
-    ['bolae', false], ['bolae', true], ['dynamic', false], ['dynamic', true], ['mpc', false], ['robustmpc', false],
+    ['throughput', false],
+    ['throughput', true],
+    ['bba', false],
+    ['bba', true],
+    ['bola', false],
+    ['bola', true],
+    ['bolae', false],
+    ['bolae', true],
+    ['dynamic', false],
+    ['dynamic', true],
+    ['mpc', false],
+    ['robustmpc', false],
   ]
   for (const [name, ab] of rows) {
     const m = measure(ladder, traces, () => createAbr(name, ladder), name.includes('mpc') ? Math.max(seconds, 2) : seconds, ab ? abandon : {})
@@ -73,7 +90,12 @@ export async function run(args: string[]): Promise<void> {
     const target = ab || name.includes('mpc') ? TARGETS[name] : undefined
     const verdict = target === undefined ? '' : m.perSecond >= target ? 'meets target' : 'BELOW TARGET'
     console.log(
-      `${name.padEnd(12)}${(ab ? 'on' : 'off').padStart(8)}${m.perSecond.toFixed(0).padStart(12)}${(target ? `≥${target}` : '-').padStart(9)}${(m.perSecond / base.perSecond).toFixed(2).padStart(11)}${us.toFixed(1).padStart(12)}${Math.max(0, us - baseUs).toFixed(1).padStart(11)}  ${verdict}`,
+      `${name.padEnd(12)}${(ab ? 'on' : 'off').padStart(8)}${m.perSecond.toFixed(0).padStart(12)}${(target ? `≥${target}` : '-').padStart(9)}${(m.perSecond / base.perSecond).toFixed(2).padStart(11)}${us.toFixed(1).padStart(12)}${Math.max(
+        0,
+        us - baseUs,
+      )
+        .toFixed(1)
+        .padStart(11)}  ${verdict}`,
     )
   }
 
@@ -92,6 +114,8 @@ export async function run(args: string[]): Promise<void> {
       ` over up to ${Math.max(...traces.map((t) => t.starts.length))} periods). The rest of each row is the policy's own decision cost; MPC/RobustMPC search the 6^5 plans` +
       ` of every decision (branch-and-bound, exact), which is ~95% of their time.${sink < 0 ? '' : ''}`,
   )
-  console.log('sessions/s and µs/session are per CPU-second of this process (process.cpuUsage): a loaded host stretches wall time, not these. Rows share one process, so call sites the engine shares with every policy are megamorphic, as in a `--abr a,b,c` sweep: one algorithm alone runs faster.')
+  console.log(
+    'sessions/s and µs/session are per CPU-second of this process (process.cpuUsage): a loaded host stretches wall time, not these. Rows share one process, so call sites the engine shares with every policy are megamorphic, as in a `--abr a,b,c` sweep: one algorithm alone runs faster.',
+  )
   footer()
 }

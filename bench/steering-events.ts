@@ -14,10 +14,10 @@
  * status 200, and never the OCA that is down.
  */
 import { performance } from 'node:perf_hooks'
-import { buildSteeringServer } from '../steering/index.js'
 import { freePort } from '../lib/free-port.js'
-import { buildFleet, serveHealth } from './steering.js'
+import { buildSteeringServer } from '../steering/index.js'
 import { failIfDirty, fmtSpread, footer, header, spread } from './_rounds.js'
+import { buildFleet, serveHealth } from './steering.js'
 
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`)
@@ -33,7 +33,9 @@ export async function run(args: string[]): Promise<void> {
   const W = arg(args, 'window', 500)
   const AFTER = 5
   const STEADY = 10
-  header(`steering answers around decision-cache generation changes: windows of ${W} answers, ${STEADY} steady windows then ${AFTER} after each of ${events} health changes (an OCA down, then up again)`)
+  header(
+    `steering answers around decision-cache generation changes: windows of ${W} answers, ${STEADY} steady windows then ${AFTER} after each of ${events} health changes (an OCA down, then up again)`,
+  )
   const port = await freePort()
   const fleet = buildFleet(`http://127.0.0.1:${port}`)
   const health = await serveHealth(fleet.holds, port)
@@ -51,7 +53,11 @@ export async function run(args: string[]): Promise<void> {
       for (let i = 0; i < W; i++) {
         n++
         const t0 = performance.now()
-        const r = await app.inject({ method: 'GET', url: `/v1/steer?title=title-${(n * 7919) % 200}`, headers: { 'x-forwarded-for': fleet.clients[n % fleet.clients.length]! } })
+        const r = await app.inject({
+          method: 'GET',
+          url: `/v1/steer?title=title-${(n * 7919) % 200}`,
+          headers: { 'x-forwarded-for': fleet.clients[n % fleet.clients.length]! },
+        })
         wall.push(performance.now() - t0)
         // 503 is a right answer when no healthy OCA holds the title; a dead OCA never is.
         if ((r.statusCode !== 200 && r.statusCode !== 503) || (down && r.body.includes(`"id":"${down}"`))) errors++
@@ -65,7 +71,7 @@ export async function run(args: string[]): Promise<void> {
     const after: { cpuUs: number; p99Ms: number }[][] = []
     for (let e = 0; e < events; e++) {
       for (let i = 0; i < STEADY; i++) steady.push(await window())
-      const target = reg.list()[(e >> 1) * 7 % reg.list().length]!
+      const target = reg.list()[((e >> 1) * 7) % reg.list().length]!
       const id = target.view.id
       const v = reg.version
       reg.setHealth(id, { ...target.health, state: down ? 'up' : 'down', reason: down ? 'healthy' : 'bench: taken down' })

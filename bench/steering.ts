@@ -24,16 +24,16 @@
  * Run as a child with OCLAB_BENCH_STEERING=serve|bare this file is the
  * steering server or the bare route instead.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../lib/free-port.js'
 import type { ClusterConfig, OcaConfig } from '../lib/cluster.js'
-import { parseWrk } from './oca.js'
+import { freePort } from '../lib/free-port.js'
 import { cpuSecondsOf, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
+import { parseWrk } from './oca.js'
 
 const SITES = 25
 const OCAS_PER_SITE = 2
@@ -89,7 +89,10 @@ export function buildFleet(healthBase: string): Fleet {
       const id = `s${s}-oca${k}`
       ocas.push({ id, url: `${healthBase}/${id}`, site: `site${s}`, region: 'bench', lat, lon, coverage, capacityBytes: 1e12, bandwidthBps: 10e9 })
       // each OCA holds about a third of the catalog
-      holds.set(id, Array.from({ length: TITLES }, (_, t) => `title-${t}`).filter(() => rnd() < 0.35))
+      holds.set(
+        id,
+        Array.from({ length: TITLES }, (_, t) => `title-${t}`).filter(() => rnd() < 0.35),
+      )
     }
   }
   // a tenth of the clients come from nowhere in the map (geo or default site)
@@ -182,7 +185,12 @@ function arg(args: string[], name: string, def: string): string {
 const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
 
 export async function run(args: string[]): Promise<void> {
-  const load = { duration: arg(args, 'duration', '10s'), connections: Number(arg(args, 'connections', '32')), threads: Number(arg(args, 'threads', '1')), rounds: Number(arg(args, 'rounds', '3')) }
+  const load = {
+    duration: arg(args, 'duration', '10s'),
+    connections: Number(arg(args, 'connections', '32')),
+    threads: Number(arg(args, 'threads', '1')),
+    rounds: Number(arg(args, 'rounds', '3')),
+  }
   if (spawnSync('wrk', ['--version']).error) {
     console.error('bench steering: wrk is not installed (apt-get install wrk); nothing measured')
     process.exitCode = 1
@@ -205,7 +213,10 @@ export async function run(args: string[]): Promise<void> {
     const profileDir = arg(args, 'cpu-prof', '')
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
     const child = (mode: string, port: number) => {
-      const c = spawn(process.execPath, [...profile, '--import', 'tsx', self], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OCLAB_BENCH_STEERING: mode, OCLAB_BENCH_PORT: String(port), OCLAB_BENCH_CLUSTER: clusterPath } })
+      const c = spawn(process.execPath, [...profile, '--import', 'tsx', self], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, OCLAB_BENCH_STEERING: mode, OCLAB_BENCH_PORT: String(port), OCLAB_BENCH_CLUSTER: clusterPath },
+      })
       children.push(c)
       return c
     }
@@ -213,20 +224,33 @@ export async function run(args: string[]): Promise<void> {
     const bare = child('bare', barePort)
     const steerUrl = `http://127.0.0.1:${steerPort}`
     const bareUrl = `http://127.0.0.1:${barePort}`
-    await waitFor(async () => {
-      const r = await fetch(`${steerUrl}/ocas`)
-      const { ocas } = (await r.json()) as { ocas: Array<{ state: string }> }
-      return ocas.length === fleet.cluster.ocas.length && ocas.every((o) => o.state === 'up')
-    }, steer, 'steering (all 50 OCAs up)')
+    await waitFor(
+      async () => {
+        const r = await fetch(`${steerUrl}/ocas`)
+        const { ocas } = (await r.json()) as { ocas: Array<{ state: string }> }
+        return ocas.length === fleet.cluster.ocas.length && ocas.every((o) => o.state === 'up')
+      },
+      steer,
+      'steering (all 50 OCAs up)',
+    )
     await waitFor(async () => (await fetch(`${bareUrl}/v1/steer?title=x`)).ok, bare, 'bare route')
 
-    const sample = (await (await fetch(`${steerUrl}/v1/steer?title=title-3`, { headers: { 'x-forwarded-for': fleet.clients[5]! } })).json()) as { client: { how: string }; candidates: unknown[] }
-    console.log(`fleet: ${fleet.cluster.ocas.length} OCAs in ${SITES} sites, ${prefixes} coverage prefixes, ${TITLES} titles, ${fleet.clients.length} client addresses`)
+    const sample = (await (await fetch(`${steerUrl}/v1/steer?title=title-3`, { headers: { 'x-forwarded-for': fleet.clients[5]! } })).json()) as {
+      client: { how: string }
+      candidates: unknown[]
+    }
+    console.log(
+      `fleet: ${fleet.cluster.ocas.length} OCAs in ${SITES} sites, ${prefixes} coverage prefixes, ${TITLES} titles, ${fleet.clients.length} client addresses`,
+    )
     console.log(`sample decision: client located by ${sample.client.how}, ${sample.candidates.length} candidates`)
     console.log(`load: wrk -t${load.threads} -c${load.connections} -d${load.duration}, each request another client and title`)
     pinThread(process.pid, LOAD_CPU)
     for (const c of children) pinThread(c.pid!, SERVER_CPU)
-    console.log(canPin ? `CPUs: the servers' event loops on CPU ${SERVER_CPU}, wrk and the health answers on CPU ${LOAD_CPU}\n` : 'CPUs: not pinned (one CPU, or no taskset)\n')
+    console.log(
+      canPin
+        ? `CPUs: the servers' event loops on CPU ${SERVER_CPU}, wrk and the health answers on CPU ${LOAD_CPU}\n`
+        : 'CPUs: not pinned (one CPU, or no taskset)\n',
+    )
 
     // warm both up (JIT, connection pools) before measuring
     await wrk(bareUrl, script, { ...load, duration: '2s' })
@@ -234,26 +258,50 @@ export async function run(args: string[]): Promise<void> {
     // Interleaved (order rotated each round), CPU of each server process per
     // good answer beside its rate; any error or non-2xx fails the run.
     header(`bench steering: ${load.rounds} rounds, bare route and /v1/steer alternated; CPU = user+system s of the server process (/proc)`)
-    const pidOf = new Map([['bare', bare.pid!], ['steer', steer.pid!]])
-    const urlOf = new Map([['bare', bareUrl], ['steer', steerUrl]])
+    const pidOf = new Map([
+      ['bare', bare.pid!],
+      ['steer', steer.pid!],
+    ])
+    const urlOf = new Map([
+      ['bare', bareUrl],
+      ['steer', steerUrl],
+    ])
     let dirty = false
     const results = await interleave(load.rounds, [{ name: 'bare' }, { name: 'steer' }], async (name, round) => {
       const cpu0 = cpuSecondsOf(pidOf.get(name)!)
       const r = parseWrk(await wrk(urlOf.get(name)!, script, load), 0)
       const cpu = cpuSecondsOf(pidOf.get(name)!) - cpu0
       const cpuUsPerReq = (cpu / (r.good || NaN)) * 1e6
-      console.log(`  round ${round + 1} ${name.padEnd(5)} ${fmt(r.rps).padStart(7)} good req/s  p50 ${fmt(r.p50ms, 2).padStart(6)} ms  p99 ${fmt(r.p99ms, 2).padStart(6)} ms  CPU ${fmt(cpuUsPerReq, 1)} µs/request${r.errors ? `  (${r.errors})` : ''}`)
+      console.log(
+        `  round ${round + 1} ${name.padEnd(5)} ${fmt(r.rps).padStart(7)} good req/s  p50 ${fmt(r.p50ms, 2).padStart(6)} ms  p99 ${fmt(r.p99ms, 2).padStart(6)} ms  CPU ${fmt(cpuUsPerReq, 1)} µs/request${r.errors ? `  (${r.errors})` : ''}`,
+      )
       dirty = failIfDirty(`steering ${name} round ${round + 1}`, { errors: r.socketErrors, shed: r.non2xx, detail: r.errors }) || dirty
       return { ...r, cpuUsPerReq }
     })
     const b = results.get('bare')!
     const st = results.get('steer')!
-    const rate = spread(ratios(st.map((r) => r.rps), b.map((r) => r.rps)))
+    const rate = spread(
+      ratios(
+        st.map((r) => r.rps),
+        b.map((r) => r.rps),
+      ),
+    )
     // Efficiency: requests per CPU second relative to the bare route (issue 21 target ≥ 0.8×).
-    const eff = spread(ratios(b.map((r) => r.cpuUsPerReq), st.map((r) => r.cpuUsPerReq)))
-    console.log(`\n/v1/steer / bare route: req/s ${fmtSpread(rate)}; CPU efficiency (bare CPU per request / steer CPU per request) ${fmtSpread(eff)} (target ≥ 0.80×)`)
-    console.log(`CPU per request: bare ${fmtSpread(spread(b.map((r) => r.cpuUsPerReq)), 1, ' µs')}, /v1/steer ${fmtSpread(spread(st.map((r) => r.cpuUsPerReq)), 1, ' µs')}`)
-    console.log(`/v1/steer p99 ${fmtSpread(spread(st.map((r) => r.p99ms)), 2, ' ms')} (target < 5 ms); bare p99 ${fmtSpread(spread(b.map((r) => r.p99ms)), 2, ' ms')}`)
+    const eff = spread(
+      ratios(
+        b.map((r) => r.cpuUsPerReq),
+        st.map((r) => r.cpuUsPerReq),
+      ),
+    )
+    console.log(
+      `\n/v1/steer / bare route: req/s ${fmtSpread(rate)}; CPU efficiency (bare CPU per request / steer CPU per request) ${fmtSpread(eff)} (target ≥ 0.80×)`,
+    )
+    console.log(
+      `CPU per request: bare ${fmtSpread(spread(b.map((r) => r.cpuUsPerReq)), 1, ' µs')}, /v1/steer ${fmtSpread(spread(st.map((r) => r.cpuUsPerReq)), 1, ' µs')}`,
+    )
+    console.log(
+      `/v1/steer p99 ${fmtSpread(spread(st.map((r) => r.p99ms)), 2, ' ms')} (target < 5 ms); bare p99 ${fmtSpread(spread(b.map((r) => r.p99ms)), 2, ' ms')}`,
+    )
     footer()
     console.log(`verdict: ${eff.median >= 0.8 && spread(st.map((r) => r.p99ms)).median < 5 ? 'meets both targets (medians)' : 'MISSES a target'}`)
     if (dirty) console.error('bench steering: FAILED — some rounds had errors or non-2xx answers (see above); do not quote these figures')

@@ -1,9 +1,9 @@
 import { dirname, resolve } from 'node:path'
-import type { Command } from './command.js'
-import { numberOption, requiredString, stringOption } from './command.js'
 import { readCluster } from '../lib/cluster.js'
 import { clusterStatus, runCluster, stopCluster } from '../lib/cluster-control.js'
 import { RESTART_DEFAULTS } from '../lib/supervisor.js'
+import type { Command } from './command.js'
+import { numberOption, requiredString, stringOption } from './command.js'
 
 const configOption = { config: { type: 'string', arg: '<file>', help: 'the cluster file' } } as const
 
@@ -22,7 +22,8 @@ const stop: Command = {
 
 const status: Command = {
   name: 'cluster status',
-  summary: "Each process of a running cluster: its state, PID, restarts, last exit and what /health answers now. Exit 1 unless every one is running and healthy.",
+  summary:
+    'Each process of a running cluster: its state, PID, restarts, last exit and what /health answers now. Exit 1 unless every one is running and healthy.',
   usage: '--config <cluster.json> [--json]',
   options: { ...configOption, json: { type: 'boolean', help: 'print the status as JSON' } },
   async run(values) {
@@ -32,10 +33,14 @@ const status: Command = {
       console.log(JSON.stringify(st, null, 2))
       return allWell ? 0 : 1
     }
-    console.log(`supervisor pid ${st.state.supervisorPid} ${st.supervisorAlive ? 'alive' : 'GONE'}; ${st.state.ready ? 'ready' : 'starting'}; updated ${st.state.updated}`)
+    console.log(
+      `supervisor pid ${st.state.supervisorPid} ${st.supervisorAlive ? 'alive' : 'GONE'}; ${st.state.ready ? 'ready' : 'starting'}; updated ${st.state.updated}`,
+    )
     for (const c of st.children) {
       const exit = c.lastExit ? `, last exit ${c.lastExit.signal ?? `code ${c.lastExit.code}`} at ${c.lastExit.at}` : ''
-      console.log(`  ${c.name.padEnd(10)} ${c.state.padEnd(8)} pid ${String(c.pid ?? '-').padEnd(7)} restarts ${c.restarts}  health ${c.health}${exit}${c.reason ? ` (${c.reason})` : ''}`)
+      console.log(
+        `  ${c.name.padEnd(10)} ${c.state.padEnd(8)} pid ${String(c.pid ?? '-').padEnd(7)} restarts ${c.restarts}  health ${c.health}${exit}${c.reason ? ` (${c.reason})` : ''}`,
+      )
     }
     return allWell ? 0 : 1
   },
@@ -50,8 +55,17 @@ export const command: Command = {
   usage: '--config <cluster.json> [--origin-store <dir>] [--ready-timeout S] [--no-restart]',
   options: {
     ...configOption,
-    'origin-store': { type: 'string', arg: '<dir>', help: "the origin's master store (default: origin.storeDir in the cluster file, else store/origin beside it)" },
-    'ready-timeout': { type: 'string', arg: '<s>', default: '60', help: 'seconds to wait for every /health to answer 200 before giving up (a busy machine needs more)' },
+    'origin-store': {
+      type: 'string',
+      arg: '<dir>',
+      help: "the origin's master store (default: origin.storeDir in the cluster file, else store/origin beside it)",
+    },
+    'ready-timeout': {
+      type: 'string',
+      arg: '<s>',
+      default: '60',
+      help: 'seconds to wait for every /health to answer 200 before giving up (a busy machine needs more)',
+    },
     'no-restart': { type: 'boolean', help: 'leave a child that dies dead (Restart=no)' },
   },
   subcommands: { stop, status },
@@ -66,7 +80,11 @@ export const command: Command = {
     process.once('SIGTERM', shutdown)
     try {
       const end = await runCluster({
-        cluster, config, originStore, readyTimeoutMs, signal: ac.signal,
+        cluster,
+        config,
+        originStore,
+        readyTimeoutMs,
+        signal: ac.signal,
         ...(values['no-restart'] === true ? { restart: { restart: 'no' } } : {}),
         log: (line) => console.log(line),
         onUp: (state) => {

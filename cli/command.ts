@@ -61,7 +61,12 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Option
     help: { type: 'boolean', short: 'h' },
   }
   for (const [name, o] of Object.entries(cmd.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+    }
   }
   let parsed: ReturnType<typeof parseArgs>
   try {
@@ -72,7 +77,9 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Option
   const help = parsed.values.help === true
   const { min, max } = cmd.positionals ?? { min: 0, max: 0 }
   if (!help && (parsed.positionals.length < min || parsed.positionals.length > max)) {
-    throw usageError(`${cmd.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}: usage: oclab ${cmd.name} ${cmd.usage}`)
+    throw usageError(
+      `${cmd.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}: usage: oclab ${cmd.name} ${cmd.usage}`,
+    )
   }
   return { values: parsed.values as OptionValues, positionals: parsed.positionals, help }
 }

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path'
+import { type Comparison, codecComparisons, compareCurves, compareHtml, readLadderCurve, titleJsonOf } from '../encoder/index.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
+import { readTitle } from '../lib/title-package.js'
+import { textTable } from '../sim/index.js'
 import type { Command } from './command.js'
 import { stringOption, usageError } from './command.js'
-import { readTitle } from '../lib/title-package.js'
-import { codecComparisons, compareCurves, compareHtml, readLadderCurve, titleJsonOf, type Comparison } from '../encoder/index.js'
-import { textTable } from '../sim/index.js'
 
 /** The terminal table: one row per metric. */
 export function formatComparison(c: Comparison): string {

@@ -1,6 +1,6 @@
+import { readCluster } from '../lib/cluster.js'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption } from './command.js'
-import { readCluster } from '../lib/cluster.js'
 
 /**
  * `oclab console --config cluster.json`: serve the console page (cluster

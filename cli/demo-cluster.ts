@@ -1,7 +1,7 @@
-import { writeFile, mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { type ClusterConfig, randomSecret } from '../lib/cluster.js'
 import { freePort } from '../lib/free-port.js'
-import { randomSecret, type ClusterConfig } from '../lib/cluster.js'
 
 /**
  * The example topology of deploy/cluster.json (3 regions × 2 OCAs), on free
@@ -29,7 +29,15 @@ export async function writeDemoCluster(dir: string): Promise<{ file: string; clu
     const first = `${s.site.split('-')[1]}-1`
     for (const n of [1, 2]) {
       const id = `${s.site.split('-')[1]}-${n}`
-      cluster.ocas.push({ id, url: await url(), ...s, capacityBytes: 200_000_000, memoryBytes: 32 * 1024 * 1024, storeDir: join(dir, id), ...(n === 2 ? { parent: first } : {}) })
+      cluster.ocas.push({
+        id,
+        url: await url(),
+        ...s,
+        capacityBytes: 200_000_000,
+        memoryBytes: 32 * 1024 * 1024,
+        storeDir: join(dir, id),
+        ...(n === 2 ? { parent: first } : {}),
+      })
     }
   }
   const file = join(dir, 'cluster.json')

@@ -2,7 +2,8 @@ import type { Command } from './command.js'
 
 export const command: Command = {
   name: 'demo',
-  summary: 'The whole pipeline on this machine: a multishot source encoded with fixed, per-title and shot-based ladders, a 3-region cluster, pre-positioning, a load run with an OCA killed mid-run, and the story.',
+  summary:
+    'The whole pipeline on this machine: a multishot source encoded with fixed, per-title and shot-based ladders, a 3-region cluster, pre-positioning, a load run with an OCA killed mid-run, and the story.',
   usage: '[--out <dir>] [--duration S] [--size WxH] [--load-seconds S]',
   options: {
     out: { type: 'string', arg: '<dir>', default: 'out/demo', help: 'where sources, stores, logs and the report go (replaced on each run)' },

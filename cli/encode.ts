@@ -1,8 +1,7 @@
 import { resolve } from 'node:path'
-import type { Command } from './command.js'
+import { encodeTitle, ladderSummary, parseCodecList, parseLadderSpec, progressRenderer, type RetryPolicy, VIDEO_CODECS } from '../encoder/index.js'
+import type { Command, OptionValues } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
-import { encodeTitle, ladderSummary, parseCodecList, parseLadderSpec, progressRenderer, VIDEO_CODECS, type RetryPolicy } from '../encoder/index.js'
-import type { OptionValues } from './command.js'
 
 /**
  * With --queue the chunk jobs go to the fleet as one BullMQ flow and this
@@ -36,26 +35,49 @@ export const command: Command = {
   options: {
     out: { type: 'string', short: 'o', arg: '<store>', help: 'store directory; the package goes to <store>/titles/<id>/' },
     title: { type: 'string', arg: '<id>', help: 'title id (default: from the file name)' },
-    ladder: { type: 'string', arg: '<kind|spec>', default: 'per-title', help: "'fixed', 'per-title', 'shot-based' (shot-aligned segments, a CRF per shot and rung), or rungs like 640x360@800k,1280x720@3M" },
+    ladder: {
+      type: 'string',
+      arg: '<kind|spec>',
+      default: 'per-title',
+      help: "'fixed', 'per-title', 'shot-based' (shot-aligned segments, a CRF per shot and rung), or rungs like 640x360@800k,1280x720@3M",
+    },
     'segment-duration': { type: 'string', arg: '<s>', default: '4', help: 'segment duration in seconds (rounded to whole frames)' },
     'chunk-segments': { type: 'string', arg: '<n>', default: '2', help: 'segments per chunk job' },
     jobs: { type: 'string', short: 'j', arg: '<n>', help: 'chunk jobs at once (default: number of CPUs)' },
     retries: { type: 'string', arg: '<n>', default: '3', help: 'tries per chunk job before the title fails' },
     preset: { type: 'string', arg: '<preset>', default: 'veryfast', help: 'x264 preset' },
-    codecs: { type: 'string', arg: '<list>', default: 'h264', help: 'video codecs, each with its own ladder: h264, hevc, av1 (comma-separated; the first is the main ladder)' },
+    codecs: {
+      type: 'string',
+      arg: '<list>',
+      default: 'h264',
+      help: 'video codecs, each with its own ladder: h264, hevc, av1 (comma-separated; the first is the main ladder)',
+    },
     'hevc-preset': { type: 'string', arg: '<preset>', default: 'veryfast', help: 'x265 preset (--codecs hevc)' },
     'av1-preset': { type: 'string', arg: '<0-13>', default: '10', help: 'SVT-AV1 preset (--codecs av1)' },
-    'encoder-ffmpeg': { type: 'string', arg: '<path>', help: 'the ffmpeg that encodes video (default: $OCLAB_ENCODER_FFMPEG, else the first of the quality build and /usr/bin/ffmpeg that has the codec\'s encoder)' },
+    'encoder-ffmpeg': {
+      type: 'string',
+      arg: '<path>',
+      help: "the ffmpeg that encodes video (default: $OCLAB_ENCODER_FFMPEG, else the first of the quality build and /usr/bin/ffmpeg that has the codec's encoder)",
+    },
     'vmaf-model': { type: 'string', arg: '<file.pkl>', help: 'libvmaf model (default: $OCLAB_VMAF_MODEL; without one, SSIM/PSNR)' },
     'target-quality': { type: 'string', arg: '<q>', help: 'per-title: quality of the top rung (default VMAF 95, or 20 SSIM dB)' },
     gate: { type: 'string', arg: '<q>', help: 'fixed/custom ladders: minimum chunk quality; lower chunks are re-encoded at a higher rate' },
     'max-reencodes': { type: 'string', arg: '<n>', default: '2', help: 'quality-gate re-encodes per chunk' },
     'keep-work': { type: 'boolean', help: 'keep the chunk work directory after success' },
     json: { type: 'boolean', help: 'progress and result as JSON lines on stdout' },
-    queue: { type: 'string', arg: '<redis-url>', help: 'encode the chunk jobs on the worker fleet of this Redis (`oclab worker`); --out must be the shared store the workers mount' },
+    queue: {
+      type: 'string',
+      arg: '<redis-url>',
+      help: 'encode the chunk jobs on the worker fleet of this Redis (`oclab worker`); --out must be the shared store the workers mount',
+    },
     wait: { type: 'boolean', help: 'with --queue: queue the title even when no worker is connected yet, and wait for one' },
     'queue-name': { type: 'string', arg: '<name>', default: 'oclab-encode', help: 'BullMQ queue name' },
-    'queue-deadline': { type: 'string', arg: '<s>', default: '60', help: "with --queue: how long the queue's Redis may stay unreachable mid-title before the encode fails (OCLAB_ERR_QUEUE_UNREACHABLE)" },
+    'queue-deadline': {
+      type: 'string',
+      arg: '<s>',
+      default: '60',
+      help: "with --queue: how long the queue's Redis may stay unreachable mid-title before the encode fails (OCLAB_ERR_QUEUE_UNREACHABLE)",
+    },
   },
   async run(values, [source]) {
     const store = resolve(requiredString(values, 'out'))
@@ -68,7 +90,8 @@ export const command: Command = {
       ladder = parsed
     }
     const codecs = parseCodecList(stringOption(values, 'codecs') ?? 'h264')
-    if (!codecs) throw usageError(`--codecs: expected a comma-separated list of ${Object.keys(VIDEO_CODECS).join(', ')}; got "${stringOption(values, 'codecs')}"`)
+    if (!codecs)
+      throw usageError(`--codecs: expected a comma-separated list of ${Object.keys(VIDEO_CODECS).join(', ')}; got "${stringOption(values, 'codecs')}"`)
     const encoderFfmpeg = stringOption(values, 'encoder-ffmpeg')
     const queueUrl = stringOption(values, 'queue')
     if (values.wait === true && !queueUrl) throw usageError('--wait needs --queue')
@@ -90,9 +113,16 @@ export const command: Command = {
         concurrency: numberOption(values, 'jobs', { min: 1, max: 256, integer: true }),
         retry,
         ...(queue ? { queue } : {}),
-        h264: { preset: choiceOption(values, 'preset', ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const) ?? 'veryfast' },
+        h264: {
+          preset:
+            choiceOption(values, 'preset', ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const) ??
+            'veryfast',
+        },
         codecs,
-        presets: { hevc: stringOption(values, 'hevc-preset') ?? VIDEO_CODECS.hevc.defaultPreset, av1: stringOption(values, 'av1-preset') ?? VIDEO_CODECS.av1.defaultPreset },
+        presets: {
+          hevc: stringOption(values, 'hevc-preset') ?? VIDEO_CODECS.hevc.defaultPreset,
+          av1: stringOption(values, 'av1-preset') ?? VIDEO_CODECS.av1.defaultPreset,
+        },
         ...(encoderFfmpeg ? { encoderFfmpeg } : {}),
         vmafModel: stringOption(values, 'vmaf-model'),
         targetQuality: numberOption(values, 'target-quality', { min: 0, max: 100 }),
@@ -102,7 +132,10 @@ export const command: Command = {
         onEvent: render,
         signal: controller.signal,
       })
-      if (json) process.stdout.write(`${JSON.stringify({ type: 'result', titleDir, title: { id: title.id, duration: title.duration, video: title.video.length, audio: title.audio.length } })}\n`)
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify({ type: 'result', titleDir, title: { id: title.id, duration: title.duration, video: title.video.length, audio: title.audio.length } })}\n`,
+        )
       else console.log(ladderSummary(title, titleDir))
     } finally {
       process.off('SIGINT', stop)

@@ -1,6 +1,6 @@
+import { DEFAULT_MAX_INPUT_BYTES } from '../sim/index.js'
 import type { OptionSpec, OptionValues } from './command.js'
 import { numberOption } from './command.js'
-import { DEFAULT_MAX_INPUT_BYTES } from '../sim/index.js'
 
 const MIB = 1024 * 1024
 

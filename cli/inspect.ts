@@ -1,7 +1,7 @@
-import type { Command } from './command.js'
-import { numberOption } from './command.js'
 import { inspectSource } from '../encoder/index.js'
 import type { Inspection } from '../lib/title-package.js'
+import type { Command } from './command.js'
+import { numberOption } from './command.js'
 
 /** The human-readable report: one line per stream, warnings last. */
 export function formatInspection(r: Inspection): string {
@@ -21,7 +21,9 @@ export function formatInspection(r: Inspection): string {
     lines.push(`shots     ${r.shots.length}`)
     for (const [i, s] of r.shots.entries()) {
       const how = s.cut === 'scene' ? `cut, score ${s.score?.toFixed(2)}` : s.cut === 'split' ? 'split of a long shot' : 'start'
-      lines.push(`  #${String(i + 1).padEnd(3)} frame ${String(s.startFrame).padStart(6)}  ${s.start.toFixed(3).padStart(8)} s  ${s.duration.toFixed(3).padStart(7)} s  (${how})`)
+      lines.push(
+        `  #${String(i + 1).padEnd(3)} frame ${String(s.startFrame).padStart(6)}  ${s.start.toFixed(3).padStart(8)} s  ${s.duration.toFixed(3).padStart(7)} s  (${how})`,
+      )
     }
   }
   lines.push(...r.warnings.map((w) => `warning   ${w}`))

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
+import type { LoadProgress } from '../sim/loadtest/index.js'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
-import type { LoadProgress } from '../sim/loadtest/index.js'
 
 export const command: Command = {
   name: 'load',
@@ -23,7 +23,7 @@ export const command: Command = {
     seed: { type: 'string', arg: '<n>', default: '1', help: 'seed of title, trace and generator choices' },
     json: { type: 'boolean', help: 'the report as JSON' },
     html: { type: 'string', arg: '<file>', help: 'also write a self-contained HTML report (charts over time, tables)' },
-    console: { type: 'string', arg: '<url>', help: 'POST each second\'s sample, then the report, to <url>/api/load (best effort)' },
+    console: { type: 'string', arg: '<url>', help: "POST each second's sample, then the report, to <url>/api/load (best effort)" },
   },
   async run(values) {
     // Loaded here, not at the top: the load harness, the simulator and undici cost ~0.4 CPU-s that `--help` need not pay.
@@ -43,10 +43,14 @@ export const command: Command = {
     if (rate !== undefined && concurrency !== undefined) throw usageError('give --rate (open model) or --concurrency (closed model), not both')
     const faults = ((values.fault as string[] | undefined) ?? []).map(parseFault)
     const state = await readClusterState(config)
-    if (faults.some((f) => f.kind !== 'slow') && !state) throw usageError(`faults that kill, drain or stop need the PIDs of a cluster started with \`oclab cluster --config ${config}\``)
+    if (faults.some((f) => f.kind !== 'slow') && !state)
+      throw usageError(`faults that kill, drain or stop need the PIDs of a cluster started with \`oclab cluster --config ${config}\``)
     const unknown = faults.filter((f) => f.target !== 'origin' && !cluster.ocas.some((o) => o.id === f.target))
     if (unknown.length) throw usageError(`--fault: unknown OCA ${unknown.map((f) => f.target).join(', ')}`)
-    let titles = stringOption(values, 'titles')?.split(',').map((s) => s.trim()).filter(Boolean)
+    let titles = stringOption(values, 'titles')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     if (!titles?.length) {
       const catalog = await new OriginClient(cluster.origin.url).catalog().catch((err: Error) => {
         throw usageError(`no titles: cannot read the origin catalog (${err.message}); give --titles`)
@@ -65,7 +69,8 @@ export const command: Command = {
     const consoleUrl = stringOption(values, 'console')
     if (consoleUrl !== undefined && !/^https?:\/\/[^/]/.test(consoleUrl)) throw usageError(`--console: not an http(s) URL: ${consoleUrl}`)
     const poster = consoleUrl ? consolePoster(consoleUrl) : null
-    const printProgress = (p: LoadProgress) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`)
+    const printProgress = (p: LoadProgress) =>
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${progressLine(p)}${process.stderr.isTTY ? '' : '\n'}`)
     const report = await runLoad({
       cluster,
       // the cluster rewrites its state file on every restart: read the PID when a fault fires

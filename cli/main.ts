@@ -1,6 +1,6 @@
-import { commands } from './commands.js'
-import { helpText, parseCommandArgs, selectCommand } from './command.js'
 import { ErrorCodes, isOclabError, OclabError } from '../lib/errors.js'
+import { helpText, parseCommandArgs, selectCommand } from './command.js'
+import { commands } from './commands.js'
 
 function topHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2

@@ -1,10 +1,10 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
-import type { Command } from './command.js'
-import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 // From their own modules, not oca/index.js: the index loads the server (Fastify, undici), which `--help` need not pay.
 import { EVICTION_POLICIES } from '../oca/eviction.js'
 import { ocaOptionsFromCluster } from '../oca/options.js'
+import type { Command } from './command.js'
+import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 
 /**
  * `oclab oca --config cluster.json --id <ocaId>`: run one cache node on the
@@ -22,7 +22,12 @@ export const command: Command = {
     store: { type: 'string', arg: '<dir>', help: "disk store root (default: the OCA's storeDir in the cluster file, else store/<id> beside the cluster file)" },
     miss: { type: 'string', arg: '<fill|redirect|off>', default: 'fill', help: 'what a miss does: fetch from the parent, redirect to it, or 404' },
     eviction: { type: 'string', arg: `<${EVICTION_POLICIES.join('|')}>`, default: 'lru', help: 'disk eviction policy' },
-    'in-flight-bytes': { type: 'string', arg: '<bytes>', default: String(64 * 1024 * 1024), help: 'memory answers in flight may hold; beyond it 503 + Retry-After (RSS guard = hot tier + this + 256 MiB)' },
+    'in-flight-bytes': {
+      type: 'string',
+      arg: '<bytes>',
+      default: String(64 * 1024 * 1024),
+      help: 'memory answers in flight may hold; beyond it 503 + Retry-After (RSS guard = hot tier + this + 256 MiB)',
+    },
     'drain-delay': { type: 'string', arg: '<ms>', default: '5000', help: 'how long /health says draining before the listener closes' },
     'log-level': { type: 'string', arg: '<level>', default: 'info', help: 'pino level (debug logs every response)' },
   },
@@ -48,7 +53,16 @@ export const command: Command = {
     const { guardUnhandledRejections } = await import('../lib/process-guard.js')
     let exited!: () => void
     const done = new Promise<void>((r) => (exited = r))
-    const app = buildOcaServer({ ...base, storeDir, missMode: miss, evictionPolicy: eviction, drainDelayMs, logger: { level }, limits: { inFlightBytes }, onDrained: () => exited() })
+    const app = buildOcaServer({
+      ...base,
+      storeDir,
+      missMode: miss,
+      evictionPolicy: eviction,
+      drainDelayMs,
+      logger: { level },
+      limits: { inFlightBytes },
+      onDrained: () => exited(),
+    })
     const stop = (signal: string): void => {
       app.log.info({ signal }, 'signal received, draining')
       void app.drain()

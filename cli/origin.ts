@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
+import { type ClusterConfig, readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
+// From its own module, not origin/index.js: the index loads the server and the store, which `--help` need not pay.
+import { type PopularityModel, parseFillWindow, readPopularity, zipfPopularity } from '../origin/popularity.js'
 import type { Command, OptionSpec, OptionValues } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
-import { readCluster, refuseExampleSecretsBeyondLoopback, type ClusterConfig } from '../lib/cluster.js'
-import { ErrorCodes, OclabError } from '../lib/errors.js'
-// From its own module, not origin/index.js: the index loads the server and the store, which `--help` need not pay.
-import { parseFillWindow, readPopularity, zipfPopularity, type PopularityModel } from '../origin/popularity.js'
-import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
 
 /**
  * `oclab origin`: the master store and its pre-positioning.
@@ -25,10 +25,10 @@ const popularityOpts: Record<string, OptionSpec> = {
   seed: { type: 'string', arg: '<n>', default: '1', help: 'seed of the generated forecast' },
 }
 const runOpts: Record<string, OptionSpec> = {
-  window: { type: 'string', arg: '<HH-HH>', help: 'fill window in UTC hours, e.g. 02-08 (default: the forecast file\'s, else any time)' },
+  window: { type: 'string', arg: '<HH-HH>', help: "fill window in UTC hours, e.g. 02-08 (default: the forecast file's, else any time)" },
   concurrency: { type: 'string', arg: '<n>', default: '2', help: 'fills at once per site' },
   bandwidth: { type: 'string', arg: '<MB/s>', help: 'total cap over all fills, in MB/s (default: none)' },
-  'fill-fraction': { type: 'string', arg: '<0..1>', default: '0.9', help: 'share of each OCA\'s capacity the plan may use' },
+  'fill-fraction': { type: 'string', arg: '<0..1>', default: '0.9', help: "share of each OCA's capacity the plan may use" },
 }
 
 function storeDirOf(values: OptionValues, configPath: string | undefined, cluster: ClusterConfig | undefined): string {
@@ -50,14 +50,22 @@ function popularityFrom(values: OptionValues, cluster: ClusterConfig): (titleIds
   return async (titleIds) => {
     if (file) {
       const m = await readPopularity(file, titleIds)
-      if (m.unknownTitles.length) console.error(`popularity: ${m.unknownTitles.length} title(s) not in the catalog ignored (${m.unknownTitles.slice(0, 5).join(', ')}${m.unknownTitles.length > 5 ? ', …' : ''})`)
+      if (m.unknownTitles.length)
+        console.error(
+          `popularity: ${m.unknownTitles.length} title(s) not in the catalog ignored (${m.unknownTitles.slice(0, 5).join(', ')}${m.unknownTitles.length > 5 ? ', …' : ''})`,
+        )
       return fillWindow ? { ...m, fillWindow } : m
     }
     return zipfPopularity({ titleIds, regions, exponent, regionalShuffle, seed, fillWindow })
   }
 }
 
-function prepositionKnobs(values: OptionValues): { concurrencyPerSite: number; bandwidthBytesPerSec?: number; fillFraction: number; window?: ReturnType<typeof parseFillWindow> } {
+function prepositionKnobs(values: OptionValues): {
+  concurrencyPerSite: number
+  bandwidthBytesPerSec?: number
+  fillFraction: number
+  window?: ReturnType<typeof parseFillWindow>
+} {
   const mbps = numberOption(values, 'bandwidth', { min: 0.001 })
   const window = stringOption(values, 'window')
   return {
@@ -71,8 +79,36 @@ function prepositionKnobs(values: OptionValues): { concurrencyPerSite: number; b
 const mb = (n: number): string => (n / 1e6).toFixed(n >= 1e7 ? 0 : 2)
 
 export function formatReport(r: PrepositionReport): string {
-  const head = ['oca', 'site', 'region', 'status', 'titles', 'planned MB', 'to fill MB', 'filled MB', 'verified MB', 'failed MB', 'peer MB', 'origin MB', 'evicted']
-  const rows = r.sites.map((s) => [s.oca, s.site, s.region, s.status, String(s.titlesPlanned), mb(s.bytesPlanned), mb(s.bytesToFill), mb(s.bytesFilled), mb(s.bytesVerified), mb(s.bytesFailed), mb(s.bytesFromPeers), mb(s.bytesFromOrigin), String(s.evicted.length)])
+  const head = [
+    'oca',
+    'site',
+    'region',
+    'status',
+    'titles',
+    'planned MB',
+    'to fill MB',
+    'filled MB',
+    'verified MB',
+    'failed MB',
+    'peer MB',
+    'origin MB',
+    'evicted',
+  ]
+  const rows = r.sites.map((s) => [
+    s.oca,
+    s.site,
+    s.region,
+    s.status,
+    String(s.titlesPlanned),
+    mb(s.bytesPlanned),
+    mb(s.bytesToFill),
+    mb(s.bytesFilled),
+    mb(s.bytesVerified),
+    mb(s.bytesFailed),
+    mb(s.bytesFromPeers),
+    mb(s.bytesFromOrigin),
+    String(s.evicted.length),
+  ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: string[]): string => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   const out = [
@@ -101,10 +137,13 @@ function progressPrinter(stream: NodeJS.WriteStream): { event: (e: PrepositionEv
         return
       }
       const text =
-        e.kind === 'down' ? `${e.oca}: down, skipped (${e.error})`
-        : e.kind === 'fill-start' ? `${e.oca}: fill ${e.titleId} (${mb(e.bytes)} MB) from ${e.from}`
-        : e.kind === 'fill-end' ? `${e.oca}: fill ${e.titleId} ${e.status} (${mb(e.bytes)} MB)`
-        : `${e.oca}: evicted ${e.titleId} (${mb(e.bytes)} MB)`
+        e.kind === 'down'
+          ? `${e.oca}: down, skipped (${e.error})`
+          : e.kind === 'fill-start'
+            ? `${e.oca}: fill ${e.titleId} (${mb(e.bytes)} MB) from ${e.from}`
+            : e.kind === 'fill-end'
+              ? `${e.oca}: fill ${e.titleId} ${e.status} (${mb(e.bytes)} MB)`
+              : `${e.oca}: evicted ${e.titleId} (${mb(e.bytes)} MB)`
       stream.write(tty ? `\r${text}\x1b[K\n${last}` : `${text}\n`)
     },
     done: () => {
@@ -115,7 +154,7 @@ function progressPrinter(stream: NodeJS.WriteStream): { event: (e: PrepositionEv
 
 const ingest: Command = {
   name: 'origin ingest',
-  summary: 'Verify a title package (title.json and every file\'s size and sha256) and take it into the master store, all or nothing.',
+  summary: "Verify a title package (title.json and every file's size and sha256) and take it into the master store, all or nothing.",
   usage: '<package-dir> --store <dir>',
   positionals: { min: 1, max: 1 },
   options: { store: storeOpt, config: configOpt },
@@ -152,7 +191,15 @@ const prepositionCmd: Command = {
     await store.refresh()
     const model = await popularityFrom(values, cluster)(store.titles().map((t) => t.title.id))
     const progress = progressPrinter(process.stderr)
-    const report = await prepositionAndRecord({ cluster, store, model, ...prepositionKnobs(values), dryRun: values['dry-run'] === true, force: values.force === true, onEvent: progress.event })
+    const report = await prepositionAndRecord({
+      cluster,
+      store,
+      model,
+      ...prepositionKnobs(values),
+      dryRun: values['dry-run'] === true,
+      force: values.force === true,
+      onEvent: progress.event,
+    })
     progress.done()
     console.log(values.json === true ? JSON.stringify(report, null, 2) : formatReport(report))
     return report.sites.some((s) => s.status !== 'ok') ? 1 : 0
@@ -211,8 +258,15 @@ const evaluate: Command = {
     const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7)
     console.log(`${result.requests} plays replayed (${logPath ?? 'sampled from the forecast'}); bytes served by:`)
     console.log('placement     own site   region   origin')
-    for (const [name, r] of [['plan', result.plan], ['oracle', result.oracle], ['LRU on miss', result.lru]] as const) console.log(`${name.padEnd(12)}  ${pct(r.own)}  ${pct(r.region)}  ${pct(r.origin)}`)
-    console.log(`edge hit ratio: plan/oracle ${(result.plan.own / (result.oracle.own || 1)).toFixed(3)}, plan/LRU ${(result.plan.own / (result.lru.own || 1)).toFixed(3)}`)
+    for (const [name, r] of [
+      ['plan', result.plan],
+      ['oracle', result.oracle],
+      ['LRU on miss', result.lru],
+    ] as const)
+      console.log(`${name.padEnd(12)}  ${pct(r.own)}  ${pct(r.region)}  ${pct(r.origin)}`)
+    console.log(
+      `edge hit ratio: plan/oracle ${(result.plan.own / (result.oracle.own || 1)).toFixed(3)}, plan/LRU ${(result.plan.own / (result.lru.own || 1)).toFixed(3)}`,
+    )
     return 0
   },
 }
@@ -235,7 +289,8 @@ async function readRequestLog(path: string, input: import('../origin/index.js').
     const s = sites.get(String(e.site))
     const t = titles.get(String(e.title))
     const r = t === undefined ? -1 : input.titles[t]!.renditions.findIndex((x) => x.id === e.rendition)
-    if (s === undefined || t === undefined || r < 0) throw new OclabError(ErrorCodes.BAD_CONFIG, `${path} line ${i + 1}: unknown site, title or rendition (${line.slice(0, 120)})`)
+    if (s === undefined || t === undefined || r < 0)
+      throw new OclabError(ErrorCodes.BAD_CONFIG, `${path} line ${i + 1}: unknown site, title or rendition (${line.slice(0, 120)})`)
     log.site[i] = s
     log.title[i] = t
     log.rendition[i] = r

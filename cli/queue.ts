@@ -1,6 +1,6 @@
+import { ErrorCodes, OclabError } from '../lib/errors.js'
 import type { Command } from './command.js'
 import { requiredString, stringOption, usageError } from './command.js'
-import { ErrorCodes, OclabError } from '../lib/errors.js'
 
 /** `oclab queue status --queue redis://…`: the encoding fleet's queue, per title. */
 export const command: Command = {
@@ -26,7 +26,10 @@ export const command: Command = {
     client.on('error', () => {}) // reported through the queue below
     const queue = new Queue(name, { connection: client })
     // every command has a timeout; a Redis lost mid-status is one line and a failed command, not a stack per retry
-    queue.on('error', outageLog(`oclab queue: Redis at ${target.display}`, (line) => process.stderr.write(`${line}\n`)))
+    queue.on(
+      'error',
+      outageLog(`oclab queue: Redis at ${target.display}`, (line) => process.stderr.write(`${line}\n`)),
+    )
     try {
       // BullMQ waits for a ready connection with no timeout of its own: bound the whole status (a few dozen commands)
       const status = await withTimeout(queueStatus(queue), 3 * DEFAULT_TIMEOUTS.commandMs).catch((err: Error) => {

@@ -1,13 +1,10 @@
 import { resolve } from 'node:path'
+import type { AbrParams, SessionOptions, TraceSetOptions } from '../sim/index.js'
+// Only the option tables load before `run`: the simulator, loaders and report load when a command runs (CLI start-up).
+import { DEFAULT_PROFILE, defaultText, PARAM_SPECS, PROFILES, type ProfileName, parseSetting, QOE_DEFAULTS } from '../sim/index.js'
 import type { Command, OptionValues } from './command.js'
 import { choiceOption, numberOption, stringOption, usageError } from './command.js'
 import { maxInputBytes, maxInputSpec } from './input-limit.js'
-// Only the option tables load before `run`: the simulator, loaders and report load when a command runs (CLI start-up).
-import { QOE_DEFAULTS } from '../sim/index.js'
-import { DEFAULT_PROFILE, defaultText, PARAM_SPECS, parseSetting, PROFILES, type ProfileName } from '../sim/index.js'
-import type { AbrParams } from '../sim/index.js'
-import type { SessionOptions } from '../sim/index.js'
-import type { TraceSetOptions } from '../sim/index.js'
 
 const ABR_NAMES = Object.keys(PARAM_SPECS)
 /** Sabre's default buffer (-b 25), hls.js maxBufferLength 30, dash.js bufferTimeAtTopQuality 30. */
@@ -25,8 +22,10 @@ function abrSettings(values: OptionValues): Record<string, AbrParams> {
       if (!specs) throw usageError(`--set: unknown algorithm "${algorithm}" (one of ${ABR_NAMES.join(', ')})`)
       const spec = specs.find((s) => s.name === name)
       if (!spec) throw usageError(`--set: ${algorithm} has no parameter "${name}" (oclab sim params ${algorithm} lists them)`)
-      if (spec.choices && !spec.choices.includes(value)) throw usageError(`--set ${algorithm}.${name} must be one of ${spec.choices.join(', ')}, got "${value}"`)
-      if (!spec.choices && (value.trim() === '' || !Number.isFinite(Number(value)))) throw usageError(`--set ${algorithm}.${name} must be a number, got "${value}"`)
+      if (spec.choices && !spec.choices.includes(value))
+        throw usageError(`--set ${algorithm}.${name} must be one of ${spec.choices.join(', ')}, got "${value}"`)
+      if (!spec.choices && (value.trim() === '' || !Number.isFinite(Number(value))))
+        throw usageError(`--set ${algorithm}.${name} must be a number, got "${value}"`)
       out[algorithm] ??= {}
       out[algorithm][name] = spec.choices ? value : Number(value)
     }
@@ -91,13 +90,19 @@ function profileOf(values: OptionValues): ProfileName {
 
 function traceOptions(values: OptionValues, seed: number): TraceSetOptions {
   const scale = numberOption(values, 'trace-scale', { min: 1e-6, max: 1e6 }) ?? 1
-  return { seed, scale, maxInputBytes: maxInputBytes(values), skipBad: values['skip-bad-traces'] === true, onWarning: (m) => console.error(`oclab sim: warning: ${m}`) }
+  return {
+    seed,
+    scale,
+    maxInputBytes: maxInputBytes(values),
+    skipBad: values['skip-bad-traces'] === true,
+    onWarning: (m) => console.error(`oclab sim: warning: ${m}`),
+  }
 }
 
 /** `oclab sim params [alg…]`: every rule parameter with each profile's default and its source. */
 const paramsCommand: Command = {
   name: 'sim params',
-  summary: 'List every ABR rule parameter (set with --set alg.name=value) with the sabre, dashjs and hlsjs profiles\' defaults and their source.',
+  summary: "List every ABR rule parameter (set with --set alg.name=value) with the sabre, dashjs and hlsjs profiles' defaults and their source.",
   usage: '[algorithm…]',
   positionals: { min: 0, max: ABR_NAMES.length },
   options: {},
@@ -118,25 +123,57 @@ const paramsCommand: Command = {
 export const command: Command = {
   name: 'sim',
   summary: 'Replay network traces against a ladder in virtual time with ABR algorithms; QoE metrics, ladder verdicts, plots.',
-  usage: '--title <title.json|master.m3u8|manifest.mpd|URL> --trace <file|dir|generator> [--abr a,b] [options]\n       oclab sim --compare <ladderA> <ladderB> --trace <…> [options]',
+  usage:
+    '--title <title.json|master.m3u8|manifest.mpd|URL> --trace <file|dir|generator> [--abr a,b] [options]\n       oclab sim --compare <ladderA> <ladderB> --trace <…> [options]',
   positionals: { min: 0, max: 2 },
   subcommands: { params: paramsCommand },
   options: {
     title: { type: 'string', arg: '<path|URL>', help: 'the ladder: title.json (or its folder), an HLS multivariant playlist or a DASH MPD' },
     compare: { type: 'boolean', help: 'compare two ladders (the two arguments) side by side on the same traces and algorithms' },
-    trace: { type: 'string', multiple: true, arg: '<spec>', help: 'a trace set: a file, a folder of traces, or a generator (constant:kbps=3000, step:kbps=5000/800,period=20, walk:kbps=3000,count=20, markov:on=6000,off=300,count=20); repeatable' },
-    abr: { type: 'string', arg: '<a,b,…>', default: ABR_NAMES.join(','), help: 'ABR algorithms (throughput, bola and bolae, dynamic, bba, mpc, robustmpc; see the README for each reference)' },
+    trace: {
+      type: 'string',
+      multiple: true,
+      arg: '<spec>',
+      help: 'a trace set: a file, a folder of traces, or a generator (constant:kbps=3000, step:kbps=5000/800,period=20, walk:kbps=3000,count=20, markov:on=6000,off=300,count=20); repeatable',
+    },
+    abr: {
+      type: 'string',
+      arg: '<a,b,…>',
+      default: ABR_NAMES.join(','),
+      help: 'ABR algorithms (throughput, bola and bolae, dynamic, bba, mpc, robustmpc; see the README for each reference)',
+    },
     seed: { type: 'string', arg: '<n>', default: '1', help: 'seed of the trace generators' },
-    profile: { type: 'string', arg: '<sabre|dashjs|hlsjs>', default: DEFAULT_PROFILE, help: "whose defaults every rule, estimator and abandonment takes (oclab sim params lists them); also sets the buffer (sabre 25 s, dashjs/hlsjs 30 s) and the abandonment check interval" },
-    set: { type: 'string', multiple: true, arg: '<alg.name=v,…>', help: 'override rule parameters over the profile, e.g. bola.gammaP=4,throughput.variant=hlsjs; repeatable' },
+    profile: {
+      type: 'string',
+      arg: '<sabre|dashjs|hlsjs>',
+      default: DEFAULT_PROFILE,
+      help: 'whose defaults every rule, estimator and abandonment takes (oclab sim params lists them); also sets the buffer (sabre 25 s, dashjs/hlsjs 30 s) and the abandonment check interval',
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      arg: '<alg.name=v,…>',
+      help: 'override rule parameters over the profile, e.g. bola.gammaP=4,throughput.variant=hlsjs; repeatable',
+    },
     buffer: { type: 'string', arg: '<s>', help: "buffer cap in seconds (default: the profile's)" },
-    'trace-scale': { type: 'string', arg: '<k>', default: '1', help: "multiply every trace's throughput by k (Sabre -nm), e.g. to put a trace set inside the ladder's range" },
+    'trace-scale': {
+      type: 'string',
+      arg: '<k>',
+      default: '1',
+      help: "multiply every trace's throughput by k (Sabre -nm), e.g. to put a trace set inside the ladder's range",
+    },
     'skip-bad-traces': { type: 'boolean', help: 'leave out unreadable files of a trace folder with a warning (default: fail naming every bad file)' },
-    'sabre-rechoose': { type: 'boolean', help: "after an abandonment ask the rule again instead of fetching the rung it named, as Sabre's main loop does (a Sabre quirk; see the README)" },
+    'sabre-rechoose': {
+      type: 'boolean',
+      help: "after an abandonment ask the rule again instead of fetching the rung it named, as Sabre's main loop does (a Sabre quirk; see the README)",
+    },
     startup: { type: 'string', arg: '<s>', help: 'buffer needed to start playback (default: one segment)' },
     'rebuffer-threshold': { type: 'string', arg: '<s>', help: 'buffer needed to resume after a stall (default: one segment)' },
     rtt: { type: 'string', arg: '<ms>', default: '80', help: 'request latency when the trace has none' },
-    abandon: { type: 'boolean', help: "abandon downloads as the profile's references do (each rule's abandon parameter picks hls.js's, dash.js's or Sabre's rule)" },
+    abandon: {
+      type: 'boolean',
+      help: "abandon downloads as the profile's references do (each rule's abandon parameter picks hls.js's, dash.js's or Sabre's rule)",
+    },
     duration: { type: 'string', arg: '<s>', help: 'play only the first <s> seconds of the title' },
     'qoe-rebuffer': { type: 'string', arg: '<w>', default: String(QOE_DEFAULTS.rebuffer), help: 'QoE weight per second of rebuffering' },
     'qoe-switch': { type: 'string', arg: '<w>', default: String(QOE_DEFAULTS.switch), help: 'QoE weight per Mbit/s of bitrate change' },
@@ -157,7 +194,10 @@ export const command: Command = {
     if (!compare && sources.length !== 1) throw usageError('give one ladder with --title (or two with --compare)')
     const traceSpecs = (values.trace as string[] | undefined) ?? []
     if (traceSpecs.length === 0) throw usageError('--trace is required (a file, a folder or a generator such as constant:kbps=3000)')
-    const algorithms = (stringOption(values, 'abr') ?? ABR_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)
+    const algorithms = (stringOption(values, 'abr') ?? ABR_NAMES.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     const unknown = algorithms.filter((a) => !ABR_NAMES.includes(a))
     if (unknown.length || algorithms.length === 0) throw usageError(`--abr: unknown algorithm(s) ${unknown.join(', ')} (one of ${ABR_NAMES.join(', ')})`)
     const seed = numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1
@@ -196,14 +236,40 @@ export const command: Command = {
   },
 }
 
-async function runHttp(values: OptionValues, titleId: string, traceSpecs: string[], algorithms: string[], seed: number, session: Partial<SessionOptions>, profile: ProfileName, abrParams: Record<string, AbrParams>): Promise<number> {
+async function runHttp(
+  values: OptionValues,
+  titleId: string,
+  traceSpecs: string[],
+  algorithms: string[],
+  seed: number,
+  session: Partial<SessionOptions>,
+  profile: ProfileName,
+  abrParams: Record<string, AbrParams>,
+): Promise<number> {
   const steeringUrl = stringOption(values, 'steering')
   if (!steeringUrl) throw usageError('--http needs --steering <url>')
   const { runHttpSweep, formatHttpSessions } = await import('../sim/http-player/index.js')
   const { loadTraceSet } = await import('../sim/index.js')
   const traces = (await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))).flatMap((t) => t.traces)
-  const rows = await runHttpSweep({ steeringUrl, titleId, traces, algorithms, timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1, localAddress: stringOption(values, 'bind'), session, profile, abrParams })
-  if (values.json === true) console.log(JSON.stringify(rows.map(({ timeline: _t, ...r }) => r), null, 2))
+  const rows = await runHttpSweep({
+    steeringUrl,
+    titleId,
+    traces,
+    algorithms,
+    timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1,
+    localAddress: stringOption(values, 'bind'),
+    session,
+    profile,
+    abrParams,
+  })
+  if (values.json === true)
+    console.log(
+      JSON.stringify(
+        rows.map(({ timeline: _t, ...r }) => r),
+        null,
+        2,
+      ),
+    )
   else console.log(`client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}\n${formatHttpSessions(rows)}`)
   return rows.every((r) => r.completed) ? 0 : 1
 }

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path'
+import { generateSource, planShots } from '../encoder/index.js'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, sizeOption } from './command.js'
-import { generateSource, planShots } from '../encoder/index.js'
 
 export const command: Command = {
   name: 'source',
-  summary: 'Generate a synthetic source with audio: simple (flat, animation-like), complex (noise, motion) or multishot (hard cuts between shots of different difficulty, seeded).',
+  summary:
+    'Generate a synthetic source with audio: simple (flat, animation-like), complex (noise, motion) or multishot (hard cuts between shots of different difficulty, seeded).',
   usage: '--out <file.mp4> [--kind simple|complex|multishot] [--seed N] [--duration S] [--size WxH] [--fps N]',
   options: {
     out: { type: 'string', short: 'o', arg: '<file.mp4>', help: 'where to write the source' },
@@ -26,7 +27,8 @@ export const command: Command = {
     await generateSource({ kind, out, duration, width, height, frameRate, seed, audio: values['no-audio'] !== true })
     console.log(`wrote ${kind} source ${width}x${height}@${frameRate} ${duration}s to ${out}`)
     if (kind === 'multishot') {
-      for (const s of planShots(duration, frameRate, seed)) console.log(`  shot at frame ${String(s.startFrame).padStart(6)} (${(s.startFrame / frameRate).toFixed(2)} s), ${s.frames} frames: ${s.kind}`)
+      for (const s of planShots(duration, frameRate, seed))
+        console.log(`  shot at frame ${String(s.startFrame).padStart(6)} (${(s.startFrame / frameRate).toFixed(2)} s), ${s.frames} frames: ${s.kind}`)
     }
   },
 }

@@ -1,6 +1,6 @@
+import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, usageError } from './command.js'
-import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 
 /**
  * `oclab steering --config cluster.json`: run the steering service on the

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path'
+import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption } from './command.js'
-import type { Queue } from 'bullmq'
 
 /**
  * `oclab worker --queue redis://… --store <shared dir>`: one stateless
@@ -19,9 +19,18 @@ export const command: Command = {
     store: { type: 'string', arg: '<dir>', help: 'the shared storage as mounted here (NFS/EFS), the same one `oclab encode --out` names' },
     concurrency: { type: 'string', arg: '<n>', default: '1', help: 'chunk jobs at once (each runs one single-threaded x264 per rung)' },
     'queue-name': { type: 'string', arg: '<name>', default: 'oclab-encode', help: 'BullMQ queue name' },
-    'metrics-port': { type: 'string', arg: '<port>', help: 'serve Prometheus metrics (queue depth, job latency) on 127.0.0.1:<port>/metrics; 0 picks a free port' },
+    'metrics-port': {
+      type: 'string',
+      arg: '<port>',
+      help: 'serve Prometheus metrics (queue depth, job latency) on 127.0.0.1:<port>/metrics; 0 picks a free port',
+    },
     'metrics-host': { type: 'string', arg: '<host>', default: '127.0.0.1', help: 'address for the metrics listener' },
-    'lock-ms': { type: 'string', arg: '<ms>', default: '30000', help: "job lock lifetime: a dead worker's job is handed to another after about lock + stalled interval" },
+    'lock-ms': {
+      type: 'string',
+      arg: '<ms>',
+      default: '30000',
+      help: "job lock lifetime: a dead worker's job is handed to another after about lock + stalled interval",
+    },
     'stalled-ms': { type: 'string', arg: '<ms>', default: '30000', help: 'how often to look for jobs whose worker died' },
   },
   async run(values) {
@@ -48,7 +57,16 @@ export const command: Command = {
     }
     let fleet: Awaited<ReturnType<typeof startFleetWorker>>
     try {
-      fleet = await startFleetWorker({ target, storage: sharedDirStorage(store), concurrency, queueName, lockMs, stalledMs, log, ...(metrics ? { metrics: metrics.hooks } : {}) })
+      fleet = await startFleetWorker({
+        target,
+        storage: sharedDirStorage(store),
+        concurrency,
+        queueName,
+        lockMs,
+        stalledMs,
+        log,
+        ...(metrics ? { metrics: metrics.hooks } : {}),
+      })
     } catch (err) {
       // the metrics queue reconnects forever: close it, or a worker that cannot start never exits
       await metrics?.queue.disconnect()

@@ -1,6 +1,6 @@
 import { request } from 'undici'
 import type { ClusterConfig } from '../lib/cluster.js'
-import { OriginClient, type CatalogEntry } from '../origin/index.js'
+import { type CatalogEntry, OriginClient } from '../origin/index.js'
 
 /**
  * What the console shows of a cluster: the OCAs grouped by region and site

@@ -6,7 +6,7 @@ import type { ClusterConfig } from '../lib/cluster.js'
 import { ErrorCodes, isOclabError } from '../lib/errors.js'
 import { sendOclabError } from '../lib/http/error-reply.js'
 import { makeValidator } from '../lib/validate.js'
-import { fetchClusterView, type ClusterView } from './cluster-view.js'
+import { type ClusterView, fetchClusterView } from './cluster-view.js'
 import { LoadPostSchema, LoadRun } from './load-samples.js'
 import { consolePage } from './page.js'
 
@@ -64,12 +64,18 @@ export function buildConsoleServer(opts: ConsoleServerOptions): FastifyInstance 
 
   app.get('/', async (_req, reply) => {
     page ??= consolePage({ refreshMs: o.refreshMs })
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(await page)
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(await page)
   })
 
   app.get('/lib/hls.min.js', async (_req, reply) => {
     hlsJs ??= readFile(hlsMinPath)
-    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(await hlsJs)
+    return reply
+      .type('application/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(await hlsJs)
   })
 
   app.get('/api/cluster', async (_req, reply) => reply.header('cache-control', 'no-store').send(await clusterView()))

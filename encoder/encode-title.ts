@@ -1,35 +1,46 @@
-import { availableParallelism } from 'node:os'
-import { mkdir, rename, rm, readdir, stat } from 'node:fs/promises'
-import { basename, extname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { basename, extname, join, resolve } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
-import { repoRoot } from '../lib/repo-root.js'
+import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { ffmpegPath } from '../lib/ffmpeg.js'
+import { type QualityBuild, qualityBuild } from '../lib/ffmpeg-builds.js'
 import { sha256File } from '../lib/hash.js'
+import { repoRoot } from '../lib/repo-root.js'
 import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
 import {
-  TITLE_VERSION, isSafeTitleId, validateTitle,
-  type AudioRendition, type CodecLadder, type FileEntry, type HullPoint, type Inspection, type Quality, type RungAllocation, type Segment, type Title, type VideoRendition,
+  type AudioRendition,
+  type CodecLadder,
+  type FileEntry,
+  type HullPoint,
+  type Inspection,
+  isSafeTitleId,
+  type Quality,
+  type RungAllocation,
+  type Segment,
+  TITLE_VERSION,
+  type Title,
+  type VideoRendition,
+  validateTitle,
 } from '../lib/title-package.js'
 import { inspectSource } from './inspect/inspect.js'
-import { planChunks, planShotChunks, segmentStarts, type ChunkPlan } from './jobs/chunks.js'
-import { fixedLadder, rungId, sortLadder, type Rung } from './ladder/ladder.js'
-import { DEFAULT_VMAF_SELECTION, selectRungs, upperConvexHull, type RdPoint, type RungSelection } from './ladder/hull.js'
-import { DEFAULT_H264, type H264Settings } from './jobs/h264.js'
-import { checkPreset, encoderFor, VIDEO_CODECS, type VideoCodec } from './jobs/video-codecs.js'
-import { ffmpegPath } from '../lib/ffmpeg.js'
-import { qualityBuild, type QualityBuild } from '../lib/ffmpeg-builds.js'
-import { DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
-import { probeShots, spanQuality, titlePoints } from './ladder/shot-probe.js'
-import { allocateWithPeak, type ShotCurve } from './ladder/shot-allocation.js'
-import { describeBatch, runChunkJobs, type ChunkBatch, type ChunkJob, type ChunkResult, type QualityGate } from './jobs/chunk-job.js'
-import { localPool, type JobQueue, type RetryPolicy } from './jobs/job-queue.js'
-import { encodeAudio, stitchChunks } from './jobs/stitch.js'
-import { packageCmaf, type PackagedTrack } from './packager/cmaf.js'
-import { mediaPlaylist, multivariantPlaylist, targetDurationOf } from './packager/hls.js'
-import { mpd } from './packager/dash.js'
+import { type ChunkBatch, type ChunkJob, type ChunkResult, describeBatch, type QualityGate, runChunkJobs } from './jobs/chunk-job.js'
+import { type ChunkPlan, planChunks, planShotChunks, segmentStarts } from './jobs/chunks.js'
 import type { EncodeEvent } from './jobs/events.js'
+import { DEFAULT_H264, type H264Settings } from './jobs/h264.js'
+import { type JobQueue, localPool, type RetryPolicy } from './jobs/job-queue.js'
+import { encodeAudio, stitchChunks } from './jobs/stitch.js'
+import { checkPreset, encoderFor, VIDEO_CODECS, type VideoCodec } from './jobs/video-codecs.js'
+import { DEFAULT_VMAF_SELECTION, type RdPoint, type RungSelection, selectRungs, upperConvexHull } from './ladder/hull.js'
+import { fixedLadder, type Rung, rungId, sortLadder } from './ladder/ladder.js'
+import { DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
+import { allocateWithPeak, type ShotCurve } from './ladder/shot-allocation.js'
+import { probeShots, spanQuality, titlePoints } from './ladder/shot-probe.js'
+import { type PackagedTrack, packageCmaf } from './packager/cmaf.js'
+import { mpd } from './packager/dash.js'
+import { mediaPlaylist, multivariantPlaylist, targetDurationOf } from './packager/hls.js'
 
 export interface EncodeOptions {
   source: string
@@ -78,7 +89,13 @@ export interface EncodeOptions {
   /** A distributed queue of chunk batches; default the local pool running them in this process. */
   queue?: JobQueue<ChunkBatch, ChunkResult[]>
   /** Per-title probe grid overrides (tests use small ones). */
-  probe?: { heights?: number[]; crfs?: number[]; excerpts?: number; excerptSeconds?: number; codecCrfs?: Partial<Record<Exclude<VideoCodec, 'h264'>, number[]>> }
+  probe?: {
+    heights?: number[]
+    crfs?: number[]
+    excerpts?: number
+    excerptSeconds?: number
+    codecCrfs?: Partial<Record<Exclude<VideoCodec, 'h264'>, number[]>>
+  }
   /**
    * Per-shot probe curves of this same source, grid and x264 settings from an
    * earlier encode (`EncodeResult.shotProbes`): shot-based skips its H.264
@@ -103,7 +120,10 @@ export interface EncodeResult {
 
 /** A title id from a file name: what is left after replacing anything not safe in a URL path. */
 export function titleIdFromFile(file: string): string {
-  const id = basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100)
+  const id = basename(file, extname(file))
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 100)
   return id || 'title'
 }
 
@@ -146,8 +166,11 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   emit({ type: 'inspected', report })
   const v = report.video
   const shotBased = opts.ladder === 'shot-based'
-  if (shotBased && !report.shots?.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, `shot-based: no shot list for ${source} (${report.warnings.join('; ') || 'shot detection found nothing'})`)
-  const plan = shotBased ? planShotChunks(report.shots!, v.frameRate, segmentDuration) : planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
+  if (shotBased && !report.shots?.length)
+    throw new OclabError(ErrorCodes.ENCODE_FAILED, `shot-based: no shot list for ${source} (${report.warnings.join('; ') || 'shot detection found nothing'})`)
+  const plan = shotBased
+    ? planShotChunks(report.shots!, v.frameRate, segmentDuration)
+    : planChunks(v.frameCount, v.frameRate, segmentDuration, opts.segmentsPerChunk ?? 2)
   const h264: H264Settings = { ...DEFAULT_H264, ...opts.h264, gop: plan.framesPerSegment, frameRate: v.frameRate }
   const fileStart = Math.min(v.startTime, ...report.audio.map((a) => a.startTime))
   const videoStartInFile = Math.max(0, v.startTime - fileStart)
@@ -161,7 +184,22 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
     emit({ type: 'ladder', kind: choice.kind, rungs: choice.rungs, notes: choice.notes })
     ladders.push({ ...choice, codec: b.codec })
     const curves = choice.kind === 'per-title' && choice.curves ? { curves: choice.curves } : {}
-    jobs.push(...chunkJobs({ source, report, plan, rungs: choice.rungs, enc, metric, vmafModel, workDir, videoStartInFile, opts, allocation: choice.allocation, ...curves }))
+    jobs.push(
+      ...chunkJobs({
+        source,
+        report,
+        plan,
+        rungs: choice.rungs,
+        enc,
+        metric,
+        vmafModel,
+        workDir,
+        videoStartInFile,
+        opts,
+        allocation: choice.allocation,
+        ...curves,
+      }),
+    )
   }
   const { results: chunkResults, retries } = await runJobs(jobs, opts, concurrency, emit)
 
@@ -173,8 +211,23 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
     for (const { codec, rungs } of ladders) {
       for (const rung of rungs) {
         emit({ type: 'packaging', rendition: rung.id })
-        const results = jobs.map((j, i) => ({ j, r: chunkResults[i]! })).filter((x) => x.j.rung.id === rung.id).sort((a, b) => a.j.chunk.index - b.j.chunk.index)
-        video.push(await packageVideo(rung, codec, results[0]!.j.ffmpeg, results.map((x) => x.r), v.frameRate, v.frameCount, staging, workDir, opts.signal))
+        const results = jobs
+          .map((j, i) => ({ j, r: chunkResults[i]! }))
+          .filter((x) => x.j.rung.id === rung.id)
+          .sort((a, b) => a.j.chunk.index - b.j.chunk.index)
+        video.push(
+          await packageVideo(
+            rung,
+            codec,
+            results[0]!.j.ffmpeg,
+            results.map((x) => x.r),
+            v.frameRate,
+            v.frameCount,
+            staging,
+            workDir,
+            opts.signal,
+          ),
+        )
       }
     }
     const audio = await audioPromise
@@ -202,7 +255,10 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
         qualityGateReencodes: chunkResults.reduce((s, r) => s + r.reencodes, 0),
         resumedJobs: chunkResults.filter((r) => r.resumed).length,
         qualityModel: vmafModel ? basename(vmafModel) : null,
-        ffmpeg: { quality: builds.quality, video: builds.video.map(({ codec, encoder, preset, path, version }) => ({ codec, encoder, preset, path, version })) },
+        ffmpeg: {
+          quality: builds.quality,
+          video: builds.video.map(({ codec, encoder, preset, path, version }) => ({ codec, encoder, preset, path, version })),
+        },
       },
       hls: 'master.m3u8',
       dash: 'manifest.mpd',
@@ -234,15 +290,22 @@ interface Builds {
  */
 async function chooseBuilds(opts: EncodeOptions, vmafModel: string | null): Promise<Builds> {
   const codecs = opts.codecs?.length ? opts.codecs : (['h264'] as VideoCodec[])
-  const presetOf = (c: VideoCodec): string => (c === 'h264' ? opts.h264?.preset ?? DEFAULT_H264.preset : opts.presets?.[c] ?? VIDEO_CODECS[c].defaultPreset)
+  const presetOf = (c: VideoCodec): string => (c === 'h264' ? (opts.h264?.preset ?? DEFAULT_H264.preset) : (opts.presets?.[c] ?? VIDEO_CODECS[c].defaultPreset))
   for (const c of codecs) {
     checkPreset(c, presetOf(c))
     if (opts.ladder === 'shot-based' && !VIDEO_CODECS[c].forcedKeyframes) {
-      throw new OclabError(ErrorCodes.USAGE, `${c}: shot-based ladders need key frames at each shot, which ${VIDEO_CODECS[c].encoder} in this ffmpeg cannot force; use --ladder per-title or fixed`)
+      throw new OclabError(
+        ErrorCodes.USAGE,
+        `${c}: shot-based ladders need key frames at each shot, which ${VIDEO_CODECS[c].encoder} in this ffmpeg cannot force; use --ladder per-title or fixed`,
+      )
     }
   }
   const quality = await qualityBuild()
-  if (vmafModel && !quality.libvmaf) throw new OclabError(ErrorCodes.USAGE, `a VMAF model was given but ${quality.path} (${quality.version}) has no libvmaf filter: set FFMPEG_PATH to a build with libvmaf (the bundled one has it)`)
+  if (vmafModel && !quality.libvmaf)
+    throw new OclabError(
+      ErrorCodes.USAGE,
+      `a VMAF model was given but ${quality.path} (${quality.version}) has no libvmaf filter: set FFMPEG_PATH to a build with libvmaf (the bundled one has it)`,
+    )
   const choice = opts.encoderFfmpeg !== undefined ? { encoderFfmpeg: opts.encoderFfmpeg } : {}
   const video = await Promise.all(codecs.map(async (codec) => ({ codec, preset: presetOf(codec), ...(await encoderFor(codec, choice)) })))
   return { quality, video }
@@ -259,11 +322,19 @@ interface CodecRun {
 function codecRungIds(codec: VideoCodec, l: LadderChoice): LadderChoice {
   if (codec === 'h264') return l
   const id = (r: string) => `${codec}-${r}`
-  return { ...l, rungs: l.rungs.map((r) => ({ ...r, id: id(r.id) })), ...(l.allocation ? { allocation: l.allocation.map((a) => ({ ...a, rung: id(a.rung) })) } : {}) }
+  return {
+    ...l,
+    rungs: l.rungs.map((r) => ({ ...r, id: id(r.id) })),
+    ...(l.allocation ? { allocation: l.allocation.map((a) => ({ ...a, rung: id(a.rung) })) } : {}),
+  }
 }
 
 const titleLadder = (l: LadderChoice, metric: 'vmaf' | 'ssim'): Omit<CodecLadder, 'codec'> => ({
-  kind: l.kind === 'custom' ? 'fixed' : l.kind, qualityMetric: metric, notes: l.notes, probes: l.probes, ...(l.allocation ? { allocation: l.allocation } : {}),
+  kind: l.kind === 'custom' ? 'fixed' : l.kind,
+  qualityMetric: metric,
+  notes: l.notes,
+  probes: l.probes,
+  ...(l.allocation ? { allocation: l.allocation } : {}),
 })
 
 interface LadderChoice {
@@ -278,13 +349,21 @@ interface LadderChoice {
 }
 
 async function buildLadder(
-  opts: EncodeOptions, report: Inspection, enc: CodecRun, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, emit: (e: EncodeEvent) => void,
+  opts: EncodeOptions,
+  report: Inspection,
+  enc: CodecRun,
+  metric: 'vmaf' | 'ssim',
+  vmafModel: string | null,
+  concurrency: number,
+  videoStartInFile: number,
+  emit: (e: EncodeEvent) => void,
 ): Promise<LadderChoice> {
   const v = report.video
   const ladder = opts.ladder ?? 'per-title'
   if (Array.isArray(ladder)) {
     const over = ladder.filter((r) => r.height > v.height)
-    if (over.length) throw new OclabError(ErrorCodes.USAGE, `ladder rungs above the source's ${v.width}x${v.height}: ${over.map((r) => `${r.width}x${r.height}`).join(', ')}`)
+    if (over.length)
+      throw new OclabError(ErrorCodes.USAGE, `ladder rungs above the source's ${v.width}x${v.height}: ${over.map((r) => `${r.width}x${r.height}`).join(', ')}`)
     return { rungs: sortLadder(ladder), kind: 'custom', notes: ['ladder given by hand'], probes: [] }
   }
   if (ladder === 'fixed') {
@@ -298,8 +377,20 @@ async function buildLadder(
   const { points, rd } = given
     ? fromShotCurves(given)
     : await probeSource({
-        source: opts.source, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, duration: report.duration,
-        ...probe, crfs: probeCrfs(opts, enc.codec), h264: enc.settings, codec: enc.codec, ...(enc.ffmpeg ? { ffmpeg: enc.ffmpeg } : {}), metric, vmafModel, concurrency, signal: opts.signal,
+        source: opts.source,
+        sourceWidth: v.width,
+        sourceHeight: v.height,
+        frameRate: v.frameRate,
+        duration: report.duration,
+        ...probe,
+        crfs: probeCrfs(opts, enc.codec),
+        h264: enc.settings,
+        codec: enc.codec,
+        ...(enc.ffmpeg ? { ffmpeg: enc.ffmpeg } : {}),
+        metric,
+        vmafModel,
+        concurrency,
+        signal: opts.signal,
         onProbe: (done, total) => emit({ type: 'probing', done, total }),
       })
   const hull = upperConvexHull(rd)
@@ -307,7 +398,9 @@ async function buildLadder(
   const probes = points.map((p) => ({ ...p, onHull: onHull.has(`${p.height}:${p.bitrate}`) }))
   const chosen = selectRungs(hull, selection)
   if (!chosen.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, 'per-title: the probe encodes gave no usable hull')
-  const rungs = sortLadder(chosen.map((p) => ({ id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(p.quality.toFixed(2)) })))
+  const rungs = sortLadder(
+    chosen.map((p) => ({ id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(p.quality.toFixed(2)) })),
+  )
   const top = chosen[chosen.length - 1]!
   const notes = [
     `per-title (${enc.codec}): ${points.length} probe ${given ? `points of the whole title (from ${given.length} shots' probes)` : 'encodes'}, ${hull.length} on the convex hull, ${metric === 'vmaf' ? 'VMAF' : 'SSIM dB'} target ${selection.targetQuality}, step ${selection.step}`,
@@ -342,37 +435,71 @@ function fromShotCurves(curves: readonly ShotCurve[]): { points: HullPoint[]; rd
  * common slope λ, bisected so the rung's mean rate meets its bitrate.
  */
 /** The probe CRFs of a codec: `probe.crfs` are x264's, other codecs have their own scale. */
-const probeCrfs = (opts: EncodeOptions, codec: VideoCodec): number[] =>
-  [...((codec === 'h264' ? opts.probe?.crfs : opts.probe?.codecCrfs?.[codec]) ?? VIDEO_CODECS[codec].probeCrfs)]
+const probeCrfs = (opts: EncodeOptions, codec: VideoCodec): number[] => [
+  ...((codec === 'h264' ? opts.probe?.crfs : opts.probe?.codecCrfs?.[codec]) ?? VIDEO_CODECS[codec].probeCrfs),
+]
 
 async function shotBasedLadder(
-  opts: EncodeOptions, report: Inspection, enc: CodecRun, metric: 'vmaf' | 'ssim', vmafModel: string | null, concurrency: number, videoStartInFile: number, selection: RungSelection, emit: (e: EncodeEvent) => void,
+  opts: EncodeOptions,
+  report: Inspection,
+  enc: CodecRun,
+  metric: 'vmaf' | 'ssim',
+  vmafModel: string | null,
+  concurrency: number,
+  videoStartInFile: number,
+  selection: RungSelection,
+  emit: (e: EncodeEvent) => void,
 ): Promise<LadderChoice> {
   const v = report.video
   const shots = report.shots!
-  const curves = enc.codec === 'h264' && opts.shotProbes ? reusableCurves(opts.shotProbes, report) : await probeShots({
-    source: opts.source, shots, sourceWidth: v.width, sourceHeight: v.height, frameRate: v.frameRate, videoStartInFile,
-    heights: probeHeights(opts.probe?.heights ?? DEFAULT_PROBE_HEIGHTS, v.height), crfs: probeCrfs(opts, enc.codec),
-    h264: enc.settings, codec: enc.codec, ...(enc.ffmpeg ? { ffmpeg: enc.ffmpeg } : {}), metric, vmafModel, concurrency, signal: opts.signal, onProbe: (done, total) => emit({ type: 'probing', done, total }),
-  })
+  const curves =
+    enc.codec === 'h264' && opts.shotProbes
+      ? reusableCurves(opts.shotProbes, report)
+      : await probeShots({
+          source: opts.source,
+          shots,
+          sourceWidth: v.width,
+          sourceHeight: v.height,
+          frameRate: v.frameRate,
+          videoStartInFile,
+          heights: probeHeights(opts.probe?.heights ?? DEFAULT_PROBE_HEIGHTS, v.height),
+          crfs: probeCrfs(opts, enc.codec),
+          h264: enc.settings,
+          codec: enc.codec,
+          ...(enc.ffmpeg ? { ffmpeg: enc.ffmpeg } : {}),
+          metric,
+          vmafModel,
+          concurrency,
+          signal: opts.signal,
+          onProbe: (done, total) => emit({ type: 'probing', done, total }),
+        })
   const points = titlePoints(curves)
   const hull = upperConvexHull(points)
   const onHull = new Set(hull.map((p) => `${p.height}:${p.crf}`))
-  const probes = points.map(({ crf, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${crf}`) })).sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
+  const probes = points
+    .map(({ crf, ...p }) => ({ ...p, onHull: onHull.has(`${p.height}:${crf}`) }))
+    .sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
   const chosen = selectRungs(hull, selection)
   if (!chosen.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, 'shot-based: the probe encodes gave no usable hull')
   const rungs: Rung[] = []
   const allocation: RungAllocation[] = []
   for (const p of chosen) {
     // shots within 1.8× of the mean rate: a shot is a segment's worth of bits, and VOD peaks stay within 2× (Apple)
-    const a = allocateWithPeak(curves.map((c) => ({ duration: c.duration, points: c.points.filter((q) => q.height === p.height) })), p.bitrate, 1.8)
+    const a = allocateWithPeak(
+      curves.map((c) => ({ duration: c.duration, points: c.points.filter((q) => q.height === p.height) })),
+      p.bitrate,
+      1.8,
+    )
     const rung: Rung = { id: rungId(p.height, p.bitrate), width: p.width, height: p.height, bitrate: p.bitrate, targetQuality: Number(a.quality.toFixed(2)) }
     // on a coarse CRF grid two budgets can land on the same CRF for every shot: the same encode, kept once
     const crfs = a.picks.map((q) => q.crf).join('/')
     if (allocation.some((x, i) => rungs[i]!.height === p.height && x.shots.map((q) => q.crf).join('/') === crfs)) continue
     rungs.push(rung)
     allocation.push({
-      rung: rung.id, lambda: a.lambda, bitrate: Math.round(a.bitrate), quality: Number(a.quality.toFixed(3)),
+      rung: rung.id,
+      lambda: a.lambda,
+      bitrate: Math.round(a.bitrate),
+      quality: Number(a.quality.toFixed(3)),
       shots: a.picks.map((q) => ({ crf: q.crf, bitrate: q.bitrate, quality: q.quality })),
     })
   }
@@ -414,7 +541,7 @@ function chunkJobs(p: JobPlanInput): ChunkJob[] {
       const shot = p.allocation?.find((a) => a.rung === rung.id)?.shots[chunk.index]
       // per-title from shot probes: what this chunk's own shots predict at the rung's rate, not the title's mean
       const own = !shot && p.curves && rung.targetQuality !== undefined ? spanQuality(p.curves, p.report.shots ?? [], chunk, rung.height, rung.bitrate) : null
-      const expected = shot ? shot.quality : own ?? rung.targetQuality
+      const expected = shot ? shot.quality : (own ?? rung.targetQuality)
       const target = expected !== undefined ? expected - (p.opts.gateTolerance ?? 3) : p.opts.gate
       const gate: QualityGate | undefined =
         target === undefined ? undefined : { target, maxReencodes: p.opts.maxReencodes ?? 2, rateStep: 1.3, maxBitrate: Math.max(rung.bitrate, 12_000_000) }
@@ -449,8 +576,14 @@ export function batchJobs(jobs: readonly ChunkJob[]): ChunkBatch[] {
   return [...byChunk.entries()].map(([i, js]) => ({ key: `chunk-${String(i + 1).padStart(5, '0')}`, jobs: js }))
 }
 
-async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: number, emit: (e: EncodeEvent) => void): Promise<{ results: ChunkResult[]; retries: number }> {
-  const queue = opts.queue ?? localPool<ChunkBatch, ChunkResult[]>((b) => runChunkJobs(b.jobs, opts.signal), { concurrency, retry: opts.retry, describe: describeBatch })
+async function runJobs(
+  jobs: ChunkJob[],
+  opts: EncodeOptions,
+  concurrency: number,
+  emit: (e: EncodeEvent) => void,
+): Promise<{ results: ChunkResult[]; retries: number }> {
+  const queue =
+    opts.queue ?? localPool<ChunkBatch, ChunkResult[]>((b) => runChunkJobs(b.jobs, opts.signal), { concurrency, retry: opts.retry, describe: describeBatch })
   const totalFrames = jobs.reduce((s, j) => s + j.chunk.frames, 0)
   let done = 0
   let frames = 0
@@ -487,16 +620,30 @@ async function runJobs(jobs: ChunkJob[], opts: EncodeOptions, concurrency: numbe
 }
 
 async function packageVideo(
-  rung: Rung, codec: VideoCodec, bin: string | undefined, results: ChunkResult[], frameRate: number, frameCount: number, staging: string, workDir: string, signal?: AbortSignal,
+  rung: Rung,
+  codec: VideoCodec,
+  bin: string | undefined,
+  results: ChunkResult[],
+  frameRate: number,
+  frameCount: number,
+  staging: string,
+  workDir: string,
+  signal?: AbortSignal,
 ): Promise<VideoRendition> {
   const joined = join(workDir, `${rung.id}.frag.mp4`)
-  await stitchChunks(results.map((r) => r.file), joined, signal, bin)
+  await stitchChunks(
+    results.map((r) => r.file),
+    joined,
+    signal,
+    bin,
+  )
   const track = await packageCmaf({ input: joined, outDir: join(staging, rung.id), uriPrefix: rung.id, video: true })
   await rm(joined, { force: true })
   const samples = track.segments.reduce((s, x) => s + x.samples, 0)
   if (samples !== frameCount) throw new OclabError(ErrorCodes.ENCODE_FAILED, `${rung.id}: stitched ${samples} frames, the source has ${frameCount}`)
   const segQuality = results.flatMap((r) => r.segments)
-  if (segQuality.length !== track.segments.length) throw new OclabError(ErrorCodes.ENCODE_FAILED, `${rung.id}: ${track.segments.length} segments but quality for ${segQuality.length}`)
+  if (segQuality.length !== track.segments.length)
+    throw new OclabError(ErrorCodes.ENCODE_FAILED, `${rung.id}: ${track.segments.length} segments but quality for ${segQuality.length}`)
   const segments = toSegments(track, segQuality)
   const frames = results.reduce((s, r) => s + r.frames, 0)
   const weighted = (pick: (q: Quality) => number | undefined) => results.reduce((s, r) => s + (pick(r.quality) ?? 0) * r.frames, 0) / frames
@@ -543,7 +690,14 @@ export function bandwidths(segments: readonly Pick<Segment, 'bytes' | 'duration'
 }
 
 async function packageAudio(
-  source: string, report: Inspection, plan: ChunkPlan, videoStartInFile: number, opts: EncodeOptions, staging: string, workDir: string, emit: (e: EncodeEvent) => void,
+  source: string,
+  report: Inspection,
+  plan: ChunkPlan,
+  videoStartInFile: number,
+  opts: EncodeOptions,
+  staging: string,
+  workDir: string,
+  emit: (e: EncodeEvent) => void,
 ): Promise<AudioRendition[]> {
   const out: AudioRendition[] = []
   const v = report.video
@@ -553,15 +707,32 @@ async function packageAudio(
     emit({ type: 'packaging', rendition: id })
     const frag = join(workDir, `${id}.frag.mp4`)
     await mkdir(workDir, { recursive: true })
-    await encodeAudio({ source, streamIndex: i, videoStartInFile, duration: v.frameCount / v.frameRate, segmentDuration: plan.segmentDuration, bitrate: opts.audioBitrate, out: frag, signal: opts.signal })
+    await encodeAudio({
+      source,
+      streamIndex: i,
+      videoStartInFile,
+      duration: v.frameCount / v.frameRate,
+      segmentDuration: plan.segmentDuration,
+      bitrate: opts.audioBitrate,
+      out: frag,
+      signal: opts.signal,
+    })
     const track = await packageCmaf({ input: frag, outDir: join(staging, id), uriPrefix: id, video: false })
     await rm(frag, { force: true })
     const segments = toSegments(track)
     out.push({
-      type: 'audio', id, codec: 'aac', codecs: track.codecs, language: lang, channels: 2, sampleRate: 48000,
-      ...bandwidths(segments), timescale: track.timescale,
+      type: 'audio',
+      id,
+      codec: 'aac',
+      codecs: track.codecs,
+      language: lang,
+      channels: 2,
+      sampleRate: 48000,
+      ...bandwidths(segments),
+      timescale: track.timescale,
       init: { path: track.init.uri, bytes: track.init.bytes, sha256: track.init.sha256 },
-      playlist: `${id}/index.m3u8`, segments,
+      playlist: `${id}/index.m3u8`,
+      segments,
     })
   }
   return out
@@ -591,4 +762,3 @@ async function swapInto(staging: string, target: string, workDir: string): Promi
   await rename(staging, target)
   if (moved) await rm(old, { recursive: true, force: true })
 }
-

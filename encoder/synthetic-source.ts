@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { commitFile, tempNameFor } from '../lib/atomic-file.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
-import { tempNameFor, commitFile } from '../lib/atomic-file.js'
 
 import { seededRandom, shuffle } from '../lib/random.js'
 
@@ -125,7 +125,10 @@ function shotGraph(kind: ShotKind, w: number, h: number, fps: number, seed: numb
 
 /** The whole multishot graph: each shot cut to its frames, concatenated with hard cuts. */
 export function multishotFilter(shots: readonly PlannedShot[], width: number, height: number, frameRate: number, seed = 1): string {
-  const parts = shots.map((s, i) => `${shotGraph(s.kind, width, height, frameRate, seed + i, `s${i}`, `r${i}`)};[r${i}]trim=end_frame=${s.frames},setpts=N/(${frameRate}*TB),setsar=1,format=yuv420p[v${i}]`)
+  const parts = shots.map(
+    (s, i) =>
+      `${shotGraph(s.kind, width, height, frameRate, seed + i, `s${i}`, `r${i}`)};[r${i}]trim=end_frame=${s.frames},setpts=N/(${frameRate}*TB),setsar=1,format=yuv420p[v${i}]`,
+  )
   return `${parts.join(';')};${shots.map((_, i) => `[v${i}]`).join('')}concat=n=${shots.length}:v=1:a=0`
 }
 
@@ -142,7 +145,10 @@ export async function generateSource(opts: SourceOptions): Promise<string> {
   const audio = opts.audio ?? true
   await mkdir(dirname(opts.out), { recursive: true })
   const tmp = `${tempNameFor(opts.out)}.mp4`
-  const graph = opts.kind === 'multishot' ? multishotFilter(planShots(duration, fps, opts.seed ?? 1), width, height, fps, opts.seed ?? 1) : sourceFilter(opts.kind, width, height, fps)
+  const graph =
+    opts.kind === 'multishot'
+      ? multishotFilter(planShots(duration, fps, opts.seed ?? 1), width, height, fps, opts.seed ?? 1)
+      : sourceFilter(opts.kind, width, height, fps)
   const args = ['-f', 'lavfi', '-i', graph]
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000`)
   args.push('-t', String(duration), '-map', '0:v')

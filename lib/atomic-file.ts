@@ -1,10 +1,9 @@
-import { open, rename, mkdir, rm } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 
 /** A temp name beside `path` (same directory, so the final rename is atomic on one filesystem). */
-export const tempNameFor = (path: string): string =>
-  join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+export const tempNameFor = (path: string): string => join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
 
 /**
  * Write `data` so that `path` either holds the old content or all of the new:

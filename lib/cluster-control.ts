@@ -1,10 +1,10 @@
-import { dirname, join, resolve, basename } from 'node:path'
 import { readFile, rm } from 'node:fs/promises'
-import type { ClusterConfig } from './cluster.js'
+import { basename, dirname, join, resolve } from 'node:path'
 import { writeFileAtomic } from './atomic-file.js'
-import { repoRoot } from './repo-root.js'
+import type { ClusterConfig } from './cluster.js'
 import { ErrorCodes, OclabError } from './errors.js'
-import { probeHealth, Supervisor, type ChildSpec, type ChildStatus, type RestartPolicy } from './supervisor.js'
+import { repoRoot } from './repo-root.js'
+import { type ChildSpec, type ChildStatus, probeHealth, type RestartPolicy, Supervisor } from './supervisor.js'
 
 /**
  * `oclab cluster` as a library: the processes of a cluster file under a
@@ -102,7 +102,9 @@ export async function runCluster(o: RunClusterOptions): Promise<ClusterState> {
   const record = () => {
     if (closed) return
     const state = snapshot()
-    writes = writes.then(() => writeFileAtomic(file, JSON.stringify(state, null, 2))).catch((err: Error) => o.log?.(`cluster: cannot write ${file}: ${err.message}`))
+    writes = writes
+      .then(() => writeFileAtomic(file, JSON.stringify(state, null, 2)))
+      .catch((err: Error) => o.log?.(`cluster: cannot write ${file}: ${err.message}`))
   }
   const sup = new Supervisor({
     ...(o.log ? { log: o.log } : {}),

@@ -1,7 +1,7 @@
-import { Type, type Static } from '@sinclair/typebox'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { type Static, Type } from '@sinclair/typebox'
 import { ErrorCodes, OclabError } from './errors.js'
 import { makeValidator } from './validate.js'
 

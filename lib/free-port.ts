@@ -1,5 +1,5 @@
-import { createServer } from 'node:net'
 import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 
 /** The kernel hands out ephemeral ports (for listen(0) and outgoing connections) from this range. */
 async function ephemeralRange(): Promise<[number, number]> {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { request } from 'undici'
 import { ErrorCodes, OclabError } from './errors.js'
@@ -43,7 +43,13 @@ export interface RestartPolicy {
   startLimitIntervalMs: number
 }
 
-export const RESTART_DEFAULTS: RestartPolicy = { restart: 'on-failure', restartDelayMs: 100, restartMaxDelayMs: 10_000, startLimitBurst: 5, startLimitIntervalMs: 10_000 }
+export const RESTART_DEFAULTS: RestartPolicy = {
+  restart: 'on-failure',
+  restartDelayMs: 100,
+  restartMaxDelayMs: 10_000,
+  startLimitBurst: 5,
+  startLimitIntervalMs: 10_000,
+}
 
 export interface SupervisorOptions {
   /** Where prefixed child output and the supervisor's own lines go. Default: process.stdout. */
@@ -165,7 +171,11 @@ export class Supervisor {
           `${s.spec.name} ${s.reason ?? `exited during start-up (${describeExit(s.lastExit?.code ?? null, s.lastExit?.signal ?? null)})`}${s.tail.length ? `; its last output:\n  ${s.tail.join('\n  ')}` : ''}`,
         )
       }
-      answers = await Promise.all([...this.slots.values()].map(async (s) => [s.spec.name, s.state === 'backoff' ? 'restarting' : await probeHealth(s.spec.healthUrl)] as [string, string]))
+      answers = await Promise.all(
+        [...this.slots.values()].map(
+          async (s) => [s.spec.name, s.state === 'backoff' ? 'restarting' : await probeHealth(s.spec.healthUrl)] as [string, string],
+        ),
+      )
       if (answers.every(([, a]) => a === 'ok')) break
       if (Date.now() >= deadline) {
         await this.stop()
@@ -184,7 +194,14 @@ export class Supervisor {
 
   private statusOf(s: Slot): ChildStatus {
     const running = s.process.exitCode === null && s.process.signalCode === null
-    return { name: s.spec.name, pid: running ? (s.process.pid ?? null) : null, state: s.state, restarts: s.restarts, lastExit: s.lastExit, ...(s.reason ? { reason: s.reason } : {}) }
+    return {
+      name: s.spec.name,
+      pid: running ? (s.process.pid ?? null) : null,
+      state: s.state,
+      restarts: s.restarts,
+      lastExit: s.lastExit,
+      ...(s.reason ? { reason: s.reason } : {}),
+    }
   }
 
   private say(line: string): void {
@@ -198,7 +215,17 @@ export class Supervisor {
   private spawnChild(spec: ChildSpec, prior?: Slot): Slot {
     const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } })
     const prefix = `[${spec.name.padEnd(this.width)}]`
-    const slot: Slot = prior ?? { spec, process: child, exited: Promise.resolve(), state: 'starting', restarts: 0, failures: 0, starts: [], lastExit: null, tail: [] }
+    const slot: Slot = prior ?? {
+      spec,
+      process: child,
+      exited: Promise.resolve(),
+      state: 'starting',
+      restarts: 0,
+      failures: 0,
+      starts: [],
+      lastExit: null,
+      tail: [],
+    }
     slot.process = child
     slot.state = 'starting'
     slot.starts.push(Date.now())
@@ -211,10 +238,12 @@ export class Supervisor {
     }
     // a spawn that fails (ENOENT) emits 'error' and then 'exit' with a code; the exit handler does the rest
     child.on('error', (err) => this.say(`${spec.name}: ${err.message}`))
-    slot.exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-      this.onExit(slot, child, code, signal)
-      resolve()
-    }))
+    slot.exited = new Promise<void>((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.onExit(slot, child, code, signal)
+        resolve()
+      }),
+    )
     this.slots.set(spec.name, slot)
     this.children.set(spec.name, slot)
     this.say(`${spec.name} started, pid ${child.pid ?? '?'}${slot.restarts ? ` (restart ${slot.restarts})` : ''}`)

@@ -53,9 +53,12 @@ export function lineChart(o: LineChartOptions): string {
   const X = (x: number) => m.l + (x / xMax) * pw
   const Y = (y: number) => m.t + ph - (Math.max(0, Math.min(y, yMax)) / yMax) * ph
   const scale = o.yScale ?? 1
-  const parts: string[] = [`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`]
+  const parts: string[] = [
+    `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`,
+  ]
   parts.push(`<text x="${m.l}" y="14" font-size="12" font-weight="bold">${escapeXml(o.title)}</text>`)
-  for (const [a, b] of o.shade ?? []) parts.push(`<rect class="stall" x="${X(a).toFixed(1)}" y="${m.t}" width="${Math.max(1, X(b) - X(a)).toFixed(1)}" height="${ph}" fill="#f4c7c3"/>`)
+  for (const [a, b] of o.shade ?? [])
+    parts.push(`<rect class="stall" x="${X(a).toFixed(1)}" y="${m.t}" width="${Math.max(1, X(b) - X(a)).toFixed(1)}" height="${ph}" fill="#f4c7c3"/>`)
   for (let k = 0; k <= 4; k++) {
     const v = (yMax * k) / 4
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="#ddd"/>`)
@@ -79,7 +82,9 @@ export function lineChart(o: LineChartOptions): string {
   o.series.forEach((s, i) => {
     const lx = m.l + pw - 150
     const ly = m.t + 10 + i * 12
-    parts.push(`<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${s.color}"/><text x="${lx + 14}" y="${ly - 4}" font-size="10">${escapeXml(s.label)}</text>`)
+    parts.push(
+      `<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${s.color}"/><text x="${lx + 14}" y="${ly - 4}" font-size="10">${escapeXml(s.label)}</text>`,
+    )
   })
   parts.push('</svg>')
   return parts.join('')
@@ -103,11 +108,15 @@ export function boxPlot(o: { title: string; groups: BoxGroup[]; xLabel: string; 
   const hi = Math.max(...o.groups.map((g) => g.p95), lo + 1e-9)
   const span = hi - lo || 1
   const X = (v: number) => m.l + ((v - lo) / span) * (W - m.l - m.r)
-  const parts: string[] = [`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`]
+  const parts: string[] = [
+    `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`,
+  ]
   parts.push(`<text x="${m.l}" y="14" font-size="12" font-weight="bold">${escapeXml(o.title)}</text>`)
   for (let k = 0; k <= 4; k++) {
     const v = lo + (span * k) / 4
-    parts.push(`<line x1="${X(v).toFixed(1)}" x2="${X(v).toFixed(1)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${X(v).toFixed(1)}" y="${H - m.b + 14}" font-size="10" text-anchor="middle">${fmt(v)}</text>`)
+    parts.push(
+      `<line x1="${X(v).toFixed(1)}" x2="${X(v).toFixed(1)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${X(v).toFixed(1)}" y="${H - m.b + 14}" font-size="10" text-anchor="middle">${fmt(v)}</text>`,
+    )
   }
   if (lo < 0) parts.push(`<line x1="${X(0).toFixed(1)}" x2="${X(0).toFixed(1)}" y1="${m.t}" y2="${H - m.b}" stroke="#999"/>`)
   o.groups.forEach((g, i) => {
@@ -116,7 +125,9 @@ export function boxPlot(o: { title: string; groups: BoxGroup[]; xLabel: string; 
     parts.push(`<text x="${m.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">${escapeXml(g.label)}</text>`)
     parts.push(`<line class="whisker" x1="${X(g.p5).toFixed(1)}" x2="${X(g.p95).toFixed(1)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`)
     parts.push(`<rect x="${(X(g.p50) - 2).toFixed(1)}" y="${y - 7}" width="4" height="14" fill="${color}"/>`)
-    parts.push(`<circle cx="${X(g.mean).toFixed(1)}" cy="${y}" r="3.5" fill="#fff" stroke="${color}"><title>mean ${fmt(g.mean)}, p5 ${fmt(g.p5)}, p50 ${fmt(g.p50)}, p95 ${fmt(g.p95)}</title></circle>`)
+    parts.push(
+      `<circle cx="${X(g.mean).toFixed(1)}" cy="${y}" r="3.5" fill="#fff" stroke="${color}"><title>mean ${fmt(g.mean)}, p5 ${fmt(g.p5)}, p50 ${fmt(g.p50)}, p95 ${fmt(g.p95)}</title></circle>`,
+    )
   })
   parts.push(`<text x="${m.l + (W - m.l - m.r) / 2}" y="${H - 4}" font-size="10" text-anchor="middle">${escapeXml(o.xLabel)}</text></svg>`)
   return parts.join('')
@@ -139,7 +150,9 @@ export function stackedBars(o: { title: string; rows: Array<{ label: string; sha
   const H = m.t + m.b + o.rows.length * rowH
   const pw = W - m.l - m.r
   const n = Math.max(o.legend.length, ...o.rows.map((r) => r.shares.length))
-  const parts: string[] = [`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`]
+  const parts: string[] = [
+    `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(o.title)}">`,
+  ]
   parts.push(`<text x="${m.l}" y="14" font-size="12" font-weight="bold">${escapeXml(o.title)}</text>`)
   o.rows.forEach((r, i) => {
     const y = m.t + i * rowH
@@ -147,7 +160,10 @@ export function stackedBars(o: { title: string; rows: Array<{ label: string; sha
     let x = m.l
     r.shares.forEach((s, k) => {
       const w = s * pw
-      if (w > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colourOf(k, n)}"><title>${escapeXml(o.legend[k] ?? '')}: ${(s * 100).toFixed(1)}%</title></rect>`)
+      if (w > 0)
+        parts.push(
+          `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colourOf(k, n)}"><title>${escapeXml(o.legend[k] ?? '')}: ${(s * 100).toFixed(1)}%</title></rect>`,
+        )
       x += w
     })
   })
@@ -155,7 +171,9 @@ export function stackedBars(o: { title: string; rows: Array<{ label: string; sha
   o.legend.forEach((l, k) => {
     const x = 8 + (k % perLine) * itemW
     const y = legendTop + Math.floor(k / perLine) * 14
-    parts.push(`<rect class="legend" x="${x}" y="${y}" width="10" height="10" fill="${colourOf(k, n)}"/><text x="${x + 14}" y="${y + 9}" font-size="10">${escapeXml(l)}</text>`)
+    parts.push(
+      `<rect class="legend" x="${x}" y="${y}" width="10" height="10" fill="${colourOf(k, n)}"/><text x="${x + 14}" y="${y + 9}" font-size="10">${escapeXml(l)}</text>`,
+    )
   })
   parts.push('</svg>')
   return parts.join('')

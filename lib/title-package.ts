@@ -1,6 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { type Static, Type } from '@sinclair/typebox'
 import { ErrorCodes, OclabError } from './errors.js'
 import { makeValidator } from './validate.js'
 
@@ -89,7 +89,9 @@ export const ShotSchema = Type.Object(
     frames: Type.Integer({ minimum: 1 }),
     start: Type.Number({ minimum: 0 }),
     duration: Type.Number({ exclusiveMinimum: 0 }),
-    cut: Type.Union([Type.Literal('start'), Type.Literal('scene'), Type.Literal('split')], { description: "how the shot begins: the title's start, a detected scene cut, or a split of a long shot" }),
+    cut: Type.Union([Type.Literal('start'), Type.Literal('scene'), Type.Literal('split')], {
+      description: "how the shot begins: the title's start, a detected scene cut, or a split of a long shot",
+    }),
     score: Type.Optional(Type.Number({ description: 'scene-change score of the cut (0–1)' })),
   },
   { additionalProperties: false },
@@ -147,7 +149,9 @@ export const RungAllocationSchema = Type.Object(
     lambda: Type.Number({ minimum: 0, description: 'the common slope, quality per bit/s' }),
     bitrate: Type.Integer({ description: 'mean rate the probes predict, bit/s' }),
     quality: Type.Number({ description: 'mean quality the probes predict' }),
-    shots: Type.Array(Type.Object({ crf: Type.Number(), bitrate: Type.Integer(), quality: Type.Number() }, { additionalProperties: false }), { description: 'per shot, in order' }),
+    shots: Type.Array(Type.Object({ crf: Type.Number(), bitrate: Type.Integer(), quality: Type.Number() }, { additionalProperties: false }), {
+      description: 'per shot, in order',
+    }),
   },
   { additionalProperties: false },
 )
@@ -192,7 +196,9 @@ export const TitleSchema = Type.Object(
         Type.Object(
           {
             quality: Type.Object({ ...BuildSchema, libvmaf: Type.Boolean() }, { description: 'the build that measured VMAF/SSIM/PSNR' }),
-            video: Type.Array(Type.Object({ codec: Type.String(), encoder: Type.String(), preset: Type.String(), ...BuildSchema }), { description: 'per codec, the build that encoded it' }),
+            video: Type.Array(Type.Object({ codec: Type.String(), encoder: Type.String(), preset: Type.String(), ...BuildSchema }), {
+              description: 'per codec, the build that encoded it',
+            }),
           },
           { description: 'which ffmpeg build did what (lib/ffmpeg-builds.ts)' },
         ),
@@ -252,10 +258,7 @@ export function parseTitleJson(text: string, file: string): Title {
     throw new OclabError(ErrorCodes.BAD_TITLE, `${file} is not JSON: ${(err as Error).message}`, undefined, { cause: err })
   }
   if (typeof json === 'object' && json && 'version' in json && !READABLE_TITLE_VERSIONS.includes(json.version as number)) {
-    throw new OclabError(
-      ErrorCodes.BAD_TITLE,
-      `${file} has version ${String(json.version)}; this oclab reads version ${READABLE_TITLE_VERSIONS.join(' or ')}`,
-    )
+    throw new OclabError(ErrorCodes.BAD_TITLE, `${file} has version ${String(json.version)}; this oclab reads version ${READABLE_TITLE_VERSIONS.join(' or ')}`)
   }
   return validateTitle(json, file)
 }

@@ -1,6 +1,6 @@
-import type { TSchema, Static } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { OclabError, type ErrorCode } from './errors.js'
+import { type ErrorCode, OclabError } from './errors.js'
 
 /**
  * Compile a TypeBox schema once and return a function that checks untrusted

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { checkAdminToken } from '../lib/http/admin-token.js'
 import { isSafeRelativePath } from '../lib/http/safe-path.js'
 import { isSafeTitleId } from '../lib/title-package.js'
-import { DelayBody, FillRequestSchema, IdParams, PinBody, type FillProgress, type HeldTitle, type NodeStatus } from './api.js'
+import { DelayBody, type FillProgress, FillRequestSchema, type HeldTitle, IdParams, type NodeStatus, PinBody } from './api.js'
 import type { OcaNode } from './node.js'
 
 /**
@@ -65,11 +65,15 @@ export async function adminRoutes(app: FastifyInstance, node: OcaNode, drain: ()
     return { titleId: id, bytesFreed }
   })
 
-  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof PinBody> }>('/admin/titles/:id/pin', { schema: { params: IdParams, body: PinBody } }, async (req, reply) => {
-    if (!isSafeTitleId(req.params.id)) return reply.code(400).send({ error: `bad title id "${req.params.id}"` })
-    await node.store.setPinned(req.params.id, req.body.pinned)
-    return { titleId: req.params.id, pinned: req.body.pinned }
-  })
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof PinBody> }>(
+    '/admin/titles/:id/pin',
+    { schema: { params: IdParams, body: PinBody } },
+    async (req, reply) => {
+      if (!isSafeTitleId(req.params.id)) return reply.code(400).send({ error: `bad title id "${req.params.id}"` })
+      await node.store.setPinned(req.params.id, req.body.pinned)
+      return { titleId: req.params.id, pinned: req.body.pinned }
+    },
+  )
 
   app.post<{ Body: Static<typeof DelayBody> }>('/admin/delay', { schema: { body: DelayBody } }, async (req) => {
     node.delayMs = req.body.ms

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { answerCheck } from '../lib/http/api-client.js'
 import { FileEntrySchema } from '../lib/title-package.js'
 

@@ -138,19 +138,30 @@ export class DiskStore {
   async reserve(bytes: number): Promise<() => void> {
     const need = this.used + this.reserved + bytes - this.opts.capacityBytes
     if (need > 0) {
-      const candidates = [...this.objects.entries()].map(([key, o]) => ({ key, bytes: o.bytes, lastAccess: o.lastAccess, hits: o.hits, pinned: this.pins.has(o.titleId) }))
+      const candidates = [...this.objects.entries()].map(([key, o]) => ({
+        key,
+        bytes: o.bytes,
+        lastAccess: o.lastAccess,
+        hits: o.hits,
+        pinned: this.pins.has(o.titleId),
+      }))
       const victims = chooseVictims(candidates, need, this.opts.policy)
       if (!victims) {
-        throw new OclabError(ErrorCodes.STORE_FULL, `disk store full: ${bytes} bytes needed, ${this.opts.capacityBytes - this.used - this.reserved} free and the rest pinned or filling`)
+        throw new OclabError(
+          ErrorCodes.STORE_FULL,
+          `disk store full: ${bytes} bytes needed, ${this.opts.capacityBytes - this.used - this.reserved} free and the rest pinned or filling`,
+        )
       }
       // Account first, unlink after: concurrent reservations must see the space as taken.
       const gone = victims.map((k) => this.objects.get(k)!)
       for (const o of gone) this.forget(o)
       this.reserved += bytes
-      await Promise.all(gone.map(async (o) => {
-        await rm(this.fileOf(o), { force: true })
-        this.opts.onRemove?.(o, 'evict')
-      }))
+      await Promise.all(
+        gone.map(async (o) => {
+          await rm(this.fileOf(o), { force: true })
+          this.opts.onRemove?.(o, 'evict')
+        }),
+      )
     } else {
       this.reserved += bytes
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { request, type Dispatcher } from 'undici'
+import { type Dispatcher, request } from 'undici'
 import { tempNameFor } from '../lib/atomic-file.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { parseReprDigest } from '../lib/http/repr-digest.js'
@@ -74,7 +74,12 @@ function toParentError(err: unknown, url: string, midBody: boolean): ParentError
   const code = (err as { code?: string }).code ?? ''
   const status = TIMEOUT_CODES.has(code) ? 504 : 502
   // A break after the headers leaves a short body: counted as a failed verification too.
-  return new ParentError(`parent fetch ${url} failed: ${(err as Error).message}${code ? ` (${code})` : ''}`, status, ErrorCodes.PARENT_FAILED, midBody ? 'truncated' : undefined)
+  return new ParentError(
+    `parent fetch ${url} failed: ${(err as Error).message}${code ? ` (${code})` : ''}`,
+    status,
+    ErrorCodes.PARENT_FAILED,
+    midBody ? 'truncated' : undefined,
+  )
 }
 
 export async function download(url: string, finalPath: string, opts: DownloadOptions): Promise<Downloaded> {
@@ -129,7 +134,10 @@ export async function download(url: string, finalPath: string, opts: DownloadOpt
       throw unverified(`${url}: got ${bytes} bytes, expected ${opts.expectBytes}`, 'size-mismatch')
     }
     if (want !== undefined && sha256 !== want) {
-      throw unverified(`${url}: sha256 ${sha256} does not match the ${opts.expectSha256 !== undefined ? 'listed' : "parent's Repr-Digest"} ${want}`, 'digest-mismatch')
+      throw unverified(
+        `${url}: sha256 ${sha256} does not match the ${opts.expectSha256 !== undefined ? 'listed' : "parent's Repr-Digest"} ${want}`,
+        'digest-mismatch',
+      )
     }
     await fh.sync()
     await fh.close()

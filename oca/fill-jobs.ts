@@ -3,10 +3,10 @@ import { rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { FileEntry } from '../lib/title-package.js'
+import { TokenBucket } from '../lib/token-bucket.js'
 import type { FillProgress, FillRequest } from './api.js'
 import type { DiskStore } from './disk-store.js'
 import { download, ParentError, type VerifyFailure } from './download.js'
-import { TokenBucket } from '../lib/token-bucket.js'
 
 /**
  * Pre-positioning (the origin's push, Open Connect's nightly fill): fetch a
@@ -41,7 +41,10 @@ export class FillJob {
   readonly finished: Promise<FillProgress>
   private readonly abort = new AbortController()
 
-  constructor(private readonly deps: FillJobDeps, private readonly req: FillRequest & { parent: string; concurrency: number }) {
+  constructor(
+    private readonly deps: FillJobDeps,
+    private readonly req: FillRequest & { parent: string; concurrency: number },
+  ) {
     this.progress = {
       id: `fill-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
       titleId: req.titleId,
@@ -69,7 +72,9 @@ export class FillJob {
     const p = this.progress
     log?.info({ fill: p.id, title: p.titleId, files: p.filesTotal, bytes: p.bytesTotal, parent: p.parent }, 'fill started')
     if (this.req.pin) await store.setPinned(p.titleId, true)
-    const bucket = this.req.bandwidthBytesPerSec ? new TokenBucket(this.req.bandwidthBytesPerSec, Math.max(65536, this.req.bandwidthBytesPerSec / 4), Date.now()) : undefined
+    const bucket = this.req.bandwidthBytesPerSec
+      ? new TokenBucket(this.req.bandwidthBytesPerSec, Math.max(65536, this.req.bandwidthBytesPerSec / 4), Date.now())
+      : undefined
     const queue = [...this.req.files]
     const worker = async (): Promise<void> => {
       for (let f = queue.shift(); f && !this.abort.signal.aborted; f = queue.shift()) await this.fetchFile(f, bucket)

@@ -49,7 +49,10 @@ export function healthOf(node: OcaNode): OcaHealth {
 export async function healthRoutes(app: FastifyInstance, node: OcaNode): Promise<void> {
   app.get('/health', async (_req, reply) => {
     const h = healthOf(node)
-    return reply.code(h.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(h)
+    return reply
+      .code(h.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(h)
   })
   app.get('/metrics', async (_req, reply) => {
     return reply.header('content-type', node.metrics.registry.contentType).send(await node.metrics.registry.metrics())

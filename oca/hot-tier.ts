@@ -23,16 +23,17 @@ export class HotTier {
 
   constructor(readonly opts: HotTierOptions) {
     // lru-cache refuses maxSize 0; a zero budget simply means no hot tier.
-    this.cache = opts.maxBytes > 0
-      ? new LRUCache<string, HotEntry>({
-          maxSize: opts.maxBytes,
-          maxEntrySize: Math.min(opts.maxEntryBytes, opts.maxBytes),
-          sizeCalculation: (e) => Math.max(1, e.body.length),
-          dispose: (e, _k, reason) => {
-            if (reason === 'evict') opts.onEvict?.(e)
-          },
-        })
-      : undefined
+    this.cache =
+      opts.maxBytes > 0
+        ? new LRUCache<string, HotEntry>({
+            maxSize: opts.maxBytes,
+            maxEntrySize: Math.min(opts.maxEntryBytes, opts.maxBytes),
+            sizeCalculation: (e) => Math.max(1, e.body.length),
+            dispose: (e, _k, reason) => {
+              if (reason === 'evict') opts.onEvict?.(e)
+            },
+          })
+        : undefined
   }
 
   get(titleId: string, path: string): HotEntry | undefined {

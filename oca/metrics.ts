@@ -11,8 +11,18 @@ export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () =
   const registry = new Registry()
   const m = {
     registry,
-    requests: new Counter({ name: 'oca_requests_total', help: 'title requests by status and tier that answered', labelNames: ['status', 'tier'] as const, registers: [registry] }),
-    bytesServed: new Counter({ name: 'oca_bytes_served_total', help: 'body bytes sent to clients by tier', labelNames: ['tier'] as const, registers: [registry] }),
+    requests: new Counter({
+      name: 'oca_requests_total',
+      help: 'title requests by status and tier that answered',
+      labelNames: ['status', 'tier'] as const,
+      registers: [registry],
+    }),
+    bytesServed: new Counter({
+      name: 'oca_bytes_served_total',
+      help: 'body bytes sent to clients by tier',
+      labelNames: ['tier'] as const,
+      registers: [registry],
+    }),
     fillBytes: new Counter({ name: 'oca_fill_bytes_total', help: 'bytes fetched from parents', labelNames: ['kind'] as const, registers: [registry] }),
     parentLatency: new Histogram({
       name: 'oca_parent_fetch_seconds',
@@ -24,7 +34,7 @@ export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () =
     collapsed: new Counter({ name: 'oca_collapsed_requests_total', help: 'miss requests that joined a fill already in flight', registers: [registry] }),
     fillVerifyFailures: new Counter({
       name: 'oca_fill_verify_failures_total',
-      help: "parent answers refused by fill verification (nothing stored): reason digest-mismatch|size-mismatch|truncated|no-digest, kind miss|prefill",
+      help: 'parent answers refused by fill verification (nothing stored): reason digest-mismatch|size-mismatch|truncated|no-digest, kind miss|prefill',
       labelNames: ['reason', 'kind'] as const,
       registers: [registry],
     }),
@@ -39,12 +49,45 @@ export function createMetrics(gauges: { diskUsed: () => number; memoryUsed: () =
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    evictions: new Counter({ name: 'oca_evictions_total', help: 'objects dropped by tier and reason', labelNames: ['tier', 'reason'] as const, registers: [registry] }),
+    evictions: new Counter({
+      name: 'oca_evictions_total',
+      help: 'objects dropped by tier and reason',
+      labelNames: ['tier', 'reason'] as const,
+      registers: [registry],
+    }),
   }
-  new Gauge({ name: 'oca_disk_used_bytes', help: 'bytes held in the disk store', registers: [registry], collect() { this.set(gauges.diskUsed()) } })
-  new Gauge({ name: 'oca_memory_tier_used_bytes', help: 'bytes held in the hot tier', registers: [registry], collect() { this.set(gauges.memoryUsed()) } })
-  new Gauge({ name: 'oca_requests_in_flight', help: 'requests being answered', registers: [registry], collect() { this.set(gauges.inFlight()) } })
-  new Gauge({ name: 'oca_in_flight_bytes', help: 'bytes charged to the in-flight budget (answers being sent, promotions being read)', registers: [registry], collect() { this.set(gauges.inFlightBytes()) } })
+  new Gauge({
+    name: 'oca_disk_used_bytes',
+    help: 'bytes held in the disk store',
+    registers: [registry],
+    collect() {
+      this.set(gauges.diskUsed())
+    },
+  })
+  new Gauge({
+    name: 'oca_memory_tier_used_bytes',
+    help: 'bytes held in the hot tier',
+    registers: [registry],
+    collect() {
+      this.set(gauges.memoryUsed())
+    },
+  })
+  new Gauge({
+    name: 'oca_requests_in_flight',
+    help: 'requests being answered',
+    registers: [registry],
+    collect() {
+      this.set(gauges.inFlight())
+    },
+  })
+  new Gauge({
+    name: 'oca_in_flight_bytes',
+    help: 'bytes charged to the in-flight budget (answers being sent, promotions being read)',
+    registers: [registry],
+    collect() {
+      this.set(gauges.inFlightBytes())
+    },
+  })
   return m
 }
 

@@ -1,14 +1,13 @@
 import { Agent } from 'undici'
-import type { NodeStatus } from './api.js'
 import { signedTitlePrefix } from '../lib/http/signed-url.js'
+import type { FillRequest, NodeStatus } from './api.js'
 import { DiskStore } from './disk-store.js'
-import type { FillRequest } from './api.js'
 import { FillJob } from './fill-jobs.js'
 import { HotTier } from './hot-tier.js'
+import { InFlightBudget } from './in-flight-budget.js'
 import { createMetrics, type OcaMetrics } from './metrics.js'
 import { MissFiller } from './miss-fill.js'
 import type { ResolvedOcaOptions } from './options.js'
-import { InFlightBudget } from './in-flight-budget.js'
 import { OverloadMonitor } from './overload.js'
 import { RateWindow } from './rate-window.js'
 
@@ -38,9 +37,17 @@ export class OcaNode {
   /** fault injection: added before answering each title request */
   delayMs = 0
 
-  constructor(readonly opts: ResolvedOcaOptions, private readonly log: Log) {
+  constructor(
+    readonly opts: ResolvedOcaOptions,
+    private readonly log: Log,
+  ) {
     this.inFlightBytes = new InFlightBudget(opts.limits.inFlightBytes)
-    this.metrics = createMetrics({ diskUsed: () => this.store.usage().usedBytes, memoryUsed: () => this.hot.usage().usedBytes, inFlight: () => this.inFlight, inFlightBytes: () => this.inFlightBytes.usedBytes })
+    this.metrics = createMetrics({
+      diskUsed: () => this.store.usage().usedBytes,
+      memoryUsed: () => this.hot.usage().usedBytes,
+      inFlight: () => this.inFlight,
+      inFlightBytes: () => this.inFlightBytes.usedBytes,
+    })
     this.hot = new HotTier({
       maxBytes: opts.memoryBytes,
       maxEntryBytes: opts.maxMemoryEntryBytes,

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks'
+import { type ELDHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 
 /**
@@ -65,7 +65,14 @@ export class OverloadMonitor {
     if (this.opts.maxRssBytes !== undefined && mem.rss > this.opts.maxRssBytes) reasons.push(`rss ${mem.rss} > ${this.opts.maxRssBytes} bytes`)
     const maxHeap = this.opts.maxHeapFraction ?? 0.9
     if (mem.heapUsed > maxHeap * heapLimit) reasons.push(`heap ${mem.heapUsed} > ${maxHeap} of ${heapLimit} bytes`)
-    this.current = { overloaded: reasons.length > 0, reasons, eventLoopDelayMs: delayMs, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapLimitBytes: heapLimit }
+    this.current = {
+      overloaded: reasons.length > 0,
+      reasons,
+      eventLoopDelayMs: delayMs,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      heapLimitBytes: heapLimit,
+    }
     return this.current
   }
 

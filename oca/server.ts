@@ -1,11 +1,11 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { httpStatusOf, isOclabError } from '../lib/errors.js'
 import { sendOclabError } from '../lib/http/error-reply.js'
 import { adminRoutes } from './admin-routes.js'
 import { ParentError } from './download.js'
 import { healthRoutes } from './health-routes.js'
 import { OcaNode } from './node.js'
-import { resolveOptions, type OcaServerOptions } from './options.js'
+import { type OcaServerOptions, resolveOptions } from './options.js'
 import { titleRoutes } from './title-routes.js'
 
 export type { OcaServerOptions } from './options.js'
@@ -84,7 +84,10 @@ export function buildOcaServer(options: OcaServerOptions): FastifyInstance {
     if (req.served) req.served.bytes = 0
     if (err instanceof ParentError) {
       req.log.warn({ err: err.message }, 'fill from parent failed before the answer started')
-      return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.status === 404 ? 'not found' : 'parent fetch failed' })
+      return reply
+        .code(err.status)
+        .header('cache-control', 'no-store')
+        .send({ error: err.status === 404 ? 'not found' : 'parent fetch failed' })
     }
     if (err.validation) return reply.code(400).send({ error: err.message })
     // the status of each code is lib/errors.ts's table (a full store is 507 Insufficient Storage)

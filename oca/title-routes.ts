@@ -6,7 +6,7 @@ import { cacheControlFor, contentTypeFor } from '../lib/http/content-type.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { reprDigest } from '../lib/http/repr-digest.js'
 import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
-import { failTitle as fail, sendTitleObject, STREAM_CHUNK_BYTES, titleObjectRoutes, type ObjectBody } from '../lib/http/title-serving.js'
+import { failTitle as fail, type ObjectBody, STREAM_CHUNK_BYTES, sendTitleObject, titleObjectRoutes } from '../lib/http/title-serving.js'
 import type { StoredObject } from './disk-store.js'
 import { ParentError } from './download.js'
 import type { Tier } from './metrics.js'
@@ -116,14 +116,23 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
     if (!opts.parentUrl || opts.missMode === 'off') return fail(reply, 404, 'not found')
     if (opts.missMode === 'redirect') {
       req.served = { tier: 'miss', bytes: 0 }
-      return reply.code(302).headers(CORS_HEADERS).header('location', node.parentObjectUrl(opts.parentUrl, t.titleId, t.path)).send()
+      return reply
+        .code(302)
+        .headers(CORS_HEADERS)
+        .header('location', node.parentObjectUrl(opts.parentUrl, t.titleId, t.path))
+        .send()
     }
     const { fill, joined } = node.filler.fill(t.titleId, t.path)
     if (joined) node.metrics.collapsed.inc()
     // Only a plain GET is streamed live; Range, conditionals and HEAD need
     // the object's size and validators, so they wait for the stored copy.
-    const plain = req.method === 'GET' && req.headers.range === undefined && req.headers['if-none-match'] === undefined &&
-      req.headers['if-modified-since'] === undefined && req.headers['if-match'] === undefined && req.headers['if-unmodified-since'] === undefined
+    const plain =
+      req.method === 'GET' &&
+      req.headers.range === undefined &&
+      req.headers['if-none-match'] === undefined &&
+      req.headers['if-modified-since'] === undefined &&
+      req.headers['if-match'] === undefined &&
+      req.headers['if-unmodified-since'] === undefined
     try {
       if (!plain) {
         const o = await fill.done
@@ -136,12 +145,15 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
       req.log.warn({ title: t.titleId, path: t.path, err: (err as Error).message }, 'fill from parent failed')
       return fail(reply, status, status === 404 ? 'not found' : 'parent fetch failed')
     }
-    reply.code(200).headers(CORS_HEADERS).headers({
-      'content-type': contentTypeFor(t.path),
-      'cache-control': cacheControlFor(t.path, opts.cache),
-      'accept-ranges': 'bytes',
-      'x-cache': 'MISS',
-    })
+    reply
+      .code(200)
+      .headers(CORS_HEADERS)
+      .headers({
+        'content-type': contentTypeFor(t.path),
+        'cache-control': cacheControlFor(t.path, opts.cache),
+        'accept-ranges': 'bytes',
+        'x-cache': 'MISS',
+      })
     if (fill.size !== undefined) reply.header('content-length', String(fill.size))
     // The hash the fill is verified against gives the same ETag and
     // Repr-Digest the stored copy will have, so a child OCA filling from this

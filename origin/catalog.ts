@@ -44,10 +44,21 @@ export function catalogOf(titles: StoredTitle[], placement?: PlacementRecord): C
       duration: title.duration,
       bytes: title.files.reduce((a, f) => a + f.bytes, titleJson.bytes),
       ladder: [
-        ...[...title.video].sort(byRung).map((v) => ({ id: v.id, type: 'video' as const, width: v.width, height: v.height, bandwidth: v.bandwidth, averageBandwidth: v.averageBandwidth, bytes: bytesOf(v.id) })),
+        ...[...title.video].sort(byRung).map((v) => ({
+          id: v.id,
+          type: 'video' as const,
+          width: v.width,
+          height: v.height,
+          bandwidth: v.bandwidth,
+          averageBandwidth: v.averageBandwidth,
+          bytes: bytesOf(v.id),
+        })),
         ...title.audio.map((a) => ({ id: a.id, type: 'audio' as const, bandwidth: a.bandwidth, averageBandwidth: a.averageBandwidth, bytes: bytesOf(a.id) })),
       ],
-      placedOn: Object.entries(placement?.ocas ?? {}).filter(([, ids]) => ids.includes(title.id)).map(([oca]) => oca).sort(),
+      placedOn: Object.entries(placement?.ocas ?? {})
+        .filter(([, ids]) => ids.includes(title.id))
+        .map(([oca]) => oca)
+        .sort(),
     }
   })
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ApiClient, type ApiClientOptions } from '../lib/http/api-client.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { checks, type Catalog, type OriginHealth, type PrepositionReport, type PrepositionRun } from './api.js'
+import { ApiClient, type ApiClientOptions } from '../lib/http/api-client.js'
+import { type Catalog, checks, type OriginHealth, type PrepositionReport, type PrepositionRun } from './api.js'
 
 /**
  * The origin's JSON API as other processes call it (the CLI, the console,

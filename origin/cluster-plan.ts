@@ -3,7 +3,7 @@ import type { FileEntry } from '../lib/title-package.js'
 import type { DemandSite } from './demand.js'
 import { demandInput } from './demand.js'
 import type { StoredTitle } from './master-store.js'
-import { planPlacement, type Plan, type PlanInput, type PlanTitle } from './planner.js'
+import { type Plan, type PlanInput, type PlanTitle, planPlacement } from './planner.js'
 import type { PopularityModel } from './popularity.js'
 import { filesFor } from './title-sizes.js'
 
@@ -31,8 +31,15 @@ export type WantedFiles = Map<string, Map<string, FileEntry[]>>
 
 export function wantedFiles(plan: Plan, titles: StoredTitle[]): WantedFiles {
   const byId = new Map(titles.map((t) => [t.title.id, t]))
-  return new Map(plan.sites.map((s) => [s.site, new Map(s.titles.map((p) => {
-    const t = byId.get(p.titleId)!
-    return [p.titleId, filesFor(t.title, p.renditions, t.titleJson)] as const
-  }))]))
+  return new Map(
+    plan.sites.map((s) => [
+      s.site,
+      new Map(
+        s.titles.map((p) => {
+          const t = byId.get(p.titleId)!
+          return [p.titleId, filesFor(t.title, p.renditions, t.titleJson)] as const
+        }),
+      ),
+    ]),
+  )
 }

@@ -1,6 +1,6 @@
-import type { PlanInput, PlanSite, PlanTitle } from './planner.js'
 import { hashSeed } from '../lib/random.js'
-import { rungShares, type PopularityModel } from './popularity.js'
+import type { PlanInput, PlanSite, PlanTitle } from './planner.js'
+import { type PopularityModel, rungShares } from './popularity.js'
 
 /**
  * Turn a regional forecast into the planner's per-site demand. A region's

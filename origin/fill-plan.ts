@@ -88,7 +88,9 @@ export function diffPlacement(wanted: WantedFiles, holdings: OcaHoldings[]): { w
     if (holder) {
       source = { kind: 'peer', oca: holder.id }
     } else {
-      const seed = tasks.find((t) => t.titleId === p.titleId && regionOf.get(t.oca) === region && t.oca !== p.oca && willHold(t, held.get(t.oca)!.get(p.titleId)?.keys, p.files))
+      const seed = tasks.find(
+        (t) => t.titleId === p.titleId && regionOf.get(t.oca) === region && t.oca !== p.oca && willHold(t, held.get(t.oca)!.get(p.titleId)?.keys, p.files),
+      )
       if (seed) source = { kind: 'peer', oca: seed.oca, afterFill: seed.n }
     }
     const task: FillTask = { ...p, n: tasks.length, source }

@@ -53,7 +53,8 @@ async function symlinksIn(packageDir: string, paths: string[]): Promise<string[]
 
 export async function ingestPackage(packageDir: string, storeDir: string): Promise<IngestResult> {
   const rootLinked = await symlinksIn(packageDir, [])
-  if (rootLinked.length) throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected: ${rootLinked[0]} is a symbolic link (give the real directory)`, rootLinked)
+  if (rootLinked.length)
+    throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected: ${rootLinked[0]} is a symbolic link (give the real directory)`, rootLinked)
   let title: Title
   try {
     title = await readTitle(packageDir)
@@ -63,7 +64,11 @@ export async function ingestPackage(packageDir: string, storeDir: string): Promi
   const linked = await symlinksIn(packageDir, ['title.json', ...title.files.map((f) => f.path)])
   if (linked.length) {
     const problems = linked.map((p) => `${p}: is or passes through a symbolic link (a package holds regular files only)`)
-    throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`, problems)
+    throw new OclabError(
+      ErrorCodes.BAD_TITLE,
+      `package ${packageDir} rejected (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
+      problems,
+    )
   }
   const titles = join(storeDir, 'titles')
   const final = join(titles, title.id)
@@ -71,7 +76,8 @@ export async function ingestPackage(packageDir: string, storeDir: string): Promi
   const existing = await readFile(join(final, 'title.json')).catch(() => undefined)
   if (existing?.equals(incoming)) {
     const held = await checkPackage(final)
-    if (held.problems.length === 0) return { titleId: title.id, files: title.files.length, bytes: title.files.reduce((a, f) => a + f.bytes, 0), outcome: 'unchanged' }
+    if (held.problems.length === 0)
+      return { titleId: title.id, files: title.files.length, bytes: title.files.reduce((a, f) => a + f.bytes, 0), outcome: 'unchanged' }
   }
 
   const staging = join(titles, `.ingest-${title.id}-${randomBytes(4).toString('hex')}`)
@@ -84,7 +90,12 @@ export async function ingestPackage(packageDir: string, storeDir: string): Promi
     }
     await copySynced(join(packageDir, 'title.json'), join(staging, 'title.json'))
     problems.push(...(await checkPackage(staging)).problems)
-    if (problems.length) throw new OclabError(ErrorCodes.BAD_TITLE, `package ${packageDir} rejected (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`, problems)
+    if (problems.length)
+      throw new OclabError(
+        ErrorCodes.BAD_TITLE,
+        `package ${packageDir} rejected (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
+        problems,
+      )
     let outcome: IngestResult['outcome'] = 'added'
     if (existing) {
       // Move the old copy aside first: rename cannot replace a non-empty directory.

@@ -1,11 +1,11 @@
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sha256File } from '../lib/hash.js'
-import { realFileInside, titleFile, type TitlePath } from '../lib/http/safe-path.js'
-import type { TitleObject } from '../lib/http/title-serving.js'
 import { isOclabError } from '../lib/errors.js'
-import { isSafeTitleId, readTitle, type FileEntry, type Title } from '../lib/title-package.js'
-import { titleSizes, type TitleSizes } from './title-sizes.js'
+import { sha256File } from '../lib/hash.js'
+import { realFileInside, type TitlePath, titleFile } from '../lib/http/safe-path.js'
+import type { TitleObject } from '../lib/http/title-serving.js'
+import { type FileEntry, isSafeTitleId, readTitle, type Title } from '../lib/title-package.js'
+import { type TitleSizes, titleSizes } from './title-sizes.js'
 
 /**
  * The origin's master store: `<dir>/titles/<id>/…`, the same layout as the

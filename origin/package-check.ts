@@ -36,7 +36,8 @@ export async function checkPackage(dir: string): Promise<PackageCheck> {
   const mustList = (path: string, expect?: { bytes: number; sha256: string }): void => {
     const l = listed.get(path)
     if (!l) problems.push(`${path}: used by a rendition or manifest but not listed in files`)
-    else if (expect && (l.bytes !== expect.bytes || l.sha256 !== expect.sha256)) problems.push(`${path}: files and the rendition disagree on its size or sha256`)
+    else if (expect && (l.bytes !== expect.bytes || l.sha256 !== expect.sha256))
+      problems.push(`${path}: files and the rendition disagree on its size or sha256`)
   }
   mustList(title.hls)
   mustList(title.dash)

@@ -205,7 +205,17 @@ function planSite(input: PlanInput, s: number, reactiveShare: number): SitePlan 
   }
   const titles = [...placed.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
   const usedBytes = titles.reduce((a, p) => a + p.bytes, 0)
-  return { site: site.id, region: site.region, capacityBytes: site.capacityBytes, reactiveBytes: site.capacityBytes - usedBytes, titles, usedBytes, servedBytes, boundBytes: fractionalBound(items, planned), demandBytes }
+  return {
+    site: site.id,
+    region: site.region,
+    capacityBytes: site.capacityBytes,
+    reactiveBytes: site.capacityBytes - usedBytes,
+    titles,
+    usedBytes,
+    servedBytes,
+    boundBytes: fractionalBound(items, planned),
+    demandBytes,
+  }
 }
 
 /** Plans the whole capacity unless `reactiveShare` says otherwise (callers that hedge pass DEFAULT_REACTIVE_SHARE). */

@@ -1,8 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox'
 import { readFile } from 'node:fs/promises'
+import { type Static, Type } from '@sinclair/typebox'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { hashSeed, normalSample, seededRandom, shuffle } from '../lib/random.js'
 import { makeValidator } from '../lib/validate.js'
-import { hashSeed, seededRandom, normalSample, shuffle } from '../lib/random.js'
 
 /**
  * The demand forecast, per region: expected plays of each catalog title over
@@ -98,7 +98,7 @@ export function zipfPopularity(o: ZipfOptions): PopularityModel {
     const score = new Float64Array(n)
     for (const [rank, title] of global.entries()) score[title] = Math.log(rank + 1) + sigma * normalSample(rng)
     const order = [...Array(n).keys()].sort((a, b) => score[a]! - score[b]!)
-    const total = typeof o.viewsPerRegion === 'number' ? o.viewsPerRegion : o.viewsPerRegion?.[region] ?? 100_000
+    const total = typeof o.viewsPerRegion === 'number' ? o.viewsPerRegion : (o.viewsPerRegion?.[region] ?? 100_000)
     const views = new Float64Array(n)
     for (const [rank, title] of order.entries()) views[title] = (total * (rank + 1) ** -s) / harmonic
     regions.set(region, { views, rungShare: [...(o.rungShare?.[region] ?? RUNG_PROFILES[ri % RUNG_PROFILES.length]!)] })
@@ -106,7 +106,10 @@ export function zipfPopularity(o: ZipfOptions): PopularityModel {
   return { titleIds: [...o.titleIds], regions, fillWindow: o.fillWindow }
 }
 
-const WindowSchema = Type.Object({ startHour: Type.Number({ minimum: 0, maximum: 24 }), endHour: Type.Number({ minimum: 0, maximum: 24 }) }, { additionalProperties: false })
+const WindowSchema = Type.Object(
+  { startHour: Type.Number({ minimum: 0, maximum: 24 }), endHour: Type.Number({ minimum: 0, maximum: 24 }) },
+  { additionalProperties: false },
+)
 
 export const PopularityFileSchema = Type.Object(
   {

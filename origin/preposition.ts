@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { PrepositionReport, SiteReport } from './api.js'
 import type { ClusterConfig } from '../lib/cluster.js'
 import type { FillProgress } from '../oca/index.js'
 import { OcaClient } from '../oca/index.js'
+import type { PrepositionReport, SiteReport } from './api.js'
 import { planCluster, wantedFiles } from './cluster-plan.js'
 import { diffPlacement, type FillTask, type OcaHoldings } from './fill-plan.js'
 import type { MasterStore } from './master-store.js'
-import { insideWindow, type FillWindow, type PopularityModel } from './popularity.js'
+import { type FillWindow, insideWindow, type PopularityModel } from './popularity.js'
 
 /**
  * One pre-position run (`oclab origin preposition`, `POST /admin/preposition`):
@@ -98,32 +98,61 @@ export async function preposition(o: PrepositionOptions): Promise<PrepositionRep
       const w = work.find((x) => x.oca === c.id)!
       const sp = plan.sites.find((s) => s.site === c.id)!
       const toFill = w.fills.reduce((a, f) => a + f.bytes, 0)
-      return [c.id, {
-        oca: c.id, site: c.site, region: c.region, status: w.up ? 'ok' : 'down', ...(w.up ? {} : { error: errors.get(c.id) }),
-        titlesPlanned: sp.titles.length, bytesPlanned: sp.usedBytes, bytesToFill: toFill, bytesFilled: 0, bytesVerified: 0, bytesFailed: 0,
-        bytesFromPeers: 0, bytesFromOrigin: 0, titlesInPlace: w.inPlace.length, failures: [], evicted: [], bytesEvicted: 0,
-      } satisfies SiteReport]
+      return [
+        c.id,
+        {
+          oca: c.id,
+          site: c.site,
+          region: c.region,
+          status: w.up ? 'ok' : 'down',
+          ...(w.up ? {} : { error: errors.get(c.id) }),
+          titlesPlanned: sp.titles.length,
+          bytesPlanned: sp.usedBytes,
+          bytesToFill: toFill,
+          bytesFilled: 0,
+          bytesVerified: 0,
+          bytesFailed: 0,
+          bytesFromPeers: 0,
+          bytesFromOrigin: 0,
+          titlesInPlace: w.inPlace.length,
+          failures: [],
+          evicted: [],
+          bytesEvicted: 0,
+        } satisfies SiteReport,
+      ]
     }),
   )
   const placementOf = (): Record<string, string[]> => Object.fromEntries(holdings.filter((h) => h.titles).map((h) => [h.id, h.titles!.map((t) => t.id).sort()]))
-  const finish = (skipped?: string): PrepositionReport => ({ startedAt, finishedAt: new Date().toISOString(), dryRun: o.dryRun === true, ...(skipped ? { skipped } : {}), plan: planSummary, sites: [...reports.values()], placement: placementOf() })
+  const finish = (skipped?: string): PrepositionReport => ({
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    dryRun: o.dryRun === true,
+    ...(skipped ? { skipped } : {}),
+    plan: planSummary,
+    sites: [...reports.values()],
+    placement: placementOf(),
+  })
 
   if (o.dryRun) return finish()
   const window = o.window ?? o.model.fillWindow
-  if (!o.force && !insideWindow(window, o.now ?? new Date())) return finish(`outside the fill window ${window!.startHour}-${window!.endHour} UTC (force to run anyway)`)
+  if (!o.force && !insideWindow(window, o.now ?? new Date()))
+    return finish(`outside the fill window ${window!.startHour}-${window!.endHour} UTC (force to run anyway)`)
 
   const originUrl = o.originUrl ?? cluster.origin.url
   const perSite = o.concurrencyPerSite ?? 2
   const sites = new Map<string, Semaphore>()
   for (const c of cluster.ocas) if (!sites.has(c.site)) sites.set(c.site, new Semaphore(perSite))
   const upSites = new Set(cluster.ocas.filter((c) => reports.get(c.id)!.status === 'ok').map((c) => c.site))
-  const perFillCap = o.bandwidthBytesPerSec ? Math.max(1024, Math.floor(o.bandwidthBytesPerSec / Math.max(1, Math.min(tasks.length, upSites.size * perSite)))) : undefined
+  const perFillCap = o.bandwidthBytesPerSec
+    ? Math.max(1024, Math.floor(o.bandwidthBytesPerSec / Math.max(1, Math.min(tasks.length, upSites.size * perSite))))
+    : undefined
   const siteOf = new Map(cluster.ocas.map((c) => [c.id, c.site]))
   const urlOf = new Map(cluster.ocas.map((c) => [c.id, c.url]))
   const bytesTotal = tasks.reduce((a, t) => a + t.bytes, 0)
   const live = new Map<number, number>()
   let fillsDone = 0
-  const progress = (): void => emit({ kind: 'fill-progress', bytesDone: [...live.values()].reduce((a, b) => a + b, 0), bytesTotal, fillsDone, fillsTotal: tasks.length })
+  const progress = (): void =>
+    emit({ kind: 'fill-progress', bytesDone: [...live.values()].reduce((a, b) => a + b, 0), bytesTotal, fillsDone, fillsTotal: tasks.length })
 
   const outcome = new Map<number, Promise<boolean>>()
   const runTask = async (t: FillTask): Promise<boolean> => {
@@ -169,31 +198,33 @@ export async function preposition(o: PrepositionOptions): Promise<PrepositionRep
   for (const t of tasks) outcome.set(t.n, runTask(t))
 
   await Promise.all(
-    work.filter((w) => w.up).map(async (w) => {
-      const report = reports.get(w.oca)!
-      const client = clients.get(w.oca)!
-      await Promise.all(w.fills.map((t) => outcome.get(t.n)!))
-      try {
-        for (const id of w.pin) await client.pin(id)
-        // Verify against the node's own listing, then purge what the plan dropped (new content first, old out after).
-        const after = new Map((await client.titles()).map((t) => [t.id, new Set(t.files.map((f) => `${f.path}\n${f.sha256}`))]))
-        for (const t of w.fills) {
-          const held = after.get(t.titleId)
-          report.bytesVerified += t.files.filter((f) => held?.has(`${f.path}\n${f.sha256}`)).reduce((a, f) => a + f.bytes, 0)
+    work
+      .filter((w) => w.up)
+      .map(async (w) => {
+        const report = reports.get(w.oca)!
+        const client = clients.get(w.oca)!
+        await Promise.all(w.fills.map((t) => outcome.get(t.n)!))
+        try {
+          for (const id of w.pin) await client.pin(id)
+          // Verify against the node's own listing, then purge what the plan dropped (new content first, old out after).
+          const after = new Map((await client.titles()).map((t) => [t.id, new Set(t.files.map((f) => `${f.path}\n${f.sha256}`))]))
+          for (const t of w.fills) {
+            const held = after.get(t.titleId)
+            report.bytesVerified += t.files.filter((f) => held?.has(`${f.path}\n${f.sha256}`)).reduce((a, f) => a + f.bytes, 0)
+          }
+          for (const e of w.evict) {
+            const freed = await client.purge(e.titleId)
+            report.evicted.push(e.titleId)
+            report.bytesEvicted += freed
+            emit({ kind: 'evict', oca: w.oca, titleId: e.titleId, bytes: freed })
+          }
+          const h = holdings.find((x) => x.id === w.oca)!
+          h.titles = await client.titles()
+        } catch (err) {
+          report.error = (err as Error).message
         }
-        for (const e of w.evict) {
-          const freed = await client.purge(e.titleId)
-          report.evicted.push(e.titleId)
-          report.bytesEvicted += freed
-          emit({ kind: 'evict', oca: w.oca, titleId: e.titleId, bytes: freed })
-        }
-        const h = holdings.find((x) => x.id === w.oca)!
-        h.titles = await client.titles()
-      } catch (err) {
-        report.error = (err as Error).message
-      }
-      if (report.failures.length || report.error) report.status = 'failed'
-    }),
+        if (report.failures.length || report.error) report.status = 'failed'
+      }),
   )
   return finish()
 }

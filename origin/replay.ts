@@ -1,5 +1,5 @@
-import { planPlacement, type Plan, type PlanInput } from './planner.js'
 import { AliasTable, seededRandom } from '../lib/random.js'
+import { type Plan, type PlanInput, planPlacement } from './planner.js'
 
 /**
  * Verification by replay: a request log (one line per play: the client's
@@ -80,8 +80,7 @@ export function holdingsOf(input: PlanInput, plan: Plan): Holdings {
   return { stride, held }
 }
 
-const regionPeers = (input: PlanInput): number[][] =>
-  input.sites.map((s, i) => input.sites.flatMap((o, j) => (j !== i && o.region === s.region ? [j] : [])))
+const regionPeers = (input: PlanInput): number[][] => input.sites.map((s, i) => input.sites.flatMap((o, j) => (j !== i && o.region === s.region ? [j] : [])))
 
 function ratio(bytes: number, own: number, region: number): HitRatio {
   return bytes > 0 ? { bytes, own: own / bytes, region: region / bytes, origin: (bytes - own - region) / bytes } : { bytes, own: 0, region: 0, origin: 0 }
@@ -148,7 +147,10 @@ class ItemLru {
   private tail = -1
   used = 0
 
-  constructor(size: number, private readonly capacity: number) {
+  constructor(
+    size: number,
+    private readonly capacity: number,
+  ) {
     this.prev = new Int32Array(size).fill(-2)
     this.next = new Int32Array(size).fill(-2)
     this.bytes = new Float64Array(size)
@@ -251,7 +253,10 @@ export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestL
     if (count && peers[s]!.some((p) => held[p]![key] || caches[p]!.has(key))) region += b
     cache.insert(key, b)
   }
-  for (const [l, count] of [[warm, false], [log, true]] as const) {
+  for (const [l, count] of [
+    [warm, false],
+    [log, true],
+  ] as const) {
     for (let i = 0; i < l.length; i++) {
       const s = l.site[i]!
       const t = l.title[i]!

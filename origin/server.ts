@@ -1,15 +1,15 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
 import { randomBytes } from 'node:crypto'
+import { type Static, Type } from '@sinclair/typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { ClusterConfig } from '../lib/cluster.js'
 import { checkAdminToken } from '../lib/http/admin-token.js'
 import type { CachePolicy } from '../lib/http/content-type.js'
 import { failTitle, sendTitleObject, titleObjectRoutes } from '../lib/http/title-serving.js'
+import { type Catalog, type OriginHealth, PrepositionBody, type PrepositionReport, type PrepositionRun } from './api.js'
 import { catalogOf, readPlacement, writePlacement } from './catalog.js'
 import { MasterStore } from './master-store.js'
 import type { PopularityModel } from './popularity.js'
-import { preposition, type PrepositionOptions } from './preposition.js'
-import { PrepositionBody, type Catalog, type OriginHealth, type PrepositionReport, type PrepositionRun } from './api.js'
+import { type PrepositionOptions, preposition } from './preposition.js'
 
 /**
  * The origin: the master store served as the parent of last resort (the
@@ -58,7 +58,12 @@ export async function prepositionAndRecord(o: PrepositionOptions): Promise<Prepo
 }
 
 export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false, logController: new LogController({ disableRequestLogging: true }), exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 256 },
+  })
   const store = new MasterStore(opts.storeDir)
   // unhandledRejections: counted by the process guard `oclab origin` installs (lib/process-guard.ts)
   const state = { store, bytesServed: 0, requests: 0, runs: new Map<string, Run>(), unhandledRejections: 0 }
@@ -90,7 +95,16 @@ export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
     return { titles: catalogOf(store.titles(), await readPlacement(opts.storeDir)), invalid: Object.fromEntries(store.invalid) }
   })
 
-  app.get('/health', async (): Promise<OriginHealth> => ({ status: 'ok', titles: store.titles().length, requests: state.requests, bytesServed: state.bytesServed, unhandledRejections: state.unhandledRejections }))
+  app.get(
+    '/health',
+    async (): Promise<OriginHealth> => ({
+      status: 'ok',
+      titles: store.titles().length,
+      requests: state.requests,
+      bytesServed: state.bytesServed,
+      unhandledRejections: state.unhandledRejections,
+    }),
+  )
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req, reply) => {
@@ -108,7 +122,14 @@ export function buildOriginServer(opts: OriginServerOptions): FastifyInstance {
         try {
           await store.refresh()
           const model = await opts.popularity(store.titles().map((t) => t.title.id))
-          run.report = await prepositionAndRecord({ ...opts.preposition, cluster: opts.cluster, store, model, dryRun: req.body?.dryRun, force: req.body?.force })
+          run.report = await prepositionAndRecord({
+            ...opts.preposition,
+            cluster: opts.cluster,
+            store,
+            model,
+            dryRun: req.body?.dryRun,
+            force: req.body?.force,
+          })
           run.status = 'done'
         } catch (err) {
           run.status = 'failed'

@@ -1,5 +1,5 @@
+import { normalSample, seededRandom } from '../lib/random.js'
 import type { PlanTitle } from './planner.js'
-import { seededRandom, normalSample } from '../lib/random.js'
 
 /**
  * A made-up catalog with realistic sizes, for the benchmark and `oclab

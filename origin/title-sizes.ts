@@ -27,14 +27,12 @@ export function renditionFiles(title: Title, renditionId: string): Set<string> {
 export function titleSizes(title: Title, titleJsonBytes = 0): TitleSizes {
   const byPath = new Map(title.files.map((f) => [f.path, f.bytes]))
   const owned = new Set<string>()
-  const renditions = [...title.video]
-    .sort(byRung)
-    .map((v) => {
-      const files = renditionFiles(title, v.id)
-      for (const f of files) owned.add(f)
-      const bytes = [...files].reduce((s, f) => s + (byPath.get(f) ?? 0), 0)
-      return { id: v.id, bytes, bandwidth: v.bandwidth, width: v.width, height: v.height }
-    })
+  const renditions = [...title.video].sort(byRung).map((v) => {
+    const files = renditionFiles(title, v.id)
+    for (const f of files) owned.add(f)
+    const bytes = [...files].reduce((s, f) => s + (byPath.get(f) ?? 0), 0)
+    return { id: v.id, bytes, bandwidth: v.bandwidth, width: v.width, height: v.height }
+  })
   const baseBytes = title.files.filter((f) => !owned.has(f.path)).reduce((s, f) => s + f.bytes, titleJsonBytes)
   return { id: title.id, duration: title.duration, baseBytes, renditions }
 }

@@ -1,5 +1,5 @@
 import { CoverageZones } from './coverage-zones.js'
-import { parseIp, formatIp, type IpValue } from './ip.js'
+import { formatIp, type IpValue, parseIp } from './ip.js'
 
 /**
  * Which address to locate a client by. The socket's peer address, unless the

@@ -1,5 +1,5 @@
-import { ApiClient, type ApiClientOptions } from '../lib/http/api-client.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { ApiClient, type ApiClientOptions } from '../lib/http/api-client.js'
 import { checks, type SteerAnswer } from './api.js'
 
 /**

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { parseMaster, stableUris, type StableUris } from './hls-master.js'
+import { parseMaster, type StableUris, stableUris } from './hls-master.js'
 import { sessionQuery } from './play-routes.js'
 import { DashSteeringQuery, HlsSteeringQuery } from './schemas.js'
-import { dashSteeringManifest, hlsSteeringManifest, type SteeringInput, type Target } from './steering-manifest.js'
 import type { Steerer } from './steerer.js'
+import { dashSteeringManifest, hlsSteeringManifest, type SteeringInput, type Target } from './steering-manifest.js'
 
 /**
  * `GET /v1/steering/hls` (HLS Content Steering) and `GET /v1/steering/dash`
@@ -25,7 +25,11 @@ export async function contentSteeringRoutes(app: FastifyInstance, s: Steerer): P
     const now = Date.now()
     const wait = s.gate.admit(now)
     if (wait > 0) {
-      reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(wait / 1000)))).header('cache-control', 'no-store').send({ error: 'steering server busy, retry later' })
+      reply
+        .code(429)
+        .header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))))
+        .header('cache-control', 'no-store')
+        .send({ error: 'steering server busy, retry later' })
       return false
     }
     if (s.opts.endExpiredSessions && exp !== undefined && exp * 1000 < now) {
@@ -35,7 +39,11 @@ export async function contentSteeringRoutes(app: FastifyInstance, s: Steerer): P
     return true
   }
 
-  const input = (req: Parameters<Steerer['client']>[0], q: { title: string; exp?: number; pathways?: string; lat?: number; lon?: number }, hints: { current?: string; clientBps?: number }) => {
+  const input = (
+    req: Parameters<Steerer['client']>[0],
+    q: { title: string; exp?: number; pathways?: string; lat?: number; lon?: number },
+    hints: { current?: string; clientBps?: number },
+  ) => {
     const point = q.lat !== undefined && q.lon !== undefined ? { lat: q.lat, lon: q.lon } : undefined
     // Unlimited: every known Pathway that is still live must keep its place in the priority.
     const ranked = s.rank(q.title, s.client(req, point), hints, Number.POSITIVE_INFINITY)
@@ -62,7 +70,10 @@ export async function contentSteeringRoutes(app: FastifyInstance, s: Steerer): P
     let stable: StableUris | undefined
     if (si.ranked.some((r) => !knownIds.has(r.id) && si.known.some((k) => k.site === r.site))) {
       const sources = [...si.ranked.map((r) => r.base), s.originBase(q.title)]
-      stable = await s.manifests.get(q.title, 'master.m3u8', sources).then((t) => stableUris(parseMaster(t)), () => undefined)
+      stable = await s.manifests.get(q.title, 'master.m3u8', sources).then(
+        (t) => stableUris(parseMaster(t)),
+        () => undefined,
+      )
     }
     return reply.header('cache-control', 'no-store').send(hlsSteeringManifest(si, stable))
   })

@@ -1,6 +1,6 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 import type { LatLon } from './geo.js'
-import { parseCidr, parseIp, type IpValue } from './ip.js'
+import { type IpValue, parseCidr, parseIp } from './ip.js'
 
 /**
  * A coverage zone map (Apache Traffic Control's Traffic Router "CZF"): client

@@ -28,13 +28,18 @@ export interface DashSteering {
   proxyServerUrl?: string
 }
 
-
 const bad = (message: string): OclabError => new OclabError(ErrorCodes.BAD_MANIFEST, message)
 
 /** Parse an MPD; any XML error refuses it (steering must not pass on what a player may read differently). */
 function parseMpd(xml: string): { doc: Document; mpd: Element } {
   const fail = (msg: unknown): never => {
-    throw bad(`not a well-formed DASH MPD: ${String(msg).replace(/\s*@#\[line:.*$/s, '').split('\n')[0]}`)
+    throw bad(
+      `not a well-formed DASH MPD: ${
+        String(msg)
+          .replace(/\s*@#\[line:.*$/s, '')
+          .split('\n')[0]
+      }`,
+    )
   }
   const doc = new DOMParser({ errorHandler: { warning: fail, error: fail, fatalError: fail } }).parseFromString(xml, 'text/xml') as unknown as Document
   const mpd = doc.documentElement
@@ -104,7 +109,10 @@ export function rewriteMpd(xml: string, pathways: readonly Pathway[], steering: 
     wrapper.appendChild(el)
   }
   // DASH-IF CTS 001: the element's text is the steering server URL; clientRequirement is left at its default (true)
-  const attrs: Array<[string, string]> = [['defaultServiceLocation', steering.defaultServiceLocation], ['queryBeforeStart', String(steering.queryBeforeStart)]]
+  const attrs: Array<[string, string]> = [
+    ['defaultServiceLocation', steering.defaultServiceLocation],
+    ['queryBeforeStart', String(steering.queryBeforeStart)],
+  ]
   if (steering.proxyServerUrl) attrs.push(['proxyServerURL', steering.proxyServerUrl])
   for (const p of pathways) add('BaseURL', [['serviceLocation', p.id]], p.base)
   add('ContentSteering', attrs, steering.serverUrl)

@@ -1,8 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { OcaSchema } from '../lib/cluster.js'
-import { checkAdminToken } from '../lib/http/admin-token.js'
 import { isOclabError } from '../lib/errors.js'
+import { checkAdminToken } from '../lib/http/admin-token.js'
 import { sendOclabError } from '../lib/http/error-reply.js'
 import type { Steerer } from './steerer.js'
 

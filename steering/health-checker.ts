@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Agent, request } from 'undici'
-import { judge, nextHealth, type HealthThresholds, type Probe } from './health-state.js'
+import { type HealthThresholds, judge, nextHealth, type Probe } from './health-state.js'
 import type { OcaRegistry } from './registry.js'
 
 /**

@@ -51,7 +51,11 @@ export function judge(p: Probe, capacityBps: number | undefined, t: HealthThresh
   if (capacityBps && p.bytesPerSecond !== undefined) {
     const spare = capacityBps - p.bytesPerSecond * 8
     if (spare < capacityBps * t.minSpareFraction) {
-      return { good: false, reason: `spare bandwidth ${Math.round(spare / 1e6)} Mbit/s is below ${Math.round(t.minSpareFraction * 100)}% of ${Math.round(capacityBps / 1e6)} Mbit/s`, immediate: false }
+      return {
+        good: false,
+        reason: `spare bandwidth ${Math.round(spare / 1e6)} Mbit/s is below ${Math.round(t.minSpareFraction * 100)}% of ${Math.round(capacityBps / 1e6)} Mbit/s`,
+        immediate: false,
+      }
     }
   }
   return { good: true }

@@ -1,5 +1,5 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import { attributeValue, formatAttributeList, parseAttributeList, type AttributeList } from '../lib/media/hls-attributes.js'
+import { type AttributeList, attributeValue, formatAttributeList, parseAttributeList } from '../lib/media/hls-attributes.js'
 
 /**
  * Rewrite an HLS multivariant playlist for Content Steering (HLS 2nd edition,
@@ -112,7 +112,10 @@ const GROUP_ATTRS = ['AUDIO', 'VIDEO', 'SUBTITLES', 'CLOSED-CAPTIONS'] as const
 export function rewriteMaster(m: MasterPlaylist, pathways: readonly Pathway[], steering: { serverUri: string; pathwayId: string }): string {
   if (!pathways.length) throw new OclabError(ErrorCodes.BAD_MANIFEST, 'no pathway to write')
   const ids = stableIds(m)
-  const tag = new Map([['SERVER-URI', quoted(steering.serverUri)], ['PATHWAY-ID', quoted(steering.pathwayId)]])
+  const tag = new Map([
+    ['SERVER-URI', quoted(steering.serverUri)],
+    ['PATHWAY-ID', quoted(steering.pathwayId)],
+  ])
   const out = ['#EXTM3U', ...m.header, `#EXT-X-CONTENT-STEERING:${formatAttributeList(tag)}`]
   for (const p of pathways) {
     const abs = (uri: string): string => new URL(uri, p.base).href

@@ -1,4 +1,5 @@
 /** steering's public API: what other stages and cli/ may use. */
-export { buildSteeringServer } from './server.js'
-export { SteeringClient } from './client.js'
+
 export type { SteerAnswer, SteerCandidate } from './api.js'
+export { SteeringClient } from './client.js'
+export { buildSteeringServer } from './server.js'

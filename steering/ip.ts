@@ -123,7 +123,12 @@ export function parseIpv6(s: string): Ipv6Words | undefined {
     for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k]!
     for (let k = gap; k < 8 - tail; k++) groups[k] = 0
   }
-  return [((groups[0]! << 16) | groups[1]!) >>> 0, ((groups[2]! << 16) | groups[3]!) >>> 0, ((groups[4]! << 16) | groups[5]!) >>> 0, ((groups[6]! << 16) | groups[7]!) >>> 0]
+  return [
+    ((groups[0]! << 16) | groups[1]!) >>> 0,
+    ((groups[2]! << 16) | groups[3]!) >>> 0,
+    ((groups[4]! << 16) | groups[5]!) >>> 0,
+    ((groups[6]! << 16) | groups[7]!) >>> 0,
+  ]
 }
 
 const isMapped = (w: Ipv6Words): boolean => w[0] === 0 && w[1] === 0 && w[2] === 0xffff

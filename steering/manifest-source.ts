@@ -51,7 +51,11 @@ export class ManifestSource {
       }
     }
     // the message goes to players: it names no address; `details` (for the log) says what was tried
-    const why = !bases.length ? 'nowhere to fetch it from' : allMissing ? 'no OCA holding the title nor the origin has it' : 'no OCA holding the title nor the origin answered with it'
+    const why = !bases.length
+      ? 'nowhere to fetch it from'
+      : allMissing
+        ? 'no OCA holding the title nor the origin has it'
+        : 'no OCA holding the title nor the origin answered with it'
     throw new OclabError(allMissing ? ErrorCodes.NOT_FOUND : ErrorCodes.PARENT_FAILED, `cannot fetch ${kind}: ${why}`, tried)
   }
 }

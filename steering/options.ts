@@ -1,7 +1,7 @@
 import type { FastifyServerOptions } from 'fastify'
 import type { ClusterConfig } from '../lib/cluster.js'
-import { HEALTH_DEFAULTS } from './health-state.js'
 import type { HealthCheckOptions } from './health-checker.js'
+import { HEALTH_DEFAULTS } from './health-state.js'
 import { POLICY_DEFAULTS, type PolicyOptions } from './policy.js'
 
 /** Everything the steering service can be told; defaults in STEERING_DEFAULTS. */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { isOclabError } from '../lib/errors.js'
 import { sendOclabError } from '../lib/http/error-reply.js'
 import { rewriteMpd } from './dash-mpd.js'
-import { parseMaster, rewriteMaster, type Pathway } from './hls-master.js'
+import { type Pathway, parseMaster, rewriteMaster } from './hls-master.js'
 import type { ManifestKind } from './manifest-source.js'
 import { LocationQuery, TitleParams } from './schemas.js'
 import type { Client, Steerer } from './steerer.js'
@@ -38,7 +38,10 @@ export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void
       return undefined
     }
     if (!ranked.length) {
-      reply.code(503).header('retry-after', String(Math.ceil(s.opts.health.intervalMs / 1000))).send({ error: `no healthy OCA can serve title ${title}` })
+      reply
+        .code(503)
+        .header('retry-after', String(Math.ceil(s.opts.health.intervalMs / 1000)))
+        .send({ error: `no healthy OCA can serve title ${title}` })
       return undefined
     }
     const exp = s.expiry()
@@ -65,7 +68,12 @@ export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void
       const point = pointOf(req.query)
       const p = await prepare(title, s.client(req, point), 'master.m3u8', reply)
       if (!p) return reply
-      const serverUri = `${s.opts.publicUrl}/v1/steering/hls?${sessionQuery(title, p.exp, p.pathways.map((x) => x.id), point)}`
+      const serverUri = `${s.opts.publicUrl}/v1/steering/hls?${sessionQuery(
+        title,
+        p.exp,
+        p.pathways.map((x) => x.id),
+        point,
+      )}`
       const body = rewriteMaster(parseMaster(p.text), p.pathways, { serverUri, pathwayId: p.pathways[0]!.id })
       return reply.header('content-type', 'application/vnd.apple.mpegurl').header('cache-control', 'no-store').send(body)
     },
@@ -79,7 +87,12 @@ export async function playRoutes(app: FastifyInstance, s: Steerer): Promise<void
       const point = pointOf(req.query)
       const p = await prepare(title, s.client(req, point), 'manifest.mpd', reply)
       if (!p) return reply
-      const serverUrl = `${s.opts.publicUrl}/v1/steering/dash?${sessionQuery(title, p.exp, p.pathways.map((x) => x.id), point)}`
+      const serverUrl = `${s.opts.publicUrl}/v1/steering/dash?${sessionQuery(
+        title,
+        p.exp,
+        p.pathways.map((x) => x.id),
+        point,
+      )}`
       const body = rewriteMpd(p.text, p.pathways, {
         serverUrl,
         defaultServiceLocation: p.pathways[0]!.id,

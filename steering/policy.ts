@@ -1,6 +1,6 @@
+import type { ClientLocation } from './client-location.js'
 import { haversineKm, type LatLon } from './geo.js'
 import { rendezvousOrder } from './rendezvous.js'
-import type { ClientLocation } from './client-location.js'
 
 /**
  * The selection policy, pure: the same inputs give the same ranking.
@@ -204,7 +204,16 @@ export function rankOcas(input: RankInput, opts: PolicyOptions = POLICY_DEFAULTS
  * the player a new connection. A pathway in a worse site is not kept, so a
  * client that failed over moves back once its own OCA is healthy again.
  */
-function keepCurrent(list: Ranked[], current: string, placed: Placed[], out: (p: Placed, why: string) => Ranked, reason: (p: Placed) => string, hasRoom: (o: OcaView) => boolean, title: string, fleet: PreparedFleet): void {
+function keepCurrent(
+  list: Ranked[],
+  current: string,
+  placed: Placed[],
+  out: (p: Placed, why: string) => Ranked,
+  reason: (p: Placed) => string,
+  hasRoom: (o: OcaView) => boolean,
+  title: string,
+  fleet: PreparedFleet,
+): void {
   const best = placed[0]
   if (!best || best.oca.id === current) return
   const i = list.findIndex((r) => r.id === current)

@@ -1,8 +1,8 @@
 import type { OcaConfig } from '../lib/cluster.js'
 import { CoverageZones } from './coverage-zones.js'
 import type { LatLon } from './geo.js'
-import { initialHealth, type HealthRecord } from './health-state.js'
-import { PreparedFleet, type OcaView } from './policy.js'
+import { type HealthRecord, initialHealth } from './health-state.js'
+import { type OcaView, PreparedFleet } from './policy.js'
 
 /**
  * The fleet as steering knows it: each OCA's cluster-file entry, its health
@@ -97,7 +97,8 @@ export class OcaRegistry {
     e.view.state = health.state
     e.view.stateReason = health.reason
     e.view.loadBps = health.bytesPerSecond * 8
-    if (prev.state !== health.state || prev.reason !== health.reason || !sameSet(prev.titles, health.titles) || wasOver !== this.overSpill(e.view)) this.versionCounter++
+    if (prev.state !== health.state || prev.reason !== health.reason || !sameSet(prev.titles, health.titles) || wasOver !== this.overSpill(e.view))
+      this.versionCounter++
   }
 
   private overSpill(v: OcaView): boolean {

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 
 /** JSON schemas for every route's input: Fastify answers 400 with the reason when one does not match. */
 export const TitleId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 128 })
@@ -15,7 +15,12 @@ export const LocationQuery = Type.Object({ lat: Type.Optional(Lat), lon: Type.Op
 export type LocationQuery = Static<typeof LocationQuery>
 
 export const SteerQuery = Type.Object(
-  { title: TitleId, lat: Type.Optional(Lat), lon: Type.Optional(Lon), n: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'how many candidates; default 3' })) },
+  {
+    title: TitleId,
+    lat: Type.Optional(Lat),
+    lon: Type.Optional(Lon),
+    n: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'how many candidates; default 3' })),
+  },
   together,
 )
 export type SteerQuery = Static<typeof SteerQuery>
@@ -56,4 +61,3 @@ export const DashSteeringQuery = Type.Object(
   { dependencies: { lat: ['lon'], lon: ['lat'] } },
 )
 export type DashSteeringQuery = Static<typeof DashSteeringQuery>
-

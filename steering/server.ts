@@ -1,7 +1,7 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { isOclabError } from '../lib/errors.js'
-import { sendOclabError } from '../lib/http/error-reply.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
+import { sendOclabError } from '../lib/http/error-reply.js'
 import { contentSteeringRoutes } from './content-steering-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { resolveSteeringOptions, type SteeringServerOptions } from './options.js'
@@ -27,7 +27,12 @@ export function buildSteeringServer(options: SteeringServerOptions): FastifyInst
   const opts = resolveSteeringOptions(options)
   // No line per request (as the OCA and the origin): at tens of thousands of decisions a
   // second the log would cost more than the decisions. Errors and state changes are logged.
-  const app = Fastify({ logger: opts.logger ?? false, logController: new LogController({ disableRequestLogging: true }), exposeHeadRoutes: false, routerOptions: { maxParamLength: 256 } })
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 256 },
+  })
   const steerer = new Steerer(opts, app.log)
   app.decorate('steering', steerer)
   // Players fetch manifests and steering manifests from pages on other origins;

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { parseTitlePath } from '../lib/http/safe-path.js'
-import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
 import { DecisionCache } from './decision-cache.js'
+import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
 import type { Client, Steerer } from './steerer.js'
 
 /**
@@ -51,10 +51,16 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     if (!a) {
       const prefix = s.titlePrefix(title, exp)
       const ranked = s.rank(title, client, {}, n)
-      const candidates = JSON.stringify(ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })))
+      const candidates = JSON.stringify(
+        ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })),
+      )
       const error = ranked.length ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
       const site = l.site === undefined ? 'null' : JSON.stringify(l.site)
-      a = { status: ranked.length ? 200 : 503, held: ranked.some((r) => r.holds), tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`) }
+      a = {
+        status: ranked.length ? 200 : 503,
+        held: ranked.some((r) => r.holds),
+        tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`),
+      }
       cache.set(where, title, a)
     }
     return a
@@ -77,7 +83,12 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     // a tenth of a steering request. Hence the CORS header here too.
     // The headers as a literal: spreading a shared constant into a new object cost ~3 µs a request.
     reply.hijack()
-    reply.raw.writeHead(status, { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': ALLOW_ORIGIN, 'content-length': body.length })
+    reply.raw.writeHead(status, {
+      'cache-control': 'no-store',
+      'content-type': 'application/json; charset=utf-8',
+      'access-control-allow-origin': ALLOW_ORIGIN,
+      'content-length': body.length,
+    })
     // ASCII is Latin-1: written without UTF-8's per-character check.
     reply.raw.end(body, 'latin1')
   })
@@ -91,7 +102,11 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     const ranked = s.rank(title, s.client(req))
     const refusal = await s.refuseUnheld(title, ranked)
     if (refusal) return reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body)
-    if (!ranked.length) return reply.code(503).header('retry-after', String(Math.ceil(s.opts.health.intervalMs / 1000))).send({ error: `no healthy OCA can serve title ${title}` })
+    if (!ranked.length)
+      return reply
+        .code(503)
+        .header('retry-after', String(Math.ceil(s.opts.health.intervalMs / 1000)))
+        .send({ error: `no healthy OCA can serve title ${title}` })
     const best = ranked[0]!
     return reply
       .code(302)

@@ -1,16 +1,16 @@
 import type { FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
+import { type ErrorCode, ErrorCodes } from '../lib/errors.js'
 import { signedTitlePrefix } from '../lib/http/signed-url.js'
-import { clientAddress, forwardedForOf, TrustedProxies, type ClientAddress } from './client-ip.js'
-import { locateClient, type ClientLocation } from './client-location.js'
+import { TokenBucket } from '../lib/token-bucket.js'
+import { type ClientAddress, clientAddress, forwardedForOf, TrustedProxies } from './client-ip.js'
+import { type ClientLocation, locateClient } from './client-location.js'
 import { HealthChecker } from './health-checker.js'
 import { ManifestSource } from './manifest-source.js'
 import type { ResolvedSteeringOptions } from './options.js'
-import { rankOcas, type Ranked } from './policy.js'
-import { TokenBucket } from '../lib/token-bucket.js'
-import { TitleCatalog } from './title-catalog.js'
-import { ErrorCodes, type ErrorCode } from '../lib/errors.js'
+import { type Ranked, rankOcas } from './policy.js'
 import { OcaRegistry } from './registry.js'
+import { TitleCatalog } from './title-catalog.js'
 
 /**
  * The steering service's state and the steps every route shares: who the
@@ -52,7 +52,12 @@ export class Steerer {
     if (!(opts.steeringRate.burst >= 1)) throw new RangeError(`steering rate burst ${opts.steeringRate.burst} must be at least one request`)
     this.gate = new TokenBucket(opts.steeringRate.perSecond, opts.steeringRate.burst, Date.now())
     this.trusted = new TrustedProxies(opts.trustedProxies)
-    this.catalog = new TitleCatalog({ originUrl: opts.cluster.origin.url, refreshMs: opts.catalogRefreshMs, timeoutMs: opts.manifestTimeoutMs, onError: (m) => log.info({}, m) })
+    this.catalog = new TitleCatalog({
+      originUrl: opts.cluster.origin.url,
+      refreshMs: opts.catalogRefreshMs,
+      timeoutMs: opts.manifestTimeoutMs,
+      onError: (m) => log.info({}, m),
+    })
   }
 
   /**
@@ -66,7 +71,11 @@ export class Steerer {
     if (ranked.some((r) => r.holds) || this.registry.views.some((v) => v.holds(title))) return null
     const listed = await this.catalog.has(title)
     if (listed === false) return { status: 404, body: { error: `unknown title ${title}`, code: ErrorCodes.UNKNOWN_TITLE } }
-    if (listed === null) return { status: 503, body: { error: `no healthy OCA can serve title ${title}: none holds it and the origin's catalog cannot be read`, code: ErrorCodes.PARENT_FAILED } }
+    if (listed === null)
+      return {
+        status: 503,
+        body: { error: `no healthy OCA can serve title ${title}: none holds it and the origin's catalog cannot be read`, code: ErrorCodes.PARENT_FAILED },
+      }
     return null
   }
 
@@ -79,7 +88,11 @@ export class Steerer {
   /** The ranking for a title; `limit` caps it (default: the configured maxCandidates). */
   rank(title: string, client: Client, hints: { clientBps?: number; current?: string } = {}, limit = this.opts.maxCandidates): Ranked[] {
     const views = this.registry.views
-    return rankOcas({ title, client: client.location, ocas: views, fleet: this.registry.fleet, clientBps: hints.clientBps, current: hints.current }, this.opts.policy, limit)
+    return rankOcas(
+      { title, client: client.location, ocas: views, fleet: this.registry.fleet, clientBps: hints.clientBps, current: hints.current },
+      this.opts.policy,
+      limit,
+    )
   }
 
   /** Expiry (Unix s) for tokens issued now; undefined when the cluster does not sign URLs. */

@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { Queue } from 'bullmq'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { WorkerMetricsHooks } from './worker.js'
 
 /**
@@ -44,7 +44,12 @@ export function fleetMetrics(registry: Registry, queue: Queue): WorkerMetricsHoo
     buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   })
-  const jobs = new Counter({ name: 'oclab_fleet_jobs_processed_total', help: 'Chunk jobs this worker ran, by outcome', labelNames: ['outcome'], registers: [registry] })
+  const jobs = new Counter({
+    name: 'oclab_fleet_jobs_processed_total',
+    help: 'Chunk jobs this worker ran, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  })
   return {
     started: (s) => wait.observe(s),
     finished: (s, outcome) => {

@@ -5,17 +5,30 @@ import { FlowProducer, Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { sha256File } from '../../lib/hash.js'
-import { findFinished, type ChunkBatch, type ChunkJob, type ChunkResult } from '../index.js'
-import { DEFAULT_RETRY, type JobQueue, type RetryPolicy } from '../index.js'
+import { type ChunkBatch, type ChunkJob, type ChunkResult, DEFAULT_RETRY, findFinished, type JobQueue, type RetryPolicy } from '../index.js'
 import {
-  DEFAULT_TIMEOUTS, checkRedis, clientConnection, oneLine, outageLog, withTimeout, workerConnection,
-  type ConnectionTimeouts, type QueueTarget,
+  ASSEMBLE_JOB,
+  type AssembleJobData,
+  type AssembleJobReturn,
+  CHUNK_JOB,
+  type ChunkJobData,
+  type ChunkJobReturn,
+  chunkJobId,
+  DEFAULT_QUEUE_NAME,
+  mapBatchFiles,
+} from './job-data.js'
+import {
+  type ConnectionTimeouts,
+  checkRedis,
+  clientConnection,
+  DEFAULT_TIMEOUTS,
+  oneLine,
+  outageLog,
+  type QueueTarget,
+  withTimeout,
+  workerConnection,
 } from './redis-connection.js'
 import { inputKey, type Storage } from './storage.js'
-import {
-  ASSEMBLE_JOB, CHUNK_JOB, DEFAULT_QUEUE_NAME, chunkJobId, mapBatchFiles,
-  type AssembleJobData, type AssembleJobReturn, type ChunkJobData, type ChunkJobReturn,
-} from './job-data.js'
 
 /**
  * The encoder's JobQueue on BullMQ: `runAll` submits a title's chunk batches
@@ -151,20 +164,43 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
             const i = byId.get(jobId)
             if (i === undefined) return
             running.delete(jobId)
-            void queue.getJob(jobId).then((job) => events.onRetry?.(batches[i]!, job?.attemptsMade ?? attempts[i]!, new Error(job?.failedReason || 'failed')), () => {})
+            void queue.getJob(jobId).then(
+              (job) => events.onRetry?.(batches[i]!, job?.attemptsMade ?? attempts[i]!, new Error(job?.failedReason || 'failed')),
+              () => {},
+            )
           },
         }
         for (const [e, h] of Object.entries(handlers)) qe.on(e as 'active', h as never)
         try {
-          const childOpts = { attempts: retry.attempts, backoff: { type: 'exponential' as const, delay: retry.backoffMs }, ignoreDependencyOnFailure: true, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } }
+          const childOpts = {
+            attempts: retry.attempts,
+            backoff: { type: 'exponential' as const, delay: retry.backoffMs },
+            ignoreDependencyOnFailure: true,
+            removeOnComplete: { age: 86_400 },
+            removeOnFail: { age: 7 * 86_400 },
+          }
           try {
-            await withTimeout(flow.add({
-              name: ASSEMBLE_JOB,
-              queueName,
-              data: { titleId, run, children: ids } satisfies AssembleJobData,
-              opts: { jobId: run, attempts: 3, backoff: { type: 'exponential', delay: retry.backoffMs }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
-              children: pending.map((i, k) => ({ name: CHUNK_JOB, queueName, data: { titleId, run, batch: wire[i]! } satisfies ChunkJobData, opts: { ...childOpts, jobId: ids[k]! } })),
-            }), timeouts.commandMs)
+            await withTimeout(
+              flow.add({
+                name: ASSEMBLE_JOB,
+                queueName,
+                data: { titleId, run, children: ids } satisfies AssembleJobData,
+                opts: {
+                  jobId: run,
+                  attempts: 3,
+                  backoff: { type: 'exponential', delay: retry.backoffMs },
+                  removeOnComplete: { age: 86_400 },
+                  removeOnFail: { age: 7 * 86_400 },
+                },
+                children: pending.map((i, k) => ({
+                  name: CHUNK_JOB,
+                  queueName,
+                  data: { titleId, run, batch: wire[i]! } satisfies ChunkJobData,
+                  opts: { ...childOpts, jobId: ids[k]! },
+                })),
+              }),
+              timeouts.commandMs,
+            )
           } catch (err) {
             throw new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `could not submit title ${titleId} to the queue's Redis at ${display}: ${oneLine(err as Error)}`)
           }
@@ -201,7 +237,9 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
               }
               down = true
               redisDown = true
-              notice(`Redis at ${display} unreachable for ${(out / 1000).toFixed(0)} s (${why(err as Error)}); waiting, giving up in ${((deadlineMs - out) / 1000).toFixed(0)} s`)
+              notice(
+                `Redis at ${display} unreachable for ${(out / 1000).toFixed(0)} s (${why(err as Error)}); waiting, giving up in ${((deadlineMs - out) / 1000).toFixed(0)} s`,
+              )
             }
             await pause(watchMs, opts.signal, (w) => (wake = w))
           }
@@ -211,10 +249,20 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
       }
 
       try {
-        if (opts.requireWorkers && (await bounded(queue.getWorkers(), timeouts.commandMs, `the queue's Redis at ${display} did not list its workers`)).length === 0) {
-          throw new OclabError(ErrorCodes.NO_WORKERS, `no oclab worker is connected to ${display} (queue ${queueName}): start one with \`oclab worker --queue ${display} --store <shared dir>\`, or pass --wait to queue the title and wait for workers`)
+        if (
+          opts.requireWorkers &&
+          (await bounded(queue.getWorkers(), timeouts.commandMs, `the queue's Redis at ${display} did not list its workers`)).length === 0
+        ) {
+          throw new OclabError(
+            ErrorCodes.NO_WORKERS,
+            `no oclab worker is connected to ${display} (queue ${queueName}): start one with \`oclab worker --queue ${display} --store <shared dir>\`, or pass --wait to queue the title and wait for workers`,
+          )
         }
-        await bounded(qe.waitUntilReady(), timeouts.connectMs + timeouts.commandMs, `the queue's Redis at ${display} did not answer the event stream's connection`)
+        await bounded(
+          qe.waitUntilReady(),
+          timeouts.connectMs + timeouts.commandMs,
+          `the queue's Redis at ${display} did not answer the event stream's connection`,
+        )
         for (let round = 0; ; round++) {
           // chunks already finished in the store (a lost run's, or an earlier encode's) are reused, as a local resume does
           for (const [i, b] of batches.entries()) {
@@ -225,9 +273,15 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
           const pending = batches.flatMap((_, i) => (results[i] ? [] : [i]))
           if (!pending.length) break
           if (round > maxResubmits) {
-            throw new OclabError(ErrorCodes.ENCODE_FAILED, `title ${titleId}: the queue's Redis at ${display} lost the title ${round} times (is it restarting without persistence? set appendonly yes); ${pending.length} of ${batches.length} chunk jobs unfinished, the rest stay in the store for the next encode`)
+            throw new OclabError(
+              ErrorCodes.ENCODE_FAILED,
+              `title ${titleId}: the queue's Redis at ${display} lost the title ${round} times (is it restarting without persistence? set appendonly yes); ${pending.length} of ${batches.length} chunk jobs unfinished, the rest stay in the store for the next encode`,
+            )
           }
-          if (round > 0) notice(`resubmitting title ${titleId}: ${pending.length} of ${batches.length} chunk jobs (the other ${batches.length - pending.length} are finished in the store and reused)`)
+          if (round > 0)
+            notice(
+              `resubmitting title ${titleId}: ${pending.length} of ${batches.length} chunk jobs (the other ${batches.length - pending.length} are finished in the store and reused)`,
+            )
           const run = `${titleId}.${randomBytes(4).toString('hex')}`
           const outcome = await submitAndWatch(run, pending)
           if (outcome === 'lost') {
@@ -239,7 +293,13 @@ export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, Chun
           for (const [k, ret] of outcome.done.chunks.entries()) deliver(pending[k]!, toLocal(ret))
           if (opts.onChunkReturn) {
             const jobs = await Promise.all(outcome.ids.map((id) => queue.getJob(id)))
-            for (const [k, j] of jobs.entries()) if (j) opts.onChunkReturn(batches[pending[k]!]!, outcome.done.chunks[k]!, { queuedAt: j.timestamp, startedAt: j.processedOn ?? j.timestamp, finishedAt: j.finishedOn ?? Date.now() })
+            for (const [k, j] of jobs.entries())
+              if (j)
+                opts.onChunkReturn(batches[pending[k]!]!, outcome.done.chunks[k]!, {
+                  queuedAt: j.timestamp,
+                  startedAt: j.processedOn ?? j.timestamp,
+                  finishedAt: j.finishedOn ?? Date.now(),
+                })
           }
           break
         }
@@ -324,7 +384,8 @@ async function storageKeys(storage: Storage, batches: readonly ChunkBatch[]): Pr
     if (job.vmafModel !== null && !keys.has(job.vmafModel)) keys.set(job.vmafModel, await inputKey(storage, job.vmafModel, 'models'))
     if (!keys.has(job.workDir)) {
       const key = storage.keyOf(job.workDir)
-      if (!key) throw new OclabError(ErrorCodes.USAGE, `the title's store must be the fleet's shared storage (${storage.describe}); ${job.workDir} is outside it`)
+      if (!key)
+        throw new OclabError(ErrorCodes.USAGE, `the title's store must be the fleet's shared storage (${storage.describe}); ${job.workDir} is outside it`)
       keys.set(job.workDir, key)
     }
   }

@@ -1,5 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis'
 import type { RedisOptions as BullRedisOptions } from 'bullmq'
+import { Redis, type RedisOptions } from 'ioredis'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 
 /**
@@ -122,9 +122,12 @@ export async function redisPersistence(t: QueueTarget, timeouts = DEFAULT_TIMEOU
 
 /** The operator-facing verdict on `redisPersistence`, or null when a restart loses nothing. */
 export function persistenceWarning(p: RedisPersistence | null, display: string): string | null {
-  if (!p) return `warning: could not read the persistence settings of the Redis at ${display} (CONFIG GET refused); without AOF (appendonly yes) a Redis restart loses queued titles`
+  if (!p)
+    return `warning: could not read the persistence settings of the Redis at ${display} (CONFIG GET refused); without AOF (appendonly yes) a Redis restart loses queued titles`
   if (p.aof) return null
-  const what = p.save ? `only RDB snapshots (save ${p.save}): a restart rolls the queue back to the last snapshot` : 'no persistence (appendonly no, no save rules): a restart loses every queued title'
+  const what = p.save
+    ? `only RDB snapshots (save ${p.save}): a restart rolls the queue back to the last snapshot`
+    : 'no persistence (appendonly no, no save rules): a restart loses every queued title'
   return `warning: the Redis at ${display} has ${what}; submitters resubmit lost titles, but set appendonly yes to keep them`
 }
 

@@ -1,8 +1,8 @@
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises'
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { commitFile, tempNameFor } from '../../lib/atomic-file.js'
-import { sha256File } from '../../lib/hash.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { sha256File } from '../../lib/hash.js'
 
 /**
  * Where a fleet's chunk inputs and outputs live, named by storage keys
@@ -88,7 +88,9 @@ export function sharedDirStorage(root: string): Storage {
 export async function inputKey(storage: Storage, file: string, prefix: string): Promise<string> {
   const inside = storage.keyOf(file)
   if (inside) return inside
-  const ext = extname(file).toLowerCase().replace(/[^a-z0-9.]/g, '')
+  const ext = extname(file)
+    .toLowerCase()
+    .replace(/[^a-z0-9.]/g, '')
   const key = `${prefix}/${await sha256File(file)}${ext}`
   const have = await storage.stat(key)
   if (!have || have.bytes !== (await stat(file)).size) await storage.put(key, file)

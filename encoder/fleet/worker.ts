@@ -1,17 +1,29 @@
-import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq'
-import { runChunkJobs, describeBatch, type ChunkBatch, type ChunkResult } from '../index.js'
-import { jobsFailed, type JobFailure } from '../index.js'
+import { hostname } from 'node:os'
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
+import { type ChunkBatch, type ChunkResult, describeBatch, type JobFailure, jobsFailed, runChunkJobs } from '../index.js'
 import {
-  DEFAULT_TIMEOUTS, checkRedis, clientConnection, outageLog, persistenceWarning, redisPersistence, workerConnection,
-  type ConnectionTimeouts, type QueueTarget,
+  ASSEMBLE_JOB,
+  type AssembleJobData,
+  type AssembleJobReturn,
+  CHUNK_JOB,
+  type ChunkJobData,
+  type ChunkJobReturn,
+  DEFAULT_QUEUE_NAME,
+  mapBatchFiles,
+} from './job-data.js'
+import {
+  type ConnectionTimeouts,
+  checkRedis,
+  clientConnection,
+  DEFAULT_TIMEOUTS,
+  outageLog,
+  persistenceWarning,
+  type QueueTarget,
+  redisPersistence,
+  workerConnection,
 } from './redis-connection.js'
 import type { Storage } from './storage.js'
-import {
-  ASSEMBLE_JOB, CHUNK_JOB, DEFAULT_QUEUE_NAME, mapBatchFiles,
-  type AssembleJobData, type AssembleJobReturn, type ChunkJobData, type ChunkJobReturn,
-} from './job-data.js'
 
 /**
  * A stateless fleet worker: it pulls chunk jobs (a chunk with all its rungs,
@@ -129,7 +141,8 @@ export async function startFleetWorker(opts: FleetWorkerOptions): Promise<FleetW
     // the submitter stitches from these keys: check each is whole in storage before saying the title is ready
     for (const r of chunks.flatMap((c) => c.results)) {
       const st = await storage.stat(r.file)
-      if (!st || st.bytes !== r.bytes || (await storage.sha256(r.file)) !== r.sha256) throw new Error(`title ${titleId}: chunk output ${r.file} is missing or does not match its sha256`)
+      if (!st || st.bytes !== r.bytes || (await storage.sha256(r.file)) !== r.sha256)
+        throw new Error(`title ${titleId}: chunk output ${r.file} is missing or does not match its sha256`)
     }
     log(`assembled ${titleId}: ${chunks.length} chunk jobs verified`)
     return { chunks }

@@ -1,5 +1,5 @@
-import type { Inspection } from '../../lib/title-package.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import type { Inspection } from '../../lib/title-package.js'
 
 /** The parts of `ffprobe -show_format -show_streams -of json` that inspection reads. */
 export interface ProbeStream {
@@ -82,15 +82,13 @@ const isProgrammeVideo = (s: ProbeStream): boolean => s.codec_type === 'video' &
 /** The video stream inspection reports on: the first one that is not cover art. */
 export const videoStreamOf = (probe: ProbeResult): ProbeStream | undefined => probe.streams?.find(isProgrammeVideo)
 
-const isInterlaced = (fieldOrder: string | undefined): boolean =>
-  fieldOrder !== undefined && !['progressive', 'unknown'].includes(fieldOrder)
+const isInterlaced = (fieldOrder: string | undefined): boolean => fieldOrder !== undefined && !['progressive', 'unknown'].includes(fieldOrder)
 
 /**
  * Demuxers that read exactly one picture: `image2` on a plain file name and
  * the `*_pipe` family (png_pipe, bmp_pipe, …).
  */
-const isStillImageFormat = (formatName: string): boolean =>
-  formatName === 'image2' || formatName.split(',').some((f) => f.endsWith('_pipe'))
+const isStillImageFormat = (formatName: string): boolean => formatName === 'image2' || formatName.split(',').some((f) => f.endsWith('_pipe'))
 
 /**
  * The stream's nominal frame rate, or a BAD_FRAME_RATE error when the stream
@@ -167,9 +165,7 @@ export function inspectionFromProbe(file: string, bytes: number, probe: ProbeRes
     const offsetFromVideo = round6(startTime - videoStart)
     if (Math.abs(offsetFromVideo) > LIPSYNC_TOLERANCE_S) {
       const how = offsetFromVideo > 0 ? 'after' : 'before'
-      warnings.push(
-        `audio stream ${a.index} starts ${Math.abs(offsetFromVideo).toFixed(3)} s ${how} the video (lip-sync tolerance ±${LIPSYNC_TOLERANCE_S} s)`,
-      )
+      warnings.push(`audio stream ${a.index} starts ${Math.abs(offsetFromVideo).toFixed(3)} s ${how} the video (lip-sync tolerance ±${LIPSYNC_TOLERANCE_S} s)`)
     }
     return {
       index: a.index,

@@ -1,11 +1,11 @@
 import { open, stat } from 'node:fs/promises'
-import type { Inspection } from '../../lib/title-package.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { ffprobePath, runProcess, stderrTail } from '../../lib/ffmpeg.js'
-import { inspectionFromProbe, videoStreamOf, type ProbeResult } from './inspect-probe.js'
-import { findShots, type ShotDetection } from '../ladder/shots.js'
-import { analyseDecode, intervalStats, variableRateReason, type DecodeEntry } from './inspect-decode.js'
 import { looksLikeIsoBmff } from '../../lib/media/boxes.js'
+import type { Inspection } from '../../lib/title-package.js'
+import { findShots, type ShotDetection } from '../ladder/shots.js'
+import { analyseDecode, type DecodeEntry, intervalStats, variableRateReason } from './inspect-decode.js'
+import { inspectionFromProbe, type ProbeResult, videoStreamOf } from './inspect-probe.js'
 
 export interface InspectOptions {
   signal?: AbortSignal
@@ -49,7 +49,9 @@ async function sourceSize(path: string): Promise<number> {
   try {
     st = await stat(path)
   } catch (err) {
-    throw new OclabError(ErrorCodes.BAD_SOURCE, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, { cause: err })
+    throw new OclabError(ErrorCodes.BAD_SOURCE, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, {
+      cause: err,
+    })
   }
   if (!st.isFile()) throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is not a file`)
   if (st.size === 0) throw new OclabError(ErrorCodes.BAD_SOURCE, `${path} is empty (0 bytes)`)
@@ -104,10 +106,21 @@ interface DecodeOutput {
  */
 async function decodePass(path: string, streamIndex: number, signal?: AbortSignal): Promise<DecodeOutput> {
   const args = [
-    '-v', 'error', '-threads', '1', '-select_streams', String(streamIndex), '-show_log', '16',
-    '-show_packets', '-show_frames',
-    '-show_entries', 'packet=pts_time,dts_time,flags:frame=best_effort_timestamp_time,pts_time:log=context,message',
-    '-of', 'json', path,
+    '-v',
+    'error',
+    '-threads',
+    '1',
+    '-select_streams',
+    String(streamIndex),
+    '-show_log',
+    '16',
+    '-show_packets',
+    '-show_frames',
+    '-show_entries',
+    'packet=pts_time,dts_time,flags:frame=best_effort_timestamp_time,pts_time:log=context,message',
+    '-of',
+    'json',
+    path,
   ]
   const r = await runProcess(ffprobePath(), args, { signal })
   let entries: DecodeEntry[] = []

@@ -1,15 +1,15 @@
-import { readFile, stat, rm, mkdir } from 'node:fs/promises'
-import { join, dirname } from 'node:path'
-import { ffmpeg } from '../../lib/ffmpeg.js'
-import { sha256, sha256File } from '../../lib/hash.js'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { commitFile, tempNameFor, writeFileAtomic } from '../../lib/atomic-file.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { ffmpeg } from '../../lib/ffmpeg.js'
+import { sha256, sha256File } from '../../lib/hash.js'
 import type { Quality } from '../../lib/title-package.js'
-import type { Chunk } from './chunks.js'
 import type { Rung } from '../ladder/ladder.js'
-import { h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings, type RateControl } from './h264.js'
-import { videoArgs, videoCodecArgs, type VideoCodec } from './video-codecs.js'
+import type { Chunk } from './chunks.js'
+import { type H264Settings, h264Filter, type RateControl, TIMESTAMPS_FROM_FRAMES } from './h264.js'
 import { measureQuality, poolQuality, qualityScore, segmentQualities } from './quality.js'
+import { type VideoCodec, videoArgs, videoCodecArgs } from './video-codecs.js'
 
 /**
  * One stateless encode job: one chunk of the source at one rung. Inputs and
@@ -130,11 +130,18 @@ export async function encodeChunk(job: ChunkJob, bitrate: number, out: string, s
   await ffmpeg(
     [
       ...seek,
-      '-i', job.source,
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-frames:v', String(job.chunk.frames),
+      '-i',
+      job.source,
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-frames:v',
+      String(job.chunk.frames),
       ...videoArgs(job.codec ?? 'h264', job.rung.width, job.rung.height, rateOf(job, bitrate, crf), job.h264),
-      '-f', 'mp4',
+      '-f',
+      'mp4',
       out,
     ],
     { signal, ...(job.ffmpeg ? { bin: job.ffmpeg } : {}) },
@@ -155,8 +162,20 @@ export async function encodeChunkGroup(jobs: readonly ChunkJob[], outs: readonly
   }
   const seek = first.sourceSeek > 0 ? ['-ss', first.sourceSeek.toFixed(6)] : []
   const labels = jobs.map((_, i) => `[s${i}]`).join('')
-  const graph = [`[0:v]${TIMESTAMPS_FROM_FRAMES},split=${jobs.length}${labels}`, ...jobs.map((j, i) => `[s${i}]${h264Filter(j.rung.width, j.rung.height)}[o${i}]`)].join(';')
-  const outputs = jobs.flatMap((j, i) => ['-map', `[o${i}]`, '-frames:v', String(j.chunk.frames), ...videoCodecArgs(j.codec ?? 'h264', j.rung.width, j.rung.height, rateOf(j, j.rung.bitrate, j.crf), j.h264), '-f', 'mp4', outs[i]!])
+  const graph = [
+    `[0:v]${TIMESTAMPS_FROM_FRAMES},split=${jobs.length}${labels}`,
+    ...jobs.map((j, i) => `[s${i}]${h264Filter(j.rung.width, j.rung.height)}[o${i}]`),
+  ].join(';')
+  const outputs = jobs.flatMap((j, i) => [
+    '-map',
+    `[o${i}]`,
+    '-frames:v',
+    String(j.chunk.frames),
+    ...videoCodecArgs(j.codec ?? 'h264', j.rung.width, j.rung.height, rateOf(j, j.rung.bitrate, j.crf), j.h264),
+    '-f',
+    'mp4',
+    outs[i]!,
+  ])
   await ffmpeg([...seek, '-i', first.source, '-filter_complex', graph, ...outputs], { signal, ...(first.ffmpeg ? { bin: first.ffmpeg } : {}) })
 }
 
@@ -234,7 +253,14 @@ export async function runChunkJob(job: ChunkJob, signal?: AbortSignal, firstEnco
       const rate = crf !== undefined ? Math.round(((await stat(tmp)).size * 8) / job.chunk.duration) : bitrate
       if (!best || score > best.score) {
         if (best) await rm(best.tmp, { force: true })
-        best = { tmp, bitrate: rate, ...(crf !== undefined ? { crf } : {}), score, quality, segments: segmentQualities(scores, job.chunk.segments ?? job.framesPerSegment) }
+        best = {
+          tmp,
+          bitrate: rate,
+          ...(crf !== undefined ? { crf } : {}),
+          score,
+          quality,
+          segments: segmentQualities(scores, job.chunk.segments ?? job.framesPerSegment),
+        }
       } else {
         await rm(tmp, { force: true })
       }

@@ -7,7 +7,19 @@ export type EncodeEvent =
   | { type: 'probing'; done: number; total: number }
   | { type: 'ladder'; kind: 'fixed' | 'per-title' | 'shot-based' | 'custom'; rungs: Rung[]; notes: string[] }
   | { type: 'jobs'; total: number }
-  | { type: 'job'; state: 'start' | 'retry' | 'done'; key: string; done: number; total: number; frames: number; fps: number; etaSeconds: number | null; error?: string; resumed?: boolean; reencodes?: number }
+  | {
+      type: 'job'
+      state: 'start' | 'retry' | 'done'
+      key: string
+      done: number
+      total: number
+      frames: number
+      fps: number
+      etaSeconds: number | null
+      error?: string
+      resumed?: boolean
+      reencodes?: number
+    }
   | { type: 'packaging'; rendition: string }
   | { type: 'note'; message: string }
   | { type: 'done'; titleDir: string; seconds: number }

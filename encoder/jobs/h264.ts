@@ -66,8 +66,7 @@ export type RateControl = { bitrate: number } | { crf: number }
  * frame count: after a mid-file seek the first frame's pts is not 0, and
  * ffmpeg's CFR output would otherwise duplicate it.
  */
-export const h264Filter = (width: number, height: number): string =>
-  `scale=${width}:${height}:flags=lanczos,setsar=1,format=yuv420p`
+export const h264Filter = (width: number, height: number): string => `scale=${width}:${height}:flags=lanczos,setsar=1,format=yuv420p`
 export const TIMESTAMPS_FROM_FRAMES = 'setpts=N/FRAME_RATE/TB'
 
 /** ffmpeg output arguments encoding video at one rung (filter included). */
@@ -83,18 +82,27 @@ export function h264CodecArgs(width: number, height: number, rate: RateControl, 
       ? ['-b:v', String(rate.bitrate), '-maxrate', String(maxrate), '-bufsize', String(Math.round(rate.bitrate * s.bufsizeFactor))]
       : ['-crf', String(rate.crf)]
   return [
-    '-c:v', 'libx264',
-    '-preset', s.preset,
-    '-profile:v', 'high',
-    '-level:v', h264Level(width, height, s.frameRate, maxrate),
+    '-c:v',
+    'libx264',
+    '-preset',
+    s.preset,
+    '-profile:v',
+    'high',
+    '-level:v',
+    h264Level(width, height, s.frameRate, maxrate),
     ...rc,
     // fixed, closed GOPs of exactly one segment, no scene-cut keyframes: every
     // segment (and so every chunk) starts with an IDR at a known frame
-    '-g', String(s.gop),
-    '-keyint_min', String(s.gop),
-    '-sc_threshold', '0',
-    '-x264-params', `open-gop=0:scenecut=0:threads=${s.threads}`,
-    '-force_key_frames', s.keyframes ? `expr:${s.keyframes.map((k) => `eq(n,${k})`).join('+')}` : `expr:eq(mod(n,${s.gop}),0)`,
+    '-g',
+    String(s.gop),
+    '-keyint_min',
+    String(s.gop),
+    '-sc_threshold',
+    '0',
+    '-x264-params',
+    `open-gop=0:scenecut=0:threads=${s.threads}`,
+    '-force_key_frames',
+    s.keyframes ? `expr:${s.keyframes.map((k) => `eq(n,${k})`).join('+')}` : `expr:eq(mod(n,${s.gop}),0)`,
     // a forced frame is an IDR (not a recovery-point I frame): every segment must be decodable on its own
     ...(s.keyframes ? ['-forced-idr', '1'] : []),
   ]

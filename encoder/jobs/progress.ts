@@ -29,7 +29,9 @@ export function progressRenderer(mode: ProgressMode, write: (s: string) => void 
     switch (e.type) {
       case 'inspected': {
         const v = e.report.video
-        line(`source: ${v.codec} ${v.width}x${v.height} @ ${v.frameRate} fps, ${e.report.duration.toFixed(2)} s, ${v.dynamicRange}, ${e.report.audio.length} audio stream(s)`)
+        line(
+          `source: ${v.codec} ${v.width}x${v.height} @ ${v.frameRate} fps, ${e.report.duration.toFixed(2)} s, ${v.dynamicRange}, ${e.report.audio.length} audio stream(s)`,
+        )
         for (const w of e.report.warnings) line(`  warning: ${w}`)
         break
       }
@@ -49,7 +51,10 @@ export function progressRenderer(mode: ProgressMode, write: (s: string) => void 
         if (e.state === 'retry') line(`  retry ${e.key}: ${e.error}`)
         else if (e.state === 'done') {
           if (mode === 'tty') status(text)
-          else line(`  ${e.key} ${e.resumed ? 'resumed (already encoded)' : 'done'}${e.reencodes ? `, ${e.reencodes} quality-gate re-encode(s)` : ''} [${e.done}/${e.total}, ETA ${clock(e.etaSeconds)}]`)
+          else
+            line(
+              `  ${e.key} ${e.resumed ? 'resumed (already encoded)' : 'done'}${e.reencodes ? `, ${e.reencodes} quality-gate re-encode(s)` : ''} [${e.done}/${e.total}, ETA ${clock(e.etaSeconds)}]`,
+            )
         }
         break
       }

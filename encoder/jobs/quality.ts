@@ -1,6 +1,6 @@
-import { readFile, rm, mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { Quality } from '../../lib/title-package.js'
 
@@ -124,10 +124,14 @@ export async function measureQuality(opts: MeasureOptions): Promise<FrameScores>
     ]
     if (!vmafOnly) graph.push(`[d0][r0]ssim=stats_file=${filterPath(ssimLog)}`, `[d1][r1]psnr=stats_file=${filterPath(psnrLog)}`)
     if (opts.vmafModel) {
-      graph.push(`[d${n - 1}][r${n - 1}]libvmaf=model_path=${filterPath(opts.vmafModel)}:log_path=${filterPath(vmafLog)}:log_fmt=json:n_threads=${opts.threads ?? 1}:n_subsample=${opts.vmafSubsample ?? 1}`)
+      graph.push(
+        `[d${n - 1}][r${n - 1}]libvmaf=model_path=${filterPath(opts.vmafModel)}:log_path=${filterPath(vmafLog)}:log_fmt=json:n_threads=${opts.threads ?? 1}:n_subsample=${opts.vmafSubsample ?? 1}`,
+      )
     }
     const seek = opts.sourceSeek > 0 ? ['-ss', opts.sourceSeek.toFixed(6)] : []
-    await ffmpeg(['-threads', String(opts.threads ?? 1), '-i', opts.distorted, ...seek, '-i', opts.source, '-lavfi', graph.join(';'), '-f', 'null', '-'], { signal: opts.signal })
+    await ffmpeg(['-threads', String(opts.threads ?? 1), '-i', opts.distorted, ...seek, '-i', opts.source, '-lavfi', graph.join(';'), '-f', 'null', '-'], {
+      signal: opts.signal,
+    })
     const scores: FrameScores = vmafOnly
       ? { ssim: [], psnr: [] }
       : { ssim: parseSsimStats(await readFile(ssimLog, 'utf8')), psnr: parsePsnrStats(await readFile(psnrLog, 'utf8')) }

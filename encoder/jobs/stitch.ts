@@ -1,6 +1,6 @@
-import { writeFile, rm } from 'node:fs/promises'
-import { ffmpeg } from '../../lib/ffmpeg.js'
+import { rm, writeFile } from 'node:fs/promises'
 import { tempNameFor } from '../../lib/atomic-file.js'
+import { ffmpeg } from '../../lib/ffmpeg.js'
 
 /** MP4 flags that give one moof+mdat per keyframe-started fragment, ready for CMAF splitting. */
 export const FRAGMENT_FLAGS = ['-movflags', '+frag_keyframe+empty_moov+default_base_moof']
@@ -18,7 +18,10 @@ export async function stitchChunks(chunkFiles: readonly string[], out: string, s
   const list = `${tempNameFor(out)}.txt`
   await writeFile(list, `ffconcat version 1.0\n${chunkFiles.map((f) => `file ${quote(f)}`).join('\n')}\n`)
   try {
-    await ffmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v:0', '-c', 'copy', ...FRAGMENT_FLAGS, '-f', 'mp4', out], { signal, ...(bin ? { bin } : {}) })
+    await ffmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v:0', '-c', 'copy', ...FRAGMENT_FLAGS, '-f', 'mp4', out], {
+      signal,
+      ...(bin ? { bin } : {}),
+    })
   } finally {
     await rm(list, { force: true })
   }
@@ -58,13 +61,29 @@ export async function encodeAudio(o: AudioOptions): Promise<void> {
   const filter = `asetpts=PTS-${o.videoStartInFile.toFixed(6)}/TB,aresample=async=1:first_pts=0,atrim=end=${end.toFixed(6)}`
   await ffmpeg(
     [
-      '-i', o.source,
-      '-map', `0:a:${o.streamIndex}`, '-vn', '-sn', '-dn',
-      '-af', filter,
-      '-c:a', 'aac', '-b:a', String(o.bitrate ?? 128_000), '-ac', '2', '-ar', '48000',
+      '-i',
+      o.source,
+      '-map',
+      `0:a:${o.streamIndex}`,
+      '-vn',
+      '-sn',
+      '-dn',
+      '-af',
+      filter,
+      '-c:a',
+      'aac',
+      '-b:a',
+      String(o.bitrate ?? 128_000),
+      '-ac',
+      '2',
+      '-ar',
+      '48000',
       ...FRAGMENT_FLAGS,
-      '-frag_duration', String(Math.round(o.segmentDuration * 1e6)),
-      '-f', 'mp4', o.out,
+      '-frag_duration',
+      String(Math.round(o.segmentDuration * 1e6)),
+      '-f',
+      'mp4',
+      o.out,
     ],
     { signal: o.signal },
   )

@@ -1,6 +1,6 @@
-import { findEncoder, type EncoderBuild, type EncoderChoice } from '../../lib/ffmpeg-builds.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { h264CodecArgs, h264Filter, TIMESTAMPS_FROM_FRAMES, type H264Settings, type RateControl } from './h264.js'
+import { type EncoderBuild, type EncoderChoice, findEncoder } from '../../lib/ffmpeg-builds.js'
+import { type H264Settings, h264CodecArgs, h264Filter, type RateControl, TIMESTAMPS_FROM_FRAMES } from './h264.js'
 
 /**
  * The video codecs a title can be encoded in, each with the one ffmpeg
@@ -30,29 +30,57 @@ export interface CodecInfo {
 const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const
 
 export const VIDEO_CODECS: Readonly<Record<VideoCodec, CodecInfo>> = {
-  h264: { encoder: 'libx264', install: 'reinstall the bundled ffmpeg (npm ci) or install Debian\'s ffmpeg (apt-get install ffmpeg)', defaultPreset: 'veryfast', presets: X26X_PRESETS, probeCrfs: [20, 25, 30, 36], forcedKeyframes: true },
+  h264: {
+    encoder: 'libx264',
+    install: "reinstall the bundled ffmpeg (npm ci) or install Debian's ffmpeg (apt-get install ffmpeg)",
+    defaultPreset: 'veryfast',
+    presets: X26X_PRESETS,
+    probeCrfs: [20, 25, 30, 36],
+    forcedKeyframes: true,
+  },
   // x265's CRF gives about x264's quality 2–4 points higher (fewer bits at the same number)
-  hevc: { encoder: 'libx265', install: "install Debian's ffmpeg (apt-get install ffmpeg)", defaultPreset: 'veryfast', presets: X26X_PRESETS, probeCrfs: [22, 27, 32, 38], forcedKeyframes: true },
+  hevc: {
+    encoder: 'libx265',
+    install: "install Debian's ffmpeg (apt-get install ffmpeg)",
+    defaultPreset: 'veryfast',
+    presets: X26X_PRESETS,
+    probeCrfs: [22, 27, 32, 38],
+    forcedKeyframes: true,
+  },
   // SVT-AV1's CRF runs 0–63; presets 0 (slowest) to 13. ffmpeg 5.1's libsvtav1 ignores forced key frames.
-  av1: { encoder: 'libsvtav1', install: "install Debian's ffmpeg 5.1 or newer (apt-get install ffmpeg), which has libsvtav1", defaultPreset: '10', presets: Array.from({ length: 14 }, (_, i) => String(i)), probeCrfs: [30, 38, 46, 55], forcedKeyframes: false },
+  av1: {
+    encoder: 'libsvtav1',
+    install: "install Debian's ffmpeg 5.1 or newer (apt-get install ffmpeg), which has libsvtav1",
+    defaultPreset: '10',
+    presets: Array.from({ length: 14 }, (_, i) => String(i)),
+    probeCrfs: [30, 38, 46, 55],
+    forcedKeyframes: false,
+  },
 }
 
 export const isVideoCodec = (s: string): s is VideoCodec => s in VIDEO_CODECS
 
 /** `--codecs h264,hevc,av1` → codecs in the given order, no repeats; null on an unknown name. */
 export function parseCodecList(spec: string): VideoCodec[] | null {
-  const names = spec.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+  const names = spec
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
   if (!names.length || names.some((n) => !isVideoCodec(n))) return null
   return [...new Set(names as VideoCodec[])]
 }
 
 /** The build that encodes `codec` (lib/ffmpeg-builds.ts's lookup order), or OCLAB_ERR_MISSING_ENCODER. */
-export const encoderFor = (codec: VideoCodec, choice: EncoderChoice = {}): Promise<EncoderBuild> => findEncoder(VIDEO_CODECS[codec].encoder, VIDEO_CODECS[codec].install, choice)
+export const encoderFor = (codec: VideoCodec, choice: EncoderChoice = {}): Promise<EncoderBuild> =>
+  findEncoder(VIDEO_CODECS[codec].encoder, VIDEO_CODECS[codec].install, choice)
 
 /** Refuse a preset the codec's encoder does not have (x26x names vs SVT-AV1 numbers). */
 export function checkPreset(codec: VideoCodec, preset: string): void {
   if (!VIDEO_CODECS[codec].presets.includes(preset)) {
-    throw new OclabError(ErrorCodes.USAGE, `${codec}: preset "${preset}" is not one of ${VIDEO_CODECS[codec].encoder}'s (${VIDEO_CODECS[codec].presets.join(', ')})`)
+    throw new OclabError(
+      ErrorCodes.USAGE,
+      `${codec}: preset "${preset}" is not one of ${VIDEO_CODECS[codec].encoder}'s (${VIDEO_CODECS[codec].presets.join(', ')})`,
+    )
   }
 }
 
@@ -61,7 +89,14 @@ const keyframeExpr = (s: H264Settings): string => (s.keyframes ? `expr:${s.keyfr
 
 function vbv(rate: RateControl, s: H264Settings): string[] {
   if (!('bitrate' in rate)) return ['-crf', String(rate.crf)]
-  return ['-b:v', String(rate.bitrate), '-maxrate', String(Math.round(rate.bitrate * s.maxrateFactor)), '-bufsize', String(Math.round(rate.bitrate * s.bufsizeFactor))]
+  return [
+    '-b:v',
+    String(rate.bitrate),
+    '-maxrate',
+    String(Math.round(rate.bitrate * s.maxrateFactor)),
+    '-bufsize',
+    String(Math.round(rate.bitrate * s.bufsizeFactor)),
+  ]
 }
 
 /**
@@ -73,11 +108,25 @@ function vbv(rate: RateControl, s: H264Settings): string[] {
 function hevcArgs(rate: RateControl, s: H264Settings): string[] {
   const params = [`keyint=${s.gop}`, `min-keyint=${s.gop}`, 'scenecut=0', 'open-gop=0', 'info=0', 'pools=1', 'frame-threads=1', 'log-level=error']
   return [
-    '-c:v', 'libx265', '-preset', s.preset, '-tag:v', 'hvc1', '-profile:v', 'main',
+    '-c:v',
+    'libx265',
+    '-preset',
+    s.preset,
+    '-tag:v',
+    'hvc1',
+    '-profile:v',
+    'main',
     ...vbv(rate, s),
-    '-g', String(s.gop), '-keyint_min', String(s.gop),
-    '-x265-params', params.join(':'),
-    '-force_key_frames', keyframeExpr(s), '-forced-idr', '1',
+    '-g',
+    String(s.gop),
+    '-keyint_min',
+    String(s.gop),
+    '-x265-params',
+    params.join(':'),
+    '-force_key_frames',
+    keyframeExpr(s),
+    '-forced-idr',
+    '1',
   ]
 }
 
@@ -87,7 +136,11 @@ function hevcArgs(rate: RateControl, s: H264Settings): string[] {
  * for repeatable bytes.
  */
 function av1Args(rate: RateControl, s: H264Settings): string[] {
-  if (s.keyframes) throw new OclabError(ErrorCodes.USAGE, 'av1: shot-aligned segments need key frames at given frames, which libsvtav1 in ffmpeg 5.1 ignores; use --ladder per-title or fixed for av1')
+  if (s.keyframes)
+    throw new OclabError(
+      ErrorCodes.USAGE,
+      'av1: shot-aligned segments need key frames at given frames, which libsvtav1 in ffmpeg 5.1 ignores; use --ladder per-title or fixed for av1',
+    )
   return ['-c:v', 'libsvtav1', '-preset', s.preset, ...vbv(rate, s), '-g', String(s.gop), '-svtav1-params', 'lp=1:irefresh-type=2:scd=0']
 }
 

@@ -114,7 +114,9 @@ export function pchipIntegral(p: Pchip, a: number, b: number): number {
  * strictly monotone curve).
  */
 export function monotoneCurve(points: readonly RatePoint[]): RatePoint[] {
-  const sorted = points.filter((p) => p.rate > 0 && Number.isFinite(p.rate) && Number.isFinite(p.quality)).sort((a, b) => a.rate - b.rate || b.quality - a.quality)
+  const sorted = points
+    .filter((p) => p.rate > 0 && Number.isFinite(p.rate) && Number.isFinite(p.quality))
+    .sort((a, b) => a.rate - b.rate || b.quality - a.quality)
   const out: RatePoint[] = []
   for (const p of sorted) {
     const last = out[out.length - 1]
@@ -151,8 +153,14 @@ export function bjontegaard(anchor: readonly RatePoint[], test: readonly RatePoi
   const qLo = Math.max(A[0]!.quality, T[0]!.quality)
   const qHi = Math.min(A[A.length - 1]!.quality, T[T.length - 1]!.quality)
   if (qHi > qLo) {
-    const ia = pchip(A.map((p) => p.quality), A.map((p) => Math.log10(p.rate)))
-    const it = pchip(T.map((p) => p.quality), T.map((p) => Math.log10(p.rate)))
+    const ia = pchip(
+      A.map((p) => p.quality),
+      A.map((p) => Math.log10(p.rate)),
+    )
+    const it = pchip(
+      T.map((p) => p.quality),
+      T.map((p) => Math.log10(p.rate)),
+    )
     const gap = (pchipIntegral(it, qLo, qHi) - pchipIntegral(ia, qLo, qHi)) / (qHi - qLo)
     res.bdRate = (10 ** gap - 1) * 100
     res.qualityRange = [qLo, qHi]
@@ -160,8 +168,14 @@ export function bjontegaard(anchor: readonly RatePoint[], test: readonly RatePoi
   const rLo = Math.max(Math.log10(A[0]!.rate), Math.log10(T[0]!.rate))
   const rHi = Math.min(Math.log10(A[A.length - 1]!.rate), Math.log10(T[T.length - 1]!.rate))
   if (rHi > rLo) {
-    const ia = pchip(A.map((p) => Math.log10(p.rate)), A.map((p) => p.quality))
-    const it = pchip(T.map((p) => Math.log10(p.rate)), T.map((p) => p.quality))
+    const ia = pchip(
+      A.map((p) => Math.log10(p.rate)),
+      A.map((p) => p.quality),
+    )
+    const it = pchip(
+      T.map((p) => Math.log10(p.rate)),
+      T.map((p) => p.quality),
+    )
     res.bdQuality = (pchipIntegral(it, rLo, rHi) - pchipIntegral(ia, rLo, rHi)) / (rHi - rLo)
     res.rateRange = [10 ** rLo, 10 ** rHi]
   }

@@ -22,7 +22,15 @@ export function rdCharts(curves: readonly LadderCurve[]): string {
       }))
       .filter((s) => s.points.length)
     if (!series.length) continue
-    out.push(lineChart({ title: `rate–quality: ${METRIC_LABEL[metric]} by average bitrate, one point per rendition`, xLabel: 'average video bitrate (kbit/s)', yLabel: METRIC_LABEL[metric], series, height: 260 }))
+    out.push(
+      lineChart({
+        title: `rate–quality: ${METRIC_LABEL[metric]} by average bitrate, one point per rendition`,
+        xLabel: 'average video bitrate (kbit/s)',
+        yLabel: METRIC_LABEL[metric],
+        series,
+        height: 260,
+      }),
+    )
   }
   return out.join('\n')
 }
@@ -51,7 +59,12 @@ export function compareHtml(c: Comparison): string {
   const title = `${c.test.titleId} vs ${c.anchor.titleId}`
   const ladder = (l: LadderCurve) =>
     `<h3>${escapeXml(l.titleId)} (${escapeXml(l.kind)}) <small>${escapeXml(l.name)}</small></h3><table><tr><th>rendition</th><th>size</th><th>kbit/s</th><th>VMAF</th><th>PSNR</th></tr>` +
-    l.points.map((p) => `<tr><td>${escapeXml(p.id)}</td><td>${p.width}x${p.height}</td><td>${Math.round(p.rate / 1000)}</td><td>${p.vmaf?.toFixed(2) ?? '-'}</td><td>${p.psnr.toFixed(2)}</td></tr>`).join('') +
+    l.points
+      .map(
+        (p) =>
+          `<tr><td>${escapeXml(p.id)}</td><td>${p.width}x${p.height}</td><td>${Math.round(p.rate / 1000)}</td><td>${p.vmaf?.toFixed(2) ?? '-'}</td><td>${p.psnr.toFixed(2)}</td></tr>`,
+      )
+      .join('') +
     '</table>'
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title><style>
 body{font:14px system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { readTitle, type Title } from '../../lib/title-package.js'
-import { bjontegaard, type BdResult, type RatePoint } from './bd-rate.js'
+import { type BdResult, bjontegaard, type RatePoint } from './bd-rate.js'
 
 /**
  * Compare two encodes of the same source as rate-quality curves: one point
@@ -31,7 +31,14 @@ export function ladderCurve(title: Title, name: string, codec = title.encode.cod
   const points = title.video
     .filter((v) => v.codec === codec)
     .sort((a, b) => a.averageBandwidth - b.averageBandwidth)
-    .map((v) => ({ id: v.id, width: v.width, height: v.height, rate: v.averageBandwidth, psnr: v.quality.psnr, ...(v.quality.vmaf !== undefined ? { vmaf: v.quality.vmaf } : {}) }))
+    .map((v) => ({
+      id: v.id,
+      width: v.width,
+      height: v.height,
+      rate: v.averageBandwidth,
+      psnr: v.quality.psnr,
+      ...(v.quality.vmaf !== undefined ? { vmaf: v.quality.vmaf } : {}),
+    }))
   return { name, titleId: title.id, kind: title.ladder.kind, codec, points }
 }
 
@@ -75,6 +82,9 @@ export async function readLadderCurve(path: string): Promise<LadderCurve> {
 
 /** The title.json a user means by a package directory, a manifest or the file itself. */
 export async function titleJsonOf(path: string): Promise<string> {
-  const isDir = await stat(path).then((s) => s.isDirectory(), () => false)
+  const isDir = await stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
   return isDir ? join(path, 'title.json') : /\.(m3u8|mpd)$/i.test(path) ? join(dirname(path), 'title.json') : path
 }

@@ -1,13 +1,13 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { HullPoint } from '../../lib/title-package.js'
 import type { H264Settings } from '../jobs/h264.js'
-import { VIDEO_CODECS, videoArgs, type VideoCodec } from '../jobs/video-codecs.js'
 import { measureQuality, poolQuality, qualityScore } from '../jobs/quality.js'
-import { widthFor } from './ladder.js'
+import { VIDEO_CODECS, type VideoCodec, videoArgs } from '../jobs/video-codecs.js'
 import type { RdPoint } from './hull.js'
+import { widthFor } from './ladder.js'
 
 /** How probe encodes run, for every kind of probe (excerpts, grids, shots). */
 export interface ProbeRun {
@@ -81,7 +81,18 @@ export async function probeGrid(o: GridOptions): Promise<Array<RdPoint & { crf: 
       const args = videoArgs(o.codec ?? 'h264', w, h, { crf }, { ...o.h264, gop: Math.round(o.frameRate * 4) })
       await ffmpeg(['-i', o.clip, '-map', '0:v:0', ...args, out], { signal: o.signal, ...(o.ffmpeg ? { bin: o.ffmpeg } : {}) })
       const bytes = (await stat(out)).size
-      const scores = await measureQuality({ distorted: out, source: o.clip, sourceSeek: 0, frames: o.frames, sourceWidth: o.sourceWidth, sourceHeight: o.sourceHeight, vmafModel: o.metric === 'vmaf' ? o.vmafModel : null, vmafSubsample: PROBE_VMAF_SUBSAMPLE, vmafOnly: true, signal: o.signal })
+      const scores = await measureQuality({
+        distorted: out,
+        source: o.clip,
+        sourceSeek: 0,
+        frames: o.frames,
+        sourceWidth: o.sourceWidth,
+        sourceHeight: o.sourceHeight,
+        vmafModel: o.metric === 'vmaf' ? o.vmafModel : null,
+        vmafSubsample: PROBE_VMAF_SUBSAMPLE,
+        vmafOnly: true,
+        signal: o.signal,
+      })
       await rm(out, { force: true })
       const quality = qualityScore(poolQuality(scores), o.metric)
       points.push({ width: w, height: h, bitrate: Math.round((bytes * 8) / o.clipSeconds), quality: Number(quality.toFixed(3)), crf })
@@ -106,12 +117,24 @@ export async function probeSource(o: ProbeOptions): Promise<{ points: HullPoint[
     const starts = excerptStarts(o.duration, o.excerpts ?? 3, len)
     const clip = join(dir, 'clip.mkv')
     const clipSeconds = starts.length === 1 ? Math.min(o.duration, len * (o.excerpts ?? 3)) : starts.length * len
-    const select = starts.length === 1 ? `trim=end=${clipSeconds}` : `select='${starts.map((s) => `between(t,${s.toFixed(3)},${(s + len).toFixed(3)})`).join('+')}'`
+    const select =
+      starts.length === 1 ? `trim=end=${clipSeconds}` : `select='${starts.map((s) => `between(t,${s.toFixed(3)},${(s + len).toFixed(3)})`).join('+')}'`
     // the excerpt clip is stored losslessly so probes are scored against exactly what they encoded
-    await ffmpeg(['-i', o.source, '-map', '0:v:0', '-vf', `${select},setpts=N/FRAME_RATE/TB`, '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-an', clip], { signal: o.signal })
+    await ffmpeg(
+      ['-i', o.source, '-map', '0:v:0', '-vf', `${select},setpts=N/FRAME_RATE/TB`, '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-an', clip],
+      { signal: o.signal },
+    )
     const frames = Math.round(clipSeconds * o.frameRate)
     const heights = probeHeights(o.heights ?? DEFAULT_PROBE_HEIGHTS, o.sourceHeight)
-    const grid = await probeGrid({ ...o, clip, frames, clipSeconds, heights, crfs: o.crfs ?? (o.codec ? [...VIDEO_CODECS[o.codec].probeCrfs] : DEFAULT_PROBE_CRFS), workDir: dir })
+    const grid = await probeGrid({
+      ...o,
+      clip,
+      frames,
+      clipSeconds,
+      heights,
+      crfs: o.crfs ?? (o.codec ? [...VIDEO_CODECS[o.codec].probeCrfs] : DEFAULT_PROBE_CRFS),
+      workDir: dir,
+    })
     const points: HullPoint[] = grid.map(({ crf: _c, ...p }) => ({ ...p, onHull: false }))
     points.sort((a, b) => a.height - b.height || a.bitrate - b.bitrate)
     return { points, rd: points.map(({ width, height, bitrate, quality }) => ({ width, height, bitrate, quality })) }

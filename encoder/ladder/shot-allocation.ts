@@ -1,4 +1,4 @@
-import { upperConvexHull, type RdPoint } from './hull.js'
+import { type RdPoint, upperConvexHull } from './hull.js'
 
 /**
  * Shot-based allocation (Netflix's Dynamic Optimizer: I. Katsavounidis,

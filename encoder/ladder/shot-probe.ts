@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { Shot } from '../../lib/title-package.js'
-import { probeGrid, type ProbeRun } from './probe.js'
-import type { ShotCurve, ShotPoint } from './shot-allocation.js'
 import { qualityAtBitrate, upperConvexHull } from './hull.js'
+import { type ProbeRun, probeGrid } from './probe.js'
+import type { ShotCurve, ShotPoint } from './shot-allocation.js'
 
 /**
  * Probe encodes per shot (the Dynamic Optimizer's first step): each shot is
@@ -36,10 +36,35 @@ export async function probeShots(o: ShotProbeOptions): Promise<ShotCurve[]> {
       const clip = join(dir, `shot-${i}.mkv`)
       // half a frame early: input seeking then keeps exactly the frames from startFrame on (as chunk jobs do)
       const seek = shot.startFrame === 0 ? [] : ['-ss', (o.videoStartInFile + (shot.startFrame - 0.5) / o.frameRate).toFixed(6)]
-      await ffmpeg([...seek, '-i', o.source, '-map', '0:v:0', '-frames:v', String(shot.frames), '-vf', 'setpts=N/FRAME_RATE/TB', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-an', clip], { signal: o.signal })
+      await ffmpeg(
+        [
+          ...seek,
+          '-i',
+          o.source,
+          '-map',
+          '0:v:0',
+          '-frames:v',
+          String(shot.frames),
+          '-vf',
+          'setpts=N/FRAME_RATE/TB',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-qp',
+          '0',
+          '-an',
+          clip,
+        ],
+        { signal: o.signal },
+      )
       const done0 = before
       const points: ShotPoint[] = await probeGrid({
-        ...o, clip, frames: shot.frames, clipSeconds: shot.frames / o.frameRate, workDir: dir,
+        ...o,
+        clip,
+        frames: shot.frames,
+        clipSeconds: shot.frames / o.frameRate,
+        workDir: dir,
         onProbe: (done) => o.onProbe?.(done0 + done, total),
       })
       before += o.heights.length * o.crfs.length
@@ -67,7 +92,9 @@ export function titlePoints(curves: readonly ShotCurve[]): ShotPoint[] {
     const at = curves.map((c) => c.points.find((q) => `${q.height}:${q.crf}` === key))
     if (at.some((q) => !q)) continue
     out.push({
-      width: p.width, height: p.height, crf: p.crf,
+      width: p.width,
+      height: p.height,
+      crf: p.crf,
       bitrate: Math.round(at.reduce((s, q, i) => s + q!.bitrate * curves[i]!.duration, 0) / total),
       quality: Number((at.reduce((s, q, i) => s + q!.quality * curves[i]!.duration, 0) / total).toFixed(3)),
     })
@@ -87,7 +114,11 @@ export function titlePoints(curves: readonly ShotCurve[]): ShotPoint[] {
  * Pure.
  */
 export function spanQuality(
-  curves: readonly ShotCurve[], shots: readonly Pick<Shot, 'startFrame' | 'frames'>[], span: { startFrame: number; frames: number }, height: number, bitrate: number,
+  curves: readonly ShotCurve[],
+  shots: readonly Pick<Shot, 'startFrame' | 'frames'>[],
+  span: { startFrame: number; frames: number },
+  height: number,
+  bitrate: number,
 ): number | null {
   const parts = shots.flatMap((s, i) => {
     const overlap = Math.min(s.startFrame + s.frames, span.startFrame + span.frames) - Math.max(s.startFrame, span.startFrame)

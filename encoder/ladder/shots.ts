@@ -1,5 +1,5 @@
-import { ffmpeg } from '../../lib/ffmpeg.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { ffmpeg } from '../../lib/ffmpeg.js'
 import type { Shot } from '../../lib/title-package.js'
 
 /**
@@ -75,7 +75,10 @@ export function detectShots(scores: readonly number[], frameRate: number, o: Par
       const a = c.frame + Math.round((p * frames) / parts)
       const b = c.frame + Math.round(((p + 1) * frames) / parts)
       shots.push({
-        startFrame: a, frames: b - a, start: Number((a / frameRate).toFixed(6)), duration: Number(((b - a) / frameRate).toFixed(6)),
+        startFrame: a,
+        frames: b - a,
+        start: Number((a / frameRate).toFixed(6)),
+        duration: Number(((b - a) / frameRate).toFixed(6)),
         // how the shot begins: a detected cut (its score), the title's start, or a split of a long shot
         cut: p > 0 ? 'split' : k === 0 ? 'start' : 'scene',
         ...(p === 0 && k > 0 ? { score: Number(c.score.toFixed(4)) } : {}),
@@ -87,7 +90,10 @@ export function detectShots(scores: readonly number[], frameRate: number, o: Par
 
 /** Per-frame scene scores of the first video stream, measured on a small downscale (cuts do not need detail). */
 export async function sceneScores(path: string, signal?: AbortSignal): Promise<number[]> {
-  const r = await ffmpeg(['-nostats', '-i', path, '-map', '0:v:0', '-an', '-vf', "scale=160:-2,select='gte(scene\\,0)',metadata=print:file=-", '-f', 'null', '-'], { signal })
+  const r = await ffmpeg(
+    ['-nostats', '-i', path, '-map', '0:v:0', '-an', '-vf', "scale=160:-2,select='gte(scene\\,0)',metadata=print:file=-", '-f', 'null', '-'],
+    { signal },
+  )
   const scores: number[] = []
   for (const m of r.stdout.matchAll(/lavfi\.scene_score=([0-9.eE+-]+)/g)) scores.push(Number(m[1]))
   if (!scores.length) throw new OclabError(ErrorCodes.FFMPEG, `${path}: ffmpeg printed no scene scores`)

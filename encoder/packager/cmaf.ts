@@ -1,9 +1,9 @@
-import { open, mkdir } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
+import { mkdir, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../../lib/atomic-file.js'
 import { sha256 } from '../../lib/hash.js'
-import { boxAt, brandBox, children, findBox, MAX_HEADER_BYTES, readBoxes, type Box } from '../../lib/media/boxes.js'
+import { type Box, boxAt, brandBox, children, findBox, MAX_HEADER_BYTES, readBoxes } from '../../lib/media/boxes.js'
 import { firstSampleFlags, NON_SYNC_SAMPLE, shiftCompositionOffsets, tfdtTime, tfhdDefaults, trunLayout, trunSamples } from '../../lib/media/fragment.js'
 import { mdhdTimescale, trexDefaults } from '../../lib/media/movie.js'
 import { entryCodecs, sampleEntry } from '../../lib/media/sample-entry.js'
@@ -114,7 +114,8 @@ export async function packageCmaf(opts: PackageOptions): Promise<PackagedTrack> 
       }
       expectedStart = start + duration
       if (opts.video) {
-        if (firstSampleFlags(trunLayout(moof, truns[0]!), samples, defaults) & NON_SYNC_SAMPLE) throw new Error(`${opts.input}: segment ${segments.length + 1} does not start with a keyframe`)
+        if (firstSampleFlags(trunLayout(moof, truns[0]!), samples, defaults) & NON_SYNC_SAMPLE)
+          throw new Error(`${opts.input}: segment ${segments.length + 1} does not start with a keyframe`)
         // the first frame's composition offset is the encoder's reorder delay
         ctsShift ??= samples[0]?.compositionOffset ?? 0
         for (const t of truns) shiftCompositionOffsets(moof, t, ctsShift)

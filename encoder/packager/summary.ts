@@ -23,7 +23,10 @@ export function ladderSummary(title: Title, titleDir: string): string {
     `title ${title.id}: ${title.duration.toFixed(2)} s, ${title.ladder.kind} ladder (${metric === 'vmaf' ? 'VMAF' : 'SSIM'}), ${title.video.length} video + ${title.audio.length} audio renditions`,
     `  ${fmt(head)}`,
     ...rows.map((r) => `  ${fmt(r)}`),
-    ...codecComparisons(title).map((c) => `  ${c.test.codec} against ${c.anchor.codec}: ${c.metrics.map((m) => `BD-rate ${m.bdRate === null ? 'n/a (no overlap)' : `${m.bdRate >= 0 ? '+' : ''}${m.bdRate.toFixed(1)} %`} (${m.metric.toUpperCase()})`).join(', ')}`),
+    ...codecComparisons(title).map(
+      (c) =>
+        `  ${c.test.codec} against ${c.anchor.codec}: ${c.metrics.map((m) => `BD-rate ${m.bdRate === null ? 'n/a (no overlap)' : `${m.bdRate >= 0 ? '+' : ''}${m.bdRate.toFixed(1)} %`} (${m.metric.toUpperCase()})`).join(', ')}`,
+    ),
     `  ${e.jobs} chunk jobs in ${e.chunks} chunks, ${e.retries} retries, ${e.qualityGateReencodes} quality-gate re-encodes, ${e.resumedJobs} resumed`,
     `package: ${titleDir}`,
     `  HLS  ${titleDir}/${title.hls}`,

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
-import { request, type Dispatcher } from 'undici'
+import { type Dispatcher, request } from 'undici'
 import { ErrorCodes, OclabError } from '../errors.js'
 import { makeValidator } from '../validate.js'
 import { adminAuthHeader } from './admin-token.js'
@@ -60,7 +60,12 @@ export class ApiClient {
     try {
       const res = await request(`${this.base}${path}`, {
         method,
-        headers: { accept: 'application/json', ...(this.opts.token ? adminAuthHeader(this.opts.token) : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          accept: 'application/json',
+          ...(this.opts.token ? adminAuthHeader(this.opts.token) : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         ...(this.opts.dispatcher ? { dispatcher: this.opts.dispatcher } : {}),
         headersTimeout: this.timeoutMs,

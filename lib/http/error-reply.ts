@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import { httpStatusOf, type ErrorCode, type OclabError } from '../errors.js'
+import { type ErrorCode, httpStatusOf, type OclabError } from '../errors.js'
 
 /**
  * How every server answers a request that failed with an OclabError: the

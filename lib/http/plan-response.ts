@@ -1,5 +1,5 @@
 import { evaluatePreconditions, httpDate, rangeApplies } from './conditional.js'
-import { contentRange, parseRange, unsatisfiedRange, type ByteRange } from './range.js'
+import { type ByteRange, contentRange, parseRange, unsatisfiedRange } from './range.js'
 
 /**
  * Decide status and headers for a GET/HEAD of one stored object, before any

@@ -16,10 +16,7 @@ export interface ByteRange {
   end: number
 }
 
-export type RangeResult =
-  | { kind: 'full' }
-  | { kind: 'unsatisfiable' }
-  | { kind: 'ranges'; ranges: ByteRange[] }
+export type RangeResult = { kind: 'full' } | { kind: 'unsatisfiable' } | { kind: 'ranges'; ranges: ByteRange[] }
 
 /** Refuse to work through absurd range lists (a cheap amplification vector). */
 export const MAX_RANGES = 32
@@ -30,7 +27,10 @@ export function parseRange(header: string | undefined, size: number): RangeResul
   if (header === undefined) return { kind: 'full' }
   const eq = header.indexOf('=')
   if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== 'bytes') return { kind: 'full' }
-  const specs = header.slice(eq + 1).split(',').map((s) => s.trim())
+  const specs = header
+    .slice(eq + 1)
+    .split(',')
+    .map((s) => s.trim())
   if (specs.length === 0 || specs.length > MAX_RANGES) return { kind: 'full' }
   const ranges: ByteRange[] = []
   for (const spec of specs) {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { etagForSha256, etagForStat } from './conditional.js'
-import { cacheControlFor, contentTypeFor, type CachePolicy } from './content-type.js'
+import { type CachePolicy, cacheControlFor, contentTypeFor } from './content-type.js'
 import { CORS_HEADERS, CORS_PREFLIGHT_HEADERS } from './cors.js'
 import { planResponse } from './plan-response.js'
 import { reprDigest } from './repr-digest.js'
@@ -44,7 +44,13 @@ export function failTitle(reply: FastifyReply, status: number, error: string): F
  * Answer GET/HEAD of one object. Returns how many body bytes the answer
  * carries (0 for HEAD, 304, 412, 416), for the caller's accounting.
  */
-export function sendTitleObject(req: FastifyRequest, reply: FastifyReply, o: TitleObject, body: ObjectBody, opts: { cache?: CachePolicy; headers?: Record<string, string> } = {}): number {
+export function sendTitleObject(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  o: TitleObject,
+  body: ObjectBody,
+  opts: { cache?: CachePolicy; headers?: Record<string, string> } = {},
+): number {
   const plan = planResponse(req.method, req.headers, {
     size: o.bytes,
     etag: o.sha256 ? etagForSha256(o.sha256) : etagForStat(o.bytes, o.mtimeMs),
@@ -122,7 +128,8 @@ export async function titleObjectRoutes(app: FastifyInstance, opts: TitleRouteOp
     app.route({
       method: other,
       url,
-      onRequest: async (_req, reply) => reply.code(405).headers(CORS_HEADERS).headers({ allow: 'GET, HEAD', 'cache-control': 'no-store' }).send({ error: 'method not allowed' }),
+      onRequest: async (_req, reply) =>
+        reply.code(405).headers(CORS_HEADERS).headers({ allow: 'GET, HEAD', 'cache-control': 'no-store' }).send({ error: 'method not allowed' }),
       handler: async (_req, reply) => reply,
     })
   }

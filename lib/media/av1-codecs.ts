@@ -24,7 +24,11 @@ export interface Av1SequenceParams {
 /** MSB-first bit reader (the spec's f(n) and uvlc()). */
 class Bits {
   private bit = 0
-  constructor(private readonly buf: Buffer, private pos: number, private readonly end: number) {}
+  constructor(
+    private readonly buf: Buffer,
+    private pos: number,
+    private readonly end: number,
+  ) {}
   f(n: number): number {
     let v = 0
     for (let i = 0; i < n; i++) {
@@ -155,20 +159,31 @@ export function parseSequenceHeader(buf: Buffer, start: number, end: number): Av
     fullRange = true
     sx = 0
     sy = 0
-  }
-  else {
+  } else {
     fullRange = r.f(1) === 1
     if (profile === 1) {
       sx = 0
       sy = 0
-    }
-    else if (profile === 2) {
+    } else if (profile === 2) {
       sx = bitDepth === 12 ? r.f(1) : 1
       sy = bitDepth === 12 && sx ? r.f(1) : 0
     }
     if (sx && sy) csp = r.f(2)
   }
-  return { profile, level, tier, bitDepth, monochrome, subsamplingX: sx, subsamplingY: sy, chromaSamplePosition: csp, colorPrimaries: cp, transferCharacteristics: tc, matrixCoefficients: mc, fullRange }
+  return {
+    profile,
+    level,
+    tier,
+    bitDepth,
+    monochrome,
+    subsamplingX: sx,
+    subsamplingY: sy,
+    chromaSamplePosition: csp,
+    colorPrimaries: cp,
+    transferCharacteristics: tc,
+    matrixCoefficients: mc,
+    fullRange,
+  }
 }
 
 const d2 = (n: number): string => String(n).padStart(2, '0')

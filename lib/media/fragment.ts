@@ -1,4 +1,4 @@
-import { boxFlags, boxVersion, type Box } from './boxes.js'
+import { type Box, boxFlags, boxVersion } from './boxes.js'
 import type { TrackDefaults } from './movie.js'
 
 /**
@@ -100,17 +100,17 @@ export function trunSamples(buf: Buffer, trun: Box, defaults: TrackDefaults): Tr
     let size = defaults.size
     let flags: number | undefined
     if (l.flags & 0x100) {
-    duration = buf.readUInt32BE(q)
-    q += 4
-  }
+      duration = buf.readUInt32BE(q)
+      q += 4
+    }
     if (l.flags & 0x200) {
-    size = buf.readUInt32BE(q)
-    q += 4
-  }
+      size = buf.readUInt32BE(q)
+      q += 4
+    }
     if (l.flags & 0x400) {
-    flags = buf.readUInt32BE(q)
-    q += 4
-  }
+      flags = buf.readUInt32BE(q)
+      q += 4
+    }
     const compositionOffset = l.ctsAt < 0 ? 0 : l.version === 1 ? buf.readInt32BE(p + l.ctsAt) : buf.readUInt32BE(p + l.ctsAt)
     out.push({ duration, size, compositionOffset, ...(flags !== undefined ? { flags } : {}) })
   }

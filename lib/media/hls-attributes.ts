@@ -79,7 +79,14 @@ export function formatAttributeList(attrs: AttributeList): string {
 }
 
 /** The value types of RFC 8216 §4.2. */
-export type AttributeType = 'decimal-integer' | 'hexadecimal-sequence' | 'decimal-floating-point' | 'signed-decimal-floating-point' | 'quoted-string' | 'enumerated-string' | 'decimal-resolution'
+export type AttributeType =
+  | 'decimal-integer'
+  | 'hexadecimal-sequence'
+  | 'decimal-floating-point'
+  | 'signed-decimal-floating-point'
+  | 'quoted-string'
+  | 'enumerated-string'
+  | 'decimal-resolution'
 
 const TYPE_PATTERNS: Record<Exclude<AttributeType, 'quoted-string' | 'enumerated-string'>, RegExp> = {
   'decimal-integer': /^\d{1,20}$/,
@@ -130,7 +137,12 @@ function plainDecimal(x: number): string {
   const shift = Number(exp)
   const digits = int + frac
   const point = int.length + shift
-  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`
+  const body =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`
   return (negative ? '-' : '') + body
 }
 

@@ -1,4 +1,4 @@
-import { boxVersion, type Box } from './boxes.js'
+import { type Box, boxVersion } from './boxes.js'
 
 /**
  * Fields of the movie header boxes (ISO/IEC 14496-12 §8.3, §8.4, §8.8.3) that

@@ -1,5 +1,5 @@
-import { readBoxes, type Box } from './boxes.js'
 import { av1cCodecs } from './av1-codecs.js'
+import { type Box, readBoxes } from './boxes.js'
 
 /**
  * Sample entries (ISO/IEC 14496-12 §8.5.2) and the RFC 6381 `codecs` strings

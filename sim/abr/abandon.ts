@@ -1,5 +1,5 @@
-import { highestRungAtMost, type DownloadProgress } from './types.js'
 import { rungForThroughput } from './estimators.js'
+import { type DownloadProgress, highestRungAtMost } from './types.js'
 
 /**
  * hls.js's emergency down-switch (abr-controller.ts `_abandonRulesCheck`) as a
@@ -84,7 +84,10 @@ export class DashAbandonRule {
   private rung = -1
   private done = false
 
-  constructor(private readonly bitrates: Float64Array, private readonly o: ProjectionAbandonParams & { minLengthToAverage: number; stableBufferTime: number }) {}
+  constructor(
+    private readonly bitrates: Float64Array,
+    private readonly o: ProjectionAbandonParams & { minLengthToAverage: number; stableBufferTime: number },
+  ) {}
 
   check(p: DownloadProgress): number {
     if (p.segmentIndex !== this.segment || p.rung !== this.rung) {

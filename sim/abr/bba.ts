@@ -26,7 +26,10 @@ export class Bba implements AbrPolicy {
   readonly name = 'bba'
   readonly params: BbaParams
 
-  constructor(private readonly ladder: Ladder, params: Partial<BbaParams> = {}) {
+  constructor(
+    private readonly ladder: Ladder,
+    params: Partial<BbaParams> = {},
+  ) {
     this.params = { ...BBA_DEFAULTS, ...params }
   }
 
@@ -48,7 +51,7 @@ export class Bba implements AbrPolicy {
     const B = s.bufferLevel
     if (B <= reservoir) return 0
     if (B >= reservoir + cushion) return top
-    const prev = Math.max(s.lastRung , 0)
+    const prev = Math.max(s.lastRung, 0)
     const f = this.rateMap(B)
     const plus = prev === top ? r[top]! : r[prev + 1]!
     const minus = prev === 0 ? r[0]! : r[prev - 1]!

@@ -1,7 +1,7 @@
 import type { Ladder } from '../manifest/ladder.js'
-import { makeEstimator, rungForThroughput, type EstimatorParams, type ThroughputEstimator } from './estimators.js'
 import { firstPositiveConcave, firstPositiveLinear, quietAt } from './abandon.js'
-import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
+import { type EstimatorParams, makeEstimator, rungForThroughput, type ThroughputEstimator } from './estimators.js'
+import { type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample, highestRungAtMost } from './types.js'
 
 export type BolaVariant = 'u' | 'o' | 'basic'
 
@@ -66,7 +66,12 @@ export class Bola implements AbrPolicy {
   private readonly a: Float64Array
   private aV = NaN
 
-  constructor(private readonly ladder: Ladder, params: BolaParams, context: AbrContext, shared?: ThroughputEstimator) {
+  constructor(
+    private readonly ladder: Ladder,
+    params: BolaParams,
+    context: AbrContext,
+    shared?: ThroughputEstimator,
+  ) {
     this.params = params
     this.target = params.bufferTarget > 0 ? params.bufferTarget : context.bufferCap
     const p = bolaParameters(ladder.bitrates, params.gammaP, this.target, ladder.segmentDuration)

@@ -2,7 +2,7 @@ import type { Ladder } from '../manifest/ladder.js'
 import { DashAbandonRule } from './abandon.js'
 import { makeEstimator, rungForThroughput, type ThroughputEstimator } from './estimators.js'
 import { InsufficientBufferRule, type SafeThroughputParams } from './throughput-safe.js'
-import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
+import { type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample, highestRungAtMost } from './types.js'
 
 export interface BolaEParams extends SafeThroughputParams {
   /** `sabre` (Sabre's BolaEnh) or `dashjs` (dash.js v4 BolaRule): where the two differ, see the class comment. */
@@ -63,13 +63,22 @@ export class BolaE implements AbrPolicy {
   private lastFinish = NaN
   private lastSegmentDuration = NaN
 
-  constructor(private readonly ladder: Ladder, params: BolaEParams, context: AbrContext, shared?: ThroughputEstimator) {
+  constructor(
+    private readonly ladder: Ladder,
+    params: BolaEParams,
+    context: AbrContext,
+    shared?: ThroughputEstimator,
+  ) {
     this.params = params
     const b = ladder.bitrates
     this.utilities = b.map((x) => Math.log(x / b[0]!) + 1)
     const formula = params.minimumBuffer + params.minimumBufferPerLevel * b.length
     this.target =
-      params.bufferTarget > 0 ? params.bufferTarget : params.variant === 'sabre' ? Math.max(formula, context.bufferCap) : Math.max(params.stableBufferTime, formula)
+      params.bufferTarget > 0
+        ? params.bufferTarget
+        : params.variant === 'sabre'
+          ? Math.max(formula, context.bufferCap)
+          : Math.max(params.stableBufferTime, formula)
     this.gp = (this.utilities[b.length - 1]! - 1) / (this.target / params.minimumBuffer - 1)
     this.Vp = params.minimumBuffer / this.gp
     this.estimator = shared ?? makeEstimator(params)

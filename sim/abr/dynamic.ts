@@ -3,7 +3,7 @@ import { Bola, type BolaParams } from './bola.js'
 import { BolaE, type BolaEParams } from './bolae.js'
 import { makeEstimator, type ThroughputEstimator } from './estimators.js'
 import { InsufficientBufferRule, SafeThroughputRule, ThroughputAbandonment } from './throughput-safe.js'
-import { highestRungAtMost, type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
+import { type AbrContext, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample, highestRungAtMost } from './types.js'
 
 export interface DynamicParams extends BolaEParams {
   /** BolaParams of the Sabre variant's BOLA half. */
@@ -38,7 +38,11 @@ export class Dynamic implements AbrPolicy {
   private useBola = false
   private delay = 0
 
-  constructor(private readonly ladder: Ladder, params: DynamicParams, context: AbrContext) {
+  constructor(
+    private readonly ladder: Ladder,
+    params: DynamicParams,
+    context: AbrContext,
+  ) {
     this.params = params
     this.estimator = makeEstimator(params)
     const dash = params.variant === 'dashjs'

@@ -52,7 +52,13 @@ export class DualEwmaEstimator implements ThroughputEstimator {
   private tput = NaN
   private lat = 0
 
-  constructor(fastHalfLife: number, slowHalfLife: number, latencyFast: number, latencySlow: number, private readonly weightPerSecond = 1) {
+  constructor(
+    fastHalfLife: number,
+    slowHalfLife: number,
+    latencyFast: number,
+    latencySlow: number,
+    private readonly weightPerSecond = 1,
+  ) {
     this.fast = new Ewma(fastHalfLife)
     this.slow = new Ewma(slowHalfLife)
     this.latFast = new Ewma(latencyFast)
@@ -92,7 +98,10 @@ export class SlidingWindowEstimator implements ThroughputEstimator {
   private tput = NaN
   private lat = 0
 
-  constructor(private readonly window: number, private readonly expand: boolean) {}
+  constructor(
+    private readonly window: number,
+    private readonly expand: boolean,
+  ) {}
 
   sample(bytes: number, transferS: number, latencyS: number): void {
     if (!(transferS > 0) || !(bytes > 0)) return

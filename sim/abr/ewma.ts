@@ -49,7 +49,11 @@ export class EwmaBandwidthEstimator {
   /** hls.js: minDelayMs_ = 50, so tiny cached responses do not read as infinite bandwidth. */
   private static readonly MIN_DELAY_MS = 50
 
-  constructor(slowHalfLife: number, fastHalfLife: number, private readonly defaultEstimate: number) {
+  constructor(
+    slowHalfLife: number,
+    fastHalfLife: number,
+    private readonly defaultEstimate: number,
+  ) {
     this.slow = new Ewma(slowHalfLife)
     this.fast = new Ewma(fastHalfLife)
   }

@@ -47,7 +47,11 @@ export class Mpc implements AbrPolicy {
   private bestFirst = 0
   private first = 0
 
-  constructor(private readonly ladder: Ladder, readonly robust: boolean, params: Partial<MpcParams> = {}) {
+  constructor(
+    private readonly ladder: Ladder,
+    readonly robust: boolean,
+    params: Partial<MpcParams> = {},
+  ) {
     this.name = robust ? 'robustmpc' : 'mpc'
     this.params = { ...MPC_DEFAULTS, ...params }
     const n = ladder.rungs.length
@@ -92,7 +96,7 @@ export class Mpc implements AbrPolicy {
     }
     this.best = -Infinity
     this.bestFirst = 0
-    const last = Math.max(s.lastRung , 0)
+    const last = Math.max(s.lastRung, 0)
     this.search(0, last, s.bufferLevel, 0, i0)
     return this.bestFirst
   }
@@ -144,7 +148,14 @@ export class Mpc implements AbrPolicy {
 }
 
 /** Brute force over every plan, same order and tie rule: the reference the pruned search is tested against. */
-export function mpcExhaustive(bitratesMbps: Float64Array, downloadTimes: Float64Array[], segDurs: number[], buffer: number, last: number, p: MpcParams): number {
+export function mpcExhaustive(
+  bitratesMbps: Float64Array,
+  downloadTimes: Float64Array[],
+  segDurs: number[],
+  buffer: number,
+  last: number,
+  p: MpcParams,
+): number {
   const n = bitratesMbps.length
   const H = downloadTimes.length
   let best = -Infinity

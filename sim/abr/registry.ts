@@ -5,9 +5,9 @@ import { Bola, type BolaParams } from './bola.js'
 import { BolaE, type BolaEParams } from './bolae.js'
 import { Dynamic, type DynamicParams } from './dynamic.js'
 import { Mpc, type MpcParams } from './mpc.js'
-import { DEFAULT_PROFILE, resolveParams, type ProfileName } from './params.js'
-import { ThroughputRule, type ThroughputParams } from './throughput.js'
-import { SafeThroughputRule, type SafeThroughputParams } from './throughput-safe.js'
+import { DEFAULT_PROFILE, type ProfileName, resolveParams } from './params.js'
+import { type ThroughputParams, ThroughputRule } from './throughput.js'
+import { type SafeThroughputParams, SafeThroughputRule } from './throughput-safe.js'
 import type { AbrContext, AbrParams, AbrPolicy } from './types.js'
 
 /** What createAbr needs besides the ladder: the buffer cap (BOLA's sizing) and the profile whose defaults apply. */
@@ -21,13 +21,15 @@ const DEFAULT_BUFFER_CAP = 30
 // resolveParams fills every field of the table, so the casts below only narrow a checked record.
 type Make = (ladder: Ladder, p: AbrParams, ctx: AbrContext) => AbrPolicy
 const MAKERS: Record<string, Make> = {
-  throughput: (l, p) => (p.variant === 'hlsjs' ? new ThroughputRule(l, p as unknown as ThroughputParams) : new SafeThroughputRule(l, p as unknown as SafeThroughputParams)),
+  throughput: (l, p) =>
+    p.variant === 'hlsjs' ? new ThroughputRule(l, p as unknown as ThroughputParams) : new SafeThroughputRule(l, p as unknown as SafeThroughputParams),
   bba: (l, p) => new Bba(l, p as unknown as BbaParams),
   bola: (l, p, c) => new Bola(l, p as unknown as BolaParams, c),
   bolae: (l, p, c) => new BolaE(l, p as unknown as BolaEParams, c),
   mpc: (l, p) => new Mpc(l, false, p as unknown as MpcParams),
   robustmpc: (l, p) => new Mpc(l, true, p as unknown as MpcParams),
-  dynamic: (l, p, c) => new Dynamic(l, { ...(p as unknown as DynamicParams), bola: { ...(p as unknown as BolaParams), variant: p.bolaVariant as BolaParams['variant'] } }, c),
+  dynamic: (l, p, c) =>
+    new Dynamic(l, { ...(p as unknown as DynamicParams), bola: { ...(p as unknown as BolaParams), variant: p.bolaVariant as BolaParams['variant'] } }, c),
 }
 
 export const ABR_NAMES = Object.keys(MAKERS)

@@ -1,7 +1,7 @@
 import type { Ladder } from '../manifest/ladder.js'
 import { DashAbandonRule, hlsAbandonQuietUntil, hlsAbandonRule, sabreAbandonQuietUntil, sabreAbandonRule } from './abandon.js'
-import { makeEstimator, rungForThroughput, type EstimatorParams, type ThroughputEstimator } from './estimators.js'
-import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
+import { type EstimatorParams, makeEstimator, rungForThroughput, type ThroughputEstimator } from './estimators.js'
+import { type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample, highestRungAtMost } from './types.js'
 
 export type IbrVariant = 'sabre' | 'dashjs' | 'off'
 export type AbandonVariant = 'sabre' | 'dashjs' | 'hlsjs'
@@ -41,7 +41,10 @@ export class InsufficientBufferRule {
   private safety: number
   private appended = 0
 
-  constructor(private readonly ladder: Ladder, private readonly p: SafeThroughputParams) {
+  constructor(
+    private readonly ladder: Ladder,
+    private readonly p: SafeThroughputParams,
+  ) {
     this.safety = p.ibrSafetyInit
   }
 
@@ -71,7 +74,11 @@ export class ThroughputAbandonment {
   // Only the dashjs variant keeps per-download state; built only then, as copying the params per session cost ~5% of a run.
   private readonly dash: DashAbandonRule | null
 
-  constructor(private readonly bitrates: Float64Array, private readonly p: SafeThroughputParams, private readonly est: ThroughputEstimator) {
+  constructor(
+    private readonly bitrates: Float64Array,
+    private readonly p: SafeThroughputParams,
+    private readonly est: ThroughputEstimator,
+  ) {
     this.dash = p.abandon === 'dashjs' ? new DashAbandonRule(bitrates, { ...p, minLengthToAverage: p.abandonMinSamples }) : null
   }
 
@@ -114,7 +121,11 @@ export class SafeThroughputRule implements AbrPolicy {
   private readonly abandonment: ThroughputAbandonment
 
   /** `shared`: an estimator another policy feeds (DYNAMIC's two halves read one estimate, as in dash.js and Sabre). */
-  constructor(private readonly ladder: Ladder, readonly params: SafeThroughputParams, shared?: ThroughputEstimator) {
+  constructor(
+    private readonly ladder: Ladder,
+    readonly params: SafeThroughputParams,
+    shared?: ThroughputEstimator,
+  ) {
     this.estimator = shared ?? makeEstimator(params)
     this.owns = !shared
     this.ibr = new InsufficientBufferRule(ladder, params)

@@ -1,7 +1,7 @@
 import type { Ladder } from '../manifest/ladder.js'
-import { Ewma, EwmaBandwidthEstimator } from './ewma.js'
 import { hlsAbandonQuietUntil, hlsAbandonRule } from './abandon.js'
-import { highestRungAtMost, type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample } from './types.js'
+import { Ewma, EwmaBandwidthEstimator } from './ewma.js'
+import { type AbrPolicy, type AbrState, type DownloadProgress, type DownloadSample, highestRungAtMost } from './types.js'
 
 /** The throughput rule's tunables, named and defaulted as hls.js names them (src/config.ts). */
 export interface ThroughputParams {
@@ -52,7 +52,10 @@ export class ThroughputRule implements AbrPolicy {
   private bw: number
   private ttfbS = DEFAULT_TTFB_MS / 1000
 
-  constructor(private readonly ladder: Ladder, params: Partial<ThroughputParams> = {}) {
+  constructor(
+    private readonly ladder: Ladder,
+    params: Partial<ThroughputParams> = {},
+  ) {
     this.params = { ...THROUGHPUT_DEFAULTS, ...params }
     this.estimator = new EwmaBandwidthEstimator(this.params.abrEwmaSlowVoD, this.params.abrEwmaFastVoD, this.params.abrEwmaDefaultEstimate)
     this.ttfb = new Ewma(this.params.abrEwmaSlowVoD)
@@ -78,14 +81,14 @@ export class ThroughputRule implements AbrPolicy {
     if (s.lastRung < 0 && this.params.startBitrate >= 0) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
     const bw = this.bw
     const segDur = this.ladder.segmentDurations[s.segmentIndex]!
-    const base = Math.max(s.lastRung , 0)
+    const base = Math.max(s.lastRung, 0)
     const p = this.params
     if (s.bufferLevel > 0) {
       const best = this.findBestLevel(bw, base, segDur, s.bufferLevel, 0, p.abrBandWidthFactor, p.abrBandWidthUpFactor)
       if (best >= 0) return best
     }
     const best = this.findBestLevel(bw, base, segDur, s.bufferLevel, Math.min(segDur, p.maxStarvationDelay), p.abrBandWidthFactor, p.abrBandWidthUpFactor)
-    return Math.max(best , 0)
+    return Math.max(best, 0)
   }
 
   findBestLevel(bw: number, base: number, segDur: number, starvationDelay: number, maxStarvationDelay: number, bwFactor: number, bwUpFactor: number): number {

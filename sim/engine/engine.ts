@@ -1,8 +1,8 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { hlsAbandonQuietUntil, hlsAbandonRule } from '../abr/abandon.js'
+import type { AbrPolicy, DownloadProgress, DownloadSample } from '../abr/types.js'
 import type { Ladder } from '../manifest/ladder.js'
 import type { Trace } from '../trace/trace.js'
-import type { AbrPolicy, DownloadProgress, DownloadSample } from '../abr/types.js'
-import { hlsAbandonQuietUntil, hlsAbandonRule } from '../abr/abandon.js'
 import { QOE_DEFAULTS, type QoeWeights, type SessionMetrics } from './metrics.js'
 import { PlaybackAccount } from './playback.js'
 
@@ -116,8 +116,10 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
   const abandonHook = o.abandonment ? (policy.abandon ? policy.abandon.bind(policy) : defaultAbandon(bitrates)) : null
   // Checks before the rule's grace time cannot abandon: skip them (whole steps, so the check grid is unchanged).
-  const quietUntil = !o.abandonment || !o.abandonSkips ? null : policy.abandon ? (policy.abandonQuietUntil ? policy.abandonQuietUntil.bind(policy) : null) : hlsAbandonQuietUntil
-  const abandonAfter = !o.abandonment || !o.abandonSkips ? null : policy.abandon ? (policy.abandonAfter ? policy.abandonAfter.bind(policy) : null) : (d: number) => d / 2
+  const quietUntil =
+    !o.abandonment || !o.abandonSkips ? null : policy.abandon ? (policy.abandonQuietUntil ? policy.abandonQuietUntil.bind(policy) : null) : hlsAbandonQuietUntil
+  const abandonAfter =
+    !o.abandonment || !o.abandonSkips ? null : policy.abandon ? (policy.abandonAfter ? policy.abandonAfter.bind(policy) : null) : (d: number) => d / 2
 
   for (let i = 0; i < n; i++) {
     const segDur = durs[i]!
@@ -147,7 +149,9 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       const skip = abandonAfter && !byBytes ? Math.max(0, Math.floor(abandonAfter(segDur) / o.abandonCheckInterval) - 1) : 0
       // The k-th check of the fixed grid is at reqStart + k·interval (a product, not a running sum, so skipping k is exact).
       let k = 1 + skip
-      let tk = byBytes ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * k
+      let tk = byBytes
+        ? Math.max(firstByte + Math.max(0, o.abandonCheckInterval - latency), trace.timeForBytes(startBytes + o.abandonCheckBytes) - offset)
+        : reqStart + o.abandonCheckInterval * k
       if (quietUntil && !abandonAfter && tk < finish) {
         // Before any check, the bound from the first byte (no bytes in yet): most downloads end inside it. Rules
         // with a grace time measure from bytes in, so theirs starts at the first check after the grace.
@@ -196,7 +200,9 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
         }
         next = abandonHook(progress)
         if (next >= 0 && next < rung) break
-        tk = byBytes ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset) : reqStart + o.abandonCheckInterval * ++k
+        tk = byBytes
+          ? Math.max(tk + o.abandonCheckInterval, trace.timeForBytes(trace.bytesBefore(offset + tk) + o.abandonCheckBytes) - offset)
+          : reqStart + o.abandonCheckInterval * ++k
       }
       if (next < 0 || next >= rung) break
       play.advance(tk - play.t)

@@ -71,7 +71,16 @@ export function distribution(values: number[]): Distribution {
 }
 
 /** The per-session numbers a sweep summarises as distributions. */
-export const SUMMARY_FIELDS = ['qoePerSegment', 'averageBitrate', 'rebufferTime', 'rebufferCount', 'startupDelay', 'switches', 'averageQuality', 'wasteRatio'] as const
+export const SUMMARY_FIELDS = [
+  'qoePerSegment',
+  'averageBitrate',
+  'rebufferTime',
+  'rebufferCount',
+  'startupDelay',
+  'switches',
+  'averageQuality',
+  'wasteRatio',
+] as const
 export type SummaryField = (typeof SUMMARY_FIELDS)[number]
 
 export function summarize(sessions: SessionMetrics[]): Record<SummaryField, Distribution> {

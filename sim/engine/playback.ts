@@ -1,7 +1,7 @@
-import type { Ladder } from '../manifest/ladder.js'
 import type { AbrState } from '../abr/types.js'
-import type { QoeWeights, SessionMetrics } from './metrics.js'
+import type { Ladder } from '../manifest/ladder.js'
 import type { SegmentRecord, SessionTimeline } from './engine.js'
+import type { QoeWeights, SessionMetrics } from './metrics.js'
 
 const STARTUP = 0
 const PLAYING = 1
@@ -49,7 +49,10 @@ export class PlaybackAccount {
   private readonly stalls: Array<[number, number]> = []
   private readonly st: AbrState = { now: 0, bufferLevel: 0, segmentIndex: 0, lastRung: -1, playing: false }
 
-  constructor(private readonly ladder: Ladder, private readonly o: PlaybackOptions) {
+  constructor(
+    private readonly ladder: Ladder,
+    private readonly o: PlaybackOptions,
+  ) {
     this.timeAtRung = new Array<number>(ladder.rungs.length).fill(0)
     this.crossings = new Array<number>(Math.max(0, ladder.rungs.length - 1)).fill(0)
     this.quality = ladder.qualityMetric !== null

@@ -1,11 +1,11 @@
+import type { ProfileName } from '../abr/params.js'
+import { createAbr } from '../abr/registry.js'
+import type { AbrParams } from '../abr/types.js'
 import type { Ladder } from '../manifest/ladder.js'
 import type { TraceSet } from '../trace/trace.js'
 import { runSession, SESSION_DEFAULTS, type SessionOptions, type SessionResult } from './engine.js'
-import { createAbr } from '../abr/registry.js'
-import type { ProfileName } from '../abr/params.js'
-import type { AbrParams } from '../abr/types.js'
-import { summarize, type Distribution, type SummaryField } from './metrics.js'
-import { ladderVerdict, VERDICT_DEFAULTS, type LadderVerdict, type VerdictThresholds } from './verdicts.js'
+import { type Distribution, type SummaryField, summarize } from './metrics.js'
+import { type LadderVerdict, ladderVerdict, VERDICT_DEFAULTS, type VerdictThresholds } from './verdicts.js'
 
 export interface SweepInput {
   ladders: Ladder[]
@@ -32,7 +32,14 @@ export interface SweepCell {
 
 export interface SweepResult {
   algorithms: string[]
-  ladders: Array<{ name: string; source: string; sizesExact: boolean; qualityMetric: string | null; notes: string[]; rungs: Array<{ id: string; bitrate: number; width?: number; height?: number }> }>
+  ladders: Array<{
+    name: string
+    source: string
+    sizesExact: boolean
+    qualityMetric: string | null
+    notes: string[]
+    rungs: Array<{ id: string; bitrate: number; width?: number; height?: number }>
+  }>
   traceSets: Array<{ name: string; traces: number; meanThroughput: number }>
   cells: SweepCell[]
   verdicts: LadderVerdict[]
@@ -61,7 +68,14 @@ export function runSweep(input: SweepInput, onProgress?: SweepProgress): SweepRe
         const time = new Array<number>(ladder.rungs.length).fill(0)
         for (const s of sessions) for (const [i, v] of s.metrics.timeAtRung.entries()) time[i]! += v
         const total = time.reduce((a, b) => a + b, 0)
-        cells.push({ ladder: ladder.name, traceSet: set.name, algorithm, sessions, summary: summarize(sessions.map((s) => s.metrics)), rungShare: time.map((v) => (total ? v / total : 0)) })
+        cells.push({
+          ladder: ladder.name,
+          traceSet: set.name,
+          algorithm,
+          sessions,
+          summary: summarize(sessions.map((s) => s.metrics)),
+          rungShare: time.map((v) => (total ? v / total : 0)),
+        })
       }
       verdicts.push(ladderVerdict(ladder, set, all, input.thresholds ?? VERDICT_DEFAULTS))
     }
@@ -76,7 +90,11 @@ export function runSweep(input: SweepInput, onProgress?: SweepProgress): SweepRe
       notes: l.notes,
       rungs: l.rungs.map((r) => ({ id: r.id, bitrate: r.bitrate, ...(r.width ? { width: r.width } : {}), ...(r.height ? { height: r.height } : {}) })),
     })),
-    traceSets: input.traceSets.map((s) => ({ name: s.name, traces: s.traces.length, meanThroughput: s.traces.reduce((a, t) => a + t.meanThroughput, 0) / s.traces.length })),
+    traceSets: input.traceSets.map((s) => ({
+      name: s.name,
+      traces: s.traces.length,
+      meanThroughput: s.traces.reduce((a, t) => a + t.meanThroughput, 0) / s.traces.length,
+    })),
     cells,
     verdicts,
   }

@@ -1,7 +1,7 @@
-import type { Ladder } from '../manifest/ladder.js'
-import type { SessionResult } from './engine.js'
-import type { TraceSet } from '../trace/trace.js'
 import { ABR_FAMILY } from '../abr/registry.js'
+import type { Ladder } from '../manifest/ladder.js'
+import type { TraceSet } from '../trace/trace.js'
+import type { SessionResult } from './engine.js'
 
 /**
  * Thresholds behind the ladder verdicts. Ratios follow common ladder practice
@@ -191,16 +191,23 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
   }
   for (const id of rare) {
     const u = rungUse.find((x) => x.id === id)!
-    if (R > 1 && !(id === top.id && !reachable)) suggestions.push(`rung ${id} (${kbps(u.bitrate)}) plays ${(u.share * 100).toFixed(1)}% of the time under every algorithm run (${reasons(u)}): consider dropping it or moving it${caveat}`)
+    if (R > 1 && !(id === top.id && !reachable))
+      suggestions.push(
+        `rung ${id} (${kbps(u.bitrate)}) plays ${(u.share * 100).toFixed(1)}% of the time under every algorithm run (${reasons(u)}): consider dropping it or moving it${caveat}`,
+      )
   }
   for (const p of tooClose) {
     const gain = p.qualityGain !== null ? `, ${p.qualityGain >= 0 ? '+' : ''}${p.qualityGain.toFixed(1)} ${ladder.qualityMetric}` : ''
-    suggestions.push(`rungs ${p.lower} and ${p.upper} are too close (×${p.ratio.toFixed(2)}${gain}; ${p.switchesPerHour.toFixed(1)} switches/hour between them): merge them`)
+    suggestions.push(
+      `rungs ${p.lower} and ${p.upper} are too close (×${p.ratio.toFixed(2)}${gain}; ${p.switchesPerHour.toFixed(1)} switches/hour between them): merge them`,
+    )
   }
   for (const p of tooFar) {
     const lower = ladder.rungs.find((r) => r.id === p.lower)!.bitrate
     const mid = Math.sqrt(lower * lower * p.ratio)
-    suggestions.push(`rungs ${p.lower} and ${p.upper} are far apart (×${p.ratio.toFixed(2)}; ${p.switchesPerHour.toFixed(1)} switches/hour across): add a rung near ${kbps(mid)}`)
+    suggestions.push(
+      `rungs ${p.lower} and ${p.upper} are far apart (×${p.ratio.toFixed(2)}; ${p.switchesPerHour.toFixed(1)} switches/hour across): add a rung near ${kbps(mid)}`,
+    )
   }
   if (!sustains) {
     suggestions.push(
@@ -208,7 +215,9 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
     )
   }
   if (!reachable && R > 1 && !unused.includes(top.id)) {
-    suggestions.push(`top rung ${top.id} (${kbps(top.bitrate)}) is reached in ${(sessionsReaching * 100).toFixed(1)}% of sessions on ${set.name} (${reasons(rungUse[R - 1]!)}): it serves few viewers here${caveat}`)
+    suggestions.push(
+      `top rung ${top.id} (${kbps(top.bitrate)}) is reached in ${(sessionsReaching * 100).toFixed(1)}% of sessions on ${set.name} (${reasons(rungUse[R - 1]!)}): it serves few viewers here${caveat}`,
+    )
   }
   if (suggestions.length === 0) suggestions.push('no change suggested')
 

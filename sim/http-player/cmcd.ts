@@ -66,7 +66,11 @@ export function parseCmcd(headers: Record<string, string | string[] | undefined>
     for (const part of v.split(',')) {
       const eq = part.indexOf('=')
       if (eq < 0) out[part.trim()] = true
-      else out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1')
+      else
+        out[part.slice(0, eq).trim()] = part
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
     }
   }
   return out

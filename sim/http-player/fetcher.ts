@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici'
+import { type Dispatcher, request } from 'undici'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import type { Trace } from '../index.js'
 import { SESSION_DEFAULTS } from '../index.js'
@@ -102,7 +102,13 @@ export class CandidateFetcher {
         let body: Buffer | null = null
         let bytes: number
         if (pace) {
-          bytes = await pacedRead(res.body, { trace: o.trace, traceStart: (o.traceOffset ?? 0) + this.sessionNow(), wallStart: ttfbWall, timeScale: o.timeScale, signal: ac.signal })
+          bytes = await pacedRead(res.body, {
+            trace: o.trace,
+            traceStart: (o.traceOffset ?? 0) + this.sessionNow(),
+            wallStart: ttfbWall,
+            timeScale: o.timeScale,
+            signal: ac.signal,
+          })
         } else {
           body = Buffer.from(await res.body.arrayBuffer())
           bytes = body.length

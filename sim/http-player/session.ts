@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import { OclabError } from '../../lib/errors.js'
-import { validateTitle, type Title } from '../../lib/title-package.js'
-import { ladderFromTitle } from '../index.js'
-import type { Ladder } from '../index.js'
-import type { Trace } from '../index.js'
-import type { AbrPolicy, DownloadSample } from '../index.js'
-import { SESSION_DEFAULTS, type SessionOptions, type SessionResult } from '../index.js'
-import { PlaybackAccount } from '../index.js'
+import { type Title, validateTitle } from '../../lib/title-package.js'
+import type { AbrPolicy, DownloadSample, Ladder, Trace } from '../index.js'
+import { ladderFromTitle, PlaybackAccount, SESSION_DEFAULTS, type SessionOptions, type SessionResult } from '../index.js'
 import { cmcdHeaders } from './cmcd.js'
 import { CandidateFetcher } from './fetcher.js'
 import { sleep } from './pacer.js'
@@ -116,7 +112,10 @@ export interface HttpSessionResult extends SessionResult {
 function fetcherFor(o: HttpSessionOptions, dispatcher: Dispatcher): CandidateFetcher {
   const timeScale = o.timeScale ?? 1
   return new CandidateFetcher({
-    candidates: o.candidates, dispatcher, trace: o.trace, timeScale,
+    candidates: o.candidates,
+    dispatcher,
+    trace: o.trace,
+    timeScale,
     ...(o.traceOffset !== undefined ? { traceOffset: o.traceOffset } : {}),
     ...(o.rtt !== undefined ? { rtt: o.rtt } : {}),
     ttfbLimitMs: (o.maxTimeToFirstByteMs ?? LOAD_POLICY_DEFAULTS.maxTimeToFirstByteMs) / timeScale,
@@ -164,7 +163,13 @@ interface Playing {
 }
 
 /** Fetch title.json (the player's manifest), build the ladder, the policy and the playback account, and the audio's init. */
-async function openTitle(o: HttpSessionOptions, sessionId: string, fetcher: CandidateFetcher, timeScale: number, started: (p: Playing) => void): Promise<Playing> {
+async function openTitle(
+  o: HttpSessionOptions,
+  sessionId: string,
+  fetcher: CandidateFetcher,
+  timeScale: number,
+  started: (p: Playing) => void,
+): Promise<Playing> {
   const meta = await fetcher.get('title.json', 'manifest', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'm', format: 'h', startup: true }), false)
   const title = validateTitle(JSON.parse((meta.body ?? Buffer.alloc(0)).toString('utf8')), `title.json of ${o.titleId}`)
   const ladder = ladderFromTitle(title)
@@ -180,10 +185,30 @@ async function openTitle(o: HttpSessionOptions, sessionId: string, fetcher: Cand
     qoe: opts.qoe,
   })
   const audio = o.audio === false ? undefined : title.audio[0]
-  const p: Playing = { o, sessionId, fetcher, timeScale, title, ladder, renditions, policy, play, n: segmentsToPlay(ladder, opts.maxDuration), audio, landed: 0, audioBytes: 0 }
+  const p: Playing = {
+    o,
+    sessionId,
+    fetcher,
+    timeScale,
+    title,
+    ladder,
+    renditions,
+    policy,
+    play,
+    n: segmentsToPlay(ladder, opts.maxDuration),
+    audio,
+    landed: 0,
+    audioBytes: 0,
+  }
   started(p)
   if (audio) {
-    await fetcher.get(audio.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: audio.bandwidth }), false, 'audio')
+    await fetcher.get(
+      audio.init.path,
+      'init',
+      cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: audio.bandwidth }),
+      false,
+      'audio',
+    )
     catchUp(p)
   }
   return p
@@ -211,7 +236,17 @@ async function fetchAudioUpTo(p: Playing, next: number, videoEnd: number, measur
     const a = await p.fetcher.get(
       seg.uri,
       'segment',
-      cmcdHeaders({ sessionId: p.sessionId, contentId: p.o.titleId, objectType: 'a', format: 'h', bitrate: audio.bandwidth, duration: seg.duration, bufferLength: p.play.buffer, measuredThroughput, startup: !p.play.playing }),
+      cmcdHeaders({
+        sessionId: p.sessionId,
+        contentId: p.o.titleId,
+        objectType: 'a',
+        format: 'h',
+        bitrate: audio.bandwidth,
+        duration: seg.duration,
+        bufferLength: p.play.buffer,
+        measuredThroughput,
+        startup: !p.play.playing,
+      }),
       true,
       'audio',
     )
@@ -241,7 +276,12 @@ async function playSegments(p: Playing): Promise<void> {
     if (pause > 0) await waitSession(p, pause)
     const rendition = p.renditions[rung]!
     if (!inits.has(rung)) {
-      await fetcher.get(rendition.init.path, 'init', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: rendition.bandwidth }), false)
+      await fetcher.get(
+        rendition.init.path,
+        'init',
+        cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'i', format: 'h', bitrate: rendition.bandwidth }),
+        false,
+      )
       inits.add(rung)
       catchUp(p)
     }
@@ -251,8 +291,16 @@ async function playSegments(p: Playing): Promise<void> {
       segment.uri,
       'segment',
       cmcdHeaders({
-        sessionId, contentId: o.titleId, objectType: 'v', format: 'h', bitrate: ladder.bitrates[rung]!, duration: segDur,
-        bufferLength: play.buffer, measuredThroughput: lastThroughput, topBitrate: top, startup: !play.playing,
+        sessionId,
+        contentId: o.titleId,
+        objectType: 'v',
+        format: 'h',
+        bitrate: ladder.bitrates[rung]!,
+        duration: segDur,
+        bufferLength: play.buffer,
+        measuredThroughput: lastThroughput,
+        topBitrate: top,
+        startup: !play.playing,
       }),
       true,
       'video',
@@ -297,12 +345,28 @@ export async function runHttpSession(o: HttpSessionOptions): Promise<HttpSession
 }
 
 /** The result: the fetcher's counts, and the playback's metrics when a segment landed (a lost session reports what it played). */
-function sessionResult(o: HttpSessionOptions, sessionId: string, fetcher: CandidateFetcher, p: Playing | null, lostReason: string | undefined): HttpSessionResult {
+function sessionResult(
+  o: HttpSessionOptions,
+  sessionId: string,
+  fetcher: CandidateFetcher,
+  p: Playing | null,
+  lostReason: string | undefined,
+): HttpSessionResult {
   const wallSeconds = (performance.now() - fetcher.wallStart) / 1000
   const { failovers, requests, errors, servedBy } = fetcher
   const base = {
-    sessionId, failovers, requests, errors, servedBy, audioBytes: p?.audioBytes ?? 0, completed: lostReason === undefined, ...(lostReason ? { lostReason } : {}),
-    wallSeconds, algorithm: p?.policy.name ?? '', trace: o.trace.name, ladder: p?.ladder.name ?? o.titleId,
+    sessionId,
+    failovers,
+    requests,
+    errors,
+    servedBy,
+    audioBytes: p?.audioBytes ?? 0,
+    completed: lostReason === undefined,
+    ...(lostReason ? { lostReason } : {}),
+    wallSeconds,
+    algorithm: p?.policy.name ?? '',
+    trace: o.trace.name,
+    ladder: p?.ladder.name ?? o.titleId,
   }
   if (!p || p.landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
   const { metrics, timeline } = p.play.finish(p.landed)
@@ -311,8 +375,25 @@ function sessionResult(o: HttpSessionOptions, sessionId: string, fetcher: Candid
 
 function emptyMetrics(): SessionResult['metrics'] {
   return {
-    segments: 0, startupDelay: NaN, rebufferCount: 0, rebufferTime: 0, averageBitrate: NaN, averageQuality: null, qualityMetric: null,
-    switches: 0, switchesUp: 0, switchesDown: 0, averageSwitchSize: 0, bytesDownloaded: 0, bytesPlayed: 0, wasteRatio: 0, abandonments: 0,
-    timeAtRung: [], boundaryCrossings: [], qoe: NaN, qoePerSegment: NaN, sessionTime: 0,
+    segments: 0,
+    startupDelay: NaN,
+    rebufferCount: 0,
+    rebufferTime: 0,
+    averageBitrate: NaN,
+    averageQuality: null,
+    qualityMetric: null,
+    switches: 0,
+    switchesUp: 0,
+    switchesDown: 0,
+    averageSwitchSize: 0,
+    bytesDownloaded: 0,
+    bytesPlayed: 0,
+    wasteRatio: 0,
+    abandonments: 0,
+    timeAtRung: [],
+    boundaryCrossings: [],
+    qoe: NaN,
+    qoePerSegment: NaN,
+    sessionTime: 0,
   }
 }

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { SteeringClient, type SteerAnswer } from '../../steering/index.js'
+import { type SteerAnswer, SteeringClient } from '../../steering/index.js'
 
 export type { SteerAnswer, SteerCandidate } from '../../steering/index.js'
 

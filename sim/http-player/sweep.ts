@@ -1,10 +1,7 @@
-import type { Trace } from '../index.js'
-import { createAbr } from '../index.js'
-import { SESSION_DEFAULTS, type SessionOptions } from '../index.js'
-import type { ProfileName } from '../index.js'
-import type { AbrParams } from '../index.js'
+import type { AbrParams, ProfileName, Trace } from '../index.js'
+import { createAbr, SESSION_DEFAULTS, type SessionOptions } from '../index.js'
+import { clientAgent, type HttpSessionResult, runHttpSession } from './session.js'
 import { steer } from './steer.js'
-import { clientAgent, runHttpSession, type HttpSessionResult } from './session.js'
 
 export interface HttpSweepOptions {
   steeringUrl: string
@@ -37,7 +34,19 @@ export async function runHttpSweep(o: HttpSweepOptions): Promise<HttpSweepSessio
     const candidates = answer.candidates.map((c) => c.url)
     const runs = o.traces.flatMap((trace) =>
       o.algorithms.map(async (alg) => {
-        const r = await runHttpSession({ ...o.session, titleId: o.titleId, candidates, policy: (l) => createAbr(alg, l, o.abrParams?.[alg], { bufferCap: o.session?.bufferCap ?? SESSION_DEFAULTS.bufferCap, ...(o.profile ? { profile: o.profile } : {}) }), trace, timeScale: o.timeScale, dispatcher })
+        const r = await runHttpSession({
+          ...o.session,
+          titleId: o.titleId,
+          candidates,
+          policy: (l) =>
+            createAbr(alg, l, o.abrParams?.[alg], {
+              bufferCap: o.session?.bufferCap ?? SESSION_DEFAULTS.bufferCap,
+              ...(o.profile ? { profile: o.profile } : {}),
+            }),
+          trace,
+          timeScale: o.timeScale,
+          dispatcher,
+        })
         return { ...r, site: answer.client.site, candidates: answer.candidates.map((c) => c.id) }
       }),
     )
@@ -51,9 +60,18 @@ export async function runHttpSweep(o: HttpSweepOptions): Promise<HttpSweepSessio
 export function formatHttpSessions(rows: HttpSweepSession[]): string {
   const head = ['algorithm', 'trace', 'done', 'startup s', 'stalls', 'stall s', 'avg kbit/s', 'switches', 'failovers', 'served by']
   const body = rows.map((r) => [
-    r.algorithm, r.trace.slice(0, 28), r.completed ? 'yes' : 'LOST', r.metrics.startupDelay.toFixed(2), String(r.metrics.rebufferCount), r.metrics.rebufferTime.toFixed(2),
-    Number.isFinite(r.metrics.averageBitrate) ? String(Math.round(r.metrics.averageBitrate / 1000)) : '-', String(r.metrics.switches), String(r.failovers),
-    Object.entries(r.servedBy).map(([u, b]) => `${new URL(u).host} ${(b / 1e6).toFixed(1)}MB`).join(' '),
+    r.algorithm,
+    r.trace.slice(0, 28),
+    r.completed ? 'yes' : 'LOST',
+    r.metrics.startupDelay.toFixed(2),
+    String(r.metrics.rebufferCount),
+    r.metrics.rebufferTime.toFixed(2),
+    Number.isFinite(r.metrics.averageBitrate) ? String(Math.round(r.metrics.averageBitrate / 1000)) : '-',
+    String(r.metrics.switches),
+    String(r.failovers),
+    Object.entries(r.servedBy)
+      .map(([u, b]) => `${new URL(u).host} ${(b / 1e6).toFixed(1)}MB`)
+      .join(' '),
   ])
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 || i === 9 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')

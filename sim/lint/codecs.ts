@@ -6,7 +6,11 @@
  */
 const FORMS: Array<[RegExp, RegExp, string]> = [
   [/^avc[13]\./, /^avc[13]\.[0-9A-Fa-f]{6}$/, 'avc1.PPCCLL (profile, constraint flags, level as 6 hex digits)'],
-  [/^(hvc1|hev1)\./, /^(hvc1|hev1)\.[A-C]?\d{1,2}\.[0-9A-Fa-f]{1,8}\.[LH]\d{1,3}(\.[0-9A-Fa-f]{1,2}){0,6}$/, 'hvc1.[A-C]P.CCCC.[L|H]LL[.CC…] (ISO/IEC 14496-15 Annex E)'],
+  [
+    /^(hvc1|hev1)\./,
+    /^(hvc1|hev1)\.[A-C]?\d{1,2}\.[0-9A-Fa-f]{1,8}\.[LH]\d{1,3}(\.[0-9A-Fa-f]{1,2}){0,6}$/,
+    'hvc1.[A-C]P.CCCC.[L|H]LL[.CC…] (ISO/IEC 14496-15 Annex E)',
+  ],
   [/^mp4a\./, /^mp4a\.[0-9A-Fa-f]{2}(\.\d{1,2})?$/, 'mp4a.OO[.A] (object type indication in hex, audio object type in decimal)'],
   [/^av01\./, /^av01\.\d\.\d{2}[MH]\.\d{2}(\.\d(\.\d{3}(\.\d{2}){3}(\.\d)?)?)?$/, 'av01.P.LLT.DD[…] (AV1 ISOBMFF binding)'],
   [/^vp09\./, /^vp09\.\d{2}\.\d{2}\.\d{2}(\.\d{2}){0,5}$/, 'vp09.PP.LL.DD[…] (VP9 ISOBMFF binding)'],
@@ -20,7 +24,11 @@ export const isVideoCodec = (c: string): boolean => VIDEO.test(c)
 export const isAudioCodec = (c: string): boolean => AUDIO.test(c)
 
 /** The comma-separated entries of a codecs attribute, trimmed. */
-export const splitCodecs = (s: string): string[] => s.split(',').map((c) => c.trim()).filter(Boolean)
+export const splitCodecs = (s: string): string[] =>
+  s
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean)
 
 /** Why one entry is malformed, or undefined. */
 export function codecProblem(c: string): string | undefined {
@@ -45,7 +53,13 @@ export function codecCovers(declared: string, actual: string): boolean {
     const dp = d.split('.')
     const ap = a.split('.')
     const level = (s: string) => ({ tier: s[0], n: Number(s.slice(1)) })
-    return dp[1] === ap[1] && dp[2] === ap[2] && level(dp[3]!).tier === level(ap[3]!).tier && level(dp[3]!).n >= level(ap[3]!).n && dp.slice(4).join('.') === ap.slice(4).join('.')
+    return (
+      dp[1] === ap[1] &&
+      dp[2] === ap[2] &&
+      level(dp[3]!).tier === level(ap[3]!).tier &&
+      level(dp[3]!).n >= level(ap[3]!).n &&
+      dp.slice(4).join('.') === ap.slice(4).join('.')
+    )
   }
   if (a.startsWith('av01.')) {
     // av01.P.LLT.DD[.M.CCC.cc.tt.mm.F] (AV1 ISOBMFF binding): a higher level is fine; the tail, when declared, must match, and may be left off only at its defaults
@@ -56,7 +70,11 @@ export function codecCovers(declared: string, actual: string): boolean {
     return dp[1] === ap[1] && lvl(dp[2]!).tier === lvl(ap[2]!).tier && lvl(dp[2]!).n >= lvl(ap[2]!).n && dp[3] === ap[3] && tail(dp) === tail(ap)
   }
   if (a.startsWith('mp4a.')) {
-    const norm = (s: string) => s.split('.').map((p, i) => (i === 2 ? String(Number(p)) : p)).join('.')
+    const norm = (s: string) =>
+      s
+        .split('.')
+        .map((p, i) => (i === 2 ? String(Number(p)) : p))
+        .join('.')
     return norm(d) === norm(a)
   }
   // Other families: the init segment gives only the sample entry type, already equal.

@@ -23,7 +23,11 @@ export interface TimelineProblem {
 }
 
 /** Expand a timeline; `endTicks` (the Period end) bounds a negative @r, which repeats until then. */
-export function expandTimeline(entries: TimelineEntry[], endTicks: number | null, startTicks = 0): { segments: TimelineSegment[]; problems: TimelineProblem[] } {
+export function expandTimeline(
+  entries: TimelineEntry[],
+  endTicks: number | null,
+  startTicks = 0,
+): { segments: TimelineSegment[]; problems: TimelineProblem[] } {
   const segments: TimelineSegment[] = []
   const problems: TimelineProblem[] = []
   let next = startTicks
@@ -33,15 +37,29 @@ export function expandTimeline(entries: TimelineEntry[], endTicks: number | null
       return
     }
     if (s.t !== undefined && i > 0) {
-      if (s.t > next) problems.push({ entry: i, code: 'DASH_TIMELINE_GAP', message: `@t=${s.t} starts ${s.t - next} ticks after the previous segment ends (${next}): a gap in the timeline` })
-      if (s.t < next) problems.push({ entry: i, code: 'DASH_TIMELINE_OVERLAP', message: `@t=${s.t} starts ${next - s.t} ticks before the previous segment ends (${next}): segments overlap` })
+      if (s.t > next)
+        problems.push({
+          entry: i,
+          code: 'DASH_TIMELINE_GAP',
+          message: `@t=${s.t} starts ${s.t - next} ticks after the previous segment ends (${next}): a gap in the timeline`,
+        })
+      if (s.t < next)
+        problems.push({
+          entry: i,
+          code: 'DASH_TIMELINE_OVERLAP',
+          message: `@t=${s.t} starts ${next - s.t} ticks before the previous segment ends (${next}): segments overlap`,
+        })
     }
     let t = s.t ?? next
     let r = s.r ?? 0
     if (r < 0) {
       const until = entries[i + 1]?.t ?? endTicks
       if (until === null || until === undefined) {
-        problems.push({ entry: i, code: 'DASH_TIMELINE_BAD_ENTRY', message: '@r is negative (repeat to the end) but neither a following <S @t> nor a Period end bounds it' })
+        problems.push({
+          entry: i,
+          code: 'DASH_TIMELINE_BAD_ENTRY',
+          message: '@r is negative (repeat to the end) but neither a following <S @t> nor a Period end bounds it',
+        })
         r = 0
       } else r = Math.max(0, Math.ceil((until - t) / s.d) - 1)
     }
@@ -57,7 +75,8 @@ export function templateProblem(template: string): string | undefined {
   for (let m = re.exec(template); m; m = re.exec(template)) {
     const id = m[1]!
     if (id === '') continue
-    if (!/^(RepresentationID|Number|Bandwidth|Time|SubNumber)(%0\d+[dxX])?$/.test(id)) return `$${id}$ is not a template identifier ($RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$, with an optional %0Nd)`
+    if (!/^(RepresentationID|Number|Bandwidth|Time|SubNumber)(%0\d+[dxX])?$/.test(id))
+      return `$${id}$ is not a template identifier ($RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$, with an optional %0Nd)`
     if (id.startsWith('RepresentationID%')) return '$RepresentationID$ takes no format tag'
   }
   return undefined

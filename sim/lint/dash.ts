@@ -1,5 +1,5 @@
-import { displayName, fetchBytes } from '../index.js'
 import { parseSidx } from '../../lib/media/sidx.js'
+import { displayName, fetchBytes } from '../index.js'
 import { codecCovers, codecProblem, isVideoCodec, splitCodecs } from './codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from './dash-timeline.js'
 import type { Findings } from './findings.js'
@@ -70,7 +70,11 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
   }
   const mpd = doc.documentElement
   if (mpd.localName !== 'MPD' || mpd.namespaceURI !== MPD_NS) {
-    f.error('DASH_NOT_MPD', at(mpd), `the root element is <${mpd.tagName}> in namespace "${mpd.namespaceURI ?? ''}", not <MPD> in ${MPD_NS} (ISO/IEC 23009-1 §5.3.1)`)
+    f.error(
+      'DASH_NOT_MPD',
+      at(mpd),
+      `the root element is <${mpd.tagName}> in namespace "${mpd.namespaceURI ?? ''}", not <MPD> in ${MPD_NS} (ISO/IEC 23009-1 §5.3.1)`,
+    )
     return
   }
   const need = (el: Element, name: string, section: string) => {
@@ -96,12 +100,20 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
   }
 
   // MPD level (§5.3.1.2)
-  const profiles = (need(mpd, 'profiles', '§5.3.1.2') ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const profiles = (need(mpd, 'profiles', '§5.3.1.2') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (profiles.length && !profiles.some((p) => KNOWN_PROFILES.includes(p) || p.startsWith('http://dashif.org/guidelines/'))) {
-    f.warning('DASH_PROFILE_UNKNOWN', at(mpd, 'profiles'), `@profiles names no profile of ISO/IEC 23009-1 §8 or DASH-IF IOP (${profiles.join(', ')}); players may refuse it`)
+    f.warning(
+      'DASH_PROFILE_UNKNOWN',
+      at(mpd, 'profiles'),
+      `@profiles names no profile of ISO/IEC 23009-1 §8 or DASH-IF IOP (${profiles.join(', ')}); players may refuse it`,
+    )
   }
   const type = attrOf(mpd, 'type') ?? 'static'
-  if (type !== 'static' && type !== 'dynamic') f.error('DASH_BAD_ATTRIBUTE_VALUE', at(mpd, 'type'), `@type="${type}" is neither static nor dynamic (ISO/IEC 23009-1 §5.3.1.2)`)
+  if (type !== 'static' && type !== 'dynamic')
+    f.error('DASH_BAD_ATTRIBUTE_VALUE', at(mpd, 'type'), `@type="${type}" is neither static nor dynamic (ISO/IEC 23009-1 §5.3.1.2)`)
   need(mpd, 'minBufferTime', '§5.3.1.2')
   const minBufferTime = duration(mpd, 'minBufferTime', '§5.3.1.2') ?? 0
   const mpdDuration = duration(mpd, 'mediaPresentationDuration', '§5.3.1.2')
@@ -128,7 +140,8 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
   periods.forEach((period, pi) => {
     const start = duration(period, 'start', '§5.3.2.2') ?? 0
     const nextStart = periods[pi + 1] ? parseIsoDuration(attrOf(periods[pi + 1]!, 'start') ?? '') : null
-    const periodDuration = duration(period, 'duration', '§5.3.2.2') ?? (nextStart !== null ? nextStart - start : mpdDuration !== undefined ? mpdDuration - start : undefined)
+    const periodDuration =
+      duration(period, 'duration', '§5.3.2.2') ?? (nextStart !== null ? nextStart - start : mpdDuration !== undefined ? mpdDuration - start : undefined)
     const periodBase = firstBaseUrl(period, mpdBase)
     const ids = new Map<string, Element>()
     childElements(period, 'AdaptationSet').forEach((as, ai) => {
@@ -138,42 +151,75 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
       const setReps: RepInfo[] = []
       for (const rep of asReps) {
         const id = need(rep, 'id', '§5.3.5.2') ?? ''
-        if (id && ids.has(id)) f.error('DASH_DUPLICATE_ID', at(rep, 'id'), `Representation @id "${id}" is used twice in this Period; it must be unique (ISO/IEC 23009-1 §5.3.5.2)`)
+        if (id && ids.has(id))
+          f.error('DASH_DUPLICATE_ID', at(rep, 'id'), `Representation @id "${id}" is used twice in this Period; it must be unique (ISO/IEC 23009-1 §5.3.5.2)`)
         else if (id) ids.set(id, rep)
         if (id && /\s/.test(id)) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(rep, 'id'), `Representation @id "${id}" contains whitespace (ISO/IEC 23009-1 §5.3.5.2)`)
         let bandwidth: number | undefined
-        if (attrOf(rep, 'bandwidth') === undefined) f.error('DASH_BANDWIDTH_MISSING', at(rep), '<Representation> has no @bandwidth; it is mandatory (ISO/IEC 23009-1 §5.3.5.2)')
+        if (attrOf(rep, 'bandwidth') === undefined)
+          f.error('DASH_BANDWIDTH_MISSING', at(rep), '<Representation> has no @bandwidth; it is mandatory (ISO/IEC 23009-1 §5.3.5.2)')
         else bandwidth = integer(rep, 'bandwidth', '§5.3.5.2', 1)
         if (attrOf(rep, 'mimeType') === undefined && attrOf(as, 'mimeType') === undefined) {
           f.error('DASH_MISSING_ATTRIBUTE', at(rep), 'no @mimeType on the Representation or its AdaptationSet (ISO/IEC 23009-1 §5.3.7.2)')
         }
         const codecsAttr = attrOf(rep, 'codecs') ?? attrOf(as, 'codecs')
-        if (codecsAttr === undefined) f.error('DASH_CODECS_MISSING', at(rep), 'no @codecs on the Representation or its AdaptationSet (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.7.2)')
+        if (codecsAttr === undefined)
+          f.error('DASH_CODECS_MISSING', at(rep), 'no @codecs on the Representation or its AdaptationSet (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.7.2)')
         const codecs = codecsAttr === undefined ? null : splitCodecs(codecsAttr)
         for (const c of codecs ?? []) {
           const problem = codecProblem(c)
-          if (problem) f.error('DASH_CODECS_MALFORMED', at(attrOf(rep, 'codecs') !== undefined ? rep : as, 'codecs'), `@codecs ${problem} (RFC 6381; ISO/IEC 23009-1 §5.3.7.2)`)
+          if (problem)
+            f.error(
+              'DASH_CODECS_MALFORMED',
+              at(attrOf(rep, 'codecs') !== undefined ? rep : as, 'codecs'),
+              `@codecs ${problem} (RFC 6381; ISO/IEC 23009-1 §5.3.7.2)`,
+            )
         }
         for (const el of [as, rep]) {
           integer(el, 'width', '§5.3.7.2', 1)
           integer(el, 'height', '§5.3.7.2', 1)
           const fr = attrOf(el, 'frameRate')
-          if (fr !== undefined && !/^\d+(\/\d+)?$/.test(fr)) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'frameRate'), `@frameRate="${fr}" is not N or N/D (ISO/IEC 23009-1 §5.3.7.2)`)
+          if (fr !== undefined && !/^\d+(\/\d+)?$/.test(fr))
+            f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'frameRate'), `@frameRate="${fr}" is not N or N/D (ISO/IEC 23009-1 §5.3.7.2)`)
           const sar = attrOf(el, 'sar')
-          if (sar !== undefined && !/^\d+:\d+$/.test(sar)) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'sar'), `@sar="${sar}" is not N:M (ISO/IEC 23009-1 §5.3.7.2)`)
+          if (sar !== undefined && !/^\d+:\d+$/.test(sar))
+            f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'sar'), `@sar="${sar}" is not N:M (ISO/IEC 23009-1 §5.3.7.2)`)
         }
         const seg = segmentInfo([period, as, rep])
         const hasBaseUrl = [rep, as, period, mpd].some((e) => childElements(e, 'BaseURL').length > 0)
-        if (!seg && !hasBaseUrl) f.error('DASH_NO_SEGMENT_INFO', at(rep), 'no SegmentTemplate, SegmentList, SegmentBase or BaseURL at any level: the player cannot find the media (ISO/IEC 23009-1 §5.3.9)')
-        if (seg && onlyLive && seg.kind !== 'template') f.warning('DASH_PROFILE_MISMATCH', at(rep), `the live profile addresses segments with SegmentTemplate, this Representation uses Segment${seg.kind === 'base' ? 'Base' : 'List'} (ISO/IEC 23009-1 §8.4.2)`)
-        if (onlyOnDemand && seg?.kind === 'template') f.warning('DASH_PROFILE_MISMATCH', at(rep), 'the on-demand profile uses SegmentBase with an index, this Representation uses SegmentTemplate (ISO/IEC 23009-1 §8.3.2)')
+        if (!seg && !hasBaseUrl)
+          f.error(
+            'DASH_NO_SEGMENT_INFO',
+            at(rep),
+            'no SegmentTemplate, SegmentList, SegmentBase or BaseURL at any level: the player cannot find the media (ISO/IEC 23009-1 §5.3.9)',
+          )
+        if (seg && onlyLive && seg.kind !== 'template')
+          f.warning(
+            'DASH_PROFILE_MISMATCH',
+            at(rep),
+            `the live profile addresses segments with SegmentTemplate, this Representation uses Segment${seg.kind === 'base' ? 'Base' : 'List'} (ISO/IEC 23009-1 §8.4.2)`,
+          )
+        if (onlyOnDemand && seg?.kind === 'template')
+          f.warning(
+            'DASH_PROFILE_MISMATCH',
+            at(rep),
+            'the on-demand profile uses SegmentBase with an index, this Representation uses SegmentTemplate (ISO/IEC 23009-1 §8.3.2)',
+          )
         const times = seg ? segmentTimes(seg, periodDuration, at, f, maxSegmentDuration) : null
         if (times && periodDuration !== undefined && times.length) {
           const end = times.at(-1)!.start + times.at(-1)!.duration
           if (end < periodDuration - DURATION_TOLERANCE_S) {
-            f.warning('DASH_DURATION_MISMATCH', at(seg!.timeline ?? seg!.el), `the segments end at ${end.toFixed(3)} s but the Period lasts ${periodDuration.toFixed(3)} s: players stall at the end (ISO/IEC 23009-1 §5.3.9.6, §5.3.1.2)`)
+            f.warning(
+              'DASH_DURATION_MISMATCH',
+              at(seg!.timeline ?? seg!.el),
+              `the segments end at ${end.toFixed(3)} s but the Period lasts ${periodDuration.toFixed(3)} s: players stall at the end (ISO/IEC 23009-1 §5.3.9.6, §5.3.1.2)`,
+            )
           } else if (seg!.timeline && end > periodDuration + Math.max(DURATION_TOLERANCE_S, times.at(-1)!.duration)) {
-            f.warning('DASH_DURATION_MISMATCH', at(seg!.timeline), `the SegmentTimeline runs to ${end.toFixed(3)} s, more than a segment past the Period's ${periodDuration.toFixed(3)} s (ISO/IEC 23009-1 §5.3.9.6)`)
+            f.warning(
+              'DASH_DURATION_MISMATCH',
+              at(seg!.timeline),
+              `the SegmentTimeline runs to ${end.toFixed(3)} s, more than a segment past the Period's ${periodDuration.toFixed(3)} s (ISO/IEC 23009-1 §5.3.9.6)`,
+            )
           }
         }
         const info: RepInfo = { el: rep, as, id, codecs, seg, times, baseUrl: firstBaseUrl(rep, asBase), ...(bandwidth !== undefined ? { bandwidth } : {}) }
@@ -181,7 +227,10 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
         reps.push(info)
       }
       checkAlignment(as, setReps, opts.alignment, f, at)
-      const isVideo = attrOf(as, 'contentType') === 'video' || /^video\//.test(attrOf(as, 'mimeType') ?? '') || setReps.some((r) => r.codecs?.some(isVideoCodec) || /^video\//.test(attrOf(r.el, 'mimeType') ?? ''))
+      const isVideo =
+        attrOf(as, 'contentType') === 'video' ||
+        /^video\//.test(attrOf(as, 'mimeType') ?? '') ||
+        setReps.some((r) => r.codecs?.some(isVideoCodec) || /^video\//.test(attrOf(r.el, 'mimeType') ?? ''))
       if (isVideo) {
         for (const r of setReps) {
           if (r.bandwidth === undefined) continue
@@ -219,7 +268,11 @@ function firstBaseUrl(el: Element, parent: URL): URL {
 
 /** The segment addressing in force for a Representation: the lowest level's element, inheriting attributes from above (§5.3.9.1). */
 function segmentInfo(levels: Element[]): SegInfo | null {
-  for (const [name, kind] of [['SegmentTemplate', 'template'], ['SegmentList', 'list'], ['SegmentBase', 'base']] as const) {
+  for (const [name, kind] of [
+    ['SegmentTemplate', 'template'],
+    ['SegmentList', 'list'],
+    ['SegmentBase', 'base'],
+  ] as const) {
     const found = levels.map((l) => childElements(l, name)[0]).filter((e): e is Element => !!e)
     if (!found.length) continue
     const attrs = new Map<string, string>()
@@ -235,7 +288,13 @@ function segmentInfo(levels: Element[]): SegInfo | null {
 }
 
 /** Segment starts and durations in seconds from a SegmentTemplate (timeline or @duration); null for SegmentBase/List. */
-function segmentTimes(seg: SegInfo, periodDuration: number | undefined, at: At, f: Findings, maxSegmentDuration: number | undefined): Array<{ start: number; duration: number }> | null {
+function segmentTimes(
+  seg: SegInfo,
+  periodDuration: number | undefined,
+  at: At,
+  f: Findings,
+  maxSegmentDuration: number | undefined,
+): Array<{ start: number; duration: number }> | null {
   const ts = seg.attrs.get('timescale')
   if (ts !== undefined && !(/^\d+$/.test(ts) && Number(ts) > 0)) {
     f.error('DASH_BAD_ATTRIBUTE_VALUE', at(seg.el, 'timescale'), `@timescale="${ts}" is not a positive integer (ISO/IEC 23009-1 §5.3.9.2)`)
@@ -249,31 +308,51 @@ function segmentTimes(seg: SegInfo, periodDuration: number | undefined, at: At, 
     if (problem) f.error('DASH_TEMPLATE_INVALID', at(seg.el, name), `@${name}: ${problem} (ISO/IEC 23009-1 §5.3.9.4.4)`)
   }
   if (media === undefined) f.error('DASH_MISSING_ATTRIBUTE', at(seg.el), '<SegmentTemplate> has no @media (ISO/IEC 23009-1 §5.3.9.4.2)')
-  if (media?.includes('$Time') && !seg.timeline) f.error('DASH_TEMPLATE_INVALID', at(seg.el, 'media'), '@media uses $Time$ but there is no SegmentTimeline to give the times (ISO/IEC 23009-1 §5.3.9.4.4)')
+  if (media?.includes('$Time') && !seg.timeline)
+    f.error('DASH_TEMPLATE_INVALID', at(seg.el, 'media'), '@media uses $Time$ but there is no SegmentTimeline to give the times (ISO/IEC 23009-1 §5.3.9.4.4)')
   const timescale = seg.timescale
   const pto = Number(seg.attrs.get('presentationTimeOffset') ?? 0)
   let times: Array<{ start: number; duration: number }>
   if (seg.timeline) {
     const sEls = childElements(seg.timeline, 'S')
     const num = (e: Element, n: string) => (e.hasAttribute(n) && /^-?\d+$/.test(e.getAttribute(n)!) ? Number(e.getAttribute(n)) : undefined)
-    const entries = sEls.map((e) => ({ ...(num(e, 't') !== undefined ? { t: num(e, 't')! } : {}), ...(num(e, 'd') !== undefined ? { d: num(e, 'd')! } : {}), ...(num(e, 'r') !== undefined ? { r: num(e, 'r')! } : {}) }))
+    const entries = sEls.map((e) => ({
+      ...(num(e, 't') !== undefined ? { t: num(e, 't')! } : {}),
+      ...(num(e, 'd') !== undefined ? { d: num(e, 'd')! } : {}),
+      ...(num(e, 'r') !== undefined ? { r: num(e, 'r')! } : {}),
+    }))
     const end = periodDuration !== undefined ? pto + Math.round(periodDuration * timescale) : null
     const { segments, problems } = expandTimeline(entries, end, entries[0]?.t ?? 0)
     for (const p of problems) f.error(p.code, at(sEls[p.entry]!), `${p.message} (ISO/IEC 23009-1 §5.3.9.6)`)
     times = segments.map((s) => ({ start: (s.t - pto) / timescale, duration: s.d / timescale }))
     if (maxSegmentDuration !== undefined) {
       const long = segments.find((s) => s.d / timescale > maxSegmentDuration + 1e-9)
-      if (long) f.error('DASH_MAX_SEGMENT_DURATION_EXCEEDED', at(sEls[long.entry]!), `a segment lasts ${(long.d / timescale).toFixed(3)} s, above MPD@maxSegmentDuration ${maxSegmentDuration} s (ISO/IEC 23009-1 §5.3.1.2)`)
+      if (long)
+        f.error(
+          'DASH_MAX_SEGMENT_DURATION_EXCEEDED',
+          at(sEls[long.entry]!),
+          `a segment lasts ${(long.d / timescale).toFixed(3)} s, above MPD@maxSegmentDuration ${maxSegmentDuration} s (ISO/IEC 23009-1 §5.3.1.2)`,
+        )
     }
   } else {
     const d = seg.attrs.get('duration')
     if (d === undefined || !/^\d+$/.test(d) || Number(d) <= 0) {
-      if (media?.includes('$Number')) f.error('DASH_TEMPLATE_INVALID', at(seg.el), 'a $Number$ template needs @duration (positive integer ticks) or a SegmentTimeline (ISO/IEC 23009-1 §5.3.9.4.2)')
+      if (media?.includes('$Number'))
+        f.error(
+          'DASH_TEMPLATE_INVALID',
+          at(seg.el),
+          'a $Number$ template needs @duration (positive integer ticks) or a SegmentTimeline (ISO/IEC 23009-1 §5.3.9.4.2)',
+        )
       return null
     }
     if (periodDuration === undefined) return null
     const segDur = Number(d) / timescale
-    if (maxSegmentDuration !== undefined && segDur > maxSegmentDuration + 1e-9) f.error('DASH_MAX_SEGMENT_DURATION_EXCEEDED', at(seg.el, 'duration'), `@duration is ${segDur.toFixed(3)} s, above MPD@maxSegmentDuration ${maxSegmentDuration} s (ISO/IEC 23009-1 §5.3.1.2)`)
+    if (maxSegmentDuration !== undefined && segDur > maxSegmentDuration + 1e-9)
+      f.error(
+        'DASH_MAX_SEGMENT_DURATION_EXCEEDED',
+        at(seg.el, 'duration'),
+        `@duration is ${segDur.toFixed(3)} s, above MPD@maxSegmentDuration ${maxSegmentDuration} s (ISO/IEC 23009-1 §5.3.1.2)`,
+      )
     const count = Math.ceil(periodDuration / segDur - 1e-9)
     times = Array.from({ length: count }, (_, i) => ({ start: i * segDur, duration: Math.min(segDur, periodDuration - i * segDur) }))
   }
@@ -293,12 +372,20 @@ function checkAlignment(as: Element, reps: RepInfo[], tolerance: number, f: Find
     const i = b.findIndex((s, k) => !a[k] || Math.abs(s.start - a[k]!.start) > tolerance)
     if (i < 0 && a.length === b.length) continue
     aligned = false
-    const what = i < 0 ? `has ${b.length} segments, "${ref.id}" has ${a.length}` : `segment ${i + 1} starts at ${b[i]!.start.toFixed(3)} s, in "${ref.id}" at ${a[i]?.start.toFixed(3) ?? '(none)'} s`
+    const what =
+      i < 0
+        ? `has ${b.length} segments, "${ref.id}" has ${a.length}`
+        : `segment ${i + 1} starts at ${b[i]!.start.toFixed(3)} s, in "${ref.id}" at ${a[i]?.start.toFixed(3) ?? '(none)'} s`
     const msg = `Representation "${r.id}" ${what}: segments are not aligned across the AdaptationSet`
     if (declared) f.error('DASH_SEGMENTS_MISALIGNED', at(r.el), `${msg}, yet @segmentAlignment is true (ISO/IEC 23009-1 §5.3.3.2)`)
     else f.warning('DASH_SEGMENTS_MISALIGNED', at(r.el), `${msg}; players switch cleanly only at aligned boundaries (DASH-IF IOP §3.2.2)`)
   }
-  if (aligned && timed.length > 1 && !declared) f.info('DASH_SEGMENT_ALIGNMENT_UNDECLARED', at(as), 'the Representations are segment-aligned: say so with @segmentAlignment="true" (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.3.2)')
+  if (aligned && timed.length > 1 && !declared)
+    f.info(
+      'DASH_SEGMENT_ALIGNMENT_UNDECLARED',
+      at(as),
+      'the Representations are segment-aligned: say so with @segmentAlignment="true" (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.3.2)',
+    )
 }
 
 function checkBaseUrls(mpd: Element, f: Findings, at: At, url: URL): void {
@@ -316,7 +403,12 @@ function checkBaseUrls(mpd: Element, f: Findings, at: At, url: URL): void {
     const loc = attrOf(b, 'serviceLocation')
     if (loc === undefined) continue
     const siblings = seen.get(b.parentNode!) ?? new Set<string>()
-    if (siblings.has(loc)) f.warning('DASH_SERVICE_LOCATION_DUPLICATE', at(b, 'serviceLocation'), `@serviceLocation "${loc}" is used by another BaseURL at this level; steering cannot tell them apart (ISO/IEC 23009-1 §5.6; DASH-IF Content Steering)`)
+    if (siblings.has(loc))
+      f.warning(
+        'DASH_SERVICE_LOCATION_DUPLICATE',
+        at(b, 'serviceLocation'),
+        `@serviceLocation "${loc}" is used by another BaseURL at this level; steering cannot tell them apart (ISO/IEC 23009-1 §5.6; DASH-IF Content Steering)`,
+      )
     siblings.add(loc)
     seen.set(b.parentNode!, siblings)
   }
@@ -324,7 +416,12 @@ function checkBaseUrls(mpd: Element, f: Findings, at: At, url: URL): void {
 
 function checkSteering(mpd: Element, f: Findings, at: At): void {
   const els = childElements(mpd, 'ContentSteering')
-  if (els.length > 1) f.error('DASH_STEERING_MALFORMED', at(els[1]!), 'more than one <ContentSteering> element; at most one is allowed (DASH-IF Content Steering; ISO/IEC 23009-1 §5.3.1.2)')
+  if (els.length > 1)
+    f.error(
+      'DASH_STEERING_MALFORMED',
+      at(els[1]!),
+      'more than one <ContentSteering> element; at most one is allowed (DASH-IF Content Steering; ISO/IEC 23009-1 §5.3.1.2)',
+    )
   const el = els[0]
   if (!el) return
   const text = (el.textContent ?? '').trim()
@@ -334,13 +431,29 @@ function checkSteering(mpd: Element, f: Findings, at: At): void {
   } catch {
     ok = false
   }
-  if (!ok) f.error('DASH_STEERING_MALFORMED', at(el), `<ContentSteering> "${text}" is not an absolute http(s) URL of a steering server (DASH-IF Content Steering)`)
+  if (!ok)
+    f.error('DASH_STEERING_MALFORMED', at(el), `<ContentSteering> "${text}" is not an absolute http(s) URL of a steering server (DASH-IF Content Steering)`)
   const qbs = attrOf(el, 'queryBeforeStart')
-  if (qbs !== undefined && qbs !== 'true' && qbs !== 'false') f.error('DASH_STEERING_MALFORMED', at(el, 'queryBeforeStart'), `@queryBeforeStart="${qbs}" is not a boolean (DASH-IF Content Steering)`)
-  const locations = new Set((descendants(mpd, 'BaseURL')).map((b) => attrOf(b, 'serviceLocation')).filter((x): x is string => !!x))
-  if (!locations.size) f.warning('DASH_STEERING_UNKNOWN_LOCATION', at(el), 'ContentSteering is present but no BaseURL has a @serviceLocation to steer between (DASH-IF Content Steering)')
+  if (qbs !== undefined && qbs !== 'true' && qbs !== 'false')
+    f.error('DASH_STEERING_MALFORMED', at(el, 'queryBeforeStart'), `@queryBeforeStart="${qbs}" is not a boolean (DASH-IF Content Steering)`)
+  const locations = new Set(
+    descendants(mpd, 'BaseURL')
+      .map((b) => attrOf(b, 'serviceLocation'))
+      .filter((x): x is string => !!x),
+  )
+  if (!locations.size)
+    f.warning(
+      'DASH_STEERING_UNKNOWN_LOCATION',
+      at(el),
+      'ContentSteering is present but no BaseURL has a @serviceLocation to steer between (DASH-IF Content Steering)',
+    )
   for (const loc of (attrOf(el, 'defaultServiceLocation') ?? '').split(/\s+/).filter(Boolean)) {
-    if (locations.size && !locations.has(loc)) f.warning('DASH_STEERING_UNKNOWN_LOCATION', at(el, 'defaultServiceLocation'), `@defaultServiceLocation "${loc}" names no BaseURL@serviceLocation (${[...locations].join(', ')}) (DASH-IF Content Steering)`)
+    if (locations.size && !locations.has(loc))
+      f.warning(
+        'DASH_STEERING_UNKNOWN_LOCATION',
+        at(el, 'defaultServiceLocation'),
+        `@defaultServiceLocation "${loc}" names no BaseURL@serviceLocation (${[...locations].join(', ')}) (DASH-IF Content Steering)`,
+      )
   }
 }
 
@@ -367,16 +480,28 @@ async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At, m
     const init = seg.attrs.get('initialization')
     const scan = await scanMedia(
       init ? { url: new URL(fillTemplate(init, vars), r.baseUrl) } : null,
-      r.times.map((t, i) => ({ url: new URL(fillTemplate(seg.attrs.get('media')!, { ...vars, Number: startNumber + i, Time: Math.round(t.start * seg.timescale) + pto }), r.baseUrl) })),
+      r.times.map((t, i) => ({
+        url: new URL(fillTemplate(seg.attrs.get('media')!, { ...vars, Number: startNumber + i, Time: Math.round(t.start * seg.timescale) + pto }), r.baseUrl),
+      })),
       maxInputBytes,
     )
-    if (scan.tracks && !Array.isArray(scan.tracks)) f.error('DASH_INIT_UNREADABLE', at(seg.el, 'initialization'), `the initialization segment is not readable ISO BMFF: ${scan.tracks.error} (ISO/IEC 23009-1 §5.3.9.4)`)
+    if (scan.tracks && !Array.isArray(scan.tracks))
+      f.error(
+        'DASH_INIT_UNREADABLE',
+        at(seg.el, 'initialization'),
+        `the initialization segment is not readable ISO BMFF: ${scan.tracks.error} (ISO/IEC 23009-1 §5.3.9.4)`,
+      )
     const bad = scan.segments.findIndex((s) => s.bytes === null)
     if (bad >= 0) f.error('DASH_SEGMENT_UNREADABLE', at(seg.el, 'media'), `segment ${bad + 1}: ${scan.segments[bad]!.error} (ISO/IEC 23009-1 §5.3.9.4)`)
     else sizes = scan.segments.map((s, i) => ({ bytes: s.bytes!, duration: r.times![i]!.duration }))
     if (Array.isArray(scan.tracks) && r.codecs) {
       for (const a of scan.tracks.map((t) => t.codecs)) {
-        if (!r.codecs.some((d) => codecCovers(d, a))) f.error('DASH_CODECS_MISMATCH', at(r.el), `the initialization segment holds ${a} but @codecs="${r.codecs.join(',')}" does not describe it (RFC 6381; ISO/IEC 23009-1 §5.3.7.2)`)
+        if (!r.codecs.some((d) => codecCovers(d, a)))
+          f.error(
+            'DASH_CODECS_MISMATCH',
+            at(r.el),
+            `the initialization segment holds ${a} but @codecs="${r.codecs.join(',')}" does not describe it (RFC 6381; ISO/IEC 23009-1 §5.3.7.2)`,
+          )
       }
     }
     const starts = scan.segments.map((s) => startsIndependent(s.start))
@@ -384,14 +509,23 @@ async function deepRep(r: RepInfo, minBufferTime: number, f: Findings, at: At, m
     if (nonSap >= 0) {
       const sap = attrOf(r.el, 'startWithSAP') ?? attrOf(r.as, 'startWithSAP')
       const msg = `segment ${nonSap + 1} does not start with a SAP (IDR)${starts.filter((x) => x === false).length > 1 ? ` (${starts.filter((x) => x === false).length} segments do not)` : ''}`
-      if (sap !== undefined && Number(sap) >= 1 && Number(sap) <= 3) f.error('DASH_SEGMENT_NOT_SAP', at(r.el), `${msg}, yet @startWithSAP="${sap}" (ISO/IEC 23009-1 §5.3.7.2, §4.5.2)`)
-      else f.warning('DASH_SEGMENT_NOT_SAP', at(r.el), `${msg}: the live profile needs every segment to start with SAP type 1 or 2 (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §8.4.3)`)
+      if (sap !== undefined && Number(sap) >= 1 && Number(sap) <= 3)
+        f.error('DASH_SEGMENT_NOT_SAP', at(r.el), `${msg}, yet @startWithSAP="${sap}" (ISO/IEC 23009-1 §5.3.7.2, §4.5.2)`)
+      else
+        f.warning(
+          'DASH_SEGMENT_NOT_SAP',
+          at(r.el),
+          `${msg}: the live profile needs every segment to start with SAP type 1 or 2 (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §8.4.3)`,
+        )
     }
   }
   if (sizes && r.bandwidth !== undefined) {
     const v = bandwidthBucketViolation(sizes, r.bandwidth, minBufferTime)
     if (v) {
-      const need = Math.ceil((sizes.slice(v.from, v.to + 1).reduce((a, s) => a + s.bytes * 8, 0)) / (minBufferTime + sizes.slice(v.from, v.to + 1).reduce((a, s) => a + s.duration, 0)))
+      const need = Math.ceil(
+        sizes.slice(v.from, v.to + 1).reduce((a, s) => a + s.bytes * 8, 0) /
+          (minBufferTime + sizes.slice(v.from, v.to + 1).reduce((a, s) => a + s.duration, 0)),
+      )
       f.error(
         'DASH_BANDWIDTH_TOO_LOW',
         at(r.el, 'bandwidth'),

@@ -81,7 +81,8 @@ export function checkMediaPlaylist(p: Playlist, f: Findings): MediaPlaylist {
         pendingRangeLine = it.line
         break
       case 'EXT-X-TARGETDURATION':
-        if (!/^\d+$/.test(it.value)) f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-TARGETDURATION "${it.value}" is not a decimal-integer (RFC 8216 §4.3.3.1)`)
+        if (!/^\d+$/.test(it.value))
+          f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-TARGETDURATION "${it.value}" is not a decimal-integer (RFC 8216 §4.3.3.1)`)
         else {
           out.targetDuration = Number(it.value)
           tdLine = it.line
@@ -96,7 +97,8 @@ export function checkMediaPlaylist(p: Playlist, f: Findings): MediaPlaylist {
         out.endlist = true
         break
       case 'EXT-X-PLAYLIST-TYPE':
-        if (it.value !== 'VOD' && it.value !== 'EVENT') f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-PLAYLIST-TYPE "${it.value}" is neither EVENT nor VOD (RFC 8216 §4.3.3.5)`)
+        if (it.value !== 'VOD' && it.value !== 'EVENT')
+          f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-PLAYLIST-TYPE "${it.value}" is neither EVENT nor VOD (RFC 8216 §4.3.3.5)`)
         out.playlistType = it.value
         break
       case 'EXT-X-I-FRAMES-ONLY':
@@ -112,7 +114,8 @@ export function checkMediaPlaylist(p: Playlist, f: Findings): MediaPlaylist {
         const br = attr(it, 'BYTERANGE')
         if (br !== undefined) {
           const r = parseByteRange(br, null, '')
-          if (typeof r === 'string') f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-MAP BYTERANGE ${r}: the map's byte range needs an explicit offset (RFC 8216 §4.3.2.5)`)
+          if (typeof r === 'string')
+            f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `EXT-X-MAP BYTERANGE ${r}: the map's byte range needs an explicit offset (RFC 8216 §4.3.2.5)`)
           else byterange = r
         }
         // Only the first map is kept: later ones (after a discontinuity) apply to later segments.
@@ -137,13 +140,25 @@ export function checkMediaPlaylist(p: Playlist, f: Findings): MediaPlaylist {
   }
   if (out.segments.length === 0) f.error('HLS_NO_SEGMENTS', { file, line: 1 }, 'the media playlist lists no segments (RFC 8216 §4.3.2)')
   if (out.playlistType === 'VOD' && !out.endlist) {
-    f.error('HLS_ENDLIST_MISSING', { file, line: p.items.at(-1)?.line ?? 1 }, 'EXT-X-PLAYLIST-TYPE is VOD but there is no EXT-X-ENDLIST: players will treat it as live (RFC 8216 §4.3.3.4, §4.3.3.5)')
+    f.error(
+      'HLS_ENDLIST_MISSING',
+      { file, line: p.items.at(-1)?.line ?? 1 },
+      'EXT-X-PLAYLIST-TYPE is VOD but there is no EXT-X-ENDLIST: players will treat it as live (RFC 8216 §4.3.3.4, §4.3.3.5)',
+    )
   } else if (!out.endlist && out.segments.length) {
-    f.info('HLS_LIVE_PLAYLIST', { file, line: 1 }, `no EXT-X-ENDLIST: a live${out.playlistType === 'EVENT' ? ' (EVENT)' : ''} playlist that clients reload (RFC 8216 §6.3.4)`)
+    f.info(
+      'HLS_LIVE_PLAYLIST',
+      { file, line: 1 },
+      `no EXT-X-ENDLIST: a live${out.playlistType === 'EVENT' ? ' (EVENT)' : ''} playlist that clients reload (RFC 8216 §6.3.4)`,
+    )
   }
   const fmp4 = out.segments.find((s) => FMP4_EXT.test(s.uri.split('?')[0]!))
   if (fmp4 && !out.map) {
-    f.error('HLS_MAP_MISSING', { file, line: fmp4.line }, `segment ${fmp4.uri} looks like fragmented MP4 but there is no EXT-X-MAP: fMP4 segments need a Media Initialization Section (RFC 8216 §3.3, §4.3.2.5)`)
+    f.error(
+      'HLS_MAP_MISSING',
+      { file, line: fmp4.line },
+      `segment ${fmp4.uri} looks like fragmented MP4 but there is no EXT-X-MAP: fMP4 segments need a Media Initialization Section (RFC 8216 §3.3, §4.3.2.5)`,
+    )
   }
   return out
 }

@@ -1,5 +1,5 @@
+import { type AttributeList, parseAttributeList, typeProblem } from '../../lib/media/hls-attributes.js'
 import type { Findings } from './findings.js'
-import { parseAttributeList, typeProblem, type AttributeList } from '../../lib/media/hls-attributes.js'
 import { playlistLines } from './hls-syntax.js'
 import { ONCE, TAGS, VERSION_FEATURES } from './hls-tags.js'
 
@@ -20,8 +20,16 @@ export interface Playlist {
   versionLine?: number
 }
 
-const MULTIVARIANT_ONLY = new Set(Object.entries(TAGS).filter(([, s]) => s.scope === 'multivariant').map(([n]) => n))
-const MEDIA_ONLY = new Set(Object.entries(TAGS).filter(([, s]) => s.scope === 'media').map(([n]) => n))
+const MULTIVARIANT_ONLY = new Set(
+  Object.entries(TAGS)
+    .filter(([, s]) => s.scope === 'multivariant')
+    .map(([n]) => n),
+)
+const MEDIA_ONLY = new Set(
+  Object.entries(TAGS)
+    .filter(([, s]) => s.scope === 'media')
+    .map(([n]) => n),
+)
 
 /**
  * Checks every playlist gets, whichever its kind: the header, tag placement,
@@ -39,15 +47,25 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
   const tagLines = lines.filter((l) => l.kind === 'tag')
   const hasMv = tagLines.some((l) => MULTIVARIANT_ONLY.has(l.name))
   const hasMedia = tagLines.some((l) => MEDIA_ONLY.has(l.name))
-  const kind = expect ?? (hasMv && !hasMedia ? 'multivariant' : hasMv && hasMedia ? (tagLines.some((l) => l.name === 'EXT-X-STREAM-INF') ? 'multivariant' : 'media') : 'media')
+  const kind =
+    expect ??
+    (hasMv && !hasMedia ? 'multivariant' : hasMv && hasMedia ? (tagLines.some((l) => l.name === 'EXT-X-STREAM-INF') ? 'multivariant' : 'media') : 'media')
   if (expect === 'media' && hasMv && !hasMedia) {
     const at = tagLines.find((l) => MULTIVARIANT_ONLY.has(l.name))!
-    f.error('HLS_NOT_MEDIA_PLAYLIST', { file, line: at.line }, `a multivariant playlist (#${at.name}) where a media playlist was expected: variants must name media playlists (RFC 8216 §4.3.4.2)`)
+    f.error(
+      'HLS_NOT_MEDIA_PLAYLIST',
+      { file, line: at.line },
+      `a multivariant playlist (#${at.name}) where a media playlist was expected: variants must name media playlists (RFC 8216 §4.3.4.2)`,
+    )
     return null
   }
   if (hasMv && hasMedia) {
     const stray = tagLines.find((l) => (kind === 'multivariant' ? MEDIA_ONLY : MULTIVARIANT_ONLY).has(l.name))!
-    f.error('HLS_MIXED_PLAYLIST', { file, line: stray.line }, `#${stray.name} in a ${kind} playlist: a playlist is either a media or a multivariant playlist, never both (RFC 8216 §4.1)`)
+    f.error(
+      'HLS_MIXED_PLAYLIST',
+      { file, line: stray.line },
+      `#${stray.name} in a ${kind} playlist: a playlist is either a media or a multivariant playlist, never both (RFC 8216 §4.1)`,
+    )
   }
   const items: Playlist['items'] = []
   const seenOnce = new Map<string, number>()
@@ -70,7 +88,8 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
     }
     if (ONCE.has(l.name)) {
       const prev = seenOnce.get(l.name)
-      if (prev !== undefined) f.error('HLS_DUPLICATE_TAG', where, `#${l.name} appears again (first on line ${prev}); it may appear at most once (${spec.section})`)
+      if (prev !== undefined)
+        f.error('HLS_DUPLICATE_TAG', where, `#${l.name} appears again (first on line ${prev}); it may appear at most once (${spec.section})`)
       else seenOnce.set(l.name, l.line)
     }
     if (l.name === 'EXT-X-ALLOW-CACHE') allowCache ??= l.line
@@ -100,7 +119,10 @@ export function readPlaylist(text: string, file: string, f: Findings, expect?: '
     if (l.name === 'EXT-X-MAP') features.push({ feature: tagLines.some((t) => t.name === 'EXT-X-I-FRAMES-ONLY') ? 'mapIframes' : 'map', line: l.line })
     if (l.name === 'EXT-X-MEDIA' && /^SERVICE/.test(tag.attrs?.get('INSTREAM-ID')?.raw ?? '')) features.push({ feature: 'instreamService', line: l.line })
   }
-  const needed = features.reduce<(typeof features)[number] | null>((best, x) => (!best || VERSION_FEATURES[x.feature].version > VERSION_FEATURES[best.feature].version ? x : best), null)
+  const needed = features.reduce<(typeof features)[number] | null>(
+    (best, x) => (!best || VERSION_FEATURES[x.feature].version > VERSION_FEATURES[best.feature].version ? x : best),
+    null,
+  )
   if (needed && VERSION_FEATURES[needed.feature].version > version) {
     const need = VERSION_FEATURES[needed.feature]
     f.error(
@@ -128,7 +150,8 @@ function checkAttributes(tag: string, attrs: AttributeList, section: string, whe
     if (spec.alsoEnumerated && !v.quoted && spec.alsoEnumerated.includes(v.raw)) continue
     const problem = typeProblem(v, spec.type)
     if (problem) f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `#${tag} ${name} ${problem} (${section}, RFC 8216 §4.2)`)
-    else if (spec.values && !spec.values.includes(v.raw)) f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `#${tag} ${name}=${v.raw} is not one of ${spec.values.join(', ')} (${section})`)
+    else if (spec.values && !spec.values.includes(v.raw))
+      f.error('HLS_BAD_ATTRIBUTE_VALUE', where, `#${tag} ${name}=${v.raw} is not one of ${spec.values.join(', ')} (${section})`)
   }
 }
 

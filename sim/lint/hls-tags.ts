@@ -48,7 +48,11 @@ export const TAGS: Record<string, TagSpec> = {
   EXTM3U: { scope: 'both', section: 'RFC 8216 §4.3.1.1' },
   'EXT-X-VERSION': { scope: 'both', section: 'RFC 8216 §4.3.1.2' },
   'EXT-X-INDEPENDENT-SEGMENTS': { scope: 'both', section: 'RFC 8216 §4.3.5.1' },
-  'EXT-X-START': { scope: 'both', section: 'RFC 8216 §4.3.5.2', attributes: { 'TIME-OFFSET': { type: 'signed-decimal-floating-point', required: true }, PRECISE: { type: 'enumerated-string', values: YES_NO } } },
+  'EXT-X-START': {
+    scope: 'both',
+    section: 'RFC 8216 §4.3.5.2',
+    attributes: { 'TIME-OFFSET': { type: 'signed-decimal-floating-point', required: true }, PRECISE: { type: 'enumerated-string', values: YES_NO } },
+  },
   'EXT-X-DEFINE': { scope: 'both', section: 'RFC 8216bis §4.4.2.3' },
   EXTINF: { scope: 'media', section: 'RFC 8216 §4.3.2.1' },
   'EXT-X-BYTERANGE': { scope: 'media', section: 'RFC 8216 §4.3.2.2' },
@@ -56,11 +60,21 @@ export const TAGS: Record<string, TagSpec> = {
   'EXT-X-KEY': {
     scope: 'media',
     section: 'RFC 8216 §4.3.2.4',
-    attributes: { METHOD: { type: 'enumerated-string', required: true, values: ['NONE', 'AES-128', 'SAMPLE-AES', 'SAMPLE-AES-CTR'] }, URI: str, IV: { type: 'hexadecimal-sequence' }, KEYFORMAT: str, KEYFORMATVERSIONS: str },
+    attributes: {
+      METHOD: { type: 'enumerated-string', required: true, values: ['NONE', 'AES-128', 'SAMPLE-AES', 'SAMPLE-AES-CTR'] },
+      URI: str,
+      IV: { type: 'hexadecimal-sequence' },
+      KEYFORMAT: str,
+      KEYFORMATVERSIONS: str,
+    },
   },
   'EXT-X-MAP': { scope: 'media', section: 'RFC 8216 §4.3.2.5', attributes: { URI: { type: 'quoted-string', required: true }, BYTERANGE: str } },
   'EXT-X-PROGRAM-DATE-TIME': { scope: 'media', section: 'RFC 8216 §4.3.2.6' },
-  'EXT-X-DATERANGE': { scope: 'media', section: 'RFC 8216 §4.3.2.7', attributes: { ID: { type: 'quoted-string', required: true }, CLASS: str, 'START-DATE': str, 'END-DATE': str } },
+  'EXT-X-DATERANGE': {
+    scope: 'media',
+    section: 'RFC 8216 §4.3.2.7',
+    attributes: { ID: { type: 'quoted-string', required: true }, CLASS: str, 'START-DATE': str, 'END-DATE': str },
+  },
   'EXT-X-GAP': { scope: 'media', section: 'RFC 8216bis §4.4.4.7' },
   'EXT-X-BITRATE': { scope: 'media', section: 'RFC 8216bis §4.4.4.8' },
   'EXT-X-PART': { scope: 'media', section: 'RFC 8216bis §4.4.4.9' },
@@ -102,14 +116,44 @@ export const TAGS: Record<string, TagSpec> = {
     section: 'RFC 8216 §4.3.4.2',
     attributes: { ...variantCommon, 'FRAME-RATE': float, AUDIO: str, SUBTITLES: str, 'CLOSED-CAPTIONS': { type: 'quoted-string', alsoEnumerated: ['NONE'] } },
   },
-  'EXT-X-I-FRAME-STREAM-INF': { scope: 'multivariant', section: 'RFC 8216 §4.3.4.3', attributes: { ...variantCommon, URI: { type: 'quoted-string', required: true } } },
-  'EXT-X-SESSION-DATA': { scope: 'multivariant', section: 'RFC 8216 §4.3.4.4', attributes: { 'DATA-ID': { type: 'quoted-string', required: true }, VALUE: str, URI: str, LANGUAGE: str } },
-  'EXT-X-SESSION-KEY': { scope: 'multivariant', section: 'RFC 8216 §4.3.4.5', attributes: { METHOD: { type: 'enumerated-string', required: true, values: ['AES-128', 'SAMPLE-AES', 'SAMPLE-AES-CTR'] }, URI: str } },
-  'EXT-X-CONTENT-STEERING': { scope: 'multivariant', section: 'RFC 8216bis §4.4.6.6', attributes: { 'SERVER-URI': { type: 'quoted-string', required: true }, 'PATHWAY-ID': str } },
+  'EXT-X-I-FRAME-STREAM-INF': {
+    scope: 'multivariant',
+    section: 'RFC 8216 §4.3.4.3',
+    attributes: { ...variantCommon, URI: { type: 'quoted-string', required: true } },
+  },
+  'EXT-X-SESSION-DATA': {
+    scope: 'multivariant',
+    section: 'RFC 8216 §4.3.4.4',
+    attributes: { 'DATA-ID': { type: 'quoted-string', required: true }, VALUE: str, URI: str, LANGUAGE: str },
+  },
+  'EXT-X-SESSION-KEY': {
+    scope: 'multivariant',
+    section: 'RFC 8216 §4.3.4.5',
+    attributes: { METHOD: { type: 'enumerated-string', required: true, values: ['AES-128', 'SAMPLE-AES', 'SAMPLE-AES-CTR'] }, URI: str },
+  },
+  'EXT-X-CONTENT-STEERING': {
+    scope: 'multivariant',
+    section: 'RFC 8216bis §4.4.6.6',
+    attributes: { 'SERVER-URI': { type: 'quoted-string', required: true }, 'PATHWAY-ID': str },
+  },
 }
 
 /** Tags that may appear at most once in a playlist. */
-export const ONCE = new Set(['EXTM3U', 'EXT-X-VERSION', 'EXT-X-TARGETDURATION', 'EXT-X-MEDIA-SEQUENCE', 'EXT-X-DISCONTINUITY-SEQUENCE', 'EXT-X-ENDLIST', 'EXT-X-PLAYLIST-TYPE', 'EXT-X-I-FRAMES-ONLY', 'EXT-X-INDEPENDENT-SEGMENTS', 'EXT-X-START', 'EXT-X-CONTENT-STEERING', 'EXT-X-PART-INF', 'EXT-X-SERVER-CONTROL'])
+export const ONCE = new Set([
+  'EXTM3U',
+  'EXT-X-VERSION',
+  'EXT-X-TARGETDURATION',
+  'EXT-X-MEDIA-SEQUENCE',
+  'EXT-X-DISCONTINUITY-SEQUENCE',
+  'EXT-X-ENDLIST',
+  'EXT-X-PLAYLIST-TYPE',
+  'EXT-X-I-FRAMES-ONLY',
+  'EXT-X-INDEPENDENT-SEGMENTS',
+  'EXT-X-START',
+  'EXT-X-CONTENT-STEERING',
+  'EXT-X-PART-INF',
+  'EXT-X-SERVER-CONTROL',
+])
 
 /** RFC 8216 §7: the lowest EXT-X-VERSION a feature needs. */
 export const VERSION_FEATURES = {

@@ -1,12 +1,12 @@
 import { displayName, fetchText } from '../index.js'
 import { codecCovers, isAudioCodec, isVideoCodec } from './codecs.js'
 import type { Findings } from './findings.js'
-import { checkLadder, type DeclaredRung, type LadderOptions } from './ladder-checks.js'
-import { averageBitrate, peakSegmentBitrate } from './measure.js'
 import { checkMediaPlaylist, type MediaPlaylist } from './hls-media.js'
 import { checkMultivariant, type Multivariant, type Variant } from './hls-multivariant.js'
 import { readPlaylist } from './hls-playlist.js'
-import { scanMedia, startsIndependent, type MediaScan } from './read-media.js'
+import { checkLadder, type DeclaredRung, type LadderOptions } from './ladder-checks.js'
+import { averageBitrate, peakSegmentBitrate } from './measure.js'
+import { type MediaScan, scanMedia, startsIndependent } from './read-media.js'
 
 export interface HlsLintOptions {
   deep: boolean
@@ -40,7 +40,10 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
   const mv = checkMultivariant(p, f)
   const independentInMaster = p.items.some((t) => t.name === 'EXT-X-INDEPENDENT-SEGMENTS')
   const loaded = new Map<string, Loaded | null>()
-  const refs = [...mv.variants.map((v) => ({ uri: v.uri, line: v.line })), ...mv.renditions.filter((r) => r.uri !== undefined).map((r) => ({ uri: r.uri!, line: r.line }))]
+  const refs = [
+    ...mv.variants.map((v) => ({ uri: v.uri, line: v.line })),
+    ...mv.renditions.filter((r) => r.uri !== undefined).map((r) => ({ uri: r.uri!, line: r.line })),
+  ]
   for (const ref of refs) {
     if (loaded.has(ref.uri)) continue
     const mediaUrl = new URL(ref.uri, url)
@@ -57,12 +60,21 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
   }
   for (const v of mv.variants.filter((x) => x.iframe)) {
     const l = loaded.get(v.uri)
-    if (l && !l.media.iframesOnly) f.error('HLS_IFRAME_PLAYLIST_INVALID', { file: name, line: v.line }, `${v.uri} is named by EXT-X-I-FRAME-STREAM-INF but has no EXT-X-I-FRAMES-ONLY (RFC 8216 §4.3.4.3)`)
+    if (l && !l.media.iframesOnly)
+      f.error(
+        'HLS_IFRAME_PLAYLIST_INVALID',
+        { file: name, line: v.line },
+        `${v.uri} is named by EXT-X-I-FRAME-STREAM-INF but has no EXT-X-I-FRAMES-ONLY (RFC 8216 §4.3.4.3)`,
+      )
   }
   const videoVariants = mv.variants.filter((v) => !v.iframe && !(v.codecs?.length && v.codecs.every(isAudioCodec)))
   checkAlignment(videoVariants, loaded, name, opts.alignment, f)
   // A variant without CODECS joins the ladder of the first video codec named, not a ladder of its own.
-  const mainVideoCodec = videoVariants.flatMap((v) => v.codecs ?? []).find(isVideoCodec)?.split('.')[0] ?? ''
+  const mainVideoCodec =
+    videoVariants
+      .flatMap((v) => v.codecs ?? [])
+      .find(isVideoCodec)
+      ?.split('.')[0] ?? ''
   checkLadder(
     videoVariants
       .filter((v) => v.bandwidth !== undefined)
@@ -87,14 +99,20 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
 
 /** Variants must switch at the same instants: same segment count and boundaries (Apple HLS authoring spec §6; RFC 8216 §6.2.4). */
 function checkAlignment(variants: Variant[], loaded: Map<string, Loaded | null>, file: string, tolerance: number, f: Findings): void {
-  const vod = variants.map((v) => ({ v, l: loaded.get(v.uri) })).filter((x): x is { v: Variant; l: Loaded } => !!x.l && x.l.media.endlist && x.l.media.segments.length > 0)
+  const vod = variants
+    .map((v) => ({ v, l: loaded.get(v.uri) }))
+    .filter((x): x is { v: Variant; l: Loaded } => !!x.l && x.l.media.endlist && x.l.media.segments.length > 0)
   const ref = vod[0]
   if (!ref) return
   for (const { v, l } of vod.slice(1)) {
     const a = ref.l.media.segments
     const b = l.media.segments
     if (a.length !== b.length) {
-      f.warning('HLS_VARIANT_SEGMENT_COUNT_MISMATCH', { file, line: v.line }, `${v.uri} has ${b.length} segments, ${ref.v.uri} has ${a.length}: variants must be segment-aligned to switch cleanly (Apple HLS authoring spec §6; RFC 8216 §6.2.4)`)
+      f.warning(
+        'HLS_VARIANT_SEGMENT_COUNT_MISMATCH',
+        { file, line: v.line },
+        `${v.uri} has ${b.length} segments, ${ref.v.uri} has ${a.length}: variants must be segment-aligned to switch cleanly (Apple HLS authoring spec §6; RFC 8216 §6.2.4)`,
+      )
     }
     let ta = 0
     let tb = 0
@@ -123,12 +141,21 @@ async function deepMedia(l: Loaded, f: Findings, maxInputBytes: number): Promise
     maxInputBytes,
   )
   const scan = l.scan
-  if (scan.tracks && !Array.isArray(scan.tracks)) f.error('HLS_INIT_UNREADABLE', { file, line: m.map!.line }, `the EXT-X-MAP init segment is not a readable ISO BMFF init segment: ${scan.tracks.error} (RFC 8216 §3.3)`)
+  if (scan.tracks && !Array.isArray(scan.tracks))
+    f.error(
+      'HLS_INIT_UNREADABLE',
+      { file, line: m.map!.line },
+      `the EXT-X-MAP init segment is not a readable ISO BMFF init segment: ${scan.tracks.error} (RFC 8216 §3.3)`,
+    )
   scan.segments.forEach((s, i) => {
     if (s.bytes === null) f.error('HLS_SEGMENT_UNREADABLE', { file, line: m.segments[i]!.line }, `${s.error} (RFC 8216 §3)`)
   })
   if (scan.segments.some((s) => s.start?.kind === 'ts')) {
-    f.info('HLS_DEEP_TS_SEGMENTS', { file, line: m.segments[0]!.line }, 'MPEG-TS segments: sizes measured, codecs and IDR starts not read (only fMP4 is parsed) (RFC 8216 §3.2)')
+    f.info(
+      'HLS_DEEP_TS_SEGMENTS',
+      { file, line: m.segments[0]!.line },
+      'MPEG-TS segments: sizes measured, codecs and IDR starts not read (only fMP4 is parsed) (RFC 8216 §3.2)',
+    )
   }
   const video = Array.isArray(scan.tracks) && scan.tracks.some((t) => t.handler === 'vide')
   if (!video) return
@@ -140,9 +167,14 @@ async function deepMedia(l: Loaded, f: Findings, maxInputBytes: number): Promise
     const where = { file, line: m.segments[bad]!.line }
     const what = `segment ${bad + 1} (${m.segments[bad]!.uri}) does not start with an IDR frame${n > 1 ? ` (${n} segments do not)` : ''}`
     if (declared) f.error('HLS_SEGMENT_NOT_INDEPENDENT', where, `${what}, yet EXT-X-INDEPENDENT-SEGMENTS says every segment does (RFC 8216 §4.3.5.1)`)
-    else f.warning('HLS_SEGMENT_NOT_IDR', where, `${what}: players cannot start or switch there (Apple HLS authoring spec §1, video segments start with an IDR)`)
+    else
+      f.warning('HLS_SEGMENT_NOT_IDR', where, `${what}: players cannot start or switch there (Apple HLS authoring spec §1, video segments start with an IDR)`)
   } else if (!declared && starts.length && starts.every((x) => x === true)) {
-    f.info('HLS_INDEPENDENT_SEGMENTS_MISSING', { file, line: 1 }, 'every segment starts with an IDR frame: add EXT-X-INDEPENDENT-SEGMENTS so players know (RFC 8216 §4.3.5.1; Apple HLS authoring spec §9)')
+    f.info(
+      'HLS_INDEPENDENT_SEGMENTS_MISSING',
+      { file, line: 1 },
+      'every segment starts with an IDR frame: add EXT-X-INDEPENDENT-SEGMENTS so players know (RFC 8216 §4.3.5.1; Apple HLS authoring spec §9)',
+    )
   }
 }
 
@@ -168,18 +200,36 @@ function deepVariant(v: Variant, mv: Multivariant, loaded: Map<string, Loaded | 
     if (v.bandwidth !== undefined) {
       const ratio = peak / v.bandwidth
       const text = `measured peak ${peak} bit/s vs BANDWIDTH ${v.bandwidth} (${(ratio * 100).toFixed(0)}%)`
-      if (ratio > 1 + tolerance) f.error('HLS_BANDWIDTH_BELOW_PEAK', where, `${text}: BANDWIDTH must cover the peak segment bit rate (RFC 8216 §4.3.4.2; Apple HLS authoring spec: within 10%)`)
+      if (ratio > 1 + tolerance)
+        f.error(
+          'HLS_BANDWIDTH_BELOW_PEAK',
+          where,
+          `${text}: BANDWIDTH must cover the peak segment bit rate (RFC 8216 §4.3.4.2; Apple HLS authoring spec: within 10%)`,
+        )
       else if (ratio > 1.0005) f.warning('HLS_BANDWIDTH_BELOW_PEAK', where, `${text}: BANDWIDTH must be at least the peak segment bit rate (RFC 8216 §4.3.4.2)`)
-      else if (ratio < 1 / (1 + tolerance)) f.warning('HLS_BANDWIDTH_OVERSTATED', where, `${text}: more than 10% above the peak; players will pick lower variants than the network allows (Apple HLS authoring spec: peak within 10% of BANDWIDTH)`)
+      else if (ratio < 1 / (1 + tolerance))
+        f.warning(
+          'HLS_BANDWIDTH_OVERSTATED',
+          where,
+          `${text}: more than 10% above the peak; players will pick lower variants than the network allows (Apple HLS authoring spec: peak within 10% of BANDWIDTH)`,
+        )
     }
     if (v.averageBandwidth !== undefined) {
       const ratio = avg / v.averageBandwidth
       if (Math.abs(ratio - 1) > tolerance) {
-        f.warning('HLS_AVERAGE_BANDWIDTH_MISMATCH', where, `measured average ${avg} bit/s vs AVERAGE-BANDWIDTH ${v.averageBandwidth} (${(ratio * 100).toFixed(0)}%): not within 10% (Apple HLS authoring spec; RFC 8216 §4.3.4.2)`)
+        f.warning(
+          'HLS_AVERAGE_BANDWIDTH_MISMATCH',
+          where,
+          `measured average ${avg} bit/s vs AVERAGE-BANDWIDTH ${v.averageBandwidth} (${(ratio * 100).toFixed(0)}%): not within 10% (Apple HLS authoring spec; RFC 8216 §4.3.4.2)`,
+        )
       }
     }
     if (own?.media.endlist && m.avg > 0 && m.peak > 2 * m.avg) {
-      f.info('HLS_PEAK_ABOVE_TWICE_AVERAGE', where, `peak ${Math.round(m.peak)} bit/s is ${(m.peak / m.avg).toFixed(2)}× the average: VOD peaks should stay within 200% of the average (Apple HLS authoring spec)`)
+      f.info(
+        'HLS_PEAK_ABOVE_TWICE_AVERAGE',
+        where,
+        `peak ${Math.round(m.peak)} bit/s is ${(m.peak / m.avg).toFixed(2)}× the average: VOD peaks should stay within 200% of the average (Apple HLS authoring spec)`,
+      )
     }
   }
   if (v.codecs === null) return
@@ -187,10 +237,15 @@ function deepVariant(v: Variant, mv: Multivariant, loaded: Map<string, Loaded | 
   if (!actual.length) return
   for (const a of new Set(actual)) {
     if (!v.codecs.some((d) => codecCovers(d, a))) {
-      f.error('HLS_CODECS_MISMATCH', where, `the init segments hold ${a} but CODECS="${v.codecs.join(',')}" does not list it (or lists a lower profile/level) (RFC 8216 §4.3.4.2; RFC 6381)`)
+      f.error(
+        'HLS_CODECS_MISMATCH',
+        where,
+        `the init segments hold ${a} but CODECS="${v.codecs.join(',')}" does not list it (or lists a lower profile/level) (RFC 8216 §4.3.4.2; RFC 6381)`,
+      )
     }
   }
   for (const d of v.codecs) {
-    if (!actual.some((a) => a.split('.')[0] === d.split('.')[0])) f.warning('HLS_CODECS_EXTRA', where, `CODECS lists ${d} but no init segment of this variant or its renditions holds it (RFC 8216 §4.3.4.2)`)
+    if (!actual.some((a) => a.split('.')[0] === d.split('.')[0]))
+      f.warning('HLS_CODECS_EXTRA', where, `CODECS lists ${d} but no init segment of this variant or its renditions holds it (RFC 8216 §4.3.4.2)`)
   }
 }

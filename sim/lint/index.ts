@@ -1,10 +1,9 @@
 import { validateTitle } from '../../lib/title-package.js'
-import { displayName, fetchText, toUrl } from '../index.js'
+import { DEFAULT_MAX_INPUT_BYTES, displayName, fetchText, toUrl } from '../index.js'
 import { lintDash } from './dash.js'
-import { Findings, makeReport, type LintReport } from './findings.js'
+import { Findings, type LintReport, makeReport } from './findings.js'
 import { lintHls } from './hls.js'
 import { LADDER_DEFAULTS, type LadderOptions } from './ladder-checks.js'
-import { DEFAULT_MAX_INPUT_BYTES } from '../index.js'
 
 export type { Finding, LintReport, Severity } from './findings.js'
 export { formatReport } from './format.js'
@@ -39,7 +38,8 @@ export async function lintManifest(pathOrUrl: string, options: Partial<LintOptio
   const url = toUrl(pathOrUrl)
   const text = await fetchText(url, opts.maxInputBytes)
   const path = url.pathname.toLowerCase()
-  const kind = path.endsWith('.m3u8') || path.endsWith('.m3u') ? 'hls' : path.endsWith('.mpd') ? 'dash' : text.trimStart().startsWith('#EXTM3U') ? 'hls' : 'dash'
+  const kind =
+    path.endsWith('.m3u8') || path.endsWith('.m3u') ? 'hls' : path.endsWith('.mpd') ? 'dash' : text.trimStart().startsWith('#EXTM3U') ? 'hls' : 'dash'
   const f = new Findings()
   const source = await sourceSize(url, opts.maxInputBytes)
   if (kind === 'hls') await lintHls(url, text, { ...opts, source }, f)

@@ -41,7 +41,11 @@ export function checkLadder(all: DeclaredRung[], source: { width: number; height
     const listed = rungs.findIndex((r, i) => i > 0 && r.bandwidth < rungs[i - 1]!.bandwidth)
     if (listed > 0) {
       const r = rungs[listed]!
-      f.warning('LADDER_NOT_SORTED', r.where, `${r.label} (${r.bandwidth} bit/s) is listed after a higher rung (${rungs[listed - 1]!.bandwidth} bit/s): list rungs in bitrate order so every tool reads the ladder the same way (${SPEC})`)
+      f.warning(
+        'LADDER_NOT_SORTED',
+        r.where,
+        `${r.label} (${r.bandwidth} bit/s) is listed after a higher rung (${rungs[listed - 1]!.bandwidth} bit/s): list rungs in bitrate order so every tool reads the ladder the same way (${SPEC})`,
+      )
     }
     const sorted = [...rungs].sort((a, b) => a.bandwidth - b.bandwidth)
     for (let i = 1; i < sorted.length; i++) {
@@ -53,16 +57,34 @@ export function checkLadder(all: DeclaredRung[], source: { width: number; height
         f.warning('LADDER_DUPLICATE_RUNG', hi.where, `${hi.label} has the same bitrate and resolution as ${lo.label}: a duplicate rung (${SPEC})`)
         continue
       }
-      if (ratio < opts.minStep) f.warning('LADDER_STEP_TOO_SMALL', hi.where, `${hi.label} is only ${ratio.toFixed(2)}× ${lo.label} (${lo.bandwidth} → ${hi.bandwidth} bit/s), below ${opts.minStep}×: rungs too close to tell apart (${SPEC})`)
-      if (ratio > opts.maxStep) f.warning('LADDER_STEP_TOO_LARGE', hi.where, `${hi.label} is ${ratio.toFixed(2)}× ${lo.label} (${lo.bandwidth} → ${hi.bandwidth} bit/s), above ${opts.maxStep}×: a gap players cannot step through smoothly (${SPEC})`)
+      if (ratio < opts.minStep)
+        f.warning(
+          'LADDER_STEP_TOO_SMALL',
+          hi.where,
+          `${hi.label} is only ${ratio.toFixed(2)}× ${lo.label} (${lo.bandwidth} → ${hi.bandwidth} bit/s), below ${opts.minStep}×: rungs too close to tell apart (${SPEC})`,
+        )
+      if (ratio > opts.maxStep)
+        f.warning(
+          'LADDER_STEP_TOO_LARGE',
+          hi.where,
+          `${hi.label} is ${ratio.toFixed(2)}× ${lo.label} (${lo.bandwidth} → ${hi.bandwidth} bit/s), above ${opts.maxStep}×: a gap players cannot step through smoothly (${SPEC})`,
+        )
       if (lo.height !== undefined && hi.height !== undefined && hi.height < lo.height) {
-        f.warning('LADDER_RESOLUTION_NOT_MONOTONIC', hi.where, `${hi.label} has a higher bitrate but a lower resolution (${hi.width}x${hi.height}) than ${lo.label} (${lo.width}x${lo.height}) (${SPEC})`)
+        f.warning(
+          'LADDER_RESOLUTION_NOT_MONOTONIC',
+          hi.where,
+          `${hi.label} has a higher bitrate but a lower resolution (${hi.width}x${hi.height}) than ${lo.label} (${lo.width}x${lo.height}) (${SPEC})`,
+        )
       }
     }
     if (source) {
       for (const r of sorted) {
         if (r.width !== undefined && r.height !== undefined && (r.width > source.width || r.height > source.height)) {
-          f.warning('LADDER_ABOVE_SOURCE', r.where, `${r.label} is ${r.width}x${r.height}, above the source's ${source.width}x${source.height}: upscaled rungs spend bits on no detail (${SPEC})`)
+          f.warning(
+            'LADDER_ABOVE_SOURCE',
+            r.where,
+            `${r.label} is ${r.width}x${r.height}, above the source's ${source.width}x${source.height}: upscaled rungs spend bits on no detail (${SPEC})`,
+          )
         }
       }
     }
@@ -72,7 +94,11 @@ export function checkLadder(all: DeclaredRung[], source: { width: number; height
       for (const { r, bpp } of withBpp) {
         const off = bpp > m ? bpp / m : m / bpp
         if (off > opts.bppFactor) {
-          f.warning('LADDER_BPP_OUTLIER', r.where, `${r.label} has ${bpp.toFixed(3)} bits per pixel, ${off.toFixed(1)}× ${bpp > m ? 'above' : 'below'} the ladder's median ${m.toFixed(3)}: its resolution does not fit its bitrate (${SPEC})`)
+          f.warning(
+            'LADDER_BPP_OUTLIER',
+            r.where,
+            `${r.label} has ${bpp.toFixed(3)} bits per pixel, ${off.toFixed(1)}× ${bpp > m ? 'above' : 'below'} the ladder's median ${m.toFixed(3)}: its resolution does not fit its bitrate (${SPEC})`,
+          )
         }
       }
     }

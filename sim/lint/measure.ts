@@ -14,7 +14,11 @@ export { averageBitrate, peakSegmentBitrate, type SizedSegment } from '../../lib
  * breaks it by the most, or null. Lenient by a segment's duration (data
  * needed by a segment's end, not its start), so it never flags a good stream.
  */
-export function bandwidthBucketViolation(segs: SizedSegment[], bandwidth: number, minBufferTime: number): { from: number; to: number; excessBits: number } | null {
+export function bandwidthBucketViolation(
+  segs: SizedSegment[],
+  bandwidth: number,
+  minBufferTime: number,
+): { from: number; to: number; excessBits: number } | null {
   let best = { sum: -Infinity, from: 0, to: 0 }
   let run = { sum: 0, from: 0 }
   segs.forEach((s, i) => {

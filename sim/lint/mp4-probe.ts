@@ -1,6 +1,6 @@
-import { children, findBox, readBoxes, type Box } from '../../lib/media/boxes.js'
+import { type Box, children, findBox, readBoxes } from '../../lib/media/boxes.js'
 import { firstSampleFlags, NON_SYNC_SAMPLE, tfhdBaseDataOffset, tfhdDefaults, tfhdTrackId, trunLayout, trunSamples } from '../../lib/media/fragment.js'
-import { handlerType, tkhdTrackId, trexDefaults, trexTrackId, type TrackDefaults } from '../../lib/media/movie.js'
+import { handlerType, type TrackDefaults, tkhdTrackId, trexDefaults, trexTrackId } from '../../lib/media/movie.js'
 import { entryCodecs, sampleEntry } from '../../lib/media/sample-entry.js'
 
 /**

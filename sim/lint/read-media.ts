@@ -1,7 +1,6 @@
-import { DEFAULT_MAX_INPUT_BYTES } from '../index.js'
-import { fetchBytes } from '../index.js'
-import { initTracks, segmentStart, type InitTrack, type SegmentStart } from './mp4-probe.js'
 import { mapLimit } from '../../lib/map-limit.js'
+import { DEFAULT_MAX_INPUT_BYTES, fetchBytes } from '../index.js'
+import { type InitTrack, initTracks, type SegmentStart, segmentStart } from './mp4-probe.js'
 
 /** What --deep learns from one rendition's files (HLS media playlist or DASH Representation). */
 export interface MediaScan {

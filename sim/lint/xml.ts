@@ -19,7 +19,13 @@ export function parseXml(text: string): { doc: Document | null; problems: XmlPro
   const note = (msg: unknown) => {
     const s = String(msg)
     const m = /line:\s*(\d+)/.exec(s)
-    problems.push({ ...(m ? { line: Number(m[1]) } : {}), message: s.replace(/\s*@#\[line:.*$/s, '').split('\n')[0]!.trim() })
+    problems.push({
+      ...(m ? { line: Number(m[1]) } : {}),
+      message: s
+        .replace(/\s*@#\[line:.*$/s, '')
+        .split('\n')[0]!
+        .trim(),
+    })
   }
   const unbalanced = tagBalanceProblem(text)
   if (unbalanced) problems.push(unbalanced)

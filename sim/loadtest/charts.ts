@@ -11,7 +11,10 @@ export function bars(title: string, rows: Array<[string, number]>, unit: string)
   const max = Math.max(1e-9, ...rows.map(([, v]) => v))
   const h = 22
   const body = rows
-    .map(([label, v], i) => `<text x="0" y="${i * h + 15}" font-size="12">${esc(label)}</text><rect x="190" y="${i * h + 4}" width="${(v / max) * 360}" height="14" fill="#3a7bd5"/><text x="${196 + (v / max) * 360}" y="${i * h + 15}" font-size="12">${v < 10 ? v.toFixed(2) : v.toFixed(1)} ${esc(unit)}</text>`)
+    .map(
+      ([label, v], i) =>
+        `<text x="0" y="${i * h + 15}" font-size="12">${esc(label)}</text><rect x="190" y="${i * h + 4}" width="${(v / max) * 360}" height="14" fill="#3a7bd5"/><text x="${196 + (v / max) * 360}" y="${i * h + 15}" font-size="12">${v < 10 ? v.toFixed(2) : v.toFixed(1)} ${esc(unit)}</text>`,
+    )
     .join('')
   return `<h3>${esc(title)}</h3><svg width="640" height="${rows.length * h + 6}" role="img">${body}</svg>`
 }
@@ -84,23 +87,30 @@ export function lineChart(o: LineChartOptions): string {
   parts.push(`<rect x="${box.x0}" y="${box.y0}" width="${box.x1 - box.x0}" height="${box.y1 - box.y0}" fill="none" stroke="#ccc"/>`)
   for (const f of [0, 0.5, 1]) {
     const y = sy(ymax * f)
-    parts.push(`<line x1="${box.x0}" x2="${box.x1}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#eee"/><text x="${box.x0 - 4}" y="${(y + 4).toFixed(1)}" text-anchor="end">${num(ymax * f)}</text>`)
+    parts.push(
+      `<line x1="${box.x0}" x2="${box.x1}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#eee"/><text x="${box.x0 - 4}" y="${(y + 4).toFixed(1)}" text-anchor="end">${num(ymax * f)}</text>`,
+    )
   }
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
     const x = xmin + (xmax - xmin) * f
     parts.push(`<text x="${sx(x).toFixed(1)}" y="${box.y1 + 14}" text-anchor="middle">${num(x)}</text>`)
   }
-  parts.push(`<text x="${box.x1}" y="${height - 2}" text-anchor="end" fill="#666">${esc(o.xLabel ?? 's')}</text><text x="4" y="12" fill="#666">${esc(o.unit)}</text>`)
+  parts.push(
+    `<text x="${box.x1}" y="${height - 2}" text-anchor="end" fill="#666">${esc(o.xLabel ?? 's')}</text><text x="4" y="12" fill="#666">${esc(o.unit)}</text>`,
+  )
   for (const m of o.markers ?? []) {
     const x = sx(m.x).toFixed(1)
-    parts.push(`<line x1="${x}" x2="${x}" y1="${box.y0}" y2="${box.y1}" stroke="#c0392b" stroke-dasharray="4 3"/><text x="${x}" y="${box.y0 - 4}" text-anchor="middle" fill="#c0392b">${esc(m.label)}</text>`)
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${box.y0}" y2="${box.y1}" stroke="#c0392b" stroke-dasharray="4 3"/><text x="${x}" y="${box.y0 - 4}" text-anchor="middle" fill="#c0392b">${esc(m.label)}</text>`,
+    )
   }
   o.series.forEach((s, i) => {
     const d = linePath(s.points, sx, sy)
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${s.color ?? PALETTE[i % PALETTE.length]}" stroke-width="1.5"><title>${esc(s.name)}</title></path>`)
   })
   if (o.series.length > 1) {
-    for (const [i, s] of o.series.entries()) parts.push(`<text x="${box.x1 - 4}" y="${box.y0 + 12 + i * 13}" text-anchor="end" fill="${s.color ?? PALETTE[i % PALETTE.length]}">${esc(s.name)}</text>`)
+    for (const [i, s] of o.series.entries())
+      parts.push(`<text x="${box.x1 - 4}" y="${box.y0 + 12 + i * 13}" text-anchor="end" fill="${s.color ?? PALETTE[i % PALETTE.length]}">${esc(s.name)}</text>`)
   }
   parts.push('</svg>')
   return parts.join('')

@@ -17,7 +17,12 @@ export function consolePoster(baseUrl: string, timeoutMs = 1000): ConsolePoster 
   const url = `${baseUrl.replace(/\/+$/, '')}/api/load`
   const post = async (body: unknown): Promise<void> => {
     try {
-      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) })
+      const res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      })
       await res.body.dump()
     } catch {
       // the console is optional: the run goes on without it

@@ -22,7 +22,8 @@ export interface FaultSpec {
 }
 
 export function parseFault(text: string): FaultSpec {
-  const bad = (why: string) => new OclabError(ErrorCodes.USAGE, `--fault "${text}": ${why} (e.g. kill:oca-1@20, drain:oca-2@30, slow:oca-3=500@10, origin-down@40+15)`)
+  const bad = (why: string) =>
+    new OclabError(ErrorCodes.USAGE, `--fault "${text}": ${why} (e.g. kill:oca-1@20, drain:oca-2@30, slow:oca-3=500@10, origin-down@40+15)`)
   const m = /^(kill|drain|slow|origin-down)(?::([A-Za-z0-9_-]+)(?:=(\d+))?)?@(\d+(?:\.\d+)?)(?:\+(\d+(?:\.\d+)?))?$/.exec(text.trim())
   if (!m) throw bad('not a fault')
   const kind = m[1] as FaultKind
@@ -64,7 +65,12 @@ export async function fireFault(f: FaultSpec, on: FaultTargets): Promise<void> {
  * was meant to hit), `failed` when firing it went wrong (the OCA's admin API refused a delay, say).
  * Returns a cancel that stops the faults not yet fired.
  */
-export function scheduleFaults(faults: readonly FaultSpec[], on: FaultTargets, fired: (f: FaultSpec) => void, failed: (f: FaultSpec, err: Error) => void): () => void {
+export function scheduleFaults(
+  faults: readonly FaultSpec[],
+  on: FaultTargets,
+  fired: (f: FaultSpec) => void,
+  failed: (f: FaultSpec, err: Error) => void,
+): () => void {
   const timers = faults.map((f) =>
     setTimeout(() => {
       fired(f)
@@ -151,7 +157,11 @@ export function faultOf(f: FailedRequest, fired: readonly FiredFault[], parentOf
  * fault's). So Σ failovers + unattributed = failed requests, Σ sessionsLost +
  * unattributed = sessions lost after a failure, and no stall is counted twice.
  */
-export function attributeFaults(fired: readonly FiredFault[], sessions: readonly SessionFaultRecord[], parentOf: (oca: string) => string | undefined): { faults: FaultOutcome[]; unattributed: Unattributed } {
+export function attributeFaults(
+  fired: readonly FiredFault[],
+  sessions: readonly SessionFaultRecord[],
+  parentOf: (oca: string) => string | undefined,
+): { faults: FaultOutcome[]; unattributed: Unattributed } {
   const zero = (): Unattributed => ({ sessionsAffected: 0, failovers: 0, stallSeconds: 0, sessionsLost: 0 })
   const per = fired.map(zero)
   const none = zero()

@@ -1,16 +1,14 @@
 import type * as hdr from 'hdr-histogram-js'
+import type { Dispatcher } from 'undici'
 import type { ClusterConfig } from '../../lib/cluster.js'
-import type { Trace } from '../index.js'
 import { AliasTable, seededRandom } from '../../lib/random.js'
-import { createAbr } from '../index.js'
-import { summarize, type Distribution, type SummaryField, type SessionMetrics } from '../index.js'
-import { steer } from '../http-player/index.js'
-import { clientAgent, runHttpSession, type RequestRecord } from '../http-player/index.js'
 import { OcaClient } from '../../oca/index.js'
 import { OriginClient } from '../../origin/index.js'
-import { attributeFaults, scheduleFaults, type FaultOutcome, type FaultSpec, type Unattributed } from './faults.js'
+import { clientAgent, type RequestRecord, runHttpSession, steer } from '../http-player/index.js'
+import type { Trace } from '../index.js'
+import { createAbr, type Distribution, type SessionMetrics, type SummaryField, summarize } from '../index.js'
+import { attributeFaults, type FaultOutcome, type FaultSpec, scheduleFaults, type Unattributed } from './faults.js'
 import { LoadRecorder, type LoadSample, type SlowRequest } from './recorder.js'
-import type { Dispatcher } from 'undici'
 
 export type { FaultOutcome } from './faults.js'
 export type { LoadSample } from './recorder.js'
@@ -171,14 +169,25 @@ async function playSession(o: LoadOptions, rec: LoadRecorder, sites: readonly Si
     const first = answer.candidates[0]!.site
     rec.steeringBySite[first] = (rec.steeringBySite[first] ?? 0) + 1
     const r = await runHttpSession({
-      titleId: title, candidates: answer.candidates.map((c) => c.url), policy: (l) => createAbr(alg, l), trace, timeScale: o.timeScale, dispatcher,
-      ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}), penaltyMs: 30_000,
+      titleId: title,
+      candidates: answer.candidates.map((c) => c.url),
+      policy: (l) => createAbr(alg, l),
+      trace,
+      timeScale: o.timeScale,
+      dispatcher,
+      ...(o.sessionSeconds ? { maxDuration: o.sessionSeconds } : {}),
+      penaltyMs: 30_000,
       traceOffset: (k * 37) % Math.max(1, Math.floor(trace.duration)),
       onRequest: (q: RequestRecord) => rec.request(tr, trace.name, q),
     })
     tr.completed = r.completed
     tr.metrics = r.metrics
-    if (!r.completed) tr.lostReason = r.lostReason ?? `every candidate failed (${Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ')})`
+    if (!r.completed)
+      tr.lostReason =
+        r.lostReason ??
+        `every candidate failed (${Object.entries(r.errors)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`
   } catch (err) {
     rec.countError('steering')
     tr.lostReason = `steering: ${(err as Error).message}`
@@ -258,7 +267,14 @@ function assembleReport(o: LoadOptions, rec: LoadRecorder, before: Counters, aft
     },
     requests: rec.requests,
     errors: rec.errors,
-    latencyMs: { p50: pct(latencyAll, 50), p90: pct(latencyAll, 90), p99: pct(latencyAll, 99), p999: pct(latencyAll, 99.9), max: latencyAll.maxValue, count: latencyAll.totalCount },
+    latencyMs: {
+      p50: pct(latencyAll, 50),
+      p90: pct(latencyAll, 90),
+      p99: pct(latencyAll, 99),
+      p999: pct(latencyAll, 99.9),
+      max: latencyAll.maxValue,
+      count: latencyAll.totalCount,
+    },
     ...(o.mode === 'open' ? { arrivalLagMs: { p50: pct(lag, 50), p99: pct(lag, 99), max: lag.maxValue } } : {}),
     bytes: rec.bytes,
     gbitPerSecond: (rec.bytes * 8) / 1e9 / wallSeconds,

@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js'
 import type { ClusterConfig } from '../../lib/cluster.js'
-import type { SessionMetrics } from '../index.js'
 import type { RequestRecord } from '../http-player/index.js'
+import type { SessionMetrics } from '../index.js'
 import type { FiredFault, SessionFaultRecord } from './faults.js'
 
 /**
@@ -95,7 +95,16 @@ export class LoadRecorder {
   session(site: string, algorithm: string): SessionTrace {
     this.started++
     this.active++
-    const tr: SessionTrace = { site, algorithm, start: this.now(), end: 0, completed: false, metrics: undefined as unknown as SessionMetrics, failures: [], served: [] }
+    const tr: SessionTrace = {
+      site,
+      algorithm,
+      start: this.now(),
+      end: 0,
+      completed: false,
+      metrics: undefined as unknown as SessionMetrics,
+      failures: [],
+      served: [],
+    }
     this.sessions.push(tr)
     return tr
   }

@@ -77,8 +77,10 @@ export function makeLadder(opts: {
   const rungs: Rung[] = opts.rungs.map((r) => {
     if (r.bytes.length !== n) throw bad(`rung "${r.id}" has ${r.bytes.length} segments, expected ${n} (every rung must have the same segments)`)
     if (!(r.bitrate > 0) || !Number.isFinite(r.bitrate)) throw bad(`rung "${r.id}" has bitrate ${r.bitrate}`)
-    if (r.bitrate > MAX_BITS_PER_SECOND) throw bad(`rung "${r.id}" has bitrate ${formatBitRate(r.bitrate)}, above the ${formatBitRate(MAX_BITS_PER_SECOND)} a rung may have`)
-    if (r.averageBitrate !== undefined && !(r.averageBitrate > 0 && r.averageBitrate <= MAX_BITS_PER_SECOND)) throw bad(`rung "${r.id}" has average bitrate ${r.averageBitrate}`)
+    if (r.bitrate > MAX_BITS_PER_SECOND)
+      throw bad(`rung "${r.id}" has bitrate ${formatBitRate(r.bitrate)}, above the ${formatBitRate(MAX_BITS_PER_SECOND)} a rung may have`)
+    if (r.averageBitrate !== undefined && !(r.averageBitrate > 0 && r.averageBitrate <= MAX_BITS_PER_SECOND))
+      throw bad(`rung "${r.id}" has average bitrate ${r.averageBitrate}`)
     const bytes = Float64Array.from(r.bytes)
     let total = 0
     for (let i = 0; i < n; i++) {

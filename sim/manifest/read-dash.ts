@@ -1,8 +1,8 @@
 import type { MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { makeLadder, type Ladder, type RungInput } from './ladder.js'
 import { parseSidx } from '../../lib/media/sidx.js'
-import { displayName, fetchBytes, fetchText, toUrl, type InputOptions } from './read-input.js'
+import { type Ladder, makeLadder, type RungInput } from './ladder.js'
+import { displayName, fetchBytes, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFEST, `${name}: ${msg}`)
 
@@ -64,7 +64,9 @@ export async function loadDashLadder(pathOrUrl: string, opts: InputOptions = {})
     })
   }
   const notes = estimated.length
-    ? [`segment sizes of ${estimated.length === rungs.length ? 'every Representation' : estimated.join(', ')} estimated as @bandwidth × duration: no SegmentBase index or mediaRange`]
+    ? [
+        `segment sizes of ${estimated.length === rungs.length ? 'every Representation' : estimated.join(', ')} estimated as @bandwidth × duration: no SegmentBase index or mediaRange`,
+      ]
     : []
   return makeLadder({ name, source: 'dash', rungs, segmentDurations: durations!, sizesExact: estimated.length === 0, notes })
 }

@@ -1,7 +1,7 @@
 import type { M3u8Manifest } from 'm3u8-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { makeLadder, type Ladder, type RungInput } from './ladder.js'
-import { displayName, fetchText, toUrl, type InputOptions } from './read-input.js'
+import { type Ladder, makeLadder, type RungInput } from './ladder.js'
+import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 // m3u8-parser is loaded when a playlist is read, not with the CLI (start-up time)
 async function parsePlaylist(text: string, name: string): Promise<M3u8Manifest> {
@@ -64,7 +64,9 @@ export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions = {}):
     })
   }
   const notes = estimated.length
-    ? [`segment sizes of ${estimated.length === rungs.length ? 'every variant' : estimated.join(', ')} estimated as (AVERAGE-)BANDWIDTH × duration: the playlists have no EXT-X-BYTERANGE`]
+    ? [
+        `segment sizes of ${estimated.length === rungs.length ? 'every variant' : estimated.join(', ')} estimated as (AVERAGE-)BANDWIDTH × duration: the playlists have no EXT-X-BYTERANGE`,
+      ]
     : []
   return makeLadder({ name, source: 'hls', rungs, segmentDurations: durations!, sizesExact: estimated.length === 0, notes })
 }

@@ -22,7 +22,10 @@ export function toUrl(pathOrUrl: string): URL {
 export const displayName = (url: URL): string => (url.protocol === 'file:' ? fileURLToPath(url) : url.href)
 
 const tooLarge = (name: string, maxBytes: number, found?: string): OclabError =>
-  new OclabError(ErrorCodes.INPUT_TOO_LARGE, `${name}${found ? ` (${found})` : ''} is larger than the input limit of ${maxBytes} bytes (raise it with --max-input <MiB>)`)
+  new OclabError(
+    ErrorCodes.INPUT_TOO_LARGE,
+    `${name}${found ? ` (${found})` : ''} is larger than the input limit of ${maxBytes} bytes (raise it with --max-input <MiB>)`,
+  )
 
 /**
  * A whole local file, refused with INPUT_TOO_LARGE past `maxBytes`: checked
@@ -58,7 +61,8 @@ export async function readFileLimited(path: string | URL, maxBytes: number, name
  */
 export async function fetchBytes(url: URL, range?: { offset: number; length: number }, maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<Buffer> {
   const name = displayName(url)
-  const fail = (why: string, cause?: unknown) => new OclabError(ErrorCodes.BAD_MANIFEST, `cannot read ${name}: ${why}`, undefined, cause === undefined ? undefined : { cause })
+  const fail = (why: string, cause?: unknown) =>
+    new OclabError(ErrorCodes.BAD_MANIFEST, `cannot read ${name}: ${why}`, undefined, cause === undefined ? undefined : { cause })
   if (range && range.length > maxBytes) throw tooLarge(name, maxBytes, `a ${range.length}-byte range`)
   if (url.protocol === 'file:') {
     try {

@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Ladder } from './ladder.js'
-import { displayName, fetchText, toUrl, type InputOptions } from './read-input.js'
+import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
+
 // Each format's loader (and its parser dependencies) loads only when a ladder of that format is read.
 const loadDashLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./read-dash.js')).loadDashLadder(s, o)
 const loadHlsLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./read-hls.js')).loadHlsLadder(s, o)
 const loadTitleLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./read-title.js')).loadTitleLadder(s, o)
+
 import { isSabreMovie, ladderFromSabreMovie } from './read-sabre-movie.js'
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { makeLadder, type Ladder } from './ladder.js'
+import { type Ladder, makeLadder } from './ladder.js'
 
 /**
  * A Sabre movie file (the reference ABR simulator's input, UMass-LIDS/sabre):
@@ -31,7 +31,8 @@ export function ladderFromSabreMovie(json: unknown, name: string): Ladder {
   sizes.forEach((seg, i) => {
     if (!Array.isArray(seg) || seg.length !== rates.length) throw bad(`segment_sizes_bits[${i}] must list one size per bitrate (${rates.length})`)
     seg.forEach((b, k) => {
-      if (typeof b !== 'number' || !(b > 0) || !Number.isFinite(b)) throw bad(`segment_sizes_bits[${i}][${k}] must be a positive number of bits, got ${JSON.stringify(b)}`)
+      if (typeof b !== 'number' || !(b > 0) || !Number.isFinite(b))
+        throw bad(`segment_sizes_bits[${i}][${k}] must be a positive number of bits, got ${JSON.stringify(b)}`)
     })
   })
   return makeLadder({

@@ -1,7 +1,7 @@
-import { parseTitleJson, type Title } from '../../lib/title-package.js'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { makeLadder, type Ladder, type QualityMetric } from './ladder.js'
-import { displayName, fetchText, toUrl, type InputOptions } from './read-input.js'
+import { parseTitleJson, type Title } from '../../lib/title-package.js'
+import { type Ladder, makeLadder, type QualityMetric } from './ladder.js'
+import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 /**
  * A title package's ladder: exact segment sizes, and per-segment quality when
@@ -12,13 +12,23 @@ import { displayName, fetchText, toUrl, type InputOptions } from './read-input.j
 export function ladderFromTitle(title: Title, name = title.id, codec = title.encode.codec): Ladder {
   const metric: QualityMetric = title.ladder.qualityMetric
   const video = title.video.filter((v) => v.codec === codec)
-  if (!video.length) throw new OclabError(ErrorCodes.BAD_TITLE, `${name}: no ${codec} renditions (it has ${[...new Set(title.video.map((v) => v.codec))].join(', ')})`)
+  if (!video.length)
+    throw new OclabError(ErrorCodes.BAD_TITLE, `${name}: no ${codec} renditions (it has ${[...new Set(title.video.map((v) => v.codec))].join(', ')})`)
   const first = video[0]!
   const notes: string[] = []
   const rungs = video.map((v) => {
     const perSegment = v.segments.map((s) => s.quality?.[metric])
     const quality = perSegment.every((q): q is number => typeof q === 'number') ? perSegment : null
-    return { id: v.id, bitrate: v.bandwidth, averageBitrate: v.averageBandwidth, width: v.width, height: v.height, codecs: v.codecs, bytes: v.segments.map((s) => s.bytes), quality }
+    return {
+      id: v.id,
+      bitrate: v.bandwidth,
+      averageBitrate: v.averageBandwidth,
+      width: v.width,
+      height: v.height,
+      codecs: v.codecs,
+      bytes: v.segments.map((s) => s.bytes),
+      quality,
+    }
   })
   const missing = video
     .map((v) => ({ id: v.id, count: v.segments.filter((s) => typeof s.quality?.[metric] !== 'number').length, of: v.segments.length }))

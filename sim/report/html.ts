@@ -1,9 +1,9 @@
+import { boxPlot, escapeXml, lineChart, stackedBars } from '../../lib/svg.js'
+import { createAbr } from '../abr/registry.js'
+import { runSession, SESSION_DEFAULTS } from '../engine/engine.js'
+import type { SweepInput, SweepResult } from '../engine/sweep.js'
 import type { Ladder } from '../manifest/ladder.js'
 import type { Trace } from '../trace/trace.js'
-import { runSession, SESSION_DEFAULTS } from '../engine/engine.js'
-import { createAbr } from '../abr/registry.js'
-import type { SweepInput, SweepResult } from '../engine/sweep.js'
-import { boxPlot, escapeXml, lineChart, stackedBars } from '../../lib/svg.js'
 
 export interface HtmlReportOptions {
   title?: string
@@ -25,7 +25,12 @@ function throughputSeries(trace: Trace, offset: number, until: number, bins = 30
 
 function sessionPlots(ladder: Ladder, trace: Trace, algorithm: string, input: SweepInput): string {
   const bufferCap = input.session?.bufferCap ?? SESSION_DEFAULTS.bufferCap
-  const r = runSession(ladder, trace, createAbr(algorithm, ladder, input.abrParams?.[algorithm], { bufferCap, ...(input.profile ? { profile: input.profile } : {}) }), { ...input.session, record: true })
+  const r = runSession(
+    ladder,
+    trace,
+    createAbr(algorithm, ladder, input.abrParams?.[algorithm], { bufferCap, ...(input.profile ? { profile: input.profile } : {}) }),
+    { ...input.session, record: true },
+  )
   const tl = r.timeline!
   const end = r.metrics.sessionTime
   const bitrate: Array<[number, number]> = tl.segments.map((s) => [s.requestTime, ladder.bitrates[s.rung]!])
@@ -64,20 +69,40 @@ export function buildHtmlReport(input: SweepInput, result: SweepResult, opts: Ht
   const title = opts.title ?? 'oclab sim report'
   const plotted = opts.plottedTraces ?? 2
   const body: string[] = [`<h1>${escapeXml(title)}</h1>`]
-  body.push(`<p>Algorithms: ${escapeXml(result.algorithms.join(', '))}. Trace sets: ${result.traceSets.map((s) => `${escapeXml(s.name)} (${s.traces} traces, mean ${(s.meanThroughput / 1e6).toFixed(2)} Mbit/s)`).join('; ')}.</p>`)
+  body.push(
+    `<p>Algorithms: ${escapeXml(result.algorithms.join(', '))}. Trace sets: ${result.traceSets.map((s) => `${escapeXml(s.name)} (${s.traces} traces, mean ${(s.meanThroughput / 1e6).toFixed(2)} Mbit/s)`).join('; ')}.</p>`,
+  )
   for (const l of result.ladders) {
-    body.push(`<h2>Ladder ${escapeXml(l.name)}</h2><p>${l.rungs.map((r) => `${escapeXml(r.id)} ${(r.bitrate / 1000).toFixed(0)} kbps${r.height ? ` ${r.width}x${r.height}` : ''}`).join(' · ')}</p>`)
+    body.push(
+      `<h2>Ladder ${escapeXml(l.name)}</h2><p>${l.rungs.map((r) => `${escapeXml(r.id)} ${(r.bitrate / 1000).toFixed(0)} kbps${r.height ? ` ${r.width}x${r.height}` : ''}`).join(' · ')}</p>`,
+    )
     for (const n of l.notes) body.push(`<p class="note">${escapeXml(n)}</p>`)
     const ladder = input.ladders.find((x) => x.name === l.name)!
     for (const set of input.traceSets) {
       const cells = result.cells.filter((c) => c.ladder === l.name && c.traceSet === set.name)
       body.push(`<section class="sweep"><h3>${escapeXml(set.name)}</h3>`)
-      body.push(boxPlot({ title: 'QoE per segment (p5–p95, median bar, mean dot)', xLabel: 'linear QoE per segment', groups: cells.map((c) => ({ label: c.algorithm, ...c.summary.qoePerSegment })) }))
-      body.push(stackedBars({ title: 'time at each rung', rows: cells.map((c) => ({ label: c.algorithm, shares: c.rungShare })), legend: ladder.rungs.map((r) => `${r.id} ${(r.bitrate / 1000).toFixed(0)}k`) }))
-      body.push('<table><tr><th>algorithm</th><th>QoE mean</th><th>p5</th><th>p50</th><th>p95</th><th>bitrate Mbit/s</th><th>rebuffer s</th><th>stalls</th><th>startup s</th><th>switches</th></tr>')
+      body.push(
+        boxPlot({
+          title: 'QoE per segment (p5–p95, median bar, mean dot)',
+          xLabel: 'linear QoE per segment',
+          groups: cells.map((c) => ({ label: c.algorithm, ...c.summary.qoePerSegment })),
+        }),
+      )
+      body.push(
+        stackedBars({
+          title: 'time at each rung',
+          rows: cells.map((c) => ({ label: c.algorithm, shares: c.rungShare })),
+          legend: ladder.rungs.map((r) => `${r.id} ${(r.bitrate / 1000).toFixed(0)}k`),
+        }),
+      )
+      body.push(
+        '<table><tr><th>algorithm</th><th>QoE mean</th><th>p5</th><th>p50</th><th>p95</th><th>bitrate Mbit/s</th><th>rebuffer s</th><th>stalls</th><th>startup s</th><th>switches</th></tr>',
+      )
       for (const c of cells) {
         const s = c.summary
-        body.push(`<tr><td>${escapeXml(c.algorithm)}</td>${[s.qoePerSegment.mean, s.qoePerSegment.p5, s.qoePerSegment.p50, s.qoePerSegment.p95].map((v) => `<td>${v.toFixed(3)}</td>`).join('')}<td>${(s.averageBitrate.mean / 1e6).toFixed(2)}</td><td>${s.rebufferTime.mean.toFixed(1)}</td><td>${s.rebufferCount.mean.toFixed(1)}</td><td>${s.startupDelay.mean.toFixed(2)}</td><td>${s.switches.mean.toFixed(1)}</td></tr>`)
+        body.push(
+          `<tr><td>${escapeXml(c.algorithm)}</td>${[s.qoePerSegment.mean, s.qoePerSegment.p5, s.qoePerSegment.p50, s.qoePerSegment.p95].map((v) => `<td>${v.toFixed(3)}</td>`).join('')}<td>${(s.averageBitrate.mean / 1e6).toFixed(2)}</td><td>${s.rebufferTime.mean.toFixed(1)}</td><td>${s.rebufferCount.mean.toFixed(1)}</td><td>${s.startupDelay.mean.toFixed(2)}</td><td>${s.switches.mean.toFixed(1)}</td></tr>`,
+        )
       }
       body.push('</table>')
       const v = result.verdicts.find((x) => x.ladder === l.name && x.traceSet === set.name)

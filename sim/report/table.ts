@@ -1,4 +1,4 @@
-import type { SweepResult, SweepCell } from '../engine/sweep.js'
+import type { SweepCell, SweepResult } from '../engine/sweep.js'
 
 /** Fixed-width text table: first column left-aligned, the rest right-aligned. */
 export function textTable(header: string[], rows: string[][]): string {
@@ -34,7 +34,9 @@ const HEADER = ['algorithm', 'QoE mean', 'p5', 'p50', 'p95', 'Mbit/s', 'quality'
 export function formatSweepTable(result: SweepResult): string {
   const out: string[] = []
   for (const l of result.ladders) {
-    out.push(`Ladder ${l.name} (${l.source}${l.sizesExact ? '' : ', sizes estimated'}): ${l.rungs.map((r) => `${r.id} ${Math.round(r.bitrate / 1000)}k`).join(', ')}`)
+    out.push(
+      `Ladder ${l.name} (${l.source}${l.sizesExact ? '' : ', sizes estimated'}): ${l.rungs.map((r) => `${r.id} ${Math.round(r.bitrate / 1000)}k`).join(', ')}`,
+    )
     for (const n of l.notes) out.push(`  note: ${n}`)
     for (const set of result.traceSets) {
       out.push('', `  ${set.name}: ${set.traces} traces, mean ${mbps(set.meanThroughput)} Mbit/s (QoE per segment; means over sessions)`)
@@ -42,7 +44,9 @@ export function formatSweepTable(result: SweepResult): string {
       out.push(textTable(HEADER, rows).replace(/^/gm, '  '))
       const v = result.verdicts.find((x) => x.ladder === l.name && x.traceSet === set.name)
       if (v) {
-        out.push(`  verdict: lowest rung ${v.lowestRung.sustains ? 'sustains' : 'does NOT sustain'} playback on the worst traces; top rung reached in ${(v.topRung.sessionsReaching * 100).toFixed(0)}% of sessions`)
+        out.push(
+          `  verdict: lowest rung ${v.lowestRung.sustains ? 'sustains' : 'does NOT sustain'} playback on the worst traces; top rung reached in ${(v.topRung.sessionsReaching * 100).toFixed(0)}% of sessions`,
+        )
         for (const s of v.suggestions) out.push(`    - ${s}`)
       }
     }

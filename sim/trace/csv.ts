@@ -1,6 +1,6 @@
-import type { Trace } from './trace.js'
 import { splitLines } from './lines.js'
 import { traceFromTimedRates } from './timed-rates.js'
+import type { Trace } from './trace.js'
 
 /** CSV `time,kbps` (seconds, kbit/s), with an optional header line naming the columns. */
 export function parseCsvTrace(name: string, text: string): Trace {

@@ -1,6 +1,6 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { normalSample, seededRandom } from '../../lib/random.js'
-import { traceFromPeriods, type Trace, type TraceSet } from './trace.js'
+import { type Trace, type TraceSet, traceFromPeriods } from './trace.js'
 
 /** Generated traces last this long unless told otherwise; sessions loop them anyway. */
 export const DEFAULT_GENERATED_DURATION_S = 600
@@ -11,7 +11,11 @@ export function constantTrace(kbps: number, durationS = DEFAULT_GENERATED_DURATI
 
 /** Rates in turn, each for `periodS` seconds, repeating. */
 export function stepTrace(kbps: number[], periodS: number): Trace {
-  return traceFromPeriods(`step ${kbps.join('/')} kbps every ${periodS} s`, kbps.map(() => periodS), kbps.map((k) => k * 1000))
+  return traceFromPeriods(
+    `step ${kbps.join('/')} kbps every ${periodS} s`,
+    kbps.map(() => periodS),
+    kbps.map((k) => k * 1000),
+  )
 }
 
 export interface RandomWalkOptions {
@@ -37,7 +41,11 @@ export function randomWalkTrace(o: RandomWalkOptions): Trace {
     rates.push(rate * 1000)
     rate = Math.min(o.maxKbps, Math.max(o.minKbps, rate * Math.exp(o.sigma * normalSample(rand))))
   }
-  return traceFromPeriods(`walk ${o.kbps} kbps σ=${o.sigma} seed=${o.seed}`, rates.map(() => o.step), rates)
+  return traceFromPeriods(
+    `walk ${o.kbps} kbps σ=${o.sigma} seed=${o.seed}`,
+    rates.map(() => o.step),
+    rates,
+  )
 }
 
 export interface MarkovOnOffOptions {
@@ -116,15 +124,31 @@ export function generateTraceSet(spec: string, defaultSeed = 1): TraceSet {
       case 'step': {
         used.add('kbps')
         const list = (params.get('kbps') ?? '').split('/').map(Number)
-        if (list.length < 1 || list.some((k) => !Number.isFinite(k) || k < 0) || !list.some((k) => k > 0)) throw bad(spec, 'kbps= must be rates separated by "/", e.g. 5000/800')
+        if (list.length < 1 || list.some((k) => !Number.isFinite(k) || k < 0) || !list.some((k) => k > 0))
+          throw bad(spec, 'kbps= must be rates separated by "/", e.g. 5000/800')
         const period = num('period', 10)
         if (!(period > 0)) throw bad(spec, 'period= must be positive')
         return stepTrace(list, period)
       }
       case 'walk':
-        return randomWalkTrace({ kbps: num('kbps', 3000), sigma: num('sigma', 0.25), step: num('step', 1) || 1, minKbps: num('min', 50), maxKbps: num('max', 50000), durationS, seed: s })
+        return randomWalkTrace({
+          kbps: num('kbps', 3000),
+          sigma: num('sigma', 0.25),
+          step: num('step', 1) || 1,
+          minKbps: num('min', 50),
+          maxKbps: num('max', 50000),
+          durationS,
+          seed: s,
+        })
       case 'markov':
-        return markovOnOffTrace({ onKbps: num('on', 5000), offKbps: num('off', 200), meanOnS: num('meanOn', 20) || 1, meanOffS: num('meanOff', 4) || 1, durationS, seed: s })
+        return markovOnOffTrace({
+          onKbps: num('on', 5000),
+          offKbps: num('off', 200),
+          meanOnS: num('meanOn', 20) || 1,
+          meanOffS: num('meanOff', 4) || 1,
+          durationS,
+          seed: s,
+        })
       default:
         throw bad(spec, `unknown generator "${kind}" (one of ${GENERATOR_NAMES.join(', ')})`)
     }

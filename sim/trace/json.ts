@@ -1,7 +1,7 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { traceError } from './lines.js'
 import type { Trace } from './trace.js'
 import { traceFromPeriods } from './trace.js'
-import { traceError } from './lines.js'
 
 /**
  * The JSON period format of the Sabre simulator (and ../shared/traces/norway-3g):

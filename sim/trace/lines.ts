@@ -6,8 +6,7 @@ export interface TraceLine {
   fields: string[]
 }
 
-export const traceError = (name: string, line: number, msg: string): OclabError =>
-  new OclabError(ErrorCodes.BAD_TRACE, `${name}: line ${line}: ${msg}`)
+export const traceError = (name: string, line: number, msg: string): OclabError => new OclabError(ErrorCodes.BAD_TRACE, `${name}: line ${line}: ${msg}`)
 
 export function splitLines(name: string, text: string, separator: RegExp): TraceLine[] {
   const out: TraceLine[] = []

@@ -1,6 +1,6 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { Trace } from './trace.js'
 import { numberField, splitLines, traceError } from './lines.js'
+import { Trace } from './trace.js'
 
 /** mm-link's packet size: every line is one delivery opportunity for an MTU-sized packet. */
 export const MAHIMAHI_PACKET_BYTES = 1500

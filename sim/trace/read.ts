@@ -1,14 +1,14 @@
 import { readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { ErrorCodes, OclabError, type ErrorCode } from '../../lib/errors.js'
-import { Trace, type TraceSet } from './trace.js'
-import { parseCookedTrace } from './cooked.js'
-import { parseCsvTrace } from './csv.js'
-import { parseJsonTrace } from './json.js'
-import { parseMahimahiTrace } from './mahimahi.js'
-import { generateTraceSet, isGeneratorSpec } from './generators.js'
+import { type ErrorCode, ErrorCodes, OclabError } from '../../lib/errors.js'
 import { DEFAULT_MAX_INPUT_BYTES } from '../manifest/limits.js'
 import { readFileLimited } from '../manifest/read-input.js'
+import { parseCookedTrace } from './cooked.js'
+import { parseCsvTrace } from './csv.js'
+import { generateTraceSet, isGeneratorSpec } from './generators.js'
+import { parseJsonTrace } from './json.js'
+import { parseMahimahiTrace } from './mahimahi.js'
+import { Trace, type TraceSet } from './trace.js'
 
 export type TraceFormat = 'mahimahi' | 'cooked' | 'json' | 'csv'
 
@@ -24,7 +24,11 @@ export function detectTraceFormat(file: string, text: string): TraceFormat {
   if (/\.json$/i.test(file)) return 'json'
   if (/\.csv$/i.test(file)) return 'csv'
   if (/\.(down|up)$/i.test(file)) return 'mahimahi'
-  const first = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? ''
+  const first =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? ''
   if (first.startsWith('[')) return 'json'
   if (first.includes(',')) return 'csv'
   return first.split(/\s+/).length === 1 ? 'mahimahi' : 'cooked'
@@ -64,7 +68,13 @@ export interface TraceSetOptions {
 /** The same trace with its throughput multiplied by k (latencies unchanged). */
 export function scaleTrace(trace: Trace, k: number): Trace {
   if (k === 1) return trace
-  return new Trace(trace.name, trace.starts, trace.rates.map((r) => r * k), trace.duration, trace.latencies)
+  return new Trace(
+    trace.name,
+    trace.starts,
+    trace.rates.map((r) => r * k),
+    trace.duration,
+    trace.latencies,
+  )
 }
 
 /**
@@ -101,9 +111,13 @@ export async function loadTraceSet(spec: string, opts: TraceSetOptions = {}): Pr
     if (!opts.skipBad) {
       // One shared cause keeps its own code (a folder of files over --max-input is INPUT_TOO_LARGE, not a bad trace).
       const code = codes.size === 1 ? [...codes][0]! : ErrorCodes.BAD_TRACE
-      throw new OclabError(code, `trace folder ${spec}: ${bad.length} of ${names.length} files are not valid traces (skip them with --skip-bad-traces):\n  ${bad.join('\n  ')}`)
+      throw new OclabError(
+        code,
+        `trace folder ${spec}: ${bad.length} of ${names.length} files are not valid traces (skip them with --skip-bad-traces):\n  ${bad.join('\n  ')}`,
+      )
     }
-    if (traces.length === 0) throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec}: none of its ${names.length} files is a valid trace:\n  ${bad.join('\n  ')}`)
+    if (traces.length === 0)
+      throw new OclabError(ErrorCodes.BAD_TRACE, `trace folder ${spec}: none of its ${names.length} files is a valid trace:\n  ${bad.join('\n  ')}`)
     for (const b of bad) opts.onWarning?.(`skipped ${join(spec, b)}`)
   }
   return scaled({ name: basename(spec.replace(/\/+$/, '')), traces })

@@ -1,5 +1,5 @@
-import { traceFromPeriods, type Trace } from './trace.js'
-import { numberField, traceError, type TraceLine } from './lines.js'
+import { numberField, type TraceLine, traceError } from './lines.js'
+import { type Trace, traceFromPeriods } from './trace.js'
 
 /**
  * Shared reader for "time, rate" sample formats (cooked, CSV): each sample's
@@ -14,7 +14,8 @@ export function traceFromTimedRates(name: string, lines: TraceLine[], bpsPerUnit
     if (l.fields.length !== 2) throw traceError(name, l.line, `expected 2 columns (${units[0]}, ${units[1]}), got ${l.fields.length}`)
     times[i] = numberField(name, l, 0, units[0])
     bps[i] = numberField(name, l, 1, units[1]) * bpsPerUnit
-    if (i > 0 && times[i]! <= times[i - 1]!) throw traceError(name, l.line, `time ${times[i]} is not after the previous line's ${times[i - 1]} (times must increase)`)
+    if (i > 0 && times[i]! <= times[i - 1]!)
+      throw traceError(name, l.line, `time ${times[i]} is not after the previous line's ${times[i - 1]} (times must increase)`)
   }
   const durations = new Float64Array(lines.length)
   for (let i = 0; i + 1 < lines.length; i++) durations[i] = times[i + 1]! - times[i]!

@@ -199,7 +199,8 @@ function checkTraceValues(name: string, starts: Float64Array, rates: Float64Arra
   for (let i = 0; i < starts.length; i++) {
     const at = `the period starting at ${starts[i]} s`
     const bps = rates[i]! * 8
-    if (!(bps >= 0 && bps <= MAX_BITS_PER_SECOND)) throw bad(`${at} has throughput ${Number.isFinite(bps) ? formatBitRate(bps) : `${bps} bit/s`} (must be 0 to ${formatBitRate(MAX_BITS_PER_SECOND)})`)
+    if (!(bps >= 0 && bps <= MAX_BITS_PER_SECOND))
+      throw bad(`${at} has throughput ${Number.isFinite(bps) ? formatBitRate(bps) : `${bps} bit/s`} (must be 0 to ${formatBitRate(MAX_BITS_PER_SECOND)})`)
     if (i > 0 && !(starts[i]! > starts[i - 1]!)) throw bad(`${at} does not start after the previous period (${starts[i - 1]} s)`)
     const lat = latencies?.[i]
     if (lat !== undefined && (!Number.isFinite(lat) || lat < 0 || lat > MAX_LATENCY_SECONDS)) {

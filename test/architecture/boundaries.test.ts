@@ -1,7 +1,7 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import t from 'tap'
 import ts from 'typescript'
-import { readdirSync, readFileSync, existsSync } from 'node:fs'
-import { dirname, join, relative, resolve, sep } from 'node:path'
 import { repoRoot } from '../helpers/package.js'
 
 /**
@@ -58,7 +58,8 @@ function importsOf(file: string): string[] {
 /** Why `from` may not import `to`, or null when it may. */
 function violation(from: string, to: string): string | null {
   const target = stageOf(to)
-  if (from.startsWith(`${SHARED}/`)) return target || CALLERS.some((c) => to.startsWith(`${c}/`)) ? `lib/ is shared and imports no stage, but imports ${to}` : null
+  if (from.startsWith(`${SHARED}/`))
+    return target || CALLERS.some((c) => to.startsWith(`${c}/`)) ? `lib/ is shared and imports no stage, but imports ${to}` : null
   if (to.startsWith(`${SHARED}/`) || !target) return null
   if (stageOf(from) === target) return null
   return to === `${target}/index.ts` ? null : `imports ${to}, an internal of ${target}/ (use ${target}/index.ts)`

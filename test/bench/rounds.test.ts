@@ -1,9 +1,9 @@
 import t from 'tap'
 import { cpuSecondsOf, cpuSecondsTree, interleave, ratios, roundOrder, spread } from '../../bench/_rounds.js'
 import { parseWrk } from '../../bench/oca.js'
+import { wrongForecast } from '../../bench/placement.js'
 import { InFlightBudget } from '../../oca/in-flight-budget.js'
 import { zipfPopularity } from '../../origin/popularity.js'
-import { wrongForecast } from '../../bench/placement.js'
 
 const wrkOut = (requests: number, read: string, non2xx = 0, timeouts = 0): string => `Running 3s test @ http://127.0.0.1:1/x
   2 threads and 16 connections
@@ -33,9 +33,15 @@ t.test('spread: median and range; ratios per round; rotated order', async (t) =>
   t.same(spread([4, 1, NaN, 2, 3]), { median: 2.5, min: 1, max: 4, n: 4 })
   t.equal(spread([]).n, 0)
   t.same(ratios([2, 6], [1, 3]), [2, 2])
-  t.same([0, 1, 2, 3].map((r) => roundOrder(['a', 'b', 'c'], r).join('')), ['abc', 'bca', 'cab', 'abc'])
+  t.same(
+    [0, 1, 2, 3].map((r) => roundOrder(['a', 'b', 'c'], r).join('')),
+    ['abc', 'bca', 'cab', 'abc'],
+  )
   const seen: string[] = []
-  const out = await interleave(2, [{ name: 'a' }, { name: 'b' }], async (n, r) => { seen.push(`${n}${r}`); return r })
+  const out = await interleave(2, [{ name: 'a' }, { name: 'b' }], async (n, r) => {
+    seen.push(`${n}${r}`)
+    return r
+  })
   t.same(seen, ['a0', 'b0', 'b1', 'a1'], 'the second round starts with the other case')
   t.same(out.get('a'), [0, 1])
 })

@@ -1,13 +1,13 @@
-import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { readFile } from 'node:fs/promises'
+import t from 'tap'
 import { request } from 'undici'
-import { repoRoot, tempDir } from '../helpers/package.js'
+import { type ClusterState, pidAlive, readClusterState, stateFileFor } from '../../lib/cluster-control.js'
 import { writeTestCluster } from '../helpers/cluster.js'
+import { repoRoot, tempDir } from '../helpers/package.js'
 import { until } from '../helpers/until.js'
-import { pidAlive, readClusterState, stateFileFor, type ClusterState } from '../../lib/cluster-control.js'
 
 const oclab = (args: string[]) => spawn(process.execPath, [join(repoRoot, 'bin', 'oclab.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
 
@@ -36,7 +36,10 @@ t.test('oclab cluster starts every server, heals a SIGKILLed OCA, reports the re
   await until(async () => (seen.out.some((l) => l.startsWith('cluster up')) ? true : undefined), '"cluster up"', 3000, 100, 300_000).catch((err: Error) => {
     throw new Error(`${err.message}\n${[...seen.out, ...seen.err].join('\n')}`)
   })
-  t.ok(seen.out.some((l) => /^\[origin\s*\]/.test(l)), 'child logs are forwarded with a prefix')
+  t.ok(
+    seen.out.some((l) => /^\[origin\s*\]/.test(l)),
+    'child logs are forwarded with a prefix',
+  )
   // "up" means every /health answered 200 together; nothing has been killed since
   for (const url of [cluster.origin.url, cluster.steering.url, ...cluster.ocas.map((o) => o.url)]) t.equal(await health(url), 200, `${url} is healthy`)
   const state = JSON.parse(await readFile(stateFileFor(file), 'utf8')) as ClusterState
@@ -45,14 +48,23 @@ t.test('oclab cluster starts every server, heals a SIGKILLed OCA, reports the re
 
   const victim = state.children.find((c) => c.name === 'oca-1')!
   process.kill(victim.pid!, 'SIGKILL')
-  const healed = await until(async () => {
-    const c = (await readClusterState(file))?.children.find((x) => x.name === 'oca-1')
-    return c && c.state === 'running' && c.pid !== victim.pid ? c : undefined
-  }, 'oca-1 to be restarted and healthy', 3000, 100, 120_000)
+  const healed = await until(
+    async () => {
+      const c = (await readClusterState(file))?.children.find((x) => x.name === 'oca-1')
+      return c && c.state === 'running' && c.pid !== victim.pid ? c : undefined
+    },
+    'oca-1 to be restarted and healthy',
+    3000,
+    100,
+    120_000,
+  )
   t.equal(healed.restarts, 1, 'the state file counts the restart')
   t.equal(healed.lastExit?.signal, 'SIGKILL', 'and says how it died')
   t.equal(await health(victim.url), 200, 'the new oca-1 answers /health')
-  t.ok(seen.out.some((l) => /\[supervisor\s*\] oca-1 exited unexpectedly \(SIGKILL\); restart 1 in \d+ ms/.test(l)), 'the restart is in the log')
+  t.ok(
+    seen.out.some((l) => /\[supervisor\s*\] oca-1 exited unexpectedly \(SIGKILL\); restart 1 in \d+ ms/.test(l)),
+    'the restart is in the log',
+  )
 
   const status = watch(oclab(['cluster', 'status', '--config', file]))
   t.equal(await status.ended, 0, `cluster status: all running and healthy\n${status.err.join('\n')}`)
@@ -74,7 +86,11 @@ t.test('oclab cluster --ready-timeout: a clear one-line failure, no stack trace,
   const run = watch(oclab(['cluster', '--config', file, '--ready-timeout', '0.1']))
   t.equal(await run.ended, 1, 'exit 1')
   const failure = run.err.join('\n')
-  t.match(failure, /^oclab cluster: (OCLAB_ERR_NOT_READY:? )?not every server answered \/health with 200 within 0\.1 s: origin \(.+\), oca-1 \(.+\), steering \(.+\)$/, 'says who was not ready')
+  t.match(
+    failure,
+    /^oclab cluster: (OCLAB_ERR_NOT_READY:? )?not every server answered \/health with 200 within 0\.1 s: origin \(.+\), oca-1 \(.+\), steering \(.+\)$/,
+    'says who was not ready',
+  )
   t.notMatch(failure, /\n\s+at /, 'no stack trace')
   const started = run.out.flatMap((l) => /\[supervisor\s*\] \S+ started, pid (\d+)/.exec(l)?.[1] ?? []).map(Number)
   t.equal(started.length, 3, 'three processes were started')

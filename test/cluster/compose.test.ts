@@ -1,9 +1,9 @@
-import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { parse } from 'yaml'
-import { repoRoot } from '../helpers/package.js'
 import { readCluster } from '../../lib/cluster.js'
+import { repoRoot } from '../helpers/package.js'
 
 // No Docker engine runs here: the compose file is checked against the cluster
 // file it mounts, so the two cannot drift apart unnoticed.
@@ -32,7 +32,8 @@ t.test('docker-compose.yml runs every server of cluster.docker.json on its port'
   // The mounted file holds the published example secrets; every container must get real ones from the environment
   // (`${VAR:?message}` makes docker compose refuse to start without them).
   for (const [name, svc] of Object.entries(compose.services)) {
-    for (const v of ['OCLAB_ADMIN_TOKEN', 'OCLAB_SIGNING_SECRET']) t.match(svc.environment?.[v], new RegExp(`^\\$\\{${v}:\\?.+\\}$`), `${name}: ${v} is required from the environment`)
+    for (const v of ['OCLAB_ADMIN_TOKEN', 'OCLAB_SIGNING_SECRET'])
+      t.match(svc.environment?.[v], new RegExp(`^\\$\\{${v}:\\?.+\\}$`), `${name}: ${v} is required from the environment`)
   }
   const dockerfile = await readFile(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8')
   for (const dir of ['lib', 'cli', 'encoder', 'origin', 'oca', 'steering', 'sim']) t.match(dockerfile, new RegExp(`COPY ${dir} `), `the image has ${dir}/`)

@@ -1,13 +1,13 @@
 import t from 'tap'
 import { Agent } from 'undici'
-import { tempDir, testPackage } from '../helpers/package.js'
-import { startTestCluster } from '../helpers/cluster.js'
-import { waitForSteering } from '../../sim/http-player/steer.js'
-import { runHttpSession } from '../../sim/http-player/session.js'
-import { constantTrace } from '../../sim/trace/generators.js'
 import { createAbr } from '../../sim/abr/registry.js'
 import { runSession } from '../../sim/engine/engine.js'
+import { runHttpSession } from '../../sim/http-player/session.js'
+import { waitForSteering } from '../../sim/http-player/steer.js'
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
+import { constantTrace } from '../../sim/trace/generators.js'
+import { startTestCluster } from '../helpers/cluster.js'
+import { tempDir, testPackage } from '../helpers/package.js'
 
 // The whole path a player takes: steering by the client's address, the OCAs
 // of its site (filling from the origin on a miss), failover when one dies.
@@ -32,9 +32,21 @@ t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', a
   const trace = constantTrace(1500)
   const virtual = runSession(ladder, trace, createAbr('throughput', ladder), { record: true })
   // virtual time models video only: leave the audio out of this comparison
-  const played = await runHttpSession({ titleId: 'test-title', candidates, policy: (l) => createAbr('throughput', l), trace, dispatcher: client, record: true, audio: false })
+  const played = await runHttpSession({
+    titleId: 'test-title',
+    candidates,
+    policy: (l) => createAbr('throughput', l),
+    trace,
+    dispatcher: client,
+    record: true,
+    audio: false,
+  })
   t.equal(played.completed, true, 'the session plays to the end')
-  t.same(played.timeline!.segments.map((s) => s.rung), virtual.timeline!.segments.map((s) => s.rung), 'with the rungs the virtual-time run chose')
+  t.same(
+    played.timeline!.segments.map((s) => s.rung),
+    virtual.timeline!.segments.map((s) => s.rung),
+    'with the rungs the virtual-time run chose',
+  )
   t.equal(played.failovers, 0)
 
   // kill the OCA the session plays from, after its second segment
@@ -42,7 +54,13 @@ t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', a
   let killed = false
   const got = { video: new Set<string>(), audio: new Set<string>() }
   const again = await runHttpSession({
-    titleId: 'test-title', candidates, policy: (l) => createAbr('bba', l), trace: constantTrace(3000), timeScale: 4, dispatcher: client, maxTimeToFirstByteMs: 8000,
+    titleId: 'test-title',
+    candidates,
+    policy: (l) => createAbr('bba', l),
+    trace: constantTrace(3000),
+    timeScale: 4,
+    dispatcher: client,
+    maxTimeToFirstByteMs: 8000,
     onRequest: (r) => {
       if (r.kind === 'segment' && !r.error) got[r.media!].add(r.url.split('/').pop()!)
       if (!killed && r.kind === 'segment' && r.base === first.url && r.url.includes('seg-00002')) {
@@ -58,5 +76,8 @@ t.test('HTTP-mode sessions through steering to the OCAs of a running cluster', a
   t.ok(others.length >= 1, 'another OCA served the rest')
   t.equal(got.audio.size, title.video[0]?.segments.length, 'every audio segment was fetched beside the video')
   t.same([...got.audio].sort(), [...got.video].sort(), 'segment for segment')
-  t.ok(again.audioBytes > 0 && again.audioBytes < again.metrics.bytesDownloaded, `audio bytes counted in what was downloaded (${again.audioBytes} of ${again.metrics.bytesDownloaded})`)
+  t.ok(
+    again.audioBytes > 0 && again.audioBytes < again.metrics.bytesDownloaded,
+    `audio bytes counted in what was downloaded (${again.audioBytes} of ${again.metrics.bytesDownloaded})`,
+  )
 })

@@ -1,13 +1,13 @@
-import t from 'tap'
-import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import Fastify from 'fastify'
-import { tempDir, testPackage } from '../helpers/package.js'
-import { startTestCluster } from '../helpers/cluster.js'
-import { oclab } from '../helpers/cli.js'
-import { freePort } from '../../lib/free-port.js'
+import t from 'tap'
 import { demoHtml } from '../../cli/demo-report.js'
+import { freePort } from '../../lib/free-port.js'
 import type { LoadReport, LoadSample } from '../../sim/loadtest/harness.js'
+import { oclab } from '../helpers/cli.js'
+import { startTestCluster } from '../helpers/cluster.js'
+import { tempDir, testPackage } from '../helpers/package.js'
 
 t.test('oclab load --json --html --console: a timeline per second, an HTML page of charts, and the console fed', async (t) => {
   const dir = await tempDir(t)
@@ -27,8 +27,26 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
 
   const html = join(dir, 'out', 'load.html')
   const { code, out, err } = await oclab([
-    'load', '--config', file, '--titles', 'test-title', '--rate', '6', '--duration', '4', '--time-scale', '4', '--abr', 'throughput',
-    '--fault', 'slow:oca-1=40@1.5', '--json', '--html', html, '--console', consoleUrl,
+    'load',
+    '--config',
+    file,
+    '--titles',
+    'test-title',
+    '--rate',
+    '6',
+    '--duration',
+    '4',
+    '--time-scale',
+    '4',
+    '--abr',
+    'throughput',
+    '--fault',
+    'slow:oca-1=40@1.5',
+    '--json',
+    '--html',
+    html,
+    '--console',
+    consoleUrl,
   ])
   t.equal(code, 0, err)
   const report = JSON.parse(out) as LoadReport
@@ -66,7 +84,14 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
   t.equal(page.match(/>slow:oca-1=40@1\.5<\/text>/g)?.length, 5, 'the fault labelled on every chart')
   t.match(page, /<td>oca-2<\/td><td>site-b<\/td>/, 'the per-OCA table')
   t.match(page, /<td>slow:oca-1=40@1\.5<\/td>/, 'the fault table')
-  const placement = { startedAt: '', finishedAt: '', dryRun: false, plan: { servedBytes: 0, boundBytes: 0, demandBytes: 0, ratioToBound: 0 }, sites: [], placement: {} }
+  const placement = {
+    startedAt: '',
+    finishedAt: '',
+    dryRun: false,
+    plan: { servedBytes: 0, boundBytes: 0, demandBytes: 0, ratioToBound: 0 },
+    sites: [],
+    placement: {},
+  }
   const demo = demoHtml({ encoded: [], placement, report, seconds: 1 })
   t.equal(demo.match(/<svg/g)?.length, 5 + 3, "the demo page has the run's five charts beside its three bar charts")
   t.match(demo, /<h3>Active sessions<\/h3><svg/)
@@ -74,7 +99,19 @@ t.test('oclab load --json --html --console: a timeline per second, an HTML page 
   const samples = received.filter((b) => !(b as { done?: boolean }).done) as LoadSample[]
   const final = received.filter((b) => (b as { done?: boolean }).done) as Array<{ done: true; report: LoadReport }>
   t.ok(samples.length >= 3, `${samples.length} samples posted`)
-  t.same(Object.keys(samples[0]!).sort(), ['active', 'completed', 'errors', 'faults', 'gbitPerSecond', 'lost', 'p50Ms', 'p99Ms', 'requestsPerSecond', 'started', 't'])
+  t.same(Object.keys(samples[0]!).sort(), [
+    'active',
+    'completed',
+    'errors',
+    'faults',
+    'gbitPerSecond',
+    'lost',
+    'p50Ms',
+    'p99Ms',
+    'requestsPerSecond',
+    'started',
+    't',
+  ])
   t.same(samples[0], tl[0], 'the first posted sample is the first of the timeline')
   t.equal(final.length, 1, 'one final post')
   t.equal(received.at(-1), final[0], 'and it comes last')
@@ -86,7 +123,22 @@ t.test('oclab load --console: an absent console does not fail the run', async (t
   await testPackage(dir, { width: 320, height: 180, duration: 2 })
   const { file } = await startTestCluster(t, dir, 1)
   const nobody = `http://127.0.0.1:${await freePort()}`
-  const { code, out, err } = await oclab(['load', '--config', file, '--titles', 'test-title', '--rate', '4', '--duration', '1.5', '--time-scale', '4', '--json', '--console', nobody])
+  const { code, out, err } = await oclab([
+    'load',
+    '--config',
+    file,
+    '--titles',
+    'test-title',
+    '--rate',
+    '4',
+    '--duration',
+    '1.5',
+    '--time-scale',
+    '4',
+    '--json',
+    '--console',
+    nobody,
+  ])
   t.equal(code, 0, err)
   t.equal((JSON.parse(out) as LoadReport).sessions.lost, 0)
   const bad = await oclab(['load', '--config', file, '--console', 'not-a-url', '--duration', '1'])

@@ -1,13 +1,13 @@
-import t from 'tap'
 import type tap from 'tap'
-import { tempDir, testPackage } from '../helpers/package.js'
-import { startTestCluster } from '../helpers/cluster.js'
-import { runLoad, siteClientAddress, zipfSampler, type LoadReport } from '../../sim/loadtest/harness.js'
-import { until } from '../helpers/until.js'
-import { parseFault } from '../../sim/loadtest/faults.js'
+import t from 'tap'
 import { parsePrometheus, sumOf } from '../../lib/prometheus-text.js'
-import { constantTrace } from '../../sim/trace/generators.js'
 import { seededRandom } from '../../lib/random.js'
+import { parseFault } from '../../sim/loadtest/faults.js'
+import { type LoadReport, runLoad, siteClientAddress, zipfSampler } from '../../sim/loadtest/harness.js'
+import { constantTrace } from '../../sim/trace/generators.js'
+import { startTestCluster } from '../helpers/cluster.js'
+import { tempDir, testPackage } from '../helpers/package.js'
+import { until } from '../helpers/until.js'
 
 t.test('fault specs parse, and bad ones say how to write them', async (t) => {
   t.same(parseFault('kill:oca-1@20'), { kind: 'kill', target: 'oca-1', at: 20, text: 'kill:oca-1@20' })
@@ -27,20 +27,30 @@ t.test('client addresses, Zipf picks and Prometheus sums', async (t) => {
   // Zipf(1) over 10: the first title gets 1/H(10) = 34.1% of the picks, the second half of that
   t.ok(Math.abs(counts[0] / 20_000 - 0.3414) < 0.015, `top title share ${(counts[0] / 20_000).toFixed(3)}`)
   t.ok(Math.abs(counts[1] / counts[0] - 0.5) < 0.05)
-  const s = parsePrometheus('# HELP x\noca_bytes_served_total{tier="memory"} 10\noca_bytes_served_total{tier="miss"} 5\noca_requests_total{status="200",tier="disk"} 3\n')
+  const s = parsePrometheus(
+    '# HELP x\noca_bytes_served_total{tier="memory"} 10\noca_bytes_served_total{tier="miss"} 5\noca_requests_total{status="200",tier="disk"} 3\n',
+  )
   t.equal(sumOf(s, 'oca_bytes_served_total'), 15)
   t.equal(sumOf(s, 'oca_bytes_served_total', { tier: 'miss' }), 5)
 })
 
 /** Σ per fault + what no fault explains = every failed request, every lost session that had a failure */
-function assertFaultSums(t: Pick<typeof tap, "equal" | "ok">, report: LoadReport) {
-  const failed = Object.entries(report.errors).filter(([k]) => k !== 'steering').reduce((a, [, v]) => a + v, 0)
+function assertFaultSums(t: Pick<typeof tap, 'equal' | 'ok'>, report: LoadReport) {
+  const failed = Object.entries(report.errors)
+    .filter(([k]) => k !== 'steering')
+    .reduce((a, [, v]) => a + v, 0)
   const u = report.faultsUnattributed
   t.equal(report.faults.reduce((a, f) => a + f.failovers, 0) + u.failovers, failed, `failovers add up to the ${failed} failed requests`)
-  const lostToSteering = Object.entries(report.sessions.lostReasons).filter(([k]) => k.startsWith('steering:')).reduce((a, [, v]) => a + v, 0)
+  const lostToSteering = Object.entries(report.sessions.lostReasons)
+    .filter(([k]) => k.startsWith('steering:'))
+    .reduce((a, [, v]) => a + v, 0)
   t.equal(report.faults.reduce((a, f) => a + f.sessionsLost, 0) + u.sessionsLost, report.sessions.lost - lostToSteering, 'lost sessions add up')
   t.ok(report.faults.reduce((a, f) => a + f.sessionsAffected, 0) + u.sessionsAffected <= report.sessions.started, 'no session is charged twice')
-  t.equal(report.perOca.reduce((a, o) => a + o.errors, 0), failed, 'per-OCA failures, counted by the harness, add up too')
+  t.equal(
+    report.perOca.reduce((a, o) => a + o.errors, 0),
+    failed,
+    'per-OCA failures, counted by the harness, add up too',
+  )
 }
 
 t.test('load: sessions through a cluster while OCAs are killed, slowed and the origin stopped; every failure charged once', async (t) => {
@@ -50,8 +60,17 @@ t.test('load: sessions through a cluster while OCAs are killed, slowed and the o
   const { cluster, sup } = await startTestCluster(t, dir, 2)
   const pidOf = (name: string) => sup.children.get(name)?.process.pid
   const report = await runLoad({
-    cluster, pidOf, titles: ['test-title'], traces: [constantTrace(3000), constantTrace(800)], algorithms: ['throughput', 'bba'],
-    mode: 'open', rate: 10, durationSeconds: 5, timeScale: 4, faults: [parseFault('kill:oca-1@2')], seed: 1,
+    cluster,
+    pidOf,
+    titles: ['test-title'],
+    traces: [constantTrace(3000), constantTrace(800)],
+    algorithms: ['throughput', 'bba'],
+    mode: 'open',
+    rate: 10,
+    durationSeconds: 5,
+    timeScale: 4,
+    faults: [parseFault('kill:oca-1@2')],
+    seed: 1,
   })
   t.equal(report.sessions.started, 50)
   t.equal(report.sessions.lost, 0, `no session lost ${JSON.stringify(report.sessions.lostReasons)}`)
@@ -76,17 +95,38 @@ t.test('load: sessions through a cluster while OCAs are killed, slowed and the o
   // three overlapping faults on the healed cluster
   await until(async () => (sup.status().every((c) => c.state === 'running') ? true : undefined), 'every process running again', 1200, 100)
   // and steering sends players to the restarted OCA again
-  await until(async () => {
-    const res = await fetch(`${cluster.steering.url}/ocas`)
-    const { ocas } = (await res.json()) as { ocas: Array<{ state: string }> }
-    return ocas.every((o) => o.state === 'up') ? true : undefined
-  }, 'steering to see both OCAs up', 1200, 100)
+  await until(
+    async () => {
+      const res = await fetch(`${cluster.steering.url}/ocas`)
+      const { ocas } = (await res.json()) as { ocas: Array<{ state: string }> }
+      return ocas.every((o) => o.state === 'up') ? true : undefined
+    },
+    'steering to see both OCAs up',
+    1200,
+    100,
+  )
   const three = await runLoad({
-    cluster, pidOf, titles: ['test-title'], traces: [constantTrace(3000)], algorithms: ['bba'], mode: 'open', rate: 8, durationSeconds: 4, timeScale: 4, seed: 2,
+    cluster,
+    pidOf,
+    titles: ['test-title'],
+    traces: [constantTrace(3000)],
+    algorithms: ['bba'],
+    mode: 'open',
+    rate: 8,
+    durationSeconds: 4,
+    timeScale: 4,
+    seed: 2,
     faults: [parseFault('slow:oca-2=300@1'), parseFault('kill:oca-1@1.5'), parseFault('origin-down@1.2+2')],
   })
-  t.same(three.faults.map((x) => x.fault), ['slow:oca-2=300@1', 'origin-down@1.2+2', 'kill:oca-1@1.5'], 'in the order they fired')
-  t.ok(three.faults.find((x) => x.fault.startsWith('kill'))!.failovers >= 1, `the kill is charged with failures ${JSON.stringify(three.faults)} ${JSON.stringify(three.errors)}`)
+  t.same(
+    three.faults.map((x) => x.fault),
+    ['slow:oca-2=300@1', 'origin-down@1.2+2', 'kill:oca-1@1.5'],
+    'in the order they fired',
+  )
+  t.ok(
+    three.faults.find((x) => x.fault.startsWith('kill'))!.failovers >= 1,
+    `the kill is charged with failures ${JSON.stringify(three.faults)} ${JSON.stringify(three.errors)}`,
+  )
   t.ok(three.faults.find((x) => x.fault.startsWith('slow'))!.sessionsAffected >= 1, 'sessions answered by the slowed OCA are charged to the slow-down')
   assertFaultSums(t, three)
 })

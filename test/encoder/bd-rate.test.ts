@@ -27,8 +27,18 @@ t.test('BD-rate on the bjontegaard package example (FAU-LMS/bjontegaard README d
   // reference figures were computed with SciPy's PchipInterpolator as that package
   // does (log10 rate over PSNR, integrated over the common range):
   // BD-rate −4.4174853506 %, BD-PSNR 0.1196927854 dB.
-  const anchor = [[9487.76, 40.037], [4593.6, 38.615], [2486.44, 36.845], [1358.24, 34.851]].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
-  const test = [[9787.8, 40.121], [4469.0, 38.651], [2451.52, 36.97], [1356.24, 34.987]].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
+  const anchor = [
+    [9487.76, 40.037],
+    [4593.6, 38.615],
+    [2486.44, 36.845],
+    [1358.24, 34.851],
+  ].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
+  const test = [
+    [9787.8, 40.121],
+    [4469.0, 38.651],
+    [2451.52, 36.97],
+    [1356.24, 34.987],
+  ].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
   const r = bjontegaard(anchor, test)
   t.ok(Math.abs(r.bdRate! - -4.4174853506) < 1e-8, `BD-rate ${r.bdRate}`)
   t.ok(Math.abs(r.bdQuality! - 0.1196927854) < 1e-8, `BD-PSNR ${r.bdQuality}`)
@@ -36,15 +46,32 @@ t.test('BD-rate on the bjontegaard package example (FAU-LMS/bjontegaard README d
 })
 
 t.test('BD-rate on VMAF-like ladders of different lengths and partial overlap, against SciPy', async (t) => {
-  const a = [[300e3, 60.2], [600e3, 72.5], [1200e3, 83.1], [2400e3, 90.4], [4800e3, 94.0]].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
-  const b = [[250e3, 63.0], [500e3, 75.2], [900e3, 84.0], [1800e3, 91.5], [3000e3, 94.8]].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
+  const a = [
+    [300e3, 60.2],
+    [600e3, 72.5],
+    [1200e3, 83.1],
+    [2400e3, 90.4],
+    [4800e3, 94.0],
+  ].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
+  const b = [
+    [250e3, 63.0],
+    [500e3, 75.2],
+    [900e3, 84.0],
+    [1800e3, 91.5],
+    [3000e3, 94.8],
+  ].map(([rate, quality]) => ({ rate: rate!, quality: quality! }))
   const r = bjontegaard(a, b)
   t.ok(Math.abs(r.bdRate! - -30.838710076) < 1e-7, `BD-rate ${r.bdRate}`)
   t.ok(Math.abs(r.bdQuality! - 4.7339211763) < 1e-8, `BD-VMAF ${r.bdQuality}`)
 })
 
 t.test('BD figures by hand: half the bits everywhere is −50 %; a constant quality lift is that lift', async (t) => {
-  const anchor = [{ rate: 1000, quality: 30 }, { rate: 2000, quality: 34 }, { rate: 4000, quality: 37 }, { rate: 8000, quality: 39 }]
+  const anchor = [
+    { rate: 1000, quality: 30 },
+    { rate: 2000, quality: 34 },
+    { rate: 4000, quality: 37 },
+    { rate: 8000, quality: 39 },
+  ]
   const half = anchor.map((p) => ({ rate: p.rate / 2, quality: p.quality }))
   const r = bjontegaard(anchor, half)
   t.ok(Math.abs(r.bdRate! - -50) < 1e-9, `BD-rate ${r.bdRate}`)
@@ -57,11 +84,28 @@ t.test('BD figures by hand: half the bits everywhere is −50 %; a constant qual
 })
 
 t.test('no overlap gives null, never an extrapolation; dominated points are dropped', async (t) => {
-  const low = [{ rate: 100, quality: 20 }, { rate: 200, quality: 30 }]
-  const high = [{ rate: 1000, quality: 50 }, { rate: 2000, quality: 60 }]
+  const low = [
+    { rate: 100, quality: 20 },
+    { rate: 200, quality: 30 },
+  ]
+  const high = [
+    { rate: 1000, quality: 50 },
+    { rate: 2000, quality: 60 },
+  ]
   const r = bjontegaard(low, high)
   t.equal(r.bdRate, null)
   t.equal(r.bdQuality, null)
-  t.same(monotoneCurve([{ rate: 300, quality: 40 }, { rate: 100, quality: 20 }, { rate: 200, quality: 19 }, { rate: 400, quality: 40 }]), [{ rate: 100, quality: 20 }, { rate: 300, quality: 40 }])
+  t.same(
+    monotoneCurve([
+      { rate: 300, quality: 40 },
+      { rate: 100, quality: 20 },
+      { rate: 200, quality: 19 },
+      { rate: 400, quality: 40 },
+    ]),
+    [
+      { rate: 100, quality: 20 },
+      { rate: 300, quality: 40 },
+    ],
+  )
   t.equal(bjontegaard([{ rate: 1, quality: 1 }], high).bdRate, null, 'one point is no curve')
 })

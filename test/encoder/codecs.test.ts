@@ -1,20 +1,20 @@
-import t from 'tap'
 import { existsSync } from 'node:fs'
-import { readFile, readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
+import t from 'tap'
+import { encodeTitle } from '../../encoder/encode-title.js'
+import { codecComparisons } from '../../encoder/ladder/compare.js'
+import { parseLadderSpec } from '../../encoder/ladder/ladder.js'
+import { ladderSummary } from '../../encoder/packager/summary.js'
 import { ffmpegPath, ffprobeJson } from '../../lib/ffmpeg.js'
 import { DEBIAN_FFMPEG } from '../../lib/ffmpeg-builds.js'
 import { readTitle, type Title } from '../../lib/title-package.js'
-import { encodeTitle } from '../../encoder/encode-title.js'
-import { parseLadderSpec } from '../../encoder/ladder/ladder.js'
-import { ladderSummary } from '../../encoder/packager/summary.js'
-import { codecComparisons } from '../../encoder/ladder/compare.js'
-import { initTracks, segmentStart } from '../../sim/lint/mp4-probe.js'
 import { lintManifest } from '../../sim/lint/index.js'
+import { initTracks, segmentStart } from '../../sim/lint/mp4-probe.js'
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
-import { testSource, tempDir, hasVmafModel, VMAF_MODEL } from '../helpers/package.js'
 import { oclab } from '../helpers/cli.js'
+import { hasVmafModel, tempDir, testSource, VMAF_MODEL } from '../helpers/package.js'
 
 /**
  * HEVC and AV1 ladders beside H.264. AV1 needs Debian's ffmpeg (libsvtav1);
@@ -34,7 +34,10 @@ t.test('a codec whose encoder no build has fails at once, before any work, and s
     'the bundled build alone has no libsvtav1: refused before the (missing) source is even opened',
   )
   t.notOk(existsSync(store), 'nothing was written')
-  await t.rejects(encodeTitle({ source: join(dir, 'never-read.mp4'), store, ladder: 'shot-based', codecs: ['av1'], vmafModel: null }), { code: 'OCLAB_ERR_USAGE', message: /shot-based ladders need key frames/ })
+  await t.rejects(encodeTitle({ source: join(dir, 'never-read.mp4'), store, ladder: 'shot-based', codecs: ['av1'], vmafModel: null }), {
+    code: 'OCLAB_ERR_USAGE',
+    message: /shot-based ladders need key frames/,
+  })
   const cli = await oclab(['encode', join(dir, 'never-read.mp4'), '--out', store, '--codecs', 'h264,vp9'])
   t.equal(cli.code, 2, 'an unknown codec is bad usage')
   t.match(cli.err, /--codecs: expected a comma-separated list of h264, hevc, av1; got "h264,vp9"/)
@@ -52,28 +55,56 @@ t.test('H.264 + HEVC + AV1 ladders in one CMAF package', async (t) => {
   const source = await testSource(dir, { duration: 3 })
   const store = join(dir, 'store')
   const opts = {
-    source, store, titleId: 'three', segmentDuration: 1, segmentsPerChunk: 2, concurrency: 2, keepWork: true, vmafModel,
+    source,
+    store,
+    titleId: 'three',
+    segmentDuration: 1,
+    segmentsPerChunk: 2,
+    concurrency: 2,
+    keepWork: true,
+    vmafModel,
     ladder: parseLadderSpec('192x108@120k,320x180@300k')!,
     codecs: ['h264', 'hevc', 'av1'] as const,
-    h264: { preset: 'ultrafast' }, presets: { hevc: 'ultrafast', av1: '12' },
+    h264: { preset: 'ultrafast' },
+    presets: { hevc: 'ultrafast', av1: '12' },
   }
   const { title, titleDir } = await encodeTitle({ ...opts, codecs: [...opts.codecs] })
 
   t.test('title.json: version 2, one ladder per codec, which build did what', async (t) => {
     t.equal(title.version, 2)
     t.same(sets(title), ['h264', 'hevc', 'av1'])
-    t.same(title.ladders?.map((l) => l.codec), ['h264', 'hevc', 'av1'])
+    t.same(
+      title.ladders?.map((l) => l.codec),
+      ['h264', 'hevc', 'av1'],
+    )
     t.equal(title.encode.codec, 'h264', 'the main codec')
     const builds = title.encode.ffmpeg!
     t.equal(builds.quality.path, ffmpegPath(), 'quality on the quality build')
     t.equal(builds.quality.libvmaf, true)
-    t.same(builds.video.map((b) => [b.codec, b.encoder, b.preset]), [['h264', 'libx264', 'ultrafast'], ['hevc', 'libx265', 'ultrafast'], ['av1', 'libsvtav1', '12']])
+    t.same(
+      builds.video.map((b) => [b.codec, b.encoder, b.preset]),
+      [
+        ['h264', 'libx264', 'ultrafast'],
+        ['hevc', 'libx265', 'ultrafast'],
+        ['av1', 'libsvtav1', '12'],
+      ],
+    )
     t.equal(builds.video[0]?.path, ffmpegPath(), 'H.264 on the bundled build, as before')
     t.equal(builds.video[2]?.path, DEBIAN_FFMPEG, 'AV1 where libsvtav1 is')
-    t.same(title.video.map((v) => v.id), ['v108p-120k', 'v180p-300k', 'hevc-v108p-120k', 'hevc-v180p-300k', 'av1-v108p-120k', 'av1-v180p-300k'])
+    t.same(
+      title.video.map((v) => v.id),
+      ['v108p-120k', 'v180p-300k', 'hevc-v108p-120k', 'hevc-v180p-300k', 'av1-v108p-120k', 'av1-v180p-300k'],
+    )
     t.equal(title.encode.jobs, 2 * 6, 'two chunks × six rungs')
-    t.same(ladderFromTitle(title).rungs.map((r) => r.id), ['v108p-120k', 'v180p-300k'], 'a simulated player plays the main codec\'s ladder')
-    t.same(ladderFromTitle(title, 'x', 'av1').rungs.map((r) => r.id), ['av1-v108p-120k', 'av1-v180p-300k'])
+    t.same(
+      ladderFromTitle(title).rungs.map((r) => r.id),
+      ['v108p-120k', 'v180p-300k'],
+      "a simulated player plays the main codec's ladder",
+    )
+    t.same(
+      ladderFromTitle(title, 'x', 'av1').rungs.map((r) => r.id),
+      ['av1-v108p-120k', 'av1-v180p-300k'],
+    )
     t.throws(() => ladderFromTitle(title, 'x', 'vp9'), { code: 'OCLAB_ERR_BAD_TITLE', message: /no vp9 renditions \(it has h264, hevc, av1\)/ })
   })
 
@@ -83,7 +114,11 @@ t.test('H.264 + HEVC + AV1 ladders in one CMAF package', async (t) => {
       const [track] = initTracks(init)
       t.equal(track!.entry, { h264: 'avc1', hevc: 'hvc1', av1: 'av01' }[v.codec], `${v.id}: sample entry`)
       t.equal(track!.codecs, v.codecs, `${v.id}: title.json's codecs is the init segment's`)
-      const probe = await ffprobeJson<{ streams: Array<{ profile: string; level: number }> }>(['-show_entries', 'stream=profile,level', join(titleDir, v.init.path)])
+      const probe = await ffprobeJson<{ streams: Array<{ profile: string; level: number }> }>([
+        '-show_entries',
+        'stream=profile,level',
+        join(titleDir, v.init.path),
+      ])
       const s = probe.streams[0]!
       if (v.codec === 'h264') t.match(v.codecs, /^avc1\.42c0[0-9a-f]{2}$|^avc1\.6400[0-9a-f]{2}$/)
       if (v.codec === 'hevc') {
@@ -105,18 +140,42 @@ t.test('H.264 + HEVC + AV1 ladders in one CMAF package', async (t) => {
     for (const v of title.video) t.match(master, `CODECS="${v.codecs},mp4a.40.2"`)
     const doc = new DOMParser().parseFromString(await readFile(join(titleDir, 'manifest.mpd'), 'utf8'), 'text/xml')
     const videoSets = Array.from(doc.getElementsByTagName('AdaptationSet')).filter((a) => a.getAttribute('contentType') === 'video')
-    t.same(videoSets.map((a) => Array.from(a.getElementsByTagName('Representation')).map((r) => r.getAttribute('codecs')!.split('.')[0])), [['avc1', 'avc1'], ['hvc1', 'hvc1'], ['av01', 'av01']])
+    t.same(
+      videoSets.map((a) => Array.from(a.getElementsByTagName('Representation')).map((r) => r.getAttribute('codecs')!.split('.')[0])),
+      [
+        ['avc1', 'avc1'],
+        ['hvc1', 'hvc1'],
+        ['av01', 'av01'],
+      ],
+    )
     t.same(new Set(Array.from(doc.getElementsByTagName('AdaptationSet')).map((a) => a.getAttribute('id'))).size, 4, 'AdaptationSet ids are unique')
     for (const m of ['master.m3u8', 'manifest.mpd']) {
       const report = await lintManifest(join(titleDir, m), { deep: true })
-      t.equal(report.counts.error, 0, `${m}: no errors (${report.findings.filter((f) => f.severity === 'error').map((f) => f.message).join('; ')})`)
+      t.equal(
+        report.counts.error,
+        0,
+        `${m}: no errors (${report.findings
+          .filter((f) => f.severity === 'error')
+          .map((f) => f.message)
+          .join('; ')})`,
+      )
     }
   })
 
   t.test('BD-rate of each codec against H.264 on the same source', async (t) => {
     const cs = codecComparisons(title)
-    t.same(cs.map((c) => [c.anchor.codec, c.test.codec]), [['h264', 'hevc'], ['h264', 'av1']])
-    for (const c of cs) t.ok(c.metrics.some((m) => m.metric === 'psnr'), `${c.test.codec}: PSNR curve compared`)
+    t.same(
+      cs.map((c) => [c.anchor.codec, c.test.codec]),
+      [
+        ['h264', 'hevc'],
+        ['h264', 'av1'],
+      ],
+    )
+    for (const c of cs)
+      t.ok(
+        c.metrics.some((m) => m.metric === 'psnr'),
+        `${c.test.codec}: PSNR curve compared`,
+      )
     const summary = ladderSummary(title, titleDir)
     t.match(summary, /hevc against h264: BD-rate/)
     t.match(summary, /av1 against h264: BD-rate/)
@@ -142,18 +201,33 @@ t.test('per-title: each codec gets its own probes, hull and rungs', async (t) =>
   const dir = await tempDir(t)
   const source = await testSource(dir, { duration: 2, kind: 'complex' })
   const { title } = await encodeTitle({
-    source, store: join(dir, 'store'), titleId: 'pt', segmentDuration: 1, concurrency: 2, vmafModel, ladder: 'per-title',
-    codecs: ['h264', 'av1'], h264: { preset: 'ultrafast' }, presets: { av1: '12' },
+    source,
+    store: join(dir, 'store'),
+    titleId: 'pt',
+    segmentDuration: 1,
+    concurrency: 2,
+    vmafModel,
+    ladder: 'per-title',
+    codecs: ['h264', 'av1'],
+    h264: { preset: 'ultrafast' },
+    presets: { av1: '12' },
     probe: { heights: [180, 108], crfs: [22, 34], codecCrfs: { av1: [35, 55] }, excerpts: 1, excerptSeconds: 2 },
   })
   const [h264, av1] = title.ladders!
   t.equal(av1!.codec, 'av1')
   t.equal(h264!.probes.length, 4, 'H.264: 2 heights × 2 CRFs')
   t.equal(av1!.probes.length, 4, 'AV1: its own 2 × 2 probes')
-  t.notSame(av1!.probes.map((p) => p.bitrate), h264!.probes.map((p) => p.bitrate), 'different encoders, different points')
+  t.notSame(
+    av1!.probes.map((p) => p.bitrate),
+    h264!.probes.map((p) => p.bitrate),
+    'different encoders, different points',
+  )
   t.match(av1!.notes[0], /^per-title \(av1\): 4 probe encodes/)
-  t.ok(title.video.filter((v) => v.codec === 'av1').every((v) => v.id.startsWith('av1-v')), 'AV1 rungs carry the codec in their ids')
+  t.ok(
+    title.video.filter((v) => v.codec === 'av1').every((v) => v.id.startsWith('av1-v')),
+    'AV1 rungs carry the codec in their ids',
+  )
   t.ok(title.video.some((v) => v.codec === 'h264'))
-  t.same(title.ladder, (({ codec: _c, ...l }) => l)(h264!), 'title.ladder is the main codec\'s')
+  t.same(title.ladder, (({ codec: _c, ...l }) => l)(h264!), "title.ladder is the main codec's")
   t.same((await readTitle(join(dir, 'store', 'titles', 'pt'))).ladders, title.ladders, 'written as returned')
 })

@@ -1,9 +1,9 @@
-import t from 'tap'
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { testPackage, tempDir } from '../helpers/package.js'
-import { oclab } from '../helpers/cli.js'
+import t from 'tap'
 import type { Title } from '../../lib/title-package.js'
+import { oclab } from '../helpers/cli.js'
+import { tempDir, testPackage } from '../helpers/package.js'
 
 // `oclab compare` reads two packages' measured renditions. B is A with every
 // rendition's average bitrate halved, so B needs exactly half the bits at every

@@ -1,14 +1,17 @@
-import t from 'tap'
-import { readFile, writeFile, stat } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Parser } from 'm3u8-parser'
 import { parse as parseMpd } from 'mpd-parser'
-import { readTitle, TITLE_VERSION } from '../../lib/title-package.js'
-import { sha256File } from '../../lib/hash.js'
+import t from 'tap'
 import { ffprobeJson } from '../../lib/ffmpeg.js'
-import { testPackage, tempDir, hasVmafModel, VMAF_MODEL } from '../helpers/package.js'
+import { sha256File } from '../../lib/hash.js'
+import { readTitle, TITLE_VERSION } from '../../lib/title-package.js'
+import { hasVmafModel, tempDir, testPackage, VMAF_MODEL } from '../helpers/package.js'
 
-interface HlsVariant { uri: string; attributes: Record<string, unknown> & { RESOLUTION?: { width: number; height: number } } }
+interface HlsVariant {
+  uri: string
+  attributes: Record<string, unknown> & { RESOLUTION?: { width: number; height: number } }
+}
 interface HlsManifest {
   playlists?: HlsVariant[]
   segments: Array<{ uri: string; duration: number; map?: { uri: string } }>
@@ -28,7 +31,11 @@ const parseM3u8 = (text: string): HlsManifest => {
 t.test('a source becomes a complete, consistent CMAF title package', async (t) => {
   const dir = await tempDir(t)
   // 640x360 → 3 fixed rungs; 5 s at 1 s segments and 2 segments per chunk → 3 chunks, the last one short
-  const { titleDir, source } = await testPackage(dir, { width: 640, height: 360, duration: 5 }, { segmentsPerChunk: 2, vmafModel: hasVmafModel ? VMAF_MODEL : null })
+  const { titleDir, source } = await testPackage(
+    dir,
+    { width: 640, height: 360, duration: 5 },
+    { segmentsPerChunk: 2, vmafModel: hasVmafModel ? VMAF_MODEL : null },
+  )
   const title = await readTitle(titleDir)
 
   t.test('title.json describes the package', async (t) => {
@@ -37,7 +44,10 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
     t.equal(title.segmentDuration, 1)
     t.equal(title.encode.chunks, 3)
     t.equal(title.encode.jobs, 9)
-    t.same(title.video.map((v) => `${v.width}x${v.height}`), ['426x240', '512x288', '640x360'])
+    t.same(
+      title.video.map((v) => `${v.width}x${v.height}`),
+      ['426x240', '512x288', '640x360'],
+    )
     t.equal(title.source.video.frameCount, 125)
     t.equal(title.audio.length, 1, 'one AAC rendition for the source audio')
     t.equal(title.audio[0]?.codecs, 'mp4a.40.2')
@@ -57,7 +67,10 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
     }
     // quality rises with the rung
     const ssims = title.video.map((v) => v.quality.ssim)
-    t.same([...ssims].sort((a, b) => a - b), ssims)
+    t.same(
+      [...ssims].sort((a, b) => a - b),
+      ssims,
+    )
   })
 
   t.test('every listed file exists with its size and sha256', async (t) => {
@@ -84,8 +97,14 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
       const media = parseM3u8(await readFile(join(titleDir, v.playlist), 'utf8'))
       t.equal(media.endList, true, 'VOD playlist ends')
       t.equal(media.targetDuration, 1)
-      t.same(media.segments.map((s) => `${v.id}/${s.uri}`), v.segments.map((s) => s.uri))
-      t.same(media.segments.map((s) => s.duration), v.segments.map((s) => s.duration))
+      t.same(
+        media.segments.map((s) => `${v.id}/${s.uri}`),
+        v.segments.map((s) => s.uri),
+      )
+      t.same(
+        media.segments.map((s) => s.duration),
+        v.segments.map((s) => s.duration),
+      )
       t.equal(media.segments[0]?.map?.uri, 'init.mp4')
     }
     const audioGroup = master.mediaGroups?.AUDIO?.aud
@@ -102,8 +121,14 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
       t.ok(rep, `${v.id} is a Representation`)
       t.equal(rep.attributes.BANDWIDTH, v.bandwidth)
       t.equal(rep.attributes.CODECS, v.codecs)
-      t.same(rep.segments.map((s) => s.uri), v.segments.map((s) => s.uri))
-      t.same(rep.segments.map((s) => s.duration), v.segments.map((s) => s.duration))
+      t.same(
+        rep.segments.map((s) => s.uri),
+        v.segments.map((s) => s.uri),
+      )
+      t.same(
+        rep.segments.map((s) => s.duration),
+        v.segments.map((s) => s.duration),
+      )
     }
   })
 
@@ -114,9 +139,24 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
       for (const s of v.segments) {
         const joined = join(dir, 'probe.mp4')
         await writeFile(joined, Buffer.concat([init, await readFile(join(titleDir, s.uri))]))
-        const count = await ffprobeJson<{ streams: Array<{ nb_read_frames: string }> }>(['-count_frames', '-show_entries', 'stream=nb_read_frames', '-select_streams', 'v:0', joined])
+        const count = await ffprobeJson<{ streams: Array<{ nb_read_frames: string }> }>([
+          '-count_frames',
+          '-show_entries',
+          'stream=nb_read_frames',
+          '-select_streams',
+          'v:0',
+          joined,
+        ])
         t.equal(Number(count.streams[0]?.nb_read_frames), 25, `${s.uri}: 25 frames`)
-        const first = await ffprobeJson<{ frames: Array<{ key_frame: number; pict_type: string }> }>(['-show_entries', 'frame=key_frame,pict_type', '-read_intervals', '%+#1', '-select_streams', 'v:0', joined])
+        const first = await ffprobeJson<{ frames: Array<{ key_frame: number; pict_type: string }> }>([
+          '-show_entries',
+          'frame=key_frame,pict_type',
+          '-read_intervals',
+          '%+#1',
+          '-select_streams',
+          'v:0',
+          joined,
+        ])
         t.equal(first.frames[0]?.pict_type, 'I', `${s.uri}: starts with an I frame`)
         t.equal(first.frames[0]?.key_frame, 1, `${s.uri}: which is a keyframe`)
         frames += 25

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { analyseDecode, cleanLogLine, intervalStats, variableRateReason, type DecodeEntry } from '../../encoder/inspect/inspect-decode.js'
+import { analyseDecode, cleanLogLine, type DecodeEntry, intervalStats, variableRateReason } from '../../encoder/inspect/inspect-decode.js'
 
 const pkt = (pts: number, flags = '___'): DecodeEntry => ({ type: 'packet', pts_time: pts.toFixed(6), dts_time: 'N/A', flags })
 const frame = (t: number, ...logs: string[]): DecodeEntry => ({

@@ -1,7 +1,7 @@
-import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
+import t from 'tap'
+import { dynamicRange, inspectionFromProbe, type ProbeResult, type ProbeStream, parseRational } from '../../encoder/inspect/inspect-probe.js'
 import { InspectionSchema } from '../../lib/title-package.js'
-import { dynamicRange, inspectionFromProbe, parseRational, type ProbeResult, type ProbeStream } from '../../encoder/inspect/inspect-probe.js'
 
 const limits = { max: 120, min: 10 }
 
@@ -57,8 +57,17 @@ t.test('a clean probe becomes a complete, schema-valid report', async (t) => {
   const r = inspectionFromProbe('in.mp4', 1234, probe([video({ color_transfer: 'bt709', color_primaries: 'bt709', color_space: 'bt709' }), audio()]), limits)
   t.ok(Value.Check(InspectionSchema, r), 'matches InspectionSchema')
   t.same(r.video, {
-    codec: 'h264', width: 1920, height: 1080, frameRate: 30000 / 1001, frameCount: 300, pixelFormat: 'yuv420p',
-    colorTransfer: 'bt709', colorPrimaries: 'bt709', colorSpace: 'bt709', dynamicRange: 'SDR', startTime: 0,
+    codec: 'h264',
+    width: 1920,
+    height: 1080,
+    frameRate: 30000 / 1001,
+    frameCount: 300,
+    pixelFormat: 'yuv420p',
+    colorTransfer: 'bt709',
+    colorPrimaries: 'bt709',
+    colorSpace: 'bt709',
+    dynamicRange: 'SDR',
+    startTime: 0,
   })
   t.same(r.audio, [{ index: 1, codec: 'aac', channels: 6, sampleRate: 48000, language: 'nor', startTime: 0, offsetFromVideo: 0 }])
   t.equal(r.duration, 10.01)
@@ -67,7 +76,12 @@ t.test('a clean probe becomes a complete, schema-valid report', async (t) => {
 })
 
 t.test('frame count falls back to duration × rate, language to und, colour to unknown', async (t) => {
-  const r = inspectionFromProbe('in.mkv', 1, probe([video({ nb_frames: undefined, duration: undefined, r_frame_rate: '25/1', avg_frame_rate: '25/1' }), audio({ tags: {} })], 'matroska,webm'), limits)
+  const r = inspectionFromProbe(
+    'in.mkv',
+    1,
+    probe([video({ nb_frames: undefined, duration: undefined, r_frame_rate: '25/1', avg_frame_rate: '25/1' }), audio({ tags: {} })], 'matroska,webm'),
+    limits,
+  )
   t.equal(r.duration, 10.01, 'format duration when the stream has none (Matroska)')
   t.equal(r.video.frameCount, 250)
   t.equal(r.audio[0]?.language, 'und')
@@ -84,7 +98,15 @@ t.test('A/V offset: audio start minus video start, warned beyond ±45 ms', async
 })
 
 t.test('oddities become warnings', async (t) => {
-  const r = inspectionFromProbe('x', 1, probe([video({ width: 721, height: 405, field_order: 'tt', sample_aspect_ratio: '64:45', r_frame_rate: '50/1', avg_frame_rate: '25/1' }), video({ index: 2 })]), limits)
+  const r = inspectionFromProbe(
+    'x',
+    1,
+    probe([
+      video({ width: 721, height: 405, field_order: 'tt', sample_aspect_ratio: '64:45', r_frame_rate: '50/1', avg_frame_rate: '25/1' }),
+      video({ index: 2 }),
+    ]),
+    limits,
+  )
   t.equal(r.video.frameRate, 25, 'interlaced field rate (50) is read as the frame rate (25)')
   t.match(r.warnings.join('\n'), /2 video streams/)
   t.match(r.warnings.join('\n'), /interlaced video \(field order tt\)/)
@@ -102,9 +124,17 @@ t.test('rejections from metadata alone', async (t) => {
   reject(probe([video({ nb_frames: '1' })]), 'OCLAB_ERR_NO_VIDEO', /single frame/)
   reject(probe([video({ duration: '0.000000' })]), 'OCLAB_ERR_ZERO_DURATION', /zero duration/)
   reject({ streams: [video({ duration: 'N/A' })], format: { format_name: 'h264' } }, 'OCLAB_ERR_ZERO_DURATION', /unknown duration/)
-  reject(probe([video({ r_frame_rate: '50/1', avg_frame_rate: '3125/123' })]), 'OCLAB_ERR_BAD_FRAME_RATE', /variable frame rate: the stream's base rate is 50 fps but it averages 25\.407 fps/)
+  reject(
+    probe([video({ r_frame_rate: '50/1', avg_frame_rate: '3125/123' })]),
+    'OCLAB_ERR_BAD_FRAME_RATE',
+    /variable frame rate: the stream's base rate is 50 fps but it averages 25\.407 fps/,
+  )
   reject(probe([video({ r_frame_rate: '0/0', avg_frame_rate: '0/0' })]), 'OCLAB_ERR_BAD_FRAME_RATE', /declares no frame rate/)
   reject(probe([video({ r_frame_rate: '1000/1', avg_frame_rate: '1000/1' })]), 'OCLAB_ERR_BAD_FRAME_RATE', /1000 fps is above the maximum of 120/)
   reject(probe([video({ r_frame_rate: '5/1', avg_frame_rate: '5/1' })]), 'OCLAB_ERR_BAD_FRAME_RATE', /5 fps is below the minimum of 10/)
-  t.equal(inspectionFromProbe('src', 1, probe([video({ r_frame_rate: '25/1', avg_frame_rate: '1225/49' })]), limits).video.frameRate, 25, 'one frame off in 50 is not VFR')
+  t.equal(
+    inspectionFromProbe('src', 1, probe([video({ r_frame_rate: '25/1', avg_frame_rate: '1225/49' })]), limits).video.frameRate,
+    25,
+    'one frame off in 50 is not VFR',
+  )
 })

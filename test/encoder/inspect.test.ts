@@ -1,18 +1,19 @@
-import t from 'tap'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
-import { generateSource } from '../../encoder/synthetic-source.js'
+import t from 'tap'
+import { main } from '../../cli/main.js'
 import { inspectSource } from '../../encoder/inspect/inspect.js'
+import { generateSource } from '../../encoder/synthetic-source.js'
 import { ffmpeg, ffprobeJson } from '../../lib/ffmpeg.js'
 import { looksLikeIsoBmff } from '../../lib/media/boxes.js'
-import { mediaToolsMissing } from '../helpers/media-tools.js'
 import { InspectionSchema } from '../../lib/title-package.js'
-import { main } from '../../cli/main.js'
+import { mediaToolsMissing } from '../helpers/media-tools.js'
 
 t.test('looksLikeIsoBmff: an MP4 cut short still starts with a box; text does not', async (t) => {
-  const box = (size: number, type: string) => Buffer.concat([Buffer.from([size >>> 24, (size >>> 16) & 255, (size >>> 8) & 255, size & 255]), Buffer.from(type, 'latin1')])
+  const box = (size: number, type: string) =>
+    Buffer.concat([Buffer.from([size >>> 24, (size >>> 16) & 255, (size >>> 8) & 255, size & 255]), Buffer.from(type, 'latin1')])
   t.ok(looksLikeIsoBmff(box(24, 'ftyp')))
   t.ok(looksLikeIsoBmff(box(0, 'mdat')), 'size 0: the box runs to the end of the file')
   t.ok(looksLikeIsoBmff(box(1, 'mdat')), 'size 1: a 64-bit largesize follows')
@@ -30,9 +31,19 @@ else run()
 /** Tiny lavfi clip; `vf` is appended to the test pattern's filter chain. */
 const lavfi = (out: string, o: { rate?: number; seconds?: number; frames?: number; vf?: string; args?: string[] } = {}) =>
   ffmpeg([
-    '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=64x64:rate=${o.rate ?? 25}${o.vf ? `,${o.vf}` : ''}`,
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=64x64:rate=${o.rate ?? 25}${o.vf ? `,${o.vf}` : ''}`,
     ...(o.frames !== undefined ? ['-frames:v', String(o.frames)] : ['-t', String(o.seconds ?? 1)]),
-    '-c:v', 'libx264', '-preset', 'ultrafast', ...(o.args ?? []), out,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    ...(o.args ?? []),
+    out,
   ])
 
 function run(): void {
@@ -66,7 +77,10 @@ function run(): void {
     // ffprobe picks its MP4 demuxer from the name and says "moov atom not found": that used to read "an incomplete MP4"
     const renamed = join(dir, 'notes.mp4')
     await writeFile(renamed, 'hello, this is not a video\n')
-    await t.rejects(inspectSource(renamed), { code: 'OCLAB_ERR_BAD_SOURCE', message: /notes\.mp4 is not a media file \(ffprobe read it as MP4 from its name, but it does not start with an MP4 box\)/ })
+    await t.rejects(inspectSource(renamed), {
+      code: 'OCLAB_ERR_BAD_SOURCE',
+      message: /notes\.mp4 is not a media file \(ffprobe read it as MP4 from its name, but it does not start with an MP4 box\)/,
+    })
     const noise = join(dir, 'noise.mov')
     await writeFile(noise, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 0xff)))
     await t.rejects(inspectSource(noise), { code: 'OCLAB_ERR_BAD_SOURCE', message: /not a media file/ })
@@ -85,9 +99,13 @@ function run(): void {
   })
 
   t.test('bytes overwritten mid-mdat: CORRUPT_SOURCE at the damaged frame', async (t) => {
-    const { packets } = await ffprobeJson<{ packets: { pts_time: string; pos: string; size: string }[] }>(
-      ['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,pos,size', good],
-    )
+    const { packets } = await ffprobeJson<{ packets: { pts_time: string; pos: string; size: string }[] }>([
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time,pos,size',
+      good,
+    ])
     const victim = packets[Math.floor(packets.length / 2)]!
     const pos = Number(victim.pos)
     const size = Number(victim.size)
@@ -119,13 +137,27 @@ function run(): void {
   t.test('variable frame rate is BAD_FRAME_RATE', async (t) => {
     // 25 fps for 2 s, then 50 fps, then 12.5 fps: the container's rates disagree
     const mixed = join(dir, 'mixed.mp4')
-    await lavfi(mixed, { frames: 125, vf: "settb=1/1000,setpts='if(lt(N,50),N/25,if(lt(N,100),2+(N-50)/50,3+(N-100)/12.5))/TB'", args: ['-vsync', 'vfr', '-enc_time_base', '1/1000'] })
-    await t.rejects(inspectSource(mixed, { quick: true }), { code: 'OCLAB_ERR_BAD_FRAME_RATE', message: /variable frame rate: the stream's base rate is 50 fps but it averages 25\.\d+ fps/ })
+    await lavfi(mixed, {
+      frames: 125,
+      vf: "settb=1/1000,setpts='if(lt(N,50),N/25,if(lt(N,100),2+(N-50)/50,3+(N-100)/12.5))/TB'",
+      args: ['-vsync', 'vfr', '-enc_time_base', '1/1000'],
+    })
+    await t.rejects(inspectSource(mixed, { quick: true }), {
+      code: 'OCLAB_ERR_BAD_FRAME_RATE',
+      message: /variable frame rate: the stream's base rate is 50 fps but it averages 25\.\d+ fps/,
+    })
     // 25 fps for 2 s, then alternating 20/60 ms: averages 25 and Matroska declares 25, only the decoded timestamps show it
     const sneaky = join(dir, 'sneaky.mkv')
-    await lavfi(sneaky, { frames: 100, vf: "settb=1/1000,setpts='if(lt(N,50),N*0.04,2+floor((N-50)/2)*0.08+mod(N-50,2)*0.02)/TB'", args: ['-vsync', 'vfr', '-enc_time_base', '1/1000'] })
+    await lavfi(sneaky, {
+      frames: 100,
+      vf: "settb=1/1000,setpts='if(lt(N,50),N*0.04,2+floor((N-50)/2)*0.08+mod(N-50,2)*0.02)/TB'",
+      args: ['-vsync', 'vfr', '-enc_time_base', '1/1000'],
+    })
     t.equal((await inspectSource(sneaky, { quick: true })).video.frameRate, 25, 'metadata alone looks constant')
-    await t.rejects(inspectSource(sneaky), { code: 'OCLAB_ERR_BAD_FRAME_RATE', message: /variable frame rate: 49 of 99 frame intervals differ from the median 40\.0 ms/ })
+    await t.rejects(inspectSource(sneaky), {
+      code: 'OCLAB_ERR_BAD_FRAME_RATE',
+      message: /variable frame rate: 49 of 99 frame intervals differ from the median 40\.0 ms/,
+    })
   })
 
   t.test('1000 fps is BAD_FRAME_RATE unless the limit allows it', async (t) => {
@@ -187,6 +219,10 @@ function run(): void {
     t.match(err[0], /^oclab inspect: OCLAB_ERR_NO_VIDEO: .*audio\.m4a has no video stream/)
     t.match(err[1], /^oclab inspect: OCLAB_ERR_BAD_SOURCE: .*notes\.mp4 is not a media file/)
     t.match(err[2], /^oclab encode: OCLAB_ERR_BAD_SOURCE: .*notes\.mp4 is not a media file/)
-    t.match(JSON.parse(out.at(-1)!), { type: 'error', command: 'encode', code: 'OCLAB_ERR_BAD_SOURCE', message: /notes\.mp4 is not a media file/ }, 'encode --json ends its NDJSON with the error event')
+    t.match(
+      JSON.parse(out.at(-1)!),
+      { type: 'error', command: 'encode', code: 'OCLAB_ERR_BAD_SOURCE', message: /notes\.mp4 is not a media file/ },
+      'encode --json ends its NDJSON with the error event',
+    )
   })
 }

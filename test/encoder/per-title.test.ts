@@ -1,7 +1,7 @@
-import t from 'tap'
 import { join } from 'node:path'
+import t from 'tap'
 import { encodeTitle } from '../../encoder/encode-title.js'
-import { testSource, tempDir, hasVmafModel, VMAF_MODEL } from '../helpers/package.js'
+import { hasVmafModel, tempDir, testSource, VMAF_MODEL } from '../helpers/package.js'
 
 // Peer tools have shipped a target-quality option that silently did nothing:
 // here a higher target must give more bytes and a higher measured quality.
@@ -20,10 +20,20 @@ t.test('per-title: the quality target changes the output', async (t) => {
   for (const r of [a, b]) {
     t.equal(r.title.ladder.kind, 'per-title')
     t.equal(r.title.ladder.probes.length, 8, 'every probe encode is recorded')
-    t.ok(r.title.ladder.probes.some((p) => p.onHull), 'hull points are marked')
+    t.ok(
+      r.title.ladder.probes.some((p) => p.onHull),
+      'hull points are marked',
+    )
     const rates = r.title.video.map((v) => v.targetBitrate)
-    t.same([...rates].sort((x, y) => x - y), rates, 'rungs rise in bitrate')
-    t.ok(r.title.video.every((v) => v.height <= 180), 'no rung above the source')
+    t.same(
+      [...rates].sort((x, y) => x - y),
+      rates,
+      'rungs rise in bitrate',
+    )
+    t.ok(
+      r.title.video.every((v) => v.height <= 180),
+      'no rung above the source',
+    )
   }
   const top = (r: typeof a) => r.title.video.at(-1)!
   const bytes = (r: typeof a) => top(r).segments.reduce((s, x) => s + x.bytes, 0)

@@ -1,10 +1,10 @@
-import t from 'tap'
 import { join } from 'node:path'
-import { testPackage, tempDir } from '../helpers/package.js'
-import { chromiumMissing, launchBrowser, servePlayerPage } from '../helpers/browser.js'
-import { assertPlaysInBoth } from '../helpers/play.js'
+import t from 'tap'
 import { encodeTitle } from '../../encoder/encode-title.js'
 import { generateSource } from '../../encoder/synthetic-source.js'
+import { chromiumMissing, launchBrowser, servePlayerPage } from '../helpers/browser.js'
+import { tempDir, testPackage } from '../helpers/package.js'
+import { assertPlaysInBoth } from '../helpers/play.js'
 
 // A real player must play what the encoder writes: hls.js from master.m3u8 and
 // dash.js from manifest.mpd, in Chromium over HTTP.
@@ -26,7 +26,15 @@ t.test('a shot-based package plays in hls.js and dash.js', { skip: chromiumMissi
   const source = join(dir, 'multishot.mp4')
   await generateSource({ kind: 'multishot', out: source, duration: 8, width: 320, height: 180, seed: 4 })
   const store = join(dir, 'store')
-  const { title } = await encodeTitle({ source, store, titleId: 'shots', ladder: 'shot-based', segmentDuration: 1, vmafModel: null, probe: { heights: [90, 180], crfs: [24, 32, 40] } })
+  const { title } = await encodeTitle({
+    source,
+    store,
+    titleId: 'shots',
+    ladder: 'shot-based',
+    segmentDuration: 1,
+    vmafModel: null,
+    probe: { heights: [90, 180], crfs: [24, 32, 40] },
+  })
   t.ok(new Set(title.video[0]?.segments.map((s) => s.duration.toFixed(3))).size > 1, 'segment durations vary')
   const { app, url } = await servePlayerPage(store)
   t.teardown(() => app.close())

@@ -1,12 +1,17 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import t from 'tap'
 import { readTitle } from '../../lib/title-package.js'
-import { repoRoot, testSource, tempDir } from '../helpers/package.js'
+import { repoRoot, tempDir, testSource } from '../helpers/package.js'
 
-interface Event { type: string; state?: string; resumed?: boolean; key?: string }
+interface Event {
+  type: string
+  state?: string
+  resumed?: boolean
+  key?: string
+}
 
 /** Run `oclab encode --json`, collecting its events; `killAfter` SIGKILLs it after that many finished jobs. */
 function encodeCli(args: string[], killAfter?: number): Promise<{ events: Event[]; code: number | null; signal: NodeJS.Signals | null }> {

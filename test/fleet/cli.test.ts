@@ -1,11 +1,11 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
-import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
+import t from 'tap'
 import { request } from 'undici'
 import { freePort } from '../../lib/free-port.js'
 import { readTitle } from '../../lib/title-package.js'
-import { repoRoot, testSource, tempDir } from '../helpers/package.js'
+import { repoRoot, tempDir, testSource } from '../helpers/package.js'
 import { redisMissing, spawnWorker, startRedis } from './helpers.js'
 
 function oclab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -22,7 +22,11 @@ function oclab(args: string[]): Promise<{ code: number | null; stdout: string; s
 t.test('Redis not reachable: a clear error at once from worker, queue status and encode', async (t) => {
   const dead = `redis://127.0.0.1:${await freePort()}`
   const dir = await tempDir(t)
-  for (const args of [['worker', '--queue', dead, '--store', dir], ['queue', 'status', '--queue', dead], ['encode', join(dir, 'missing.mp4'), '--out', dir, '--queue', dead]]) {
+  for (const args of [
+    ['worker', '--queue', dead, '--store', dir],
+    ['queue', 'status', '--queue', dead],
+    ['encode', join(dir, 'missing.mp4'), '--out', dir, '--queue', dead],
+  ]) {
     const r = await oclab(args)
     t.equal(r.code, 1, `oclab ${args[0]} exits 1`)
     t.match(r.stderr, new RegExp(`cannot reach the queue's Redis at ${dead}: .*ECONNREFUSED`), `oclab ${args[0]} says which Redis and why`)
@@ -51,7 +55,11 @@ t.test('a Redis that accepts connections and never answers: worker, queue status
   const hung = `redis://127.0.0.1:${(server.address() as AddressInfo).port}`
   const dir = await tempDir(t)
   const runs = await Promise.all(
-    [['worker', '--queue', hung, '--store', dir], ['queue', 'status', '--queue', hung], ['encode', join(dir, 'missing.mp4'), '--out', dir, '--queue', hung]].map(async (args) => {
+    [
+      ['worker', '--queue', hung, '--store', dir],
+      ['queue', 'status', '--queue', hung],
+      ['encode', join(dir, 'missing.mp4'), '--out', dir, '--queue', hung],
+    ].map(async (args) => {
       const t0 = Date.now()
       const r = await oclab(args)
       return { args, r, seconds: (Date.now() - t0) / 1000 }
@@ -60,7 +68,13 @@ t.test('a Redis that accepts connections and never answers: worker, queue status
   for (const { args, r, seconds } of runs) {
     t.comment(`hung Redis: oclab ${args[0]} failed after ${seconds.toFixed(1)} s`)
     t.equal(r.code, 1, `oclab ${args[0]} exits 1`)
-    t.match(r.stderr, new RegExp(`cannot reach the queue's Redis at ${hung}: (no answer within \\d+\\.\\d s|Command timed out) \\(something accepts connections there but does not answer`), `oclab ${args[0]} says the Redis does not answer`)
+    t.match(
+      r.stderr,
+      new RegExp(
+        `cannot reach the queue's Redis at ${hung}: (no answer within \\d+\\.\\d s|Command timed out) \\(something accepts connections there but does not answer`,
+      ),
+      `oclab ${args[0]} says the Redis does not answer`,
+    )
   }
   t.ok(accepted >= runs.length, `every command connected (${accepted} connections accepted), so each failure is the missing answer, not a refused connection`)
 })
@@ -70,7 +84,22 @@ t.test('oclab encode --queue with a worker: progress across the fleet, queue sta
   const source = await testSource(dir, { duration: 2, audio: false })
   const url = await startRedis(t)
   const shared = join(dir, 'shared')
-  const encode = ['encode', source, '--out', shared, '--title', 'cli', '--ladder', '160x90@100k', '--segment-duration', '1', '--chunk-segments', '1', '--queue', url]
+  const encode = [
+    'encode',
+    source,
+    '--out',
+    shared,
+    '--title',
+    'cli',
+    '--ladder',
+    '160x90@100k',
+    '--segment-duration',
+    '1',
+    '--chunk-segments',
+    '1',
+    '--queue',
+    url,
+  ]
 
   const none = await oclab(encode)
   t.equal(none.code, 1, 'without --wait and with no worker connected, encode fails instead of waiting forever')
@@ -78,9 +107,13 @@ t.test('oclab encode --queue with a worker: progress across the fleet, queue sta
 
   const metricsPort = await freePort()
   const worker = await spawnWorker(t, url, shared, ['--metrics-port', String(metricsPort)])
-  t.match(worker.output(), /warning: the Redis at redis:\/\/127\.0\.0\.1:\d+ has no persistence \(appendonly no, no save rules\): a restart loses every queued title/, 'the worker warns at start that this Redis keeps nothing over a restart')
+  t.match(
+    worker.output(),
+    /warning: the Redis at redis:\/\/127\.0\.0\.1:\d+ has no persistence \(appendonly no, no save rules\): a restart loses every queued title/,
+    'the worker warns at start that this Redis keeps nothing over a restart',
+  )
   const r = await oclab([...encode, '--wait'])
-  t.equal(r.code, 0, `encode --queue --wait exits 0 ${r.code ? r.stderr : ""}`)
+  t.equal(r.code, 0, `encode --queue --wait exits 0 ${r.code ? r.stderr : ''}`)
   t.match(r.stderr, /encoding: 2 chunk jobs/)
   t.match(r.stderr, /v90p-100k\/chunk-00002 done \[\d\/2/, 'per-chunk progress from the workers')
   t.match(r.stdout, /title cli: 2\.00 s/)

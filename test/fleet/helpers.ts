@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from '../../lib/free-port.js'
 import { checkRedis, parseQueueUrl } from '../../encoder/fleet/redis-connection.js'
+import { freePort } from '../../lib/free-port.js'
 import { repoRoot } from '../helpers/package.js'
 
 /** Debian's redis-server, which CI installs; tests skip with this reason only when it is absent. */
@@ -62,10 +62,16 @@ export async function startRedisServer(t: Teardown, opts: { appendonly?: boolean
     await rm(dir, { recursive: true, force: true })
   })
   await start()
-  return { url, kill, restart: async () => {
+  return {
+    url,
+    kill,
+    restart: async () => {
       await kill()
       return start()
-    }, freeze: () => proc.kill('SIGSTOP'), thaw: () => proc.kill('SIGCONT') }
+    },
+    freeze: () => proc.kill('SIGSTOP'),
+    thaw: () => proc.kill('SIGCONT'),
+  }
 }
 
 /** A throwaway redis-server without persistence. Returns its URL. */
@@ -86,7 +92,10 @@ export interface WorkerProcess {
  * SIGKILL it together with its ffmpeg children (a machine dying).
  */
 export async function spawnWorker(t: Teardown, url: string, store: string, args: string[] = []): Promise<WorkerProcess> {
-  const proc = spawn(process.execPath, [join(repoRoot, 'bin', 'oclab.js'), 'worker', '--queue', url, '--store', store, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [join(repoRoot, 'bin', 'oclab.js'), 'worker', '--queue', url, '--store', store, ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   const waiters: { re: RegExp; resolve: (line: string) => void }[] = []
   const onData = (d: Buffer) => {

@@ -1,10 +1,15 @@
 import t from 'tap'
-import { oneLine, outageLog, parseQueueUrl, persistenceWarning, workerConnection, clientConnection } from '../../encoder/fleet/redis-connection.js'
+import { clientConnection, oneLine, outageLog, parseQueueUrl, persistenceWarning, workerConnection } from '../../encoder/fleet/redis-connection.js'
 
 t.test('outageLog: the first error at once, then at most one line per interval with a count of the ones in between', async (t) => {
   let now = 0
   const lines: string[] = []
-  const log = outageLog('Redis at redis://x:1', (l) => lines.push(l), 10_000, () => now)
+  const log = outageLog(
+    'Redis at redis://x:1',
+    (l) => lines.push(l),
+    10_000,
+    () => now,
+  )
   const refused = new Error('connect ECONNREFUSED 127.0.0.1:1\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)')
   log(refused)
   for (now = 1000; now < 10_000; now += 1000) log(refused)
@@ -14,8 +19,11 @@ t.test('outageLog: the first error at once, then at most one line per interval w
   t.same(lines.slice(1), ['Redis at redis://x:1: Command timed out (+9 more error(s) in the last 10 s)'], 'the next line says how many were left out')
 })
 
-t.test('oneLine names a job that Redis lost instead of BullMQ\'s script error', async (t) => {
-  t.equal(oneLine(new Error('Missing key for job lost.1a2b3c4d.chunk-00003. moveToFinished')), 'job lost.1a2b3c4d.chunk-00003 is gone from Redis (restarted without persistence?)')
+t.test("oneLine names a job that Redis lost instead of BullMQ's script error", async (t) => {
+  t.equal(
+    oneLine(new Error('Missing key for job lost.1a2b3c4d.chunk-00003. moveToFinished')),
+    'job lost.1a2b3c4d.chunk-00003 is gone from Redis (restarted without persistence?)',
+  )
 })
 
 t.test('persistenceWarning: AOF is quiet, snapshots-only and none are warnings, a refused CONFIG says it could not check', async (t) => {

@@ -1,14 +1,17 @@
-import t from 'tap'
 import { join } from 'node:path'
+import t from 'tap'
 import { encodeTitle } from '../../encoder/encode-title.js'
-import { ladderSummary } from '../../encoder/packager/summary.js'
 import { bullmqQueue } from '../../encoder/fleet/queue-bullmq.js'
-import { sharedDirStorage } from '../../encoder/fleet/storage.js'
 import { parseQueueUrl } from '../../encoder/fleet/redis-connection.js'
-import { testSource, tempDir } from '../helpers/package.js'
+import { sharedDirStorage } from '../../encoder/fleet/storage.js'
+import { ladderSummary } from '../../encoder/packager/summary.js'
+import { tempDir, testSource } from '../helpers/package.js'
 import { killWorker, redisMissing, spawnWorker, startRedis } from './helpers.js'
 
-const ladder = [{ id: 'a', width: 160, height: 90, bitrate: 100_000 }, { id: 'b', width: 320, height: 180, bitrate: 200_000 }]
+const ladder = [
+  { id: 'a', width: 160, height: 90, bitrate: 100_000 },
+  { id: 'b', width: 320, height: 180, bitrate: 200_000 },
+]
 const settings = { ladder, segmentDuration: 1, segmentsPerChunk: 1, vmafModel: null }
 
 t.test('a worker SIGKILLed mid-job loses nothing: another worker takes its job and the title completes', { skip: redisMissing }, async (t) => {
@@ -23,7 +26,14 @@ t.test('a worker SIGKILLed mid-job loses nothing: another worker takes its job a
   const workers = await Promise.all([1, 2].map(() => spawnWorker(t, url, shared, fast)))
   const queue = bullmqQueue({ target: parseQueueUrl(url), storage: sharedDirStorage(shared), retry: { attempts: 3, backoffMs: 50 } })
   const retries: string[] = []
-  const encoding = encodeTitle({ source, store: shared, titleId: 'kill', ...settings, queue, onEvent: (e) => e.type === 'job' && e.state === 'retry' && retries.push(`${e.key}: ${e.error}`) })
+  const encoding = encodeTitle({
+    source,
+    store: shared,
+    titleId: 'kill',
+    ...settings,
+    queue,
+    onEvent: (e) => e.type === 'job' && e.state === 'retry' && retries.push(`${e.key}: ${e.error}`),
+  })
 
   const started = await Promise.race(workers.map((w, i) => w.waitFor(/ start kill chunk-\d+/).then((line) => ({ i, line }))))
   const victim = workers[started.i]!
@@ -37,7 +47,11 @@ t.test('a worker SIGKILLed mid-job loses nothing: another worker takes its job a
   const survivor = workers[1 - started.i]!
   t.match(survivor.output(), new RegExp(`done kill ${chunk} `), `the surviving worker ran ${chunk} again`)
   t.notMatch(victim.output(), new RegExp(`done kill ${chunk} `), 'the killed worker never finished it')
-  t.match(retries, [new RegExp(`^a/${chunk}: .*worker.*re-run on another worker`), new RegExp(`^b/${chunk}: .*re-run on another worker`)], 'the submitter reported the re-run of each rung of the killed job')
+  t.match(
+    retries,
+    [new RegExp(`^a/${chunk}: .*worker.*re-run on another worker`), new RegExp(`^b/${chunk}: .*re-run on another worker`)],
+    'the submitter reported the re-run of each rung of the killed job',
+  )
   t.equal(retries.length, 2, 'and nothing else')
   t.equal(fleet.title.encode.retries, 1, 'title.json counts the re-run as a retry')
   t.match(ladderSummary(fleet.title, fleet.titleDir), / 1 retries,/, 'the summary shows it')

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyStatic from '@fastify/static'
-import { chromium, type Browser } from 'playwright-core'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { type Browser, chromium } from 'playwright-core'
 import { repoRoot } from './package.js'
 
 /** Debian's chromium; CI installs it (.ci/run). Tests skip with this reason only where it is missing. */
@@ -14,7 +14,15 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     // background networking off: this machine has no route out, and Chromium's
     // update and sync calls otherwise fail noisily at every start
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   })
 }
 

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freePort } from '../../lib/free-port.js'
 import type { ClusterConfig } from '../../lib/cluster.js'
-import { Supervisor, type RestartPolicy } from '../../lib/supervisor.js'
 import { clusterChildren } from '../../lib/cluster-control.js'
+import { freePort } from '../../lib/free-port.js'
+import { type RestartPolicy, Supervisor } from '../../lib/supervisor.js'
 import { waitForSteering } from '../../sim/http-player/steer.js'
 
 /** A small cluster on free loopback ports: origin, `ocas` OCAs in two sites, steering. */

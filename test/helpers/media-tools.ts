@@ -8,7 +8,10 @@ import { ffmpegPath, ffprobePath } from '../../lib/ffmpeg.js'
  */
 export function mediaToolsMissing(): string | false {
   const missing: string[] = []
-  for (const [name, path] of [['ffmpeg', ffmpegPath], ['ffprobe', ffprobePath]] as const) {
+  for (const [name, path] of [
+    ['ffmpeg', ffmpegPath],
+    ['ffprobe', ffprobePath],
+  ] as const) {
     try {
       const p = path()
       if (!existsSync(p)) missing.push(`${name} (${p})`)

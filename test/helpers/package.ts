@@ -1,10 +1,10 @@
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve, dirname } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { existsSync } from 'node:fs'
+import { type EncodeOptions, type EncodeResult, encodeTitle } from '../../encoder/encode-title.js'
 import { generateSource, type SourceKind } from '../../encoder/synthetic-source.js'
-import { encodeTitle, type EncodeOptions, type EncodeResult } from '../../encoder/encode-title.js'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -30,11 +30,23 @@ export interface TestSourceOptions {
 /** A tiny synthetic source: a few seconds at a small size, so tests stay fast. */
 export async function testSource(dir: string, o: TestSourceOptions = {}): Promise<string> {
   const out = join(dir, `${o.kind ?? 'simple'}-${o.width ?? 320}x${o.height ?? 180}.mp4`)
-  return generateSource({ kind: o.kind ?? 'simple', out, duration: o.duration ?? 4, width: o.width ?? 320, height: o.height ?? 180, frameRate: o.frameRate ?? 25, audio: o.audio ?? true })
+  return generateSource({
+    kind: o.kind ?? 'simple',
+    out,
+    duration: o.duration ?? 4,
+    width: o.width ?? 320,
+    height: o.height ?? 180,
+    frameRate: o.frameRate ?? 25,
+    audio: o.audio ?? true,
+  })
 }
 
 /** Encode a small source into a fresh store; fixed ladder and 1 s segments by default (quick and several segments). */
-export async function testPackage(dir: string, src: TestSourceOptions = {}, enc: Partial<EncodeOptions> = {}): Promise<EncodeResult & { store: string; source: string }> {
+export async function testPackage(
+  dir: string,
+  src: TestSourceOptions = {},
+  enc: Partial<EncodeOptions> = {},
+): Promise<EncodeResult & { store: string; source: string }> {
   const source = await testSource(dir, src)
   const store = join(dir, 'store')
   const r = await encodeTitle({ source, store, titleId: 'test-title', ladder: 'fixed', segmentDuration: 1, vmafModel: null, ...enc })

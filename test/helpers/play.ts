@@ -7,12 +7,19 @@ import type { Test } from 'tap'
  * neither the player nor the page reported an error and frames were decoded.
  */
 export async function assertPlaysInBoth(t: Test, browser: Browser, url: string, titleId: string, seconds: number): Promise<void> {
-  for (const [kind, manifest] of [['hls', 'master.m3u8'], ['dash', 'manifest.mpd']] as const) {
+  for (const [kind, manifest] of [
+    ['hls', 'master.m3u8'],
+    ['dash', 'manifest.mpd'],
+  ] as const) {
     const page = await browser.newPage()
     const consoleErrors: string[] = []
     page.on('pageerror', (e) => consoleErrors.push(e.message))
     await page.goto(`${url}/player.html?kind=${kind}&src=${encodeURIComponent(`${url}/titles/${titleId}/${manifest}`)}`)
-    await page.waitForFunction((s) => (document.getElementById('v') as HTMLVideoElement).currentTime > s || (window as unknown as { playerErrors: string[] }).playerErrors.length > 0, seconds, { timeout: 30_000 })
+    await page.waitForFunction(
+      (s) => (document.getElementById('v') as HTMLVideoElement).currentTime > s || (window as unknown as { playerErrors: string[] }).playerErrors.length > 0,
+      seconds,
+      { timeout: 30_000 },
+    )
     const state = await page.evaluate(() => {
       const v = document.getElementById('v') as HTMLVideoElement
       const w = window as unknown as { playerErrors: string[]; playerVersion: string }

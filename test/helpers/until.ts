@@ -11,7 +11,10 @@ export async function until<T>(check: () => Promise<T | undefined>, what: string
   let i = 0
   for (; i < tries && Date.now() < deadline; i++) {
     let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`a check was still running at the ${deadlineMs} ms deadline`)), Math.max(0, deadline - Date.now()))))
+    const late = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error(`a check was still running at the ${deadlineMs} ms deadline`)), Math.max(0, deadline - Date.now()))),
+    )
     try {
       const v = await Promise.race([check(), late])
       if (v !== undefined) return v

@@ -7,7 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * looking at), so a regression fails with a message instead of hanging the
  * file. Polling, not a sleep: it returns as soon as the condition holds.
  */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, opts: { timeoutMs?: number; everyMs?: number; state?: () => unknown } = {}): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  opts: { timeoutMs?: number; everyMs?: number; state?: () => unknown } = {},
+): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000)
   for (;;) {
     if (await cond()) return

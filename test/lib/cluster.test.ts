@@ -1,5 +1,5 @@
 import t from 'tap'
-import { validateCluster, parentUrl } from '../../lib/cluster.js'
+import { parentUrl, validateCluster } from '../../lib/cluster.js'
 
 const base = {
   version: 1,

@@ -1,7 +1,7 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdir, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { BUILD_STAMP, compiledIsFresh, SOURCE_DIRS } from '../../bin/fresh-build.js'
 import { repoRoot, tempDir } from '../helpers/package.js'
 
@@ -30,7 +30,10 @@ t.test('the compiled build counts as fresh only when it is newer than every sour
 
 const run = (env: Record<string, string>) =>
   new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oclab.js'), 'sim', '--help'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oclab.js'), 'sim', '--help'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d))
     child.on('error', reject)

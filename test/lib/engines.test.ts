@@ -1,7 +1,7 @@
-import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import t from 'tap'
 import { repoRoot } from '../helpers/package.js'
 
 // `npm ci` warns EBADENGINE for every locked package whose engines.node excludes the running Node. The project
@@ -17,7 +17,9 @@ try {
 
 t.test('every locked package accepts the oldest Node the project declares', { skip: semver ? false : 'semver is not installed' }, async (t) => {
   const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }
-  const lock = JSON.parse(await readFile(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean }> }
+  const lock = JSON.parse(await readFile(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean }>
+  }
   const oldest = semver!.minVersion(pkg.engines.node)!.version
   t.equal(oldest, '20.19.0', 'package.json declares Node >= 20.19')
   const refused = Object.entries(lock.packages)

@@ -14,5 +14,11 @@ t.test('mapLimit keeps input order, never runs more than the limit at once, and 
   t.same(out, ['0:5', '1:1', '2:4', '3:2', '4:3'])
   t.equal(peak, 2)
   t.same(await mapLimit([], 4, async (x) => x), [])
-  await t.rejects(mapLimit([1, 2, 3], 3, async (x) => { if (x === 2) throw new Error('two'); return x }), /two/)
+  await t.rejects(
+    mapLimit([1, 2, 3], 3, async (x) => {
+      if (x === 2) throw new Error('two')
+      return x
+    }),
+    /two/,
+  )
 })

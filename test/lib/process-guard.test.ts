@@ -1,6 +1,6 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import t from 'tap'
 
 /**
  * The guard `oclab oca` / `oclab origin` install: a stray rejection is logged

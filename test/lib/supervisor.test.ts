@@ -1,31 +1,49 @@
-import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { freePort } from '../../lib/free-port.js'
-import { exitIsFailure, restartDelay, RESTART_DEFAULTS, Supervisor, type ChildSpec } from '../../lib/supervisor.js'
+import t from 'tap'
 import { pidAlive } from '../../lib/cluster-control.js'
+import { freePort } from '../../lib/free-port.js'
+import { type ChildSpec, exitIsFailure, RESTART_DEFAULTS, restartDelay, Supervisor } from '../../lib/supervisor.js'
 import { until } from '../helpers/until.js'
 
-const node = (name: string, script: string, port: number): ChildSpec => ({ name, command: process.execPath, args: ['-e', script], healthUrl: `http://127.0.0.1:${port}/health` })
+const node = (name: string, script: string, port: number): ChildSpec => ({
+  name,
+  command: process.execPath,
+  args: ['-e', script],
+  healthUrl: `http://127.0.0.1:${port}/health`,
+})
 /** a server that answers /health with `status` */
-const server = (port: number, status: number) => `require('node:http').createServer((q, s) => { s.statusCode = ${status}; s.end() }).listen(${port}, '127.0.0.1')`
+const server = (port: number, status: number) =>
+  `require('node:http').createServer((q, s) => { s.statusCode = ${status}; s.end() }).listen(${port}, '127.0.0.1')`
 
-t.test("Restart=on-failure: which exits restart, and the backoff doubles to its cap", async (t) => {
+t.test('Restart=on-failure: which exits restart, and the backoff doubles to its cap', async (t) => {
   t.equal(exitIsFailure(0, null), false, 'exit 0 (a drained OCA) stays down')
   t.equal(exitIsFailure(1, null), true)
   t.equal(exitIsFailure(null, 'SIGKILL'), true, 'a kill is a failure')
   t.equal(exitIsFailure(null, 'SIGSEGV'), true)
   t.equal(exitIsFailure(null, 'SIGTERM'), false, "SIGTERM is one of systemd's clean signals")
   const p = { restartDelayMs: 100, restartMaxDelayMs: 1000 }
-  t.same([1, 2, 3, 4, 5, 6].map((n) => restartDelay(p, n)), [100, 200, 400, 800, 1000, 1000])
-  t.same(RESTART_DEFAULTS, { restart: 'on-failure', restartDelayMs: 100, restartMaxDelayMs: 10_000, startLimitBurst: 5, startLimitIntervalMs: 10_000 }, "systemd's defaults")
+  t.same(
+    [1, 2, 3, 4, 5, 6].map((n) => restartDelay(p, n)),
+    [100, 200, 400, 800, 1000, 1000],
+  )
+  t.same(
+    RESTART_DEFAULTS,
+    { restart: 'on-failure', restartDelayMs: 100, restartMaxDelayMs: 10_000, startLimitBurst: 5, startLimitIntervalMs: 10_000 },
+    "systemd's defaults",
+  )
 })
 
 t.test('a child that crashes at start is restarted until the start limit, then given up on and reported', async (t) => {
   const lines: string[] = []
   const changes: string[] = []
   // a long interval: on a loaded machine five node start-ups can take longer than systemd's 10 s
-  const sup = new Supervisor({ log: (l) => lines.push(l), readyTimeoutMs: 300_000, restart: { restartDelayMs: 10, startLimitBurst: 4, startLimitIntervalMs: 600_000 }, onChange: (c) => changes.push(c.state) })
+  const sup = new Supervisor({
+    log: (l) => lines.push(l),
+    readyTimeoutMs: 300_000,
+    restart: { restartDelayMs: 10, startLimitBurst: 4, startLimitIntervalMs: 600_000 },
+    onChange: (c) => changes.push(c.state),
+  })
   t.teardown(() => sup.stop())
   const port = await freePort()
   await t.rejects(sup.start([node('crasher', "console.error('cannot open the store'); process.exit(3)", port)]), {
@@ -37,8 +55,15 @@ t.test('a child that crashes at start is restarted until the start limit, then g
   t.equal(st!.restarts, 3, 'three restarts after the first start')
   t.same(st!.lastExit && { code: st!.lastExit.code, signal: st!.lastExit.signal }, { code: 3, signal: null })
   t.equal(lines.filter((l) => /crasher exited unexpectedly \(exit 3\); restart \d in \d+ ms/.test(l)).length, 3, 'each restart is logged')
-  t.ok(lines.some((l) => /^\[supervisor\s*\] crasher exited .* given up, left failed$/.test(l)), 'and the giving up')
-  t.same(lines.filter((l) => /restart \d in/.test(l)).map((l) => Number(/in (\d+) ms/.exec(l)![1])), [10, 20, 40], 'with exponential backoff')
+  t.ok(
+    lines.some((l) => /^\[supervisor\s*\] crasher exited .* given up, left failed$/.test(l)),
+    'and the giving up',
+  )
+  t.same(
+    lines.filter((l) => /restart \d in/.test(l)).map((l) => Number(/in (\d+) ms/.exec(l)![1])),
+    [10, 20, 40],
+    'with exponential backoff',
+  )
   t.equal(changes.at(-1), 'failed', 'the status callback hears it')
 })
 
@@ -64,7 +89,10 @@ t.test('readiness waits for every /health to answer 200, and the deadline is an 
   })
   const pids = [...sup.children.values()].map((c) => c.process.pid!)
   t.same(pids.filter(pidAlive), [], 'what started is stopped')
-  t.same(sup.status().map((c) => c.state), ['stopped', 'stopped'])
+  t.same(
+    sup.status().map((c) => c.state),
+    ['stopped', 'stopped'],
+  )
 })
 
 t.test('a SIGKILLed child comes back healthy under a new PID; exit 0 stays down; stop leaves no process', async (t) => {
@@ -81,7 +109,10 @@ t.test('a SIGKILLed child comes back healthy under a new PID; exit 0 stays down;
   t.notOk(pidAlive(first), 'the old process is gone')
   const res = await fetch(`http://127.0.0.1:${a}/health`)
   t.equal(res.status, 200, 'and the new one answers')
-  t.ok(lines.some((l) => /a exited unexpectedly \(SIGKILL\); restart 1 in 100 ms/.test(l)), 'the restart is logged')
+  t.ok(
+    lines.some((l) => /a exited unexpectedly \(SIGKILL\); restart 1 in 100 ms/.test(l)),
+    'the restart is logged',
+  )
   t.ok(lines.some((l) => /a healthy again, pid \d+ \(1 restart so far\)/.test(l)))
 
   sup.kill('b', 'SIGTERM')

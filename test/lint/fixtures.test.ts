@@ -1,8 +1,8 @@
-import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { lintManifest, type LintReport } from '../../sim/lint/index.js'
+import t from 'tap'
+import { type LintReport, lintManifest } from '../../sim/lint/index.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
 
@@ -91,16 +91,27 @@ const DASH: Record<string, string[]> = {
   'segments-misaligned-undeclared.mpd': [`warning DASH_SEGMENTS_MISALIGNED ${REP(3)}`],
   'alignment-undeclared.mpd': [`info DASH_SEGMENT_ALIGNMENT_UNDECLARED ${AS1}`],
   'baseurl-malformed.mpd': ['error DASH_BASEURL_MALFORMED /MPD/BaseURL[1]', 'warning DASH_SERVICE_LOCATION_DUPLICATE /MPD/BaseURL[2]/@serviceLocation'],
-  'steering-malformed.mpd': ['error DASH_STEERING_MALFORMED /MPD/ContentSteering[1]', 'error DASH_STEERING_MALFORMED /MPD/ContentSteering[1]/@queryBeforeStart'],
+  'steering-malformed.mpd': [
+    'error DASH_STEERING_MALFORMED /MPD/ContentSteering[1]',
+    'error DASH_STEERING_MALFORMED /MPD/ContentSteering[1]/@queryBeforeStart',
+  ],
   'steering-unknown-location.mpd': ['warning DASH_STEERING_UNKNOWN_LOCATION /MPD/ContentSteering[1]/@defaultServiceLocation'],
   'ladder-not-sorted.mpd': [`warning LADDER_NOT_SORTED ${REP(2)}`],
   'ladder-step-too-large.mpd': [`warning LADDER_STEP_TOO_LARGE ${REP(3)}`],
 }
 
-for (const [kind, table] of [['hls', HLS], ['dash', DASH]] as const) {
+for (const [kind, table] of [
+  ['hls', HLS],
+  ['dash', DASH],
+] as const) {
   const dir = join(FIXTURES, kind)
   t.test(`${kind}: every fixture is in the table`, async (t) => {
-    t.same(readdirSync(dir).filter((f) => /\.(m3u8|mpd)$/.test(f)).sort(), Object.keys(table).sort())
+    t.same(
+      readdirSync(dir)
+        .filter((f) => /\.(m3u8|mpd)$/.test(f))
+        .sort(),
+      Object.keys(table).sort(),
+    )
   })
   for (const [name, expected] of Object.entries(table)) {
     t.test(`${kind}/${name}`, async (t) => {

@@ -1,11 +1,12 @@
-import t from 'tap'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { ffmpeg } from '../../lib/ffmpeg.js'
-import { lintManifest, type LintReport } from '../../sim/lint/index.js'
+import { type LintReport, lintManifest } from '../../sim/lint/index.js'
 import { tempDir, testPackage, testSource } from '../helpers/package.js'
 
-const where = (r: LintReport, code: string) => r.findings.filter((f) => f.code === code).map((f) => `${f.severity} ${f.xpath ?? `${f.file.split('/').slice(-2).join('/')}:${f.line}`}`)
+const where = (r: LintReport, code: string) =>
+  r.findings.filter((f) => f.code === code).map((f) => `${f.severity} ${f.xpath ?? `${f.file.split('/').slice(-2).join('/')}:${f.line}`}`)
 const REP1 = '/MPD/Period[1]/AdaptationSet[1]/Representation[1]'
 
 t.test('a title package our encoder writes lints clean, and --deep reads it back', async (t) => {
@@ -20,7 +21,11 @@ t.test('a title package our encoder writes lints clean, and --deep reads it back
   }
   const master = await readFile(join(titleDir, 'master.m3u8'), 'utf8')
   const lines = master.split('\n')
-  t.match(lines[4], /^#EXT-X-STREAM-INF:BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),CODECS="avc1\.64001e,mp4a\.40\.2",RESOLUTION=426x240/, 'line 5 is the first variant')
+  t.match(
+    lines[4],
+    /^#EXT-X-STREAM-INF:BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),CODECS="avc1\.64001e,mp4a\.40\.2",RESOLUTION=426x240/,
+    'line 5 is the first variant',
+  )
   const bw = Number(/BANDWIDTH=(\d+)/.exec(lines[4]!)![1])
   const avg = Number(/AVERAGE-BANDWIDTH=(\d+)/.exec(lines[4]!)![1])
   const variant = async (name: string, edit: (line: string) => string, deep = true) => {
@@ -49,7 +54,11 @@ t.test('a title package our encoder writes lints clean, and --deep reads it back
     t.same(where(high, 'HLS_BANDWIDTH_OVERSTATED'), ['warning test-title/high.m3u8:5'])
     const average = await variant('average.m3u8', (l) => l.replace(`AVERAGE-BANDWIDTH=${avg}`, `AVERAGE-BANDWIDTH=${Math.round(avg * 0.7)}`))
     t.same(where(average, 'HLS_AVERAGE_BANDWIDTH_MISMATCH'), ['warning test-title/average.m3u8:5'])
-    t.same(where(await variant('low.m3u8', (l) => l.replace(`BANDWIDTH=${bw},`, `BANDWIDTH=${Math.round(bw * 0.8)},`), false), 'HLS_BANDWIDTH_BELOW_PEAK'), [], 'not without --deep')
+    t.same(
+      where(await variant('low.m3u8', (l) => l.replace(`BANDWIDTH=${bw},`, `BANDWIDTH=${Math.round(bw * 0.8)},`), false), 'HLS_BANDWIDTH_BELOW_PEAK'),
+      [],
+      'not without --deep',
+    )
   })
 
   t.test('ladder: a rung above the source named in title.json', async (t) => {
@@ -89,7 +98,11 @@ t.test('a package of the flat simple source has no errors (its ladder warnings a
   for (const name of ['master.m3u8', 'manifest.mpd']) {
     const r = await lintManifest(join(titleDir, name), { deep: true })
     t.equal(r.counts.error, 0, `${name} --deep: no errors`)
-    t.same(r.findings.filter((f) => f.severity === 'warning' && !f.code.startsWith('LADDER_')), [], `${name}: only ladder warnings`)
+    t.same(
+      r.findings.filter((f) => f.severity === 'warning' && !f.code.startsWith('LADDER_')),
+      [],
+      `${name}: only ladder warnings`,
+    )
   }
 })
 
@@ -102,7 +115,35 @@ t.test("ffmpeg's own hls and dash muxer output lints without false errors", asyn
     ['hls-ts/index.m3u8', ['-i', source, ...x264, '-c:a', 'aac', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod']],
     [
       'dash/manifest.mpd',
-      ['-i', source, '-map', '0:v', '-map', '0:v', '-map', '0:a', ...x264, '-s:v:0', '320x180', '-b:v:0', '250k', '-s:v:1', '480x270', '-b:v:1', '450k', '-c:a', 'aac', '-b:a', '64k', '-f', 'dash', '-seg_duration', '1', '-adaptation_sets', 'id=0,streams=v id=1,streams=a'],
+      [
+        '-i',
+        source,
+        '-map',
+        '0:v',
+        '-map',
+        '0:v',
+        '-map',
+        '0:a',
+        ...x264,
+        '-s:v:0',
+        '320x180',
+        '-b:v:0',
+        '250k',
+        '-s:v:1',
+        '480x270',
+        '-b:v:1',
+        '450k',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '64k',
+        '-f',
+        'dash',
+        '-seg_duration',
+        '1',
+        '-adaptation_sets',
+        'id=0,streams=v id=1,streams=a',
+      ],
     ],
   ]
   for (const [out, args] of outputs) {
@@ -110,7 +151,11 @@ t.test("ffmpeg's own hls and dash muxer output lints without false errors", asyn
     await ffmpeg([...args, join(dir, out)])
     for (const deep of [false, true]) {
       const r = await lintManifest(join(dir, out), { deep })
-      t.same(r.findings.filter((f) => f.severity !== 'info'), [], `${out}${deep ? ' --deep' : ''}: no errors or warnings`)
+      t.same(
+        r.findings.filter((f) => f.severity !== 'info'),
+        [],
+        `${out}${deep ? ' --deep' : ''}: no errors or warnings`,
+      )
     }
   }
   const ts = await lintManifest(join(dir, 'hls-ts/index.m3u8'), { deep: true })
@@ -124,7 +169,29 @@ t.test('deep: segments that do not start with an IDR frame (ffmpeg split_by_time
   const source = await testSource(dir, { width: 320, height: 180, audio: false })
   await mkdir(join(dir, 'split'))
   const playlist = join(dir, 'split', 'index.m3u8')
-  await ffmpeg(['-i', source, '-c:v', 'libx264', '-threads', '1', '-g', '50', '-sc_threshold', '0', '-f', 'hls', '-hls_time', '1', '-hls_flags', 'split_by_time', '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4', playlist])
+  await ffmpeg([
+    '-i',
+    source,
+    '-c:v',
+    'libx264',
+    '-threads',
+    '1',
+    '-g',
+    '50',
+    '-sc_threshold',
+    '0',
+    '-f',
+    'hls',
+    '-hls_time',
+    '1',
+    '-hls_flags',
+    'split_by_time',
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_type',
+    'fmp4',
+    playlist,
+  ])
   const text = await readFile(playlist, 'utf8')
   const segs = [...text.matchAll(/#EXTINF:([\d.]+),\n(\S+)/g)].map((m) => ({ duration: Number(m[1]), uri: m[2]! }))
   t.equal(segs.length, 4)
@@ -133,7 +200,11 @@ t.test('deep: segments that do not start with an IDR frame (ffmpeg split_by_time
   t.same(where(r, 'HLS_SEGMENT_NOT_IDR'), [`warning split/index.m3u8:${lineOf(segs[1]!.uri)}`], 'segment 2 starts mid-GOP (the EXTINF line before it)')
   await writeFile(join(dir, 'split', 'claims.m3u8'), text.replace('#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS'))
   const claims = await lintManifest(join(dir, 'split', 'claims.m3u8'), { deep: true })
-  t.same(where(claims, 'HLS_SEGMENT_NOT_INDEPENDENT'), [`error split/claims.m3u8:${lineOf(segs[1]!.uri) + 1}`], 'EXT-X-INDEPENDENT-SEGMENTS that does not hold is an error')
+  t.same(
+    where(claims, 'HLS_SEGMENT_NOT_INDEPENDENT'),
+    [`error split/claims.m3u8:${lineOf(segs[1]!.uri) + 1}`],
+    'EXT-X-INDEPENDENT-SEGMENTS that does not hold is an error',
+  )
 
   // The same segments described by an MPD that promises a SAP at every segment start.
   const ticks = segs.map((s) => Math.round(s.duration * 1000))
@@ -162,7 +233,8 @@ t.test('BANDWIDTH follows RFC 8216 §4.3.4.2 with a short last segment: --deep i
   const { titleDir, title } = await testPackage(dir, { kind: 'complex', width: 480, height: 270, duration: 4.6 }, { segmentDuration: 2 })
   const audio = title.audio[0]!
   t.ok(audio.segments.at(-1)!.duration < 1, `the last audio segment is short (${audio.segments.at(-1)!.duration} s)`)
-  for (const name of ['master.m3u8', 'manifest.mpd']) t.same((await lintManifest(join(titleDir, name), { deep: true })).findings, [], `${name} --deep: no findings`)
+  for (const name of ['master.m3u8', 'manifest.mpd'])
+    t.same((await lintManifest(join(titleDir, name), { deep: true })).findings, [], `${name} --deep: no findings`)
   // The rule itself, from the segment sizes: largest rate of any run of segments lasting 0.5–1.5 × the target duration.
   const peak = (segs: Array<{ bytes: number; duration: number }>, target: number) => {
     let best = 0

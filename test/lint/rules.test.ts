@@ -1,16 +1,23 @@
 import t from 'tap'
+import { parseAttributeList, typeProblem } from '../../lib/media/hls-attributes.js'
+import { hvcCodecs } from '../../lib/media/sample-entry.js'
 import { codecCovers, codecProblem } from '../../sim/lint/codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from '../../sim/lint/dash-timeline.js'
-import { parseAttributeList, typeProblem } from '../../lib/media/hls-attributes.js'
 import { parseIsoDuration } from '../../sim/lint/iso-duration.js'
 import { averageBitrate, bandwidthBucketViolation, peakSegmentBitrate } from '../../sim/lint/measure.js'
-import { hvcCodecs } from '../../lib/media/sample-entry.js'
 import { tagBalanceProblem } from '../../sim/lint/xml.js'
 
 t.test('attribute lists (RFC 8216 §4.2)', async (t) => {
   const ok = parseAttributeList('BANDWIDTH=800000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=640x360')
   t.equal(ok.error, undefined)
-  t.same([...ok.attrs.entries()], [['BANDWIDTH', { raw: '800000', quoted: false }], ['CODECS', { raw: 'avc1.64001f,mp4a.40.2', quoted: true }], ['RESOLUTION', { raw: '640x360', quoted: false }]])
+  t.same(
+    [...ok.attrs.entries()],
+    [
+      ['BANDWIDTH', { raw: '800000', quoted: false }],
+      ['CODECS', { raw: 'avc1.64001f,mp4a.40.2', quoted: true }],
+      ['RESOLUTION', { raw: '640x360', quoted: false }],
+    ],
+  )
   t.match(parseAttributeList('A=1,A=2').error, /appears twice/)
   t.match(parseAttributeList('URI="x').error, /unterminated/)
   t.match(parseAttributeList('lower=1').error, /outside \[A-Z0-9-\]/)
@@ -44,7 +51,18 @@ t.test('the @bandwidth/@minBufferTime bucket (ISO/IEC 23009-1 §5.3.5.2)', async
   t.equal(bandwidthBucketViolation(two, 1_000_000, 2), null)
   // a third such segment needs 6 Mbit by t=5: 1 Mbit short.
   t.same(bandwidthBucketViolation([...two, { bytes: 250_000, duration: 1 }], 1_000_000, 2), { from: 0, to: 2, excessBits: 1_000_000 })
-  t.same(bandwidthBucketViolation([{ bytes: 10, duration: 1 }, { bytes: 500_000, duration: 1 }, { bytes: 10, duration: 1 }], 1_000_000, 2), { from: 1, to: 1, excessBits: 1_000_000 })
+  t.same(
+    bandwidthBucketViolation(
+      [
+        { bytes: 10, duration: 1 },
+        { bytes: 500_000, duration: 1 },
+        { bytes: 10, duration: 1 },
+      ],
+      1_000_000,
+      2,
+    ),
+    { from: 1, to: 1, excessBits: 1_000_000 },
+  )
 })
 
 t.test('codecs strings (RFC 6381, ISO/IEC 14496-15 Annex E)', async (t) => {
@@ -74,10 +92,35 @@ t.test('hvcC to a codecs string (ISO/IEC 14496-15 Annex E.3)', async (t) => {
 
 t.test('SegmentTimeline arithmetic (ISO/IEC 23009-1 §5.3.9.6)', async (t) => {
   const r = expandTimeline([{ t: 0, d: 10, r: 1 }, { d: 5 }, { t: 30, d: 10, r: -1 }], 60)
-  t.same(r.segments.map((s) => [s.t, s.d]), [[0, 10], [10, 10], [20, 5], [30, 10], [40, 10], [50, 10]])
-  t.same(r.problems.map((p) => [p.entry, p.code]), [[2, 'DASH_TIMELINE_GAP']])
-  t.same(expandTimeline([{ t: 0, d: 10 }, { t: 5, d: 10 }], null).problems.map((p) => p.code), ['DASH_TIMELINE_OVERLAP'])
-  t.same(expandTimeline([{ t: 0, d: 10, r: -1 }], null).problems.map((p) => p.code), ['DASH_TIMELINE_BAD_ENTRY'])
+  t.same(
+    r.segments.map((s) => [s.t, s.d]),
+    [
+      [0, 10],
+      [10, 10],
+      [20, 5],
+      [30, 10],
+      [40, 10],
+      [50, 10],
+    ],
+  )
+  t.same(
+    r.problems.map((p) => [p.entry, p.code]),
+    [[2, 'DASH_TIMELINE_GAP']],
+  )
+  t.same(
+    expandTimeline(
+      [
+        { t: 0, d: 10 },
+        { t: 5, d: 10 },
+      ],
+      null,
+    ).problems.map((p) => p.code),
+    ['DASH_TIMELINE_OVERLAP'],
+  )
+  t.same(
+    expandTimeline([{ t: 0, d: 10, r: -1 }], null).problems.map((p) => p.code),
+    ['DASH_TIMELINE_BAD_ENTRY'],
+  )
   t.equal(templateProblem('seg-$Number%05d$-$RepresentationID$-$$.m4s'), undefined)
   t.match(templateProblem('seg-$RepresentationID%02d$.m4s'), /takes no format tag/)
   t.equal(fillTemplate('$RepresentationID$/seg-$Number%05d$-$Time$$$.m4s', { RepresentationID: 'v1', Number: 7, Time: 9000 }), 'v1/seg-00007-9000$.m4s')

@@ -16,15 +16,53 @@ t.test('scaleLinear maps the domain onto the range, a flat domain onto its start
 
 t.test('linePath breaks the line at null and NaN', async (t) => {
   const id = (x: number) => x
-  t.equal(linePath([[0, 1], [1, 2], [2, 3]], id, id), 'M0.0,1.0L1.0,2.0L2.0,3.0')
-  t.equal(linePath([[0, 1], [1, null], [2, 3], [3, Number.NaN], [4, 5], [5, 6]], id, id), 'M0.0,1.0M2.0,3.0M4.0,5.0L5.0,6.0')
+  t.equal(
+    linePath(
+      [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ],
+      id,
+      id,
+    ),
+    'M0.0,1.0L1.0,2.0L2.0,3.0',
+  )
+  t.equal(
+    linePath(
+      [
+        [0, 1],
+        [1, null],
+        [2, 3],
+        [3, Number.NaN],
+        [4, 5],
+        [5, 6],
+      ],
+      id,
+      id,
+    ),
+    'M0.0,1.0M2.0,3.0M4.0,5.0L5.0,6.0',
+  )
   t.equal(linePath([], id, id), '')
   t.equal(linePath([[0, null]], id, id), '')
 })
 
 t.test('lineChart scales every point into the plot box, the extremes onto its edges', async (t) => {
   const box = plotBox(640, 200)
-  const svg = lineChart({ title: 'req/s', unit: 'req/s', series: [{ name: 'a', points: [[0, 0], [5, 50], [10, 100]] }] })
+  const svg = lineChart({
+    title: 'req/s',
+    unit: 'req/s',
+    series: [
+      {
+        name: 'a',
+        points: [
+          [0, 0],
+          [5, 50],
+          [10, 100],
+        ],
+      },
+    ],
+  })
   t.match(svg, /^<h3>req\/s<\/h3><svg[^>]*width="640" height="200"/)
   const pts = coords(paths(svg)[0]!)
   t.equal(pts.length, 3)
@@ -39,8 +77,26 @@ t.test('lineChart scales every point into the plot box, the extremes onto its ed
 
 t.test('lineChart: gaps, several series, markers with labels, escaping', async (t) => {
   const svg = lineChart({
-    title: 'latency <ms>', unit: 'ms',
-    series: [{ name: 'p50', points: [[0, 1], [1, null], [2, 3]] }, { name: 'p99', points: [[0, 4], [1, 5], [2, 6]] }],
+    title: 'latency <ms>',
+    unit: 'ms',
+    series: [
+      {
+        name: 'p50',
+        points: [
+          [0, 1],
+          [1, null],
+          [2, 3],
+        ],
+      },
+      {
+        name: 'p99',
+        points: [
+          [0, 4],
+          [1, 5],
+          [2, 6],
+        ],
+      },
+    ],
     markers: [{ x: 1, label: 'kill:oca-1@1' }],
   })
   const [p50, p99] = paths(svg)
@@ -55,7 +111,19 @@ t.test('lineChart: gaps, several series, markers with labels, escaping', async (
 })
 
 t.test('lineChart with no data says so and draws no line', async (t) => {
-  for (const series of [[], [{ name: 'x', points: [] }], [{ name: 'x', points: [[0, null], [1, Number.NaN]] as Array<[number, number | null]> }]]) {
+  for (const series of [
+    [],
+    [{ name: 'x', points: [] }],
+    [
+      {
+        name: 'x',
+        points: [
+          [0, null],
+          [1, Number.NaN],
+        ] as Array<[number, number | null]>,
+      },
+    ],
+  ]) {
     const svg = lineChart({ title: 'empty', unit: '', series })
     t.match(svg, /<svg[^>]*>.*no data.*<\/svg>$/)
     t.equal(paths(svg).length, 0)
@@ -63,7 +131,14 @@ t.test('lineChart with no data says so and draws no line', async (t) => {
 })
 
 t.test('bars are as long as their share of the largest value', async (t) => {
-  const svg = bars('MB per OCA', [['a', 10], ['b <c>', 5]], 'MB')
+  const svg = bars(
+    'MB per OCA',
+    [
+      ['a', 10],
+      ['b <c>', 5],
+    ],
+    'MB',
+  )
   const widths = [...svg.matchAll(/<rect[^>]*width="([\d.]+)"/g)].map((m) => Number(m[1]))
   t.same(widths, [360, 180])
   t.match(svg, /b &lt;c&gt;/)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { attributeFaults, faultOf, parseFault, type FailedRequest, type FiredFault, type SessionFaultRecord } from '../../sim/loadtest/faults.js'
+import { attributeFaults, type FailedRequest, type FiredFault, faultOf, parseFault, type SessionFaultRecord } from '../../sim/loadtest/faults.js'
 
 // oca-2 fills from oca-1; oca-1 and oca-3 from the origin
 const parentOf = (id: string) => (id === 'oca-2' ? 'oca-1' : undefined)
@@ -10,7 +10,13 @@ const fired: FiredFault[] = [
   { fault: parseFault('origin-down@2.5+3'), t: 2.5 },
 ]
 const fail = (oca: string, sentAt: number, failedAt: number, reason: string): FailedRequest => ({ oca, sentAt, failedAt, reason })
-const session = (failures: FailedRequest[], o: Partial<SessionFaultRecord> = {}): SessionFaultRecord => ({ failures, served: [], completed: true, rebufferSeconds: 0, ...o })
+const session = (failures: FailedRequest[], o: Partial<SessionFaultRecord> = {}): SessionFaultRecord => ({
+  failures,
+  served: [],
+  completed: true,
+  rebufferSeconds: 0,
+  ...o,
+})
 
 t.test('a failed request is charged by where it went, not by when', async (t) => {
   const [SLOW, KILL, ORIGIN, NONE] = [0, 1, 2, -1]
@@ -44,7 +50,11 @@ t.test('three overlapping faults: per-fault figures add up to the totals, nothin
   ])
   t.same(unattributed, { sessionsAffected: 1, failovers: 2, stallSeconds: 0, sessionsLost: 1 })
   const sum = (k: 'failovers' | 'sessionsLost' | 'sessionsAffected' | 'stallSeconds') => faults.reduce((a, f) => a + f[k], 0) + unattributed[k]
-  t.equal(sum('failovers'), sessions.reduce((a, s) => a + s.failures.length, 0), 'every failed request is charged once')
+  t.equal(
+    sum('failovers'),
+    sessions.reduce((a, s) => a + s.failures.length, 0),
+    'every failed request is charged once',
+  )
   t.equal(sum('sessionsLost'), sessions.filter((s) => !s.completed).length, 'every lost session once')
   t.equal(sum('sessionsAffected'), 6, 'every session with a failure or a slowed answer once')
   t.equal(sum('stallSeconds'), 3.75, 'no stall counted twice')

@@ -1,14 +1,23 @@
-import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
+import { FRAGMENT_FLAGS } from '../../encoder/jobs/stitch.js'
+import { packageCmaf } from '../../encoder/packager/cmaf.js'
 import { ffmpeg } from '../../lib/ffmpeg.js'
 import { boxAt, brandBox, children, findBox, looksLikeIsoBmff, readBoxes, readBrands, writeBox, writeFullBox } from '../../lib/media/boxes.js'
-import { firstSampleFlags, NON_SYNC_SAMPLE, tfdtTime, tfhdBaseDataOffset, tfhdDefaults, tfhdTrackId, trunLayout, trunSamples } from '../../lib/media/fragment.js'
+import {
+  firstSampleFlags,
+  NON_SYNC_SAMPLE,
+  tfdtTime,
+  tfhdBaseDataOffset,
+  tfhdDefaults,
+  tfhdTrackId,
+  trunLayout,
+  trunSamples,
+} from '../../lib/media/fragment.js'
 import { mdhdTimescale, trexDefaults } from '../../lib/media/movie.js'
-import { buildSidx, parseSidx } from '../../lib/media/sidx.js'
 import { entryCodecs, sampleEntry } from '../../lib/media/sample-entry.js'
-import { packageCmaf } from '../../encoder/packager/cmaf.js'
-import { FRAGMENT_FLAGS } from '../../encoder/jobs/stitch.js'
+import { buildSidx, parseSidx } from '../../lib/media/sidx.js'
 import { initTracks, segmentStart } from '../../sim/lint/mp4-probe.js'
 import { mediaToolsMissing } from '../helpers/media-tools.js'
 import { tempDir } from '../helpers/package.js'
@@ -24,9 +33,18 @@ t.test('boxes written with writeBox read back with the same types, sizes and nes
   const moov = writeBox('moov', writeBox('trak', writeBox('mdia', mdhd)), writeBox('free', Buffer.from('pad')))
   const file = Buffer.concat([brandBox('ftyp', 'cmfc', 0, ['iso6', 'cmfc']), moov])
   const top = readBoxes(file)
-  t.same(top.map((b) => [b.type, b.start, b.size]), [['ftyp', 0, 24], ['moov', 24, moov.length]])
+  t.same(
+    top.map((b) => [b.type, b.start, b.size]),
+    [
+      ['ftyp', 0, 24],
+      ['moov', 24, moov.length],
+    ],
+  )
   t.same(readBrands(file, top[0]!), { major: 'cmfc', minor: 0, compatible: ['iso6', 'cmfc'] })
-  t.same(children(file, top[1]!).map((b) => b.type), ['trak', 'free'])
+  t.same(
+    children(file, top[1]!).map((b) => b.type),
+    ['trak', 'free'],
+  )
   const found = findBox(file, ['moov', 'trak', 'mdia', 'mdhd'])!
   t.equal(found.size, mdhd.length)
   t.equal(mdhdTimescale(file, found), 90000, 'version 0 timescale')
@@ -73,7 +91,10 @@ t.test('a hand-built fragment: every optional tfhd and trun field', async (t) =>
   const layout = trunLayout(moof, box('trun'))
   t.match(layout, { version: 1, count: 2, dataOffset: -8, firstSampleFlags: 0x2000000, stride: 8, ctsAt: 4 })
   const samples = trunSamples(moof, box('trun'), defaults)
-  t.same(samples, [{ duration: 512, size: 300, compositionOffset: -512 }, { duration: 512, size: 200, compositionOffset: 1024 }])
+  t.same(samples, [
+    { duration: 512, size: 300, compositionOffset: -512 },
+    { duration: 512, size: 200, compositionOffset: 1024 },
+  ])
   t.equal(firstSampleFlags(layout, samples, defaults), 0x2000000, 'first_sample_flags wins over the defaults')
   t.equal(firstSampleFlags({ ...layout, firstSampleFlags: undefined }, samples, defaults), NON_SYNC_SAMPLE, 'else the defaults')
   const short = writeFullBox('trun', 0, 0x200, u32(5), u32(1))
@@ -83,9 +104,19 @@ t.test('a hand-built fragment: every optional tfhd and trun field', async (t) =>
 })
 
 t.test('sidx: built and parsed back; every way an index range can be wrong', async (t) => {
-  const sidx = buildSidx(1000, [{ bytes: 1500, ticks: 4000 }, { bytes: 700, ticks: 2000 }])
-  t.same(parseSidx(sidx), [{ bytes: 1500, duration: 4 }, { bytes: 700, duration: 2 }])
-  t.same(readBoxes(sidx).map((b) => [b.type, b.size]), [['sidx', 56]], 'one box, as the box layer reads it')
+  const sidx = buildSidx(1000, [
+    { bytes: 1500, ticks: 4000 },
+    { bytes: 700, ticks: 2000 },
+  ])
+  t.same(parseSidx(sidx), [
+    { bytes: 1500, duration: 4 },
+    { bytes: 700, duration: 2 },
+  ])
+  t.same(
+    readBoxes(sidx).map((b) => [b.type, b.size]),
+    [['sidx', 56]],
+    'one box, as the box layer reads it',
+  )
   t.same(parseSidx(Buffer.concat([sidx, Buffer.from('trailing moof')])), parseSidx(sidx), 'bytes after the box are not read')
   t.equal(parseSidx(sidx.subarray(0, 10)), 'the index range is too short for a sidx box')
   t.equal(parseSidx(writeBox('moof', Buffer.alloc(8))), 'the index range holds a "moof" box, not "sidx"')
@@ -110,19 +141,60 @@ t.test('real bytes: ffmpeg fragments, packaged as CMAF, read back through the on
   const dir = await tempDir(t)
   const frag = join(dir, 'v.frag.mp4')
   // 2 s at 10 fps, IDR every 5 frames (four fragments), B-frames so the packager has a reorder delay to remove
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=10:duration=2', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-g', '5', '-keyint_min', '5', '-sc_threshold', '0', '-threads', '1', ...FRAGMENT_FLAGS, frag])
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=96x64:rate=10:duration=2',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-bf',
+    '2',
+    '-g',
+    '5',
+    '-keyint_min',
+    '5',
+    '-sc_threshold',
+    '0',
+    '-threads',
+    '1',
+    ...FRAGMENT_FLAGS,
+    frag,
+  ])
   const audio = join(dir, 'a.frag.mp4')
-  await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=2', '-c:a', 'aac', '-b:a', '64k', '-frag_duration', '1000000', ...FRAGMENT_FLAGS, audio])
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000:duration=2',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-frag_duration',
+    '1000000',
+    ...FRAGMENT_FLAGS,
+    audio,
+  ])
 
   const video = await packageCmaf({ input: frag, outDir: join(dir, 'v'), uriPrefix: 'v', video: true })
   t.equal(video.timescale, 10240, "ffmpeg's mp4 muxer timescale for 10 fps")
   t.match(video.codecs, /^avc1\.64[0-9a-f]{4}$/, 'High profile from avcC')
   t.equal(video.segments.length, 4)
-  t.same(video.segments.map((s) => s.samples), [5, 5, 5, 5])
+  t.same(
+    video.segments.map((s) => s.samples),
+    [5, 5, 5, 5],
+  )
 
   const init = await readFile(join(dir, 'v', 'init.mp4'))
   const top = readBoxes(init)
-  t.same(top.map((b) => b.type), ['ftyp', 'moov'], 'init: a fresh ftyp then the moov')
+  t.same(
+    top.map((b) => b.type),
+    ['ftyp', 'moov'],
+    'init: a fresh ftyp then the moov',
+  )
   t.same(readBrands(init, top[0]!), { major: 'cmfc', minor: 0, compatible: ['iso6', 'cmfc', 'dash', 'mp41'] })
   const stsd = findBox(init, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd'])!
   t.same(entryCodecs(init, sampleEntry(init, stsd)), { codecs: video.codecs, nalLengthSize: 4 })
@@ -133,7 +205,11 @@ t.test('real bytes: ffmpeg fragments, packaged as CMAF, read back through the on
   for (const seg of video.segments) {
     const bytes = await readFile(join(dir, seg.uri))
     const boxes = readBoxes(bytes)
-    t.same(boxes.map((b) => b.type), ['styp', 'moof', 'mdat'], `${seg.uri}: styp, moof, mdat`)
+    t.same(
+      boxes.map((b) => b.type),
+      ['styp', 'moof', 'mdat'],
+      `${seg.uri}: styp, moof, mdat`,
+    )
     t.equal(readBrands(bytes, boxes[0]!).major, 'msdh')
     const traf = findBox(bytes, ['traf'], boxes[1])!
     t.equal(tfdtTime(bytes, findBox(bytes, ['tfdt'], traf)!), expected, `${seg.uri} starts where the previous ended`)

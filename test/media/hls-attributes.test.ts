@@ -1,12 +1,28 @@
-import t from 'tap'
 import fc from 'fast-check'
-import { attributeValue as v, formatAttributeList, parseAttributeList, readAttribute, typeProblem, type AttributeList, type AttributeValue } from '../../lib/media/hls-attributes.js'
+import t from 'tap'
+import {
+  type AttributeList,
+  type AttributeValue,
+  formatAttributeList,
+  parseAttributeList,
+  readAttribute,
+  typeProblem,
+  attributeValue as v,
+} from '../../lib/media/hls-attributes.js'
 
 // one code point of any plane
 const charArb = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })
 const nameArb = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-'.split('')), minLength: 1, maxLength: 12 })
 // §4.2: a quoted-string holds anything but ", CR and LF — commas, '=' and spaces included
-const quotedArb = fc.string({ unit: fc.oneof(fc.constantFrom(',', '=', ' ', "'", '\\', 'é', '\t'), charArb.filter((c) => !'"\r\n'.includes(c))), maxLength: 20 }).map(v.quoted)
+const quotedArb = fc
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom(',', '=', ' ', "'", '\\', 'é', '\t'),
+      charArb.filter((c) => !'"\r\n'.includes(c)),
+    ),
+    maxLength: 20,
+  })
+  .map(v.quoted)
 // an unquoted value: no comma, CR, LF, and not starting with a quote
 const unquotedArb = fc.string({ unit: charArb.filter((c) => !',"\r\n'.includes(c)), minLength: 1, maxLength: 20 }).map(v.enumerated)
 const typedArb = fc.oneof(
@@ -34,7 +50,13 @@ t.test('parse(serialise(x)) is x for every list the grammar can hold', async (t)
 t.test('typed values read back as the numbers they were built from', async (t) => {
   fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (n) => readAttribute.decimalInteger(parseOne(v.decimalInteger(n))) === n))
   fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), (b) => readAttribute.hexadecimal(parseOne(v.hexadecimal(b)))!.equals(Buffer.from(b))))
-  fc.assert(fc.property(fc.nat(), fc.nat(), (w, h) => JSON.stringify(readAttribute.resolution(parseOne(v.resolution(w, h)))) === JSON.stringify({ width: w, height: h })))
+  fc.assert(
+    fc.property(
+      fc.nat(),
+      fc.nat(),
+      (w, h) => JSON.stringify(readAttribute.resolution(parseOne(v.resolution(w, h)))) === JSON.stringify({ width: w, height: h }),
+    ),
+  )
   fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => readAttribute.float(parseOne(v.float(x))) === x))
   t.equal(v.float(1e-7).raw, '0.0000001', 'no exponent below 1e-6')
   t.equal(v.float(-1.5e21).raw, '-1500000000000000000000', 'nor from 1e21')

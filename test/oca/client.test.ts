@@ -1,8 +1,8 @@
-import t from 'tap'
-import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
-import { sha256 } from '../../lib/hash.js'
+import Fastify from 'fastify'
+import t from 'tap'
 import { ErrorCodes } from '../../lib/errors.js'
+import { sha256 } from '../../lib/hash.js'
 import { OcaClient } from '../../oca/client.js'
 import { ADMIN, knownBytes, putFile, startOca, startParent, tempDir } from './helpers.js'
 
@@ -47,7 +47,11 @@ t.test('a server answering the wrong shape or an error gives a clear error namin
   await stub.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => stub.close())
   const c = new OcaClient(`http://127.0.0.1:${(stub.server.address() as AddressInfo).port}`, ADMIN)
-  await t.rejects(c.health(), { code: ErrorCodes.BAD_RESPONSE, message: /GET \/health at OCA .* is not a valid OCA health \(GET \/health\):\n {2}\/uptimeSeconds: Expected required property[\s\S]*\/status: Expected union value/ })
+  await t.rejects(c.health(), {
+    code: ErrorCodes.BAD_RESPONSE,
+    message:
+      /GET \/health at OCA .* is not a valid OCA health \(GET \/health\):\n {2}\/uptimeSeconds: Expected required property[\s\S]*\/status: Expected union value/,
+  })
   await t.rejects(c.titles(), { code: ErrorCodes.UPSTREAM_FAILED, message: /GET \/admin\/titles at OCA .*: HTTP 500 disk on fire/ })
   await t.rejects(c.metrics(), { code: ErrorCodes.UPSTREAM_FAILED, message: /HTTP 404/ })
   await stub.close()

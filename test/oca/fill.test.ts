@@ -1,21 +1,34 @@
-import t from 'tap'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { sha256 } from '../../lib/hash.js'
-import { auth, knownBytes, rawRequest, startOca, startParent, tempDir } from './helpers.js'
-import { waitFor } from '../helpers/wait.js'
 import { flipBits } from '../helpers/bytes.js'
+import { waitFor } from '../helpers/wait.js'
+import { auth, knownBytes, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
-interface Progress { id: string; status: string; filesDone: number; filesSkipped: number; filesFailed: number; attempts: number; bytesFetched: number; errors: { path: string; attempts: number; error: string }[] }
+interface Progress {
+  id: string
+  status: string
+  filesDone: number
+  filesSkipped: number
+  filesFailed: number
+  attempts: number
+  bytesFetched: number
+  errors: { path: string; attempts: number; error: string }[]
+}
 
 const json = { ...auth, 'content-type': 'application/json' }
 
 async function waitFill(url: string, id: string): Promise<Progress> {
   let p: Progress | undefined
-  await waitFor(async () => {
-    p = JSON.parse((await rawRequest(url, `/admin/fills/${id}`, { headers: auth })).body.toString()) as Progress
-    return p.status !== 'running'
-  }, `fill ${id} to finish`, { everyMs: 10, state: () => p })
+  await waitFor(
+    async () => {
+      p = JSON.parse((await rawRequest(url, `/admin/fills/${id}`, { headers: auth })).body.toString()) as Progress
+      return p.status !== 'running'
+    },
+    `fill ${id} to finish`,
+    { everyMs: 10, state: () => p },
+  )
   return p!
 }
 
@@ -43,7 +56,10 @@ t.test('pre-position fill: verified files land, progress is queryable, the node 
   const done = await waitFill(url, started.body.id)
   t.equal(done.status, 'done')
   t.equal(done.filesDone, 6)
-  t.equal(done.bytesFetched, tt.list.reduce((s, f) => s + f.bytes, 0))
+  t.equal(
+    done.bytesFetched,
+    tt.list.reduce((s, f) => s + f.bytes, 0),
+  )
   for (const f of tt.files) {
     const r = await rawRequest(url, `/titles/t1/${f.path}`)
     t.equal(r.status, 200)
@@ -52,7 +68,10 @@ t.test('pre-position fill: verified files land, progress is queryable, the node 
   const held = JSON.parse((await rawRequest(url, '/admin/titles', { headers: auth })).body.toString()).titles
   t.equal(held.length, 1)
   t.equal(held[0].pinned, true)
-  t.same(held[0].files, [...tt.list].sort((a, b) => a.path.localeCompare(b.path)))
+  t.same(
+    held[0].files,
+    [...tt.list].sort((a, b) => a.path.localeCompare(b.path)),
+  )
   const health = JSON.parse((await rawRequest(url, '/health')).body.toString())
   t.same(health.titles, ['t1'])
 })
@@ -100,7 +119,7 @@ t.test('a file that never verifies fails the fill after the retries and is not s
   t.match(done.errors[0]?.error, /sha256/)
   t.equal(parent.count.get(target), 3)
   t.equal((await rawRequest(url, target)).status, 404, 'nothing served for the bad file')
-  const names = (await readdir(join(dir, 'titles', 't1', 'v1')))
+  const names = await readdir(join(dir, 'titles', 't1', 'v1'))
   t.same(names, [tt.files[0]?.path.split('/')[1]], 'no temp or partial file left')
 })
 
@@ -142,7 +161,10 @@ t.test('purge removes a title from disk, memory and the listing; bad requests ar
   t.equal((await rawRequest(url, target)).headers['x-cache'], 'HIT-MEMORY')
   const del = await rawRequest(url, '/admin/titles/t1', { method: 'DELETE', headers: auth })
   t.equal(del.status, 200)
-  t.equal(JSON.parse(del.body.toString()).bytesFreed, tt.list.reduce((s, f) => s + f.bytes, 0))
+  t.equal(
+    JSON.parse(del.body.toString()).bytesFreed,
+    tt.list.reduce((s, f) => s + f.bytes, 0),
+  )
   t.equal((await rawRequest(url, target)).status, 404, 'gone from the hot tier too')
   t.same(JSON.parse((await rawRequest(url, '/admin/titles', { headers: auth })).body.toString()).titles, [])
   t.same(JSON.parse(await readFile(join(dir, '.oca-pins.json'), 'utf8')), [], 'pin dropped')

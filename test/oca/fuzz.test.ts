@@ -1,9 +1,9 @@
-import t from 'tap'
-import fc from 'fast-check'
 import type { ServerResponse } from 'node:http'
+import fc from 'fast-check'
+import t from 'tap'
 import { sha256 } from '../../lib/hash.js'
 import { reprDigest } from '../../lib/http/repr-digest.js'
-import { knownBytes, rawRequest, startOca, startParent, tempDir, type Got } from './helpers.js'
+import { type Got, knownBytes, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
 /**
  * Property-based test of the OCA's HTTP surface with a real parent that
@@ -37,7 +37,10 @@ const pathArb = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('object' as const), obj: fc.nat({ max: OBJECTS.length - 1 }), fresh: fc.boolean() }) },
   { weight: 2, arbitrary: junk.map((j) => ({ kind: 'junk' as const, path: `/titles/t1/${j}` })) },
   { weight: 1, arbitrary: fc.tuple(junk, junk, junk).map(([a, b, c]) => ({ kind: 'junk' as const, path: `/t/${a}/${b}/titles/t1/${c}` })) },
-  { weight: 1, arbitrary: fc.constantFrom('/health', '/metrics', '/', '/titles', '/titles/', '/admin/titles').map((path) => ({ kind: 'other' as const, path })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('/health', '/metrics', '/', '/titles', '/titles/', '/admin/titles').map((path) => ({ kind: 'other' as const, path })),
+  },
 )
 
 const rangeArb = fc.oneof(
@@ -48,11 +51,7 @@ const rangeArb = fc.oneof(
   junk,
 )
 const conditionalArb = (obj: number) =>
-  fc.oneof(
-    fc.constant(etagOf(OBJECTS[obj]!)),
-    fc.constant(`W/${etagOf(OBJECTS[obj]!)}`),
-    fc.constantFrom('*', '"nope"', 'garbage', '"a", "b"'),
-  )
+  fc.oneof(fc.constant(etagOf(OBJECTS[obj]!)), fc.constant(`W/${etagOf(OBJECTS[obj]!)}`), fc.constantFrom('*', '"nope"', 'garbage', '"a", "b"'))
 const dateArb = fc.oneof(
   fc.constantFrom(new Date(0).toUTCString(), new Date(Date.now() + 86_400_000).toUTCString(), 'not a date'),
   fc.date({ min: new Date(0), max: new Date(4102444800000), noInvalidDate: true }).map((d) => d.toUTCString()),
@@ -60,7 +59,10 @@ const dateArb = fc.oneof(
 
 const requestArb = fc.record({
   target: pathArb,
-  method: fc.oneof({ weight: 5, arbitrary: fc.constantFrom('GET', 'HEAD') }, { weight: 1, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH') }),
+  method: fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom('GET', 'HEAD') },
+    { weight: 1, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH') },
+  ),
   behaviour: fc.constantFrom<Behaviour>('ok', 'ok', 'slow', 'fail-before-headers', 'fail-mid-body', 'wrong-bytes', 'stall'),
   range: fc.option(rangeArb, { nil: undefined }),
   ifNoneMatch: fc.option(conditionalArb(2), { nil: undefined }),
@@ -153,7 +155,8 @@ t.test('OCA HTTP surface under random requests and a misbehaving parent', async 
         if (got.body.length !== 0) throw new Error(`HEAD with a body: ${what}`)
       } else if (obj) {
         const want = got.status === 206 ? slice(obj, got.headers['content-range']) : obj
-        if (!want || !got.body.equals(want)) throw new Error(`${got.status} body is not the object's bytes (${got.body.length} bytes, content-range ${got.headers['content-range']}): ${what}`)
+        if (!want || !got.body.equals(want))
+          throw new Error(`${got.status} body is not the object's bytes (${got.body.length} bytes, content-range ${got.headers['content-range']}): ${what}`)
       } else if (path.startsWith('/titles/') || path.startsWith('/t/')) {
         if (!OBJECTS.some((o) => got.body.equals(o))) throw new Error(`a 200 for a path that is no object: ${what}`)
       }
@@ -164,10 +167,12 @@ t.test('OCA HTTP surface under random requests and a misbehaving parent', async 
       const expected = got.status === 206 || got.status === 416 ? 200 : got.status // HEAD ignores Range
       if (head.status !== expected) throw new Error(`HEAD ${head.status} vs GET ${got.status}: ${what}`)
       // A 416 carries no representation headers (the range fits no byte); its HEAD is a 200 that does.
-      if (got.status !== 416) for (const h of REPRESENTATION_HEADERS) {
-        if (head.headers[h] !== got.headers[h]) throw new Error(`HEAD and GET disagree on ${h} (${head.headers[h]} vs ${got.headers[h]}): ${what}`)
-      }
-      if (got.status === 200 && head.headers['content-length'] !== got.headers['content-length']) throw new Error(`HEAD and GET disagree on content-length: ${what}`)
+      if (got.status !== 416)
+        for (const h of REPRESENTATION_HEADERS) {
+          if (head.headers[h] !== got.headers[h]) throw new Error(`HEAD and GET disagree on ${h} (${head.headers[h]} vs ${got.headers[h]}): ${what}`)
+        }
+      if (got.status === 200 && head.headers['content-length'] !== got.headers['content-length'])
+        throw new Error(`HEAD and GET disagree on content-length: ${what}`)
     }
   }
 

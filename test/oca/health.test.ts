@@ -1,6 +1,6 @@
 import t from 'tap'
-import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, auth } from './helpers.js'
 import { waitFor } from '../helpers/wait.js'
+import { auth, knownBytes, putFile, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
 t.test('/health has the documented shape and /metrics speaks Prometheus', async (t) => {
   const dir = await tempDir(t)
@@ -79,7 +79,8 @@ t.test('admin delay slows title responses (fault injection) and can be cleared',
   const dir = await tempDir(t)
   await putFile(dir, 't1', 'a.m4s', knownBytes(10))
   const { app, url } = await startOca(t, { storeDir: dir })
-  const delay = (ms: number) => rawRequest(url, '/admin/delay', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ms }) })
+  const delay = (ms: number) =>
+    rawRequest(url, '/admin/delay', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ms }) })
   const DELAY = 1000
   const set = await delay(DELAY)
   t.same(JSON.parse(set.body.toString()), { delayMs: DELAY })

@@ -1,13 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import { sha256 } from '../../lib/hash.js'
 import { reprDigest } from '../../lib/http/repr-digest.js'
-import { NO_SHEDDING } from '../helpers/no-shedding.js'
 import { buildOcaServer, type OcaServerOptions } from '../../oca/server.js'
-import type { FastifyInstance } from 'fastify'
+import { NO_SHEDDING } from '../helpers/no-shedding.js'
 
 export const ADMIN = 'admin-token-0123456789abcdef'
 export const auth = { authorization: `Bearer ${ADMIN}` }
@@ -30,7 +30,6 @@ export async function putFile(storeDir: string, titleId: string, path: string, b
   await mkdir(dirname(file), { recursive: true })
   await writeFile(file, body)
 }
-
 
 export interface StartedOca {
   app: FastifyInstance
@@ -81,7 +80,12 @@ export async function startParent(t: { teardown: (f: () => Promise<void>) => voi
       res.writeHead(404).end()
       return
     }
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream', etag: `"${sha256(body).slice(0, 32)}"`, 'repr-digest': reprDigest(sha256(body)) })
+    res.writeHead(200, {
+      'content-length': body.length,
+      'content-type': 'application/octet-stream',
+      etag: `"${sha256(body).slice(0, 32)}"`,
+      'repr-digest': reprDigest(sha256(body)),
+    })
     res.end(body)
   })
   await new Promise<void>((r) => p.server.listen(0, '127.0.0.1', r))

@@ -1,10 +1,10 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import t from 'tap'
 import { freePort } from '../../lib/free-port.js'
 import { ADMIN, putFile, rawRequest, tempDir } from './helpers.js'
 
@@ -46,58 +46,93 @@ function get(url: string): Promise<{ status: number; bytes: number; retryAfter?:
   })
 }
 
-t.test('RSS under a churn of multi-MB disk hits stays within hot tier + in-flight budget + 64 MiB', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
-  const dir = await tempDir(t)
-  const port = await freePort()
-  const store = join(dir, 'store')
-  for (let i = 0; i < OBJECTS; i++) await putFile(store, 'churn', `seg-${i}.m4s`, randomBytes(SIZE))
-  await writeFile(join(dir, 'cluster.json'), JSON.stringify({
-    version: 1, adminToken: ADMIN, origin: { url: 'http://127.0.0.1:9' }, steering: { url: 'http://127.0.0.1:9' },
-    ocas: [{ id: 'm', url: `http://127.0.0.1:${port}`, site: 'a', region: 'eu', lat: 0, lon: 0, coverage: [], capacityBytes: 1e9, memoryBytes: HOT, storeDir: store }],
-  }))
-  const child = spawn(process.execPath, [bin, 'oca', '--config', join(dir, 'cluster.json'), '--id', 'm', '--drain-delay', '0', '--log-level', 'warn', '--in-flight-bytes', String(IN_FLIGHT)], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (c) => (stderr += c))
-  t.teardown(() => void child.kill('SIGKILL'))
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  let up = false
-  while (!up) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`oclab oca did not come up within 60 s: ${stderr}`)
-    up = await rawRequest(url, '/health').then((r) => r.status === 200, () => false)
-    if (!up) await new Promise((r) => setTimeout(r, 50))
-  }
-
-  const start = await rssBytes(child.pid!)
-  let peak = start
-  let sampling = true
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, await rssBytes(child.pid!).catch(() => 0))
-      await new Promise((r) => setTimeout(r, 10))
+t.test(
+  'RSS under a churn of multi-MB disk hits stays within hot tier + in-flight budget + 64 MiB',
+  { skip: process.platform !== 'linux' && 'reads /proc' },
+  async (t) => {
+    const dir = await tempDir(t)
+    const port = await freePort()
+    const store = join(dir, 'store')
+    for (let i = 0; i < OBJECTS; i++) await putFile(store, 'churn', `seg-${i}.m4s`, randomBytes(SIZE))
+    await writeFile(
+      join(dir, 'cluster.json'),
+      JSON.stringify({
+        version: 1,
+        adminToken: ADMIN,
+        origin: { url: 'http://127.0.0.1:9' },
+        steering: { url: 'http://127.0.0.1:9' },
+        ocas: [
+          {
+            id: 'm',
+            url: `http://127.0.0.1:${port}`,
+            site: 'a',
+            region: 'eu',
+            lat: 0,
+            lon: 0,
+            coverage: [],
+            capacityBytes: 1e9,
+            memoryBytes: HOT,
+            storeDir: store,
+          },
+        ],
+      }),
+    )
+    const child = spawn(
+      process.execPath,
+      [bin, 'oca', '--config', join(dir, 'cluster.json'), '--id', 'm', '--drain-delay', '0', '--log-level', 'warn', '--in-flight-bytes', String(IN_FLIGHT)],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    let stderr = ''
+    child.stderr.on('data', (c) => (stderr += c))
+    t.teardown(() => void child.kill('SIGKILL'))
+    const url = `http://127.0.0.1:${port}`
+    const deadline = Date.now() + 60_000
+    let up = false
+    while (!up) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`oclab oca did not come up within 60 s: ${stderr}`)
+      up = await rawRequest(url, '/health').then(
+        (r) => r.status === 200,
+        () => false,
+      )
+      if (!up) await new Promise((r) => setTimeout(r, 50))
     }
-  })()
 
-  let good = 0
-  let shed = 0
-  const bad: string[] = []
-  await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-    for (let k = 0; k < PER_CLIENT; k++) {
-      // Distinct objects across clients at once: every client walks the set from its own offset.
-      const r = await get(`${url}/titles/churn/seg-${(c * 7 + k * 13) % OBJECTS}.m4s`)
-      if (r.status === 200 && r.bytes === SIZE) good++
-      else if (r.status === 503 && r.retryAfter) shed++
-      else bad.push(`${r.status}/${r.bytes}`)
-    }
-  }))
-  sampling = false
-  await sampler
+    const start = await rssBytes(child.pid!)
+    let peak = start
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await rssBytes(child.pid!).catch(() => 0))
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    })()
 
-  const bound = start + HOT + IN_FLIGHT + 64 * MiB
-  t.same(bad, [], 'every answer is a whole object or a 503 with Retry-After')
-  t.ok(good > 0, `${good} whole objects served (${shed} shed)`)
-  t.ok(peak <= bound, `peak RSS ${(peak / MiB).toFixed(0)} MiB ≤ start ${(start / MiB).toFixed(0)} + hot ${HOT / MiB} + in-flight ${IN_FLIGHT / MiB} + 64 MiB = ${(bound / MiB).toFixed(0)} MiB`)
-  const metrics = (await rawRequest(url, '/metrics')).body.toString()
-  const counted = [...metrics.matchAll(/^oca_shed_requests_total\{reason="[a-z-]+"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0)
-  t.equal(counted, shed, 'every refused request is counted in oca_shed_requests_total')
-})
+    let good = 0
+    let shed = 0
+    const bad: string[] = []
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        for (let k = 0; k < PER_CLIENT; k++) {
+          // Distinct objects across clients at once: every client walks the set from its own offset.
+          const r = await get(`${url}/titles/churn/seg-${(c * 7 + k * 13) % OBJECTS}.m4s`)
+          if (r.status === 200 && r.bytes === SIZE) good++
+          else if (r.status === 503 && r.retryAfter) shed++
+          else bad.push(`${r.status}/${r.bytes}`)
+        }
+      }),
+    )
+    sampling = false
+    await sampler
+
+    const bound = start + HOT + IN_FLIGHT + 64 * MiB
+    t.same(bad, [], 'every answer is a whole object or a 503 with Retry-After')
+    t.ok(good > 0, `${good} whole objects served (${shed} shed)`)
+    t.ok(
+      peak <= bound,
+      `peak RSS ${(peak / MiB).toFixed(0)} MiB ≤ start ${(start / MiB).toFixed(0)} + hot ${HOT / MiB} + in-flight ${IN_FLIGHT / MiB} + 64 MiB = ${(bound / MiB).toFixed(0)} MiB`,
+    )
+    const metrics = (await rawRequest(url, '/metrics')).body.toString()
+    const counted = [...metrics.matchAll(/^oca_shed_requests_total\{reason="[a-z-]+"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0)
+    t.equal(counted, shed, 'every refused request is counted in oca_shed_requests_total')
+  },
+)

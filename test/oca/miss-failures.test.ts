@@ -1,13 +1,13 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { freePort } from '../../lib/free-port.js'
 import { sha256 } from '../../lib/hash.js'
 import { reprDigest } from '../../lib/http/repr-digest.js'
-import { freePort } from '../../lib/free-port.js'
-import { ADMIN, knownBytes, rawRequest, startOca, startParent, tempDir, type Got } from './helpers.js'
 import { waitFor } from '../helpers/wait.js'
+import { ADMIN, type Got, knownBytes, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
 /**
  * Issue 15 #1: a fill on miss started by HEAD, Range or a conditional request
@@ -33,7 +33,10 @@ const expectedStatus = (f: Failure): number => (f === '404' ? 404 : f === 'timeo
 
 /** A request whose connection may be cut mid-body: resolves either way. */
 const attempt = (url: string, path: string, method: string, headers: Record<string, string>): Promise<{ got?: Got; cut: boolean }> =>
-  rawRequest(url, path, { method, headers }).then((got) => ({ got, cut: false }), () => ({ cut: true }))
+  rawRequest(url, path, { method, headers }).then(
+    (got) => ({ got, cut: false }),
+    () => ({ cut: true }),
+  )
 
 t.test('every method × request shape × parent failure gets its status, and the node keeps serving', async (t) => {
   const rejections: unknown[] = []
@@ -45,7 +48,8 @@ t.test('every method × request shape × parent failure gets its status, and the
   parent.handler = async (req, res) => {
     const url = req.url ?? ''
     if (url.includes('/reset-before-headers-')) res.socket?.destroy()
-    else if (url.includes('/timeout-')) return true // never answers: the node's headers timeout fires
+    else if (url.includes('/timeout-'))
+      return true // never answers: the node's headers timeout fires
     else if (url.includes('/reset-mid-body-')) {
       res.writeHead(200, { 'content-length': BODY.length, 'repr-digest': reprDigest(sha256(BODY)) })
       res.write(BODY.subarray(0, 50_000), () => res.socket?.destroy())
@@ -68,7 +72,10 @@ t.test('every method × request shape × parent failure gets its status, and the
           // The plain GET streams: if the parent broke before the node sent
           // the headers it is a clean 502, else its 200 cannot change and the
           // node cuts the connection rather than let a short body look complete.
-          t.ok(r.cut || r.got!.status === 502 || (r.got!.status === 200 && r.got!.body.length < BODY.length), `${name}: 502 or connection cut, never a complete-looking body (got ${r.got?.status ?? 'a cut'})`)
+          t.ok(
+            r.cut || r.got!.status === 502 || (r.got!.status === 200 && r.got!.body.length < BODY.length),
+            `${name}: 502 or connection cut, never a complete-looking body (got ${r.got?.status ?? 'a cut'})`,
+          )
         } else {
           t.equal(r.got?.status, expectedStatus(failure), `${name}: ${expectedStatus(failure)}`)
         }
@@ -97,7 +104,9 @@ t.test('oclab oca (a child process): Range, HEAD and conditional misses with the
     ocas: [{ id: 'a1', url: `http://127.0.0.1:${port}`, site: 'a', region: 'eu', lat: 0, lon: 0, coverage: [], capacityBytes: 1e7, storeDir: 'store-a1' }],
   }
   await writeFile(join(dir, 'cluster.json'), JSON.stringify(cluster))
-  const child = spawn(process.execPath, [bin, 'oca', '--config', join(dir, 'cluster.json'), '--id', 'a1', '--drain-delay', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [bin, 'oca', '--config', join(dir, 'cluster.json'), '--id', 'a1', '--drain-delay', '0', '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (c) => (stderr += c))
   t.teardown(() => void child.kill('SIGKILL'))
@@ -105,21 +114,31 @@ t.test('oclab oca (a child process): Range, HEAD and conditional misses with the
   // 503 is the node up but shedding load (a loaded test machine); it passes in a second
   const answer = async (path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Got> => {
     let r: Got | undefined
-    await waitFor(async () => {
-      r = await rawRequest(url, path, { method, headers })
-      return r.status !== 503
-    }, `${method} ${path} answered without shedding`, { timeoutMs: 60_000, everyMs: 100 })
+    await waitFor(
+      async () => {
+        r = await rawRequest(url, path, { method, headers })
+        return r.status !== 503
+      },
+      `${method} ${path} answered without shedding`,
+      { timeoutMs: 60_000, everyMs: 100 },
+    )
     return r!
   }
-  await waitFor(async () => (await rawRequest(url, '/health').catch(() => undefined)) !== undefined, 'the OCA child to answer /health', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: child.exitCode, stderr }) })
+  await waitFor(async () => (await rawRequest(url, '/health').catch(() => undefined)) !== undefined, 'the OCA child to answer /health', {
+    timeoutMs: 90_000,
+    everyMs: 50,
+    state: () => ({ exitCode: child.exitCode, stderr }),
+  })
 
-  for (const [i, [method, headers]] of ([
-    ['GET', { range: 'bytes=0-99' }],
-    ['HEAD', {}],
-    ['GET', { 'if-none-match': '"x"' }],
-    ['GET', { 'if-modified-since': new Date(0).toUTCString() }],
-    ['GET', {}],
-  ] as const).entries()) {
+  for (const [i, [method, headers]] of (
+    [
+      ['GET', { range: 'bytes=0-99' }],
+      ['HEAD', {}],
+      ['GET', { 'if-none-match': '"x"' }],
+      ['GET', { 'if-modified-since': new Date(0).toUTCString() }],
+      ['GET', {}],
+    ] as const
+  ).entries()) {
     const r = await answer(`/titles/t1/cold-${i}.m4s`, method, headers)
     t.equal(r.status, 502, `${method} ${JSON.stringify(headers)}: 502`)
   }

@@ -1,12 +1,12 @@
-import t from 'tap'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import t from 'tap'
 import { sha256 } from '../../lib/hash.js'
 import { reprDigest } from '../../lib/http/repr-digest.js'
-import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, auth } from './helpers.js'
-import type { FastifyInstance } from 'fastify'
-import { waitFor } from '../helpers/wait.js'
 import { flipBits } from '../helpers/bytes.js'
+import { waitFor } from '../helpers/wait.js'
+import { auth, knownBytes, putFile, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
 const OBJ = '/titles/t1/v1/seg-00001.m4s'
 
@@ -36,8 +36,14 @@ t.test('100 concurrent requests for one cold object: exactly one parent fetch, 1
   const got = await Promise.all(responses)
   t.equal(parent.count.get(OBJ), 1, 'the parent saw one request')
   t.equal(parent.total(), 1)
-  t.ok(got.every((r) => r.status === 200), 'all 200')
-  t.ok(got.every((r) => r.body.equals(body)), 'all bodies are the object')
+  t.ok(
+    got.every((r) => r.status === 200),
+    'all 200',
+  )
+  t.ok(
+    got.every((r) => r.body.equals(body)),
+    'all bodies are the object',
+  )
   t.ok(got.every((r) => r.headers['x-cache'] === 'MISS'))
   const metrics = (await rawRequest(url, '/metrics')).body.toString()
   t.match(metrics, /oca_collapsed_requests_total 99/)
@@ -123,7 +129,10 @@ t.test('parent killed mid-fill: clean 502 for waiting clients, no partial object
   }
   const dir = await tempDir(t)
   const { app, url } = await startOca(t, { storeDir: dir, parentUrl: parent.url })
-  const plain = rawRequest(url, OBJ).then((r) => ({ complete: true, r }), () => ({ complete: false, r: undefined }))
+  const plain = rawRequest(url, OBJ).then(
+    (r) => ({ complete: true, r }),
+    () => ({ complete: false, r: undefined }),
+  )
   const ranged = rawRequest(url, OBJ, { headers: { range: 'bytes=0-99' } })
   const head = rawRequest(url, OBJ, { method: 'HEAD' })
   await waitFor(() => inFlight(app) >= 3, '3 requests inside the node', { state: () => ({ inFlight: inFlight(app) }) })

@@ -1,6 +1,6 @@
-import t from 'tap'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { signedTitlePrefix } from '../../lib/http/signed-url.js'
 import { ADMIN, auth, knownBytes, putFile, rawRequest, startOca, tempDir } from './helpers.js'
 

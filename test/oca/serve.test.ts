@@ -1,6 +1,6 @@
 import t from 'tap'
-import { knownBytes, putFile, rawRequest, startOca, tempDir } from './helpers.js'
 import { sha256 } from '../../lib/hash.js'
+import { knownBytes, putFile, rawRequest, startOca, tempDir } from './helpers.js'
 
 const SIZE = 10_000
 const body = knownBytes(SIZE)
@@ -89,7 +89,11 @@ t.test('conditional requests', async (t) => {
   t.equal((await rawRequest(url, path, { headers: { 'if-none-match': '"other"' } })).status, 200)
   t.equal((await rawRequest(url, path, { headers: { 'if-modified-since': lm } })).status, 304)
   t.equal((await rawRequest(url, path, { headers: { 'if-modified-since': new Date(Date.parse(lm) - 10_000).toUTCString() } })).status, 200)
-  t.equal((await rawRequest(url, path, { headers: { 'if-none-match': '"other"', 'if-modified-since': lm } })).status, 200, 'If-None-Match wins over If-Modified-Since')
+  t.equal(
+    (await rawRequest(url, path, { headers: { 'if-none-match': '"other"', 'if-modified-since': lm } })).status,
+    200,
+    'If-None-Match wins over If-Modified-Since',
+  )
   t.equal((await rawRequest(url, path, { headers: { 'if-match': '"other"' } })).status, 412)
   t.equal((await rawRequest(url, path, { headers: { 'if-match': etag } })).status, 200)
   t.equal((await rawRequest(url, path, { headers: { 'if-unmodified-since': new Date(Date.parse(lm) - 10_000).toUTCString() } })).status, 412)

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { waitFor } from '../helpers/wait.js'
 import { chooseVictims } from '../../oca/eviction.js'
 import { RateWindow } from '../../oca/rate-window.js'
+import { waitFor } from '../helpers/wait.js'
 import { auth, knownBytes, putFile, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
 t.test('eviction policies choose by recency or frequency and never pinned objects', async (t) => {
@@ -66,11 +66,17 @@ t.test('the disk store evicts least recently used objects to fit a fill, never p
   t.equal((await get('/titles/t1/seg-2.m4s')).status, 200)
   t.equal((await get('/titles/t1/seg-1.m4s')).headers['x-cache'], 'HIT-DISK', 'seg-1 is now the most recent')
   t.equal((await get('/titles/t1/seg-3.m4s')).status, 200, 'a third object needs room')
-  const held = async () => JSON.parse((await rawRequest(url, '/admin/titles', { headers: auth })).body.toString()).titles.flatMap((x: { id: string; files: { path: string }[] }) => x.files.map((f) => `${x.id}/${f.path}`)).sort()
+  const held = async () =>
+    JSON.parse((await rawRequest(url, '/admin/titles', { headers: auth })).body.toString())
+      .titles.flatMap((x: { id: string; files: { path: string }[] }) => x.files.map((f) => `${x.id}/${f.path}`))
+      .sort()
   t.same(await held(), ['t1/seg-1.m4s', 't1/seg-3.m4s'], 'seg-2 (least recent) was evicted')
 
   // Pin title p, fill it, then a new t1 object may only displace t1 objects.
-  t.equal((await rawRequest(url, '/admin/titles/p/pin', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"pinned":true}' })).status, 200)
+  t.equal(
+    (await rawRequest(url, '/admin/titles/p/pin', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"pinned":true}' })).status,
+    200,
+  )
   t.equal((await get('/titles/p/seg-1.m4s')).status, 200)
   t.equal((await get('/titles/t1/seg-4.m4s')).status, 200)
   const after = await held()

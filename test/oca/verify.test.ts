@@ -1,9 +1,9 @@
-import t from 'tap'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { sha256 } from '../../lib/hash.js'
 import { parseReprDigest, reprDigest } from '../../lib/http/repr-digest.js'
-import { knownBytes, putFile, rawRequest, startOca, startParent, tempDir, type Got } from './helpers.js'
+import { type Got, knownBytes, putFile, rawRequest, startOca, startParent, tempDir } from './helpers.js'
 
 /**
  * Issue 15 #2: a fill on miss of a title whose title.json the node does not
@@ -19,13 +19,37 @@ const DIGEST = reprDigest(sha256(BODY))
 type Lie = 'truncated-chunked' | 'cut-chunked' | 'short-content-length' | 'cut-content-length' | 'flipped-bytes' | 'no-digest'
 const LIES: Record<Lie, { reason: string; write: (res: import('node:http').ServerResponse) => void }> = {
   // a chunked body that ends cleanly (last-chunk sent) half way
-  'truncated-chunked': { reason: 'digest-mismatch', write: (res) => { res.writeHead(200, { 'repr-digest': DIGEST }); res.end(BODY.subarray(0, 60_000)) } },
+  'truncated-chunked': {
+    reason: 'digest-mismatch',
+    write: (res) => {
+      res.writeHead(200, { 'repr-digest': DIGEST })
+      res.end(BODY.subarray(0, 60_000))
+    },
+  },
   // a chunked body whose connection dies half way
-  'cut-chunked': { reason: 'truncated', write: (res) => { res.writeHead(200, { 'repr-digest': DIGEST }); res.write(BODY.subarray(0, 60_000), () => res.socket?.destroy()) } },
+  'cut-chunked': {
+    reason: 'truncated',
+    write: (res) => {
+      res.writeHead(200, { 'repr-digest': DIGEST })
+      res.write(BODY.subarray(0, 60_000), () => res.socket?.destroy())
+    },
+  },
   // a Content-Length that is short of the object, and exactly that many bytes
-  'short-content-length': { reason: 'digest-mismatch', write: (res) => { res.writeHead(200, { 'content-length': 60_000, 'repr-digest': DIGEST }); res.end(BODY.subarray(0, 60_000)) } },
+  'short-content-length': {
+    reason: 'digest-mismatch',
+    write: (res) => {
+      res.writeHead(200, { 'content-length': 60_000, 'repr-digest': DIGEST })
+      res.end(BODY.subarray(0, 60_000))
+    },
+  },
   // the full Content-Length promised, fewer bytes sent before the close
-  'cut-content-length': { reason: 'truncated', write: (res) => { res.writeHead(200, { 'content-length': BODY.length, 'repr-digest': DIGEST }); res.write(BODY.subarray(0, 60_000), () => res.socket?.destroy()) } },
+  'cut-content-length': {
+    reason: 'truncated',
+    write: (res) => {
+      res.writeHead(200, { 'content-length': BODY.length, 'repr-digest': DIGEST })
+      res.write(BODY.subarray(0, 60_000), () => res.socket?.destroy())
+    },
+  },
   'flipped-bytes': {
     reason: 'digest-mismatch',
     write: (res) => {
@@ -35,7 +59,13 @@ const LIES: Record<Lie, { reason: string; write: (res: import('node:http').Serve
       res.end(bad)
     },
   },
-  'no-digest': { reason: 'no-digest', write: (res) => { res.writeHead(200, { 'content-length': BODY.length }); res.end(BODY) } },
+  'no-digest': {
+    reason: 'no-digest',
+    write: (res) => {
+      res.writeHead(200, { 'content-length': BODY.length })
+      res.end(BODY)
+    },
+  },
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -43,7 +73,9 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const verifyFailures = async (url: string, reason: string): Promise<number> => {
-  const m = new RegExp(`^oca_fill_verify_failures_total\\{reason="${reason}",kind="miss"\\} (\\d+)$`, 'm').exec((await rawRequest(url, '/metrics')).body.toString())
+  const m = new RegExp(`^oca_fill_verify_failures_total\\{reason="${reason}",kind="miss"\\} (\\d+)$`, 'm').exec(
+    (await rawRequest(url, '/metrics')).body.toString(),
+  )
   return m ? Number(m[1]) : 0
 }
 
@@ -65,9 +97,16 @@ for (const [lie, { reason, write }] of Object.entries(LIES) as [Lie, (typeof LIE
     // A plain GET streams as the bytes arrive: a clean 502 while its headers
     // are not sent yet (always so without a digest), else its connection is
     // cut before the last byte.
-    const plain = await rawRequest(url, OBJ).then((r): Got | undefined => r, () => undefined)
+    const plain = await rawRequest(url, OBJ).then(
+      (r): Got | undefined => r,
+      () => undefined,
+    )
     if (lie === 'no-digest') t.equal(plain?.status, 502, 'plain GET: 502 before any byte')
-    else t.ok(plain === undefined || plain.status === 502 || (plain.status === 200 && plain.body.length < BODY.length), `plain GET: 502 or a cut stream, never a complete-looking body (got ${plain?.status ?? 'a cut connection'})`)
+    else
+      t.ok(
+        plain === undefined || plain.status === 502 || (plain.status === 200 && plain.body.length < BODY.length),
+        `plain GET: 502 or a cut stream, never a complete-looking body (got ${plain?.status ?? 'a cut connection'})`,
+      )
     t.notOk(plain?.status === 200 && plain.body.equals(BODY))
 
     t.same(await filesUnder(dir), [], 'nothing stored, not even a temp file')
@@ -103,7 +142,7 @@ t.test('a parent that sends no digest is accepted when the node holds the title.
   t.same((await filesUnder(dir)).sort(), ['seg-00001.m4s', 'title.json'])
 })
 
-t.test("a parent whose digest contradicts the held title.json is refused before any byte", async (t) => {
+t.test('a parent whose digest contradicts the held title.json is refused before any byte', async (t) => {
   const other = knownBytes(BODY.length, 99)
   const parent = await startParent(t, { [OBJ]: other })
   const dir = await tempDir(t)

@@ -1,14 +1,14 @@
-import t from 'tap'
-import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import Fastify from 'fastify'
+import t from 'tap'
 import { validateCluster } from '../../lib/cluster.js'
 import { ErrorCodes } from '../../lib/errors.js'
 import { freePort } from '../../lib/free-port.js'
+import { OriginClient } from '../../origin/client.js'
 import { ingestPackage } from '../../origin/ingest.js'
 import { zipfPopularity } from '../../origin/popularity.js'
 import { buildOriginServer } from '../../origin/server.js'
-import { OriginClient } from '../../origin/client.js'
 import { tempDir } from '../helpers/package.js'
 import { ADMIN, twoRungPackage } from './helpers.js'
 
@@ -26,7 +26,12 @@ t.test("the real origin's answers pass its client's checks", async (t) => {
     steering: { url: 'http://127.0.0.1:9' },
     ocas: [{ id: 'd1', url: down, site: 'fra', region: 'eu', lat: 0, lon: 0, coverage: [], capacityBytes: 1e8 }],
   })
-  const app = buildOriginServer({ storeDir: store, cluster, popularity: async (titleIds) => zipfPopularity({ titleIds, regions: ['eu'] }), preposition: { pollMs: 20 } })
+  const app = buildOriginServer({
+    storeDir: store,
+    cluster,
+    popularity: async (titleIds) => zipfPopularity({ titleIds, regions: ['eu'] }),
+    preposition: { pollMs: 20 },
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const c = new OriginClient(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, ADMIN, { timeoutMs: 10_000 })
@@ -34,7 +39,10 @@ t.test("the real origin's answers pass its client's checks", async (t) => {
   const catalog = await c.catalog()
   t.equal(catalog.titles.length, 1)
   t.match(catalog.titles[0], { id: 'alpha', placedOn: [] })
-  t.ok(catalog.titles[0]?.ladder.some((r) => r.type === 'video' && r.width !== undefined), 'video rungs carry their size')
+  t.ok(
+    catalog.titles[0]?.ladder.some((r) => r.type === 'video' && r.width !== undefined),
+    'video rungs carry their size',
+  )
   t.same(catalog.invalid, {})
   t.match(await c.health(), { status: 'ok', titles: 1 })
 
@@ -61,9 +69,15 @@ t.test('a server answering the wrong shape or an error gives a clear error namin
   await stub.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => stub.close())
   const c = new OriginClient(`http://127.0.0.1:${(stub.server.address() as AddressInfo).port}`, ADMIN)
-  await t.rejects(c.catalog(), { code: ErrorCodes.BAD_RESPONSE, message: /GET \/catalog at origin .* is not a valid origin catalog \(GET \/catalog\):\n {2}\/titles\/0\/bytes: Expected number/ })
+  await t.rejects(c.catalog(), {
+    code: ErrorCodes.BAD_RESPONSE,
+    message: /GET \/catalog at origin .* is not a valid origin catalog \(GET \/catalog\):\n {2}\/titles\/0\/bytes: Expected number/,
+  })
   await t.rejects(c.health(), { code: ErrorCodes.BAD_RESPONSE, message: /\/bytesServed: Expected required property/ })
-  await t.rejects(c.startPreposition(), { code: ErrorCodes.UPSTREAM_FAILED, message: /POST \/admin\/preposition at origin .*: HTTP 409 a pre-position run is already in progress/ })
+  await t.rejects(c.startPreposition(), {
+    code: ErrorCodes.UPSTREAM_FAILED,
+    message: /POST \/admin\/preposition at origin .*: HTTP 409 a pre-position run is already in progress/,
+  })
   await t.rejects(c.prepositionRun('pp-1'), { code: ErrorCodes.BAD_RESPONSE, message: /\/report\/startedAt: Expected required property/ })
   await stub.close()
   await t.rejects(c.catalog(), { code: ErrorCodes.UPSTREAM_FAILED, message: /GET \/catalog at origin .* failed: / })

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { DEFAULT_REACTIVE_SHARE, planPlacement, type PlanInput } from '../../origin/planner.js'
-import { demandInput } from '../../origin/demand.js'
-import { zipfPopularity } from '../../origin/popularity.js'
-import { holdingsOf, replayWithFill, sampleRequests, simulateLru, type RequestLog } from '../../origin/replay.js'
-import { syntheticCatalog } from '../../origin/synthetic-catalog.js'
 import { wrongForecast } from '../../bench/placement.js'
+import { demandInput } from '../../origin/demand.js'
+import { DEFAULT_REACTIVE_SHARE, type PlanInput, planPlacement } from '../../origin/planner.js'
+import { zipfPopularity } from '../../origin/popularity.js'
+import { holdingsOf, type RequestLog, replayWithFill, sampleRequests, simulateLru } from '../../origin/replay.js'
+import { syntheticCatalog } from '../../origin/synthetic-catalog.js'
 
 const logOf = (rows: [number, number][]): RequestLog => ({
   site: Uint16Array.from(rows.map((r) => r[0])),
@@ -22,15 +22,49 @@ t.test('replay with fill: planned items are pinned, misses fill the space the pl
     share: () => [1],
   }
   const plan = planPlacement(input)
-  t.same(plan.sites[0]!.titles.map((p) => p.titleId), ['a'])
+  t.same(
+    plan.sites[0]!.titles.map((p) => p.titleId),
+    ['a'],
+  )
   t.equal(plan.sites[0]!.reactiveBytes, 50)
   const h = holdingsOf(input, plan)
   // b misses then hits; c misses and evicts b (only 50 B free), b misses again; a always hits, never evicted.
-  const r = replayWithFill(input, logOf([]), logOf([[0, 1], [0, 1], [0, 2], [0, 0], [0, 1], [0, 0]]), h)
+  const r = replayWithFill(
+    input,
+    logOf([]),
+    logOf([
+      [0, 1],
+      [0, 1],
+      [0, 2],
+      [0, 0],
+      [0, 1],
+      [0, 0],
+    ]),
+    h,
+  )
   t.equal(r.bytes, 40 * 4 + 50 * 2)
   t.equal(r.own, (40 + 50 * 2) / r.bytes, 'a twice from the plan, b once from the LRU region')
   // Without pins it is plain LRU over the whole 100 B: b and c both fit.
-  t.same(replayWithFill(input, logOf([]), logOf([[0, 1], [0, 2], [0, 1]])), simulateLru(input, logOf([]), logOf([[0, 1], [0, 2], [0, 1]])))
+  t.same(
+    replayWithFill(
+      input,
+      logOf([]),
+      logOf([
+        [0, 1],
+        [0, 2],
+        [0, 1],
+      ]),
+    ),
+    simulateLru(
+      input,
+      logOf([]),
+      logOf([
+        [0, 1],
+        [0, 2],
+        [0, 1],
+      ]),
+    ),
+  )
   t.throws(() => planPlacement(input, { reactiveShare: 1 }), RangeError)
 })
 

@@ -1,10 +1,10 @@
 import { cp, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { testPackage } from '../helpers/package.js'
-import { NO_SHEDDING } from '../helpers/no-shedding.js'
 import { buildOcaServer, type OcaServerOptions } from '../../oca/server.js'
+import { NO_SHEDDING } from '../helpers/no-shedding.js'
+import { testPackage } from '../helpers/package.js'
 
 export const ADMIN = 'admin-token-0123456789abcdef'
 export const auth = { authorization: `Bearer ${ADMIN}` }
@@ -13,13 +13,17 @@ type Teardown = { teardown: (f: () => unknown) => void }
 
 /** A real two-rung package (160x90 and 320x180, 2 s, audio), encoded once per test file. */
 export async function twoRungPackage(dir: string): Promise<string> {
-  const r = await testPackage(join(dir, 'src'), { duration: 2 }, {
-    titleId: 'alpha',
-    ladder: [
-      { id: 'v180p-300k', width: 320, height: 180, bitrate: 300_000 },
-      { id: 'v90p-100k', width: 160, height: 90, bitrate: 100_000 },
-    ],
-  })
+  const r = await testPackage(
+    join(dir, 'src'),
+    { duration: 2 },
+    {
+      titleId: 'alpha',
+      ladder: [
+        { id: 'v180p-300k', width: 320, height: 180, bitrate: 300_000 },
+        { id: 'v90p-100k', width: 160, height: 90, bitrate: 100_000 },
+      ],
+    },
+  )
   return join(r.store, 'titles', 'alpha')
 }
 
@@ -38,7 +42,17 @@ export async function listen(t: Teardown, app: FastifyInstance): Promise<string>
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 }
 
-export async function startOca(t: Teardown, opts: Partial<OcaServerOptions> & { id: string; storeDir: string; parentUrl: string }): Promise<{ app: FastifyInstance; url: string }> {
-  const app = buildOcaServer({ capacityBytes: 1e8, adminToken: ADMIN, missMode: 'off', fill: { retryDelayMs: 10 }, ...opts, overload: { ...NO_SHEDDING, ...opts.overload } })
+export async function startOca(
+  t: Teardown,
+  opts: Partial<OcaServerOptions> & { id: string; storeDir: string; parentUrl: string },
+): Promise<{ app: FastifyInstance; url: string }> {
+  const app = buildOcaServer({
+    capacityBytes: 1e8,
+    adminToken: ADMIN,
+    missMode: 'off',
+    fill: { retryDelayMs: 10 },
+    ...opts,
+    overload: { ...NO_SHEDDING, ...opts.overload },
+  })
   return { app, url: await listen(t, app) }
 }

@@ -1,15 +1,15 @@
-import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ingestPackage } from '../../origin/ingest.js'
-import { tempDir } from '../helpers/package.js'
-import { ADMIN, clonePackage, twoRungPackage } from './helpers.js'
-import { readTitle } from '../../lib/title-package.js'
+import t from 'tap'
 import { freePort } from '../../lib/free-port.js'
-import { waitFor } from '../helpers/wait.js'
+import { readTitle } from '../../lib/title-package.js'
+import { ingestPackage } from '../../origin/ingest.js'
 import { flipBits } from '../helpers/bytes.js'
+import { tempDir } from '../helpers/package.js'
+import { waitFor } from '../helpers/wait.js'
+import { ADMIN, clonePackage, twoRungPackage } from './helpers.js'
 
 const bin = fileURLToPath(new URL('../../bin/oclab.js', import.meta.url))
 
@@ -29,7 +29,12 @@ t.test('ingest: accepts a whole package once; rejects a missing or altered segme
   const title = await readTitle(pkg)
   const seg = title.video[0]!.segments[1]!
 
-  t.same(await ingestPackage(pkg, store), { titleId: 'alpha', files: title.files.length, bytes: title.files.reduce((a, f) => a + f.bytes, 0), outcome: 'added' })
+  t.same(await ingestPackage(pkg, store), {
+    titleId: 'alpha',
+    files: title.files.length,
+    bytes: title.files.reduce((a, f) => a + f.bytes, 0),
+    outcome: 'added',
+  })
   t.equal((await ingestPackage(pkg, store)).outcome, 'unchanged')
 
   const missing = await clonePackage(pkg, join(dir, 'missing'), 'missing')
@@ -41,7 +46,10 @@ t.test('ingest: accepts a whole package once; rejects a missing or altered segme
   await writeFile(join(altered, 'master.m3u8'), 'tampered')
 
   await t.rejects(ingestPackage(missing, store), { code: 'OCLAB_ERR_BAD_TITLE', message: new RegExp(`${seg.uri}: missing`), details: [`${seg.uri}: missing`] })
-  await t.rejects(ingestPackage(altered, store), { code: 'OCLAB_ERR_BAD_TITLE', details: [/master.m3u8: \d+ bytes, title.json lists/, `${seg.uri}: sha256 does not match title.json`] })
+  await t.rejects(ingestPackage(altered, store), {
+    code: 'OCLAB_ERR_BAD_TITLE',
+    details: [/master.m3u8: \d+ bytes, title.json lists/, `${seg.uri}: sha256 does not match title.json`],
+  })
   t.same((await readdir(join(store, 'titles'))).sort(), ['alpha'], 'rejected packages leave nothing behind')
 
   // The CLI: exit 1 with every problem listed; exit 0 and a line on success.
@@ -55,21 +63,36 @@ t.test('ingest: accepts a whole package once; rejects a missing or altered segme
 
   // `oclab origin` serves the store on the cluster file's origin URL and exits 0 on SIGTERM.
   const port = await freePort()
-  await writeFile(join(dir, 'cluster.json'), JSON.stringify({
-    version: 1, adminToken: ADMIN, origin: { url: `http://127.0.0.1:${port}`, storeDir: 'store' }, steering: { url: 'http://127.0.0.1:9' },
-    ocas: [{ id: 'a1', url: 'http://127.0.0.1:9', site: 'a', region: 'eu', lat: 0, lon: 0, coverage: [], capacityBytes: 1e9 }],
-  }))
+  await writeFile(
+    join(dir, 'cluster.json'),
+    JSON.stringify({
+      version: 1,
+      adminToken: ADMIN,
+      origin: { url: `http://127.0.0.1:${port}`, storeDir: 'store' },
+      steering: { url: 'http://127.0.0.1:9' },
+      ocas: [{ id: 'a1', url: 'http://127.0.0.1:9', site: 'a', region: 'eu', lat: 0, lon: 0, coverage: [], capacityBytes: 1e9 }],
+    }),
+  )
   const server = spawn(process.execPath, [bin, 'origin', '--config', join(dir, 'cluster.json'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] })
   t.teardown(() => void server.kill('SIGKILL'))
   const exited = new Promise<number | null>((r) => server.on('exit', r))
   let catalog: { titles: { id: string }[] } | undefined
   // Starting node + tsx on a loaded 2-core machine can take tens of seconds.
-  await waitFor(async () => {
-    catalog = await fetch(`http://127.0.0.1:${port}/catalog`).then((r) => r.json() as Promise<typeof catalog>).catch(() => undefined)
-    return catalog !== undefined
-  },
-    'the origin child to answer /catalog', { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: server.exitCode }) })
-  t.same(catalog?.titles.map((x) => x.id), ['alpha', 'beta'], 'store found relative to the cluster file')
+  await waitFor(
+    async () => {
+      catalog = await fetch(`http://127.0.0.1:${port}/catalog`)
+        .then((r) => r.json() as Promise<typeof catalog>)
+        .catch(() => undefined)
+      return catalog !== undefined
+    },
+    'the origin child to answer /catalog',
+    { timeoutMs: 90_000, everyMs: 50, state: () => ({ exitCode: server.exitCode }) },
+  )
+  t.same(
+    catalog?.titles.map((x) => x.id),
+    ['alpha', 'beta'],
+    'store found relative to the cluster file',
+  )
   const init = await fetch(`http://127.0.0.1:${port}/titles/alpha/${title.video[0]!.init.path}`)
   t.equal(init.status, 200)
   t.equal(Buffer.from(await init.arrayBuffer()).length, title.video[0]?.init.bytes)
@@ -90,11 +113,26 @@ t.test('oclab origin: per-subcommand help, usage errors, evaluate, preposition -
   t.equal(unknown.code, 2)
   t.match(unknown.stderr, /expected 0 argument/)
 
-  const oca = (id: string, region: string, port: number) => ({ id, url: `http://127.0.0.1:${port}`, site: id, region, lat: 0, lon: 0, coverage: [], capacityBytes: 5e11 })
-  await writeFile(join(dir, 'cluster.json'), JSON.stringify({
-    version: 1, adminToken: ADMIN, origin: { url: 'http://127.0.0.1:9', storeDir: 'store' }, steering: { url: 'http://127.0.0.1:9' },
-    ocas: [oca('a1', 'eu', 9), oca('a2', 'eu', 9), oca('b1', 'us', 9)],
-  }))
+  const oca = (id: string, region: string, port: number) => ({
+    id,
+    url: `http://127.0.0.1:${port}`,
+    site: id,
+    region,
+    lat: 0,
+    lon: 0,
+    coverage: [],
+    capacityBytes: 5e11,
+  })
+  await writeFile(
+    join(dir, 'cluster.json'),
+    JSON.stringify({
+      version: 1,
+      adminToken: ADMIN,
+      origin: { url: 'http://127.0.0.1:9', storeDir: 'store' },
+      steering: { url: 'http://127.0.0.1:9' },
+      ocas: [oca('a1', 'eu', 9), oca('a2', 'eu', 9), oca('b1', 'us', 9)],
+    }),
+  )
   const ev = await oclab(['origin', 'evaluate', '--config', join(dir, 'cluster.json'), '--synthetic', '300', '--requests', '20000', '--json'])
   t.equal(ev.code, 0, ev.stderr)
   const r = JSON.parse(ev.stdout) as Record<'plan' | 'oracle' | 'lru', { own: number; region: number; origin: number }>

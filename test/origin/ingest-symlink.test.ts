@@ -1,6 +1,6 @@
-import t from 'tap'
 import { cp, readdir, rename, symlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import t from 'tap'
 import { ErrorCodes } from '../../lib/errors.js'
 import { readTitle } from '../../lib/title-package.js'
 import { ingestPackage } from '../../origin/ingest.js'

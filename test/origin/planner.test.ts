@@ -1,8 +1,8 @@
 import t from 'tap'
-import { planPlacement, type PlanInput, type PlanTitle } from '../../origin/planner.js'
-import { demandInput, ownerOf } from '../../origin/demand.js'
-import { insideWindow, parseFillWindow, popularityFromFile, rungShares, zipfPopularity } from '../../origin/popularity.js'
 import { seededRandom } from '../../lib/random.js'
+import { demandInput, ownerOf } from '../../origin/demand.js'
+import { type PlanInput, type PlanTitle, planPlacement } from '../../origin/planner.js'
+import { insideWindow, parseFillWindow, popularityFromFile, rungShares, zipfPopularity } from '../../origin/popularity.js'
 
 const one = (capacityBytes: number) => [{ id: 's1', region: 'eu', capacityBytes }]
 const even = () => [1]
@@ -31,7 +31,10 @@ t.test('greedy by density reaches the hand-computed optimum and reports the frac
     { id: 'd', baseBytes: 0, renditions: [{ id: 'r', bytes: 10 }] },
   ]
   const p = planPlacement({ titles: packs, sites: one(100), views: [[5, 4, 3, 1]], share: even })
-  t.same(p.sites[0]?.titles.map((x) => x.titleId), ['a', 'b', 'c'])
+  t.same(
+    p.sites[0]?.titles.map((x) => x.titleId),
+    ['a', 'b', 'c'],
+  )
   t.equal(p.servedBytes, 410)
   t.equal(p.boundBytes, 410)
   t.equal(p.sites[0]?.usedBytes, 100)
@@ -39,12 +42,25 @@ t.test('greedy by density reaches the hand-computed optimum and reports the frac
 
   // Capacity 75: a (40) and b (30) fit, c (30) no longer does, d (10) neither: 5 B stay free.
   const q = planPlacement({ titles: packs, sites: one(75), views: [[5, 4, 3, 1]], share: even })
-  t.same(q.sites[0]?.titles.map((x) => x.titleId), ['a', 'b'], 'c (30) does not fit in the 5 left')
+  t.same(
+    q.sites[0]?.titles.map((x) => x.titleId),
+    ['a', 'b'],
+    'c (30) does not fit in the 5 left',
+  )
   t.equal(q.servedBytes, 320)
 })
 
 t.test('rendition granularity: a site holds only the rungs its clients use, shared part first', async (t) => {
-  const titles: PlanTitle[] = [{ id: 'm', baseBytes: 10, renditions: [{ id: 'hi', bytes: 100 }, { id: 'lo', bytes: 20 }] }]
+  const titles: PlanTitle[] = [
+    {
+      id: 'm',
+      baseBytes: 10,
+      renditions: [
+        { id: 'hi', bytes: 100 },
+        { id: 'lo', bytes: 20 },
+      ],
+    },
+  ]
   const phones = planPlacement({ titles, sites: one(1000), views: [[3]], share: () => [0, 1] })
   t.same(phones.sites[0]?.titles, [{ titleId: 'm', renditions: ['lo'], bytes: 30 }], 'no plays at the top rung: it is not held')
   t.equal(phones.servedBytes, 3 * 30)
@@ -92,19 +108,39 @@ t.test('random instances: capacity never exceeded, plan ≤ brute-force optimum 
       baseBytes: 1 + Math.floor(rng() * 10),
       renditions: Array.from({ length: 1 + Math.floor(rng() * 2) }, (_, j) => ({ id: `r${j}`, bytes: 5 + Math.floor(rng() * 60) })),
     }))
-    const shares = titles.map((x) => rungShares(x.renditions.map(() => rng()), x.renditions.length))
-    const input: PlanInput = { titles, sites: one(20 + Math.floor(rng() * 120)), views: [titles.map(() => Math.floor(rng() * 20))], share: (_s, ti) => shares[ti]! }
+    const shares = titles.map((x) =>
+      rungShares(
+        x.renditions.map(() => rng()),
+        x.renditions.length,
+      ),
+    )
+    const input: PlanInput = {
+      titles,
+      sites: one(20 + Math.floor(rng() * 120)),
+      views: [titles.map(() => Math.floor(rng() * 20))],
+      share: (_s, ti) => shares[ti]!,
+    }
     const plan = planPlacement(input)
     const opt = bruteForce(input)
     const site = plan.sites[0]!
     t.ok(site.usedBytes <= site.capacityBytes, `instance ${k}: ${site.usedBytes} ≤ ${site.capacityBytes}`)
-    t.equal(site.usedBytes, site.titles.reduce((a, p) => a + p.bytes, 0))
+    t.equal(
+      site.usedBytes,
+      site.titles.reduce((a, p) => a + p.bytes, 0),
+    )
     t.ok(plan.servedBytes <= opt + 1e-9 && opt <= plan.boundBytes + 1e-9, `instance ${k}: ${plan.servedBytes} ≤ ${opt} ≤ ${plan.boundBytes}`)
   }
 })
 
 t.test('many sites: every site under its capacity; OCAs sharing a site split titles by hash', async (t) => {
-  const titles: PlanTitle[] = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, baseBytes: 7, renditions: [{ id: 'a', bytes: 100 + (i % 13) * 17 }, { id: 'b', bytes: 40 + (i % 7) }] }))
+  const titles: PlanTitle[] = Array.from({ length: 200 }, (_, i) => ({
+    id: `t${i}`,
+    baseBytes: 7,
+    renditions: [
+      { id: 'a', bytes: 100 + (i % 13) * 17 },
+      { id: 'b', bytes: 40 + (i % 7) },
+    ],
+  }))
   const model = zipfPopularity({ titleIds: titles.map((x) => x.id), regions: ['eu', 'us'], exponent: 1, seed: 3 })
   const sites = [
     { id: 'eu1', region: 'eu', location: 'ams', capacityBytes: 3000 },
@@ -116,7 +152,10 @@ t.test('many sites: every site under its capacity; OCAs sharing a site split tit
   const plan = planPlacement(input)
   for (const s of plan.sites) t.ok(s.usedBytes <= s.capacityBytes, `${s.site}: ${s.usedBytes} ≤ ${s.capacityBytes}`)
   const eu1 = new Set(plan.sites[0]!.titles.map((x) => x.titleId))
-  t.notOk(plan.sites[1]!.titles.some((x) => eu1.has(x.titleId)), 'the two OCAs of one site hold different titles')
+  t.notOk(
+    plan.sites[1]!.titles.some((x) => eu1.has(x.titleId)),
+    'the two OCAs of one site hold different titles',
+  )
   for (const x of plan.sites[1]!.titles) t.equal(ownerOf(x.titleId, ['eu1', 'eu2']), 'eu2')
   t.ok(plan.ratioToBound > 0.97 && plan.ratioToBound <= 1, `close to the bound: ${plan.ratioToBound}`)
 })
@@ -140,7 +179,10 @@ t.test('popularity: seeded Zipf with regional shuffles; file form; fill window',
   t.same(rungShares([0.5, 0.3, 0.2], 2), [0.5, 0.5], 'lower weights fold into the last rung')
   t.same(rungShares([], 4), [0.25, 0.25, 0.25, 0.25])
 
-  const f = popularityFromFile({ version: 1, fillWindow: { startHour: 22, endHour: 6 }, regions: { eu: { views: { t1: 5, nope: 3 }, rungShare: [0, 1] } } }, ['t0', 't1'])
+  const f = popularityFromFile({ version: 1, fillWindow: { startHour: 22, endHour: 6 }, regions: { eu: { views: { t1: 5, nope: 3 }, rungShare: [0, 1] } } }, [
+    't0',
+    't1',
+  ])
   t.same([...f.regions.get('eu')!.views], [0, 5])
   t.same(f.unknownTitles, ['nope'])
   t.throws(() => popularityFromFile({ version: 1, regions: { eu: { views: { t1: -1 } } } }, ['t1']), { code: 'OCLAB_ERR_BAD_CONFIG' })

@@ -1,20 +1,20 @@
-import t from 'tap'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { request } from 'undici'
 import { validateCluster } from '../../lib/cluster.js'
-import { etagForSha256 } from '../../lib/http/conditional.js'
 import { freePort } from '../../lib/free-port.js'
+import { etagForSha256 } from '../../lib/http/conditional.js'
 import { readTitle } from '../../lib/title-package.js'
+import { prepositionViaAdmin } from '../../origin/client.js'
 import { ingestPackage } from '../../origin/ingest.js'
 import { MasterStore } from '../../origin/master-store.js'
-import { popularityFromFile, type PopularityModel } from '../../origin/popularity.js'
-import { buildOriginServer, prepositionAndRecord } from '../../origin/server.js'
-import { prepositionViaAdmin } from '../../origin/client.js'
-import { waitFor } from '../helpers/wait.js'
-import { flipBits } from '../helpers/bytes.js'
+import { type PopularityModel, popularityFromFile } from '../../origin/popularity.js'
 import type { PrepositionReport, SiteReport } from '../../origin/preposition.js'
+import { buildOriginServer, prepositionAndRecord } from '../../origin/server.js'
+import { flipBits } from '../helpers/bytes.js'
 import { tempDir } from '../helpers/package.js'
+import { waitFor } from '../helpers/wait.js'
 import { ADMIN, auth, clonePackage, startOca, twoRungPackage } from './helpers.js'
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
@@ -155,21 +155,34 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     const noToken = await request(`${originUrl}/admin/preposition`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
     t.equal(noToken.statusCode, 401)
     await noToken.body.dump()
-    const started = await request(`${originUrl}/admin/preposition`, { method: 'POST', body: '{"dryRun":true}', headers: { ...auth, 'content-type': 'application/json' } })
+    const started = await request(`${originUrl}/admin/preposition`, {
+      method: 'POST',
+      body: '{"dryRun":true}',
+      headers: { ...auth, 'content-type': 'application/json' },
+    })
     t.equal(started.statusCode, 202)
     const { id } = (await started.body.json()) as { id: string }
     let runState: { status: string; report?: PrepositionReport } = { status: 'running' }
-    await waitFor(async () => {
-      runState = (await (await request(`${originUrl}/admin/prepositions/${id}`, { headers: auth })).body.json()) as typeof runState
-      return runState.status !== 'running'
-    }, `pre-position run ${id} to finish`, { everyMs: 20, state: () => runState })
+    await waitFor(
+      async () => {
+        runState = (await (await request(`${originUrl}/admin/prepositions/${id}`, { headers: auth })).body.json()) as typeof runState
+        return runState.status !== 'running'
+      },
+      `pre-position run ${id} to finish`,
+      { everyMs: 20, state: () => runState },
+    )
     t.equal(runState.status, 'done')
     t.equal(runState.report!.dryRun, true)
     t.equal(runState.report!.sites.find((x) => x.oca === 'd1')!.status, 'down')
-    const catalog = (await (await request(`${originUrl}/catalog`)).body.json()) as { titles: { id: string; bytes: number; duration: number; ladder: { id: string }[]; placedOn: string[] }[] }
+    const catalog = (await (await request(`${originUrl}/catalog`)).body.json()) as {
+      titles: { id: string; bytes: number; duration: number; ladder: { id: string }[]; placedOn: string[] }[]
+    }
     const alphaEntry = catalog.titles.find((x) => x.id === 'alpha')!
     t.same(alphaEntry.placedOn, ['a1', 'a2', 'b1'])
-    t.same(alphaEntry.ladder.map((l) => l.id), ['v180p-300k', 'v90p-100k', ...alpha.audio.map((a) => a.id)])
+    t.same(
+      alphaEntry.ladder.map((l) => l.id),
+      ['v180p-300k', 'v90p-100k', ...alpha.audio.map((a) => a.id)],
+    )
     t.ok(alphaEntry.bytes > 0 && alphaEntry.duration > 0)
     t.same(catalog.titles.find((x) => x.id === 'gamma')!.placedOn, [])
   })
@@ -178,7 +191,10 @@ t.test('origin and OCAs: serve like an OCA, tiered and idempotent pre-positionin
     const report = await prepositionViaAdmin(originUrl, ADMIN, { dryRun: true, pollMs: 20 })
     t.equal(report.dryRun, true)
     t.equal(report.sites.find((x) => x.oca === 'd1')!.status, 'down')
-    await t.rejects(prepositionViaAdmin(originUrl, 'not-the-token', { dryRun: true }), { code: 'OCLAB_ERR_UPSTREAM_FAILED', message: /POST \/admin\/preposition at origin .*: HTTP 403 wrong admin token/ })
+    await t.rejects(prepositionViaAdmin(originUrl, 'not-the-token', { dryRun: true }), {
+      code: 'OCLAB_ERR_UPSTREAM_FAILED',
+      message: /POST \/admin\/preposition at origin .*: HTTP 403 wrong admin token/,
+    })
     await t.rejects(prepositionViaAdmin(originUrl, ADMIN, { dryRun: true, deadlineMs: 0 }), { code: 'OCLAB_ERR_NOT_READY', message: /not done after 0 s/ })
   })
 })

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { planPlacement, type PlanInput } from '../../origin/planner.js'
-import { holdingsOf, oraclePlan, replay, sampleRequests, simulateLru, type RequestLog } from '../../origin/replay.js'
-import { diffPlacement } from '../../origin/fill-plan.js'
 import type { FileEntry } from '../../lib/title-package.js'
+import { diffPlacement } from '../../origin/fill-plan.js'
+import { type PlanInput, planPlacement } from '../../origin/planner.js'
+import { holdingsOf, oraclePlan, type RequestLog, replay, sampleRequests, simulateLru } from '../../origin/replay.js'
 
 const input: PlanInput = {
   titles: [
@@ -14,7 +14,11 @@ const input: PlanInput = {
     { id: 's2', region: 'eu', capacityBytes: 50 },
     { id: 's3', region: 'us', capacityBytes: 100 },
   ],
-  views: [[10, 1], [0, 5], [1, 0]],
+  views: [
+    [10, 1],
+    [0, 5],
+    [1, 0],
+  ],
   share: () => [1],
 }
 const logOf = (rows: [number, number][]): RequestLog => ({
@@ -26,16 +30,35 @@ const logOf = (rows: [number, number][]): RequestLog => ({
 
 t.test('replay splits requested bytes into own site, region and origin', async (t) => {
   const plan = planPlacement(input)
-  t.same(plan.sites.map((s) => s.titles.map((x) => x.titleId)), [['a'], ['b'], ['a']])
+  t.same(
+    plan.sites.map((s) => s.titles.map((x) => x.titleId)),
+    [['a'], ['b'], ['a']],
+  )
   // s1 asks a (own 100) and b (region: s2 holds it, 50); s3 asks b (nobody in us: origin 50).
-  const r = replay(input, logOf([[0, 0], [0, 1], [2, 1]]), holdingsOf(input, plan))
+  const r = replay(
+    input,
+    logOf([
+      [0, 0],
+      [0, 1],
+      [2, 1],
+    ]),
+    holdingsOf(input, plan),
+  )
   t.same(r, { bytes: 200, own: 0.5, region: 0.25, origin: 0.25 })
 })
 
 t.test('the oracle plans on the exact requests; LRU fills on miss', async (t) => {
-  const log = logOf([[2, 1], [2, 1], [2, 1]])
+  const log = logOf([
+    [2, 1],
+    [2, 1],
+    [2, 1],
+  ])
   const oracle = oraclePlan(input, log)
-  t.same(oracle.sites[2]?.titles.map((x) => x.titleId), ['b'], 'the oracle knows s3 asks only for b')
+  t.same(
+    oracle.sites[2]?.titles.map((x) => x.titleId),
+    ['b'],
+    'the oracle knows s3 asks only for b',
+  )
   t.equal(replay(input, log, holdingsOf(input, oracle)).own, 1)
   const empty = logOf([])
   // Cold LRU: the first request misses, the next two hit.
@@ -45,7 +68,10 @@ t.test('the oracle plans on the exact requests; LRU fills on miss', async (t) =>
   t.equal(simulateLru(input, logOf([[2, 0]]), log).own, 2 / 3)
   const sampled = sampleRequests(input, 2000, 9)
   t.equal(sampled.length, 2000)
-  t.notOk([...sampled.site.keys()].some((i) => sampled.site[i] === 1 && sampled.title[i] === 0), 'never a title with no forecast plays')
+  t.notOk(
+    [...sampled.site.keys()].some((i) => sampled.site[i] === 1 && sampled.title[i] === 0),
+    'never a title with no forecast plays',
+  )
   t.same(sampleRequests(input, 50, 9).title, sampleRequests(input, 50, 9).title, 'seeded')
 })
 
@@ -57,7 +83,13 @@ t.test('fill plan: only missing files, peer before origin, the first fill of a r
   const wanted = new Map([
     ['a1', new Map([['T', full]])],
     ['a2', new Map([['T', low]])],
-    ['b1', new Map([['T', low], ['U', [f('x')]]])],
+    [
+      'b1',
+      new Map([
+        ['T', low],
+        ['U', [f('x')]],
+      ]),
+    ],
     ['c1', new Map([['T', full]])],
     ['down', new Map([['T', full]])],
   ])
@@ -71,7 +103,11 @@ t.test('fill plan: only missing files, peer before origin, the first fill of a r
   ])
   const byOca = new Map(work.map((w) => [w.oca, w]))
   const a1 = byOca.get('a1')!.fills[0]!
-  t.same(a1.files.map((x) => x.path), ['master.m3u8', 'v1/seg-1.m4s', 'v2/seg-1.m4s'], 'title.json is already there')
+  t.same(
+    a1.files.map((x) => x.path),
+    ['master.m3u8', 'v1/seg-1.m4s', 'v2/seg-1.m4s'],
+    'title.json is already there',
+  )
   t.same(a1.source, { kind: 'origin' })
   t.same(byOca.get('a2')!.fills[0]?.source, { kind: 'peer', oca: 'a1', afterFill: a1.n }, 'a2 waits for a1 and copies from it')
   t.same(byOca.get('c1')!.fills[0]?.source, { kind: 'origin' }, 'b1 holds only the low rung: c1 needs the top one from the origin')
@@ -86,9 +122,17 @@ t.test('fill plan: only missing files, peer before origin, the first fill of a r
   const again = diffPlacement(new Map([['a1', new Map([['T', low]])]]), [{ id: 'a1', region: 'eu', titles: [held(low)] }])
   t.same(again.tasks, [])
   // A held file with another hash is not in place.
-  const changed = diffPlacement(new Map([['a1', new Map([['T', low]])]]), [{ id: 'a1', region: 'eu', titles: [held([f('title.json'), f('master.m3u8'), f('v2/seg-1.m4s', 50, 'b')])] }])
-  t.same(changed.tasks[0]?.files.map((x) => x.path), ['v2/seg-1.m4s'])
+  const changed = diffPlacement(new Map([['a1', new Map([['T', low]])]]), [
+    { id: 'a1', region: 'eu', titles: [held([f('title.json'), f('master.m3u8'), f('v2/seg-1.m4s', 50, 'b')])] },
+  ])
+  t.same(
+    changed.tasks[0]?.files.map((x) => x.path),
+    ['v2/seg-1.m4s'],
+  )
   // A peer that already holds it is used directly.
-  const peer = diffPlacement(new Map([['a2', new Map([['T', low]])]]), [{ id: 'a1', region: 'eu', titles: [held(full)] }, { id: 'a2', region: 'eu', titles: [] }])
+  const peer = diffPlacement(new Map([['a2', new Map([['T', low]])]]), [
+    { id: 'a1', region: 'eu', titles: [held(full)] },
+    { id: 'a2', region: 'eu', titles: [] },
+  ])
   t.same(peer.tasks[0]?.source, { kind: 'peer', oca: 'a1' })
 })

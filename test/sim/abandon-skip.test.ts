@@ -6,14 +6,15 @@
  * every algorithm and profile plays exactly as with `abandonSkips: false`,
  * the plain loop that asks the rule at every check.
  */
-import t from 'tap'
+
 import fc from 'fast-check'
+import t from 'tap'
+import { seededRandom } from '../../lib/random.js'
+import { PROFILES, type ProfileName } from '../../sim/abr/params.js'
+import { createAbr } from '../../sim/abr/registry.js'
 import { runSession, type SessionOptions } from '../../sim/engine/engine.js'
 import { syntheticLadder } from '../../sim/manifest/ladder.js'
 import { traceFromPeriods } from '../../sim/trace/trace.js'
-import { createAbr } from '../../sim/abr/registry.js'
-import { PROFILES, type ProfileName } from '../../sim/abr/params.js'
-import { seededRandom } from '../../lib/random.js'
 
 const ALGORITHMS = ['throughput', 'bba', 'bola', 'bolae', 'dynamic']
 
@@ -26,7 +27,10 @@ const caseArb = fc.record({
   variation: fc.double({ min: 0, max: 0.5, noNaN: true }),
   seed: fc.integer({ min: 1, max: 1 << 30 }),
   // Periods: durations from packet-fine to several seconds; rates from outage to well above the ladder.
-  periods: fc.array(fc.record({ d: fc.constantFrom(0.004, 0.02, 0.3, 1, 1, 2.5), kbps: fc.oneof(fc.constant(0), fc.integer({ min: 50, max: 8000 })) }), { minLength: 1, maxLength: 80 }),
+  periods: fc.array(fc.record({ d: fc.constantFrom(0.004, 0.02, 0.3, 1, 1, 2.5), kbps: fc.oneof(fc.constant(0), fc.integer({ min: 50, max: 8000 })) }), {
+    minLength: 1,
+    maxLength: 80,
+  }),
   latency: fc.option(fc.double({ min: 0, max: 0.3, noNaN: true }), { nil: undefined }),
   algorithm: fc.constantFrom(...ALGORITHMS),
   profile: fc.constantFrom(...PROFILES),
@@ -45,10 +49,21 @@ t.test('skipped abandonment checks change no session (random ladders, traces, se
     fc.property(caseArb, (c) => {
       const bitrates = [c.base]
       for (const s of c.steps) bitrates.push(Math.round(bitrates[bitrates.length - 1]! * s))
-      const ladder = syntheticLadder({ bitrates, segmentDuration: c.segmentDuration, segments: c.segments, variation: c.variation, random: seededRandom(c.seed) })
+      const ladder = syntheticLadder({
+        bitrates,
+        segmentDuration: c.segmentDuration,
+        segments: c.segments,
+        variation: c.variation,
+        random: seededRandom(c.seed),
+      })
       // At least one period delivers, or the trace is refused.
       const periods = c.periods.some((p) => p.kbps > 0) ? c.periods : [...c.periods, { d: 1, kbps: 500 }]
-      const trace = traceFromPeriods('random', periods.map((p) => p.d), periods.map((p) => p.kbps * 1000), c.latency === undefined ? undefined : periods.map(() => c.latency!))
+      const trace = traceFromPeriods(
+        'random',
+        periods.map((p) => p.d),
+        periods.map((p) => p.kbps * 1000),
+        c.latency === undefined ? undefined : periods.map(() => c.latency!),
+      )
       const bufferCap = c.segmentDuration + c.bufferExtra
       const session: Partial<SessionOptions> = {
         abandonment: true,

@@ -1,21 +1,29 @@
 import t from 'tap'
-import { syntheticLadder } from '../../sim/manifest/ladder.js'
-import { Ewma, EwmaBandwidthEstimator } from '../../sim/abr/ewma.js'
-import { ThroughputRule } from '../../sim/abr/throughput.js'
+import { seededRandom } from '../../lib/random.js'
+import { hlsAbandonRule } from '../../sim/abr/abandon.js'
 import { Bba } from '../../sim/abr/bba.js'
 import { type Bola, bolaParameters } from '../../sim/abr/bola.js'
 import type { BolaE } from '../../sim/abr/bolae.js'
-import { createAbr } from '../../sim/abr/registry.js'
-import { Mpc, mpcExhaustive, MPC_DEFAULTS } from '../../sim/abr/mpc.js'
 import type { Dynamic } from '../../sim/abr/dynamic.js'
-import { hlsAbandonRule } from '../../sim/abr/abandon.js'
-import { seededRandom } from '../../lib/random.js'
+import { Ewma, EwmaBandwidthEstimator } from '../../sim/abr/ewma.js'
+import { MPC_DEFAULTS, Mpc, mpcExhaustive } from '../../sim/abr/mpc.js'
+import { createAbr } from '../../sim/abr/registry.js'
+import { ThroughputRule } from '../../sim/abr/throughput.js'
 import type { AbrState } from '../../sim/abr/types.js'
+import { syntheticLadder } from '../../sim/manifest/ladder.js'
 
 const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps * Math.max(1, Math.abs(b))
 const ladderOf = (kbps: number[], segments = 20) => syntheticLadder({ bitrates: kbps.map((k) => k * 1000), segmentDuration: 4, segments })
 const state = (bufferLevel: number, lastRung: number, segmentIndex = 1): AbrState => ({ now: 0, bufferLevel, segmentIndex, lastRung, playing: true })
-const sample = (bytes: number, duration: number, ttfb = 0, segmentIndex = 0) => ({ segmentIndex, rung: 0, bytes, requestTime: 0, ttfb, duration, bufferLevel: 0 })
+const sample = (bytes: number, duration: number, ttfb = 0, segmentIndex = 0) => ({
+  segmentIndex,
+  rung: 0,
+  bytes,
+  requestTime: 0,
+  ttfb,
+  duration,
+  bufferLevel: 0,
+})
 
 t.test('EWMA: zero-start correction and half-life, by hand', async (t) => {
   const e = new Ewma(3)
@@ -157,7 +165,7 @@ t.test('MPC: hand-computed plan and RobustMPC prediction (Yin et al. 2015)', asy
   t.ok(close(robust.predictThroughput(), 8e6 / 3 / 1.5))
 })
 
-t.test('MPC pruned search returns the exhaustive search\'s choice', async (t) => {
+t.test("MPC pruned search returns the exhaustive search's choice", async (t) => {
   const rand = seededRandom(99)
   const ladder = syntheticLadder({ bitrates: [300e3, 750e3, 1200e3, 1850e3, 2850e3, 4300e3], segmentDuration: 4, segments: 30, variation: 0.4, random: rand })
   const q = ladder.bitrates.map((b) => b / 1e6)
@@ -171,7 +179,14 @@ t.test('MPC pruned search returns the exhaustive search\'s choice', async (t) =>
     const got = m.chooseRung(state(buffer, last, idx))
     const steps = Math.min(5, 30 - idx)
     const dts = Array.from({ length: steps }, (_, s) => Float64Array.from(ladder.rungs.map((r) => (r.bytes[idx + s]! * 8) / bps)))
-    const want = mpcExhaustive(q, dts, Array.from({ length: steps }, () => 4), buffer, last, MPC_DEFAULTS)
+    const want = mpcExhaustive(
+      q,
+      dts,
+      Array.from({ length: steps }, () => 4),
+      buffer,
+      last,
+      MPC_DEFAULTS,
+    )
     if (got !== want) t.fail(`case ${k}: pruned ${got}, exhaustive ${want}`)
   }
   t.pass('300 random states agree')

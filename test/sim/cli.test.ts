@@ -1,10 +1,9 @@
-import t from 'tap'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import t from 'tap'
 import { oclab } from '../helpers/cli.js'
 import { TRACES } from './helpers.js'
-
 
 const master = (kbps: number[]) =>
   `#EXTM3U\n#EXT-X-VERSION:7\n${kbps.map((k) => `#EXT-X-STREAM-INF:BANDWIDTH=${k * 1000},RESOLUTION=640x360\nv${k}.m3u8\n`).join('')}`
@@ -24,7 +23,19 @@ t.test('oclab sim: table, JSON, HTML and --compare on real traces', async (t) =>
   t.match(table.out, /constant:kbps=5000: 1 traces/)
   t.match(await readFile(join(dir, 'r.html'), 'utf8'), /<svg class="chart"/)
 
-  const json = await oclab(['sim', '--title', join(dir, 'a.m3u8'), '--trace', 'constant:kbps=5000', '--abr', 'throughput', '--json', '--abandon', '--rtt', '40'])
+  const json = await oclab([
+    'sim',
+    '--title',
+    join(dir, 'a.m3u8'),
+    '--trace',
+    'constant:kbps=5000',
+    '--abr',
+    'throughput',
+    '--json',
+    '--abandon',
+    '--rtt',
+    '40',
+  ])
   t.equal(json.code, 0, json.err)
   const parsed = JSON.parse(json.out)
   t.equal(parsed.cells[0].algorithm, 'throughput')
@@ -76,7 +87,12 @@ t.test('every failure line carries its OCLAB_ERR code; --json adds an error even
 
   const json = await oclab(['sim', ...title, '--trace', join(dir, 'missing.txt'), '--json'])
   t.equal(json.code, 1)
-  t.same(JSON.parse(json.out), { type: 'error', command: 'sim', code: 'OCLAB_ERR_BAD_TRACE', message: `trace "${join(dir, 'missing.txt')}" is neither a file, a folder nor a generator (constant:, step:, walk:, markov:)` })
+  t.same(JSON.parse(json.out), {
+    type: 'error',
+    command: 'sim',
+    code: 'OCLAB_ERR_BAD_TRACE',
+    message: `trace "${join(dir, 'missing.txt')}" is neither a file, a folder nor a generator (constant:, step:, walk:, markov:)`,
+  })
   const jsonUsage = await oclab(['sim', '--json', '--frobnicate'])
   t.equal(jsonUsage.code, 2)
   t.match(JSON.parse(jsonUsage.out), { type: 'error', code: 'OCLAB_ERR_USAGE', message: /Unknown option '--frobnicate'/ })
@@ -94,7 +110,10 @@ t.test('oclab sim --max-input bounds each input file (issue 15)', async (t) => {
   t.equal((await run()).code, 0, 'a 2.5 kB trace is far under the 64 MiB default')
   const small = await run('--max-input', '0.001')
   t.equal(small.code, 1)
-  t.match(small.err, /^oclab sim: OCLAB_ERR_INPUT_TOO_LARGE: .*long\.txt \(\d+ bytes\) is larger than the input limit of 1048 bytes \(raise it with --max-input <MiB>\)/)
+  t.match(
+    small.err,
+    /^oclab sim: OCLAB_ERR_INPUT_TOO_LARGE: .*long\.txt \(\d+ bytes\) is larger than the input limit of 1048 bytes \(raise it with --max-input <MiB>\)/,
+  )
   t.match((await run('--max-input', '0')).err, /OCLAB_ERR_USAGE: --max-input must be at least 0\.001/)
   t.match((await oclab(['sim', '--help'])).out, /--max-input <MiB>\s+refuse .* \(default: 64\)/)
 })

@@ -1,13 +1,13 @@
+import { join } from 'node:path'
 import t from 'tap'
+import { seededRandom } from '../../lib/random.js'
+import type { ProfileName } from '../../sim/abr/params.js'
+import { ABR_NAMES, createAbr } from '../../sim/abr/registry.js'
+import type { AbrParams, AbrPolicy } from '../../sim/abr/types.js'
 import { runSession } from '../../sim/engine/engine.js'
 import { makeLadder, syntheticLadder } from '../../sim/manifest/ladder.js'
-import { constantTrace, stepTrace, generateTraceSet } from '../../sim/trace/generators.js'
-import { ABR_NAMES, createAbr } from '../../sim/abr/registry.js'
-import type { ProfileName } from '../../sim/abr/params.js'
-import type { AbrParams, AbrPolicy } from '../../sim/abr/types.js'
+import { constantTrace, generateTraceSet, stepTrace } from '../../sim/trace/generators.js'
 import { loadTraceSet } from '../../sim/trace/read.js'
-import { seededRandom } from '../../lib/random.js'
-import { join } from 'node:path'
 import { fixedPolicy, TRACES } from './helpers.js'
 
 const twoRungs = (segments: number) =>
@@ -115,7 +115,10 @@ t.test('same inputs and seed, same session', async (t) => {
   const b = generateTraceSet('markov:count=3', 42).traces
   for (const name of ABR_NAMES) {
     for (let i = 0; i < 3; i++) {
-      t.same(runSession(ladder, a[i]!, createAbr(name, ladder), { abandonment: true, record: true }), runSession(ladder, b[i]!, createAbr(name, ladder), { abandonment: true, record: true }))
+      t.same(
+        runSession(ladder, a[i]!, createAbr(name, ladder), { abandonment: true, record: true }),
+        runSession(ladder, b[i]!, createAbr(name, ladder), { abandonment: true, record: true }),
+      )
     }
   }
 })
@@ -134,16 +137,29 @@ t.test('bad session options and bad policies are rejected', async (t) => {
 t.test('skipping abandonment checks a rule cannot act on changes no session', async (t) => {
   // Policies declare a grace time (abandonAfter) and a lower bound on their next answer (abandonQuietUntil, BOLA);
   // the same policies with both hooks hidden must play every session identically.
-  const ladder = syntheticLadder({ bitrates: [300e3, 750e3, 1200e3, 1850e3, 2850e3, 4300e3], segmentDuration: 4, segments: 75, variation: 0.3, random: seededRandom(3) })
+  const ladder = syntheticLadder({
+    bitrates: [300e3, 750e3, 1200e3, 1850e3, 2850e3, 4300e3],
+    segmentDuration: 4,
+    segments: 75,
+    variation: 0.3,
+    random: seededRandom(3),
+  })
   const traces = (await loadTraceSet(join(TRACES, 'cooked'))).traces
   for (const name of ['throughput', 'bola', 'bolae', 'dynamic']) {
     for (const tr of traces) {
       const p = createAbr(name, ladder)
       const hidden = createAbr(name, ladder)
-      const plain: AbrPolicy = { name: hidden.name, chooseRung: (s) => hidden.chooseRung(s), onDownload: (d) => hidden.onDownload(d), abandon: (x) => hidden.abandon!(x), requestDelay: () => (hidden.requestDelay ? hidden.requestDelay() : 0) }
+      const plain: AbrPolicy = {
+        name: hidden.name,
+        chooseRung: (s) => hidden.chooseRung(s),
+        onDownload: (d) => hidden.onDownload(d),
+        abandon: (x) => hidden.abandon!(x),
+        requestDelay: () => (hidden.requestDelay ? hidden.requestDelay() : 0),
+      }
       const a = runSession(ladder, tr, p, { abandonment: true }).metrics
       const b = runSession(ladder, tr, plain, { abandonment: true }).metrics
-      if (a.abandonments !== b.abandonments || a.rebufferTime !== b.rebufferTime || a.averageBitrate !== b.averageBitrate) t.fail(`${name} on ${tr.name}: ${a.abandonments}/${b.abandonments} abandonments, ${a.rebufferTime}/${b.rebufferTime} s`)
+      if (a.abandonments !== b.abandonments || a.rebufferTime !== b.rebufferTime || a.averageBitrate !== b.averageBitrate)
+        t.fail(`${name} on ${tr.name}: ${a.abandonments}/${b.abandonments} abandonments, ${a.rebufferTime}/${b.rebufferTime} s`)
     }
   }
   t.pass('identical')

@@ -7,10 +7,16 @@ t.test('generators are deterministic for a seed and differ across seeds', async 
   const c = randomWalkTrace({ kbps: 3000, sigma: 0.3, step: 1, minKbps: 100, maxKbps: 20000, durationS: 300, seed: 8 })
   t.same([...a.rates], [...b.rates])
   t.not(a.bytesPerLoop, c.bytesPerLoop)
-  t.ok([...a.rates].every((r) => r * 8 >= 100e3 - 1e-6 && r * 8 <= 20000e3 + 1e-6), 'clamped')
+  t.ok(
+    [...a.rates].every((r) => r * 8 >= 100e3 - 1e-6 && r * 8 <= 20000e3 + 1e-6),
+    'clamped',
+  )
   const m = markovOnOffTrace({ onKbps: 5000, offKbps: 200, meanOnS: 20, meanOffS: 4, durationS: 600, seed: 3 })
   t.equal(m.duration, 600)
-  t.ok([...m.rates].every((r) => r === 5000e3 / 8 || r === 200e3 / 8), 'two states only')
+  t.ok(
+    [...m.rates].every((r) => r === 5000e3 / 8 || r === 200e3 / 8),
+    'two states only',
+  )
   t.same([...m.starts], [...markovOnOffTrace({ onKbps: 5000, offKbps: 200, meanOnS: 20, meanOffS: 4, durationS: 600, seed: 3 }).starts])
 })
 

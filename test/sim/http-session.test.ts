@@ -1,17 +1,21 @@
-import t from 'tap'
-import Fastify, { type FastifyInstance } from 'fastify'
-import fastifyStatic from '@fastify/static'
-import { join } from 'node:path'
 import { createServer, type Socket } from 'node:net'
-import { testPackage, tempDir } from '../helpers/package.js'
-import { LOAD_POLICY_DEFAULTS, runHttpSession, type RequestRecord } from '../../sim/http-player/session.js'
-import { cmcdHeaders, parseCmcd } from '../../sim/http-player/cmcd.js'
-import { constantTrace } from '../../sim/trace/generators.js'
-import { runSession } from '../../sim/engine/engine.js'
+import { join } from 'node:path'
+import fastifyStatic from '@fastify/static'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t from 'tap'
 import { createAbr } from '../../sim/abr/registry.js'
+import { runSession } from '../../sim/engine/engine.js'
+import { cmcdHeaders, parseCmcd } from '../../sim/http-player/cmcd.js'
+import { LOAD_POLICY_DEFAULTS, type RequestRecord, runHttpSession } from '../../sim/http-player/session.js'
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
+import { constantTrace } from '../../sim/trace/generators.js'
+import { tempDir, testPackage } from '../helpers/package.js'
 
-interface Seen { path: string; remote: string; cmcd: Record<string, string | true> }
+interface Seen {
+  path: string
+  remote: string
+  cmcd: Record<string, string | true>
+}
 
 /** A plain static server for a store, recording what each request carried. */
 async function storeServer(store: string, seen: Seen[]): Promise<{ app: FastifyInstance; base: string }> {
@@ -25,7 +29,17 @@ async function storeServer(store: string, seen: Seen[]): Promise<{ app: FastifyI
 }
 
 t.test('CMCD headers follow CTA-5004 units and round trip', async (t) => {
-  const h = cmcdHeaders({ sessionId: 'abc', contentId: 'x', objectType: 'v', format: 'h', bitrate: 2_501_000, duration: 4, bufferLength: 12.34, measuredThroughput: 5_432_100, startup: true })
+  const h = cmcdHeaders({
+    sessionId: 'abc',
+    contentId: 'x',
+    objectType: 'v',
+    format: 'h',
+    bitrate: 2_501_000,
+    duration: 4,
+    bufferLength: 12.34,
+    measuredThroughput: 5_432_100,
+    startup: true,
+  })
   t.equal(h['cmcd-object'], 'br=2501,d=4000,ot=v')
   t.equal(h['cmcd-request'], 'bl=12300,mtp=5400,su')
   t.equal(h['cmcd-session'], 'cid="x",sf=h,sid="abc"')
@@ -47,12 +61,27 @@ t.test('HTTP mode over a real server', async (t) => {
       const virtual = runSession(ladder, trace, createAbr('throughput', ladder), { record: true })
       // real time: scheduling slack is then small against the downloads it would distort
       // virtual time models video only: the audio stays out of the comparison
-      const http = await runHttpSession({ titleId: 'test-title', candidates: [base], policy: (l) => createAbr('throughput', l), trace, timeScale: 1, record: true, audio: false })
+      const http = await runHttpSession({
+        titleId: 'test-title',
+        candidates: [base],
+        policy: (l) => createAbr('throughput', l),
+        trace,
+        timeScale: 1,
+        record: true,
+        audio: false,
+      })
       t.equal(http.completed, true)
-      t.same(http.timeline!.segments.map((s) => s.rung), virtual.timeline!.segments.map((s) => s.rung), `${kbps} kbit/s: the same rungs, segment by segment`)
+      t.same(
+        http.timeline!.segments.map((s) => s.rung),
+        virtual.timeline!.segments.map((s) => s.rung),
+        `${kbps} kbit/s: the same rungs, segment by segment`,
+      )
       t.equal(http.metrics.rebufferCount, virtual.metrics.rebufferCount, `${kbps} kbit/s: the same stall count`)
       // the paced read never lets bytes through faster than the trace (a busy machine can only make it slower)
-      t.ok(http.metrics.sessionTime >= virtual.metrics.sessionTime * 0.95, `session time ${http.metrics.sessionTime.toFixed(2)} s, virtual ${virtual.metrics.sessionTime.toFixed(2)} s`)
+      t.ok(
+        http.metrics.sessionTime >= virtual.metrics.sessionTime * 0.95,
+        `session time ${http.metrics.sessionTime.toFixed(2)} s, virtual ${virtual.metrics.sessionTime.toFixed(2)} s`,
+      )
     }
   })
 
@@ -60,20 +89,43 @@ t.test('HTTP mode over a real server', async (t) => {
     const seen: Seen[] = []
     const { app, base } = await storeServer(store, seen)
     t.teardown(() => app.close())
-    const r = await runHttpSession({ titleId: 'test-title', candidates: [base], policy: (l) => createAbr('bba', l), trace: constantTrace(5000), timeScale: 20, localAddress: '127.0.0.7', sessionId: 'sess-1' })
+    const r = await runHttpSession({
+      titleId: 'test-title',
+      candidates: [base],
+      policy: (l) => createAbr('bba', l),
+      trace: constantTrace(5000),
+      timeScale: 20,
+      localAddress: '127.0.0.7',
+      sessionId: 'sess-1',
+    })
     t.equal(r.completed, true)
     t.ok(seen.length >= 1 + 1 + 5, 'title.json, an init and 5 segments at least')
-    t.ok(seen.every((s) => s.remote === '127.0.0.7'), 'source address 127.0.0.7')
-    t.ok(seen.every((s) => s.cmcd.sid === 'sess-1' && s.cmcd.sf === 'h'), 'session id on every request')
+    t.ok(
+      seen.every((s) => s.remote === '127.0.0.7'),
+      'source address 127.0.0.7',
+    )
+    t.ok(
+      seen.every((s) => s.cmcd.sid === 'sess-1' && s.cmcd.sf === 'h'),
+      'session id on every request',
+    )
     const segs = seen.filter((s) => s.path.endsWith('.m4s'))
     const video = segs.filter((s) => s.cmcd.ot === 'v')
     const audio = segs.filter((s) => s.cmcd.ot === 'a')
     t.equal(video.length, 5, 'five video segments')
     t.equal(audio.length, 5, 'and the five audio segments beside them')
-    t.ok(video.every((s) => Number(s.cmcd.br) > 0 && s.cmcd.d === '1000'), 'video segments say their type, bitrate and duration')
+    t.ok(
+      video.every((s) => Number(s.cmcd.br) > 0 && s.cmcd.d === '1000'),
+      'video segments say their type, bitrate and duration',
+    )
     // audio segments carry their own duration (whole AAC frames, a little off the video's)
-    t.ok(audio.every((s) => Number(s.cmcd.br) > 0 && Math.abs(Number(s.cmcd.d) - 1000) <= 50), 'audio segments say their bitrate and their own duration')
-    t.ok([...video.slice(1), ...audio.slice(1)].every((s) => s.cmcd.mtp !== undefined), 'after the first segment, the measured throughput')
+    t.ok(
+      audio.every((s) => Number(s.cmcd.br) > 0 && Math.abs(Number(s.cmcd.d) - 1000) <= 50),
+      'audio segments say their bitrate and their own duration',
+    )
+    t.ok(
+      [...video.slice(1), ...audio.slice(1)].every((s) => s.cmcd.mtp !== undefined),
+      'after the first segment, the measured throughput',
+    )
   })
 
   t.test('a dead candidate fails over to the next, and the session completes', async (t) => {
@@ -84,7 +136,11 @@ t.test('HTTP mode over a real server', async (t) => {
     t.teardown(() => b.app.close())
     let closed = false
     const r = await runHttpSession({
-      titleId: 'test-title', candidates: [a.base, b.base], policy: (l) => createAbr('throughput', l), trace: constantTrace(2000), timeScale: 10,
+      titleId: 'test-title',
+      candidates: [a.base, b.base],
+      policy: (l) => createAbr('throughput', l),
+      trace: constantTrace(2000),
+      timeScale: 10,
       onRequest: (req) => {
         // A dies after it served the second segment
         if (!closed && req.kind === 'segment' && req.base === a.base && seenA.filter((s) => s.path.endsWith('.m4s')).length >= 2) {
@@ -100,7 +156,11 @@ t.test('HTTP mode over a real server', async (t) => {
   })
 
   // hls.js bounds a fragment load (10 s to the first byte, 120 s in all); so does the session, and then fails over
-  t.same(LOAD_POLICY_DEFAULTS, { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000, retryDelayMs: 1000, maxRetryDelayMs: 8000 }, "hls.js's fragLoadPolicy defaults")
+  t.same(
+    LOAD_POLICY_DEFAULTS,
+    { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000, retryDelayMs: 1000, maxRetryDelayMs: 8000 },
+    "hls.js's fragLoadPolicy defaults",
+  )
   const limits = { timeScale: 1, maxTimeToFirstByteMs: 3000, maxLoadTimeMs: 6000, penaltyMs: 600_000, trace: constantTrace(20_000), audio: false }
   // a test that hangs is a failure too: give up well before tap's timeout
   const bounded = () => AbortSignal.timeout(120_000)
@@ -120,9 +180,20 @@ t.test('HTTP mode over a real server', async (t) => {
     })
     const bad = `http://127.0.0.1:${(silent.address() as { port: number }).port}/titles/test-title/`
     const records: RequestRecord[] = []
-    const r = await runHttpSession({ titleId: 'test-title', candidates: [bad, good.base], policy: (l) => createAbr('bba', l), ...limits, signal: bounded(), onRequest: (q) => records.push(q) })
+    const r = await runHttpSession({
+      titleId: 'test-title',
+      candidates: [bad, good.base],
+      policy: (l) => createAbr('bba', l),
+      ...limits,
+      signal: bounded(),
+      onRequest: (q) => records.push(q),
+    })
     t.equal(r.completed, true, 'the session completes')
-    t.same(records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]), [[bad, 'manifest', 'timeout']], 'after one timeout on the silent OCA')
+    t.same(
+      records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]),
+      [[bad, 'manifest', 'timeout']],
+      'after one timeout on the silent OCA',
+    )
     t.equal(r.errors.timeout, 1)
     t.equal(r.failovers, 1)
     t.ok(sockets.length >= 1, 'the silent OCA did accept the connection')
@@ -145,10 +216,21 @@ t.test('HTTP mode over a real server', async (t) => {
     const bad = `${await stalled.listen({ host: '127.0.0.1', port: 0 })}/titles/test-title/`
     t.teardown(() => stalled.close())
     const records: RequestRecord[] = []
-    const r = await runHttpSession({ titleId: 'test-title', candidates: [bad, good.base], policy: (l) => createAbr('bba', l), ...limits, signal: bounded(), onRequest: (q) => records.push(q) })
+    const r = await runHttpSession({
+      titleId: 'test-title',
+      candidates: [bad, good.base],
+      policy: (l) => createAbr('bba', l),
+      ...limits,
+      signal: bounded(),
+      onRequest: (q) => records.push(q),
+    })
     t.equal(r.completed, true, 'the session completes')
     t.equal(stalls, 1, 'one segment request stalled')
-    t.same(records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]), [[bad, 'segment', 'timeout']], 'one timeout, on the stalled segment')
+    t.same(
+      records.filter((q) => q.error).map((q) => [q.base, q.kind, q.error]),
+      [[bad, 'segment', 'timeout']],
+      'one timeout, on the stalled segment',
+    )
     t.equal(r.errors.timeout, 1)
     t.equal(r.metrics.segments, 5, 'every segment played, the stalled one from the next candidate')
   })
@@ -165,18 +247,38 @@ t.test('HTTP mode over a real server', async (t) => {
     await app.register(fastifyStatic, { root: store, prefix: '/' })
     const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/titles/test-title/`
     t.teardown(() => app.close())
-    const r = await runHttpSession({ titleId: 'test-title', candidates: [base], policy: (l) => createAbr('bba', l), trace: constantTrace(20_000), timeScale: 2, retryDelayMs: 300, maxRetryDelayMs: 500, audio: false })
+    const r = await runHttpSession({
+      titleId: 'test-title',
+      candidates: [base],
+      policy: (l) => createAbr('bba', l),
+      trace: constantTrace(20_000),
+      timeScale: 2,
+      retryDelayMs: 300,
+      maxRetryDelayMs: 500,
+      audio: false,
+    })
     t.equal(r.completed, true, 'the session completes on the third try')
     t.equal(r.errors['http-503'], 2)
     // our own sleeps: 300 then 500 (capped) player ms, halved at timeScale 2; a busy machine only adds to them
-    t.ok(sent[1]! - sent[0]! >= 150 - 1 && sent[2]! - sent[1]! >= 250 - 1, `waited before each retry: ${sent.map((x) => Math.round(x - sent[0]!)).join(', ')} ms`)
+    t.ok(
+      sent[1]! - sent[0]! >= 150 - 1 && sent[2]! - sent[1]! >= 250 - 1,
+      `waited before each retry: ${sent.map((x) => Math.round(x - sent[0]!)).join(', ')} ms`,
+    )
   })
 
   t.test('when every candidate is gone the session is lost, not thrown', async (t) => {
     const seen: Seen[] = []
     const { app, base } = await storeServer(store, seen)
     await app.close()
-    const r = await runHttpSession({ titleId: 'test-title', candidates: [base, join(base, 'nope/')], policy: (l) => createAbr('bba', l), trace: constantTrace(2000), timeScale: 10, maxAttemptsPerSegment: 3, maxTimeToFirstByteMs: 5000 })
+    const r = await runHttpSession({
+      titleId: 'test-title',
+      candidates: [base, join(base, 'nope/')],
+      policy: (l) => createAbr('bba', l),
+      trace: constantTrace(2000),
+      timeScale: 10,
+      maxAttemptsPerSegment: 3,
+      maxTimeToFirstByteMs: 5000,
+    })
     t.equal(r.completed, false)
     t.ok(r.errors.connection! >= 3, 'connection errors counted')
   })

@@ -1,15 +1,15 @@
-import t from 'tap'
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { oclab } from '../helpers/cli.js'
-import { TRACES } from './helpers.js'
-import { loadTraceSet, readTraceFile, scaleTrace } from '../../sim/trace/read.js'
+import t from 'tap'
+import { parseSetting, resolveParams } from '../../sim/abr/params.js'
+import { syntheticLadder } from '../../sim/manifest/ladder.js'
 import { loadLadder } from '../../sim/manifest/read-ladder.js'
 import { ladderFromSabreMovie, sabreMovieFromLadder } from '../../sim/manifest/read-sabre-movie.js'
-import { syntheticLadder } from '../../sim/manifest/ladder.js'
-import { resolveParams, parseSetting } from '../../sim/abr/params.js'
+import { loadTraceSet, readTraceFile, scaleTrace } from '../../sim/trace/read.js'
+import { oclab } from '../helpers/cli.js'
+import { TRACES } from './helpers.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/sim/encode-movie.json', import.meta.url))
 
@@ -54,7 +54,10 @@ t.test('a Sabre movie file is a ladder wherever a title is', async (t) => {
   const synth = syntheticLadder({ bitrates: [1e6, 2e6], segmentDuration: 2, segments: 3, variation: 0.2, random: () => 0.3 })
   const back = ladderFromSabreMovie(sabreMovieFromLadder(synth), 'x')
   t.same(Array.from(back.rungs[1]!.bytes), Array.from(synth.rungs[1]!.bytes), 'sizes survive the round trip')
-  t.throws(() => ladderFromSabreMovie({ segment_duration_ms: 3000, bitrates_kbps: [100, 200], segment_sizes_bits: [[1, 2], [3]] }, 'm.json'), { code: 'OCLAB_ERR_BAD_TITLE', message: /segment_sizes_bits\[1\] must list one size per bitrate/ })
+  t.throws(() => ladderFromSabreMovie({ segment_duration_ms: 3000, bitrates_kbps: [100, 200], segment_sizes_bits: [[1, 2], [3]] }, 'm.json'), {
+    code: 'OCLAB_ERR_BAD_TITLE',
+    message: /segment_sizes_bits\[1\] must list one size per bitrate/,
+  })
   t.throws(() => ladderFromSabreMovie({ segment_duration_ms: -1, bitrates_kbps: [100], segment_sizes_bits: [[1]] }, 'm.json'), { code: 'OCLAB_ERR_BAD_TITLE' })
 })
 

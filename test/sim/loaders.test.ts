@@ -1,13 +1,13 @@
-import t from 'tap'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
-import { validateTitle, type Title } from '../../lib/title-package.js'
-import { ladderFromTitle } from '../../sim/manifest/read-title.js'
-import { loadLadder } from '../../sim/manifest/read-ladder.js'
+import t from 'tap'
 import { buildSidx } from '../../lib/media/sidx.js'
+import { type Title, validateTitle } from '../../lib/title-package.js'
+import { loadLadder } from '../../sim/manifest/read-ladder.js'
+import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 
 const sha = 'a'.repeat(64)
 
@@ -27,7 +27,14 @@ export function makeTitle(): Title {
     frameRate: 25,
     targetBitrate: kbps * 1000,
     quality: { vmaf: vmaf.reduce((a, b) => a + b) / vmaf.length, ssim: 0.98, psnr: 40 },
-    segments: sizes.map((bytes, i) => ({ uri: `${id}/seg-0000${i + 1}.m4s`, bytes, duration: i === 2 ? 2 : 4, start: i * 4, sha256: sha, quality: { vmaf: vmaf[i]!, ssim: 0.98, psnr: 40 } })),
+    segments: sizes.map((bytes, i) => ({
+      uri: `${id}/seg-0000${i + 1}.m4s`,
+      bytes,
+      duration: i === 2 ? 2 : 4,
+      start: i * 4,
+      sha256: sha,
+      quality: { vmaf: vmaf[i]!, ssim: 0.98, psnr: 40 },
+    })),
   })
   return validateTitle({
     version: 1,
@@ -36,16 +43,35 @@ export function makeTitle(): Title {
     duration: 10,
     segmentDuration: 4,
     source: {
-      file: 'src.mp4', format: 'mp4', bytes: 1, duration: 10,
-      video: { codec: 'h264', width: 1280, height: 720, frameRate: 25, frameCount: 250, pixelFormat: 'yuv420p', colorTransfer: 'bt709', colorPrimaries: 'bt709', colorSpace: 'bt709', dynamicRange: 'SDR', startTime: 0 },
-      audio: [], warnings: [],
+      file: 'src.mp4',
+      format: 'mp4',
+      bytes: 1,
+      duration: 10,
+      video: {
+        codec: 'h264',
+        width: 1280,
+        height: 720,
+        frameRate: 25,
+        frameCount: 250,
+        pixelFormat: 'yuv420p',
+        colorTransfer: 'bt709',
+        colorPrimaries: 'bt709',
+        colorSpace: 'bt709',
+        dynamicRange: 'SDR',
+        startTime: 0,
+      },
+      audio: [],
+      warnings: [],
     },
     ladder: { kind: 'fixed', qualityMetric: 'vmaf', notes: [], probes: [] },
     encode: { codec: 'h264', preset: 'fast', chunkDuration: 4, chunks: 3, jobs: 1, retries: 0, qualityGateReencodes: 0, resumedJobs: 0, qualityModel: null },
     hls: 'master.m3u8',
     dash: 'manifest.mpd',
     // Listed high rung first: the loader sorts by bitrate.
-    video: [rendition('720p', 720, 3000, [1_500_000, 1_400_000, 700_000], [92, 94, 93]), rendition('360p', 360, 800, [400_000, 380_000, 190_000], [70, 74, 72])],
+    video: [
+      rendition('720p', 720, 3000, [1_500_000, 1_400_000, 700_000], [92, 94, 93]),
+      rendition('360p', 360, 800, [400_000, 380_000, 190_000], [70, 74, 72]),
+    ],
     audio: [],
     files: [{ path: '360p/init.mp4', bytes: 800, sha256: sha }],
   })
@@ -53,7 +79,10 @@ export function makeTitle(): Title {
 
 t.test('title.json gives exact sizes and per-segment VMAF', async (t) => {
   const l = ladderFromTitle(makeTitle())
-  t.same(l.rungs.map((r) => r.id), ['360p', '720p'])
+  t.same(
+    l.rungs.map((r) => r.id),
+    ['360p', '720p'],
+  )
   t.same([...l.rungs[1]!.bytes], [1_500_000, 1_400_000, 700_000])
   t.same([...l.rungs[0]!.quality!], [70, 74, 72])
   t.same([...l.segmentDurations], [4, 4, 2])
@@ -83,7 +112,12 @@ audio.m3u8
 `
 const media = (sizes: number[] | null) =>
   `#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI="init.mp4"\n` +
-  [4, 4, 2].map((d, i) => `#EXTINF:${d}.0,\n${sizes ? `#EXT-X-BYTERANGE:${sizes[i]}@${sizes.slice(0, i).reduce((a, b) => a + b, 0)}\nmedia.mp4` : `seg-0000${i + 1}.m4s`}`).join('\n') +
+  [4, 4, 2]
+    .map(
+      (d, i) =>
+        `#EXTINF:${d}.0,\n${sizes ? `#EXT-X-BYTERANGE:${sizes[i]}@${sizes.slice(0, i).reduce((a, b) => a + b, 0)}\nmedia.mp4` : `seg-0000${i + 1}.m4s`}`,
+    )
+    .join('\n') +
   '\n#EXT-X-ENDLIST\n'
 
 async function writePackage(dir: string, byterange: boolean): Promise<void> {
@@ -94,14 +128,19 @@ async function writePackage(dir: string, byterange: boolean): Promise<void> {
   await writeFile(join(dir, '720p/index.m3u8'), media(byterange ? [1_500_000, 1_400_000, 700_000] : null))
 }
 
-const MPD_HEAD = '<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT10S" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011"><Period>'
+const MPD_HEAD =
+  '<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT10S" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011"><Period>'
 
 t.test('HLS: EXT-X-BYTERANGE gives exact sizes; without it sizes are estimated and the ladder says so', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-hls-'))
   await writePackage(dir, true)
   const exact = await loadLadder(join(dir, 'master.m3u8'))
   t.equal(exact.source, 'hls')
-  t.same(exact.rungs.map((r) => r.id), ['360p', '720p'], 'the audio-only variant is not a rung')
+  t.same(
+    exact.rungs.map((r) => r.id),
+    ['360p', '720p'],
+    'the audio-only variant is not a rung',
+  )
   t.same([...exact.rungs[1]!.bytes], [1_500_000, 1_400_000, 700_000])
   t.ok(exact.sizesExact)
   t.same(exact.notes, [])
@@ -125,10 +164,16 @@ t.test('malformed HLS is rejected naming the problem', async (t) => {
   await t.rejects(loadLadder(await put('a.m3u8', 'hello\n')), { code: E, message: /does not start with #EXTM3U/ })
   await t.rejects(loadLadder(await put('b.m3u8', media(null))), { code: E, message: /media playlist, not a multivariant/ })
   await t.rejects(loadLadder(await put('c.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=640x360\nv.m3u8\n')), { code: E, message: /no valid BANDWIDTH/ })
-  await t.rejects(loadLadder(await put('d.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nmissing.m3u8\n')), { code: E, message: /cannot read .*missing\.m3u8/ })
+  await t.rejects(loadLadder(await put('d.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nmissing.m3u8\n')), {
+    code: E,
+    message: /cannot read .*missing\.m3u8/,
+  })
   await put('short.m3u8', '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns1.m4s\n#EXT-X-ENDLIST\n')
   await put('long.m3u8', media(null))
-  await t.rejects(loadLadder(await put('e.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nlong.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=200000\nshort.m3u8\n')), { code: E, message: /segment-aligned/ })
+  await t.rejects(loadLadder(await put('e.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nlong.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=200000\nshort.m3u8\n')), {
+    code: E,
+    message: /segment-aligned/,
+  })
   await put('empty.m3u8', '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-ENDLIST\n')
   await t.rejects(loadLadder(await put('f.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nempty.m3u8\n')), { code: E, message: /lists no segments/ })
 })
@@ -136,7 +181,11 @@ t.test('malformed HLS is rejected naming the problem', async (t) => {
 t.test('DASH: SegmentList mediaRange and SegmentBase sidx are exact, SegmentTemplate is estimated', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-dash-'))
   // A media file whose sidx (at 800) indexes three subsegments of 4, 4 and 2 s.
-  const sidx = buildSidx(1000, [{ bytes: 1_500_000, ticks: 4000 }, { bytes: 1_400_000, ticks: 4000 }, { bytes: 700_000, ticks: 2000 }])
+  const sidx = buildSidx(1000, [
+    { bytes: 1_500_000, ticks: 4000 },
+    { bytes: 1_400_000, ticks: 4000 },
+    { bytes: 700_000, ticks: 2000 },
+  ])
   await writeFile(join(dir, 'hi.mp4'), Buffer.concat([Buffer.alloc(800), sidx]))
   const mpd = `${MPD_HEAD}<AdaptationSet mimeType="video/mp4" contentType="video">
 <Representation id="hi" bandwidth="3750000" width="1280" height="720" codecs="avc1.64001f"><BaseURL>hi.mp4</BaseURL><SegmentBase indexRange="800-${799 + sidx.length}"><Initialization range="0-799"/></SegmentBase></Representation>
@@ -145,14 +194,20 @@ t.test('DASH: SegmentList mediaRange and SegmentBase sidx are exact, SegmentTemp
   await writeFile(join(dir, 'exact.mpd'), mpd)
   const l = await loadLadder(join(dir, 'exact.mpd'))
   t.equal(l.source, 'dash')
-  t.same(l.rungs.map((r) => r.id), ['lo', 'hi'])
+  t.same(
+    l.rungs.map((r) => r.id),
+    ['lo', 'hi'],
+  )
   t.same([...l.rungs[1]!.bytes], [1_500_000, 1_400_000, 700_000], 'from the sidx box')
   t.same([...l.rungs[0]!.bytes], [400_000, 380_000, 190_000], 'from mediaRange')
   t.ok(l.sizesExact)
   t.same([...l.segmentDurations], [4, 4, 2], 'the last segment ends with the presentation')
 
-  await writeFile(join(dir, 'template.mpd'), `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="4000" startNumber="1" media="$RepresentationID$/seg-$Number%05d$.m4s" initialization="$RepresentationID$/init.mp4"/>
-<Representation id="360p" bandwidth="1000000" width="640" height="360"/><Representation id="720p" bandwidth="3000000" width="1280" height="720"/></AdaptationSet></Period></MPD>`)
+  await writeFile(
+    join(dir, 'template.mpd'),
+    `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="4000" startNumber="1" media="$RepresentationID$/seg-$Number%05d$.m4s" initialization="$RepresentationID$/init.mp4"/>
+<Representation id="360p" bandwidth="1000000" width="640" height="360"/><Representation id="720p" bandwidth="3000000" width="1280" height="720"/></AdaptationSet></Period></MPD>`,
+  )
   const est = await loadLadder(join(dir, 'template.mpd'))
   t.notOk(est.sizesExact)
   t.same([...est.rungs[1]!.bytes], [1_500_000, 1_500_000, 750_000], '@bandwidth × duration (the last segment is 2 s)')
@@ -168,10 +223,23 @@ t.test('malformed DASH is rejected naming the problem', async (t) => {
   }
   await t.rejects(loadLadder(await put('a.mpd', '<html></html>')), { code: E, message: /no <MPD> element/ })
   await t.rejects(loadLadder(await put('b.mpd', '<MPD><Period')), { code: E, message: /not a valid MPD/ })
-  await t.rejects(loadLadder(await put('c.mpd', `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="4000" media="s$Number$.m4s"/><Representation id="x" width="640" height="360"/></AdaptationSet></Period></MPD>`)), { code: E, message: /"x" has no valid @bandwidth/ })
+  await t.rejects(
+    loadLadder(
+      await put(
+        'c.mpd',
+        `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" duration="4000" media="s$Number$.m4s"/><Representation id="x" width="640" height="360"/></AdaptationSet></Period></MPD>`,
+      ),
+    ),
+    { code: E, message: /"x" has no valid @bandwidth/ },
+  )
   await put('bad.mp4', Buffer.concat([Buffer.alloc(100), Buffer.from([0, 0, 0, 0x1c]), Buffer.from('moof', 'latin1'), Buffer.alloc(24)]))
   await t.rejects(
-    loadLadder(await put('d.mpd', `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><Representation id="y" bandwidth="1000"><BaseURL>bad.mp4</BaseURL><SegmentBase indexRange="100-131"/></Representation></AdaptationSet></Period></MPD>`)),
+    loadLadder(
+      await put(
+        'd.mpd',
+        `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><Representation id="y" bandwidth="1000"><BaseURL>bad.mp4</BaseURL><SegmentBase indexRange="100-131"/></Representation></AdaptationSet></Period></MPD>`,
+      ),
+    ),
     { code: E, message: /"y": the index range holds a "moof" box, not "sidx"/ },
   )
   await t.rejects(loadLadder(join(dir, 'nope.mpd')), { code: E, message: /cannot read/ })
@@ -181,9 +249,15 @@ t.test('manifests and title.json load over HTTP (undici), including sidx byte ra
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-http-'))
   await writePackage(dir, true)
   await writeFile(join(dir, 'title.json'), JSON.stringify(makeTitle()))
-  const sidx = buildSidx(1000, [{ bytes: 1000, ticks: 4000 }, { bytes: 1200, ticks: 4000 }])
+  const sidx = buildSidx(1000, [
+    { bytes: 1000, ticks: 4000 },
+    { bytes: 1200, ticks: 4000 },
+  ])
   await writeFile(join(dir, 'v.mp4'), Buffer.concat([Buffer.alloc(50), sidx]))
-  await writeFile(join(dir, 'm.mpd'), `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><Representation id="v" bandwidth="2000"><BaseURL>v.mp4</BaseURL><SegmentBase indexRange="50-${49 + sidx.length}"/></Representation></AdaptationSet></Period></MPD>`)
+  await writeFile(
+    join(dir, 'm.mpd'),
+    `${MPD_HEAD}<AdaptationSet mimeType="video/mp4"><Representation id="v" bandwidth="2000"><BaseURL>v.mp4</BaseURL><SegmentBase indexRange="50-${49 + sidx.length}"/></Representation></AdaptationSet></Period></MPD>`,
+  )
   const ranges: string[] = []
   const server = createServer(async (req, res) => {
     try {
@@ -228,9 +302,15 @@ t.test('absurd ladder values are refused naming the rung or segment (issue 15)',
   }
   const mediaWith = (extinf: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns1.m4s\n#EXTINF:${extinf},\ns2.m4s\n#EXT-X-ENDLIST\n`
   await put('ok.m3u8', mediaWith('4'))
-  await t.rejects(loadLadder(await put('b.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=200000000000\nok.m3u8\n')), { code: E, message: /has bitrate 200 Gbit\/s, above the 100 Gbit\/s a rung may have/ })
+  await t.rejects(loadLadder(await put('b.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=200000000000\nok.m3u8\n')), {
+    code: E,
+    message: /has bitrate 200 Gbit\/s, above the 100 Gbit\/s a rung may have/,
+  })
   await put('long.m3u8', mediaWith('5000'))
-  await t.rejects(loadLadder(await put('c.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nlong.m3u8\n')), { code: E, message: /segment 2 lasts 5000 s, more than the 3600 s a segment may last/ })
+  await t.rejects(loadLadder(await put('c.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nlong.m3u8\n')), {
+    code: E,
+    message: /segment 2 lasts 5000 s, more than the 3600 s a segment may last/,
+  })
   const infinite = makeTitle()
   infinite.video[1]!.bandwidth = Infinity
   t.throws(() => ladderFromTitle(infinite), { code: E, message: /rung "360p" has bitrate Infinity/ })
@@ -242,7 +322,10 @@ t.test('absurd ladder values are refused naming the rung or segment (issue 15)',
   t.throws(() => ladderFromTitle(bytes), { code: E, message: /rung "720p" segment 1 has 1e\+300 bytes/ })
   const week = makeTitle()
   const hour = { ...week.video[0]!.segments[0]!, duration: 3600 }
-  t.throws(() => ladderFromTitle({ ...week, video: week.video.map((v) => ({ ...v, segments: Array.from({ length: 200 }, () => hour) })) }), { code: E, message: /add up to 720000 s, more than the 604800 s/ })
+  t.throws(() => ladderFromTitle({ ...week, video: week.video.map((v) => ({ ...v, segments: Array.from({ length: 200 }, () => hour) })) }), {
+    code: E,
+    message: /add up to 720000 s, more than the 604800 s/,
+  })
 })
 
 t.test('manifests over the input limit are refused, from disk and over HTTP, declared or not (issue 15)', async (t) => {
@@ -250,7 +333,10 @@ t.test('manifests over the input limit are refused, from disk and over HTTP, dec
   await writePackage(dir, true)
   const size = (await readFile(join(dir, 'master.m3u8'))).length
   const E = 'OCLAB_ERR_INPUT_TOO_LARGE'
-  await t.rejects(loadLadder(join(dir, 'master.m3u8'), { maxInputBytes: size - 1 }), { code: E, message: new RegExp(`master\\.m3u8 \\(${size} bytes\\) is larger than the input limit of ${size - 1} bytes`) })
+  await t.rejects(loadLadder(join(dir, 'master.m3u8'), { maxInputBytes: size - 1 }), {
+    code: E,
+    message: new RegExp(`master\\.m3u8 \\(${size} bytes\\) is larger than the input limit of ${size - 1} bytes`),
+  })
   t.equal((await loadLadder(join(dir, 'master.m3u8'), { maxInputBytes: 100_000 })).rungs.length, 2, 'the limit is per file and inclusive')
   let chunked = false
   const server = createServer(async (req, res) => {
@@ -265,7 +351,13 @@ t.test('manifests over the input limit are refused, from disk and over HTTP, dec
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.teardown(() => server.close())
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  await t.rejects(loadLadder(`${base}/master.m3u8`, { maxInputBytes: size - 1 }), { code: E, message: new RegExp(`\\(Content-Length ${size}\\) is larger than the input limit`) })
-  await t.rejects(loadLadder(`${base}/master.m3u8?chunked`, { maxInputBytes: size - 1 }), { code: E, message: /master\.m3u8\?chunked is larger than the input limit/ })
+  await t.rejects(loadLadder(`${base}/master.m3u8`, { maxInputBytes: size - 1 }), {
+    code: E,
+    message: new RegExp(`\\(Content-Length ${size}\\) is larger than the input limit`),
+  })
+  await t.rejects(loadLadder(`${base}/master.m3u8?chunked`, { maxInputBytes: size - 1 }), {
+    code: E,
+    message: /master\.m3u8\?chunked is larger than the input limit/,
+  })
   t.ok(chunked, 'the server sent the body without a length')
 })

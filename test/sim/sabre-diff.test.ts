@@ -9,21 +9,22 @@
  * are not ABR rules: its abandonment check schedule (every 50 ms and 12000
  * bits) and its re-decision after an abandonment (a Sabre quirk, README).
  */
-import t from 'tap'
+
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import t from 'tap'
+import { mapLimit } from '../../lib/map-limit.js'
 import { seededRandom } from '../../lib/random.js'
 import { createAbr } from '../../sim/abr/registry.js'
 import { runSession, type SessionOptions } from '../../sim/engine/engine.js'
-import { syntheticLadder, type Ladder } from '../../sim/manifest/ladder.js'
+import { type Ladder, syntheticLadder } from '../../sim/manifest/ladder.js'
 import { loadLadder } from '../../sim/manifest/read-ladder.js'
-import { sabreMovieFromLadder, type SabreMovie } from '../../sim/manifest/read-sabre-movie.js'
+import { type SabreMovie, sabreMovieFromLadder } from '../../sim/manifest/read-sabre-movie.js'
 import { readTraceFile, scaleTrace } from '../../sim/trace/read.js'
-import { mapLimit } from '../../lib/map-limit.js'
 
 const run = promisify(execFile)
 const SABRE = fileURLToPath(new URL('../../../shared/reference/sabre/sabre.py', import.meta.url))
@@ -53,7 +54,11 @@ function tiled(movie: SabreMovie, segments: number): SabreMovie {
 }
 
 async function sabre(movieFile: string, trace: string, alg: string, k: number, abandon: boolean, segments: number): Promise<Figures> {
-  const { stdout } = await run('python3', [SABRE, '-m', movieFile, '-n', trace, '-a', alg, '-b', String(BUFFER), '-nm', String(k), ...(abandon ? [] : ['-noa'])], { maxBuffer: 1 << 24 })
+  const { stdout } = await run(
+    'python3',
+    [SABRE, '-m', movieFile, '-n', trace, '-a', alg, '-b', String(BUFFER), '-nm', String(k), ...(abandon ? [] : ['-noa'])],
+    { maxBuffer: 1 << 24 },
+  )
   const get = (name: string): number => {
     const m = new RegExp(`^${name}: (.*)$`, 'm').exec(stdout)
     if (!m) throw new Error(`Sabre printed no "${name}":\n${stdout}`)
@@ -64,16 +69,27 @@ async function sabre(movieFile: string, trace: string, alg: string, k: number, a
 }
 
 async function compare(t: Checks, name: string, ladder: Ladder, movieFile: string): Promise<void> {
-  const files = (await readdir(TRACES)).filter((f) => f.endsWith('.json')).sort().slice(0, TRACE_COUNT)
+  const files = (await readdir(TRACES))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .slice(0, TRACE_COUNT)
   // Scale each trace so its mean sits at the ladder's geometric middle: contested, not above the top rung.
   const middle = Math.sqrt(ladder.bitrates[0]! * ladder.bitrates[ladder.bitrates.length - 1]!)
-  const traces = await Promise.all(files.map(async (f) => {
-    const raw = await readTraceFile(join(TRACES, f))
-    const k = Number((middle / raw.meanThroughput).toFixed(3))
-    return { file: join(TRACES, f), k, trace: scaleTrace(raw, k) }
-  }))
+  const traces = await Promise.all(
+    files.map(async (f) => {
+      const raw = await readTraceFile(join(TRACES, f))
+      const k = Number((middle / raw.meanThroughput).toFixed(3))
+      return { file: join(TRACES, f), k, trace: scaleTrace(raw, k) }
+    }),
+  )
   for (const abandon of [false, true]) {
-    const session: Partial<SessionOptions> = { bufferCap: BUFFER, abandonment: abandon, abandonCheckInterval: 0.05, abandonCheckBytes: 1500, afterAbandon: 'rechoose' }
+    const session: Partial<SessionOptions> = {
+      bufferCap: BUFFER,
+      abandonment: abandon,
+      abandonCheckInterval: 0.05,
+      abandonCheckBytes: 1500,
+      afterAbandon: 'rechoose',
+    }
     const jobs = ALGORITHMS.flatMap((a) => traces.map((tr) => () => sabre(movieFile, tr.file, a, tr.k, abandon, ladder.segmentDurations.length)))
     const ref = await mapLimit(jobs, 2, (job) => job())
     const rows = ALGORITHMS.map((a, ai) => {
@@ -87,13 +103,24 @@ async function compare(t: Checks, name: string, ladder: Ladder, movieFile: strin
       }
     })
     const label = `${name}, abandonment ${abandon ? 'on' : 'off'}`
-    t.comment(`${label}: ${rows.map((r) => `${r.a} ${(r.oclab.bitrate / 1e3).toFixed(0)}/${(r.sabre.bitrate / 1e3).toFixed(0)} kbps, ${r.oclab.rebuffer.toFixed(2)}/${r.sabre.rebuffer.toFixed(2)} s`).join('; ')} (oclab/Sabre)`)
+    t.comment(
+      `${label}: ${rows.map((r) => `${r.a} ${(r.oclab.bitrate / 1e3).toFixed(0)}/${(r.sabre.bitrate / 1e3).toFixed(0)} kbps, ${r.oclab.rebuffer.toFixed(2)}/${r.sabre.rebuffer.toFixed(2)} s`).join('; ')} (oclab/Sabre)`,
+    )
     for (const r of rows) {
-      t.ok(r.sabre.bitrate > ladder.bitrates[0]! && r.sabre.bitrate < ladder.bitrates[ladder.bitrates.length - 1]!, `${label}: ${r.a} is contested (Sabre's mean ${(r.sabre.bitrate / 1e3).toFixed(0)} kbps lies inside the ladder)`)
+      t.ok(
+        r.sabre.bitrate > ladder.bitrates[0]! && r.sabre.bitrate < ladder.bitrates[ladder.bitrates.length - 1]!,
+        `${label}: ${r.a} is contested (Sabre's mean ${(r.sabre.bitrate / 1e3).toFixed(0)} kbps lies inside the ladder)`,
+      )
       const dev = r.oclab.bitrate / r.sabre.bitrate - 1
-      t.ok(Math.abs(dev) <= 0.05, `${label}: ${r.a} mean bitrate ${(r.oclab.bitrate / 1e3).toFixed(0)} vs Sabre ${(r.sabre.bitrate / 1e3).toFixed(0)} kbps (${(dev * 100).toFixed(1)}%)`)
+      t.ok(
+        Math.abs(dev) <= 0.05,
+        `${label}: ${r.a} mean bitrate ${(r.oclab.bitrate / 1e3).toFixed(0)} vs Sabre ${(r.sabre.bitrate / 1e3).toFixed(0)} kbps (${(dev * 100).toFixed(1)}%)`,
+      )
       const tol = Math.max(0.3, 0.1 * r.sabre.rebuffer)
-      t.ok(Math.abs(r.oclab.rebuffer - r.sabre.rebuffer) <= tol, `${label}: ${r.a} mean rebuffer ${r.oclab.rebuffer.toFixed(2)} vs Sabre ${r.sabre.rebuffer.toFixed(2)} s`)
+      t.ok(
+        Math.abs(r.oclab.rebuffer - r.sabre.rebuffer) <= tol,
+        `${label}: ${r.a} mean rebuffer ${r.oclab.rebuffer.toFixed(2)} vs Sabre ${r.sabre.rebuffer.toFixed(2)} s`,
+      )
     }
     // Same ordering by bitrate, for every pair Sabre itself separates by more than 1% (closer pairs are ties).
     for (const x of rows) {
@@ -120,7 +147,13 @@ t.test('oclab --profile sabre matches Sabre on contested traces', async (t) => {
   await compare(t, 'encode', encode, encodeFile)
 
   // 2. A synthetic VBR model: 6 rungs, each segment's complexity ±30% around the rung's bitrate.
-  const vbr = syntheticLadder({ bitrates: [300e3, 750e3, 1200e3, 1850e3, 2850e3, 4300e3], segmentDuration: 3, segments: SEGMENTS, variation: 0.3, random: seededRandom(7) })
+  const vbr = syntheticLadder({
+    bitrates: [300e3, 750e3, 1200e3, 1850e3, 2850e3, 4300e3],
+    segmentDuration: 3,
+    segments: SEGMENTS,
+    variation: 0.3,
+    random: seededRandom(7),
+  })
   const vbrFile = join(dir, 'vbr.json')
   await writeFile(vbrFile, JSON.stringify(sabreMovieFromLadder(vbr)))
   await compare(t, 'synthetic VBR', await loadLadder(vbrFile), vbrFile)

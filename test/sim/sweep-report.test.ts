@@ -1,16 +1,16 @@
-import t from 'tap'
 import { existsSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
-import { syntheticLadder } from '../../sim/manifest/ladder.js'
+import t from 'tap'
 import { distribution } from '../../sim/engine/metrics.js'
 import { runSweep, type SweepInput } from '../../sim/engine/sweep.js'
-import { formatComparison, formatSweepTable } from '../../sim/report/table.js'
+import { syntheticLadder } from '../../sim/manifest/ladder.js'
 import { buildHtmlReport } from '../../sim/report/html.js'
-import { loadTraceSet } from '../../sim/trace/read.js'
+import { formatComparison, formatSweepTable } from '../../sim/report/table.js'
 import { generateTraceSet } from '../../sim/trace/generators.js'
+import { loadTraceSet } from '../../sim/trace/read.js'
 import { TRACES } from './helpers.js'
 
 t.test('distributions: mean and interpolated percentiles', async (t) => {
@@ -21,15 +21,25 @@ t.test('distributions: mean and interpolated percentiles', async (t) => {
 
 t.test('a correct ladder over fast traces: no "drop the top rung" verdict, whichever family runs', async (t) => {
   // The issue's case: 10 rungs, a 25 s buffer, links of 14–60 Mbit/s. BOLA sized from the rung count (30 s) never left the 6th rung.
-  const ladder = syntheticLadder({ bitrates: [235, 375, 560, 750, 1050, 1750, 2350, 3000, 4300, 5800].map((k) => k * 1000), segmentDuration: 4, segments: 90, name: 'ten rungs' })
+  const ladder = syntheticLadder({
+    bitrates: [235, 375, 560, 750, 1050, 1750, 2350, 3000, 4300, 5800].map((k) => k * 1000),
+    segmentDuration: 4,
+    segments: 90,
+    name: 'ten rungs',
+  })
   const fast = { name: 'fast', traces: [14000, 25000, 40000, 60000].map((k) => generateTraceSet(`constant:kbps=${k}`).traces[0]!) }
   for (const algorithms of [['bola'], ['bolae'], ['bola', 'bolae', 'bba'], ['throughput', 'bba', 'bola', 'bolae', 'dynamic', 'mpc']]) {
     const result = runSweep({ ladders: [ladder], traceSets: [fast], algorithms, session: { bufferCap: 25 } })
     const v = result.verdicts[0]!
     const top = ladder.rungs[9]!.id
-    t.notMatch(v.suggestions.join('\n'), new RegExp(`drop rung ${top}|top rung ${top}|rung ${top} \\(`), `${algorithms.join(', ')}: nothing against the top rung`)
+    t.notMatch(
+      v.suggestions.join('\n'),
+      new RegExp(`drop rung ${top}|top rung ${top}|rung ${top} \\(`),
+      `${algorithms.join(', ')}: nothing against the top rung`,
+    )
     t.ok(v.topRung.reachable, `${algorithms.join(', ')}: top rung reachable`)
-    for (const a of algorithms.filter((x) => x.startsWith('bola'))) t.ok(v.rungUse[9]!.byAlgorithm[a]! > 0.5, `${a} plays the top rung most of the time on fast links (${(v.rungUse[9]!.byAlgorithm[a]! * 100).toFixed(0)}%)`)
+    for (const a of algorithms.filter((x) => x.startsWith('bola')))
+      t.ok(v.rungUse[9]!.byAlgorithm[a]! > 0.5, `${a} plays the top rung most of the time on fast links (${(v.rungUse[9]!.byAlgorithm[a]! * 100).toFixed(0)}%)`)
   }
 })
 
@@ -39,13 +49,27 @@ t.test('ladder verdicts on a ladder with a useless rung, a too-close pair and a 
   const result = runSweep({ ladders: [ladder], traceSets: [slow], algorithms: ['throughput', 'bba', 'bola'] })
   const v = result.verdicts[0]!
   t.same(v.unused, ['r4'], '40 Mbit/s is never reachable on ≤ 4 Mbit/s traces')
-  t.same(v.tooClose.map((p) => [p.lower, p.upper]), [['r0', 'r1']], '1.6/1.5 = ×1.07')
-  t.same(v.tooFar.map((p) => [p.lower, p.upper]), [['r2', 'r3'], ['r3', 'r4']])
+  t.same(
+    v.tooClose.map((p) => [p.lower, p.upper]),
+    [['r0', 'r1']],
+    '1.6/1.5 = ×1.07',
+  )
+  t.same(
+    v.tooFar.map((p) => [p.lower, p.upper]),
+    [
+      ['r2', 'r3'],
+      ['r3', 'r4'],
+    ],
+  )
   t.notOk(v.lowestRung.sustains, '100 kbit/s tunnels stall a 1.5 Mbit/s floor')
   t.ok(v.lowestRung.belowShare > 0.1)
   t.notOk(v.topRung.reachable)
   t.match(v.suggestions.join('\n'), /drop rung r4/)
-  t.match(v.suggestions.join('\n'), /drop rung r4: never chosen by any of throughput, bba, bola .*bola: the link sustained it only 0% of the time/, 'the verdict names the algorithms and why')
+  t.match(
+    v.suggestions.join('\n'),
+    /drop rung r4: never chosen by any of throughput, bba, bola .*bola: the link sustained it only 0% of the time/,
+    'the verdict names the algorithms and why',
+  )
   t.same(v.families, ['throughput', 'buffer'])
   t.match(v.suggestions.join('\n'), /add a rung near 750 kbps/)
   t.match(v.suggestions.join('\n'), /merge them/)
@@ -91,7 +115,10 @@ t.test('the HTML report is self-contained and renders its plots in headless Chro
   t.notMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts, no remote resources')
   const file = join(await mkdtemp(join(tmpdir(), 'oclab-sim-html-')), 'report.html')
   await writeFile(file, html)
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
   t.teardown(() => browser.close())
   const page = await browser.newPage()
   const requests: string[] = []
@@ -104,7 +131,11 @@ t.test('the HTML report is self-contained and renders its plots in headless Chro
   t.ok(box && box.width > 300 && box.height > 50, 'the SVG lays out with a size')
   t.ok((await page.locator('svg.chart path.series').count()) >= 18, 'every session chart draws its series')
   t.ok((await page.locator('.session h4').first().textContent())!.includes('bba on'))
-  t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetches nothing')
+  t.same(
+    requests.filter((u) => !u.startsWith('file:')),
+    [],
+    'the page fetches nothing',
+  )
 })
 
 t.test('HTML report: the rung legend shows every rung; the buffer axis is the buffer cap', async (t) => {
@@ -115,7 +146,10 @@ t.test('HTML report: the rung legend shows every rung; the buffer axis is the bu
   for (const r of ladder.rungs) t.match(html, `>${r.id} ${Math.round(r.bitrate / 1000)}k</text>`, `legend entry for ${r.id}`)
   const legend = [...html.matchAll(/<rect class="legend" x="(\d+)" y="(\d+)"[^>]*fill="([^"]+)"/g)]
   t.equal(legend.length, 12)
-  t.ok(legend.every((m) => Number(m[1]) + 100 <= 720), 'every legend entry inside the 720 px chart')
+  t.ok(
+    legend.every((m) => Number(m[1]) + 100 <= 720),
+    'every legend entry inside the 720 px chart',
+  )
   t.equal(new Set(legend.map((m) => m[3])).size, 12, 'twelve distinct colours')
   const bufferChart = /aria-label="buffer level \(stalls shaded\)">([\s\S]*?)<\/svg>/.exec(html)![1]!
   t.match(bufferChart, /text-anchor="end">25.0<\/text>/, 'the axis tops at the 25 s cap')
@@ -125,6 +159,11 @@ t.test('HTML report: the rung legend shows every rung; the buffer axis is the bu
 t.test('runSweep reports progress once per session, ending at the total', async (t) => {
   const ladder = syntheticLadder({ bitrates: [500e3, 1500e3], segmentDuration: 4, segments: 10 })
   const seen: Array<[number, number]> = []
-  runSweep({ ladders: [ladder], traceSets: [generateTraceSet('walk:kbps=2000,count=3', 1)], algorithms: ['bba', 'bola'] }, (done, total) => seen.push([done, total]))
-  t.same(seen, [1, 2, 3, 4, 5, 6].map((d) => [d, 6]))
+  runSweep({ ladders: [ladder], traceSets: [generateTraceSet('walk:kbps=2000,count=3', 1)], algorithms: ['bba', 'bola'] }, (done, total) =>
+    seen.push([done, total]),
+  )
+  t.same(
+    seen,
+    [1, 2, 3, 4, 5, 6].map((d) => [d, 6]),
+  )
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { Trace, traceFromPeriods } from '../../sim/trace/trace.js'
-import { stepTrace } from '../../sim/trace/generators.js'
 import { seededRandom } from '../../lib/random.js'
+import { stepTrace } from '../../sim/trace/generators.js'
+import { Trace, traceFromPeriods } from '../../sim/trace/trace.js'
 
 t.test('a download spanning two periods finishes when its last byte is through', async (t) => {
   // 0–10 s at 1 Mbit/s (125 kB/s), then 4 Mbit/s (500 kB/s).

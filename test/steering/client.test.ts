@@ -1,10 +1,10 @@
-import t from 'tap'
-import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
-import { freePort } from '../../lib/free-port.js'
+import Fastify from 'fastify'
+import t from 'tap'
 import { ErrorCodes } from '../../lib/errors.js'
-import { buildSteeringServer } from '../../steering/server.js'
+import { freePort } from '../../lib/free-port.js'
 import { SteeringClient } from '../../steering/client.js'
+import { buildSteeringServer } from '../../steering/server.js'
 import { clusterOf, ocaConfig, startTestOca } from './helpers.js'
 
 /** Steering's typed client against the real server (its hand-written /v1/steer answer passes the schema in steering/api.ts) and against wrong servers. */
@@ -14,7 +14,10 @@ t.test("the real steering service's /v1/steer answer passes its client's check, 
     const a1 = await startTestOca(t, 'a1', ['t1'], signing)
     const b1 = await startTestOca(t, 'b1', ['t1', 't2'], signing)
     const port = await freePort()
-    const cluster = { ...clusterOf([ocaConfig('a1', a1.url, 'ams'), ocaConfig('b1', b1.url, 'fra')], { defaultSite: 'fra', signing }), steering: { url: `http://127.0.0.1:${port}` } }
+    const cluster = {
+      ...clusterOf([ocaConfig('a1', a1.url, 'ams'), ocaConfig('b1', b1.url, 'fra')], { defaultSite: 'fra', signing }),
+      steering: { url: `http://127.0.0.1:${port}` },
+    }
     const app = buildSteeringServer({ cluster, startHealthChecks: false, fillOnMiss: false, health: { slowMs: 60_000, timeoutMs: 30_000 } })
     await app.listen({ host: '127.0.0.1', port })
     t.teardown(() => app.close())
@@ -22,13 +25,25 @@ t.test("the real steering service's /v1/steer answer passes its client's check, 
 
     const c = new SteeringClient(cluster.steering.url, { timeoutMs: 10_000 })
     const a = await c.steer('t1', 2)
-    t.same(a.candidates.map((x) => x.id), ['b1', 'a1'], `${signing ? 'signed' : 'unsigned'}: the default site first`)
+    t.same(
+      a.candidates.map((x) => x.id),
+      ['b1', 'a1'],
+      `${signing ? 'signed' : 'unsigned'}: the default site first`,
+    )
     t.equal(a.client.ip, '127.0.0.1')
     t.equal(a.expires === null, !signing, 'expires is set exactly when URLs are signed')
     t.match(a.candidates[0]?.url, signing ? /\/t\/\d+\/[A-Za-z0-9_-]{43}\/titles\/t1\/$/ : /\/titles\/t1\/$/)
-    t.same((await c.steer('t2')).candidates.map((x) => x.id), ['b1'], 'only the OCA that holds t2')
+    t.same(
+      (await c.steer('t2')).candidates.map((x) => x.id),
+      ['b1'],
+      'only the OCA that holds t2',
+    )
     // no origin in this cluster: steering cannot tell an unknown title from one no OCA holds
-    await t.rejects(c.steer('nosuch', 2), { code: ErrorCodes.UPSTREAM_FAILED, message: /GET \/v1\/steer\?title=nosuch&n=2 at steering .*: HTTP 503 no healthy OCA can serve title nosuch/ }, 'a title no OCA holds: steering\'s status and reason')
+    await t.rejects(
+      c.steer('nosuch', 2),
+      { code: ErrorCodes.UPSTREAM_FAILED, message: /GET \/v1\/steer\?title=nosuch&n=2 at steering .*: HTTP 503 no healthy OCA can serve title nosuch/ },
+      "a title no OCA holds: steering's status and reason",
+    )
   }
 })
 
@@ -36,8 +51,16 @@ t.test('a wrong shape, an empty ranking and a dead server each give a clear erro
   const stub = Fastify()
   stub.get('/v1/steer', async (req, reply) => {
     const { title } = req.query as { title: string }
-    if (title === 'down') return reply.code(503).send({ client: { ip: '127.0.0.1', forwarded: false, cidr: null, site: null, how: 'default' }, title, expires: null, candidates: [], error: 'no healthy OCA can serve title down' })
-    if (title === 'empty') return { client: { ip: '127.0.0.1', forwarded: false, cidr: null, site: null, how: 'default' }, title, expires: null, candidates: [] }
+    if (title === 'down')
+      return reply.code(503).send({
+        client: { ip: '127.0.0.1', forwarded: false, cidr: null, site: null, how: 'default' },
+        title,
+        expires: null,
+        candidates: [],
+        error: 'no healthy OCA can serve title down',
+      })
+    if (title === 'empty')
+      return { client: { ip: '127.0.0.1', forwarded: false, cidr: null, site: null, how: 'default' }, title, expires: null, candidates: [] }
     return { client: { ip: '127.0.0.1' }, title, candidates: [{ id: 'x', url: 'http://x/' }] }
   })
   await stub.listen({ host: '127.0.0.1', port: 0 })

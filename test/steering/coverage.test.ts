@@ -1,10 +1,10 @@
-import t from 'tap'
 import { isIPv6 } from 'node:net'
-import { CoverageZones } from '../../steering/coverage-zones.js'
-import { formatIp, parseCidr, parseIp, parseIpv6 } from '../../steering/ip.js'
-import { locateClient } from '../../steering/client-location.js'
+import t from 'tap'
 import { clientAddress, TrustedProxies } from '../../steering/client-ip.js'
+import { locateClient } from '../../steering/client-location.js'
+import { CoverageZones } from '../../steering/coverage-zones.js'
 import { haversineKm } from '../../steering/geo.js'
+import { formatIp, parseCidr, parseIp, parseIpv6 } from '../../steering/ip.js'
 
 t.test('addresses and prefixes parse to canonical form', async (t) => {
   t.same(parseIp('10.1.2.3'), { family: 4, value: 0x0a010203 })
@@ -31,7 +31,22 @@ t.test('IPv6 text: accepted exactly when node:net accepts it, canonical as the W
     return Math.floor((seed / 2 ** 32) * n)
   }
   const pieces = ['0', '1', 'a', 'F', 'ff', '0db8', 'ffff', '12345', '', ':', '::', '1.2.3.4', '01.2.3.4', '%eth0', '%', 'g']
-  const cases = ['::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', '::ffff:1.2.3.4', 'fe80::1%eth0', ':::', '1::2::3', ':1::', '1:', '']
+  const cases = [
+    '::',
+    '::1',
+    '1::',
+    '1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:7::',
+    '::2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:1.2.3.4',
+    '::ffff:1.2.3.4',
+    'fe80::1%eth0',
+    ':::',
+    '1::2::3',
+    ':1::',
+    '1:',
+    '',
+  ]
   for (let i = 0; i < 20_000; i++) {
     let s = ''
     const n = 1 + rnd(10)
@@ -45,7 +60,8 @@ t.test('IPv6 text: accepted exactly when node:net accepts it, canonical as the W
     if (rnd(4) === 0) hex.splice(6, 2, `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`)
     const from = rnd(hex.length)
     const len = rnd(hex.length - from + 1)
-    let s = len && hex.slice(from, from + len).every((x) => /^0+$/.test(x)) ? `${hex.slice(0, from).join(':')}::${hex.slice(from + len).join(':')}` : hex.join(':')
+    let s =
+      len && hex.slice(from, from + len).every((x) => /^0+$/.test(x)) ? `${hex.slice(0, from).join(':')}::${hex.slice(from + len).join(':')}` : hex.join(':')
     if (rnd(4) === 0) {
       const at = rnd(s.length)
       s = s.slice(0, at) + ':0.%g'[rnd(5)]! + s.slice(at + 1)
@@ -120,7 +136,8 @@ t.test('coverage zones: 10,000 prefixes agree with a linear scan', async (t) => 
     let best: { site: string; prefix: number } | undefined
     for (const p of parsed) {
       const shift = 32 - p.c.prefix
-      if ((shift === 32 || v >>> shift === (p.c.network as number) >>> shift) && (!best || p.c.prefix > best.prefix)) best = { site: p.site, prefix: p.c.prefix }
+      if ((shift === 32 || v >>> shift === (p.c.network as number) >>> shift) && (!best || p.c.prefix > best.prefix))
+        best = { site: p.site, prefix: p.c.prefix }
     }
     const got = z.lookup({ family: 4, value: v })
     if (got?.site !== best?.site) wrong.push(`${formatIp({ family: 4, value: v })}: ${got?.site} vs ${best?.site}`)
@@ -131,9 +148,26 @@ t.test('coverage zones: 10,000 prefixes agree with a linear scan', async (t) => 
 })
 
 t.test('coverage zones: the same prefix in two sites is refused, bad CIDRs named', async (t) => {
-  t.throws(() => new CoverageZones([{ cidr: '10.0.0.0/8', site: 'a' }, { cidr: '10.0.0.0/8', site: 'b' }]), { code: 'OCLAB_ERR_BAD_CONFIG', message: /10\.0\.0\.0\/8 is in both site a and site b/ })
-  t.throws(() => new CoverageZones([{ cidr: '10.0.0.0/40', site: 'a' }]), { code: 'OCLAB_ERR_BAD_CONFIG', message: /"10\.0\.0\.0\/40" \(site a\) is not a CIDR/ })
-  t.equal(new CoverageZones([{ cidr: '10.0.0.0/8', site: 'a' }, { cidr: '10.1.0.0/8', site: 'a' }]).size, 1, "a site's OCAs repeating its coverage is fine")
+  t.throws(
+    () =>
+      new CoverageZones([
+        { cidr: '10.0.0.0/8', site: 'a' },
+        { cidr: '10.0.0.0/8', site: 'b' },
+      ]),
+    { code: 'OCLAB_ERR_BAD_CONFIG', message: /10\.0\.0\.0\/8 is in both site a and site b/ },
+  )
+  t.throws(() => new CoverageZones([{ cidr: '10.0.0.0/40', site: 'a' }]), {
+    code: 'OCLAB_ERR_BAD_CONFIG',
+    message: /"10\.0\.0\.0\/40" \(site a\) is not a CIDR/,
+  })
+  t.equal(
+    new CoverageZones([
+      { cidr: '10.0.0.0/8', site: 'a' },
+      { cidr: '10.1.0.0/8', site: 'a' },
+    ]).size,
+    1,
+    "a site's OCAs repeating its coverage is fine",
+  )
 })
 
 t.test('client location: coverage, then geo distance, then the default site', async (t) => {
@@ -144,8 +178,16 @@ t.test('client location: coverage, then geo distance, then the default site', as
   ])
   const zones = new CoverageZones([{ cidr: '10.0.0.0/8', site: 'ams', point: sites.get('ams') }])
   t.match(locateClient({ ip: parseIp('10.1.1.1') }, zones, sites, 'sin'), { site: 'ams', how: 'coverage', cidr: '10.0.0.0/8', point: { lat: 52.37 } })
-  t.match(locateClient({ ip: parseIp('10.1.1.1'), point: { lat: 1, lon: 1 } }, zones, sites), { site: 'ams', how: 'coverage', point: { lat: 1, lon: 1 } }, 'coverage wins over coordinates, which stay the distance origin')
-  t.match(locateClient({ ip: parseIp('192.0.2.1'), point: { lat: 42.36, lon: -71.06 } }, zones, sites, 'sin'), { site: 'nyc', how: 'geo' }, 'Boston is nearest New York')
+  t.match(
+    locateClient({ ip: parseIp('10.1.1.1'), point: { lat: 1, lon: 1 } }, zones, sites),
+    { site: 'ams', how: 'coverage', point: { lat: 1, lon: 1 } },
+    'coverage wins over coordinates, which stay the distance origin',
+  )
+  t.match(
+    locateClient({ ip: parseIp('192.0.2.1'), point: { lat: 42.36, lon: -71.06 } }, zones, sites, 'sin'),
+    { site: 'nyc', how: 'geo' },
+    'Boston is nearest New York',
+  )
   t.match(locateClient({ ip: parseIp('192.0.2.1') }, zones, sites, 'sin'), { site: 'sin', how: 'default' })
   t.same(locateClient({ ip: parseIp('192.0.2.1') }, zones, sites), { how: 'unknown' })
   t.same(locateClient({}, zones, sites, 'nowhere'), { how: 'unknown' }, 'a default site with no OCA is no location')
@@ -162,7 +204,11 @@ t.test('X-Forwarded-For is believed only from a trusted proxy', async (t) => {
   const trusted = new TrustedProxies(['127.0.0.0/8', '10.9.0.0/16'])
   t.match(clientAddress('203.0.113.5', '10.1.1.1', trusted), { text: '203.0.113.5', forwarded: false }, 'untrusted peer: header ignored')
   t.match(clientAddress('127.0.0.1', '198.51.100.7', trusted), { text: '198.51.100.7', forwarded: true })
-  t.match(clientAddress('::ffff:127.0.0.1', '1.1.1.1, 198.51.100.7, 10.9.1.1', trusted), { text: '198.51.100.7', forwarded: true }, 'rightmost untrusted hop; left of it is client-written')
+  t.match(
+    clientAddress('::ffff:127.0.0.1', '1.1.1.1, 198.51.100.7, 10.9.1.1', trusted),
+    { text: '198.51.100.7', forwarded: true },
+    'rightmost untrusted hop; left of it is client-written',
+  )
   t.match(clientAddress('127.0.0.1', 'junk, 198.51.100.7', trusted), { text: '198.51.100.7' })
   t.match(clientAddress('127.0.0.1', '198.51.100.7, junk', trusted), { text: '127.0.0.1', forwarded: false }, 'a malformed hop ends the chain')
   t.match(clientAddress('127.0.0.1', '10.9.1.1, 10.9.1.2', trusted), { text: '10.9.1.1', forwarded: true }, 'all trusted: the leftmost')

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { DecisionCache } from '../../steering/decision-cache.js'
 import { HealthChecker } from '../../steering/health-checker.js'
-import { OcaRegistry } from '../../steering/registry.js'
 import { STEERING_DEFAULTS } from '../../steering/options.js'
+import { OcaRegistry } from '../../steering/registry.js'
 
 t.test('a generation lives for one registry version, one expiry and max entries', async (t) => {
   const c = new DecisionCache<string>(3)

@@ -1,6 +1,6 @@
-import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t from 'tap'
 import { freePort } from '../../lib/free-port.js'
 import { tempDir } from '../oca/helpers.js'
 import { clusterOf, ocaConfig, writeTitle } from './helpers.js'
@@ -35,7 +35,25 @@ t.test('steering manifest follows an OCA process being killed and restarted', as
 
   const startOca = (id: string) => oclab(t, ['oca', '--config', config, '--id', id, '--miss', 'off', '--drain-delay', '0', '--log-level', 'warn'])
   const procs = new Map(ocas.map((o) => [o.id, startOca(o.id)]))
-  const steering = oclab(t, ['steering', '--config', config, '--interval', '150', '--timeout', '500', '--ttl', '1', '--down-after', '2', '--up-after', '2', '--trust-proxy', '127.0.0.1/32', '--log-level', 'warn'])
+  const steering = oclab(t, [
+    'steering',
+    '--config',
+    config,
+    '--interval',
+    '150',
+    '--timeout',
+    '500',
+    '--ttl',
+    '1',
+    '--down-after',
+    '2',
+    '--up-after',
+    '2',
+    '--trust-proxy',
+    '127.0.0.1/32',
+    '--log-level',
+    'warn',
+  ])
   const base = cluster.steering.url
   await until(async () => {
     const { ocas: list } = await getJson<Ocas>(`${base}/ocas`)

@@ -1,5 +1,5 @@
-import t from 'tap'
 import fc from 'fast-check'
+import t from 'tap'
 import { buildSteeringServer } from '../../steering/server.js'
 import { rawRequest } from '../oca/helpers.js'
 import { clusterOf, listenUrl, ocaConfig, startTestOca } from './helpers.js'
@@ -27,7 +27,10 @@ const junk = fc.string({ unit: urlChar, maxLength: 20 })
 const title = fc.oneof(fc.constantFrom('t1', 't2', 'nosuch', '', 'T1', 't1%00', '..%2ft1'), junk)
 const number = fc.oneof(fc.constantFrom('0', '-91', '91', '181', '-180', '1e309', 'NaN', 'Infinity', '52.37', '4.9', ''), fc.double().map(String), junk)
 const queryPair = fc.oneof(
-  fc.tuple(fc.constantFrom('title', 'lat', 'lon', '_HLS_pathway', '_HLS_throughput', '_DASH_pathway', '_DASH_throughput', 'exp', 'x'), fc.oneof(title, number, junk)),
+  fc.tuple(
+    fc.constantFrom('title', 'lat', 'lon', '_HLS_pathway', '_HLS_throughput', '_DASH_pathway', '_DASH_throughput', 'exp', 'x'),
+    fc.oneof(title, number, junk),
+  ),
   fc.tuple(junk, junk),
 )
 const query = fc.array(queryPair, { maxLength: 5 }).map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}` : ''))
@@ -39,15 +42,36 @@ const route = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('/health', '/ocas', '/', '/v1/', '/v1/steer/extra') },
 )
 const clientIp = fc.oneof(
-  fc.constantFrom('10.1.2.3', '10.2.0.9', '10.3.255.255', '2001:db8:1::7', '192.0.2.1', '::ffff:10.1.2.3', 'fe80::1%eth0', '1.2.3', '999.1.1.1', '10.1.2.3, 10.2.0.1', ''),
+  fc.constantFrom(
+    '10.1.2.3',
+    '10.2.0.9',
+    '10.3.255.255',
+    '2001:db8:1::7',
+    '192.0.2.1',
+    '::ffff:10.1.2.3',
+    'fe80::1%eth0',
+    '1.2.3',
+    '999.1.1.1',
+    '10.1.2.3, 10.2.0.1',
+    '',
+  ),
   junk,
 )
 
 t.test('steering answers every request with a documented status and never exposes the origin', async (t) => {
   const a = await startTestOca(t, 'a1', ['t1', 't2'])
   const f = await startTestOca(t, 'f1', ['t1'])
-  const cluster = clusterOf([ocaConfig('a1', a.url, 'ams', { bandwidthBps: 1e9 }), ocaConfig('f1', f.url, 'fra', { bandwidthBps: 1e9 })], { originUrl: ORIGIN, defaultSite: 'fra' })
-  const app = buildSteeringServer({ cluster, startHealthChecks: false, fillOnMiss: false, health: { slowMs: 60_000, timeoutMs: 30_000 }, trustedProxies: ['127.0.0.1/32'] })
+  const cluster = clusterOf([ocaConfig('a1', a.url, 'ams', { bandwidthBps: 1e9 }), ocaConfig('f1', f.url, 'fra', { bandwidthBps: 1e9 })], {
+    originUrl: ORIGIN,
+    defaultSite: 'fra',
+  })
+  const app = buildSteeringServer({
+    cluster,
+    startHealthChecks: false,
+    fillOnMiss: false,
+    health: { slowMs: 60_000, timeoutMs: 30_000 },
+    trustedProxies: ['127.0.0.1/32'],
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   await app.steering.checker.pollAll()

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { HEALTH_DEFAULTS, initialHealth, judge, nextHealth, type HealthRecord, type Probe } from '../../steering/health-state.js'
+import { HEALTH_DEFAULTS, type HealthRecord, initialHealth, judge, nextHealth, type Probe } from '../../steering/health-state.js'
 
 const T = { ...HEALTH_DEFAULTS, downAfter: 3, upAfter: 2, slowMs: 200 }
 const ok = (at: number, extra: Partial<Probe> = {}): Probe => ({ at, ms: 5, status: 'ok', bytesPerSecond: 0, titles: ['t1'], ...extra })
@@ -42,13 +42,19 @@ t.test('hysteresis: K bad polls to go down (suspect before), M good polls to com
 
 t.test('a node that reports draining or overloaded is down at once', async (t) => {
   const h = run([ok(1), ok(2, { status: 'draining' }), ok(3), ok(4)])
-  t.same(h.map((x) => x.state), ['up', 'down', 'down', 'up'])
+  t.same(
+    h.map((x) => x.state),
+    ['up', 'down', 'down', 'up'],
+  )
   t.equal(h[1]?.reason, 'reports draining')
 })
 
 t.test('the first poll decides directly; titles and load come from the last answer with a body', async (t) => {
   t.same(initialHealth(0).state, 'down')
-  t.same(run([fail(1)]).map((x) => x.state), ['down'])
+  t.same(
+    run([fail(1)]).map((x) => x.state),
+    ['down'],
+  )
   const h = run([ok(1, { titles: ['a', 'b'], bytesPerSecond: 1000 }), fail(2)])
   t.same(h[0]?.state, 'up')
   t.same([...h[1]!.titles], ['a', 'b'], 'a failed poll keeps what the node held')

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { NO_SHEDDING } from '../helpers/no-shedding.js'
-import { buildOcaServer } from '../../oca/server.js'
-import { ADMIN, knownBytes, putFile, tempDir } from '../oca/helpers.js'
 import type { ClusterConfig, OcaConfig } from '../../lib/cluster.js'
+import { buildOcaServer } from '../../oca/server.js'
+import { NO_SHEDDING } from '../helpers/no-shedding.js'
+import { ADMIN, knownBytes, putFile, tempDir } from '../oca/helpers.js'
 
 export { ADMIN }
 export const SECRET = 'steering-test-secret-0123456789'
@@ -17,7 +17,16 @@ export async function writeTitle(store: string, id: string): Promise<Map<string,
     await putFile(store, id, path, b)
   }
   const media = (_dir: string) =>
-    ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:1', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-MAP:URI="init.mp4"`, ...[1, 2, 3].flatMap((n) => ['#EXTINF:1.000000,', `seg-0000${n}.m4s`]), '#EXT-X-ENDLIST', ''].join('\n')
+    [
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      '#EXT-X-TARGETDURATION:1',
+      '#EXT-X-PLAYLIST-TYPE:VOD',
+      `#EXT-X-MAP:URI="init.mp4"`,
+      ...[1, 2, 3].flatMap((n) => ['#EXTINF:1.000000,', `seg-0000${n}.m4s`]),
+      '#EXT-X-ENDLIST',
+      '',
+    ].join('\n')
   for (const [i, dir] of ['v180p-300k', 'audio-en'].entries()) {
     await put(`${dir}/index.m3u8`, media(dir))
     await put(`${dir}/init.mp4`, knownBytes(300, i))
@@ -64,8 +73,15 @@ type Teardown = { teardown: (f: () => Promise<void>) => void }
 export async function startTestOca(t: Teardown, id: string, titles: string[], signing = true): Promise<TestOca> {
   const store = await tempDir(t)
   for (const title of titles) await writeTitle(store, title)
-  const app = buildOcaServer({ id, storeDir: store, capacityBytes: 1e9, adminToken: ADMIN, missMode: 'off', signing: signing ? { secret: SECRET } : undefined,
-    overload: NO_SHEDDING })
+  const app = buildOcaServer({
+    id,
+    storeDir: store,
+    capacityBytes: 1e9,
+    adminToken: ADMIN,
+    missMode: 'off',
+    signing: signing ? { secret: SECRET } : undefined,
+    overload: NO_SHEDDING,
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {
     await app.close()

@@ -1,8 +1,8 @@
-import t from 'tap'
 import { Parser } from 'm3u8-parser'
 import { parse as parseMpd } from 'mpd-parser'
-import { parseMaster, rewriteMaster, stableUris } from '../../steering/hls-master.js'
+import t from 'tap'
 import { rewriteMpd } from '../../steering/dash-mpd.js'
+import { parseMaster, rewriteMaster, stableUris } from '../../steering/hls-master.js'
 import { dashSteeringManifest, hlsSteeringManifest, type Target } from '../../steering/steering-manifest.js'
 
 // The fields these tests read; the shared declarations cover only what every stage needs.
@@ -54,7 +54,10 @@ const pathways = [
 
 t.test('HLS: one Pathway per OCA, absolute URIs to it, groups per Pathway; m3u8-parser reads it', async (t) => {
   const text = rewriteMaster(parseMaster(MASTER), pathways, { serverUri: 'http://steer.example/v1/steering/hls?title=t1', pathwayId: 'ams1' })
-  t.match(text, /^#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-CONTENT-STEERING:SERVER-URI="http:\/\/steer.example\/v1\/steering\/hls\?title=t1",PATHWAY-ID="ams1"\n/)
+  t.match(
+    text,
+    /^#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-CONTENT-STEERING:SERVER-URI="http:\/\/steer.example\/v1\/steering\/hls\?title=t1",PATHWAY-ID="ams1"\n/,
+  )
   const p = new Parser()
   p.push(text)
   p.end()
@@ -66,15 +69,25 @@ t.test('HLS: one Pathway per OCA, absolute URIs to it, groups per Pathway; m3u8-
     t.ok(pw && pl.uri.startsWith(pw.base), `${pl.uri} is on its pathway's OCA`)
     t.equal(pl.attributes.AUDIO, `audio-${pw!.id}`, 'its audio group is its own')
   }
-  t.same(m.playlists.map((x) => x.attributes['STABLE-VARIANT-ID']), ['v180p-300k/index.m3u8', 'v360p-700k/index.m3u8', 'v180p-300k/index.m3u8', 'v360p-700k/index.m3u8'])
+  t.same(
+    m.playlists.map((x) => x.attributes['STABLE-VARIANT-ID']),
+    ['v180p-300k/index.m3u8', 'v360p-700k/index.m3u8', 'v180p-300k/index.m3u8', 'v360p-700k/index.m3u8'],
+  )
   t.equal(m.mediaGroups.AUDIO['audio-fra1']!.en!.uri, `${pathways[1]!.base}audio-en/index.m3u8`)
-  t.match(text, /#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,CODECS="avc1.64001e",URI="http:\/\/127.0.0.1:8002\/t\/.*\/v360p-700k\/iframes.m3u8",PATHWAY-ID="fra1",STABLE-VARIANT-ID="v360p-700k\/iframes.m3u8"/)
+  t.match(
+    text,
+    /#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,CODECS="avc1.64001e",URI="http:\/\/127.0.0.1:8002\/t\/.*\/v360p-700k\/iframes.m3u8",PATHWAY-ID="fra1",STABLE-VARIANT-ID="v360p-700k\/iframes.m3u8"/,
+  )
   t.match(text, /CLOSED-CAPTIONS=NONE/, 'NONE is not a group')
   t.notMatch(text, /a comment/)
   const again = rewriteMaster(parseMaster(text), [pathways[0]!], { serverUri: 'http://x/', pathwayId: 'ams1' })
   t.equal(again.match(/EXT-X-CONTENT-STEERING/g)?.length, 1, 'rewriting a rewritten playlist keeps one steering tag')
   t.same(stableUris(parseMaster(MASTER)), {
-    variants: { 'v180p-300k/index.m3u8': 'v180p-300k/index.m3u8', 'v360p-700k/index.m3u8': 'v360p-700k/index.m3u8', 'v360p-700k/iframes.m3u8': 'v360p-700k/iframes.m3u8' },
+    variants: {
+      'v180p-300k/index.m3u8': 'v180p-300k/index.m3u8',
+      'v360p-700k/index.m3u8': 'v360p-700k/index.m3u8',
+      'v360p-700k/iframes.m3u8': 'v360p-700k/iframes.m3u8',
+    },
     renditions: { 'audio-en/index.m3u8': 'audio-en/index.m3u8' },
   })
 })
@@ -84,35 +97,72 @@ t.test('HLS: malformed multivariant playlists are refused with a reason', async 
   t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n'), { message: /has no URI/ })
   t.throws(() => parseMaster('#EXTM3U\n#EXT-X-VERSION:7\n'), { message: /no variants/ })
   t.throws(() => parseMaster('#EXTM3U\nseg.ts\n'), { message: /unexpected URI on line 2/ })
-  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS="avc1\nv.m3u8\n'), { code: 'OCLAB_ERR_BAD_MANIFEST', message: /line 2: attribute CODECS has an unterminated quoted-string/ })
-  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",GROUP-ID="b"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'), { message: /line 2: attribute GROUP-ID appears twice/ })
+  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS="avc1\nv.m3u8\n'), {
+    code: 'OCLAB_ERR_BAD_MANIFEST',
+    message: /line 2: attribute CODECS has an unterminated quoted-string/,
+  })
+  t.throws(() => parseMaster('#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",GROUP-ID="b"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'), {
+    message: /line 2: attribute GROUP-ID appears twice/,
+  })
   t.throws(() => rewriteMaster(parseMaster(MASTER), [], { serverUri: 'x', pathwayId: 'x' }), { message: /no pathway/ })
 })
 
 t.test('DASH: a BaseURL per serviceLocation and a ContentSteering element; mpd-parser reads it', async (t) => {
-  const xml = rewriteMpd(MPD, pathways, { serverUrl: 'http://steer.example/v1/steering/dash?title=t1&exp=1', defaultServiceLocation: 'ams1', queryBeforeStart: true, proxyServerUrl: 'http://proxy.example/' })
+  const xml = rewriteMpd(MPD, pathways, {
+    serverUrl: 'http://steer.example/v1/steering/dash?title=t1&exp=1',
+    defaultServiceLocation: 'ams1',
+    queryBeforeStart: true,
+    proxyServerUrl: 'http://proxy.example/',
+  })
   t.notMatch(xml, /old\.example/, 'the package BaseURL is replaced')
-  t.match(xml, /<ContentSteering defaultServiceLocation="ams1" queryBeforeStart="true" proxyServerURL="http:\/\/proxy.example\/">http:\/\/steer.example\/v1\/steering\/dash\?title=t1&amp;exp=1<\/ContentSteering>/)
+  t.match(
+    xml,
+    /<ContentSteering defaultServiceLocation="ams1" queryBeforeStart="true" proxyServerURL="http:\/\/proxy.example\/">http:\/\/steer.example\/v1\/steering\/dash\?title=t1&amp;exp=1<\/ContentSteering>/,
+  )
   const m = parseMpd(xml, { manifestUri: 'http://steer.example/v1/play/t1/manifest.mpd' }) as unknown as SteeredDash
-  t.same(m.contentSteering, { serverURL: 'http://steer.example/v1/steering/dash?title=t1&exp=1', defaultServiceLocation: 'ams1', queryBeforeStart: true, proxyServerURL: 'http://proxy.example/' })
+  t.same(m.contentSteering, {
+    serverURL: 'http://steer.example/v1/steering/dash?title=t1&exp=1',
+    defaultServiceLocation: 'ams1',
+    queryBeforeStart: true,
+    proxyServerURL: 'http://proxy.example/',
+  })
   t.equal(m.playlists.length, 2, 'one representation × two service locations')
   for (const pl of m.playlists) {
     const pw = pathways.find((x) => x.id === pl.attributes.serviceLocation)
     t.ok(pw, `serviceLocation ${pl.attributes.serviceLocation}`)
     t.equal(pl.segments.length, 4)
-    t.ok(pl.segments.every((s) => s.resolvedUri.startsWith(`${pw!.base}v180p-300k/seg-0000`)), 'every segment resolves under its OCA (signed prefix kept)')
+    t.ok(
+      pl.segments.every((s) => s.resolvedUri.startsWith(`${pw!.base}v180p-300k/seg-0000`)),
+      'every segment resolves under its OCA (signed prefix kept)',
+    )
   }
   t.throws(() => rewriteMpd('<html/>', pathways, { serverUrl: 'x', defaultServiceLocation: 'x', queryBeforeStart: false }), { code: 'OCLAB_ERR_BAD_MANIFEST' })
   t.throws(() => rewriteMpd(MPD, [], { serverUrl: 'x', defaultServiceLocation: 'x', queryBeforeStart: false }), { message: /no pathway/ })
   const st = { serverUrl: 'http://s/?a=1&b=2', defaultServiceLocation: 'ams1', queryBeforeStart: false }
-  t.equal(rewriteMpd(xml, pathways, { ...st, proxyServerUrl: 'http://proxy.example/', serverUrl: 'http://steer.example/v1/steering/dash?title=t1&exp=1', queryBeforeStart: true }), xml, 'rewriting a rewritten MPD changes nothing')
+  t.equal(
+    rewriteMpd(xml, pathways, {
+      ...st,
+      proxyServerUrl: 'http://proxy.example/',
+      serverUrl: 'http://steer.example/v1/steering/dash?title=t1&exp=1',
+      queryBeforeStart: true,
+    }),
+    xml,
+    'rewriting a rewritten MPD changes nothing',
+  )
   // what regular expressions get wrong: a comment that looks like an element, '>' inside an attribute, an old ContentSteering
-  const tricky = MPD.replace('<BaseURL>http://old.example/</BaseURL>', '<!-- <BaseURL>keep me</BaseURL> --><ContentSteering defaultServiceLocation="x">http://old-steer/</ContentSteering>').replace('minBufferTime="PT1S"', 'minBufferTime="PT1S" data-x="a>b"')
+  const tricky = MPD.replace(
+    '<BaseURL>http://old.example/</BaseURL>',
+    '<!-- <BaseURL>keep me</BaseURL> --><ContentSteering defaultServiceLocation="x">http://old-steer/</ContentSteering>',
+  ).replace('minBufferTime="PT1S"', 'minBufferTime="PT1S" data-x="a>b"')
   const out = rewriteMpd(tricky, pathways, st)
   t.match(out, /<!-- <BaseURL>keep me<\/BaseURL> -->/, 'a comment stays a comment')
   t.notMatch(out, /old-steer/, 'the old ContentSteering is replaced')
   t.match(out, /data-x="a&gt;b">\n {2}<BaseURL serviceLocation="ams1">/, 'the new elements go after the real end of the start tag')
-  t.match(out, /<ContentSteering defaultServiceLocation="ams1" queryBeforeStart="false">http:\/\/s\/\?a=1&amp;b=2<\/ContentSteering>/, 'the XML library escapes the URL')
+  t.match(
+    out,
+    /<ContentSteering defaultServiceLocation="ams1" queryBeforeStart="false">http:\/\/s\/\?a=1&amp;b=2<\/ContentSteering>/,
+    'the XML library escapes the URL',
+  )
   t.equal(rewriteMpd(out, pathways, st), out)
   t.throws(() => rewriteMpd('<MPD><Period></MPD>', pathways, st), { code: 'OCLAB_ERR_BAD_MANIFEST', message: /not a well-formed DASH MPD/ })
   t.throws(() => rewriteMpd('not xml at all', pathways, st), { code: 'OCLAB_ERR_BAD_MANIFEST' })
@@ -123,10 +173,16 @@ const target = (id: string, site: string, hostPort: string): Target => ({ id, si
 t.test('steering manifests: priority from the ranking, down pathways left out, clones for new OCAs of a known site', async (t) => {
   const known = [target('ams1', 'ams', '127.0.0.1:8001'), target('fra1', 'fra', '127.0.0.1:8002'), target('nyc1', 'nyc', '127.0.0.1:8003')]
   // nyc1 is down (not ranked); ams2 is new in site ams on another port; ams3 is new on the same port, another host; lon1 is new in an unknown site.
-  const ranked = [target('ams2', 'ams', '127.0.0.1:8004'), target('ams3', 'ams', '127.0.0.2:8001'), known[0]!, known[1]!, target('lon1', 'lon', '127.0.0.1:8005')]
+  const ranked = [
+    target('ams2', 'ams', '127.0.0.1:8004'),
+    target('ams3', 'ams', '127.0.0.2:8001'),
+    known[0]!,
+    known[1]!,
+    target('lon1', 'lon', '127.0.0.1:8005'),
+  ]
   const stable = stableUris(parseMaster(MASTER))
   const hls = hlsSteeringManifest({ ranked, known, ttlSeconds: 7, reloadUri: 'http://steer.example/r' }, stable)
-  t.same(hls['PATHWAY-PRIORITY'], ['ams2', 'ams3', 'ams1', 'fra1'], 'down nyc1 dropped; lon1 is in no known site');
+  t.same(hls['PATHWAY-PRIORITY'], ['ams2', 'ams3', 'ams1', 'fra1'], 'down nyc1 dropped; lon1 is in no known site')
   t.match(hls, { VERSION: 1, TTL: 7, 'RELOAD-URI': 'http://steer.example/r' })
   t.same(hls['PATHWAY-CLONES']![1], { 'BASE-ID': 'ams1', ID: 'ams3', 'URI-REPLACEMENT': { HOST: '127.0.0.2' } }, 'same port: HOST')
   const byPort = hls['PATHWAY-CLONES']![0]!
@@ -141,10 +197,14 @@ t.test('steering manifests: priority from the ranking, down pathways left out, c
 
   const dash = dashSteeringManifest({ ranked, known, ttlSeconds: 7 })
   t.same(dash['PATHWAY-PRIORITY'], ['ams2', 'ams3', 'ams1', 'fra1'])
-  t.same(dash['PATHWAY-CLONES'], [
-    { 'BASE-ID': 'ams1', ID: 'ams2', 'URI-REPLACEMENT': { HOST: '127.0.0.1:8004' } },
-    { 'BASE-ID': 'ams1', ID: 'ams3', 'URI-REPLACEMENT': { HOST: '127.0.0.2:8001' } },
-  ], 'dash.js takes host:port')
+  t.same(
+    dash['PATHWAY-CLONES'],
+    [
+      { 'BASE-ID': 'ams1', ID: 'ams2', 'URI-REPLACEMENT': { HOST: '127.0.0.1:8004' } },
+      { 'BASE-ID': 'ams1', ID: 'ams3', 'URI-REPLACEMENT': { HOST: '127.0.0.2:8001' } },
+    ],
+    'dash.js takes host:port',
+  )
 
   const allDown = hlsSteeringManifest({ ranked: [], known, ttlSeconds: 7 })
   t.same(allDown['PATHWAY-PRIORITY'], ['ams1', 'fra1', 'nyc1'], 'nothing live: the known pathways, never an empty list')

@@ -1,6 +1,6 @@
-import t, { type Test } from 'tap'
 import { cp, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import t, { type Test } from 'tap'
 import { freePort } from '../../lib/free-port.js'
 import { buildSteeringServer } from '../../steering/server.js'
 import { chromiumMissing, launchBrowser, servePlayerPage } from '../helpers/browser.js'
@@ -38,7 +38,10 @@ async function failover(t: Test, kind: 'hls' | 'dash'): Promise<void> {
   const steering = buildSteeringServer({ cluster, fillOnMiss: false, health: { intervalMs: 200, timeoutMs: 500 }, steeringTtlSeconds: 1 })
   await steering.listen({ host: '127.0.0.1', port: ps })
   t.teardown(() => steering.close())
-  await until(async () => ((await getJson<{ ocas: Array<{ state: string }> }>(`${cluster.steering.url}/ocas`)).ocas.every((o) => o.state === 'up') ? true : undefined), 'OCAs up')
+  await until(
+    async () => ((await getJson<{ ocas: Array<{ state: string }> }>(`${cluster.steering.url}/ocas`)).ocas.every((o) => o.state === 'up') ? true : undefined),
+    'OCAs up',
+  )
 
   const page$ = await servePlayerPage(dir)
   t.teardown(() => page$.app.close())
@@ -66,13 +69,23 @@ async function failover(t: Test, kind: 'hls' | 'dash'): Promise<void> {
       .evaluate((kind) => {
         const w = window as unknown as { player: { levels?: Array<{ pathwayId: string }>; pathways?: string[] }; playerErrors: string[] }
         const v = document.getElementById('v') as HTMLVideoElement
-        return { time: v.currentTime, pathway: kind === 'hls' ? w.player.levels?.[0]?.pathwayId : undefined, pathways: kind === 'hls' ? w.player.pathways : undefined, errors: w.playerErrors }
+        return {
+          time: v.currentTime,
+          pathway: kind === 'hls' ? w.player.levels?.[0]?.pathwayId : undefined,
+          pathways: kind === 'hls' ? w.player.pathways : undefined,
+          errors: w.playerErrors,
+        }
       }, kind)
       .then((s) => ({ ...s, pathway: s.pathway ?? lastOca() }))
-  const playing = await until(async () => {
-    const s = await state()
-    return s.time > 1.5 ? s : undefined
-  }, 'playback to start', 400, 50)
+  const playing = await until(
+    async () => {
+      const s = await state()
+      return s.time > 1.5 ? s : undefined
+    },
+    'playback to start',
+    400,
+    50,
+  )
   t.equal(playing.pathway, 'a1', 'starts on the own site')
   if (kind === 'hls') t.same([...(playing.pathways ?? [])].sort(), ['a1', 'b1', 'c1'], 'hls.js sees the three pathways')
   t.ok(segments.length > 0 && segments.every((s) => s.url.startsWith(ocas[0]!.url)), 'segments so far come from a1')
@@ -86,10 +99,15 @@ async function failover(t: Test, kind: 'hls' | 'dash'): Promise<void> {
   const timeAtKill = playing.time
   procs.get('a1')!.proc.kill('SIGKILL')
 
-  const later = await until(async () => {
-    const s = await state()
-    return s.time > timeAtKill + 6 || fatal(s.errors).length ? s : undefined
-  }, 'playback to continue past the kill', 600, 50)
+  const later = await until(
+    async () => {
+      const s = await state()
+      return s.time > timeAtKill + 6 || fatal(s.errors).length ? s : undefined
+    },
+    'playback to continue past the kill',
+    600,
+    50,
+  )
   t.same(fatal(later.errors), [], 'no fatal error')
   t.ok(later.time > timeAtKill + 6, `currentTime advanced from ${timeAtKill.toFixed(2)} to ${later.time.toFixed(2)}`)
   t.not(later.pathway, 'a1', `moved to pathway ${later.pathway}`)
@@ -100,6 +118,9 @@ async function failover(t: Test, kind: 'hls' | 'dash'): Promise<void> {
     // DASH-IF Content Steering: dash.js asks the steering server again every TTL and reports the pathways it used (_DASH_pathway)
     const used = steeringAsks.filter((a) => a.at > killedAt).map((a) => a.url.searchParams.get('_DASH_pathway') ?? '')
     t.ok(used.length >= 2, `dash.js asked the steering server ${used.length} times after the kill`)
-    t.ok(used.some((p) => /b1|c1/.test(p)), `and reported another pathway in use (${used.at(-1)})`)
+    t.ok(
+      used.some((p) => /b1|c1/.test(p)),
+      `and reported another pathway in use (${used.at(-1)})`,
+    )
   }
 }

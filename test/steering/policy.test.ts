@@ -1,7 +1,7 @@
 import t from 'tap'
-import { rankOcas, type OcaView } from '../../steering/policy.js'
-import { rendezvousOrder } from '../../steering/rendezvous.js'
 import type { ClientLocation } from '../../steering/client-location.js'
+import { type OcaView, rankOcas } from '../../steering/policy.js'
+import { rendezvousOrder } from '../../steering/rendezvous.js'
 
 const AMS = { lat: 52.37, lon: 4.9 }
 const FRA = { lat: 50.11, lon: 8.68 }
@@ -9,7 +9,19 @@ const NYC = { lat: 40.71, lon: -74.0 }
 
 function oca(id: string, site: string, at: { lat: number; lon: number }, o: Partial<OcaView> & { titles?: string[] } = {}): OcaView {
   const titles = new Set(o.titles ?? ['t1'])
-  return { id, site, url: `http://${id}.example`, ...at, state: 'up', stateReason: 'healthy', holds: (x) => titles.has(x), canFill: false, loadBps: 0, capacityBps: 1e9, ...o }
+  return {
+    id,
+    site,
+    url: `http://${id}.example`,
+    ...at,
+    state: 'up',
+    stateReason: 'healthy',
+    holds: (x) => titles.has(x),
+    canFill: false,
+    loadBps: 0,
+    capacityBps: 1e9,
+    ...o,
+  }
 }
 
 const inAms: ClientLocation = { site: 'ams', point: AMS, how: 'coverage' }
@@ -56,9 +68,17 @@ t.test('load spill-over: an OCA above its threshold goes behind those with room'
   const r = rankOcas({ title: 't1', client: inAms, ocas: fleet })
   t.same(ids(r), ['fra1', 'nyc1', 'ams1'])
   t.match(r[2]?.reason, /^spilled: load 85% of capacity is above 80%/)
-  t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: fleet, clientBps: 0.35e9 })), ['nyc1', 'ams1', 'fra1'], "the player's own throughput counts toward the load")
+  t.same(
+    ids(rankOcas({ title: 't1', client: inAms, ocas: fleet, clientBps: 0.35e9 })),
+    ['nyc1', 'ams1', 'fra1'],
+    "the player's own throughput counts toward the load",
+  )
   t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: fleet }, { minCandidates: 3, spillAt: 0.9 })), ['ams1', 'fra1', 'nyc1'], 'threshold is an option')
-  t.same(ids(rankOcas({ title: 't1', client: inAms, ocas: [oca('x', 'ams', AMS, { capacityBps: undefined, loadBps: 1e12 })] })), ['x'], 'no capacity known: no spill')
+  t.same(
+    ids(rankOcas({ title: 't1', client: inAms, ocas: [oca('x', 'ams', AMS, { capacityBps: undefined, loadBps: 1e12 })] })),
+    ['x'],
+    'no capacity known: no spill',
+  )
 })
 
 t.test('inside a site: rendezvous hashing of the title, deterministic', async (t) => {
@@ -94,7 +114,8 @@ t.test('rendezvous: adding a node moves only the keys it wins', async (t) => {
   t.ok(moved > N * 0.15 && moved < N * 0.25, `about 1/5 of keys moved: ${moved}/${N}`)
   const removed = four.slice(1)
   let changed = 0
-  for (let i = 0; i < N; i++) if (rendezvousOrder(`k${i}`, four)[0]!.id !== 'n1' && rendezvousOrder(`k${i}`, removed)[0]!.id !== rendezvousOrder(`k${i}`, four)[0]!.id) changed++
+  for (let i = 0; i < N; i++)
+    if (rendezvousOrder(`k${i}`, four)[0]!.id !== 'n1' && rendezvousOrder(`k${i}`, removed)[0]!.id !== rendezvousOrder(`k${i}`, four)[0]!.id) changed++
   t.equal(changed, 0, "removing a node moves only that node's keys")
 })
 
@@ -148,6 +169,9 @@ t.test("a suspect OCA is not kept first because it is the player's current pathw
     t.equal(all.at(-1)!.id, current, `${current}: last, as every suspect OCA`)
     t.match(all.at(-1)!.reason, /^suspect/)
     const cut = rankOcas({ title: 't1', client: inAms, ocas: sick, current }, undefined, 2)
-    t.notOk(cut.some((r) => r.id === current), `${current}: with a limit, not brought back in front of the cut`)
+    t.notOk(
+      cut.some((r) => r.id === current),
+      `${current}: with a limit, not brought back in front of the cut`,
+    )
   }
 })

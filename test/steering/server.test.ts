@@ -1,12 +1,12 @@
-import t from 'tap'
 import { Parser } from 'm3u8-parser'
 import { parse as parseMpd } from 'mpd-parser'
-import { buildSteeringServer, type SteeringServerOptions } from '../../steering/server.js'
-import { freePort } from '../../lib/free-port.js'
-import { rawRequest, startParent } from '../oca/helpers.js'
-import { ADMIN, clusterOf, ocaConfig, startTestOca, writeTitle, type TestOca } from './helpers.js'
+import t from 'tap'
 import type { ClusterConfig } from '../../lib/cluster.js'
+import { freePort } from '../../lib/free-port.js'
 import type { CatalogEntry } from '../../origin/api.js'
+import { buildSteeringServer, type SteeringServerOptions } from '../../steering/server.js'
+import { rawRequest, startParent } from '../oca/helpers.js'
+import { ADMIN, clusterOf, ocaConfig, startTestOca, type TestOca, writeTitle } from './helpers.js'
 
 /** An origin catalog (origin/api.ts's shape, which steering checks) listing `ids`. */
 const catalogOf = (ids: string[]): Buffer =>
@@ -37,7 +37,14 @@ interface SteeringJson {
 async function startSteering(t: Teardown, cluster: ClusterConfig, extra: Partial<SteeringServerOptions> = {}) {
   const port = await freePort()
   cluster = { ...cluster, steering: { url: `http://127.0.0.1:${port}` } }
-  const app = buildSteeringServer({ cluster, startHealthChecks: false, fillOnMiss: false, health: { slowMs: 60_000, timeoutMs: 30_000 }, trustedProxies: ['127.0.0.1/32'], ...extra })
+  const app = buildSteeringServer({
+    cluster,
+    startHealthChecks: false,
+    fillOnMiss: false,
+    health: { slowMs: 60_000, timeoutMs: 30_000 },
+    trustedProxies: ['127.0.0.1/32'],
+    ...extra,
+  })
   await app.listen({ host: '127.0.0.1', port })
   t.teardown(() => app.close())
   await app.steering.checker.pollAll()
@@ -57,7 +64,10 @@ async function fleet(t: Teardown): Promise<{ ocas: Record<string, TestOca>; clus
     nyc1: await startTestOca(t, 'nyc1', ['t2']),
   }
   const site = { ams1: 'ams', ams2: 'ams', fra1: 'fra', nyc1: 'nyc' } as const
-  const cluster = clusterOf(Object.values(ocas).map((o) => ocaConfig(o.id, o.url, site[o.id as keyof typeof site], { bandwidthBps: 1e9 })), { defaultSite: 'fra' })
+  const cluster = clusterOf(
+    Object.values(ocas).map((o) => ocaConfig(o.id, o.url, site[o.id as keyof typeof site], { bandwidthBps: 1e9 })),
+    { defaultSite: 'fra' },
+  )
   return { ocas, cluster }
 }
 
@@ -66,10 +76,18 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
   const { url } = await startSteering(t, cluster)
 
   const amsRes = await get(`${url}/v1/steer?title=t1`, from('10.1.2.3'))
-  t.match(Object.fromEntries(amsRes.headers), { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' })
+  t.match(Object.fromEntries(amsRes.headers), {
+    'cache-control': 'no-store',
+    'content-type': 'application/json; charset=utf-8',
+    'access-control-allow-origin': '*',
+  })
   const ams = (await amsRes.json()) as SteerBody
   t.match(ams.client, { ip: '10.1.2.3', forwarded: true, site: 'ams', how: 'coverage', cidr: '10.1.0.0/16' })
-  t.same(ams.candidates.map((c) => c.site), ['ams', 'ams', 'fra'], 'own site (both OCAs), then the next site; nyc lacks the title')
+  t.same(
+    ams.candidates.map((c) => c.site),
+    ['ams', 'ams', 'fra'],
+    'own site (both OCAs), then the next site; nyc lacks the title',
+  )
   t.match(ams.candidates[0]?.reason, /own site ams \(coverage\), rendezvous #1 of 2/)
   for (const c of ams.candidates) {
     t.match(c.url, /^http:\/\/127\.0\.0\.1:\d+\/t\/\d+\/[A-Za-z0-9_-]{43}\/titles\/t1\/$/)
@@ -79,9 +97,17 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
   }
   t.same((await json<SteerBody>(`${url}/v1/steer?title=t1`, from('2001:db8:1::77'))).client.site, 'ams', 'IPv6 coverage')
   const one = await json<SteerBody>(`${url}/v1/steer?title=t1&n=1`, from('10.1.2.3'))
-  t.same(one.candidates.map((c) => c.id), [ams.candidates[0]?.id], 'n limits the list')
+  t.same(
+    one.candidates.map((c) => c.id),
+    [ams.candidates[0]?.id],
+    'n limits the list',
+  )
   const again = await json<SteerBody>(`${url}/v1/steer?title=t1`, from('10.1.9.9'))
-  t.same(again.candidates.map((c) => c.id), ams.candidates.map((c) => c.id), 'deterministic for the same title')
+  t.same(
+    again.candidates.map((c) => c.id),
+    ams.candidates.map((c) => c.id),
+    'deterministic for the same title',
+  )
 
   const boston = await json<SteerBody>(`${url}/v1/steer?title=t1&lat=42.36&lon=-71.06`, from('192.0.2.1'))
   t.match(boston.client, { site: 'nyc', how: 'geo' })
@@ -97,7 +123,10 @@ t.test('ranked URLs: coverage (v4 and v6), geo, default; signed URLs that the OC
   t.equal(none.status, 503)
   t.equal(none.headers.get('access-control-allow-origin'), '*')
   // no OCA holds it and this cluster's origin is not there to say whether it exists
-  t.match(await none.json(), { error: /no healthy OCA can serve title unknown-title: none holds it and the origin's catalog cannot be read/, code: 'OCLAB_ERR_PARENT_FAILED' })
+  t.match(await none.json(), {
+    error: /no healthy OCA can serve title unknown-title: none holds it and the origin's catalog cannot be read/,
+    code: 'OCLAB_ERR_PARENT_FAILED',
+  })
 })
 
 t.test('X-Forwarded-For from an untrusted peer is ignored', async (t) => {
@@ -106,7 +135,11 @@ t.test('X-Forwarded-For from an untrusted peer is ignored', async (t) => {
   const body = await json<SteerBody>(`${url}/v1/steer?title=t1`, from('10.1.2.3'))
   t.match(body.client, { ip: '127.0.0.1', forwarded: false, site: 'fra', how: 'default' })
   const proxied = await startSteering(t, cluster, { trustedProxies: ['10.0.0.0/8'] })
-  t.match((await json<SteerBody>(`${proxied.url}/v1/steer?title=t1`, from('10.1.2.3'))).client, { ip: '127.0.0.1', forwarded: false }, 'a trusted range that is not the peer changes nothing')
+  t.match(
+    (await json<SteerBody>(`${proxied.url}/v1/steer?title=t1`, from('10.1.2.3'))).client,
+    { ip: '127.0.0.1', forwarded: false },
+    'a trusted range that is not the peer changes nothing',
+  )
 })
 
 t.test('malformed queries are 400 with the reason', async (t) => {
@@ -170,7 +203,11 @@ t.test('rewritten manifests parse and every URI points at an OCA holding the tit
   const p = new Parser()
   p.push(await res.text())
   p.end()
-  const m = p.manifest as unknown as { playlists: Array<{ uri: string; attributes: Record<string, string> }>; contentSteering: { serverUri: string; pathwayId: string }; mediaGroups: { AUDIO: Record<string, Record<string, { uri: string }>> } }
+  const m = p.manifest as unknown as {
+    playlists: Array<{ uri: string; attributes: Record<string, string> }>
+    contentSteering: { serverUri: string; pathwayId: string }
+    mediaGroups: { AUDIO: Record<string, Record<string, { uri: string }>> }
+  }
   t.equal(m.playlists.length, 3, 'one variant on three pathways')
   t.same(m.playlists.map((x) => x.attributes['PATHWAY-ID']).slice(2), ['fra1'])
   t.equal(m.contentSteering.pathwayId, m.playlists[0]?.attributes['PATHWAY-ID'])
@@ -190,8 +227,15 @@ t.test('rewritten manifests parse and every URI points at an OCA holding the tit
   const mpdRes = await get(`${url}/v1/play/t1/manifest.mpd?lat=50&lon=8`, from('192.0.2.1'))
   t.equal(mpdRes.status, 200)
   t.equal(mpdRes.headers.get('content-type'), 'application/dash+xml')
-  const mpd = parseMpd(await mpdRes.text(), { manifestUri: `${url}/v1/play/t1/manifest.mpd` }) as unknown as { playlists: Array<{ attributes: { serviceLocation: string }; segments: Array<{ resolvedUri: string }> }>; contentSteering: { serverURL: string; defaultServiceLocation: string; queryBeforeStart: boolean } }
-  t.match(mpd.contentSteering, { defaultServiceLocation: 'fra1', queryBeforeStart: true, serverURL: new RegExp(`^${url}/v1/steering/dash\\?title=t1&exp=\\d+&pathways=fra1,ams[12],ams[12]&lat=50&lon=8$`) })
+  const mpd = parseMpd(await mpdRes.text(), { manifestUri: `${url}/v1/play/t1/manifest.mpd` }) as unknown as {
+    playlists: Array<{ attributes: { serviceLocation: string }; segments: Array<{ resolvedUri: string }> }>
+    contentSteering: { serverURL: string; defaultServiceLocation: string; queryBeforeStart: boolean }
+  }
+  t.match(mpd.contentSteering, {
+    defaultServiceLocation: 'fra1',
+    queryBeforeStart: true,
+    serverURL: new RegExp(`^${url}/v1/steering/dash\\?title=t1&exp=\\d+&pathways=fra1,ams[12],ams[12]&lat=50&lon=8$`),
+  })
   t.equal(mpd.playlists.length, 3)
   for (const pl of mpd.playlists) {
     const seg = pl.segments[0]!.resolvedUri
@@ -235,7 +279,10 @@ t.test('unknown titles get 404 with a code; no error body shows an internal addr
   t.equal(missing.status, 404)
   const failing = await get(`${url}/v1/play/t6/master.m3u8`)
   t.equal(failing.status, 502, 'the origin failing the manifest: 502')
-  for (const [what, res] of [['404', missing], ['502', failing]] as const) {
+  for (const [what, res] of [
+    ['404', missing],
+    ['502', failing],
+  ] as const) {
     const text = await res.text()
     t.notMatch(text, internal, `the ${what} body does not show the origin's address`)
     t.notMatch(text, /127\.0\.0\.1|localhost|https?:\/\//, `nor any address (${text})`)
@@ -244,17 +291,24 @@ t.test('unknown titles get 404 with a code; no error body shows an internal addr
   t.equal(origin.count.get('/catalog'), 1, 'the catalog was read once for all of that (within its refresh interval)')
 })
 
-t.test('Content Steering: a suspect OCA that is the player\'s current pathway is not kept first', async (t) => {
+t.test("Content Steering: a suspect OCA that is the player's current pathway is not kept first", async (t) => {
   const { ocas, cluster } = await fleet(t)
   const { app, url } = await startSteering(t, cluster)
   const master = await (await get(`${url}/v1/play/t1/master.m3u8`, from('10.1.0.5'))).text()
   const serverUri = /SERVER-URI="([^"]+)"/.exec(master)![1]!
   const [best, second] = (await json<SteeringJson>(serverUri, from('10.1.0.5')))['PATHWAY-PRIORITY']
-  t.same((await json<SteeringJson>(`${serverUri}&_HLS_pathway=${second}`, from('10.1.0.5')))['PATHWAY-PRIORITY'][0], second, 'healthy: the current pathway is kept')
+  t.same(
+    (await json<SteeringJson>(`${serverUri}&_HLS_pathway=${second}`, from('10.1.0.5')))['PATHWAY-PRIORITY'][0],
+    second,
+    'healthy: the current pathway is kept',
+  )
   // one failed poll: suspect, not yet down
   await ocas[second as keyof typeof ocas]!.app.close()
   await app.steering.checker.pollAll()
-  t.match((await json<{ ocas: Array<{ id: string; state: string }> }>(`${url}/ocas`)).ocas.find((o) => o.id === second), { state: 'suspect' })
+  t.match(
+    (await json<{ ocas: Array<{ id: string; state: string }> }>(`${url}/ocas`)).ocas.find((o) => o.id === second),
+    { state: 'suspect' },
+  )
   const now = (await json<SteeringJson>(`${serverUri}&_HLS_pathway=${second}`, from('10.1.0.5')))['PATHWAY-PRIORITY']
   t.same(now, [best, 'fra1', second], 'the suspect current pathway goes last')
 })
@@ -280,13 +334,25 @@ t.test('HLS and DASH steering manifests follow health; 410 and 429', async (t) =
   const drained = await json<SteeringJson>(serverUri, from('10.1.0.5'))
   t.same(drained['PATHWAY-PRIORITY'], [second, 'fra1'])
   const view = (await json<{ ocas: Array<{ id: string; state: string; reason: string; titles: string[] }> }>(`${url}/ocas`)).ocas
-  t.match(view.find((o) => o.id === best), { state: 'down', reason: 'reports draining', titles: ['t1', 't2'] })
-  t.match(view.find((o) => o.id === 'nyc1'), { state: 'up', reason: 'healthy', titles: ['t2'] })
+  t.match(
+    view.find((o) => o.id === best),
+    { state: 'down', reason: 'reports draining', titles: ['t1', 't2'] },
+  )
+  t.match(
+    view.find((o) => o.id === 'nyc1'),
+    { state: 'up', reason: 'healthy', titles: ['t2'] },
+  )
 
-  const dash = await json<SteeringJson>(`${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1&_DASH_pathway=%22fra1,${second}%22&_DASH_throughput=5000000,100`, from('10.1.0.5'))
+  const dash = await json<SteeringJson>(
+    `${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1&_DASH_pathway=%22fra1,${second}%22&_DASH_throughput=5000000,100`,
+    from('10.1.0.5'),
+  )
   t.same(dash['PATHWAY-PRIORITY'], [second, 'fra1'], 'DASH: same ranking; fra1 (its best measured) is not kept over its own site')
   // dash.js 5 leaves the throughput of a pathway it has not measured empty
-  const unmeasured = await json<SteeringJson>(`${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1&_DASH_pathway=%22fra1,${second}%22&_DASH_throughput=5000000,`, from('10.1.0.5'))
+  const unmeasured = await json<SteeringJson>(
+    `${url}/v1/steering/dash?title=t1&pathways=ams1,ams2,fra1&_DASH_pathway=%22fra1,${second}%22&_DASH_throughput=5000000,`,
+    from('10.1.0.5'),
+  )
   t.same(unmeasured['PATHWAY-PRIORITY'], [second, 'fra1'], 'DASH: an empty throughput entry is read as unmeasured, not refused')
 
   // and back once healthy: upAfter good polls
@@ -310,11 +376,19 @@ t.test('POST /admin/ocas adds and removes OCAs; a new OCA of a known site is off
   const { cluster } = await fleet(t)
   const { app, url } = await startSteering(t, cluster)
   const post = (body: unknown, token = ADMIN) =>
-    fetch(`${url}/admin/ocas`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) })
+    fetch(`${url}/admin/ocas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    })
   t.equal((await fetch(`${url}/admin/ocas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"remove":[]}' })).status, 401)
   t.equal((await post({ remove: [] }, 'wrong-token-0123456789')).status, 403)
   t.equal((await post({ add: [{ id: 'x' }] })).status, 400, 'an invalid OCA entry')
-  t.equal((await post({ add: [ocaConfig('bad', 'http://127.0.0.1:9', 'fra', { coverage: ['10.1.0.0/16'] })] })).status, 400, 'coverage that collides with another site')
+  t.equal(
+    (await post({ add: [ocaConfig('bad', 'http://127.0.0.1:9', 'fra', { coverage: ['10.1.0.0/16'] })] })).status,
+    400,
+    'coverage that collides with another site',
+  )
 
   const ams3 = await startTestOca(t, 'ams3', ['t1'])
   const added = await post({ add: [ocaConfig('ams3', ams3.url, 'ams')] })

@@ -1,10 +1,10 @@
-import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { buildSteeringServer } from '../../steering/server.js'
+import t from 'tap'
 import { forwardedForOf } from '../../steering/client-ip.js'
-import { OcaRegistry } from '../../steering/registry.js'
 import { initialHealth } from '../../steering/health-state.js'
+import { OcaRegistry } from '../../steering/registry.js'
+import { buildSteeringServer } from '../../steering/server.js'
 import { clusterOf, ocaConfig } from './helpers.js'
 
 /** OCAs whose /health answers come from one stub, with a load the test sets. */
@@ -13,7 +13,9 @@ async function healthStub(t: { teardown: (f: () => void) => void }, titles: Reco
   const server = createServer((req, res) => {
     const id = (req.url ?? '').split('/')[1]!
     if (!titles[id]) return res.writeHead(404).end()
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, status: 'ok', bytesServedPerSecond: load[id] ?? 0, titles: titles[id] }))
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ id, status: 'ok', bytesServedPerSecond: load[id] ?? 0, titles: titles[id] }))
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.teardown(() => server.close())
@@ -30,7 +32,12 @@ t.test('a cached /v1/steer answer gives way when an OCA crosses its spill thresh
   const stub = await healthStub(t, { ams1: ['t1'], ams2: ['t1'], fra1: ['t1'] })
   // 1 Gbit/s each: spill above 0.8 Gbit/s = 100 MB/s
   const cluster = clusterOf(['ams1', 'ams2', 'fra1'].map((id) => ocaConfig(id, stub.url(id), id.startsWith('ams') ? 'ams' : 'fra', { bandwidthBps: 1e9 })))
-  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'], health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 } })
+  const app = buildSteeringServer({
+    cluster,
+    startHealthChecks: false,
+    trustedProxies: ['127.0.0.1/32'],
+    health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 },
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer?title=t1`
@@ -88,17 +95,32 @@ t.test('/v1/steer answers are valid UTF-8 JSON of the right length with non-ASCI
     ocaConfig('zrh1', stub.url('zrh1'), 'ams', { site: 'Zürich 東', coverage: ['2001:db8:aa::/48', '10.1.0.0/16'] }),
     ocaConfig('fra1', stub.url('fra1'), 'fra'),
   ])
-  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'], health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 } })
+  const app = buildSteeringServer({
+    cluster,
+    startHealthChecks: false,
+    trustedProxies: ['127.0.0.1/32'],
+    health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 },
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   await app.steering.checker.pollAll()
   for (const round of ['miss', 'cached']) {
-    const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer?title=t1`, { headers: { 'x-forwarded-for': '2001:DB8:AA:0:0:0:0:7' } })
+    const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer?title=t1`, {
+      headers: { 'x-forwarded-for': '2001:DB8:AA:0:0:0:0:7' },
+    })
     const bytes = Buffer.from(await res.arrayBuffer())
     t.equal(Number(res.headers.get('content-length')), bytes.length, `${round}: content-length is the byte length`)
     const body = JSON.parse(bytes.toString('utf8')) as SteerBody
-    t.match(body.client, { ip: '2001:db8:aa::7', forwarded: true, site: 'Zürich 東', how: 'coverage', cidr: '2001:db8:aa::/48' }, `${round}: canonical IPv6 client, its zone and site`)
-    t.same(body.candidates.map((c) => c.site), ['Zürich 東', 'fra'], `${round}: the non-ASCII site name round-trips`)
+    t.match(
+      body.client,
+      { ip: '2001:db8:aa::7', forwarded: true, site: 'Zürich 東', how: 'coverage', cidr: '2001:db8:aa::/48' },
+      `${round}: canonical IPv6 client, its zone and site`,
+    )
+    t.same(
+      body.candidates.map((c) => c.site),
+      ['Zürich 東', 'fra'],
+      `${round}: the non-ASCII site name round-trips`,
+    )
   }
 })
 
@@ -112,7 +134,12 @@ t.test('after an OCA goes down no cached answer names it, from either cache, and
     ocaConfig('fra1', stub.url('fra1'), 'fra'),
     ocaConfig('nyc1', stub.url('nyc1'), 'nyc'),
   ])
-  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'], health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 } })
+  const app = buildSteeringServer({
+    cluster,
+    startHealthChecks: false,
+    trustedProxies: ['127.0.0.1/32'],
+    health: { minSpareFraction: 0, slowMs: 60_000, timeoutMs: 30_000 },
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer`
@@ -133,14 +160,14 @@ t.test('after an OCA goes down no cached answer names it, from either cache, and
   t.ok((await named()).has('ams1'), 'and from the caches')
 
   // The stub answers 404 for an OCA it does not know: two bad polls take ams1 down (downAfter 2).
-  delete fleet['ams1']
+  delete fleet.ams1
   await app.steering.checker.pollAll()
   await app.steering.checker.pollAll()
   t.equal(app.steering.registry.get('ams1')!.health.state, 'down')
   t.notOk((await named()).has('ams1'), 'no answer names the OCA that went down')
   t.notOk((await named()).has('ams1'), 'not even once the new answers are cached')
 
-  fleet['ams1'] = held
+  fleet.ams1 = held
   await app.steering.checker.pollAll()
   await app.steering.checker.pollAll()
   t.equal(app.steering.registry.get('ams1')!.health.state, 'up')

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { evaluatePreconditions, parseETagList, rangeApplies, strongMatch, weakMatch, etagForSha256, httpDate } from '../../../lib/http/conditional.js'
+import { etagForSha256, evaluatePreconditions, httpDate, parseETagList, rangeApplies, strongMatch, weakMatch } from '../../../lib/http/conditional.js'
 import { planResponse } from '../../../lib/http/plan-response.js'
 
 const lastModified = Date.UTC(2024, 4, 1, 12, 0, 0)

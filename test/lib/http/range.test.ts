@@ -1,6 +1,6 @@
 import t from 'tap'
-import { parseRange, MAX_RANGES } from '../../../lib/http/range.js'
 import { planResponse } from '../../../lib/http/plan-response.js'
+import { MAX_RANGES, parseRange } from '../../../lib/http/range.js'
 
 t.test('single, open-ended and suffix ranges (RFC 9110 §14.1.2)', async (t) => {
   t.same(parseRange('bytes=0-499', 1000), { kind: 'ranges', ranges: [{ start: 0, end: 499 }] })
@@ -28,7 +28,13 @@ t.test('invalid headers are ignored, not refused (§14.2)', async (t) => {
 })
 
 t.test('multiple ranges parse, and the planner answers them with the full body', async (t) => {
-  t.same(parseRange('bytes=0-1, ,5-6', 10), { kind: 'ranges', ranges: [{ start: 0, end: 1 }, { start: 5, end: 6 }] })
+  t.same(parseRange('bytes=0-1, ,5-6', 10), {
+    kind: 'ranges',
+    ranges: [
+      { start: 0, end: 1 },
+      { start: 5, end: 6 },
+    ],
+  })
   const rep = { size: 10, etag: '"abc"', lastModified: 0, contentType: 'video/mp4', cacheControl: 'x' }
   const p = planResponse('GET', { range: 'bytes=0-1,5-6' }, rep)
   t.equal(p.status, 200)

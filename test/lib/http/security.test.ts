@@ -1,8 +1,8 @@
 import t from 'tap'
 import { checkAdminToken } from '../../../lib/http/admin-token.js'
-import { parseTitlePath, isSafeRelativePath } from '../../../lib/http/safe-path.js'
-import { signTitle, signedTitlePrefix, verifyTitleSignature } from '../../../lib/http/signed-url.js'
-import { contentTypeFor, cacheControlFor } from '../../../lib/http/content-type.js'
+import { cacheControlFor, contentTypeFor } from '../../../lib/http/content-type.js'
+import { isSafeRelativePath, parseTitlePath } from '../../../lib/http/safe-path.js'
+import { signedTitlePrefix, signTitle, verifyTitleSignature } from '../../../lib/http/signed-url.js'
 
 t.test('title paths: plain package paths pass, traversal and encodings do not', async (t) => {
   t.same(parseTitlePath('titles/t1/v1/seg-00001.m4s'), { ok: true, value: { titleId: 't1', path: 'v1/seg-00001.m4s' } })
