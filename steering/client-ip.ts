@@ -6,6 +6,14 @@ import { formatIp, type IpValue, parseIp } from './ip.js'
  * peer is a configured trusted proxy: then X-Forwarded-For is read from the
  * right, skipping further trusted proxies, and the first untrusted hop is the
  * client (entries left of it were written by the client and prove nothing).
+ *
+ * Why not Fastify's `trustProxy` or node:net's `BlockList`, which decide the same
+ * thing: `npm run bench -- client-ip` checks that all three name the same client,
+ * then times them. Per request, on a loaded 2-core machine: this 0.33 µs,
+ * BlockList 1.2 µs (3.4×: every check() crosses into C++ with a string),
+ * proxy-addr 3.2 µs (9.4×: it splits the header and rebuilds the chain). /v1/steer
+ * costs ~17 µs a request in all, so either would cost it 5–20% of its throughput.
+ * The trusted CIDRs live in the same tables as the coverage zones.
  */
 export interface ClientAddress {
   ip: IpValue | undefined
