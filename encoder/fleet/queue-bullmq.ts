@@ -5,7 +5,7 @@ import { FlowProducer, Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { sha256File } from '../../lib/hash.js'
-import { type ChunkBatch, type ChunkJob, type ChunkResult, DEFAULT_RETRY, findFinished, type JobQueue, type RetryPolicy } from '../index.js'
+import { type ChunkBatch, type ChunkJob, type ChunkResult, DEFAULT_RETRY, findFinished, type JobEvents, type JobQueue, type RetryPolicy } from '../index.js'
 import {
   ASSEMBLE_JOB,
   type AssembleJobData,
@@ -74,240 +74,322 @@ export const DEFAULT_DEADLINE_MS = 60_000
 
 type Outcome = { done: AssembleJobReturn; ids: string[] } | 'lost'
 
+/** Options with their defaults filled in. */
+type Settings = Required<Pick<BullmqQueueOptions, 'queueName' | 'retry' | 'timeouts' | 'deadlineMs' | 'watchMs' | 'maxResubmits' | 'onNotice'>> &
+  BullmqQueueOptions
+
 export function bullmqQueue(opts: BullmqQueueOptions): JobQueue<ChunkBatch, ChunkResult[]> {
-  const queueName = opts.queueName ?? DEFAULT_QUEUE_NAME
-  const retry = opts.retry ?? DEFAULT_RETRY
-  const storage = opts.storage
-  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS
-  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS
-  const watchMs = opts.watchMs ?? 2000
-  const maxResubmits = opts.maxResubmits ?? 3
-  const notice = opts.onNotice ?? ((m: string) => process.stderr.write(`oclab queue: ${m}\n`))
-  const display = opts.target.display
+  const settings: Settings = {
+    ...opts,
+    queueName: opts.queueName ?? DEFAULT_QUEUE_NAME,
+    retry: opts.retry ?? DEFAULT_RETRY,
+    timeouts: opts.timeouts ?? DEFAULT_TIMEOUTS,
+    deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    watchMs: opts.watchMs ?? 2000,
+    maxResubmits: opts.maxResubmits ?? 3,
+    onNotice: opts.onNotice ?? ((m: string) => process.stderr.write(`oclab queue: ${m}\n`)),
+  }
   return {
     async runAll(batches, events = {}) {
       if (!batches.length) return []
-      await checkRedis(opts.target, timeouts)
-      const keys = await storageKeys(storage, batches)
-      const wire = batches.map((b) => mapBatchFiles(b, (p) => keys.get(p)!))
-      const titleId = opts.titleId ?? /^\.work\/([^/]+)\//.exec(wire[0]!.jobs[0]!.workDir)?.[1] ?? 'untitled'
+      await checkRedis(opts.target, settings.timeouts)
+      const keys = await storageKeys(opts.storage, batches)
+      return new TitleSubmission(settings, batches, keys, events).run()
+    },
+  }
+}
 
-      const logError = outageLog(`Redis at ${display}`, notice, 30_000)
-      // a command that gave up says only "max retries"; the connection's own last error says why
-      let connectionError = ''
-      const redisError = (err: Error) => {
-        connectionError = oneLine(err)
-        logError(err)
-      }
-      const why = (err: Error) => (/max retries per request|^no answer within/i.test(err.message) && connectionError ? connectionError : oneLine(err))
-      // our own ioredis clients, one per BullMQ object: BullMQ's own close/disconnect can wait forever for a
-      // connection that is down, and a submitter that gave up must still exit; ours are disconnected for sure
-      const clients = [clientConnection(opts.target, timeouts), clientConnection(opts.target, timeouts), workerConnection(opts.target, timeouts)].map((o) => {
-        const c = new Redis(o)
-        c.on('error', () => {}) // reported through the BullMQ objects below
-        return c
-      })
-      const queue = new Queue(queueName, { connection: clients[0]! })
-      const flow = new FlowProducer({ connection: clients[1]! })
-      const qe = new QueueEvents(queueName, { connection: clients[2]! })
-      queue.on('error', redisError)
-      flow.on('error', redisError)
-      qe.on('error', redisError)
+/**
+ * One title's trip through the fleet: its Redis clients, the chunk results
+ * gathered so far (from the queue's events, the assembly job's answer, or the
+ * store), and the rounds of submitting a flow and watching it until the
+ * assembly job is done or Redis loses it.
+ */
+class TitleSubmission {
+  private readonly titleId: string
+  /** The batches with storage keys in place of this machine's paths. */
+  private readonly wire: ChunkBatch[]
+  private readonly clients: Redis[]
+  private readonly queue: Queue
+  private readonly flow: FlowProducer
+  private readonly qe: QueueEvents
+  private readonly results: (ChunkResult[] | undefined)[]
+  private readonly announced = new Set<number>()
+  private readonly attempts: number[]
+  /** The last poll failed: closing skips the polite QUIT that would only wait for a timeout. */
+  private redisDown = false
+  /** A command that gave up says only "max retries"; the connection's own last error says why. */
+  private connectionError = ''
+  private readonly logError: (err: Error) => void
 
-      /** the last poll failed: closing skips the polite QUIT that would only wait for a timeout */
-      let redisDown = false
-      const results: (ChunkResult[] | undefined)[] = new Array(batches.length)
-      const announced = new Set<number>()
-      const attempts = new Array<number>(batches.length).fill(0)
-      const toLocal = (ret: ChunkJobReturn): ChunkResult[] => ret.results.map((r) => ({ ...r, file: storage.localPath(r.file) }))
-      const deliver = (i: number, rs: ChunkResult[]) => {
-        if (results[i]) return
-        results[i] = rs
-        // a chunk dropped after a failed check and delivered again is still one chunk done
-        if (!announced.has(i)) events.onDone?.(batches[i]!, rs)
-        announced.add(i)
-      }
+  constructor(
+    private readonly o: Settings,
+    private readonly batches: readonly ChunkBatch[],
+    keys: Map<string, string>,
+    private readonly events: JobEvents<ChunkBatch, ChunkResult[]>,
+  ) {
+    this.wire = batches.map((b) => mapBatchFiles(b, (p) => keys.get(p)!))
+    this.titleId = o.titleId ?? /^\.work\/([^/]+)\//.exec(this.wire[0]!.jobs[0]!.workDir)?.[1] ?? 'untitled'
+    this.results = new Array(batches.length)
+    this.attempts = new Array<number>(batches.length).fill(0)
+    this.logError = outageLog(`Redis at ${o.target.display}`, o.onNotice, 30_000)
+    // our own ioredis clients, one per BullMQ object: BullMQ's own close/disconnect can wait forever for a
+    // connection that is down, and a submitter that gave up must still exit; ours are disconnected for sure
+    this.clients = [clientConnection(o.target, o.timeouts), clientConnection(o.target, o.timeouts), workerConnection(o.target, o.timeouts)].map((c) => {
+      const client = new Redis(c)
+      client.on('error', () => {}) // reported through the BullMQ objects below
+      return client
+    })
+    this.queue = new Queue(o.queueName, { connection: this.clients[0]! })
+    this.flow = new FlowProducer({ connection: this.clients[1]! })
+    this.qe = new QueueEvents(o.queueName, { connection: this.clients[2]! })
+    const redisError = (err: Error) => {
+      this.connectionError = oneLine(err)
+      this.logError(err)
+    }
+    this.queue.on('error', redisError)
+    this.flow.on('error', redisError)
+    this.qe.on('error', redisError)
+  }
 
-      /** One flow for the batches in `pending`, followed until its assembly job is done, it failed, or Redis lost it. */
-      const submitAndWatch = async (run: string, pending: number[]): Promise<Outcome> => {
-        const ids = pending.map((i) => chunkJobId(run, batches[i]!.key))
-        const byId = new Map(ids.map((id, k) => [id, pending[k]!]))
-        // jobs a worker holds: an 'active' for one of these, or a 'stalled', means its worker was lost and the job is re-run
-        const running = new Set<string>()
-        const rerun = (_jobId: string, i: number, why: string) => events.onRetry?.(batches[i]!, attempts[i]!, new Error(why))
-        let wake = () => {}
-        const handlers = {
-          active: ({ jobId }: { jobId: string }) => {
-            const i = byId.get(jobId)
-            if (i === undefined) return
-            if (running.has(jobId)) rerun(jobId, i, 'the worker running it was lost; re-run on another worker')
-            running.add(jobId)
-            events.onStart?.(batches[i]!, ++attempts[i]!)
-          },
-          stalled: ({ jobId }: { jobId: string }) => {
-            const i = byId.get(jobId)
-            if (i === undefined || !running.delete(jobId)) return
-            rerun(jobId, i, 'its worker stopped renewing the job lock (worker died or lost Redis); re-run on another worker')
-          },
-          completed: ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-            if (jobId === run) return wake()
-            running.delete(jobId)
-            const i = byId.get(jobId)
-            if (i !== undefined) deliver(i, toLocal(returnvalue as ChunkJobReturn))
-          },
-          failed: ({ jobId }: { jobId: string }) => {
-            running.delete(jobId)
-            if (jobId === run) wake()
-          },
-          // a chunk job that failed with tries left is moved to `delayed` for its backoff: that is a retry
-          delayed: ({ jobId }: { jobId: string }) => {
-            const i = byId.get(jobId)
-            if (i === undefined) return
-            running.delete(jobId)
-            void queue.getJob(jobId).then(
-              (job) => events.onRetry?.(batches[i]!, job?.attemptsMade ?? attempts[i]!, new Error(job?.failedReason || 'failed')),
-              () => {},
-            )
-          },
-        }
-        for (const [e, h] of Object.entries(handlers)) qe.on(e as 'active', h as never)
-        try {
-          const childOpts = {
-            attempts: retry.attempts,
-            backoff: { type: 'exponential' as const, delay: retry.backoffMs },
-            ignoreDependencyOnFailure: true,
-            removeOnComplete: { age: 86_400 },
-            removeOnFail: { age: 7 * 86_400 },
-          }
-          try {
-            await withTimeout(
-              flow.add({
-                name: ASSEMBLE_JOB,
-                queueName,
-                data: { titleId, run, children: ids } satisfies AssembleJobData,
-                opts: {
-                  jobId: run,
-                  attempts: 3,
-                  backoff: { type: 'exponential', delay: retry.backoffMs },
-                  removeOnComplete: { age: 86_400 },
-                  removeOnFail: { age: 7 * 86_400 },
-                },
-                children: pending.map((i, k) => ({
-                  name: CHUNK_JOB,
-                  queueName,
-                  data: { titleId, run, batch: wire[i]! } satisfies ChunkJobData,
-                  opts: { ...childOpts, jobId: ids[k]! },
-                })),
-              }),
-              timeouts.commandMs,
-            )
-          } catch (err) {
-            throw new OclabError(ErrorCodes.QUEUE_UNREACHABLE, `could not submit title ${titleId} to the queue's Redis at ${display}: ${oneLine(err as Error)}`)
-          }
-          let lastOk = Date.now()
-          let down = false
-          for (;;) {
-            if (opts.signal?.aborted) {
-              void queue.remove(run, { removeChildren: true }).catch(() => {})
-              throw new OclabError(ErrorCodes.ENCODE_FAILED, 'encode cancelled')
-            }
-            try {
-              // BullMQ waits for a ready connection before it sends a command, and that wait has no timeout of its own
-              // and no call may run past the deadline
-              const state = await withTimeout(queue.getJobState(run), Math.max(250, Math.min(timeouts.commandMs, deadlineMs - (Date.now() - lastOk))))
-              if (down) notice(`Redis at ${display} answers again after ${((Date.now() - lastOk) / 1000).toFixed(0)} s`)
-              lastOk = Date.now()
-              down = false
-              redisDown = false
-              if (state === 'unknown') return 'lost'
-              if (state === 'completed' || state === 'failed') {
-                const job = await withTimeout(queue.getJob(run), timeouts.commandMs)
-                if (!job) return 'lost'
-                if (state === 'failed') throw new OclabError(ErrorCodes.ENCODE_FAILED, job.failedReason || `title ${titleId}: the assembly job failed`)
-                return { done: job.returnvalue as AssembleJobReturn, ids }
-              }
-            } catch (err) {
-              if (err instanceof OclabError) throw err
-              const out = Date.now() - lastOk
-              if (out >= deadlineMs) {
-                throw new OclabError(
-                  ErrorCodes.QUEUE_UNREACHABLE,
-                  `lost the queue's Redis at ${display} for ${(out / 1000).toFixed(0)} s (deadline ${(deadlineMs / 1000).toFixed(0)} s, --queue-deadline): ${why(err as Error)}; title ${titleId} is not finished (chunks already encoded stay in the store and are reused by the next encode)`,
-                )
-              }
-              down = true
-              redisDown = true
-              notice(
-                `Redis at ${display} unreachable for ${(out / 1000).toFixed(0)} s (${why(err as Error)}); waiting, giving up in ${((deadlineMs - out) / 1000).toFixed(0)} s`,
-              )
-            }
-            await pause(watchMs, opts.signal, (w) => (wake = w))
-          }
-        } finally {
-          for (const [e, h] of Object.entries(handlers)) qe.off(e as 'active', h as never)
-        }
-      }
+  private get display(): string {
+    return this.o.target.display
+  }
 
-      try {
-        if (
-          opts.requireWorkers &&
-          (await bounded(queue.getWorkers(), timeouts.commandMs, `the queue's Redis at ${display} did not list its workers`)).length === 0
-        ) {
+  private why(err: Error): string {
+    return /max retries per request|^no answer within/i.test(err.message) && this.connectionError ? this.connectionError : oneLine(err)
+  }
+
+  private toLocal(ret: ChunkJobReturn): ChunkResult[] {
+    return ret.results.map((r) => ({ ...r, file: this.o.storage.localPath(r.file) }))
+  }
+
+  private deliver(i: number, rs: ChunkResult[]): void {
+    if (this.results[i]) return
+    this.results[i] = rs
+    // a chunk dropped after a failed check and delivered again is still one chunk done
+    if (!this.announced.has(i)) this.events.onDone?.(this.batches[i]!, rs)
+    this.announced.add(i)
+  }
+
+  async run(): Promise<ChunkResult[][]> {
+    try {
+      await this.ready()
+      for (let round = 0; ; round++) {
+        const pending = await this.unfinished()
+        if (!pending.length) break
+        if (round > this.o.maxResubmits) {
           throw new OclabError(
-            ErrorCodes.NO_WORKERS,
-            `no oclab worker is connected to ${display} (queue ${queueName}): start one with \`oclab worker --queue ${display} --store <shared dir>\`, or pass --wait to queue the title and wait for workers`,
+            ErrorCodes.ENCODE_FAILED,
+            `title ${this.titleId}: the queue's Redis at ${this.display} lost the title ${round} times (is it restarting without persistence? set appendonly yes); ${pending.length} of ${this.batches.length} chunk jobs unfinished, the rest stay in the store for the next encode`,
           )
         }
-        await bounded(
-          qe.waitUntilReady(),
-          timeouts.connectMs + timeouts.commandMs,
-          `the queue's Redis at ${display} did not answer the event stream's connection`,
-        )
-        for (let round = 0; ; round++) {
-          // chunks already finished in the store (a lost run's, or an earlier encode's) are reused, as a local resume does
-          for (const [i, b] of batches.entries()) {
-            if (results[i]) continue
-            const found = await finishedInStore(b)
-            if (found) deliver(i, found)
-          }
-          const pending = batches.flatMap((_, i) => (results[i] ? [] : [i]))
-          if (!pending.length) break
-          if (round > maxResubmits) {
-            throw new OclabError(
-              ErrorCodes.ENCODE_FAILED,
-              `title ${titleId}: the queue's Redis at ${display} lost the title ${round} times (is it restarting without persistence? set appendonly yes); ${pending.length} of ${batches.length} chunk jobs unfinished, the rest stay in the store for the next encode`,
-            )
-          }
-          if (round > 0)
-            notice(
-              `resubmitting title ${titleId}: ${pending.length} of ${batches.length} chunk jobs (the other ${batches.length - pending.length} are finished in the store and reused)`,
-            )
-          const run = `${titleId}.${randomBytes(4).toString('hex')}`
-          const outcome = await submitAndWatch(run, pending)
-          if (outcome === 'lost') {
-            notice(`title ${titleId} (run ${run}) is gone from the queue's Redis at ${display}: Redis restarted without persistence, or its data was flushed`)
-            // what this run delivered was not checked by an assembly job: keep only chunks whose bytes still match
-            for (const i of pending) if (results[i] && !(await verified(results[i]!))) results[i] = undefined
-            continue
-          }
-          for (const [k, ret] of outcome.done.chunks.entries()) deliver(pending[k]!, toLocal(ret))
-          if (opts.onChunkReturn) {
-            const jobs = await Promise.all(outcome.ids.map((id) => queue.getJob(id)))
-            for (const [k, j] of jobs.entries())
-              if (j)
-                opts.onChunkReturn(batches[pending[k]!]!, outcome.done.chunks[k]!, {
-                  queuedAt: j.timestamp,
-                  startedAt: j.processedOn ?? j.timestamp,
-                  finishedAt: j.finishedOn ?? Date.now(),
-                })
-          }
-          break
+        if (round > 0)
+          this.o.onNotice(
+            `resubmitting title ${this.titleId}: ${pending.length} of ${this.batches.length} chunk jobs (the other ${this.batches.length - pending.length} are finished in the store and reused)`,
+          )
+        const run = `${this.titleId}.${randomBytes(4).toString('hex')}`
+        const outcome = await this.submitAndWatch(run, pending)
+        if (outcome === 'lost') {
+          this.o.onNotice(
+            `title ${this.titleId} (run ${run}) is gone from the queue's Redis at ${this.display}: Redis restarted without persistence, or its data was flushed`,
+          )
+          // what this run delivered was not checked by an assembly job: keep only chunks whose bytes still match
+          for (const i of pending) if (this.results[i] && !(await verified(this.results[i]!))) this.results[i] = undefined
+          continue
         }
-        return results.map((r) => r!)
-      } finally {
-        await closeAll([qe, flow, queue], clients, redisDown ? 0 : timeouts.commandMs)
+        for (const [k, ret] of outcome.done.chunks.entries()) this.deliver(pending[k]!, this.toLocal(ret))
+        await this.reportTimings(outcome, pending)
+        break
       }
-    },
+      return this.results.map((r) => r!)
+    } finally {
+      await closeAll([this.qe, this.flow, this.queue], this.clients, this.redisDown ? 0 : this.o.timeouts.commandMs)
+    }
+  }
+
+  /** Workers present (when required) and the event stream connected, each within its deadline. */
+  private async ready(): Promise<void> {
+    const { timeouts } = this.o
+    if (
+      this.o.requireWorkers &&
+      (await bounded(this.queue.getWorkers(), timeouts.commandMs, `the queue's Redis at ${this.display} did not list its workers`)).length === 0
+    ) {
+      throw new OclabError(
+        ErrorCodes.NO_WORKERS,
+        `no oclab worker is connected to ${this.display} (queue ${this.o.queueName}): start one with \`oclab worker --queue ${this.display} --store <shared dir>\`, or pass --wait to queue the title and wait for workers`,
+      )
+    }
+    await bounded(
+      this.qe.waitUntilReady(),
+      timeouts.connectMs + timeouts.commandMs,
+      `the queue's Redis at ${this.display} did not answer the event stream's connection`,
+    )
+  }
+
+  /** Indexes of the batches still to encode; chunks already finished in the store (a lost run's, or an earlier encode's) are reused, as a local resume does. */
+  private async unfinished(): Promise<number[]> {
+    for (const [i, b] of this.batches.entries()) {
+      if (this.results[i]) continue
+      const found = await finishedInStore(b)
+      if (found) this.deliver(i, found)
+    }
+    return this.batches.flatMap((_, i) => (this.results[i] ? [] : [i]))
+  }
+
+  private async reportTimings(outcome: Exclude<Outcome, 'lost'>, pending: number[]): Promise<void> {
+    if (!this.o.onChunkReturn) return
+    const jobs = await Promise.all(outcome.ids.map((id) => this.queue.getJob(id)))
+    for (const [k, j] of jobs.entries())
+      if (j)
+        this.o.onChunkReturn(this.batches[pending[k]!]!, outcome.done.chunks[k]!, {
+          queuedAt: j.timestamp,
+          startedAt: j.processedOn ?? j.timestamp,
+          finishedAt: j.finishedOn ?? Date.now(),
+        })
+  }
+
+  /** One flow for the batches in `pending`, followed until its assembly job is done, it failed, or Redis lost it. */
+  private async submitAndWatch(run: string, pending: number[]): Promise<Outcome> {
+    const ids = pending.map((i) => chunkJobId(run, this.batches[i]!.key))
+    const wake = { now: () => {} }
+    const handlers = this.flowHandlers(run, new Map(ids.map((id, k) => [id, pending[k]!])), wake)
+    for (const [e, h] of Object.entries(handlers)) this.qe.on(e as 'active', h as never)
+    try {
+      await this.addFlow(run, ids, pending)
+      return await this.watch(run, ids, wake)
+    } finally {
+      for (const [e, h] of Object.entries(handlers)) this.qe.off(e as 'active', h as never)
+    }
+  }
+
+  /** What the queue's events mean for this run's chunk jobs: starts, re-runs after a lost worker, retries, results. */
+  private flowHandlers(run: string, byId: Map<string, number>, wake: { now: () => void }) {
+    const { batches, events, attempts } = this
+    // jobs a worker holds: an 'active' for one of these, or a 'stalled', means its worker was lost and the job is re-run
+    const running = new Set<string>()
+    const rerun = (i: number, why: string) => events.onRetry?.(batches[i]!, attempts[i]!, new Error(why))
+    return {
+      active: ({ jobId }: { jobId: string }) => {
+        const i = byId.get(jobId)
+        if (i === undefined) return
+        if (running.has(jobId)) rerun(i, 'the worker running it was lost; re-run on another worker')
+        running.add(jobId)
+        events.onStart?.(batches[i]!, ++attempts[i]!)
+      },
+      stalled: ({ jobId }: { jobId: string }) => {
+        const i = byId.get(jobId)
+        if (i === undefined || !running.delete(jobId)) return
+        rerun(i, 'its worker stopped renewing the job lock (worker died or lost Redis); re-run on another worker')
+      },
+      completed: ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+        if (jobId === run) return wake.now()
+        running.delete(jobId)
+        const i = byId.get(jobId)
+        if (i !== undefined) this.deliver(i, this.toLocal(returnvalue as ChunkJobReturn))
+      },
+      failed: ({ jobId }: { jobId: string }) => {
+        running.delete(jobId)
+        if (jobId === run) wake.now()
+      },
+      // a chunk job that failed with tries left is moved to `delayed` for its backoff: that is a retry
+      delayed: ({ jobId }: { jobId: string }) => {
+        const i = byId.get(jobId)
+        if (i === undefined) return
+        running.delete(jobId)
+        void this.queue.getJob(jobId).then(
+          (job) => events.onRetry?.(batches[i]!, job?.attemptsMade ?? attempts[i]!, new Error(job?.failedReason || 'failed')),
+          () => {},
+        )
+      },
+    }
+  }
+
+  /** The title as one flow: the assembly job is the parent, so BullMQ starts it only when every chunk job has finished. */
+  private async addFlow(run: string, ids: string[], pending: number[]): Promise<void> {
+    const { queueName, retry, timeouts } = this.o
+    const childOpts = {
+      attempts: retry.attempts,
+      backoff: { type: 'exponential' as const, delay: retry.backoffMs },
+      ignoreDependencyOnFailure: true,
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 7 * 86_400 },
+    }
+    try {
+      await withTimeout(
+        this.flow.add({
+          name: ASSEMBLE_JOB,
+          queueName,
+          data: { titleId: this.titleId, run, children: ids } satisfies AssembleJobData,
+          opts: {
+            jobId: run,
+            attempts: 3,
+            backoff: { type: 'exponential', delay: retry.backoffMs },
+            removeOnComplete: { age: 86_400 },
+            removeOnFail: { age: 7 * 86_400 },
+          },
+          children: pending.map((i, k) => ({
+            name: CHUNK_JOB,
+            queueName,
+            data: { titleId: this.titleId, run, batch: this.wire[i]! } satisfies ChunkJobData,
+            opts: { ...childOpts, jobId: ids[k]! },
+          })),
+        }),
+        timeouts.commandMs,
+      )
+    } catch (err) {
+      throw new OclabError(
+        ErrorCodes.QUEUE_UNREACHABLE,
+        `could not submit title ${this.titleId} to the queue's Redis at ${this.display}: ${oneLine(err as Error)}`,
+      )
+    }
+  }
+
+  /**
+   * Poll the flow's state until it ends. BullMQ waits for a ready connection before it sends a command, and that
+   * wait has no timeout of its own: every call is bounded, and none may run past the deadline.
+   */
+  private async watch(run: string, ids: string[], wake: { now: () => void }): Promise<Outcome> {
+    const { deadlineMs, timeouts, signal } = this.o
+    let lastOk = Date.now()
+    let down = false
+    for (;;) {
+      if (signal?.aborted) {
+        void this.queue.remove(run, { removeChildren: true }).catch(() => {})
+        throw new OclabError(ErrorCodes.ENCODE_FAILED, 'encode cancelled')
+      }
+      try {
+        const state = await withTimeout(this.queue.getJobState(run), Math.max(250, Math.min(timeouts.commandMs, deadlineMs - (Date.now() - lastOk))))
+        if (down) this.o.onNotice(`Redis at ${this.display} answers again after ${((Date.now() - lastOk) / 1000).toFixed(0)} s`)
+        lastOk = Date.now()
+        down = false
+        this.redisDown = false
+        if (state === 'unknown') return 'lost'
+        if (state === 'completed' || state === 'failed') {
+          const job = await withTimeout(this.queue.getJob(run), timeouts.commandMs)
+          if (!job) return 'lost'
+          if (state === 'failed') throw new OclabError(ErrorCodes.ENCODE_FAILED, job.failedReason || `title ${this.titleId}: the assembly job failed`)
+          return { done: job.returnvalue as AssembleJobReturn, ids }
+        }
+      } catch (err) {
+        if (err instanceof OclabError) throw err
+        const out = Date.now() - lastOk
+        if (out >= deadlineMs) {
+          throw new OclabError(
+            ErrorCodes.QUEUE_UNREACHABLE,
+            `lost the queue's Redis at ${this.display} for ${(out / 1000).toFixed(0)} s (deadline ${(deadlineMs / 1000).toFixed(0)} s, --queue-deadline): ${this.why(err as Error)}; title ${this.titleId} is not finished (chunks already encoded stay in the store and are reused by the next encode)`,
+          )
+        }
+        down = true
+        this.redisDown = true
+        this.o.onNotice(
+          `Redis at ${this.display} unreachable for ${(out / 1000).toFixed(0)} s (${this.why(err as Error)}); waiting, giving up in ${((deadlineMs - out) / 1000).toFixed(0)} s`,
+        )
+      }
+      await pause(this.o.watchMs, signal, (w) => {
+        wake.now = w
+      })
+    }
   }
 }
 
