@@ -14,8 +14,7 @@
  */
 import { createRequire } from 'node:module'
 import { BlockList } from 'node:net'
-import { clientAddress, TrustedProxies } from '../steering/client-ip.js'
-import { formatIp, parseIp } from '../steering/ip.js'
+import { clientAddress, formatIp, parseIp, TrustedProxies } from '../steering/index.js'
 import { fmtSpread, footer, header, roundOrder, spread } from './_rounds.js'
 
 const PROXIES = ['127.0.0.1/32', '10.9.0.0/16', '2001:db8:ffff::/48']

@@ -28,7 +28,7 @@ export const command: Command = {
   async run(values) {
     // Loaded here, not at the top: the load harness, the simulator and undici cost ~0.4 CPU-s that `--help` need not pay.
     const [{ OriginClient }, { readCluster }, { readClusterState }, { loadTraceSet, ABR_NAMES }, lt, { writeFileAtomic }] = await Promise.all([
-      import('../origin/client.js'),
+      import('../origin/index.js'),
       import('../lib/cluster.js'),
       import('../lib/cluster-control.js'),
       import('../sim/index.js'),

@@ -1,8 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 // From their own modules, not oca/index.js: the index loads the server (Fastify, undici), which `--help` need not pay.
-import { EVICTION_POLICIES } from '../oca/eviction.js'
-import { ocaOptionsFromCluster } from '../oca/options.js'
+import { EVICTION_POLICIES, ocaOptionsFromCluster } from '../oca/config.js'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { type ClusterConfig, readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
-import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
 // From its own module, not origin/index.js: the index loads the server and the store, which `--help` need not pay.
-import { type PopularityModel, parseFillWindow, readPopularity, zipfPopularity } from '../origin/popularity.js'
+import { type PopularityModel, parseFillWindow, readPopularity, zipfPopularity } from '../origin/config.js'
+import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
 import type { Command, OptionSpec, OptionValues } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
 

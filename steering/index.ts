@@ -2,4 +2,6 @@
 
 export type { SteerAnswer, SteerCandidate } from './api.js'
 export { SteeringClient } from './client.js'
+export { type ClientAddress, clientAddress, TrustedProxies } from './client-ip.js'
+export { formatIp, type IpValue, parseIp } from './ip.js'
 export { buildSteeringServer } from './server.js'

@@ -77,30 +77,78 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
     )
     return
   }
-  const need = (el: Element, name: string, section: string) => {
+  const attrs = new CheckedAttributes(f, at)
+  const top = checkMpd(mpd, attrs, f, at)
+  if (!top) return
+  checkBaseUrls(mpd, f, at, url)
+  checkSteering(mpd, f, at)
+  const walk: Walk = { f, at, attrs, opts, mpd, top, rungs: [], reps: [] }
+  const mpdBase = firstBaseUrl(mpd, url)
+  for (const [pi, period] of top.periods.entries()) checkPeriod(walk, period, pi, mpdBase)
+  checkLadder(walk.rungs, opts.source, f, opts.ladder)
+  if (opts.deep) for (const r of walk.reps) await deepRep(r, top.minBufferTime, f, at, opts.maxInputBytes)
+}
+
+/** Attribute readers of ISO/IEC 23009-1's types that report a missing or malformed value where it is. */
+class CheckedAttributes {
+  constructor(
+    private readonly f: Findings,
+    private readonly at: At,
+  ) {}
+
+  need(el: Element, name: string, section: string): string | undefined {
     const v = attrOf(el, name)
-    if (v === undefined) f.error('DASH_MISSING_ATTRIBUTE', at(el), `<${el.localName}> has no @${name}; it is mandatory (ISO/IEC 23009-1 ${section})`)
+    if (v === undefined) this.f.error('DASH_MISSING_ATTRIBUTE', this.at(el), `<${el.localName}> has no @${name}; it is mandatory (ISO/IEC 23009-1 ${section})`)
     return v
   }
-  const duration = (el: Element, name: string, section: string): number | undefined => {
+
+  duration(el: Element, name: string, section: string): number | undefined {
     const v = attrOf(el, name)
     if (v === undefined) return undefined
     const s = parseIsoDuration(v)
-    if (s === null || s < 0) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, name), `@${name}="${v}" is not a non-negative xs:duration (ISO/IEC 23009-1 ${section})`)
+    if (s === null || s < 0)
+      this.f.error('DASH_BAD_ATTRIBUTE_VALUE', this.at(el, name), `@${name}="${v}" is not a non-negative xs:duration (ISO/IEC 23009-1 ${section})`)
     return s ?? undefined
   }
-  const integer = (el: Element, name: string, section: string, min = 0): number | undefined => {
+
+  integer(el: Element, name: string, section: string, min = 0): number | undefined {
     const v = attrOf(el, name)
     if (v === undefined) return undefined
     if (!/^\d+$/.test(v) || Number(v) < min) {
-      f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, name), `@${name}="${v}" is not an integer${min ? ` ≥ ${min}` : ''} (ISO/IEC 23009-1 ${section})`)
+      this.f.error('DASH_BAD_ATTRIBUTE_VALUE', this.at(el, name), `@${name}="${v}" is not an integer${min ? ` ≥ ${min}` : ''} (ISO/IEC 23009-1 ${section})`)
       return undefined
     }
     return Number(v)
   }
+}
 
-  // MPD level (§5.3.1.2)
-  const profiles = (need(mpd, 'profiles', '§5.3.1.2') ?? '')
+/** What the MPD element says that every Period and Representation check needs. */
+interface MpdLevel {
+  periods: Element[]
+  minBufferTime: number
+  mpdDuration: number | undefined
+  maxSegmentDuration: number | undefined
+  /** every profile is a live (SegmentTemplate) one */
+  onlyLive: boolean
+  /** every profile is an on-demand (SegmentBase) one */
+  onlyOnDemand: boolean
+}
+
+/** State of one walk over Periods, AdaptationSets and Representations. */
+interface Walk {
+  f: Findings
+  at: At
+  attrs: CheckedAttributes
+  opts: DashLintOptions
+  mpd: Element
+  top: MpdLevel
+  rungs: DeclaredRung[]
+  reps: RepInfo[]
+}
+
+/** MPD-level attributes (§5.3.1.2); null when there is no Period to go on with. */
+function checkMpd(mpd: Element, attrs: CheckedAttributes, f: Findings, at: At): MpdLevel | null {
+  const profiles = (attrs.need(mpd, 'profiles', '§5.3.1.2') ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
@@ -114,144 +162,179 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
   const type = attrOf(mpd, 'type') ?? 'static'
   if (type !== 'static' && type !== 'dynamic')
     f.error('DASH_BAD_ATTRIBUTE_VALUE', at(mpd, 'type'), `@type="${type}" is neither static nor dynamic (ISO/IEC 23009-1 §5.3.1.2)`)
-  need(mpd, 'minBufferTime', '§5.3.1.2')
-  const minBufferTime = duration(mpd, 'minBufferTime', '§5.3.1.2') ?? 0
-  const mpdDuration = duration(mpd, 'mediaPresentationDuration', '§5.3.1.2')
-  const maxSegmentDuration = duration(mpd, 'maxSegmentDuration', '§5.3.1.2')
-  if (type === 'dynamic') need(mpd, 'availabilityStartTime', '§5.3.1.2')
+  attrs.need(mpd, 'minBufferTime', '§5.3.1.2')
+  const minBufferTime = attrs.duration(mpd, 'minBufferTime', '§5.3.1.2') ?? 0
+  const mpdDuration = attrs.duration(mpd, 'mediaPresentationDuration', '§5.3.1.2')
+  const maxSegmentDuration = attrs.duration(mpd, 'maxSegmentDuration', '§5.3.1.2')
+  if (type === 'dynamic') attrs.need(mpd, 'availabilityStartTime', '§5.3.1.2')
   const periods = childElements(mpd, 'Period')
   if (!periods.length) {
     f.error('DASH_NO_PERIOD', at(mpd), 'the MPD has no <Period> (ISO/IEC 23009-1 §5.3.1.2)')
-    return
+    return null
   }
   const lastPeriodDuration = attrOf(periods.at(-1)!, 'duration')
   if (type === 'static' && mpdDuration === undefined && lastPeriodDuration === undefined && attrOf(mpd, 'minimumUpdatePeriod') === undefined) {
     f.error('DASH_MISSING_ATTRIBUTE', at(mpd), 'a static MPD needs @mediaPresentationDuration when the last Period has no @duration (ISO/IEC 23009-1 §5.3.1.2)')
   }
-  checkBaseUrls(mpd, f, at, url)
-  checkSteering(mpd, f, at)
+  return {
+    periods,
+    minBufferTime,
+    mpdDuration,
+    maxSegmentDuration,
+    onlyLive: profiles.length > 0 && profiles.every((p) => /isoff-live|cmaf|dash264|isoff-ext-live/.test(p)),
+    onlyOnDemand: profiles.length > 0 && profiles.every((p) => /on-demand/.test(p)),
+  }
+}
 
-  const onlyLive = profiles.length > 0 && profiles.every((p) => /isoff-live|cmaf|dash264|isoff-ext-live/.test(p))
-  const onlyOnDemand = profiles.length > 0 && profiles.every((p) => /on-demand/.test(p))
-  const mpdBase = firstBaseUrl(mpd, url)
+/** One Period (§5.3.2): its length, then each AdaptationSet with its Representations, alignment and video rungs. */
+function checkPeriod(w: Walk, period: Element, pi: number, mpdBase: URL): void {
+  const { periods, mpdDuration } = w.top
+  const start = w.attrs.duration(period, 'start', '§5.3.2.2') ?? 0
+  const nextStart = periods[pi + 1] ? parseIsoDuration(attrOf(periods[pi + 1]!, 'start') ?? '') : null
+  const periodDuration =
+    w.attrs.duration(period, 'duration', '§5.3.2.2') ?? (nextStart !== null ? nextStart - start : mpdDuration !== undefined ? mpdDuration - start : undefined)
+  const periodBase = firstBaseUrl(period, mpdBase)
+  const ids = new Map<string, Element>()
+  for (const [ai, as] of childElements(period, 'AdaptationSet').entries()) {
+    const asBase = firstBaseUrl(as, periodBase)
+    const asReps = childElements(as, 'Representation')
+    if (!asReps.length) w.f.error('DASH_NO_REPRESENTATION', w.at(as), '<AdaptationSet> has no <Representation> (ISO/IEC 23009-1 §5.3.3.2)')
+    const setReps = asReps.map((rep) => checkRepresentation(w, { period, as, rep, ids, periodDuration, base: asBase }))
+    w.reps.push(...setReps)
+    checkAlignment(as, setReps, w.opts.alignment, w.f, w.at)
+    w.rungs.push(...videoRungs(as, setReps, `${pi}/${ai}`, w.at))
+  }
+}
+
+interface RepPlace {
+  period: Element
+  as: Element
+  rep: Element
+  /** Representation ids seen so far in this Period */
+  ids: Map<string, Element>
+  periodDuration: number | undefined
+  base: URL
+}
+
+/** One Representation (§5.3.5, §5.3.7, §5.3.9): id, bandwidth, codecs, picture attributes, how its segments are found and whether they fill the Period. */
+function checkRepresentation(w: Walk, place: RepPlace): RepInfo {
+  const { f, at, attrs } = w
+  const { period, as, rep, ids, periodDuration } = place
+  const id = attrs.need(rep, 'id', '§5.3.5.2') ?? ''
+  if (id && ids.has(id))
+    f.error('DASH_DUPLICATE_ID', at(rep, 'id'), `Representation @id "${id}" is used twice in this Period; it must be unique (ISO/IEC 23009-1 §5.3.5.2)`)
+  else if (id) ids.set(id, rep)
+  if (id && /\s/.test(id)) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(rep, 'id'), `Representation @id "${id}" contains whitespace (ISO/IEC 23009-1 §5.3.5.2)`)
+  let bandwidth: number | undefined
+  if (attrOf(rep, 'bandwidth') === undefined)
+    f.error('DASH_BANDWIDTH_MISSING', at(rep), '<Representation> has no @bandwidth; it is mandatory (ISO/IEC 23009-1 §5.3.5.2)')
+  else bandwidth = attrs.integer(rep, 'bandwidth', '§5.3.5.2', 1)
+  if (attrOf(rep, 'mimeType') === undefined && attrOf(as, 'mimeType') === undefined) {
+    f.error('DASH_MISSING_ATTRIBUTE', at(rep), 'no @mimeType on the Representation or its AdaptationSet (ISO/IEC 23009-1 §5.3.7.2)')
+  }
+  const codecs = checkCodecs(as, rep, f, at)
+  for (const el of [as, rep]) checkPicture(el, attrs, f, at)
+  const seg = segmentInfo([period, as, rep])
+  checkSegmentAddressing(w, place, seg)
+  const times = seg ? segmentTimes(seg, periodDuration, at, f, w.top.maxSegmentDuration) : null
+  if (seg && times?.length && periodDuration !== undefined) checkFillsPeriod(seg, times, periodDuration, f, at)
+  return { el: rep, as, id, codecs, seg, times, baseUrl: firstBaseUrl(rep, place.base), ...(bandwidth !== undefined ? { bandwidth } : {}) }
+}
+
+/** @codecs on the Representation or its AdaptationSet, each entry well formed (RFC 6381); null when there is none. */
+function checkCodecs(as: Element, rep: Element, f: Findings, at: At): string[] | null {
+  const codecsAttr = attrOf(rep, 'codecs') ?? attrOf(as, 'codecs')
+  if (codecsAttr === undefined) {
+    f.error('DASH_CODECS_MISSING', at(rep), 'no @codecs on the Representation or its AdaptationSet (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.7.2)')
+    return null
+  }
+  const codecs = splitCodecs(codecsAttr)
+  for (const c of codecs) {
+    const problem = codecProblem(c)
+    if (problem)
+      f.error('DASH_CODECS_MALFORMED', at(attrOf(rep, 'codecs') !== undefined ? rep : as, 'codecs'), `@codecs ${problem} (RFC 6381; ISO/IEC 23009-1 §5.3.7.2)`)
+  }
+  return codecs
+}
+
+/** @width, @height, @frameRate and @sar of an AdaptationSet or Representation (§5.3.7.2). */
+function checkPicture(el: Element, attrs: CheckedAttributes, f: Findings, at: At): void {
+  attrs.integer(el, 'width', '§5.3.7.2', 1)
+  attrs.integer(el, 'height', '§5.3.7.2', 1)
+  const fr = attrOf(el, 'frameRate')
+  if (fr !== undefined && !/^\d+(\/\d+)?$/.test(fr))
+    f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'frameRate'), `@frameRate="${fr}" is not N or N/D (ISO/IEC 23009-1 §5.3.7.2)`)
+  const sar = attrOf(el, 'sar')
+  if (sar !== undefined && !/^\d+:\d+$/.test(sar)) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'sar'), `@sar="${sar}" is not N:M (ISO/IEC 23009-1 §5.3.7.2)`)
+}
+
+/** The media can be found at all (§5.3.9), and by the means the MPD's profiles allow (§8.3.2, §8.4.2). */
+function checkSegmentAddressing(w: Walk, { period, as, rep }: RepPlace, seg: SegInfo | null): void {
+  const { f, at } = w
+  const hasBaseUrl = [rep, as, period, w.mpd].some((e) => childElements(e, 'BaseURL').length > 0)
+  if (!seg && !hasBaseUrl)
+    f.error(
+      'DASH_NO_SEGMENT_INFO',
+      at(rep),
+      'no SegmentTemplate, SegmentList, SegmentBase or BaseURL at any level: the player cannot find the media (ISO/IEC 23009-1 §5.3.9)',
+    )
+  if (seg && w.top.onlyLive && seg.kind !== 'template')
+    f.warning(
+      'DASH_PROFILE_MISMATCH',
+      at(rep),
+      `the live profile addresses segments with SegmentTemplate, this Representation uses Segment${seg.kind === 'base' ? 'Base' : 'List'} (ISO/IEC 23009-1 §8.4.2)`,
+    )
+  if (w.top.onlyOnDemand && seg?.kind === 'template')
+    f.warning(
+      'DASH_PROFILE_MISMATCH',
+      at(rep),
+      'the on-demand profile uses SegmentBase with an index, this Representation uses SegmentTemplate (ISO/IEC 23009-1 §8.3.2)',
+    )
+}
+
+/** The segments end where the Period does: short, players stall at the end; a timeline over a segment long says more than the Period (§5.3.9.6). */
+function checkFillsPeriod(seg: SegInfo, times: Array<{ start: number; duration: number }>, periodDuration: number, f: Findings, at: At): void {
+  const last = times.at(-1)!
+  const end = last.start + last.duration
+  if (end < periodDuration - DURATION_TOLERANCE_S) {
+    f.warning(
+      'DASH_DURATION_MISMATCH',
+      at(seg.timeline ?? seg.el),
+      `the segments end at ${end.toFixed(3)} s but the Period lasts ${periodDuration.toFixed(3)} s: players stall at the end (ISO/IEC 23009-1 §5.3.9.6, §5.3.1.2)`,
+    )
+  } else if (seg.timeline && end > periodDuration + Math.max(DURATION_TOLERANCE_S, last.duration)) {
+    f.warning(
+      'DASH_DURATION_MISMATCH',
+      at(seg.timeline),
+      `the SegmentTimeline runs to ${end.toFixed(3)} s, more than a segment past the Period's ${periodDuration.toFixed(3)} s (ISO/IEC 23009-1 §5.3.9.6)`,
+    )
+  }
+}
+
+/** The rungs of a video AdaptationSet, for the ladder checks (a set is video by @contentType, a video mimeType or a video codec). */
+function videoRungs(as: Element, setReps: RepInfo[], group: string, at: At): DeclaredRung[] {
+  const isVideo =
+    attrOf(as, 'contentType') === 'video' ||
+    /^video\//.test(attrOf(as, 'mimeType') ?? '') ||
+    setReps.some((r) => r.codecs?.some(isVideoCodec) || /^video\//.test(attrOf(r.el, 'mimeType') ?? ''))
+  if (!isVideo) return []
   const rungs: DeclaredRung[] = []
-  const reps: RepInfo[] = []
-
-  periods.forEach((period, pi) => {
-    const start = duration(period, 'start', '§5.3.2.2') ?? 0
-    const nextStart = periods[pi + 1] ? parseIsoDuration(attrOf(periods[pi + 1]!, 'start') ?? '') : null
-    const periodDuration =
-      duration(period, 'duration', '§5.3.2.2') ?? (nextStart !== null ? nextStart - start : mpdDuration !== undefined ? mpdDuration - start : undefined)
-    const periodBase = firstBaseUrl(period, mpdBase)
-    const ids = new Map<string, Element>()
-    childElements(period, 'AdaptationSet').forEach((as, ai) => {
-      const asBase = firstBaseUrl(as, periodBase)
-      const asReps = childElements(as, 'Representation')
-      if (!asReps.length) f.error('DASH_NO_REPRESENTATION', at(as), '<AdaptationSet> has no <Representation> (ISO/IEC 23009-1 §5.3.3.2)')
-      const setReps: RepInfo[] = []
-      for (const rep of asReps) {
-        const id = need(rep, 'id', '§5.3.5.2') ?? ''
-        if (id && ids.has(id))
-          f.error('DASH_DUPLICATE_ID', at(rep, 'id'), `Representation @id "${id}" is used twice in this Period; it must be unique (ISO/IEC 23009-1 §5.3.5.2)`)
-        else if (id) ids.set(id, rep)
-        if (id && /\s/.test(id)) f.error('DASH_BAD_ATTRIBUTE_VALUE', at(rep, 'id'), `Representation @id "${id}" contains whitespace (ISO/IEC 23009-1 §5.3.5.2)`)
-        let bandwidth: number | undefined
-        if (attrOf(rep, 'bandwidth') === undefined)
-          f.error('DASH_BANDWIDTH_MISSING', at(rep), '<Representation> has no @bandwidth; it is mandatory (ISO/IEC 23009-1 §5.3.5.2)')
-        else bandwidth = integer(rep, 'bandwidth', '§5.3.5.2', 1)
-        if (attrOf(rep, 'mimeType') === undefined && attrOf(as, 'mimeType') === undefined) {
-          f.error('DASH_MISSING_ATTRIBUTE', at(rep), 'no @mimeType on the Representation or its AdaptationSet (ISO/IEC 23009-1 §5.3.7.2)')
-        }
-        const codecsAttr = attrOf(rep, 'codecs') ?? attrOf(as, 'codecs')
-        if (codecsAttr === undefined)
-          f.error('DASH_CODECS_MISSING', at(rep), 'no @codecs on the Representation or its AdaptationSet (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.7.2)')
-        const codecs = codecsAttr === undefined ? null : splitCodecs(codecsAttr)
-        for (const c of codecs ?? []) {
-          const problem = codecProblem(c)
-          if (problem)
-            f.error(
-              'DASH_CODECS_MALFORMED',
-              at(attrOf(rep, 'codecs') !== undefined ? rep : as, 'codecs'),
-              `@codecs ${problem} (RFC 6381; ISO/IEC 23009-1 §5.3.7.2)`,
-            )
-        }
-        for (const el of [as, rep]) {
-          integer(el, 'width', '§5.3.7.2', 1)
-          integer(el, 'height', '§5.3.7.2', 1)
-          const fr = attrOf(el, 'frameRate')
-          if (fr !== undefined && !/^\d+(\/\d+)?$/.test(fr))
-            f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'frameRate'), `@frameRate="${fr}" is not N or N/D (ISO/IEC 23009-1 §5.3.7.2)`)
-          const sar = attrOf(el, 'sar')
-          if (sar !== undefined && !/^\d+:\d+$/.test(sar))
-            f.error('DASH_BAD_ATTRIBUTE_VALUE', at(el, 'sar'), `@sar="${sar}" is not N:M (ISO/IEC 23009-1 §5.3.7.2)`)
-        }
-        const seg = segmentInfo([period, as, rep])
-        const hasBaseUrl = [rep, as, period, mpd].some((e) => childElements(e, 'BaseURL').length > 0)
-        if (!seg && !hasBaseUrl)
-          f.error(
-            'DASH_NO_SEGMENT_INFO',
-            at(rep),
-            'no SegmentTemplate, SegmentList, SegmentBase or BaseURL at any level: the player cannot find the media (ISO/IEC 23009-1 §5.3.9)',
-          )
-        if (seg && onlyLive && seg.kind !== 'template')
-          f.warning(
-            'DASH_PROFILE_MISMATCH',
-            at(rep),
-            `the live profile addresses segments with SegmentTemplate, this Representation uses Segment${seg.kind === 'base' ? 'Base' : 'List'} (ISO/IEC 23009-1 §8.4.2)`,
-          )
-        if (onlyOnDemand && seg?.kind === 'template')
-          f.warning(
-            'DASH_PROFILE_MISMATCH',
-            at(rep),
-            'the on-demand profile uses SegmentBase with an index, this Representation uses SegmentTemplate (ISO/IEC 23009-1 §8.3.2)',
-          )
-        const times = seg ? segmentTimes(seg, periodDuration, at, f, maxSegmentDuration) : null
-        if (times && periodDuration !== undefined && times.length) {
-          const end = times.at(-1)!.start + times.at(-1)!.duration
-          if (end < periodDuration - DURATION_TOLERANCE_S) {
-            f.warning(
-              'DASH_DURATION_MISMATCH',
-              at(seg!.timeline ?? seg!.el),
-              `the segments end at ${end.toFixed(3)} s but the Period lasts ${periodDuration.toFixed(3)} s: players stall at the end (ISO/IEC 23009-1 §5.3.9.6, §5.3.1.2)`,
-            )
-          } else if (seg!.timeline && end > periodDuration + Math.max(DURATION_TOLERANCE_S, times.at(-1)!.duration)) {
-            f.warning(
-              'DASH_DURATION_MISMATCH',
-              at(seg!.timeline),
-              `the SegmentTimeline runs to ${end.toFixed(3)} s, more than a segment past the Period's ${periodDuration.toFixed(3)} s (ISO/IEC 23009-1 §5.3.9.6)`,
-            )
-          }
-        }
-        const info: RepInfo = { el: rep, as, id, codecs, seg, times, baseUrl: firstBaseUrl(rep, asBase), ...(bandwidth !== undefined ? { bandwidth } : {}) }
-        setReps.push(info)
-        reps.push(info)
-      }
-      checkAlignment(as, setReps, opts.alignment, f, at)
-      const isVideo =
-        attrOf(as, 'contentType') === 'video' ||
-        /^video\//.test(attrOf(as, 'mimeType') ?? '') ||
-        setReps.some((r) => r.codecs?.some(isVideoCodec) || /^video\//.test(attrOf(r.el, 'mimeType') ?? ''))
-      if (isVideo) {
-        for (const r of setReps) {
-          if (r.bandwidth === undefined) continue
-          const w = Number(attrOf(r.el, 'width') ?? attrOf(as, 'width'))
-          const h = Number(attrOf(r.el, 'height') ?? attrOf(as, 'height'))
-          const fr = (attrOf(r.el, 'frameRate') ?? attrOf(as, 'frameRate') ?? '').split('/').map(Number)
-          const fps = fr.length === 2 ? fr[0]! / fr[1]! : fr[0]
-          rungs.push({
-            label: `Representation "${r.id}"`,
-            where: at(r.el),
-            bandwidth: r.bandwidth,
-            ...(w > 0 && h > 0 ? { width: w, height: h } : {}),
-            ...(fps && fps > 0 ? { frameRate: fps } : {}),
-            group: `${pi}/${ai}`,
-          })
-        }
-      }
+  for (const r of setReps) {
+    if (r.bandwidth === undefined) continue
+    const w = Number(attrOf(r.el, 'width') ?? attrOf(as, 'width'))
+    const h = Number(attrOf(r.el, 'height') ?? attrOf(as, 'height'))
+    const fr = (attrOf(r.el, 'frameRate') ?? attrOf(as, 'frameRate') ?? '').split('/').map(Number)
+    const fps = fr.length === 2 ? fr[0]! / fr[1]! : fr[0]
+    rungs.push({
+      label: `Representation "${r.id}"`,
+      where: at(r.el),
+      bandwidth: r.bandwidth,
+      ...(w > 0 && h > 0 ? { width: w, height: h } : {}),
+      ...(fps && fps > 0 ? { frameRate: fps } : {}),
+      group,
     })
-  })
-  checkLadder(rungs, opts.source, f, opts.ladder)
-  if (opts.deep) for (const r of reps) await deepRep(r, minBufferTime, f, at, opts.maxInputBytes)
+  }
+  return rungs
 }
 
 type At = (el: Element, attr?: string) => { file: string; xpath: string; line?: number }

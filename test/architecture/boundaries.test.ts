@@ -12,8 +12,9 @@ import { repoRoot } from '../helpers/package.js'
  *   the simulator (sim) and each of its products (sim/lint, sim/loadtest, sim/http-player). A file
  *   belongs to the stage with the longest matching folder, so sim/lint/x.ts is lint's, not sim's.
  * - Inside a stage, files import each other freely.
- * - From outside, a stage is entered only through its `index.ts`: importing encoder/jobs/chunks.ts
- *   from origin/ is the failure this test exists for.
+ * - From outside, a stage is entered only through its entries: its `index.ts`, or a light entry that
+ *   package.json `exports` also lists (`oca/config.ts`: options without the server, so `--help` need not
+ *   load Fastify). Importing encoder/jobs/chunks.ts from origin/ is the failure this test exists for.
  * - `lib/` is shared by all and imports no stage (it sits under them).
  * - `cli/` and `bench/` belong to no stage: they hold argument parsing and printing, and reach the
  *   stages through their entries and lib/ like any outside caller.
@@ -24,6 +25,10 @@ const SHARED = 'lib'
 const CALLERS = ['cli', 'bench', 'bin']
 
 const posix = (p: string): string => p.split(sep).join('/')
+
+const EXPORTS = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { exports?: Record<string, string> }).exports ?? {}
+/** Every file package.json exports, repo-relative: a stage's entries. */
+const ENTRIES = new Set(Object.values(EXPORTS).map((p) => p.replace(/^\.\//, '')))
 
 /** The stage a repo-relative path belongs to (longest folder match), or null. */
 function stageOf(path: string): string | null {
@@ -62,7 +67,7 @@ function violation(from: string, to: string): string | null {
     return target || CALLERS.some((c) => to.startsWith(`${c}/`)) ? `lib/ is shared and imports no stage, but imports ${to}` : null
   if (to.startsWith(`${SHARED}/`) || !target) return null
   if (stageOf(from) === target) return null
-  return to === `${target}/index.ts` ? null : `imports ${to}, an internal of ${target}/ (use ${target}/index.ts)`
+  return to === `${target}/index.ts` || ENTRIES.has(to) ? null : `imports ${to}, an internal of ${target}/ (use ${target}/index.ts)`
 }
 
 t.test('the rule itself', async (t) => {
@@ -77,6 +82,12 @@ t.test('the rule itself', async (t) => {
   t.equal(violation('sim/engine/sweep.ts', 'sim/abr/registry.ts'), null)
   t.equal(violation('lib/cluster.ts', 'oca/options.ts'), 'lib/ is shared and imports no stage, but imports oca/options.ts')
   t.equal(violation('steering/server.ts', 'lib/http/range.ts'), null)
+  t.equal(violation('cli/oca.ts', 'oca/config.ts'), null, 'a light entry package.json exports')
+  t.equal(
+    violation('cli/oca.ts', 'oca/options.ts'),
+    'imports oca/options.ts, an internal of oca/ (use oca/index.ts)',
+    'what the light entry re-exports is still internal',
+  )
 })
 
 t.test('no stage imports another stage’s internals', async (t) => {
@@ -98,9 +109,9 @@ t.test('no stage imports another stage’s internals', async (t) => {
 })
 
 t.test('every stage has an entry, listed in package.json exports', async (t) => {
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { exports?: Record<string, string> }
   for (const s of STAGES) {
     t.ok(existsSync(join(repoRoot, s, 'index.ts')), `${s}/index.ts exists`)
-    t.equal(pkg.exports?.[`./${s}`], `./${s}/index.ts`, `package.json exports ./${s}`)
+    t.equal(EXPORTS[`./${s}`], `./${s}/index.ts`, `package.json exports ./${s}`)
   }
+  for (const entry of ENTRIES) t.ok(existsSync(join(repoRoot, entry)), `package.json exports ${entry}, which exists`)
 })
