@@ -65,24 +65,32 @@ export function sabreAbandonRule(p: DownloadProgress, bitrates: Float64Array, la
 }
 
 /**
- * dash.js AbandonRequestsRule (logic as in v4.7; thresholds from the profile,
- * dash.js 5.2.1: minThroughputSamplesThreshold 6, bufferTimeDefault 18 s, see
- * params.ts; 5.2.1 rates all bytes since the first progress event over their
- * time instead, not modelled yet): per progress event after the first
- * byte, record bytesLoaded / time since the first byte; with at least
- * minLengthToAverage records, more than graceTimeThreshold since the first
- * byte, and a buffer not above stableBufferTime, estimate the whole download
- * from their mean; when that exceeds abandonMultiplier × the segment
- * duration, refetch at the rung the mean × bandwidthSafetyFactor fits (no
- * latency correction, as dash.js calls getQualityForBitrate without it) if
- * what remains of this segment is larger than that rung's whole segment.
- * One abandonment per segment, never from the lowest rung.
+ * dash.js 5.2.1 AbandonRequestsRule (src/streaming/rules/abr/AbandonRequestsRule.js). Each
+ * progress event of a request adds a trace; the first spans the request's latency, so
+ * the rate is the bytes of the later traces over their time, (loaded − loaded at the
+ * first event) / (now − first event), floored at 1 ms and rounded to whole kbit/s as
+ * dash.js does. With at least minThroughputSamplesThreshold traces, more than
+ * minSegmentDownloadTimeThresholdInMs since the first byte, the download unfinished and
+ * the buffer not above bufferTimeDefault: when the whole segment at that rate
+ * (rounded to 10 ms, dash.js's toFixed(2)) would take at least abandonDurationMultiplier
+ * × its duration, refetch at the highest rung whose bitrate is at most the rate (the
+ * lowest when none is; no safety factor: getOptimalRepresentationForBitrate) if what
+ * remains of this segment is larger than that rung's whole segment. One abandonment
+ * per segment, never from the lowest rung.
+ *
+ * Here a progress event is an engine check that finds bytes in (every 100 ms by default).
+ * dash.js 4.7 averaged per-event rates since the first byte instead; 5.2.1's aggregate
+ * no longer lets the slow first event (latency and TCP start) drag the estimate down.
  */
 export class DashAbandonRule {
-  private readonly rates: number[] = []
   private segment = -1
   private rung = -1
   private done = false
+  /** progress events of this request so far */
+  private traces = 0
+  /** time and bytes at the first progress event */
+  private firstAt = 0
+  private firstBytes = 0
 
   constructor(
     private readonly bitrates: Float64Array,
@@ -93,20 +101,23 @@ export class DashAbandonRule {
     if (p.segmentIndex !== this.segment || p.rung !== this.rung) {
       this.segment = p.segmentIndex
       this.rung = p.rung
-      this.rates.length = 0
+      this.traces = 0
       this.done = false
     }
-    if (this.done || p.bufferLevel > this.o.stableBufferTime || p.ttfb < 0) return -1
-    const sinceFirstByte = p.elapsed - p.ttfb
-    if (p.loadedBytes > 0 && sinceFirstByte > 0) this.rates.push((p.loadedBytes * 8) / sinceFirstByte)
-    if (this.rates.length < this.o.minLengthToAverage || !(sinceFirstByte > this.o.abandonGrace) || p.loadedBytes >= p.totalBytes) return -1
-    let sum = 0
-    for (const r of this.rates) sum += r
-    const measured = sum / this.rates.length
-    if ((p.totalBytes * 8) / measured < p.segmentDuration * this.o.abandonMultiplier || p.rung === 0) return -1
-    const q = highestRungAtMost(this.bitrates, measured * this.o.safetyFactor)
-    if (q >= p.rung) return -1
-    if (p.totalBytes - p.loadedBytes > (p.totalBytes * this.bitrates[q]!) / this.bitrates[p.rung]!) {
+    if (p.loadedBytes > 0) {
+      if (this.traces++ === 0) {
+        this.firstAt = p.elapsed
+        this.firstBytes = p.loadedBytes
+      }
+    }
+    if (this.done || p.ttfb < 0 || p.bufferLevel > this.o.stableBufferTime) return -1
+    if (this.traces < this.o.minLengthToAverage || !(p.elapsed - p.ttfb > this.o.abandonGrace) || p.loadedBytes >= p.totalBytes) return -1
+    const ms = Math.max((p.elapsed - this.firstAt) * 1000, 1)
+    const kbit = Math.round((8 * (p.loadedBytes - this.firstBytes)) / ms)
+    const estimate = Math.round((p.totalBytes * 8) / kbit / 10) / 100
+    if (estimate < p.segmentDuration * this.o.abandonMultiplier || p.rung === 0) return -1
+    const q = highestRungAtMost(this.bitrates, kbit * 1000)
+    if (q < p.rung && p.totalBytes - p.loadedBytes > (p.totalBytes * this.bitrates[q]!) / this.bitrates[p.rung]!) {
       this.done = true
       return q
     }

@@ -28,7 +28,7 @@ export interface SafeThroughputParams extends EstimatorParams {
   abandon: AbandonVariant
   abandonMultiplier: number
   abandonGrace: number
-  /** dash.js minLengthToAverage: 5 progress samples before deciding. */
+  /** dashjs abandonment: progress events before deciding (dash.js 5.2.1 minThroughputSamplesThreshold 6). */
   abandonMinSamples: number
   /** No dashjs abandonment above this buffer (dash.js 5.2.1 bufferTimeDefault 18 s; v4.7 stableBufferTime 12 s). */
   stableBufferTime: number

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { seededRandom } from '../../lib/random.js'
-import { hlsAbandonRule } from '../../sim/abr/abandon.js'
+import { DashAbandonRule, hlsAbandonRule } from '../../sim/abr/abandon.js'
 import { Bba } from '../../sim/abr/bba.js'
 import { type Bola, bolaParameters } from '../../sim/abr/bola.js'
 import type { BolaE } from '../../sim/abr/bolae.js'
@@ -9,7 +9,7 @@ import { Ewma, EwmaBandwidthEstimator } from '../../sim/abr/ewma.js'
 import { MPC_DEFAULTS, Mpc, mpcExhaustive } from '../../sim/abr/mpc.js'
 import { createAbr } from '../../sim/abr/registry.js'
 import { ThroughputRule } from '../../sim/abr/throughput.js'
-import type { AbrState } from '../../sim/abr/types.js'
+import type { AbrState, DownloadProgress } from '../../sim/abr/types.js'
 import { syntheticLadder } from '../../sim/manifest/ladder.js'
 
 const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps * Math.max(1, Math.abs(b))
@@ -63,6 +63,41 @@ t.test('throughput rule (hls.js findBestLevel), by hand', async (t) => {
   t.equal(r.chooseRung(state(1, 2)), 2)
   // Empty buffer, rung 0: 2 Mbit/s would be an up-switch needing 0.7 × 4M = 2.8M ≥ 2M, fetch 0.005 + 8M/2.8M = 2.86 < 4.
   t.equal(r.chooseRung(state(0, 0)), 1)
+})
+
+t.test('dash.js 5.2.1 abandonment rule, by hand', async (t) => {
+  const bitrates = Float64Array.from([1e6, 2e6, 4e6])
+  const params = { abandonMultiplier: 1.8, abandonGrace: 0.5, safetyFactor: 0.9, minLengthToAverage: 6, stableBufferTime: 18 }
+  // A 4 s segment at 4 Mbit/s (2 MB), latency 0.3 s; progress events every 0.1 s from the first byte.
+  const at = (k: number, bytes: number, o: Partial<DownloadProgress> = {}): DownloadProgress => ({
+    segmentIndex: 7,
+    rung: 2,
+    elapsed: 0.3 + 0.1 * k,
+    ttfb: 0.3,
+    loadedBytes: bytes,
+    totalBytes: 2_000_000,
+    segmentDuration: 4,
+    bufferLevel: 6,
+    ...o,
+  })
+  // The first event carries a burst (what the latency hid); later ones 25 kB each, 2 Mbit/s. A mean of per-event
+  // rates since the first byte (4.7's way) would count the burst; 5.2.1 measures from the first event on.
+  const rule = new DashAbandonRule(bitrates, params)
+  t.equal(rule.check(at(1, 200_000)), -1, 'first event')
+  for (let k = 2; k <= 5; k++) t.equal(rule.check(at(k, 200_000 + 25_000 * (k - 1))), -1, `event ${k}: under 6 events`)
+  // Event 6: 0.6 s since the first byte (> 0.5), 125 kB in 0.5 s since the first event = 2000 kbit/s. The whole
+  // segment takes 16M/2000k = 8 s ≥ 1.8 × 4 = 7.2 s; rung 1 (2 Mbit/s ≤ 2000 kbit/s) needs 1 MB < 1.675 MB left.
+  t.equal(rule.check(at(6, 325_000)), 1, 'abandon to the highest rung at or below the aggregate rate, no safety factor')
+  t.equal(rule.check(at(7, 350_000)), -1, 'once per segment')
+
+  const fast = new DashAbandonRule(bitrates, params)
+  // 40 kB per event = 3.2 Mbit/s: 16M/3200k = 5 s < 7.2 s, carry on.
+  for (let k = 1; k <= 8; k++) t.equal(fast.check(at(k, 40_000 * k)), -1, `fast enough, event ${k}`)
+
+  const full = new DashAbandonRule(bitrates, params)
+  for (let k = 1; k <= 8; k++) t.equal(full.check(at(k, 200_000 + 25_000 * (k - 1), { bufferLevel: 19 })), -1, 'not above bufferTimeDefault')
+  const low = new DashAbandonRule(bitrates, params)
+  for (let k = 1; k <= 8; k++) t.equal(low.check(at(k, 200_000 + 25_000 * (k - 1), { rung: 0 })), -1, 'never from the lowest rung')
 })
 
 t.test('hls.js abandonment rule, by hand', async (t) => {
