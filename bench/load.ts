@@ -1,5 +1,10 @@
 /**
- * `npm run bench -- load [--step-seconds 12] [--max-concurrency 1024] [--wrk-seconds 8]`
+ * `npm run bench -- load [--scenario small|realistic|all] [--step-seconds 12] [--max-concurrency 1024] [--wrk-seconds 8]`
+ *
+ * Two packages, each on a cluster of its own: `small` (640×360, 1 s segments:
+ * objects of kilobytes, so requests per second are what is measured) and
+ * `realistic` (4 s segments of a 720p–1080p ladder: objects of 1–4 MB, as a
+ * streaming service's, so bytes are). For each:
  *
  * (a) How many players one machine sustains with a cluster (origin, 2 OCAs,
  * steering, each its own process) and the harness together: closed-model
@@ -21,6 +26,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseLadderSpec } from '../encoder/index.js'
 import { constantTrace } from '../sim/index.js'
 import { type LoadOptions, type LoadReport, runLoad } from '../sim/loadtest/index.js'
 import { startTestCluster } from '../test/helpers/cluster.js'
@@ -72,7 +78,45 @@ end
 `
 }
 
+interface Scenario {
+  name: string
+  describe: string
+  make: (dir: string) => ReturnType<typeof testPackage>
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'small',
+    describe: 'a 640x360 8 s test title (fixed ladder, 1 s segments)',
+    make: (dir) => testPackage(dir, { width: 640, height: 360, duration: 8 }),
+  },
+  {
+    name: 'realistic',
+    describe: 'a 1920x1080 12 s noisy title, 4 s segments, ladder 720p 2.35M / 1080p 4.3M / 1080p 7.8M (x264 ultrafast)',
+    make: (dir) =>
+      testPackage(
+        dir,
+        { kind: 'complex', width: 1920, height: 1080, duration: 12 },
+        { ladder: parseLadderSpec('1280x720@2.35M,1920x1080@4.3M,1920x1080@7.8M')!, segmentDuration: 4, h264: { preset: 'ultrafast' } },
+      ),
+  },
+]
+
 export async function run(args: string[]): Promise<void> {
+  const which = arg(args, 'scenario', 'all')
+  const scenarios = SCENARIOS.filter((s) => which === 'all' || s.name === which)
+  if (!scenarios.length) throw new Error(`--scenario: ${which} is not one of ${SCENARIOS.map((s) => s.name).join(', ')}, all`)
+  const t0 = performance.now()
+  header('bench load')
+  try {
+    for (const sc of scenarios) await runScenario(sc, args)
+  } finally {
+    footer()
+    console.log(`\nbench load done in ${fmt((performance.now() - t0) / 1000)} s`)
+  }
+}
+
+async function runScenario(sc: Scenario, args: string[]): Promise<void> {
   const stepSeconds = Number(arg(args, 'step-seconds', '12'))
   const maxConcurrency = Number(arg(args, 'max-concurrency', '1024'))
   const wrkSeconds = Number(arg(args, 'wrk-seconds', '8'))
@@ -86,9 +130,12 @@ export async function run(args: string[]): Promise<void> {
     if (request.path.includes('/seg-')) segmentUrls.add(`${String(request.origin).replace(/\/$/, '')}${request.path}`)
   }
   try {
-    header('bench load')
-    console.log(`machine: ${availableParallelism()} CPUs; encoding a 640x360 8 s test title (fixed ladder, 1 s segments)`)
-    await testPackage(dir, { width: 640, height: 360, duration: 8 })
+    console.log(`\n=== scenario ${sc.name}: ${availableParallelism()} CPUs; encoding ${sc.describe}`)
+    const pkg = await sc.make(dir)
+    const sizes = pkg.title.video.flatMap((v) => v.segments.map((g) => g.bytes))
+    console.log(
+      `video segments: ${sizes.length}, ${fmt(Math.min(...sizes) / 1e6, 3)}–${fmt(Math.max(...sizes) / 1e6, 3)} MB (median ${fmt(median(sizes) / 1e6, 3)} MB); encoded in ${fmt((performance.now() - t0) / 1000)} s`,
+    )
     const { cluster } = await startTestCluster({ teardown: (f) => stops.push(f) }, dir, 2)
     console.log(
       `cluster: origin, ${cluster.ocas.length} OCAs, steering (separate processes); players: constant ${TRACE_KBPS / 1000} Mbit/s trace at ${TIME_SCALE}× time, closed model`,
@@ -125,7 +172,7 @@ export async function run(args: string[]): Promise<void> {
       if (!pass) break
       best = { concurrency: c, r }
       if ((performance.now() - t0) / 1000 > 200) {
-        console.log('(stopping the steps: the bench keeps under ~5 minutes)')
+        console.log('(stopping the steps: each scenario keeps under ~5 minutes)')
         break
       }
     }
@@ -176,7 +223,12 @@ export async function run(args: string[]): Promise<void> {
     diagnostics.unsubscribe('undici:request:create', onRequest)
     for (const stop of stops) await stop()
     await rm(dir, { recursive: true, force: true })
-    footer()
-    console.log(`\nbench load done in ${fmt((performance.now() - t0) / 1000)} s`)
+    console.log(`scenario ${sc.name} done in ${fmt((performance.now() - t0) / 1000)} s`)
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
