@@ -32,7 +32,7 @@ import { type LoadOptions, type LoadReport, runLoad } from '../sim/loadtest/inde
 import { startTestCluster } from '../test/helpers/cluster.js'
 import { testPackage } from '../test/helpers/package.js'
 import { failIfDirty, footer, header } from './_rounds.js'
-import { parseWrk } from './oca.js'
+import { parseWrk } from './_wrk.js'
 
 const P99_LIMIT_MS = 200
 const TIME_SCALE = 20

@@ -20,19 +20,18 @@
  * fractional-knapsack bound.
  */
 
-import { seededRandom } from '../lib/random.js'
 import {
   DEFAULT_REACTIVE_SHARE,
   type DemandSite,
   demandInput,
   holdingsOf,
   oraclePlan,
-  type PopularityModel,
   planPlacement,
   replayWithFill,
   sampleRequests,
   simulateLru,
   syntheticCatalog,
+  wrongForecast,
   zipfPopularity,
 } from '../origin/index.js'
 
@@ -41,24 +40,6 @@ function arg(args: string[], name: string, def: number, min0 = false): number {
   const v = i >= 0 ? Number(args[i + 1]) : def
   if (!Number.isFinite(v) || v < 0 || (!min0 && v === 0)) throw new Error(`--${name} must be a ${min0 ? 'non-negative' : 'positive'} number`)
   return v
-}
-
-/**
- * What the planner is told when the truth is `truth`: every (region, title)
- * forecast off by a factor uniform in [1 − noise, 1 + noise] (which reorders
- * the ranking), and a share of titles, chosen at random, unknown to the
- * forecast (0 plays) though the truth has them watched.
- */
-export function wrongForecast(truth: PopularityModel, o: { noise: number; unknownShare: number; seed: number }): { model: PopularityModel; unknown: number } {
-  const rand = seededRandom(o.seed)
-  const unknown = truth.titleIds.map(() => rand() < o.unknownShare)
-  const regions = new Map(
-    [...truth.regions].map(([name, d]) => {
-      const views = d.views.map((v, i) => (unknown[i] ? 0 : v * (1 - o.noise + 2 * o.noise * rand())))
-      return [name, { ...d, views }]
-    }),
-  )
-  return { model: { ...truth, regions }, unknown: unknown.filter(Boolean).length }
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7)

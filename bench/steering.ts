@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url'
 import type { ClusterConfig, OcaConfig } from '../lib/cluster.js'
 import { freePort } from '../lib/free-port.js'
 import { cpuSecondsOf, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
-import { parseWrk } from './oca.js'
+import { parseWrk } from './_wrk.js'
 
 const SITES = 25
 const OCAS_PER_SITE = 2

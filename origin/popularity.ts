@@ -159,3 +159,21 @@ export async function readPopularity(path: string, titleIds: string[]): Promise<
   }
   return popularityFromFile(json, titleIds, path)
 }
+
+/**
+ * A forecast wrong in a controlled way, for evaluating placement (issue 21): what the planner is told when the truth is `truth`: every (region, title)
+ * forecast off by a factor uniform in [1 − noise, 1 + noise] (which reorders
+ * the ranking), and a share of titles, chosen at random, unknown to the
+ * forecast (0 plays) though the truth has them watched.
+ */
+export function wrongForecast(truth: PopularityModel, o: { noise: number; unknownShare: number; seed: number }): { model: PopularityModel; unknown: number } {
+  const rand = seededRandom(o.seed)
+  const unknown = truth.titleIds.map(() => rand() < o.unknownShare)
+  const regions = new Map(
+    [...truth.regions].map(([name, d]) => {
+      const views = d.views.map((v, i) => (unknown[i] ? 0 : v * (1 - o.noise + 2 * o.noise * rand())))
+      return [name, { ...d, views }]
+    }),
+  )
+  return { model: { ...truth, regions }, unknown: unknown.filter(Boolean).length }
+}

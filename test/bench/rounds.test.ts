@@ -1,8 +1,8 @@
 import t from 'tap'
 import { cpuSecondsOf, cpuSecondsTree, interleave, ratios, roundOrder, spread } from '../../bench/_rounds.js'
-import { parseWrk } from '../../bench/oca.js'
-import { wrongForecast } from '../../bench/placement.js'
+import { parseWrk } from '../../bench/_wrk.js'
 import { InFlightBudget } from '../../oca/in-flight-budget.js'
+import { wrongForecast } from '../../origin/index.js'
 import { zipfPopularity } from '../../origin/popularity.js'
 
 const wrkOut = (requests: number, read: string, non2xx = 0, timeouts = 0): string => `Running 3s test @ http://127.0.0.1:1/x

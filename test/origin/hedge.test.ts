@@ -1,6 +1,6 @@
 import t from 'tap'
-import { wrongForecast } from '../../bench/placement.js'
 import { demandInput } from '../../origin/demand.js'
+import { wrongForecast } from '../../origin/index.js'
 import { DEFAULT_REACTIVE_SHARE, type PlanInput, planPlacement } from '../../origin/planner.js'
 import { zipfPopularity } from '../../origin/popularity.js'
 import { holdingsOf, type RequestLog, replayWithFill, sampleRequests, simulateLru } from '../../origin/replay.js'
