@@ -45,6 +45,8 @@ export async function run(args: string[]): Promise<void> {
     await app.ready()
     await app.steering.checker.pollAll()
     const reg = app.steering.registry
+    let exp = Math.ceil(Date.now() / 60_000) * 60 + 3600
+    app.steering.expiry = () => exp
     let n = 0
     let down: string | undefined
     const window = async (): Promise<{ cpuUs: number; p99Ms: number }> => {
@@ -81,17 +83,33 @@ export async function run(args: string[]): Promise<void> {
       for (let i = 0; i < AFTER; i++) xs.push(await window())
       after.push(xs)
     }
+    // The same with token-expiry changes: a new minute's tokens.
+    const afterExpiry: { cpuUs: number; p99Ms: number }[][] = []
+    for (let e = 0; e < events; e++) {
+      for (let i = 0; i < STEADY; i++) steady.push(await window())
+      exp += 60
+      const xs: { cpuUs: number; p99Ms: number }[] = []
+      for (let i = 0; i < AFTER; i++) xs.push(await window())
+      afterExpiry.push(xs)
+    }
     const sCpu = spread(steady.map((w) => w.cpuUs))
     const sP99 = spread(steady.map((w) => w.p99Ms))
     console.log(`steady windows: CPU per answer ${fmtSpread(sCpu, 0, ' µs')}, p99 ${fmtSpread(sP99, 2, ' ms')}`)
-    for (let k = 0; k < AFTER; k++) {
-      const cpu = spread(after.map((a) => a[k]!.cpuUs / sCpu.median))
-      const lat = spread(after.map((a) => a[k]!.p99Ms / sP99.median))
-      console.log(`window ${k + 1} after a change: CPU per answer ${fmtSpread(cpu)} the steady median, p99 ${fmtSpread(lat)}`)
+    for (const [what, runs] of [
+      ['a health change', after],
+      ['a token-expiry change', afterExpiry],
+    ] as const) {
+      for (let k = 0; k < AFTER; k++) {
+        const cpu = spread(runs.map((a) => a[k]!.cpuUs / sCpu.median))
+        const lat = spread(runs.map((a) => a[k]!.p99Ms / sP99.median))
+        console.log(`window ${k + 1} after ${what}: CPU per answer ${fmtSpread(cpu)} the steady median, p99 ${fmtSpread(lat)}`)
+      }
     }
     const worstSteady = Math.max(...steady.map((w) => w.cpuUs)) / sCpu.median
-    const worstAfter = Math.max(...after.flat().map((w) => w.cpuUs)) / sCpu.median
-    console.log(`slowest window (CPU per answer ÷ steady median): ${worstAfter.toFixed(2)}× after a change, ${worstSteady.toFixed(2)}× in steady state`)
+    const worst = (runs: { cpuUs: number }[][]) => (Math.max(...runs.flat().map((w) => w.cpuUs)) / sCpu.median).toFixed(2)
+    console.log(
+      `slowest window (CPU per answer ÷ steady median): ${worst(after)}× after a health change, ${worst(afterExpiry)}× after an expiry change, ${worstSteady.toFixed(2)}× in steady state`,
+    )
   } finally {
     await app.close()
     health.close()

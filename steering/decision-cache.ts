@@ -4,8 +4,11 @@
  *
  * One generation of entries is valid for one registry version (membership,
  * state, titles held, or an OCA crossing its spill-over threshold: whatever
- * can change an order) and one token expiry; it is dropped whole when either
- * changes or when it holds `max` entries. There is no clock: load moves at
+ * can change an order); it is dropped whole when that changes or when it
+ * holds `max` entries. Token expiry is not an input here: a ranking outlives
+ * its signatures, so the caller keeps the ranking in the entry and re-signs
+ * an entry whose expiry has passed (steer-routes.ts), rather than ranking
+ * every key again each minute. There is no clock: load moves at
  * every poll but changes an order only when it crosses the threshold, which
  * bumps the version, so the load figure a spilled OCA's reason quotes is the
  * one of the poll that made the ranking. Dropping whole generations instead of
@@ -34,18 +37,16 @@ export class DecisionCache<V> {
   private previous: Map<string, Map<string, V>> | undefined
   private size = 0
   private version = Number.NaN
-  private exp: number | undefined = Number.NaN
 
   constructor(private readonly max = DECISION_CACHE_MAX) {}
 
-  /** Start a new generation when the inputs every entry depends on changed, or this one is full. */
-  refresh(version: number, exp: number | undefined): void {
-    if (version === this.version && exp === this.exp && this.size < this.max) return
-    this.previous = version === this.version && exp === this.exp ? this.entries : undefined
+  /** Start a new generation when the registry version changed, or this one is full. */
+  refresh(version: number): void {
+    if (version === this.version && this.size < this.max) return
+    this.previous = version === this.version ? this.entries : undefined
     this.entries = new Map()
     this.size = 0
     this.version = version
-    this.exp = exp
   }
 
   get(location: string, title: string): V | undefined {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { parseTitlePath } from '../lib/http/safe-path.js'
 import { DecisionCache } from './decision-cache.js'
+import type { Ranked } from './policy.js'
 import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
 import type { Client, Steerer } from './steerer.js'
 
@@ -18,6 +19,10 @@ const ALLOW_ORIGIN = CORS_HEADERS['access-control-allow-origin']
 
 /** Everything of a /v1/steer answer but the client's own address: the same for every client of a location. */
 interface Answer {
+  /** the ranking the answer shows: still right after its tokens expire, so it is signed again, not ranked again */
+  ranked: Ranked[]
+  /** the token expiry the tail was written with */
+  exp: number | undefined
   status: number
   /** some candidate holds the title (else it may not exist: see Steerer.refuseUnheld) */
   held: boolean
@@ -46,24 +51,30 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
     const zone = l.how === 'coverage' && !client.pointGiven && n === STEER_DEFAULT_N
     const cache = zone ? zoneAnswers : otherAnswers
     const where = zone ? l.site! : `${l.how}\n${l.site}\n${n}${client.pointGiven ? `\n${l.point!.lat},${l.point!.lon}` : ''}`
-    cache.refresh(s.registry.version, exp)
+    cache.refresh(s.registry.version)
     let a = cache.get(where, title)
-    if (!a) {
-      const prefix = s.titlePrefix(title, exp)
-      const ranked = s.rank(title, client, {}, n)
-      const candidates = JSON.stringify(
-        ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })),
-      )
-      const error = ranked.length ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
-      const site = l.site === undefined ? 'null' : JSON.stringify(l.site)
-      a = {
-        status: ranked.length ? 200 : 503,
-        held: ranked.some((r) => r.holds),
-        tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`),
-      }
+    if (!a || a.exp !== exp) {
+      // A miss ranks; an answer whose tokens expired (once a minute per key) keeps its ranking and is signed again.
+      a = render(title, l, a ? a.ranked : s.rank(title, client, {}, n), exp)
       cache.set(where, title, a)
     }
     return a
+  }
+
+  const render = (title: string, l: Client['location'], ranked: Ranked[], exp: number | undefined): Answer => {
+    const prefix = s.titlePrefix(title, exp)
+    const candidates = JSON.stringify(
+      ranked.map((r) => ({ id: r.id, site: r.site, url: r.url + prefix, distanceKm: r.distanceKm, holds: r.holds, reason: r.reason })),
+    )
+    const error = ranked.length ? '' : `,"error":${JSON.stringify(`no healthy OCA can serve title ${title}`)}`
+    const site = l.site === undefined ? 'null' : JSON.stringify(l.site)
+    return {
+      ranked,
+      exp,
+      status: ranked.length ? 200 : 503,
+      held: ranked.some((r) => r.holds),
+      tail: asciiJson(`"site":${site},"how":"${l.how}"},"title":${JSON.stringify(title)},"expires":${exp ?? 'null'},"candidates":${candidates}${error}}`),
+    }
   }
 
   app.get<{ Querystring: SteerQuery }>('/v1/steer', { schema: { querystring: SteerQuery } }, async (req, reply) => {

@@ -173,3 +173,45 @@ t.test('after an OCA goes down no cached answer names it, from either cache, and
   t.equal(app.steering.registry.get('ams1')!.health.state, 'up')
   t.ok((await named()).has('ams1'), 'up again (upAfter 2): offered again, no stale answer without it either')
 })
+
+t.test('when its tokens expire a cached answer is signed again from its ranking, not ranked again', async (t) => {
+  const stub = await healthStub(t, { ams1: ['t1'], fra1: ['t1'] })
+  const cluster = clusterOf([ocaConfig('ams1', stub.url('ams1'), 'ams'), ocaConfig('fra1', stub.url('fra1'), 'fra')])
+  const app = buildSteeringServer({ cluster, startHealthChecks: false, trustedProxies: ['127.0.0.1/32'] })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  await app.steering.checker.pollAll()
+  const s = app.steering
+  let ranks = 0
+  const rank = s.rank.bind(s)
+  s.rank = (...args) => {
+    ranks++
+    return rank(...args)
+  }
+  let exp = 1_900_000_020
+  s.expiry = () => exp
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/steer?title=t1`
+  const steer = async () =>
+    (await (await fetch(url, { headers: { 'x-forwarded-for': '10.1.2.3' } })).json()) as SteerBody & {
+      expires: number
+      candidates: Array<{ id: string; url: string }>
+    }
+
+  const first = await steer()
+  t.equal(first.expires, exp)
+  t.match(first.candidates[0]!.url, `/t/${exp}/`)
+  await steer()
+  t.equal(ranks, 1, 'ranked once; the second answer came from the cache')
+
+  exp += 60 // the next minute's tokens
+  const next = await steer()
+  t.equal(next.expires, exp, 'the new expiry')
+  t.same(
+    next.candidates.map((c) => c.id),
+    first.candidates.map((c) => c.id),
+    'the same ranking',
+  )
+  t.match(next.candidates[0]!.url, `/t/${exp}/`, 'signed for the new expiry')
+  t.not(next.candidates[0]!.url, first.candidates[0]!.url)
+  t.equal(ranks, 1, 'and not ranked again')
+})
