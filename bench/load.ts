@@ -31,7 +31,7 @@ import { constantTrace } from '../sim/index.js'
 import { type LoadOptions, type LoadReport, runLoad } from '../sim/loadtest/index.js'
 import { startTestCluster } from '../test/helpers/cluster.js'
 import { testPackage } from '../test/helpers/package.js'
-import { failIfDirty, footer, header } from './_rounds.js'
+import { failIfDirty, footer, header, spread } from './_rounds.js'
 import { parseWrk } from './_wrk.js'
 
 const P99_LIMIT_MS = 200
@@ -134,7 +134,7 @@ async function runScenario(sc: Scenario, args: string[]): Promise<void> {
     const pkg = await sc.make(dir)
     const sizes = pkg.title.video.flatMap((v) => v.segments.map((g) => g.bytes))
     console.log(
-      `video segments: ${sizes.length}, ${fmt(Math.min(...sizes) / 1e6, 3)}–${fmt(Math.max(...sizes) / 1e6, 3)} MB (median ${fmt(median(sizes) / 1e6, 3)} MB); encoded in ${fmt((performance.now() - t0) / 1000)} s`,
+      `video segments: ${sizes.length}, ${fmt(Math.min(...sizes) / 1e6, 3)}–${fmt(Math.max(...sizes) / 1e6, 3)} MB (median ${fmt(spread(sizes).median / 1e6, 3)} MB); encoded in ${fmt((performance.now() - t0) / 1000)} s`,
     )
     const { cluster } = await startTestCluster({ teardown: (f) => stops.push(f) }, dir, 2)
     console.log(
@@ -225,10 +225,4 @@ async function runScenario(sc: Scenario, args: string[]): Promise<void> {
     await rm(dir, { recursive: true, force: true })
     console.log(`scenario ${sc.name} done in ${fmt((performance.now() - t0) / 1000)} s`)
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
