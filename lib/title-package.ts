@@ -10,11 +10,13 @@ import { makeValidator } from './validate.js'
  * simulator reads exact segment sizes and per-segment quality from it.
  * Bump TITLE_VERSION on any incompatible change. Version 2: `video[]` may hold
  * several codecs' ladders (each rendition's `codec`), `ladders[]` has each
- * codec's ladder, `encode.ffmpeg` which build encoded what. Version 1
- * packages (H.264 only) still read.
+ * codec's ladder, `encode.ffmpeg` which build encoded what. Version 3: audio
+ * renditions carry a display `name` and where they came from (`origin`), and
+ * `text[]` holds segmented WebVTT subtitle renditions. Versions 1 and 2 still
+ * read (no `text`, audio without `name`).
  */
-export const TITLE_VERSION = 2
-export const READABLE_TITLE_VERSIONS: readonly number[] = [1, 2]
+export const TITLE_VERSION = 3
+export const READABLE_TITLE_VERSIONS: readonly number[] = [1, 2, 3]
 
 export const QualitySchema = Type.Object(
   {
@@ -75,9 +77,49 @@ export const AudioRenditionSchema = Type.Object(
   {
     ...RenditionCommon,
     type: Type.Literal('audio'),
-    language: Type.String(),
+    language: Type.String({ description: 'BCP 47 language tag (RFC 5646), `und` when unknown' }),
+    name: Type.Optional(Type.String({ minLength: 1, description: "version 3: the name players show (the stream's title tag, else the language)" })),
+    origin: Type.Optional(
+      Type.String({ description: 'version 3: `stream:N` for the source\'s Nth audio stream, `file:<basename>` for an added audio file' }),
+    ),
     channels: Type.Integer({ minimum: 1 }),
     sampleRate: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+)
+
+/** A subtitle cue's segment: WebVTT text, no init segment (RFC 8216 §3.5). */
+export const TextSegmentSchema = Type.Object(
+  {
+    uri: Type.String({ minLength: 1 }),
+    bytes: Type.Integer({ minimum: 1 }),
+    duration: Type.Number({ exclusiveMinimum: 0 }),
+    start: Type.Number({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    cues: Type.Integer({ minimum: 0, description: 'cues that show during this segment' }),
+  },
+  { additionalProperties: false },
+)
+
+/**
+ * Version 3: a subtitle rendition, packaged as segmented WebVTT on the video's
+ * segment grid (HLS SUBTITLES group, DASH text AdaptationSet).
+ */
+export const TextRenditionSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
+    type: Type.Literal('text'),
+    codec: Type.Literal('webvtt'),
+    codecs: Type.Literal('wvtt', { description: 'RFC 6381 / ISO 14496-30 code for WebVTT' }),
+    language: Type.String({ description: 'BCP 47 language tag (RFC 5646)' }),
+    name: Type.String({ minLength: 1, description: 'the name players show' }),
+    forced: Type.Boolean({ description: 'forced narrative subtitles (HLS FORCED=YES, DASH Role forced-subtitle)' }),
+    origin: Type.String({ description: '`file:<basename>` of the WebVTT or SRT file it was made from' }),
+    cues: Type.Integer({ minimum: 0 }),
+    bandwidth: Type.Integer({ minimum: 1, description: 'peak segment bitrate, bit/s, measured' }),
+    averageBandwidth: Type.Integer({ minimum: 1, description: 'mean bitrate over the title, bit/s, measured' }),
+    playlist: Type.String({ description: 'the HLS media playlist, relative to the title dir' }),
+    segments: Type.Array(TextSegmentSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
 )
@@ -173,7 +215,7 @@ const BuildSchema = {
 
 export const TitleSchema = Type.Object(
   {
-    version: Type.Union([Type.Literal(1), Type.Literal(TITLE_VERSION)]),
+    version: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(TITLE_VERSION)]),
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
     createdAt: Type.String(),
     duration: Type.Number({ exclusiveMinimum: 0 }),
@@ -208,6 +250,8 @@ export const TitleSchema = Type.Object(
     dash: Type.String(),
     video: Type.Array(VideoRenditionSchema, { minItems: 1 }),
     audio: Type.Array(AudioRenditionSchema),
+    /** version 3: subtitles; absent in versions 1 and 2 */
+    text: Type.Optional(Type.Array(TextRenditionSchema)),
     files: Type.Array(FileEntrySchema, { minItems: 1, description: 'every file of the package except title.json' }),
   },
   { additionalProperties: false },
@@ -218,6 +262,9 @@ export type FileEntry = Static<typeof FileEntrySchema>
 export type Segment = Static<typeof SegmentSchema>
 export type VideoRendition = Static<typeof VideoRenditionSchema>
 export type AudioRendition = Static<typeof AudioRenditionSchema>
+export type TextRendition = Static<typeof TextRenditionSchema>
+export type TextSegment = Static<typeof TextSegmentSchema>
+/** Renditions with an init segment and CMAF media segments. */
 export type Rendition = VideoRendition | AudioRendition
 export type Inspection = Static<typeof InspectionSchema>
 export type Shot = Static<typeof ShotSchema>
