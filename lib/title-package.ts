@@ -120,6 +120,10 @@ export const TextRenditionSchema = Type.Object(
     averageBandwidth: Type.Integer({ minimum: 1, description: 'mean bitrate over the title, bit/s, measured' }),
     playlist: Type.String({ description: 'the HLS media playlist, relative to the title dir' }),
     segments: Type.Array(TextSegmentSchema, { minItems: 1 }),
+    sidecar: Type.Object(FileEntrySchema.properties, {
+      additionalProperties: false,
+      description: 'the whole WebVTT file, which the MPD references (dash.js reads text/vtt as one file, not as segments)',
+    }),
   },
   { additionalProperties: false },
 )
