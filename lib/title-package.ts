@@ -79,9 +79,7 @@ export const AudioRenditionSchema = Type.Object(
     type: Type.Literal('audio'),
     language: Type.String({ description: 'BCP 47 language tag (RFC 5646), `und` when unknown' }),
     name: Type.Optional(Type.String({ minLength: 1, description: "version 3: the name players show (the stream's title tag, else the language)" })),
-    origin: Type.Optional(
-      Type.String({ description: 'version 3: `stream:N` for the source\'s Nth audio stream, `file:<basename>` for an added audio file' }),
-    ),
+    origin: Type.Optional(Type.String({ description: "version 3: `stream:N` for the source's Nth audio stream, `file:<basename>` for an added audio file" })),
     channels: Type.Integer({ minimum: 1 }),
     sampleRate: Type.Integer({ minimum: 1 }),
   },
