@@ -50,6 +50,12 @@ export function cpuSecondsOf(pid: number, reaped = false): number {
   }
 }
 
+/** This process's CPU seconds (user + system): a busy machine stretches wall time, not this. */
+export function ownCpuSeconds(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
 /** CPU seconds of a process and all its live descendants (nginx's master and workers), plus reaped ones with `reaped`. */
 export function cpuSecondsTree(pid: number, reaped = false): number {
   let s = cpuSecondsOf(pid, reaped)

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module'
 import { BlockList } from 'node:net'
 import { clientAddress, formatIp, parseIp, TrustedProxies } from '../steering/index.js'
-import { fmtSpread, footer, header, roundOrder, spread } from './_rounds.js'
+import { fmtSpread, footer, header, ownCpuSeconds, roundOrder, spread } from './_rounds.js'
 
 const PROXIES = ['127.0.0.1/32', '10.9.0.0/16', '2001:db8:ffff::/48']
 const PEER = '127.0.0.1'
@@ -32,11 +32,6 @@ function headers(n: number): string[] {
     else out.push(v4)
   }
   return out
-}
-
-function cpuNs(): number {
-  const u = process.cpuUsage()
-  return (u.user + u.system) * 1000
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -85,13 +80,13 @@ export async function run(args: string[]): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const c of roundOrder(cases, r)) {
       for (const h of xff) sink += c.fn(h).length // warm-up
-      const start = cpuNs()
+      const start = ownCpuSeconds()
       let n = 0
-      while (cpuNs() - start < 3e8) {
+      while (ownCpuSeconds() - start < 0.3) {
         for (const h of xff) sink += c.fn(h).length
         n += xff.length
       }
-      perCase.get(c.name)!.push((cpuNs() - start) / n)
+      perCase.get(c.name)!.push(((ownCpuSeconds() - start) * 1e9) / n)
     }
   }
   const base = spread(perCase.get(cases[0]!.name)!)
