@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../lib/free-port.js'
+import { writeLoneOca } from '../test/helpers/cluster.js'
 import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
 import { parseWrk } from './_wrk.js'
 
@@ -80,34 +81,10 @@ export async function run(args: string[]): Promise<void> {
 
     // OCA: the real CLI, hot tier large enough for both files.
     const ocaPort = await freePort()
-    await writeFile(
-      join(dir, 'cluster.json'),
-      JSON.stringify({
-        version: 1,
-        adminToken: ADMIN,
-        origin: { url: 'http://127.0.0.1:9' },
-        steering: { url: 'http://127.0.0.1:9' },
-        ocas: [
-          {
-            id: 'bench',
-            url: `http://127.0.0.1:${ocaPort}`,
-            site: 'b',
-            region: 'b',
-            lat: 0,
-            lon: 0,
-            coverage: [],
-            capacityBytes: 1e9,
-            memoryBytes: 64 * 1024 * 1024,
-            storeDir: store,
-          },
-        ],
-      }),
-    )
-    const oca = spawn(
-      process.execPath,
-      [join(repo, 'bin/oclab.js'), 'oca', '--config', join(dir, 'cluster.json'), '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'],
-      { stdio: 'inherit' },
-    )
+    const config = await writeLoneOca(dir, { id: 'bench', port: ocaPort, storeDir: store, memoryBytes: 64 * 1024 * 1024, adminToken: ADMIN })
+    const oca = spawn(process.execPath, [join(repo, 'bin/oclab.js'), 'oca', '--config', config, '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'], {
+      stdio: 'inherit',
+    })
     children.push(oca)
     await waitFor(`http://127.0.0.1:${ocaPort}/health`, oca, 'oca')
     servers.push({ name: 'OCA (hot tier)', base: `http://127.0.0.1:${ocaPort}`, pid: oca.pid! })

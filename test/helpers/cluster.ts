@@ -30,6 +30,36 @@ export async function writeTestCluster(dir: string, ocas = 2): Promise<{ file: s
   return { file, cluster }
 }
 
+/**
+ * A cluster file with one OCA and no reachable origin or steering (port 9):
+ * an edge measured alone, serving what is already in `storeDir`.
+ */
+export async function writeLoneOca(dir: string, oca: { id: string; port: number; storeDir: string; memoryBytes: number; adminToken: string }): Promise<string> {
+  const cluster: ClusterConfig = {
+    version: 1,
+    adminToken: oca.adminToken,
+    origin: { url: 'http://127.0.0.1:9' },
+    steering: { url: 'http://127.0.0.1:9' },
+    ocas: [
+      {
+        id: oca.id,
+        url: `http://127.0.0.1:${oca.port}`,
+        site: 'a',
+        region: 'a',
+        lat: 0,
+        lon: 0,
+        coverage: [],
+        capacityBytes: 1e9,
+        memoryBytes: oca.memoryBytes,
+        storeDir: oca.storeDir,
+      },
+    ],
+  }
+  const file = join(dir, 'cluster.json')
+  await writeFile(file, JSON.stringify(cluster))
+  return file
+}
+
 /** Four node processes starting at once on a loaded 2-core machine have been seen to take over a minute. */
 const READY_TIMEOUT_MS = 240_000
 

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { freePort } from '../../lib/free-port.js'
+import { writeLoneOca } from '../helpers/cluster.js'
 import { ADMIN, putFile, rawRequest, tempDir } from './helpers.js'
 
 /**
@@ -54,32 +55,10 @@ t.test(
     const port = await freePort()
     const store = join(dir, 'store')
     for (let i = 0; i < OBJECTS; i++) await putFile(store, 'churn', `seg-${i}.m4s`, randomBytes(SIZE))
-    await writeFile(
-      join(dir, 'cluster.json'),
-      JSON.stringify({
-        version: 1,
-        adminToken: ADMIN,
-        origin: { url: 'http://127.0.0.1:9' },
-        steering: { url: 'http://127.0.0.1:9' },
-        ocas: [
-          {
-            id: 'm',
-            url: `http://127.0.0.1:${port}`,
-            site: 'a',
-            region: 'eu',
-            lat: 0,
-            lon: 0,
-            coverage: [],
-            capacityBytes: 1e9,
-            memoryBytes: HOT,
-            storeDir: store,
-          },
-        ],
-      }),
-    )
+    const config = await writeLoneOca(dir, { id: 'm', port, storeDir: store, memoryBytes: HOT, adminToken: ADMIN })
     const child = spawn(
       process.execPath,
-      [bin, 'oca', '--config', join(dir, 'cluster.json'), '--id', 'm', '--drain-delay', '0', '--log-level', 'warn', '--in-flight-bytes', String(IN_FLIGHT)],
+      [bin, 'oca', '--config', config, '--id', 'm', '--drain-delay', '0', '--log-level', 'warn', '--in-flight-bytes', String(IN_FLIGHT)],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     )
     let stderr = ''
