@@ -49,6 +49,10 @@ const PLAYER_PAGE = `<!doctype html><html><body>
     if (q.get('dashConfig')) p.updateSettings(JSON.parse(q.get('dashConfig')))
     p.on('error', (e) => window.playerErrors.push('dash:' + JSON.stringify(e.error && (e.error.message || e.error.code || e.error))))
     p.initialize(video, q.get('src'), true)
+    // dashMediaSettings: JSON {type: MediaSettings} for setInitialMediaSettingsFor (tests pick a codec's
+    // AdaptationSet by its id). After initialize, which dash.js requires, and before the manifest has
+    // arrived and a track is chosen. dash.js ignores settings nothing matches, so tests check what it chose.
+    for (const [type, s] of Object.entries(JSON.parse(q.get('dashMediaSettings') || '{}'))) p.setInitialMediaSettingsFor(type, s)
     window.player = p
     window.playerVersion = 'dash.js ' + p.getVersion()
   }
