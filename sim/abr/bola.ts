@@ -65,6 +65,9 @@ export class Bola implements AbrPolicy {
    */
   private readonly a: Float64Array
   private aV = NaN
+  /** Read once from the ladder and params: the abandonment bound and check run several times a segment. */
+  private readonly bitrates: Float64Array
+  private readonly basic: boolean
 
   constructor(
     private readonly ladder: Ladder,
@@ -78,6 +81,8 @@ export class Bola implements AbrPolicy {
     this.V = p.V
     this.utilities = p.utilities
     this.a = new Float64Array(p.utilities.length)
+    this.bitrates = ladder.bitrates
+    this.basic = params.variant === 'basic'
     this.estimator = shared ?? makeEstimator(params)
     this.owns = !shared
   }
@@ -116,7 +121,7 @@ export class Bola implements AbrPolicy {
     this.delay = 0
     if (s.lastRung < 0) return highestRungAtMost(this.ladder.bitrates, this.params.startBitrate)
     const segDur = this.ladder.segmentDurations[s.segmentIndex]!
-    const basic = this.params.variant === 'basic'
+    const basic = this.basic
     if (!basic) {
       const n = this.ladder.segmentDurations.length
       const t = Math.max(Math.min(s.segmentIndex, n - s.segmentIndex) / 2, 3) * this.ladder.segmentDuration
@@ -155,10 +160,10 @@ export class Bola implements AbrPolicy {
    * positive bounds the next answer (abandon.ts firstPositive*).
    */
   abandonQuietUntil(p: DownloadProgress, rate = 0, window = 0): number {
-    if (this.params.variant === 'basic' || p.rung === 0) return Infinity
+    if (this.basic || p.rung === 0) return Infinity
     const R0 = p.totalBytes - p.loadedBytes
     const a = this.terms()
-    const bitrates = this.ladder.bitrates
+    const bitrates = this.bitrates
     const ac = a[p.rung]!
     const x0 = ac - p.bufferLevel
     const c = window > 0 ? rate : 0
@@ -183,7 +188,7 @@ export class Bola implements AbrPolicy {
 
   /** Sabre Bola.check_abandon: switch to a lower rung whose whole segment scores above what remains of this one. */
   abandon(p: DownloadProgress): number {
-    if (this.params.variant === 'basic') return -1
+    if (this.basic) return -1
     const remain = p.totalBytes - p.loadedBytes
     if (p.loadedBytes <= 0 || remain <= 0) return -1
     const a = this.terms()
@@ -191,7 +196,7 @@ export class Bola implements AbrPolicy {
     if (score < 0) return -1
     let to = -1
     for (let q = 0; q < p.rung; q++) {
-      const size = (p.totalBytes * this.ladder.bitrates[q]!) / this.ladder.bitrates[p.rung]!
+      const size = (p.totalBytes * this.bitrates[q]!) / this.bitrates[p.rung]!
       const sc = (a[q]! - p.bufferLevel) / size
       if (size < remain && sc > score) {
         score = sc

@@ -235,11 +235,14 @@ export function defaultText(d: Default): string {
 export function resolveParams(algorithm: string, ladder: Ladder, profile: ProfileName = DEFAULT_PROFILE, overrides: AbrParams = {}): AbrParams {
   const specs = PARAM_SPECS[algorithm]
   if (!specs) throw new OclabError(ErrorCodes.BAD_CONFIG, `unknown ABR algorithm "${algorithm}"`)
-  const out: AbrParams = {}
-  for (const s of specs) {
-    const d = s.defaults[profile]
-    out[s.name] = typeof d === 'object' ? d.compute(ladder) : d
-  }
+  // Built in one piece (Object.fromEntries), not key by key: V8 turns an object that gains this many properties by
+  // keyed stores into a hash-table dictionary, and every `params.x` a rule reads per decision becomes a slow lookup.
+  const out: AbrParams = Object.fromEntries(
+    specs.map((s) => {
+      const d = s.defaults[profile]
+      return [s.name, typeof d === 'object' ? d.compute(ladder) : d]
+    }),
+  )
   for (const [k, v] of Object.entries(overrides)) {
     const spec = specs.find((s) => s.name === k)
     if (!spec) throw new OclabError(ErrorCodes.BAD_CONFIG, `${algorithm} has no parameter "${k}" (see oclab sim params ${algorithm})`)
