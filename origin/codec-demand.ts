@@ -84,7 +84,7 @@ export function codecShares(titleCodecs: readonly string[], mix: DeviceMix): Map
  */
 export function fallbacks(renditions: readonly { codec: string }[]): (number | undefined)[] {
   const ladders = new Map<string, number[]>()
-  renditions.forEach((r, i) => ladders.set(r.codec, [...(ladders.get(r.codec) ?? []), i]))
+  for (const [i, r] of renditions.entries()) ladders.set(r.codec, [...(ladders.get(r.codec) ?? []), i])
   const codecs = [...ladders.keys()].sort((a, b) => codecAge(a) - codecAge(b))
   const out: (number | undefined)[] = renditions.map(() => undefined)
   for (const [k, codec] of codecs.entries()) {
