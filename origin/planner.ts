@@ -129,6 +129,8 @@ interface Items {
   rendition: Int16Array
   /** the item a rendition is held on top of (its fallback's), -1 when it needs only its shared part */
   need: Int32Array
+  /** the item of each item's title's shared part */
+  shared: Int32Array
   bytes: Float64Array
   density: Float64Array
   order: Uint32Array
@@ -142,6 +144,7 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
   const title = new Uint32Array(max)
   const rendition = new Int16Array(max)
   const need = new Int32Array(max).fill(-1)
+  const shared = new Int32Array(max)
   const bytes = new Float64Array(max)
   const density = new Float64Array(max)
   let n = 0
@@ -150,8 +153,10 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
     const v = views[ti] ?? 0
     if (!(v > 0)) return
     const share = input.share(s, ti)
+    const sharedItem = n
     title[n] = ti
     rendition[n] = -1
+    shared[n] = n
     bytes[n] = t.baseBytes
     density[n] = v
     demandBytes += v * t.baseBytes
@@ -169,6 +174,7 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
         title[n] = ti
         rendition[n] = ri
         need[n] = fb
+        shared[n] = sharedItem
         bytes[n] = r.bytes
         density[n] = d
         itemOf[ri] = n
@@ -181,6 +187,7 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
       if (!(d > 0)) return
       title[n] = ti
       rendition[n] = ri
+      shared[n] = sharedItem
       bytes[n] = r.bytes
       density[n] = d
       demandBytes += d * r.bytes
@@ -191,7 +198,7 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
   for (let i = 0; i < n; i++) order[i] = i
   // Density first; on a tie the shared part before its renditions, then catalog order (deterministic).
   order.sort((a, b) => density[b]! - density[a]! || title[a]! - title[b]! || rendition[a]! - rendition[b]!)
-  return { items: { title, rendition, need, bytes, density, order, count: n }, demandBytes }
+  return { items: { title, rendition, need, shared, bytes, density, order, count: n }, demandBytes }
 }
 
 /**
@@ -260,18 +267,28 @@ function planSite(input: PlanInput, s: number, reactiveShare: number): SitePlan 
     taken[i] = 1
   }
   const ready = (i: number): boolean => items.need[i]! < 0 || taken[items.need[i]!] === 1
+  /** Take a title's shared part (item `s`). */
+  const placeTitle = (s: number): PlacedTitle => {
+    const p: PlacedTitle = { titleId: input.titles[items.title[s]!]!.id, renditions: [], bytes: 0 }
+    placed.set(items.title[s]!, p)
+    take(s, p, -1)
+    return p
+  }
   for (let k = 0; k < items.count; k++) {
     const i = items.order[k]!
     if (items.bytes[i]! > free) continue
     const ti = items.title[i]!
     const ri = items.rendition[i]!
     if (ri < 0) {
-      const p: PlacedTitle = { titleId: input.titles[ti]!.id, renditions: [], bytes: 0 }
-      placed.set(ti, p)
-      take(i, p, ri)
-    } else {
-      const p = placed.get(ti)
-      if (p && ready(i)) take(i, p, ri)
+      if (!placed.has(ti)) placeTitle(i)
+      continue
+    }
+    const p = placed.get(ti)
+    if (p) {
+      if (ready(i)) take(i, p, ri)
+    } else if (items.need[i]! < 0 && items.bytes[i]! + items.bytes[items.shared[i]!]! <= free) {
+      // Denser than its shared part (a rendition also sparing a better codec's misses, see chainedValues): both go in now.
+      take(i, placeTitle(items.shared[i]!), ri)
     }
   }
   // A shared part none of whose renditions fitted would hold manifests without media: give its room back
