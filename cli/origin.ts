@@ -3,7 +3,16 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { type ClusterConfig, readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 import { ErrorCodes, OclabError } from '../lib/errors.js'
 // From its own module, not origin/index.js: the index loads the server and the store, which `--help` need not pay.
-import { type PopularityModel, parseFillWindow, readPopularity, zipfPopularity } from '../origin/config.js'
+import {
+  DEFAULT_DEVICE_MIX,
+  DEFAULT_REACTIVE_SHARE,
+  type DeviceMix,
+  type PopularityModel,
+  parseDeviceMix,
+  parseFillWindow,
+  readPopularity,
+  zipfPopularity,
+} from '../origin/config.js'
 import type { PrepositionEvent, PrepositionReport } from '../origin/index.js'
 import type { Command, OptionSpec, OptionValues } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
@@ -14,7 +23,7 @@ import { numberOption, requiredString, stringOption, usageError } from './comman
  *   oclab origin --config cluster.json [--store <dir>]          serve (parent of last resort, catalog, admin)
  *   oclab origin ingest <package-dir> --store <dir>             verify a package and take it in
  *   oclab origin preposition --config cluster.json [--dry-run]  plan and fill the OCAs
- *   oclab origin evaluate --config cluster.json                 edge hit ratio of the plan vs the oracle and LRU
+ *   oclab origin evaluate --config cluster.json                 edge hit ratio of the plan (as OCAs run it) vs the oracle and LRU
  */
 const configOpt: OptionSpec = { type: 'string', arg: '<file>', help: 'the cluster file' }
 const storeOpt: OptionSpec = { type: 'string', arg: '<dir>', help: "master store root (default: the cluster file's origin.storeDir, relative to the file)" }
@@ -28,7 +37,20 @@ const runOpts: Record<string, OptionSpec> = {
   window: { type: 'string', arg: '<HH-HH>', help: "fill window in UTC hours, e.g. 02-08 (default: the forecast file's, else any time)" },
   concurrency: { type: 'string', arg: '<n>', default: '2', help: 'fills at once per site' },
   bandwidth: { type: 'string', arg: '<MB/s>', help: 'total cap over all fills, in MB/s (default: none)' },
-  'fill-fraction': { type: 'string', arg: '<0..1>', default: '0.9', help: "share of each OCA's capacity the plan may use" },
+  reactive: {
+    type: 'string',
+    arg: '<0..1>',
+    default: String(DEFAULT_REACTIVE_SHARE),
+    help: "share of each OCA's capacity left out of the plan for fill on miss (bench -- placement)",
+  },
+  devices: {
+    type: 'string',
+    arg: '<mix>',
+    default: Object.entries(DEFAULT_DEVICE_MIX)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    help: 'share of plays by the newest codec the device decodes, for titles with several codecs (AV1 30%: Netflix, Dec 2025; the rest assumed)',
+  },
 }
 
 function storeDirOf(values: OptionValues, configPath: string | undefined, cluster: ClusterConfig | undefined): string {
@@ -60,10 +82,20 @@ function popularityFrom(values: OptionValues, cluster: ClusterConfig): (titleIds
   }
 }
 
+/** --reactive and --devices, shared by preposition, evaluate and the server. */
+function placementKnobs(values: OptionValues): { reactiveShare: number; devices?: DeviceMix } {
+  const devices = stringOption(values, 'devices')
+  return {
+    reactiveShare: numberOption(values, 'reactive', { min: 0, max: 0.99 }) ?? DEFAULT_REACTIVE_SHARE,
+    ...(devices ? { devices: parseDeviceMix(devices) } : {}),
+  }
+}
+
 function prepositionKnobs(values: OptionValues): {
   concurrencyPerSite: number
   bandwidthBytesPerSec?: number
-  fillFraction: number
+  reactiveShare: number
+  devices?: DeviceMix
   window?: ReturnType<typeof parseFillWindow>
 } {
   const mbps = numberOption(values, 'bandwidth', { min: 0.001 })
@@ -71,7 +103,7 @@ function prepositionKnobs(values: OptionValues): {
   return {
     concurrencyPerSite: numberOption(values, 'concurrency', { min: 1, max: 64, integer: true }) ?? 2,
     ...(mbps ? { bandwidthBytesPerSec: Math.round(mbps * 1e6) } : {}),
-    fillFraction: numberOption(values, 'fill-fraction', { min: 0.01, max: 1 }) ?? 0.9,
+    ...placementKnobs(values),
     ...(window ? { window: parseFillWindow(window) } : {}),
   }
 }
@@ -208,28 +240,41 @@ const prepositionCmd: Command = {
 
 const evaluate: Command = {
   name: 'origin evaluate',
-  summary: 'Replay a request log against the plan: edge hit ratio (own site, region, origin) beside the oracle and plain LRU fill-on-miss.',
-  usage: '--config <cluster.json> [--store <dir> | --synthetic <titles>] [--log <requests.jsonl> | --requests <n>] [options]',
+  summary:
+    'Replay a request log against the plan as the OCAs run it (planned renditions pinned, misses filling the reserve): edge hit ratio (own site, region, origin) beside the oracle and plain LRU fill-on-miss.',
+  usage: '--config <cluster.json> [--store <dir> | --synthetic <titles> [--synthetic-av1 <share>]] [--log <requests.jsonl> | --requests <n>] [options]',
   options: {
     config: configOpt,
     store: storeOpt,
     synthetic: { type: 'string', arg: '<titles>', help: 'plan a synthetic catalog of this many titles instead of the store' },
-    log: { type: 'string', arg: '<file>', help: 'a request log, one JSON object per line: {"site": ocaId, "title": id, "rendition": id}' },
-    requests: { type: 'string', arg: '<n>', default: '200000', help: 'plays to sample from the forecast when no log is given' },
-    'fill-fraction': runOpts['fill-fraction']!,
+    'synthetic-av1': { type: 'string', arg: '<0..1>', default: '0', help: 'share of the synthetic titles that also carry an AV1 ladder' },
+    log: {
+      type: 'string',
+      arg: '<file>',
+      help: 'a request log, one JSON object per line: {"site": ocaId, "title": id, "rendition": id} (the rendition the client prefers)',
+    },
+    requests: {
+      type: 'string',
+      arg: '<n>',
+      default: '200000',
+      help: 'plays to sample from the forecast when no log is given (and as many to warm the caches)',
+    },
+    reactive: runOpts.reactive!,
+    devices: runOpts.devices!,
     ...popularityOpts,
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
   async run(values) {
     const configPath = requiredString(values, 'config')
     const cluster = await readCluster(configPath)
-    const { clusterSites } = await import('../origin/index.js')
-    const { demandInput } = await import('../origin/index.js')
-    const { planPlacement, holdingsOf, oraclePlan, replay, sampleRequests, simulateLru, syntheticCatalog, MasterStore } = await import('../origin/index.js')
+    const { clusterSites, demandInput, planPlacement, holdingsOf, oraclePlan, replayWithFill, sampleRequests, simulateLru, syntheticCatalog, MasterStore } =
+      await import('../origin/index.js')
     const synthetic = numberOption(values, 'synthetic', { min: 1, integer: true })
+    const av1Share = numberOption(values, 'synthetic-av1', { min: 0, max: 1 }) ?? 0
+    const { reactiveShare, devices } = placementKnobs(values)
     let titles: ReturnType<typeof syntheticCatalog>
     if (synthetic) {
-      titles = syntheticCatalog(synthetic, numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1)
+      titles = syntheticCatalog(synthetic, numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1, { av1Share })
     } else {
       const store = new MasterStore(storeDirOf(values, configPath, cluster))
       await store.refresh()
@@ -237,17 +282,19 @@ const evaluate: Command = {
     }
     if (titles.length === 0) throw new OclabError(ErrorCodes.BAD_CONFIG, 'the catalog is empty: ingest titles or use --synthetic <n>')
     const model = await popularityFrom(values, cluster)(titles.map((t) => t.id))
-    const input = demandInput(titles, clusterSites(cluster, numberOption(values, 'fill-fraction', { min: 0.01, max: 1 }) ?? 0.9), model)
-    const plan = planPlacement(input)
+    const input = demandInput(titles, clusterSites(cluster), model, devices ? { devices } : {})
+    const plan = planPlacement(input, { reactiveShare })
     const seed = numberOption(values, 'seed', { integer: true, min: 0 }) ?? 1
     const logPath = stringOption(values, 'log')
     const count = numberOption(values, 'requests', { min: 1, integer: true }) ?? 200_000
     const log = logPath ? await readRequestLog(logPath, input) : sampleRequests(input, count, seed * 1000 + 1)
+    // The day before, from the forecast: the OCAs' fill-on-miss regions (and LRU) start warm, as they would.
     const warm = sampleRequests(input, log.length, seed * 1000 + 2)
     const result = {
       requests: log.length,
-      plan: replay(input, log, holdingsOf(input, plan)),
-      oracle: replay(input, log, holdingsOf(input, oraclePlan(input, log))),
+      reactiveShare,
+      plan: replayWithFill(input, warm, log, holdingsOf(input, plan)),
+      oracle: replayWithFill(input, warm, log, holdingsOf(input, oraclePlan(input, log))),
       lru: simulateLru(input, warm, log),
       planRatioToBound: plan.ratioToBound,
     }
@@ -256,16 +303,18 @@ const evaluate: Command = {
       return 0
     }
     const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7)
-    console.log(`${result.requests} plays replayed (${logPath ?? 'sampled from the forecast'}); bytes served by:`)
-    console.log('placement     own site   region   origin')
+    console.log(
+      `${result.requests} plays replayed (${logPath ?? 'sampled from the forecast'}); the plan leaves ${(100 * reactiveShare).toFixed(0)}% of each OCA to fill on miss; bytes served by:`,
+    )
+    console.log('placement     own site   region   origin   link bytes saved')
     for (const [name, r] of [
       ['plan', result.plan],
       ['oracle', result.oracle],
       ['LRU on miss', result.lru],
     ] as const)
-      console.log(`${name.padEnd(12)}  ${pct(r.own)}  ${pct(r.region)}  ${pct(r.origin)}`)
+      console.log(`${name.padEnd(12)}  ${pct(r.own)}  ${pct(r.region)}  ${pct(r.origin)}   ${mb(r.savedBytes).padStart(10)} MB`)
     console.log(
-      `edge hit ratio: plan/oracle ${(result.plan.own / (result.oracle.own || 1)).toFixed(3)}, plan/LRU ${(result.plan.own / (result.lru.own || 1)).toFixed(3)}`,
+      `edge hit ratio: plan/oracle ${(result.plan.own / (result.oracle.own || 1)).toFixed(3)}, plan/LRU ${(result.plan.own / (result.lru.own || 1)).toFixed(3)}; link bytes saved: plan/oracle ${(result.plan.savedBytes / (result.oracle.savedBytes || 1)).toFixed(3)}, plan/LRU ${(result.plan.savedBytes / (result.lru.savedBytes || 1)).toFixed(3)}`,
     )
     return 0
   },

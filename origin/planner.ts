@@ -28,13 +28,36 @@
  * rest as that reactive region: the plan's last, least dense items are the
  * ones a wrong forecast most likely mis-ranked, and an LRU region of the same
  * size catches what the forecast missed. `reactiveBytes` states the split.
+ *
+ * Several codecs (origin/codec-demand.ts): a title may carry H.264, HEVC and
+ * AV1 ladders; each play prefers one rendition (its device's codec, its
+ * rung), and a rendition that has a `fallback` (a less advanced codec's rung)
+ * is played only when held, its fallback otherwise. The value of a placement
+ * is then the link bytes it saves: a miss crosses origin → OCA and OCA →
+ * client, a hit only the second, so a hit saves 2 × the preferred bytes less
+ * the bytes played. For one codec this is exactly the bytes served (a hit
+ * saves its own bytes), so single-codec titles place as before. A rendition
+ * with a fallback is held only on top of it (H.264 is the universal
+ * fallback), and its value is what it saves over that fallback: the bytes
+ * between the two, for every play that prefers it or a rendition falling
+ * back to it. These chained values add up exactly, and a dependant is taken
+ * only once what it needs is, as a rendition needs its shared part.
  */
 export interface PlanTitle {
   id: string
   /** bytes every play of the title reads, whatever its rung */
   baseBytes: number
   /** video renditions, in the order the share vectors use */
-  renditions: { id: string; bytes: number }[]
+  renditions: PlanRendition[]
+}
+
+export interface PlanRendition {
+  id: string
+  bytes: number
+  /** the codec of its ladder; set only on titles with several codecs */
+  codec?: string
+  /** index of the rendition a client plays instead when this one is not held (codec-demand.ts `fallbacks`) */
+  fallback?: number
 }
 
 export interface PlanSite {
@@ -48,7 +71,7 @@ export interface PlanInput {
   sites: PlanSite[]
   /** views[s][t]: expected plays of title t by the clients of site s */
   views: ArrayLike<number>[]
-  /** share of those plays at each rendition of title t (sums to at most 1) */
+  /** share of those plays preferring each rendition of title t (sums to at most 1) */
   share: (site: number, title: number) => ArrayLike<number>
 }
 
@@ -82,11 +105,11 @@ export interface SitePlan {
   reactiveBytes: number
   titles: PlacedTitle[]
   usedBytes: number
-  /** expected bytes the site's clients read from it under this plan */
+  /** expected bytes the site's clients read from it under this plan (with several codecs: the link bytes it saves, see above) */
   servedBytes: number
   /** the fractional relaxation's value over the planned capacity: no placement there serves more */
   boundBytes: number
-  /** every byte the site's clients are expected to read */
+  /** every byte the site's clients are expected to read (in their preferred renditions) */
   demandBytes: number
 }
 
@@ -104,6 +127,10 @@ interface Items {
   title: Uint32Array
   /** -1 for the shared part, else the rendition index */
   rendition: Int16Array
+  /** the item a rendition is held on top of (its fallback's), -1 when it needs only its shared part */
+  need: Int32Array
+  /** the item of each item's title's shared part */
+  shared: Int32Array
   bytes: Float64Array
   density: Float64Array
   order: Uint32Array
@@ -116,6 +143,8 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
   for (const t of input.titles) max += 1 + t.renditions.length
   const title = new Uint32Array(max)
   const rendition = new Int16Array(max)
+  const need = new Int32Array(max).fill(-1)
+  const shared = new Int32Array(max)
   const bytes = new Float64Array(max)
   const density = new Float64Array(max)
   let n = 0
@@ -124,17 +153,41 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
     const v = views[ti] ?? 0
     if (!(v > 0)) return
     const share = input.share(s, ti)
+    const sharedItem = n
     title[n] = ti
     rendition[n] = -1
+    shared[n] = n
     bytes[n] = t.baseBytes
     density[n] = v
     demandBytes += v * t.baseBytes
     n++
+    if (t.renditions.some((r) => r.fallback !== undefined)) {
+      const values = chainedValues(t.renditions, v, share)
+      demandBytes += values.demand
+      const itemOf = new Int32Array(t.renditions.length).fill(-1)
+      // Fallbacks first, so a dependant can name its fallback's item (a fallback is always a less advanced codec's rung).
+      for (const ri of values.order) {
+        const r = t.renditions[ri]!
+        const d = values.value[ri]! / r.bytes
+        const fb = r.fallback === undefined ? -1 : itemOf[r.fallback]!
+        if (!(d > 0) || (r.fallback !== undefined && fb < 0)) continue
+        title[n] = ti
+        rendition[n] = ri
+        need[n] = fb
+        shared[n] = sharedItem
+        bytes[n] = r.bytes
+        density[n] = d
+        itemOf[ri] = n
+        n++
+      }
+      return
+    }
     t.renditions.forEach((r, ri) => {
       const d = v * (share[ri] ?? 0)
       if (!(d > 0)) return
       title[n] = ti
       rendition[n] = ri
+      shared[n] = sharedItem
       bytes[n] = r.bytes
       density[n] = d
       demandBytes += d * r.bytes
@@ -145,7 +198,44 @@ function siteItems(input: PlanInput, s: number): { items: Items; demandBytes: nu
   for (let i = 0; i < n; i++) order[i] = i
   // Density first; on a tie the shared part before its renditions, then catalog order (deterministic).
   order.sort((a, b) => density[b]! - density[a]! || title[a]! - title[b]! || rendition[a]! - rendition[b]!)
-  return { items: { title, rendition, bytes, density, order, count: n }, demandBytes }
+  return { items: { title, rendition, need, shared, bytes, density, order, count: n }, demandBytes }
+}
+
+/**
+ * Expected link bytes each rendition of a multi-codec title saves when held
+ * on top of its fallback chain (see the module comment), for `views` plays
+ * preferring the renditions by `share`. A rendition without a fallback saves,
+ * for each play whose chain ends at it, 2 × the preferred bytes less its own;
+ * one with a fallback saves its fallback's bytes less its own for every play
+ * whose chain passes through it. Held together, a play's chain saves exactly
+ * its preferred bytes. `demand` is that total; `order` lists fallbacks before
+ * their dependants.
+ */
+export function chainedValues(
+  renditions: readonly PlanRendition[],
+  views: number,
+  share: ArrayLike<number>,
+): { value: Float64Array; demand: number; order: number[] } {
+  const value = new Float64Array(renditions.length)
+  let demand = 0
+  renditions.forEach((x, xi) => {
+    const p = views * (share[xi] ?? 0)
+    if (!(p > 0)) return
+    demand += p * x.bytes
+    let y = xi
+    for (let fb = renditions[y]!.fallback; fb !== undefined; fb = renditions[y]!.fallback) {
+      value[y]! += p * (renditions[fb]!.bytes - renditions[y]!.bytes)
+      y = fb
+    }
+    value[y]! += p * (2 * x.bytes - renditions[y]!.bytes)
+  })
+  const depth = (ri: number): number => {
+    let d = 0
+    for (let fb = renditions[ri]!.fallback; fb !== undefined; fb = renditions[fb]!.fallback) d++
+    return d
+  }
+  const order = renditions.map((_, i) => i).sort((a, b) => depth(a) - depth(b) || a - b)
+  return { value, demand, order }
 }
 
 /** The fractional knapsack over items sorted by density: whole items while they fit, then a fraction of the next. */
@@ -176,18 +266,29 @@ function planSite(input: PlanInput, s: number, reactiveShare: number): SitePlan 
     servedBytes += items.bytes[i]! * items.density[i]!
     taken[i] = 1
   }
+  const ready = (i: number): boolean => items.need[i]! < 0 || taken[items.need[i]!] === 1
+  /** Take a title's shared part (item `s`). */
+  const placeTitle = (s: number): PlacedTitle => {
+    const p: PlacedTitle = { titleId: input.titles[items.title[s]!]!.id, renditions: [], bytes: 0 }
+    placed.set(items.title[s]!, p)
+    take(s, p, -1)
+    return p
+  }
   for (let k = 0; k < items.count; k++) {
     const i = items.order[k]!
     if (items.bytes[i]! > free) continue
     const ti = items.title[i]!
     const ri = items.rendition[i]!
     if (ri < 0) {
-      const p: PlacedTitle = { titleId: input.titles[ti]!.id, renditions: [], bytes: 0 }
-      placed.set(ti, p)
-      take(i, p, ri)
-    } else {
-      const p = placed.get(ti)
-      if (p) take(i, p, ri)
+      if (!placed.has(ti)) placeTitle(i)
+      continue
+    }
+    const p = placed.get(ti)
+    if (p) {
+      if (ready(i)) take(i, p, ri)
+    } else if (items.need[i]! < 0 && items.bytes[i]! + items.bytes[items.shared[i]!]! <= free) {
+      // Denser than its shared part (a rendition also sparing a better codec's misses, see chainedValues): both go in now.
+      take(i, placeTitle(items.shared[i]!), ri)
     }
   }
   // A shared part none of whose renditions fitted would hold manifests without media: give its room back
@@ -198,10 +299,17 @@ function planSite(input: PlanInput, s: number, reactiveShare: number): SitePlan 
     free += p.bytes
     servedBytes -= p.bytes * (input.views[s]![ti] ?? 0)
   }
-  for (let k = 0; k < items.count; k++) {
-    const i = items.order[k]!
-    const p = placed.get(items.title[i]!)
-    if (!taken[i] && items.rendition[i]! >= 0 && p && items.bytes[i]! <= free) take(i, p, items.rendition[i]!)
+  // Again until nothing changes: a rendition denser than its fallback was passed over until the fallback was taken.
+  for (let changed = true; changed; ) {
+    changed = false
+    for (let k = 0; k < items.count; k++) {
+      const i = items.order[k]!
+      const p = placed.get(items.title[i]!)
+      if (!taken[i] && items.rendition[i]! >= 0 && p && items.bytes[i]! <= free && ready(i)) {
+        take(i, p, items.rendition[i]!)
+        changed = true
+      }
+    }
   }
   const titles = [...placed.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
   const usedBytes = titles.reduce((a, p) => a + p.bytes, 0)

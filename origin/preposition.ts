@@ -4,13 +4,16 @@ import type { FillProgress } from '../oca/index.js'
 import { OcaClient } from '../oca/index.js'
 import type { PrepositionReport, SiteReport } from './api.js'
 import { planCluster, wantedFiles } from './cluster-plan.js'
+import type { DeviceMix } from './codec-demand.js'
 import { diffPlacement, type FillTask, type OcaHoldings } from './fill-plan.js'
 import type { MasterStore } from './master-store.js'
 import { type FillWindow, insideWindow, type PopularityModel } from './popularity.js'
 
 /**
  * One pre-position run (`oclab origin preposition`, `POST /admin/preposition`):
- * plan, ask every OCA what it holds, send only what is missing (from a peer
+ * plan (per OCA the chosen renditions of each title, of whichever codecs, with
+ * the title's shared audio, subtitles and manifests), ask every OCA what it
+ * holds, send only what is missing (from a peer
  * of the region when one has it, else from the origin), with a bounded
  * number of fills per site and a total bandwidth cap, poll the fills, check
  * the result against the OCA's own listing, then purge what the plan dropped.
@@ -33,8 +36,10 @@ export interface PrepositionOptions {
   concurrencyPerSite?: number
   /** cap on all fills together, bytes/s; split evenly over the fills that can run at once; default none */
   bandwidthBytesPerSec?: number
-  /** share of each OCA's capacity the plan may use; default 0.9 (miss fills need room too) */
-  fillFraction?: number
+  /** share of each OCA's capacity left out of the plan for fill on miss; default DEFAULT_REACTIVE_SHARE (planner.ts) */
+  reactiveShare?: number
+  /** which codecs clients prefer, for titles with several; default DEFAULT_DEVICE_MIX (codec-demand.ts) */
+  devices?: DeviceMix
   /** between progress polls; default 200 ms */
   pollMs?: number
   /** deadline of each admin call; default 5000 ms */
@@ -74,7 +79,10 @@ export async function preposition(o: PrepositionOptions): Promise<PrepositionRep
   const cluster = o.cluster
   await o.store.refresh()
   const titles = o.store.titles()
-  const plan = planCluster(titles, cluster, o.model, o.fillFraction ?? 0.9)
+  const plan = planCluster(titles, cluster, o.model, {
+    ...(o.reactiveShare !== undefined ? { reactiveShare: o.reactiveShare } : {}),
+    ...(o.devices ? { devices: o.devices } : {}),
+  })
   const wanted = wantedFiles(plan, titles)
   const planSummary = { servedBytes: plan.servedBytes, boundBytes: plan.boundBytes, demandBytes: plan.demandBytes, ratioToBound: plan.ratioToBound }
   const emit = o.onEvent ?? (() => undefined)

@@ -7,6 +7,12 @@ import { type Plan, type PlanInput, planPlacement } from './planner.js'
  * ratio, the share of requested bytes served by the client's own site, then
  * by another site of its region, then by the origin. Pure and in memory: a
  * million plays replay in well under a second.
+ *
+ * A play names the rendition its client prefers. In a title with several
+ * codecs (planner.ts, codec-demand.ts) the client plays that rendition when
+ * its site holds it, else the first of its fallbacks the site holds, else it
+ * misses on the preferred rendition's bytes. Requested bytes are the bytes of
+ * what was played.
  */
 export interface RequestLog {
   site: Uint16Array
@@ -21,6 +27,30 @@ export interface HitRatio {
   own: number
   region: number
   origin: number
+}
+
+export interface FillReplay extends HitRatio {
+  /**
+   * Link bytes the placement saved against every play fetched from the
+   * origin in its preferred rendition (planner.ts: a hit saves 2 × the
+   * preferred bytes less the bytes played, a miss nothing). With one codec
+   * per title this is the bytes served by the client's own site.
+   */
+  savedBytes: number
+}
+
+/** Item keys' fallback keys (-1: none), for the replays below. */
+function fallbackKeys(input: PlanInput, stride: number): Int32Array {
+  const out = new Int32Array(input.titles.length * stride).fill(-1)
+  for (const [ti, t] of input.titles.entries())
+    for (const [ri, r] of t.renditions.entries()) if (r.fallback !== undefined) out[ti * stride + 1 + ri] = ti * stride + 1 + r.fallback
+  return out
+}
+
+/** The key a client preferring `key` plays at a site that `holds`: the first of its chain held, else `key` itself (a miss). */
+function played(key: number, fallback: Int32Array, holds: (k: number) => boolean): number {
+  for (let k = key; k >= 0; k = fallback[k]!) if (holds(k)) return k
+  return key
 }
 
 function sum(v: ArrayLike<number>): number {
@@ -96,6 +126,7 @@ export function replay(input: PlanInput, log: RequestLog, h: Holdings): HitRatio
     const count = inRegion[regionOf[s]!]!
     for (let k = 0; k < held.length; k++) count[k]! += held[k]!
   })
+  const fallback = fallbackKeys(input, h.stride)
   let bytes = 0
   let own = 0
   let region = 0
@@ -111,7 +142,8 @@ export function replay(input: PlanInput, log: RequestLog, h: Holdings): HitRatio
     const r = log.rendition[i]!
     const title = input.titles[t]!
     count(s, t * h.stride, title.baseBytes)
-    count(s, t * h.stride + 1 + r, title.renditions[r]!.bytes)
+    const key = played(t * h.stride + 1 + r, fallback, (k) => h.held[s]![k] === 1)
+    count(s, key, title.renditions[key - t * h.stride - 1]!.bytes)
   }
   return ratio(bytes, own, region)
 }
@@ -206,7 +238,7 @@ class ItemLru {
  * warmed on `warm` (a previous day) before `log` is measured, so the
  * baseline is not charged for a cold start the planner never has.
  */
-export function simulateLru(input: PlanInput, warm: RequestLog, log: RequestLog): HitRatio {
+export function simulateLru(input: PlanInput, warm: RequestLog, log: RequestLog): FillReplay {
   return replayWithFill(input, warm, log)
 }
 
@@ -218,7 +250,7 @@ export function simulateLru(input: PlanInput, warm: RequestLog, log: RequestLog)
  * region holds the item, pinned or cached. Warmed on `warm` like the LRU
  * baseline, so the reactive region starts the day as full as LRU's does.
  */
-export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestLog, pinned?: Holdings): HitRatio {
+export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestLog, pinned?: Holdings): FillReplay {
   const stride = strideOf(input)
   if (pinned && pinned.stride !== stride) throw new Error('holdings were made for another input')
   const peers = regionPeers(input)
@@ -236,22 +268,26 @@ export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestL
     for (let k = 0; k < size; k++) if (h[k]) used += itemBytes[k]!
     return new ItemLru(size, Math.max(0, site.capacityBytes - used))
   })
+  const fallback = fallbackKeys(input, stride)
   let bytes = 0
   let own = 0
   let region = 0
-  const access = (s: number, key: number, b: number, count: boolean): void => {
+  let savedBytes = 0
+  /** One request; true when the site served it from its pinned or cached items. */
+  const access = (s: number, key: number, b: number, count: boolean): boolean => {
     if (held[s]![key]) {
       if (count) own += b
-      return
+      return true
     }
     const cache = caches[s]!
     if (cache.has(key)) {
       cache.touch(key)
       if (count) own += b
-      return
+      return true
     }
     if (count && peers[s]!.some((p) => held[p]![key] || caches[p]!.has(key))) region += b
     cache.insert(key, b)
+    return false
   }
   for (const [l, count] of [
     [warm, false],
@@ -261,12 +297,13 @@ export function replayWithFill(input: PlanInput, warm: RequestLog, log: RequestL
       const s = l.site[i]!
       const t = l.title[i]!
       const title = input.titles[t]!
-      const r = l.rendition[i]!
-      const rb = title.renditions[r]!.bytes
+      const want = t * stride + 1 + l.rendition[i]!
+      const key = played(want, fallback, (k) => held[s]![k] === 1 || caches[s]!.has(k))
+      const rb = itemBytes[key]!
       if (count) bytes += title.baseBytes + rb
-      access(s, t * stride, title.baseBytes, count)
-      access(s, t * stride + 1 + r, rb, count)
+      if (access(s, t * stride, title.baseBytes, count) && count) savedBytes += title.baseBytes
+      if (access(s, key, rb, count) && count) savedBytes += 2 * itemBytes[want]! - rb
     }
   }
-  return ratio(bytes, own, region)
+  return { ...ratio(bytes, own, region), savedBytes }
 }

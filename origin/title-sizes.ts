@@ -1,9 +1,12 @@
 import type { FileEntry, Title, VideoRendition } from '../lib/title-package.js'
+import { codecAge, fallbacks } from './codec-demand.js'
 
 /**
  * A title as the planner sees it: the bytes every play needs whatever its
- * rung (title.json, manifests, audio, the media playlists are tiny) and the
- * bytes of each video rendition, top rung first.
+ * rung and codec (title.json, manifests, audio, subtitles; the media
+ * playlists are tiny) and the bytes of each video rendition, top rung first.
+ * A title with several codecs lists each codec's ladder in turn, least
+ * advanced codec first, each rendition with its `codec` and `fallback`.
  */
 /** Ladder order, top rung first: by resolution, then by the rate asked of the encoder (measured rates of tiny rungs can invert). */
 export const byRung = (a: VideoRendition, b: VideoRendition): number => b.height - a.height || b.targetBitrate - a.targetBitrate
@@ -13,7 +16,7 @@ export interface TitleSizes {
   duration: number
   /** title.json is not in `files`; its size is added by the store that knows it */
   baseBytes: number
-  renditions: { id: string; bytes: number; bandwidth: number; width: number; height: number }[]
+  renditions: { id: string; bytes: number; bandwidth: number; width: number; height: number; codec?: string; fallback?: number }[]
 }
 
 /** The files of one video rendition: init, segments and its media playlist. */
@@ -27,19 +30,25 @@ export function renditionFiles(title: Title, renditionId: string): Set<string> {
 export function titleSizes(title: Title, titleJsonBytes = 0): TitleSizes {
   const byPath = new Map(title.files.map((f) => [f.path, f.bytes]))
   const owned = new Set<string>()
-  const renditions = [...title.video].sort(byRung).map((v) => {
+  const multiCodec = new Set(title.video.map((v) => v.codec)).size > 1
+  const ladderOrder = (a: VideoRendition, b: VideoRendition): number => (multiCodec ? codecAge(a.codec) - codecAge(b.codec) : 0) || byRung(a, b)
+  const videos = [...title.video].sort(ladderOrder)
+  const fb = multiCodec ? fallbacks(videos) : []
+  const renditions = videos.map((v, i) => {
     const files = renditionFiles(title, v.id)
     for (const f of files) owned.add(f)
     const bytes = [...files].reduce((s, f) => s + (byPath.get(f) ?? 0), 0)
-    return { id: v.id, bytes, bandwidth: v.bandwidth, width: v.width, height: v.height }
+    const codec = multiCodec ? { codec: v.codec, ...(fb[i] !== undefined ? { fallback: fb[i] } : {}) } : {}
+    return { id: v.id, bytes, bandwidth: v.bandwidth, width: v.width, height: v.height, ...codec }
   })
   const baseBytes = title.files.filter((f) => !owned.has(f.path)).reduce((s, f) => s + f.bytes, titleJsonBytes)
   return { id: title.id, duration: title.duration, baseBytes, renditions }
 }
 
 /**
- * The files to pre-position for a title with some of its video renditions:
- * everything but the other renditions' files, plus title.json itself (its
+ * The files to pre-position for a title with some of its video renditions
+ * (of any codec): everything but the other renditions' files (so the shared
+ * audio, subtitles and manifests always go), plus title.json itself (its
  * entry hashed by the store) so the node can verify later misses against it.
  */
 export function filesFor(title: Title, renditionIds: readonly string[], titleJson: FileEntry): FileEntry[] {
