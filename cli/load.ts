@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { LoadProgress } from '../sim/loadtest/index.js'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
+import { playerChoice, playerChoiceSpecs } from './player-choice.js'
 
 export const command: Command = {
   name: 'load',
@@ -24,6 +25,7 @@ export const command: Command = {
     json: { type: 'boolean', help: 'the report as JSON' },
     html: { type: 'string', arg: '<file>', help: 'also write a self-contained HTML report (charts over time, tables)' },
     console: { type: 'string', arg: '<url>', help: "POST each second's sample, then the report, to <url>/api/load (best effort)" },
+    ...playerChoiceSpecs,
   },
   async run(values) {
     // Loaded here, not at the top: the load harness, the simulator and undici cost ~0.4 CPU-s that `--help` need not pay.
@@ -87,6 +89,7 @@ export const command: Command = {
       timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1,
       sessionSeconds: numberOption(values, 'session-seconds', { min: 0.1 }),
       faults,
+      choice: await playerChoice(values),
       seed,
       onProgress: (p) => {
         if (poster) {
