@@ -192,7 +192,12 @@ t.test('HTTP mode over a real server', async (t) => {
       candidates: [base],
       policy: (l) => {
         const p = createAbr('throughput', l)
-        return { ...p, name: p.name, chooseRung: (s) => p.chooseRung(s), onDownload: (s) => (sampled.push(s.bytes), p.onDownload(s)) }
+        const onDownload = p.onDownload.bind(p)
+        p.onDownload = (s) => {
+          sampled.push(s.bytes)
+          onDownload(s)
+        }
+        return p
       },
       trace: constantTrace(5000),
       timeScale: 20,
