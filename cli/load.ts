@@ -44,6 +44,7 @@ export const command: Command = {
     const concurrency = numberOption(values, 'concurrency', { min: 1, integer: true })
     if (rate !== undefined && concurrency !== undefined) throw usageError('give --rate (open model) or --concurrency (closed model), not both')
     const faults = ((values.fault as string[] | undefined) ?? []).map(parseFault)
+    const choice = await playerChoice(values)
     const state = await readClusterState(config)
     if (faults.some((f) => f.kind !== 'slow') && !state)
       throw usageError(`faults that kill, drain or stop need the PIDs of a cluster started with \`oclab cluster --config ${config}\``)
@@ -89,7 +90,7 @@ export const command: Command = {
       timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1,
       sessionSeconds: numberOption(values, 'session-seconds', { min: 0.1 }),
       faults,
-      choice: await playerChoice(values),
+      choice,
       seed,
       onProgress: (p) => {
         if (poster) {
