@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { LoadProgress } from '../sim/loadtest/index.js'
 import type { Command } from './command.js'
 import { numberOption, requiredString, stringOption, usageError } from './command.js'
+import { playerChoice, playerChoiceSpecs } from './player-choice.js'
 
 export const command: Command = {
   name: 'load',
@@ -24,6 +25,7 @@ export const command: Command = {
     json: { type: 'boolean', help: 'the report as JSON' },
     html: { type: 'string', arg: '<file>', help: 'also write a self-contained HTML report (charts over time, tables)' },
     console: { type: 'string', arg: '<url>', help: "POST each second's sample, then the report, to <url>/api/load (best effort)" },
+    ...playerChoiceSpecs,
   },
   async run(values) {
     // Loaded here, not at the top: the load harness, the simulator and undici cost ~0.4 CPU-s that `--help` need not pay.
@@ -42,6 +44,7 @@ export const command: Command = {
     const concurrency = numberOption(values, 'concurrency', { min: 1, integer: true })
     if (rate !== undefined && concurrency !== undefined) throw usageError('give --rate (open model) or --concurrency (closed model), not both')
     const faults = ((values.fault as string[] | undefined) ?? []).map(parseFault)
+    const choice = await playerChoice(values)
     const state = await readClusterState(config)
     if (faults.some((f) => f.kind !== 'slow') && !state)
       throw usageError(`faults that kill, drain or stop need the PIDs of a cluster started with \`oclab cluster --config ${config}\``)
@@ -87,6 +90,7 @@ export const command: Command = {
       timeScale: numberOption(values, 'time-scale', { min: 0.01, max: 1000 }) ?? 1,
       sessionSeconds: numberOption(values, 'session-seconds', { min: 0.1 }),
       faults,
+      choice,
       seed,
       onProgress: (p) => {
         if (poster) {

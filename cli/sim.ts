@@ -1,10 +1,11 @@
 import { resolve } from 'node:path'
-import type { AbrParams, SessionOptions, TraceSetOptions } from '../sim/index.js'
+import type { AbrParams, PlayerChoice, SessionOptions, TraceSetOptions } from '../sim/index.js'
 // Only the option tables load before `run`: the simulator, loaders and report load when a command runs (CLI start-up).
 import { DEFAULT_PROFILE, defaultText, PARAM_SPECS, PROFILES, type ProfileName, parseSetting, QOE_DEFAULTS } from '../sim/index.js'
 import type { Command, OptionValues } from './command.js'
 import { choiceOption, numberOption, stringOption, usageError } from './command.js'
 import { maxInputBytes, maxInputSpec } from './input-limit.js'
+import { playerChoice, playerChoiceSpecs } from './player-choice.js'
 
 const ABR_NAMES = Object.keys(PARAM_SPECS)
 /** Sabre's default buffer (-b 25), hls.js maxBufferLength 30, dash.js bufferTimeAtTopQuality 30. */
@@ -184,6 +185,7 @@ export const command: Command = {
     bind: { type: 'string', arg: '<ip>', help: 'HTTP mode: source address, e.g. 127.0.1.20 to be a client of the zone covering it' },
     json: { type: 'boolean', help: 'print the full result as JSON instead of tables' },
     html: { type: 'string', arg: '<report.html>', help: 'also write a self-contained HTML report with plots' },
+    ...playerChoiceSpecs,
     'max-input': maxInputSpec,
   },
   async run(values, positionals) {
@@ -204,7 +206,8 @@ export const command: Command = {
     const session = sessionOptions(values)
     const abrParams = abrSettings(values)
     const profile = profileOf(values)
-    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session, profile, abrParams)
+    const choice = await playerChoice(values)
+    if (values.http === true) return runHttp(values, sources[0]!, traceSpecs, algorithms, seed, session, profile, abrParams, choice)
 
     // Only what this run needs: the HTML report and the HLS/DASH parsers load when asked for.
     const [{ loadLadder }, { loadTraceSet }, { runSweep }, { formatComparison, formatSweepTable }] = await Promise.all([
@@ -213,7 +216,7 @@ export const command: Command = {
       import('../sim/index.js'),
       import('../sim/index.js'),
     ])
-    const ladders = await Promise.all(sources.map((s) => loadLadder(s, { maxInputBytes: maxInputBytes(values) })))
+    const ladders = await Promise.all(sources.map((s) => loadLadder(s, { maxInputBytes: maxInputBytes(values), ...choice })))
     const traceSets = await Promise.all(traceSpecs.map((s) => loadTraceSet(s, traceOptions(values, seed))))
     const input = { ladders, traceSets, algorithms, session, abrParams, profile }
     const progress = progressLine()
@@ -245,6 +248,7 @@ async function runHttp(
   session: Partial<SessionOptions>,
   profile: ProfileName,
   abrParams: Record<string, AbrParams>,
+  choice: PlayerChoice,
 ): Promise<number> {
   const steeringUrl = stringOption(values, 'steering')
   if (!steeringUrl) throw usageError('--http needs --steering <url>')
@@ -261,6 +265,7 @@ async function runHttp(
     session,
     profile,
     abrParams,
+    choice,
   })
   if (values.json === true)
     console.log(
@@ -270,6 +275,9 @@ async function runHttp(
         2,
       ),
     )
-  else console.log(`client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}\n${formatHttpSessions(rows)}`)
+  else
+    console.log(
+      `client site ${rows[0]?.site ?? '?'}, candidates ${rows[0]?.candidates.join(' > ') ?? '-'}${rows[0]?.codec ? `, playing ${rows[0].codec}` : ''}\n${formatHttpSessions(rows)}`,
+    )
   return rows.every((r) => r.completed) ? 0 : 1
 }

@@ -40,6 +40,10 @@ export const ErrorCodes = {
   BAD_RESPONSE: 'OCLAB_ERR_BAD_RESPONSE',
   /** Another oclab server could not be reached in time, or answered an error status. */
   UPSTREAM_FAILED: 'OCLAB_ERR_UPSTREAM_FAILED',
+  /** A player's device decodes none of the video codecs a title or manifest offers. */
+  NO_PLAYABLE_CODEC: 'OCLAB_ERR_NO_PLAYABLE_CODEC',
+  /** A title has no audio or subtitle rendition in the language a player asked for. */
+  NO_SUCH_TRACK: 'OCLAB_ERR_NO_SUCH_TRACK',
   /** A failure no check anticipated (a bug): the CLI prints it with its stack. */
   INTERNAL: 'OCLAB_ERR_INTERNAL',
 } as const
@@ -85,6 +89,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.EXAMPLE_SECRET]: 400,
   [ErrorCodes.BAD_RESPONSE]: 502,
   [ErrorCodes.UPSTREAM_FAILED]: 502,
+  // the client asked for something this title cannot give it (RFC 9110 §15.5.7 Not Acceptable)
+  [ErrorCodes.NO_PLAYABLE_CODEC]: 406,
+  [ErrorCodes.NO_SUCH_TRACK]: 406,
   [ErrorCodes.INTERNAL]: 500,
 }
 

@@ -18,7 +18,21 @@ export { type Distribution, distribution, QOE_DEFAULTS, type QoeWeights, type Se
 export { PlaybackAccount } from './engine/playback.js'
 export { runSweep, type SweepCell, type SweepInput, type SweepProgress, type SweepResult } from './engine/sweep.js'
 export { type LadderVerdict, ladderVerdict, VERDICT_DEFAULTS, type VerdictThresholds } from './engine/verdicts.js'
-export { type Ladder, makeLadder, type QualityMetric, type Rung, type RungInput, syntheticLadder } from './manifest/ladder.js'
+export { companionBytes, companionsByPeriod, type TimedSegment } from './manifest/companions.js'
+export {
+  chooseCodec,
+  DEVICE_NAMES,
+  DEVICE_PROFILES,
+  type DeviceProfile,
+  deviceCodecs,
+  type PlayerChoice,
+  parseCodecList,
+  playedCodec,
+  VIDEO_CODECS,
+  type VideoCodec,
+  videoCodecFamily,
+} from './manifest/device.js'
+export { type Companions, type Ladder, makeLadder, type QualityMetric, type Rung, type RungInput, syntheticLadder } from './manifest/ladder.js'
 export { DEFAULT_MAX_INPUT_BYTES } from './manifest/limits.js'
 export { loadDashLadder } from './manifest/read-dash.js'
 export { loadHlsLadder } from './manifest/read-hls.js'
@@ -26,6 +40,7 @@ export { displayName, fetchBytes, fetchText, toUrl } from './manifest/read-input
 export { loadLadder } from './manifest/read-ladder.js'
 export { type SabreMovie, sabreMovieFromLadder } from './manifest/read-sabre-movie.js'
 export { ladderFromTitle, loadTitleLadder } from './manifest/read-title.js'
+export { chooseAudio, chooseText, languageMatches } from './manifest/tracks.js'
 export { buildHtmlReport } from './report/html.js'
 export { formatComparison, formatSweepTable, textTable } from './report/table.js'
 export { parseCookedTrace } from './trace/cooked.js'

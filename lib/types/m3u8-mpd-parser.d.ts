@@ -13,6 +13,8 @@ declare module 'm3u8-parser' {
     playlists?: M3u8Variant[]
     segments: M3u8Segment[]
     endList?: boolean
+    /** EXT-X-MEDIA renditions by TYPE, then GROUP-ID, then NAME */
+    mediaGroups?: { AUDIO?: Record<string, Record<string, unknown>> }
   }
   export class Parser {
     manifest: M3u8Manifest
@@ -39,6 +41,8 @@ declare module 'mpd-parser' {
   }
   export interface MpdManifest {
     playlists: MpdPlaylist[]
+    /** audio AdaptationSets by group, then label */
+    mediaGroups?: { AUDIO?: Record<string, Record<string, unknown>> }
     duration?: number
   }
   export function parse(text: string, options?: { manifestUri?: string }): MpdManifest

@@ -93,6 +93,16 @@ export interface SessionResult {
  * are one at a time and take request latency plus the trace's throughput
  * integrated exactly over the bytes. Nothing here is random, so a session is a
  * pure function of its inputs.
+ *
+ * Companions (audio, subtitles: Ladder.companions) are fetched as hls.js's and
+ * dash.js's separate audio/subtitle stream controllers do, in parallel with the
+ * video segment they go with, on the same link: the pair takes one latency and
+ * the link's time for video + companion bytes, and the segment counts in the
+ * buffer once both are in. The ABR policy's sample is the video segment's bytes
+ * over that time: hls.js samples only main-playlist fragments (abr-controller
+ * ignoreFragment) and dash.js keeps a throughput history per media type, and a
+ * video download that shares the link takes that long. With abandonment on, a
+ * segment and its companions are abandoned and refetched together.
  */
 export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, options: Partial<SessionOptions> = {}): SessionResult {
   const o: SessionOptions = { ...SESSION_DEFAULTS, ...options }
@@ -111,6 +121,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
   const bitrates = ladder.bitrates
   const rungs = ladder.rungs
   const offset = o.traceOffset
+  const companion = ladder.companions ? ladder.companions.bytes : null
   const play = new PlaybackAccount(ladder, { bufferCap: o.bufferCap, startupThreshold, rebufferThreshold, record: o.record, qoe: o.qoe })
   const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
   const progress: DownloadProgress = { segmentIndex: 0, rung: 0, elapsed: 0, ttfb: -1, loadedBytes: 0, totalBytes: 0, segmentDuration: 0, bufferLevel: 0 }
@@ -137,7 +148,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
     let finish: number
     let attempts = 0
     for (;;) {
-      bytes = rungs[rung]!.bytes[i]!
+      bytes = companion === null ? rungs[rung]!.bytes[i]! : rungs[rung]!.bytes[i]! + companion[i]!
       latency = trace.latencyAt(offset + reqStart) ?? o.rtt
       const firstByte = reqStart + latency
       // trace.downloadFinishTime, with the bytes before the first byte kept for the abandonment checks.
@@ -216,7 +227,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
 
     sample.segmentIndex = i
     sample.rung = rung
-    sample.bytes = bytes
+    sample.bytes = companion === null ? bytes : bytes - companion[i]!
     sample.requestTime = reqStart
     sample.ttfb = latency
     sample.duration = finish - reqStart
@@ -224,6 +235,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
     policy.onDownload(sample)
   }
   const { metrics, timeline } = play.finish(n)
+  if (companion !== null) metrics.companionBytes = companion.subarray(0, n).reduce((a, b) => a + b, 0)
   const result: SessionResult = { algorithm: policy.name, trace: trace.name, ladder: ladder.name, metrics }
   if (timeline) result.timeline = timeline
   return result

@@ -33,6 +33,8 @@ export interface SessionMetrics {
   averageSwitchSize: number
   bytesDownloaded: number
   bytesPlayed: number
+  /** Audio and subtitle bytes among bytesPlayed (present when the session fetched them beside the video). */
+  companionBytes?: number
   /** Bytes fetched and thrown away (abandoned downloads), as a share of bytes downloaded. */
   wasteRatio: number
   abandonments: number

@@ -38,6 +38,10 @@ export interface SweepResult {
     sizesExact: boolean
     qualityMetric: string | null
     notes: string[]
+    /** The video codec played (a device profile's choice), when the ladder's source says. */
+    codec?: string
+    /** The audio and subtitle renditions fetched beside the video on the same link, when any. */
+    companions?: string[]
     rungs: Array<{ id: string; bitrate: number; width?: number; height?: number }>
   }>
   traceSets: Array<{ name: string; traces: number; meanThroughput: number }>
@@ -88,6 +92,8 @@ export function runSweep(input: SweepInput, onProgress?: SweepProgress): SweepRe
       sizesExact: l.sizesExact,
       qualityMetric: l.qualityMetric,
       notes: l.notes,
+      ...(l.codec ? { codec: l.codec } : {}),
+      ...(l.companions ? { companions: l.companions.tracks } : {}),
       rungs: l.rungs.map((r) => ({ id: r.id, bitrate: r.bitrate, ...(r.width ? { width: r.width } : {}), ...(r.height ? { height: r.height } : {}) })),
     })),
     traceSets: input.traceSets.map((s) => ({

@@ -61,6 +61,8 @@ export interface NeighbourPair {
 
 export interface LadderVerdict {
   ladder: string
+  /** The video codec whose rungs were played, when known: a verdict holds for that codec's ladder. */
+  codec?: string
   traceSet: string
   /** ABR families whose sessions the verdict rests on (throughput, buffer, hybrid, model-predictive). */
   families: string[]
@@ -223,6 +225,7 @@ export function ladderVerdict(ladder: Ladder, set: TraceSet, sessions: SessionRe
 
   return {
     ladder: ladder.name,
+    ...(ladder.codec ? { codec: ladder.codec } : {}),
     traceSet: set.name,
     families,
     rungUse,

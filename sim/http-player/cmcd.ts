@@ -9,8 +9,8 @@ export interface CmcdData {
   sessionId: string
   /** content id (cid) */
   contentId?: string
-  /** object type: m manifest, a audio, v video, i init, o other (ot) */
-  objectType: 'm' | 'a' | 'v' | 'i' | 'o'
+  /** object type: m manifest, a audio, v video, i init, c caption or subtitle, o other (ot) */
+  objectType: 'm' | 'a' | 'v' | 'i' | 'c' | 'o'
   /** encoded bitrate of the requested object, bit/s (br, sent in kbps) */
   bitrate?: number
   /** buffer length, seconds (bl, sent in ms) */

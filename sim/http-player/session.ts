@@ -2,8 +2,17 @@ import { randomUUID } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import { OclabError } from '../../lib/errors.js'
 import { type Title, validateTitle } from '../../lib/title-package.js'
-import type { AbrPolicy, DownloadSample, Ladder, Trace } from '../index.js'
-import { ladderFromTitle, PlaybackAccount, SESSION_DEFAULTS, type SessionOptions, type SessionResult } from '../index.js'
+import type { AbrPolicy, DownloadSample, Ladder, PlayerChoice, Trace } from '../index.js'
+import {
+  chooseAudio,
+  chooseText,
+  companionsByPeriod,
+  ladderFromTitle,
+  PlaybackAccount,
+  SESSION_DEFAULTS,
+  type SessionOptions,
+  type SessionResult,
+} from '../index.js'
 import { cmcdHeaders } from './cmcd.js'
 import { CandidateFetcher } from './fetcher.js'
 import { sleep } from './pacer.js'
@@ -27,7 +36,12 @@ export const clientAgent = (localAddress?: string, keepAliveTimeout = 30_000): A
  */
 export const LOAD_POLICY_DEFAULTS = { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 120_000, retryDelayMs: 1000, maxRetryDelayMs: 8000 } as const
 
-export interface HttpSessionOptions extends Partial<SessionOptions> {
+/**
+ * `PlayerChoice` says what the player decodes (`decodes`: the first codec the title offers is played) and what
+ * it fetches beside the video: `audio` (default true, the first rendition; a language range; false none) and
+ * `subtitles` (a language; default none).
+ */
+export interface HttpSessionOptions extends Partial<SessionOptions>, PlayerChoice {
   titleId: string
   /** Ranked title base URLs (…/titles/<id>/, possibly signed), best first: from the steering service. */
   candidates: string[]
@@ -70,19 +84,13 @@ export interface HttpSessionOptions extends Partial<SessionOptions> {
   signal?: AbortSignal
   /** Called for every finished request (the load harness's latency histogram). */
   onRequest?: (r: RequestRecord) => void
-  /**
-   * Fetch the title's first audio rendition beside the video, segment for
-   * segment, on the same network (as a player does); default true. Virtual
-   * time models video only, so a comparison with it turns this off.
-   */
-  audio?: boolean
 }
 
 export interface RequestRecord {
   url: string
   base: string
   kind: 'manifest' | 'init' | 'segment'
-  media?: 'video' | 'audio'
+  media?: 'video' | 'audio' | 'text'
   status: number | null
   bytes: number
   /** wall ms from sending to the last byte */
@@ -99,8 +107,12 @@ export interface HttpSessionResult extends SessionResult {
   errors: Record<string, number>
   /** bytes served by each candidate base */
   servedBy: Record<string, number>
+  /** The video codec played. */
+  codec?: string
   /** audio bytes among them (0 when the title has no audio or `audio` was off) */
   audioBytes: number
+  /** subtitle bytes among them (0 unless `subtitles` was asked) */
+  textBytes: number
   /** false when every candidate failed for one segment */
   completed: boolean
   /** why a session that did not complete stopped (the error's code and message) */
@@ -157,9 +169,14 @@ interface Playing {
   /** segments to play */
   n: number
   audio: Title['audio'][number] | undefined
+  text: NonNullable<Title['text']>[number] | undefined
+  /** per video segment, the audio and text segments fetched with it (sim/manifest/companions.ts) */
+  audioPlan: number[][]
+  textPlan: number[][]
   /** what the session got so far, for the result */
   landed: number
   audioBytes: number
+  textBytes: number
 }
 
 /** Fetch title.json (the player's manifest), build the ladder, the policy and the playback account, and the audio's init. */
@@ -172,7 +189,7 @@ async function openTitle(
 ): Promise<Playing> {
   const meta = await fetcher.get('title.json', 'manifest', cmcdHeaders({ sessionId, contentId: o.titleId, objectType: 'm', format: 'h', startup: true }), false)
   const title = validateTitle(JSON.parse((meta.body ?? Buffer.alloc(0)).toString('utf8')), `title.json of ${o.titleId}`)
-  const ladder = ladderFromTitle(title)
+  const ladder = ladderFromTitle(title, title.id, o)
   const byId = new Map(title.video.map((v) => [v.id, v]))
   const renditions = ladder.rungs.map((r) => byId.get(r.id)!)
   const policy = o.policy(ladder)
@@ -184,7 +201,10 @@ async function openTitle(
     record: opts.record,
     qoe: opts.qoe,
   })
-  const audio = o.audio === false ? undefined : title.audio[0]
+  const audio = chooseAudio(title, o.audio ?? true)
+  const text = chooseText(title, o.subtitles)
+  const video = renditions[0]!.segments
+  const ends = video.map((s) => s.start + s.duration)
   const p: Playing = {
     o,
     sessionId,
@@ -197,8 +217,12 @@ async function openTitle(
     play,
     n: segmentsToPlay(ladder, opts.maxDuration),
     audio,
+    text,
+    audioPlan: audio ? companionsByPeriod(ends, audio.segments) : [],
+    textPlan: text ? companionsByPeriod(ends, text.segments) : [],
     landed: 0,
     audioBytes: 0,
+    textBytes: 0,
   }
   started(p)
   if (audio) {
@@ -224,44 +248,49 @@ async function waitSession(p: Playing, seconds: number): Promise<void> {
 }
 
 /**
- * The audio segments that start before `videoEnd`, from `next` on; resolves to the index after the
- * last fetched and their bytes. Audio is fetched by time, not index: shot-based titles cut video
- * segments at shots, audio at the target duration.
+ * The audio and subtitle segments that go with video segment `i` (sim/manifest/companions.ts: by time, since
+ * shot-based titles cut video at shots and audio at the target duration), fetched after it on the same link;
+ * resolves to their bytes. Counted as they land: a session lost on a later request still reports them.
  */
-async function fetchAudioUpTo(p: Playing, next: number, videoEnd: number, measuredThroughput: number | undefined): Promise<{ next: number; bytes: number }> {
-  const audio = p.audio
+async function fetchCompanions(p: Playing, i: number, measuredThroughput: number | undefined): Promise<number> {
   let bytes = 0
-  if (!audio) return { next, bytes }
-  for (let seg = audio.segments[next]; seg && seg.start < videoEnd - 1e-6; seg = audio.segments[++next]) {
-    const a = await p.fetcher.get(
-      seg.uri,
-      'segment',
-      cmcdHeaders({
-        sessionId: p.sessionId,
-        contentId: p.o.titleId,
-        objectType: 'a',
-        format: 'h',
-        bitrate: audio.bandwidth,
-        duration: seg.duration,
-        bufferLength: p.play.buffer,
-        measuredThroughput,
-        startup: !p.play.playing,
-      }),
-      true,
-      'audio',
-    )
-    bytes += a.bytes
-    // counted as it lands: a session lost on a later request still reports this audio
-    p.audioBytes += a.bytes
+  const tracks = [
+    { rendition: p.audio, plan: p.audioPlan, media: 'audio' as const, objectType: 'a' as const },
+    { rendition: p.text, plan: p.textPlan, media: 'text' as const, objectType: 'c' as const },
+  ]
+  for (const { rendition, plan, media, objectType } of tracks) {
+    if (!rendition) continue
+    for (const k of plan[i] ?? []) {
+      const seg = rendition.segments[k]!
+      const got = await p.fetcher.get(
+        seg.uri,
+        'segment',
+        cmcdHeaders({
+          sessionId: p.sessionId,
+          contentId: p.o.titleId,
+          objectType,
+          format: 'h',
+          bitrate: rendition.bandwidth,
+          duration: seg.duration,
+          bufferLength: p.play.buffer,
+          measuredThroughput,
+          startup: !p.play.playing,
+        }),
+        true,
+        media,
+      )
+      bytes += got.bytes
+      if (media === 'audio') p.audioBytes += got.bytes
+      else p.textBytes += got.bytes
+    }
   }
-  return { next, bytes }
+  return bytes
 }
 
 /** The per-segment loop: wait for buffer room, let the policy choose, fetch the init once per rung, the segment and its audio, land it. */
 async function playSegments(p: Playing): Promise<void> {
   const { o, sessionId, fetcher, ladder, policy, play, n } = p
   const inits = new Set<number>()
-  let nextAudio = 0
   const sample: DownloadSample = { segmentIndex: 0, rung: 0, bytes: 0, requestTime: 0, ttfb: 0, duration: 0, bufferLevel: 0 }
   let lastThroughput: number | undefined
   const top = ladder.bitrates[ladder.bitrates.length - 1]!
@@ -305,22 +334,20 @@ async function playSegments(p: Playing): Promise<void> {
       true,
       'video',
     )
-    // The segment plays once the audio up to its end is in too; the estimate counts both, as hls.js's does.
-    const videoEnd = i === n - 1 && n === ladder.segmentDurations.length ? Infinity : segment.start + segDur
-    const audio = await fetchAudioUpTo(p, nextAudio, videoEnd, lastThroughput)
-    nextAudio = audio.next
-    const bytes = got.bytes + audio.bytes
+    // The segment plays once its audio (and subtitles) are in too. The estimate takes the video's bytes over the
+    // whole time, as virtual time's does (sim/engine/engine.ts): hls.js samples main-playlist fragments only.
+    const bytes = got.bytes + (await fetchCompanions(p, i, lastThroughput))
     catchUp(p)
     play.land(i, rung, bytes, 0, reqStart, i === n - 1)
     p.landed++
     sample.segmentIndex = i
     sample.rung = rung
-    sample.bytes = bytes
+    sample.bytes = got.bytes
     sample.requestTime = reqStart
     sample.ttfb = ((got.ttfbWall - fetcher.wallStart) / 1000) * p.timeScale - reqStart
     sample.duration = play.t - reqStart
     sample.bufferLevel = play.buffer
-    lastThroughput = sample.duration > 0 ? (bytes * 8) / sample.duration : undefined
+    lastThroughput = sample.duration > 0 ? (got.bytes * 8) / sample.duration : undefined
     policy.onDownload(sample)
   }
 }
@@ -360,7 +387,9 @@ function sessionResult(
     requests,
     errors,
     servedBy,
+    ...(p?.ladder.codec ? { codec: p.ladder.codec } : {}),
     audioBytes: p?.audioBytes ?? 0,
+    textBytes: p?.textBytes ?? 0,
     completed: lostReason === undefined,
     ...(lostReason ? { lostReason } : {}),
     wallSeconds,
@@ -370,6 +399,7 @@ function sessionResult(
   }
   if (!p || p.landed === 0) return { ...base, completed: false, metrics: emptyMetrics() }
   const { metrics, timeline } = p.play.finish(p.landed)
+  if (p.audio || p.text) metrics.companionBytes = p.audioBytes + p.textBytes
   return timeline ? { ...base, metrics, timeline } : { ...base, metrics }
 }
 

@@ -1,4 +1,4 @@
-import type { AbrParams, ProfileName, Trace } from '../index.js'
+import type { AbrParams, PlayerChoice, ProfileName, Trace } from '../index.js'
 import { createAbr, SESSION_DEFAULTS, type SessionOptions } from '../index.js'
 import { clientAgent, type HttpSessionResult, runHttpSession } from './session.js'
 import { steer } from './steer.js'
@@ -15,6 +15,8 @@ export interface HttpSweepOptions {
   /** Whose rule defaults apply, and parameters over them per algorithm (as in virtual time). */
   profile?: ProfileName
   abrParams?: Record<string, AbrParams>
+  /** What the players decode and fetch beside the video (codec, audio language, subtitles). */
+  choice?: PlayerChoice
 }
 
 export interface HttpSweepSession extends HttpSessionResult {
@@ -36,6 +38,7 @@ export async function runHttpSweep(o: HttpSweepOptions): Promise<HttpSweepSessio
       o.algorithms.map(async (alg) => {
         const r = await runHttpSession({
           ...o.session,
+          ...o.choice,
           titleId: o.titleId,
           candidates,
           policy: (l) =>

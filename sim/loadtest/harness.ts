@@ -5,7 +5,7 @@ import { AliasTable, seededRandom } from '../../lib/random.js'
 import { OcaClient } from '../../oca/index.js'
 import { OriginClient } from '../../origin/index.js'
 import { clientAgent, type RequestRecord, runHttpSession, steer } from '../http-player/index.js'
-import type { Trace } from '../index.js'
+import type { PlayerChoice, Trace } from '../index.js'
 import { createAbr, type Distribution, type SessionMetrics, type SummaryField, summarize } from '../index.js'
 import { attributeFaults, type FaultOutcome, type FaultSpec, scheduleFaults, type Unattributed } from './faults.js'
 import { LoadRecorder, type LoadSample, type SlowRequest } from './recorder.js'
@@ -46,6 +46,8 @@ export interface LoadOptions {
   /** Content seconds each session plays at most. */
   sessionSeconds?: number
   faults: FaultSpec[]
+  /** What every player decodes and fetches beside the video (sim/manifest/device.ts); default the title's main codec with its first audio. */
+  choice?: PlayerChoice
   seed: number
   onProgress?: (p: LoadProgress) => void
 }
@@ -169,6 +171,7 @@ async function playSession(o: LoadOptions, rec: LoadRecorder, sites: readonly Si
     const first = answer.candidates[0]!.site
     rec.steeringBySite[first] = (rec.steeringBySite[first] ?? 0) + 1
     const r = await runHttpSession({
+      ...o.choice,
       titleId: title,
       candidates: answer.candidates.map((c) => c.url),
       policy: (l) => createAbr(alg, l),

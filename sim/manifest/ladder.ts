@@ -23,6 +23,18 @@ export interface Rung {
 
 export type QualityMetric = 'vmaf' | 'ssim' | 'psnr'
 
+/**
+ * What a player fetches beside each video segment on the same link: the
+ * chosen audio rendition and, when asked, subtitles (sim/manifest/companions.ts
+ * matches them to video segments by time).
+ */
+export interface Companions {
+  /** Bytes fetched with each video segment (same length as Ladder.segmentDurations). */
+  bytes: Float64Array
+  /** The renditions they come from, e.g. "audio audio-en (en, 130 kbit/s)". */
+  tracks: string[]
+}
+
 export interface Ladder {
   name: string
   source: 'title' | 'hls' | 'dash' | 'synthetic' | 'sabre'
@@ -37,6 +49,10 @@ export interface Ladder {
   qualityMetric: QualityMetric | null
   /** What the loader had to assume, said plainly (e.g. sizes estimated from BANDWIDTH). */
   notes: string[]
+  /** The video codec family played (h264, hevc, av1…), when the source says. */
+  codec?: string
+  /** Audio and subtitle bytes fetched with each video segment; absent when the player fetches video only. */
+  companions?: Companions
 }
 
 export interface RungInput {
@@ -62,6 +78,8 @@ export function makeLadder(opts: {
   sizesExact: boolean
   qualityMetric?: QualityMetric | null
   notes?: string[]
+  codec?: string
+  companions?: Companions
 }): Ladder {
   const bad = (msg: string) => new OclabError(ErrorCodes.BAD_MANIFEST, `${opts.name}: ${msg}`)
   if (opts.rungs.length === 0) throw bad('the ladder has no video rungs')
@@ -107,6 +125,11 @@ export function makeLadder(opts: {
     if (rungs[i]!.bitrate === rungs[i - 1]!.bitrate) throw bad(`rungs "${rungs[i - 1]!.id}" and "${rungs[i]!.id}" have the same bitrate ${rungs[i]!.bitrate}`)
   }
   const qualityMetric = rungs.every((r) => r.quality) ? (opts.qualityMetric ?? null) : null
+  if (opts.companions) {
+    const c = opts.companions.bytes
+    if (c.length !== n) throw bad(`companion bytes for ${c.length} segments, expected ${n}`)
+    for (let i = 0; i < n; i++) if (!(c[i]! >= 0) || !Number.isFinite(c[i]!)) throw bad(`segment ${i + 1} has ${c[i]} companion bytes`)
+  }
   return {
     name: opts.name,
     source: opts.source,
@@ -118,6 +141,8 @@ export function makeLadder(opts: {
     sizesExact: opts.sizesExact,
     qualityMetric,
     notes: opts.notes ?? [],
+    ...(opts.codec !== undefined ? { codec: opts.codec } : {}),
+    ...(opts.companions ? { companions: opts.companions } : {}),
   }
 }
 

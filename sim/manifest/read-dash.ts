@@ -1,7 +1,9 @@
 import type { MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { parseSidx } from '../../lib/media/sidx.js'
+import { type PlayerChoice, playedCodec, videoCodecFamily } from './device.js'
 import { type Ladder, makeLadder, type RungInput } from './ladder.js'
+import { MANIFEST_AUDIO_NOTE, sameFamily } from './read-hls.js'
 import { displayName, fetchBytes, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFEST, `${name}: ${msg}`)
@@ -12,20 +14,27 @@ const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFES
  * SegmentBase@indexRange points to (fetched as a byte range); otherwise
  * @bandwidth × duration, and the ladder's notes say so.
  */
-export async function loadDashLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
+export async function loadDashLadder(pathOrUrl: string, opts: InputOptions & PlayerChoice = {}): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const name = displayName(url)
   const text = await fetchText(url, opts.maxInputBytes)
   if (!/<MPD[\s>]/.test(text)) throw bad(name, 'has no <MPD> element (not a DASH manifest)')
   let playlists: MpdPlaylist[]
+  let hasAudio: boolean
   // mpd-parser is loaded when an MPD is read, not with the CLI (start-up time)
   const { parse } = await import('mpd-parser')
   try {
-    playlists = parse(text, { manifestUri: url.href }).playlists
+    const mpd = parse(text, { manifestUri: url.href })
+    playlists = mpd.playlists
+    hasAudio = Object.keys(mpd.mediaGroups?.AUDIO ?? {}).length > 0
   } catch (err) {
     throw bad(name, `not a valid MPD: ${(err as Error).message.split('\n')[0]}`)
   }
   if (!playlists?.length) throw bad(name, 'has no video Representation')
+  // A player decodes the AdaptationSets whose @codecs name a codec it has (ISO/IEC 23009-1 §5.3.7.2).
+  const families = playlists.map((p) => videoCodecFamily(p.attributes.CODECS) ?? 'unstated (no @codecs)')
+  const codec = opts.decodes ? playedCodec(families, opts, '', name) : sameFamily(families)
+  if (opts.decodes) playlists = playlists.filter((_, i) => families[i] === codec)
   const estimated: string[] = []
   const rungs: RungInput[] = []
   let durations: number[] | null = null
@@ -68,5 +77,14 @@ export async function loadDashLadder(pathOrUrl: string, opts: InputOptions = {})
         `segment sizes of ${estimated.length === rungs.length ? 'every Representation' : estimated.join(', ')} estimated as @bandwidth × duration: no SegmentBase index or mediaRange`,
       ]
     : []
-  return makeLadder({ name, source: 'dash', rungs, segmentDurations: durations!, sizesExact: estimated.length === 0, notes })
+  if (opts.audio !== false && hasAudio) notes.push(MANIFEST_AUDIO_NOTE)
+  return makeLadder({
+    name,
+    source: 'dash',
+    rungs,
+    segmentDurations: durations!,
+    sizesExact: estimated.length === 0,
+    notes,
+    ...(codec ? { codec } : {}),
+  })
 }

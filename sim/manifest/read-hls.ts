@@ -1,5 +1,6 @@
 import type { M3u8Manifest } from 'm3u8-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { type PlayerChoice, playedCodec, videoCodecFamily } from './device.js'
 import { type Ladder, makeLadder, type RungInput } from './ladder.js'
 import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
 
@@ -23,15 +24,19 @@ const isAudioOnly = (codecs: string | undefined): boolean => !!codecs && codecs.
  * playlists. Segment sizes come from EXT-X-BYTERANGE when every segment has
  * one; otherwise from BANDWIDTH × duration, and the ladder's notes say so.
  */
-export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
+export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions & PlayerChoice = {}): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const name = displayName(url)
   const master = await parsePlaylist(await fetchText(url, opts.maxInputBytes), name)
-  const variants = (master.playlists ?? []).filter((v) => !isAudioOnly(v.attributes.CODECS))
+  const videoVariants = (master.playlists ?? []).filter((v) => !isAudioOnly(v.attributes.CODECS))
   if (!master.playlists?.length) {
     throw bad(name, master.segments.length ? 'is a media playlist, not a multivariant playlist (no EXT-X-STREAM-INF)' : 'has no EXT-X-STREAM-INF variants')
   }
-  if (variants.length === 0) throw bad(name, 'has only audio variants')
+  if (videoVariants.length === 0) throw bad(name, 'has only audio variants')
+  // A player decodes the variants whose CODECS name a codec it has (RFC 8216 §4.3.4.2: CODECS is what it chooses by).
+  const families = videoVariants.map((v) => videoCodecFamily(v.attributes.CODECS) ?? 'unstated (no CODECS)')
+  const codec = opts.decodes ? playedCodec(families, opts, '', name) : sameFamily(families)
+  const variants = opts.decodes ? videoVariants.filter((_, i) => families[i] === codec) : videoVariants
   const estimated: string[] = []
   let durations: number[] | null = null
   const rungs: RungInput[] = []
@@ -68,5 +73,23 @@ export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions = {}):
         `segment sizes of ${estimated.length === rungs.length ? 'every variant' : estimated.join(', ')} estimated as (AVERAGE-)BANDWIDTH × duration: the playlists have no EXT-X-BYTERANGE`,
       ]
     : []
-  return makeLadder({ name, source: 'hls', rungs, segmentDurations: durations!, sizesExact: estimated.length === 0, notes })
+  if (opts.audio !== false && Object.keys(master.mediaGroups?.AUDIO ?? {}).length) notes.push(MANIFEST_AUDIO_NOTE)
+  return makeLadder({
+    name,
+    source: 'hls',
+    rungs,
+    segmentDurations: durations!,
+    sizesExact: estimated.length === 0,
+    notes,
+    ...(codec ? { codec } : {}),
+  })
+}
+
+/** Said when a manifest has audio renditions: only title.json gives their segment sizes exactly, so manifests play video only. */
+export const MANIFEST_AUDIO_NOTE = 'audio renditions are not fetched: the link carries video only (title.json input models audio and subtitles)'
+
+/** The family every rung shares, or undefined when they differ or are unstated. */
+export function sameFamily(families: readonly string[]): string | undefined {
+  const one = families[0]
+  return one !== undefined && !one.startsWith('unstated') && families.every((f) => f === one) ? one : undefined
 }

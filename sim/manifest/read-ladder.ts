@@ -1,21 +1,24 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { PlayerChoice } from './device.js'
 import type { Ladder } from './ladder.js'
 import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 // Each format's loader (and its parser dependencies) loads only when a ladder of that format is read.
-const loadDashLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./read-dash.js')).loadDashLadder(s, o)
-const loadHlsLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./read-hls.js')).loadHlsLadder(s, o)
-const loadTitleLadder = async (s: string, o: InputOptions): Promise<Ladder> => (await import('./read-title.js')).loadTitleLadder(s, o)
+type Options = InputOptions & PlayerChoice
+const loadDashLadder = async (s: string, o: Options): Promise<Ladder> => (await import('./read-dash.js')).loadDashLadder(s, o)
+const loadHlsLadder = async (s: string, o: Options): Promise<Ladder> => (await import('./read-hls.js')).loadHlsLadder(s, o)
+const loadTitleLadder = async (s: string, o: Options): Promise<Ladder> => (await import('./read-title.js')).loadTitleLadder(s, o)
 
 import { isSabreMovie, ladderFromSabreMovie } from './read-sabre-movie.js'
 
 /**
  * A ladder from title.json (or its package folder), a Sabre movie file, an
  * HLS multivariant playlist or a DASH MPD, by path or http(s) URL: by
- * extension, else by content.
+ * extension, else by content. `opts` also says what the player asks (PlayerChoice): the codecs its device
+ * decodes, its audio language, its subtitles. A Sabre movie has one ladder and no audio: it ignores them.
  */
-export async function loadLadder(pathOrUrl: string, opts: InputOptions = {}): Promise<Ladder> {
+export async function loadLadder(pathOrUrl: string, opts: Options = {}): Promise<Ladder> {
   const url = toUrl(pathOrUrl)
   const path = url.pathname.toLowerCase()
   if (path.endsWith('.json')) return (await sabreMovieAt(url, opts)) ?? loadTitleLadder(pathOrUrl, opts)

@@ -35,8 +35,9 @@ export function formatSweepTable(result: SweepResult): string {
   const out: string[] = []
   for (const l of result.ladders) {
     out.push(
-      `Ladder ${l.name} (${l.source}${l.sizesExact ? '' : ', sizes estimated'}): ${l.rungs.map((r) => `${r.id} ${Math.round(r.bitrate / 1000)}k`).join(', ')}`,
+      `Ladder ${l.name} (${l.source}${l.codec ? `, ${l.codec}` : ''}${l.sizesExact ? '' : ', sizes estimated'}): ${l.rungs.map((r) => `${r.id} ${Math.round(r.bitrate / 1000)}k`).join(', ')}`,
     )
+    if (l.companions) out.push(`  with ${l.companions.join(' and ')} on the same link`)
     for (const n of l.notes) out.push(`  note: ${n}`)
     for (const set of result.traceSets) {
       out.push('', `  ${set.name}: ${set.traces} traces, mean ${mbps(set.meanThroughput)} Mbit/s (QoE per segment; means over sessions)`)
@@ -45,7 +46,7 @@ export function formatSweepTable(result: SweepResult): string {
       const v = result.verdicts.find((x) => x.ladder === l.name && x.traceSet === set.name)
       if (v) {
         out.push(
-          `  verdict: lowest rung ${v.lowestRung.sustains ? 'sustains' : 'does NOT sustain'} playback on the worst traces; top rung reached in ${(v.topRung.sessionsReaching * 100).toFixed(0)}% of sessions`,
+          `  verdict${v.codec ? ` (${v.codec} ladder)` : ''}: lowest rung ${v.lowestRung.sustains ? 'sustains' : 'does NOT sustain'} playback on the worst traces; top rung reached in ${(v.topRung.sessionsReaching * 100).toFixed(0)}% of sessions`,
         )
         for (const s of v.suggestions) out.push(`    - ${s}`)
       }
@@ -59,7 +60,8 @@ export function formatSweepTable(result: SweepResult): string {
 export function formatComparison(result: SweepResult): string {
   const [a, b] = result.ladders
   if (!a || !b) return formatSweepTable(result)
-  const out: string[] = [`A = ${a.name}`, `B = ${b.name}`]
+  const named = (l: typeof a) => `${l.name}${l.codec ? ` (${l.codec})` : ''}`
+  const out: string[] = [`A = ${named(a)}`, `B = ${named(b)}`]
   const metrics: Array<[string, (c: SweepCell) => number, number]> = [
     ['QoE', (c) => c.summary.qoePerSegment.mean, 3],
     ['QoE p5', (c) => c.summary.qoePerSegment.p5, 3],
