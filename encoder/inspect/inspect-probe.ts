@@ -173,6 +173,7 @@ export function inspectionFromProbe(file: string, bytes: number, probe: ProbeRes
       channels: a.channels ?? 0,
       sampleRate: probeNumber(a.sample_rate) ?? 0,
       language: a.tags?.language || 'und',
+      ...(a.tags?.title ? { title: a.tags.title } : {}),
       startTime,
       offsetFromVideo,
     }
