@@ -184,6 +184,8 @@ export async function generateSource(opts: SourceOptions): Promise<string> {
   args.push('-t', String(duration), '-map', '0:v')
   tracks.forEach((a, i) => {
     args.push('-map', `${i + 1}:a`, `-metadata:s:a:${i}`, `language=${a.language}`, `-metadata:s:a:${i}`, `title=${a.title}`)
+    // MP4 keeps no per-track title tag; the track's name lives in its hdlr box, which ffprobe reads back as handler_name
+    args.push(`-metadata:s:a:${i}`, `handler_name=${a.title}`)
   })
   if (tracks.length) args.push('-c:a', 'aac', '-b:a', '160k', '-ac', '2')
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '10', '-pix_fmt', 'yuv420p', '-g', String(fps * 2))
