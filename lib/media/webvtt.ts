@@ -170,6 +170,9 @@ export function parseWebVtt(text: string, file: string): Cue[] {
       if (/^(STYLE|REGION)/.test(first) && cues.length) throw bad(file, b.line, `${first.split(/[ \t]/)[0]} block after the first cue`)
       continue
     }
+    // a first line that starts like a timestamp is a broken timing line, not a cue identifier
+    if (!first.includes('-->') && /^\d{2,}:\d{2}/.test(first.trim()))
+      throw bad(file, b.line, `expected a cue timing line "start --> end", got "${first.trim()}"`)
     const timingAt = first.includes('-->') ? 0 : 1
     const timing = b.lines[timingAt]
     if (timing === undefined || !timing.includes('-->'))
