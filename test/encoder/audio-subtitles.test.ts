@@ -116,3 +116,32 @@ t.test('oclab encode: bad --audio, --subtitles and --audio-lang are usage errors
     t.match(r.err, message)
   }
 })
+
+t.test('oclab source writes two tagged audio streams and the English subtitles, each behind an option', async (t) => {
+  const dir = await tempDir(t)
+  const streams = async (file: string) =>
+    (await ffprobeJson<{ streams: Array<{ codec_type: string; tags?: Record<string, string> }> }>(['-show_streams', file])).streams
+      .filter((s) => s.codec_type === 'audio')
+      .map((s) => [s.tags?.language, s.tags?.handler_name])
+  const both = join(dir, 'both.mp4')
+  const r = await oclab(['source', '--kind', 'simple', '--duration', '2', '--size', '160x90', '--out', both])
+  t.equal(r.code, 0, r.err)
+  t.same(await streams(both), [
+    ['eng', 'English'],
+    ['fra', 'Français'],
+  ])
+  const cues = parseWebVtt(await readFile(join(dir, 'both.en.vtt'), 'utf8'), 'both.en.vtt')
+  t.same(
+    cues.map((c) => [c.start, c.end]),
+    [[0.5, 1.7]],
+    'one cue fits in 2 s',
+  )
+  const one = join(dir, 'one.mp4')
+  t.equal((await oclab(['source', '--kind', 'simple', '--duration', '1', '--size', '160x90', '--one-audio', '--no-subtitles', '--out', one])).code, 0)
+  t.same(await streams(one), [['eng', 'English']])
+  t.same(
+    (await readdir(dir)).filter((f) => f.endsWith('.vtt')),
+    ['both.en.vtt'],
+    '--no-subtitles writes none',
+  )
+})
