@@ -10,6 +10,7 @@ import {
   ladderSummary,
   progressRenderer,
   sharedVmafModel,
+  subtitleSidecarOf,
 } from '../encoder/index.js'
 import { writeFileAtomic } from '../lib/atomic-file.js'
 import { clusterChildren } from '../lib/cluster-control.js'
@@ -51,11 +52,13 @@ export async function runDemo(values: OptionValues): Promise<number> {
   const render = progressRenderer(process.stderr.isTTY ? 'tty' : 'plain')
 
   say(
-    `== 1. Encode: a multishot source (${duration} s ${width}x${height}) three ways: fixed, per-title and shot-based ladders (${vmafModel ? 'VMAF' : 'SSIM: no VMAF model found'})`,
+    `== 1. Encode: a multishot source (${duration} s ${width}x${height}) three ways: fixed, per-title and shot-based ladders, each with English and French audio and English subtitles (${vmafModel ? 'VMAF' : 'SSIM: no VMAF model found'})`,
   )
   const encoded: EncodeResult[] = []
   const source = join(out, 'sources', 'multishot.mp4')
   await generateSource({ kind: 'multishot', out: source, duration, width, height, seed: 1 })
+  // the source carries English and French audio and writes English subtitles beside itself: every package has all three
+  const subtitles = [{ file: subtitleSidecarOf(source), language: 'en' }]
   // a small probe grid keeps the demo short; `oclab encode` probes more by default
   const probe = { heights: [180, 270, 360, 540, 720], crfs: [22, 28, 34, 40] }
   // shot-based first: its per-shot probes also give per-title the whole title's points (probe once, choose two ladders)
@@ -65,7 +68,7 @@ export async function runDemo(values: OptionValues): Promise<number> {
     ['fixed', 'demo-fixed'],
   ] as const) {
     const shotProbes = encoded[0]?.shotProbes
-    const r = await encodeTitle({ source, store, titleId, ladder, vmafModel, onEvent: render, probe, ...(shotProbes ? { shotProbes } : {}) })
+    const r = await encodeTitle({ source, store, titleId, ladder, vmafModel, onEvent: render, probe, subtitles, ...(shotProbes ? { shotProbes } : {}) })
     encoded.push(r)
     say(ladderSummary(r.title, r.titleDir))
   }

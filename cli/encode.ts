@@ -1,5 +1,16 @@
 import { resolve } from 'node:path'
-import { encodeTitle, ladderSummary, parseCodecList, parseLadderSpec, progressRenderer, type RetryPolicy, VIDEO_CODECS } from '../encoder/index.js'
+import {
+  encodeTitle,
+  ladderSummary,
+  parseAudioSpec,
+  parseCodecList,
+  parseLadderSpec,
+  parseLanguageList,
+  parseSubtitleSpec,
+  progressRenderer,
+  type RetryPolicy,
+  VIDEO_CODECS,
+} from '../encoder/index.js'
 import type { Command, OptionValues } from './command.js'
 import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 
@@ -63,6 +74,23 @@ export const command: Command = {
     'target-quality': { type: 'string', arg: '<q>', help: 'per-title: quality of the top rung (default VMAF 95, or 20 SSIM dB)' },
     gate: { type: 'string', arg: '<q>', help: 'fixed/custom ladders: minimum chunk quality; lower chunks are re-encoded at a higher rate' },
     'max-reencodes': { type: 'string', arg: '<n>', default: '2', help: 'quality-gate re-encodes per chunk' },
+    'audio-lang': {
+      type: 'string',
+      arg: '<list>',
+      help: "languages of the source's audio streams in order, e.g. en,fr (BCP 47; default: each stream's language tag, else und)",
+    },
+    audio: {
+      type: 'string',
+      multiple: true,
+      arg: '<file:lang[:name]>',
+      help: 'add an audio file as a rendition (repeatable), encoded to AAC on the same segments from the video start',
+    },
+    subtitles: {
+      type: 'string',
+      multiple: true,
+      arg: '<file:lang[:name][:forced]>',
+      help: 'add a WebVTT or SRT file as a subtitle rendition (repeatable): segmented WebVTT in HLS, the whole file in DASH',
+    },
     'keep-work': { type: 'boolean', help: 'keep the chunk work directory after success' },
     json: { type: 'boolean', help: 'progress and result as JSON lines on stdout' },
     queue: {
@@ -93,6 +121,13 @@ export const command: Command = {
     if (!codecs)
       throw usageError(`--codecs: expected a comma-separated list of ${Object.keys(VIDEO_CODECS).join(', ')}; got "${stringOption(values, 'codecs')}"`)
     const encoderFfmpeg = stringOption(values, 'encoder-ffmpeg')
+    const list = (name: string): string[] => (Array.isArray(values[name]) ? (values[name] as string[]) : [])
+    const audioLang = stringOption(values, 'audio-lang')
+    const media = {
+      ...(audioLang ? { audioLanguages: parseLanguageList(audioLang) } : {}),
+      audioFiles: list('audio').map(parseAudioSpec),
+      subtitles: list('subtitles').map(parseSubtitleSpec),
+    }
     const queueUrl = stringOption(values, 'queue')
     if (values.wait === true && !queueUrl) throw usageError('--wait needs --queue')
     const retry = { attempts: numberOption(values, 'retries', { min: 1, max: 20, integer: true }) ?? 3, backoffMs: 250 }
@@ -128,13 +163,14 @@ export const command: Command = {
         targetQuality: numberOption(values, 'target-quality', { min: 0, max: 100 }),
         gate: numberOption(values, 'gate', { min: 0, max: 100 }),
         maxReencodes: numberOption(values, 'max-reencodes', { min: 0, max: 10, integer: true }),
+        ...media,
         keepWork: values['keep-work'] === true,
         onEvent: render,
         signal: controller.signal,
       })
       if (json)
         process.stdout.write(
-          `${JSON.stringify({ type: 'result', titleDir, title: { id: title.id, duration: title.duration, video: title.video.length, audio: title.audio.length } })}\n`,
+          `${JSON.stringify({ type: 'result', titleDir, title: { id: title.id, duration: title.duration, video: title.video.length, audio: title.audio.length, text: title.text?.length ?? 0 } })}\n`,
         )
       else console.log(ladderSummary(title, titleDir))
     } finally {

@@ -13,7 +13,7 @@ export function formatInspection(r: Inspection): string {
     `video     ${v.codec} ${v.width}x${v.height} @ ${Number(v.frameRate.toFixed(3))} fps, ${v.frameCount} frames, ${v.pixelFormat}, ${colour}`,
     ...r.audio.map(
       (a) =>
-        `audio     #${a.index} ${a.codec} ${a.channels} ch ${a.sampleRate} Hz, language ${a.language}, offset from video ${a.offsetFromVideo >= 0 ? '+' : ''}${a.offsetFromVideo.toFixed(3)} s`,
+        `audio     #${a.index} ${a.codec} ${a.channels} ch ${a.sampleRate} Hz, language ${a.language}${a.title ? ` (${JSON.stringify(a.title)})` : ''}, offset from video ${a.offsetFromVideo >= 0 ? '+' : ''}${a.offsetFromVideo.toFixed(3)} s`,
     ),
   ]
   if (!r.audio.length) lines.push('audio     none')

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { generateSource, planShots } from '../encoder/index.js'
+import { generateSource, planShots, subtitleSidecarOf } from '../encoder/index.js'
 import type { Command } from './command.js'
 import { choiceOption, numberOption, requiredString, sizeOption } from './command.js'
 
@@ -15,7 +15,9 @@ export const command: Command = {
     duration: { type: 'string', arg: '<seconds>', default: '10', help: 'duration in seconds' },
     size: { type: 'string', arg: '<WxH>', default: '1280x720', help: 'frame size' },
     fps: { type: 'string', arg: '<n>', default: '25', help: 'frame rate' },
-    'no-audio': { type: 'boolean', help: 'leave out the audio track' },
+    'no-audio': { type: 'boolean', help: 'leave out the audio tracks' },
+    'one-audio': { type: 'boolean', help: 'only the English audio track (default: English and French)' },
+    'no-subtitles': { type: 'boolean', help: 'do not write the English subtitles beside the source (<out>.en.vtt)' },
   },
   async run(values) {
     const out = resolve(requiredString(values, 'out'))
@@ -24,8 +26,20 @@ export const command: Command = {
     const duration = numberOption(values, 'duration', { min: 0.5, max: 3600 }) ?? 10
     const { width, height } = sizeOption(values, 'size') ?? { width: 1280, height: 720 }
     const frameRate = numberOption(values, 'fps', { min: 1, max: 120, integer: true }) ?? 25
-    await generateSource({ kind, out, duration, width, height, frameRate, seed, audio: values['no-audio'] !== true })
-    console.log(`wrote ${kind} source ${width}x${height}@${frameRate} ${duration}s to ${out}`)
+    const subtitles = values['no-subtitles'] !== true
+    await generateSource({
+      kind,
+      out,
+      duration,
+      width,
+      height,
+      frameRate,
+      seed,
+      audio: values['no-audio'] !== true,
+      secondAudio: values['one-audio'] !== true,
+      subtitles,
+    })
+    console.log(`wrote ${kind} source ${width}x${height}@${frameRate} ${duration}s to ${out}${subtitles ? ` (subtitles: ${subtitleSidecarOf(out)})` : ''}`)
     if (kind === 'multishot') {
       for (const s of planShots(duration, frameRate, seed))
         console.log(`  shot at frame ${String(s.startFrame).padStart(6)} (${(s.startFrame / frameRate).toFixed(2)} s), ${s.frames} frames: ${s.kind}`)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { basename, extname, join, resolve } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file.js'
@@ -8,6 +8,7 @@ import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { ffmpegPath } from '../lib/ffmpeg.js'
 import { type QualityBuild, qualityBuild } from '../lib/ffmpeg-builds.js'
 import { sha256File } from '../lib/hash.js'
+import { type Cue, parseSubtitles } from '../lib/media/webvtt.js'
 import { repoRoot } from '../lib/repo-root.js'
 import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
 import {
@@ -20,12 +21,13 @@ import {
   type Quality,
   type RungAllocation,
   type Segment,
+  type TextRendition,
   TITLE_VERSION,
   type Title,
   type VideoRendition,
   validateTitle,
 } from '../lib/title-package.js'
-import { inspectSource } from './inspect/inspect.js'
+import { inspectSource, probe } from './inspect/inspect.js'
 import { type ChunkBatch, type ChunkJob, type ChunkResult, describeBatch, type QualityGate, runChunkJobs } from './jobs/chunk-job.js'
 import { type ChunkPlan, planChunks, planShotChunks, segmentStarts } from './jobs/chunks.js'
 import type { EncodeEvent } from './jobs/events.js'
@@ -38,9 +40,11 @@ import { fixedLadder, type Rung, rungId, sortLadder } from './ladder/ladder.js'
 import { DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
 import { allocateWithPeak, type ShotCurve } from './ladder/shot-allocation.js'
 import { probeShots, spanQuality, titlePoints } from './ladder/shot-probe.js'
+import { type AudioInput, fileOrigin, languageName, languageOf, type SubtitleInput, uniqueId, uniqueName } from './media-inputs.js'
 import { type PackagedTrack, packageCmaf } from './packager/cmaf.js'
 import { mpd } from './packager/dash.js'
-import { mediaPlaylist, multivariantPlaylist, targetDurationOf } from './packager/hls.js'
+import { mediaPlaylist, multivariantPlaylist, targetDurationOf, textPlaylist } from './packager/hls.js'
+import { packageText } from './packager/text.js'
 
 export interface EncodeOptions {
   source: string
@@ -86,6 +90,17 @@ export interface EncodeOptions {
   maxReencodes?: number
   /** Audio bitrate, bit/s. Default 128000. */
   audioBitrate?: number
+  /**
+   * Languages of the source's audio streams, in stream order (`--audio-lang
+   * en,fr`), overriding their `language` tags; BCP 47, ISO 639-2 codes are
+   * shortened. Default: each stream's tag, else `und`. More tags than streams
+   * is an error; fewer leave the rest to their tags.
+   */
+  audioLanguages?: string[]
+  /** Audio files added as renditions after the source's own (`--audio`), encoded on the same grid from the video's start. Default none. */
+  audioFiles?: AudioInput[]
+  /** WebVTT or SRT files packaged as segmented WebVTT subtitle renditions (`--subtitles`). Default none. */
+  subtitles?: SubtitleInput[]
   /** A distributed queue of chunk batches; default the local pool running them in this process. */
   queue?: JobQueue<ChunkBatch, ChunkResult[]>
   /** Per-title probe grid overrides (tests use small ones). */
@@ -164,6 +179,9 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
 
   const report = await inspectSource(source, { signal: opts.signal, shots: true })
   emit({ type: 'inspected', report })
+  // added inputs are checked before any encode: a bad subtitle file fails in milliseconds, not after the ladder
+  const audioPlan = await planAudio(report, opts)
+  const subtitles = await readSubtitles(opts.subtitles ?? [])
   const v = report.video
   const shotBased = opts.ladder === 'shot-based'
   if (shotBased && !report.shots?.length)
@@ -206,7 +224,7 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
   const staging = join(workDir, `package-${randomBytes(4).toString('hex')}`)
   await mkdir(staging, { recursive: true })
   try {
-    const audioPromise = packageAudio(source, report, plan, videoStartInFile, opts, staging, workDir, emit)
+    const audioPromise = packageAudio(source, audioPlan, report, plan, videoStartInFile, opts, staging, workDir, emit)
     const video: VideoRendition[] = []
     for (const { codec, rungs } of ladders) {
       for (const rung of rungs) {
@@ -231,11 +249,13 @@ export async function encodeTitle(opts: EncodeOptions): Promise<EncodeResult> {
       }
     }
     const audio = await audioPromise
+    const text = await packageSubtitles(subtitles, video[0]!, staging, emit)
     const duration = Number((v.frameCount / v.frameRate).toFixed(6))
-    const titleBody = { duration, segmentDuration: plan.segmentDuration, video, audio }
+    const titleBody = { duration, segmentDuration: plan.segmentDuration, video, audio, text }
     await writeFileAtomic(join(staging, 'master.m3u8'), multivariantPlaylist(titleBody))
     await writeFileAtomic(join(staging, 'manifest.mpd'), mpd(titleBody))
     for (const r of [...video, ...audio]) await writeFileAtomic(join(staging, r.playlist), mediaPlaylist(r, r.playlist.split('/')[0]!))
+    for (const r of text) await writeFileAtomic(join(staging, r.playlist), textPlaylist(r, r.id))
     const title: Title = validateTitle({
       version: TITLE_VERSION,
       id: titleId,
@@ -689,8 +709,73 @@ export function bandwidths(segments: readonly Pick<Segment, 'bytes' | 'duration'
   return { bandwidth: Math.ceil(peakSegmentBitrate(segments, targetDurationOf(segments))), averageBandwidth: Math.ceil(averageBitrate(segments)) }
 }
 
+/** One audio rendition to make: a stream of the source or of an added file. */
+interface AudioJob {
+  id: string
+  language: string
+  name: string
+  origin: string
+  file: string
+  streamIndex: number
+  /** the file's time zero to the video's first frame (0 for an added file: it starts with the video) */
+  startInFile: number
+  padEnd: boolean
+}
+
+/**
+ * The audio renditions of the layout contract: the source's streams in order
+ * (language from `audioLanguages`, else the stream's tag; name from its
+ * title tag, else the language's name), then the added files; ids
+ * `audio-<lang>[-n]`, names unique. Added files are probed here, so one
+ * that is not media or has no audio fails before any encode.
+ */
+async function planAudio(report: Inspection, opts: EncodeOptions): Promise<AudioJob[]> {
+  const langs = opts.audioLanguages ?? []
+  if (langs.length > report.audio.length)
+    throw new OclabError(ErrorCodes.USAGE, `--audio-lang names ${langs.length} languages but ${report.file} has ${report.audio.length} audio streams`)
+  const jobs: AudioJob[] = []
+  const ids = new Set<string>()
+  const names = new Set<string>()
+  const add = (j: Omit<AudioJob, 'id' | 'name'> & { name?: string }) => {
+    const id = uniqueId(`audio-${j.language}`, ids)
+    const name = uniqueName(j.name ?? languageName(j.language, 'Audio'), names)
+    ids.add(id)
+    names.add(name)
+    jobs.push({ ...j, id, name })
+  }
+  for (const [i, a] of report.audio.entries()) {
+    const given = langs[i]
+    const language = given !== undefined ? languageOf(given, '--audio-lang') : (languageOfTag(a.language) ?? 'und')
+    add({ language, ...(a.title ? { name: a.title } : {}), origin: `stream:${i}`, file: opts.source, streamIndex: i, startInFile: -1, padEnd: false })
+  }
+  for (const f of opts.audioFiles ?? []) {
+    const p = await probe(resolve(f.file), opts.signal)
+    if (!p.streams?.some((x) => x.codec_type === 'audio')) throw new OclabError(ErrorCodes.NO_AUDIO, `${f.file} has no audio stream (--audio)`)
+    add({
+      language: languageOf(f.language, '--audio'),
+      ...(f.name ? { name: f.name } : {}),
+      origin: fileOrigin(f.file),
+      file: resolve(f.file),
+      streamIndex: 0,
+      startInFile: 0,
+      padEnd: true,
+    })
+  }
+  return jobs
+}
+
+/** A source stream's language tag, shortened; null (then `und`) when the tag is not BCP 47. */
+const languageOfTag = (tag: string): string | null => {
+  try {
+    return languageOf(tag, 'audio tag')
+  } catch {
+    return null
+  }
+}
+
 async function packageAudio(
   source: string,
+  jobs: readonly AudioJob[],
   report: Inspection,
   plan: ChunkPlan,
   videoStartInFile: number,
@@ -701,19 +786,19 @@ async function packageAudio(
 ): Promise<AudioRendition[]> {
   const out: AudioRendition[] = []
   const v = report.video
-  for (const [i, a] of report.audio.entries()) {
-    const lang = /^[a-z]{2,3}$/.test(a.language) ? a.language : 'und'
-    const id = out.some((o) => o.id === `audio-${lang}`) ? `audio-${lang}-${i + 1}` : `audio-${lang}`
+  for (const j of jobs) {
+    const id = j.id
     emit({ type: 'packaging', rendition: id })
     const frag = join(workDir, `${id}.frag.mp4`)
     await mkdir(workDir, { recursive: true })
     await encodeAudio({
-      source,
-      streamIndex: i,
-      videoStartInFile,
+      source: j.startInFile < 0 ? source : j.file,
+      streamIndex: j.streamIndex,
+      videoStartInFile: j.startInFile < 0 ? videoStartInFile : j.startInFile,
       duration: v.frameCount / v.frameRate,
       segmentDuration: plan.segmentDuration,
       bitrate: opts.audioBitrate,
+      padEnd: j.padEnd,
       out: frag,
       signal: opts.signal,
     })
@@ -725,7 +810,9 @@ async function packageAudio(
       id,
       codec: 'aac',
       codecs: track.codecs,
-      language: lang,
+      language: j.language,
+      name: j.name,
+      origin: j.origin,
       channels: 2,
       sampleRate: 48000,
       ...bandwidths(segments),
@@ -733,6 +820,75 @@ async function packageAudio(
       init: { path: track.init.uri, bytes: track.init.bytes, sha256: track.init.sha256 },
       playlist: `${id}/index.m3u8`,
       segments,
+    })
+  }
+  return out
+}
+
+interface SubtitleJob {
+  id: string
+  language: string
+  name: string
+  forced: boolean
+  origin: string
+  cues: Cue[]
+}
+
+/** Read and check every subtitle file (OCLAB_ERR_BAD_SUBTITLES names file:line), with the contract's ids `text-<lang>[-forced][-n]`. */
+async function readSubtitles(inputs: readonly SubtitleInput[]): Promise<SubtitleJob[]> {
+  const ids = new Set<string>()
+  const names = new Set<string>()
+  const out: SubtitleJob[] = []
+  for (const s of inputs) {
+    let bytes: Buffer
+    try {
+      bytes = await readFile(s.file)
+    } catch (err) {
+      throw new OclabError(ErrorCodes.BAD_SUBTITLES, `${s.file}: cannot read (${(err as Error).message})`, undefined, { cause: err })
+    }
+    const { cues } = parseSubtitles(bytes, s.file)
+    const language = languageOf(s.language, '--subtitles')
+    const forced = s.forced ?? false
+    const id = uniqueId(`text-${language}${forced ? '-forced' : ''}`, ids)
+    const base = languageName(language, 'Subtitles')
+    const name = uniqueName(s.name ?? (forced ? `${base} (forced)` : base), names)
+    ids.add(id)
+    names.add(name)
+    out.push({ id, language, name, forced, origin: fileOrigin(s.file), cues })
+  }
+  return out
+}
+
+/**
+ * Subtitle renditions on the first video rendition's segment grid (every
+ * rendition shares it). Cue time 0 is the video's first segment start, the
+ * time hls.js takes as its initPTS (webvtt-segments.ts).
+ */
+async function packageSubtitles(
+  jobs: readonly SubtitleJob[],
+  video: VideoRendition,
+  staging: string,
+  emit: (e: EncodeEvent) => void,
+): Promise<TextRendition[]> {
+  const out: TextRendition[] = []
+  for (const j of jobs) {
+    emit({ type: 'packaging', rendition: j.id })
+    const t = await packageText(j.id, j.cues, video.segments, video.segments[0]!.start, staging)
+    if (t.beyondEnd) emit({ type: 'note', message: `${j.id}: ${t.beyondEnd} cue(s) start after the video ends; they are only in full.vtt` })
+    out.push({
+      id: j.id,
+      type: 'text',
+      codec: 'webvtt',
+      codecs: 'wvtt',
+      language: j.language,
+      name: j.name,
+      forced: j.forced,
+      origin: j.origin,
+      cues: j.cues.length,
+      ...bandwidths(t.segments),
+      playlist: `${j.id}/index.m3u8`,
+      segments: t.segments,
+      sidecar: t.sidecar,
     })
   }
   return out

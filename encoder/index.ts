@@ -11,5 +11,6 @@ export { parseCodecList, VIDEO_CODECS, type VideoCodec } from './jobs/video-code
 export { type Comparison, codecComparisons, compareCurves, type LadderCurve, ladderCurve, readLadderCurve, titleJsonOf } from './ladder/compare.js'
 export { bdTable, compareHtml, rdCharts } from './ladder/compare-report.js'
 export { fixedLadder, parseLadderSpec } from './ladder/ladder.js'
+export { type AudioInput, parseAudioSpec, parseLanguageList, parseSubtitleSpec, type SubtitleInput } from './media-inputs.js'
 export { ladderSummary } from './packager/summary.js'
-export { generateSource, planShots } from './synthetic-source.js'
+export { generateSource, planShots, subtitleSidecarOf } from './synthetic-source.js'

@@ -1,7 +1,8 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { commitFile, tempNameFor } from '../lib/atomic-file.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
+import { writeWebVtt } from '../lib/media/webvtt.js'
 
 import { seededRandom, shuffle } from '../lib/random.js'
 
@@ -18,8 +19,12 @@ export interface SourceOptions {
   height?: number
   /** Default 25. */
   frameRate?: number
-  /** Include a stereo AAC track. Default true. */
+  /** Include a stereo AAC track (440 Hz beeps, tagged eng/"English"). Default true. */
   audio?: boolean
+  /** With `audio`: a second track (660 Hz beeps, tagged fra/"Français"), so packages carry two audio languages. Default true. */
+  secondAudio?: boolean
+  /** Write English subtitles beside the source (`subtitleSidecarOf(out)`, WebVTT), so packages carry a subtitle rendition. Default true. */
+  subtitles?: boolean
   /** multishot: the seed that picks shot order and lengths. Default 1. */
   seed?: number
   signal?: AbortSignal
@@ -132,6 +137,30 @@ export function multishotFilter(shots: readonly PlannedShot[], width: number, he
   return `${parts.join(';')};${shots.map((_, i) => `[v${i}]`).join('')}concat=n=${shots.length}:v=1:a=0`
 }
 
+/** The audio tracks of a synthetic source: tone, ISO 639-2 language tag and title tag (what a mezzanine's streams carry). */
+export const SYNTHETIC_AUDIO = [
+  { frequency: 440, language: 'eng', title: 'English' },
+  { frequency: 660, language: 'fra', title: 'Français' },
+] as const
+
+/** Where generateSource writes a source's English subtitles: `<out without extension>.en.vtt`. */
+export const subtitleSidecarOf = (out: string): string => `${out.replace(/\.[^./]+$/, '')}.en.vtt`
+
+/**
+ * English cues for a synthetic source: 1.2 s every 1.5 s from 0.5 s, each
+ * text naming its own times, so a player test can tell which cue shows and a
+ * wrong offset shows the wrong one (or none: there are 0.3 s gaps). With
+ * short segments most cues span a segment boundary.
+ */
+export function syntheticCues(duration: number): Array<{ start: number; end: number; text: string; settings: string }> {
+  const cues = []
+  for (let k = 0, start = 0.5; start + 1.2 <= duration; k++, start = 0.5 + 1.5 * k) {
+    const end = Number((start + 1.2).toFixed(3))
+    cues.push({ start, end, text: `English cue ${k + 1}\n${start.toFixed(1)}–${end.toFixed(1)} s`, settings: '' })
+  }
+  return cues
+}
+
 /**
  * Generate a synthetic mezzanine source with ffmpeg's lavfi sources. Encoded
  * near-losslessly (x264 CRF 10) so the encoder's quality measurements reflect
@@ -143,6 +172,7 @@ export async function generateSource(opts: SourceOptions): Promise<string> {
   const height = opts.height ?? 720
   const fps = opts.frameRate ?? 25
   const audio = opts.audio ?? true
+  const tracks = audio ? SYNTHETIC_AUDIO.slice(0, (opts.secondAudio ?? true) ? 2 : 1) : []
   await mkdir(dirname(opts.out), { recursive: true })
   const tmp = `${tempNameFor(opts.out)}.mp4`
   const graph =
@@ -150,12 +180,18 @@ export async function generateSource(opts: SourceOptions): Promise<string> {
       ? multishotFilter(planShots(duration, fps, opts.seed ?? 1), width, height, fps, opts.seed ?? 1)
       : sourceFilter(opts.kind, width, height, fps)
   const args = ['-f', 'lavfi', '-i', graph]
-  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000`)
+  for (const a of tracks) args.push('-f', 'lavfi', '-i', `sine=frequency=${a.frequency}:beep_factor=4:sample_rate=48000`)
   args.push('-t', String(duration), '-map', '0:v')
-  if (audio) args.push('-map', '1:a', '-c:a', 'aac', '-b:a', '160k', '-ac', '2')
+  tracks.forEach((a, i) => {
+    args.push('-map', `${i + 1}:a`, `-metadata:s:a:${i}`, `language=${a.language}`, `-metadata:s:a:${i}`, `title=${a.title}`)
+    // MP4 keeps no per-track title tag; the track's name lives in its hdlr box, which ffprobe reads back as handler_name
+    args.push(`-metadata:s:a:${i}`, `handler_name=${a.title}`)
+  })
+  if (tracks.length) args.push('-c:a', 'aac', '-b:a', '160k', '-ac', '2')
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '10', '-pix_fmt', 'yuv420p', '-g', String(fps * 2))
   args.push('-movflags', '+faststart', tmp)
   await ffmpeg(args, { signal: opts.signal })
   await commitFile(tmp, opts.out)
+  if (opts.subtitles ?? true) await writeFile(subtitleSidecarOf(opts.out), writeWebVtt(syntheticCues(duration)))
   return opts.out
 }

@@ -6,6 +6,10 @@ export const ErrorCodes = {
   USAGE: 'OCLAB_ERR_USAGE',
   BAD_SOURCE: 'OCLAB_ERR_BAD_SOURCE',
   NO_VIDEO: 'OCLAB_ERR_NO_VIDEO',
+  /** an added audio file (`--audio file:lang`) that ffprobe reads but that has no audio stream */
+  NO_AUDIO: 'OCLAB_ERR_NO_AUDIO',
+  /** a subtitle file (WebVTT or SRT) that cannot be packaged: the message names `file:line` and what is wrong */
+  BAD_SUBTITLES: 'OCLAB_ERR_BAD_SUBTITLES',
   CORRUPT_SOURCE: 'OCLAB_ERR_CORRUPT_SOURCE',
   BAD_FRAME_RATE: 'OCLAB_ERR_BAD_FRAME_RATE',
   ZERO_DURATION: 'OCLAB_ERR_ZERO_DURATION',
@@ -60,6 +64,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.USAGE]: 400,
   [ErrorCodes.BAD_SOURCE]: 400,
   [ErrorCodes.NO_VIDEO]: 400,
+  [ErrorCodes.NO_AUDIO]: 400,
+  [ErrorCodes.BAD_SUBTITLES]: 400,
   [ErrorCodes.CORRUPT_SOURCE]: 400,
   [ErrorCodes.BAD_FRAME_RATE]: 400,
   [ErrorCodes.ZERO_DURATION]: 400,

@@ -167,6 +167,7 @@ export const InspectionSchema = Type.Object(
         channels: Type.Integer(),
         sampleRate: Type.Integer(),
         language: Type.String(),
+        title: Type.Optional(Type.String({ description: "the stream's title tag, when it has one (the audio rendition's default name)" })),
         startTime: Type.Number(),
         offsetFromVideo: Type.Number({ description: 'audio start minus video start, seconds (A/V sync)' }),
       }),

@@ -35,6 +35,20 @@ export interface ProbeResult {
   format?: ProbeFormat
 }
 
+/**
+ * A stream's name: its `title` tag (Matroska, MPEG-TS), else, in MP4, which
+ * has no per-track title, the handler name of its hdlr box, unless that is a
+ * muxer's default (ffmpeg's `SoundHandler`, Apple's `Core Media Audio`,
+ * GPAC's and L-SMASH's `… Handler`).
+ */
+export function streamTitle(s: ProbeStream): string | undefined {
+  const title = s.tags?.title?.trim()
+  if (title) return title
+  const handler = s.tags?.handler_name?.trim()
+  if (!handler || /handler$/i.test(handler) || /^core media /i.test(handler)) return undefined
+  return handler
+}
+
 export interface FrameRateLimits {
   /** Frames per second; above this the source is rejected. */
   max: number
@@ -173,6 +187,7 @@ export function inspectionFromProbe(file: string, bytes: number, probe: ProbeRes
       channels: a.channels ?? 0,
       sampleRate: probeNumber(a.sample_rate) ?? 0,
       language: a.tags?.language || 'und',
+      ...(streamTitle(a) ? { title: streamTitle(a) } : {}),
       startTime,
       offsetFromVideo,
     }

@@ -78,7 +78,7 @@ async function fileHead(path: string, bytes: number): Promise<Buffer> {
  * found" of a text file renamed .mp4 too: only a file that starts like an MP4
  * is called an incomplete one.
  */
-async function probe(path: string, signal?: AbortSignal): Promise<ProbeResult> {
+export async function probe(path: string, signal?: AbortSignal): Promise<ProbeResult> {
   const r = await runProcess(ffprobePath(), ['-v', 'error', '-of', 'json', '-show_format', '-show_streams', path], { signal })
   if (r.code !== 0) {
     const why = stderrTail(r.stderr.replaceAll(`${path}: `, ''), 2) || `ffprobe exit ${r.code}`

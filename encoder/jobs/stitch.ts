@@ -40,6 +40,8 @@ export interface AudioOptions {
   segmentDuration: number
   /** bit/s. Default 128000 */
   bitrate?: number
+  /** Pad a stream that ends before the video with silence, so it has every segment. Default false (a source's own streams last as long as it). */
+  padEnd?: boolean
   out: string
   signal?: AbortSignal
 }
@@ -58,7 +60,7 @@ export const AAC_PRIMING_SECONDS = 1024 / 48000
 export async function encodeAudio(o: AudioOptions): Promise<void> {
   // after the shift, aresample's first_pts pads a late start with silence or trims an early one
   const end = Math.max(AAC_PRIMING_SECONDS, o.duration - AAC_PRIMING_SECONDS)
-  const filter = `asetpts=PTS-${o.videoStartInFile.toFixed(6)}/TB,aresample=async=1:first_pts=0,atrim=end=${end.toFixed(6)}`
+  const filter = `asetpts=PTS-${o.videoStartInFile.toFixed(6)}/TB,aresample=async=1:first_pts=0,${o.padEnd ? 'apad,' : ''}atrim=end=${end.toFixed(6)}`
   await ffmpeg(
     [
       '-i',

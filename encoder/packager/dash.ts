@@ -1,5 +1,5 @@
-import type { AudioRendition, Rendition, Title, VideoRendition } from '../../lib/title-package.js'
-import { byCodec } from './hls.js'
+import type { AudioRendition, Rendition, TextRendition, Title, VideoRendition } from '../../lib/title-package.js'
+import { audioName, byCodec } from './hls.js'
 
 /**
  * A static DASH MPD (ISO/IEC 23009-1, isoff-live profile; DASH-IF IOP) over
@@ -65,9 +65,25 @@ function audioSet(a: AudioRendition, id: number): string {
     `    <AdaptationSet id="${id}" contentType="audio" mimeType="audio/mp4" lang="${esc(a.language)}" segmentAlignment="true" startWithSAP="1">`,
     `      <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${a.channels}"/>`,
     `      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="${id === 1 ? 'main' : 'alternate'}"/>`,
+    `      <Label>${esc(audioName(a))}</Label>`,
     `      <Representation id="${esc(a.id)}" bandwidth="${a.bandwidth}" codecs="${esc(a.codecs)}" audioSamplingRate="${a.sampleRate}">`,
     `        ${template(a, dirOf(a))}`,
     '      </Representation>',
+    '    </AdaptationSet>',
+  ].join('\n')
+}
+
+/**
+ * A subtitle rendition as DASH-IF IOP's side-loaded WebVTT ("text/vtt", one
+ * file per Representation by BaseURL): dash.js reads text/vtt only whole, not
+ * as segments, hence the rendition's `full.vtt`.
+ */
+function textSet(x: TextRendition, id: number): string {
+  return [
+    `    <AdaptationSet id="${id}" contentType="text" mimeType="text/vtt" lang="${esc(x.language)}">`,
+    `      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="${x.forced ? 'forced-subtitle' : 'subtitle'}"/>`,
+    `      <Label>${esc(x.name)}</Label>`,
+    `      <Representation id="${esc(x.id)}" bandwidth="${x.bandwidth}"><BaseURL>${esc(x.sidecar.path)}</BaseURL></Representation>`,
     '    </AdaptationSet>',
   ].join('\n')
 }
@@ -85,7 +101,7 @@ function videoSet(video: readonly VideoRendition[], id: number): string[] {
   ]
 }
 
-export function mpd(title: Pick<Title, 'duration' | 'segmentDuration' | 'video' | 'audio'>): string {
+export function mpd(title: Pick<Title, 'duration' | 'segmentDuration' | 'video' | 'audio' | 'text'>): string {
   const sets = byCodec(title.video)
   // audio sets keep ids 1…n (their Role follows id 1); video sets after them, H.264's (the first) id 0 as before
   const videoIds = sets.map((_, i) => (i === 0 ? 0 : title.audio.length + i))
@@ -96,6 +112,8 @@ export function mpd(title: Pick<Title, 'duration' | 'segmentDuration' | 'video' 
     '  <Period id="0" start="PT0S">',
     ...sets.flatMap((set, i) => videoSet(set, videoIds[i]!)),
     ...title.audio.map((a, i) => audioSet(a, i + 1)),
+    // text sets after every audio and video set
+    ...(title.text ?? []).map((x, i) => textSet(x, title.audio.length + sets.length + i)),
     '  </Period>',
     '</MPD>',
     '',

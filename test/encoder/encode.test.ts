@@ -12,10 +12,20 @@ interface HlsVariant {
   uri: string
   attributes: Record<string, unknown> & { RESOLUTION?: { width: number; height: number } }
 }
+interface HlsRendition {
+  uri: string
+  language?: string
+  default?: boolean
+  autoselect?: boolean
+  forced?: boolean
+}
 interface HlsManifest {
   playlists?: HlsVariant[]
   segments: Array<{ uri: string; duration: number; map?: { uri: string } }>
-  mediaGroups?: { AUDIO?: Record<string, Record<string, { uri: string; language?: string; default?: boolean }>> }
+  mediaGroups?: {
+    AUDIO?: Record<string, Record<string, HlsRendition>>
+    SUBTITLES?: Record<string, Record<string, HlsRendition>>
+  }
   targetDuration?: number
   endList?: boolean
   version?: number
@@ -49,8 +59,24 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
       ['426x240', '512x288', '640x360'],
     )
     t.equal(title.source.video.frameCount, 125)
-    t.equal(title.audio.length, 1, 'one AAC rendition for the source audio')
-    t.equal(title.audio[0]?.codecs, 'mp4a.40.2')
+    t.same(
+      title.audio.map((a) => [a.id, a.language, a.name, a.origin, a.codecs]),
+      [
+        ['audio-en', 'en', 'English', 'stream:0', 'mp4a.40.2'],
+        ['audio-fr', 'fr', 'Français', 'stream:1', 'mp4a.40.2'],
+      ],
+      "one AAC rendition per source audio stream, language shortened to BCP 47 and named from the stream's tags",
+    )
+    for (const a of title.audio) t.equal(a.segments.length, 5, `${a.id}: one segment per video segment`)
+    const text = title.text?.[0]
+    t.equal(title.text?.length, 1, 'one subtitle rendition')
+    t.match(text, { id: 'text-en', language: 'en', name: 'English', forced: false, codecs: 'wvtt', playlist: 'text-en/index.m3u8' })
+    t.same(
+      text?.segments.map((s) => [s.start, s.duration]),
+      title.video[0]!.segments.map((s) => [s.start, s.duration]),
+      'subtitle segments on the video grid',
+    )
+    t.equal(text?.sidecar.path, 'text-en/full.vtt')
     for (const v of title.video) {
       t.match(v.codecs, /^avc1\.6400[0-9a-f]{2}$/, `${v.id}: High profile codecs string from avcC`)
       t.equal(v.segments.length, 5)
@@ -74,7 +100,11 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
   })
 
   t.test('every listed file exists with its size and sha256', async (t) => {
-    t.ok(title.files.length >= 3 * 7 + 7, 'segments, inits, playlists and manifests are listed')
+    t.ok(title.files.length >= 3 * 7 + 2 * 7 + 7 + 2, 'segments, inits, playlists and manifests are listed')
+    const listed = new Set(title.files.map((f) => f.path))
+    for (const x of title.text ?? []) {
+      for (const p of [x.playlist, x.sidecar.path, ...x.segments.map((s) => s.uri)]) t.ok(listed.has(p), `${p} is listed`)
+    }
     for (const f of title.files) {
       const p = join(titleDir, f.path)
       t.equal((await stat(p)).size, f.bytes, `${f.path} bytes`)
@@ -85,15 +115,17 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
   t.test('HLS playlists parse and agree with title.json', async (t) => {
     const master = parseM3u8(await readFile(join(titleDir, 'master.m3u8'), 'utf8'))
     t.equal(master.playlists?.length, 3)
-    const audioPeak = title.audio[0]!.bandwidth
+    // BANDWIDTH: video plus the most demanding audio and subtitle renditions (RFC 8216 §4.3.4.2)
+    const audioPeak = Math.max(...title.audio.map((a) => a.bandwidth)) + Math.max(...(title.text ?? []).map((x) => x.bandwidth))
     for (const v of title.video) {
       const variant = master.playlists!.find((p) => p.uri === v.playlist)!
       t.ok(variant, `${v.id} is a variant`)
-      t.equal(variant.attributes.BANDWIDTH, v.bandwidth + audioPeak, `${v.id}: BANDWIDTH = measured video peak + audio peak`)
+      t.equal(variant.attributes.BANDWIDTH, v.bandwidth + audioPeak, `${v.id}: BANDWIDTH = measured video peak + audio peak + subtitle peak`)
       t.equal(variant.attributes.CODECS, `${v.codecs},mp4a.40.2`)
       t.same(variant.attributes.RESOLUTION, { width: v.width, height: v.height })
       t.equal(Number(variant.attributes['FRAME-RATE']), 25)
       t.equal(variant.attributes.AUDIO, 'aud')
+      t.equal(variant.attributes.SUBTITLES, 'subs')
       const media = parseM3u8(await readFile(join(titleDir, v.playlist), 'utf8'))
       t.equal(media.endList, true, 'VOD playlist ends')
       t.equal(media.targetDuration, 1)
@@ -109,7 +141,28 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
     }
     const audioGroup = master.mediaGroups?.AUDIO?.aud
     t.ok(audioGroup, 'audio group resolves')
-    t.equal(Object.values(audioGroup ?? {})[0]?.uri, title.audio[0]!.playlist)
+    t.same(
+      Object.entries(audioGroup ?? {}).map(([name, a]) => [name, a.language, a.default, a.autoselect, a.uri]),
+      [
+        ['English', 'en', true, true, 'audio-en/index.m3u8'],
+        ['Français', 'fr', false, true, 'audio-fr/index.m3u8'],
+      ],
+    )
+    const subs = master.mediaGroups?.SUBTITLES?.subs
+    t.same(
+      Object.entries(subs ?? {}).map(([name, x]) => [name, x.language, x.default, x.autoselect, x.forced ?? false, x.uri]),
+      [['English', 'en', false, true, false, 'text-en/index.m3u8']],
+    )
+    const x = title.text![0]!
+    const media = parseM3u8(await readFile(join(titleDir, x.playlist), 'utf8'))
+    t.same(
+      media.segments.map((s) => [`${x.id}/${s.uri}`, s.duration, s.map]),
+      x.segments.map((s) => [s.uri, s.duration, undefined]),
+      'the subtitle playlist lists its WebVTT segments, without EXT-X-MAP',
+    )
+    const seg = await readFile(join(titleDir, x.segments[1]!.uri), 'utf8')
+    t.match(seg, /^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00\.000\n\n/, 'a segment maps cue time 0 to the video start')
+    t.match(seg, /00:00:00\.500 --> 00:00:01\.700\nEnglish cue 1/, 'the cue spanning the 1 s boundary is repeated in the second segment')
   })
 
   t.test('the DASH MPD references the same segments', async (t) => {
@@ -130,6 +183,23 @@ t.test('a source becomes a complete, consistent CMAF title package', async (t) =
         v.segments.map((s) => s.duration),
       )
     }
+  })
+
+  t.test('the DASH MPD has an AdaptationSet per audio language and the subtitles as side-loaded WebVTT', async (t) => {
+    const xml = await readFile(join(titleDir, 'manifest.mpd'), 'utf8')
+    const sets = [...xml.matchAll(/<AdaptationSet [^>]*contentType="(audio|text)"[^>]*lang="([^"]+)"[^>]*>([\s\S]*?)<\/AdaptationSet>/g)].map((m) => ({
+      type: m[1],
+      lang: m[2],
+      role: /<Role [^>]*value="([^"]+)"/.exec(m[3]!)?.[1],
+      label: /<Label>([^<]*)<\/Label>/.exec(m[3]!)?.[1],
+      baseUrl: /<BaseURL>([^<]*)<\/BaseURL>/.exec(m[3]!)?.[1],
+    }))
+    t.same(sets, [
+      { type: 'audio', lang: 'en', role: 'main', label: 'English', baseUrl: undefined },
+      { type: 'audio', lang: 'fr', role: 'alternate', label: 'Français', baseUrl: undefined },
+      { type: 'text', lang: 'en', role: 'subtitle', label: 'English', baseUrl: 'text-en/full.vtt' },
+    ])
+    t.match(xml, /contentType="text" mimeType="text\/vtt"/)
   })
 
   t.test('segments decode with the right frames and durations', async (t) => {

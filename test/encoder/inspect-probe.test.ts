@@ -1,6 +1,6 @@
 import { Value } from '@sinclair/typebox/value'
 import t from 'tap'
-import { dynamicRange, inspectionFromProbe, type ProbeResult, type ProbeStream, parseRational } from '../../encoder/inspect/inspect-probe.js'
+import { dynamicRange, inspectionFromProbe, type ProbeResult, type ProbeStream, parseRational, streamTitle } from '../../encoder/inspect/inspect-probe.js'
 import { InspectionSchema } from '../../lib/title-package.js'
 
 const limits = { max: 120, min: 10 }
@@ -137,4 +137,12 @@ t.test('rejections from metadata alone', async (t) => {
     25,
     'one frame off in 50 is not VFR',
   )
+})
+
+t.test("a stream's name: its title tag, else a handler name a person chose, never a muxer's default", async (t) => {
+  t.equal(streamTitle(audio({ tags: { language: 'fra', title: 'Français', handler_name: 'Other' } })), 'Français')
+  t.equal(streamTitle(audio({ tags: { language: 'fra', handler_name: 'Français' } })), 'Français', 'MP4: the hdlr name')
+  for (const handler of ['SoundHandler', 'Core Media Audio', 'GPAC ISO Audio Handler', 'L-SMASH Audio Handler', ' '])
+    t.equal(streamTitle(audio({ tags: { handler_name: handler } })), undefined, `"${handler}" is a default, not a name`)
+  t.equal(streamTitle(audio({ tags: undefined })), undefined)
 })

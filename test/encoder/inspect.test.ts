@@ -62,7 +62,14 @@ function run(): void {
     t.match(r, { file: good, format: /mp4/, duration: 2, warnings: [] })
     t.ok(r.bytes > 1000)
     t.match(r.video, { codec: 'h264', width: 320, height: 180, frameRate: 25, frameCount: 50, pixelFormat: 'yuv420p', dynamicRange: 'SDR', startTime: 0 })
-    t.same(r.audio, [{ index: 1, codec: 'aac', channels: 2, sampleRate: 48000, language: 'und', startTime: 0, offsetFromVideo: 0 }])
+    t.same(
+      r.audio,
+      [
+        { index: 1, codec: 'aac', channels: 2, sampleRate: 48000, language: 'eng', title: 'English', startTime: 0, offsetFromVideo: 0 },
+        { index: 2, codec: 'aac', channels: 2, sampleRate: 48000, language: 'fra', title: 'Français', startTime: 0, offsetFromVideo: 0 },
+      ],
+      'both audio streams with their language and their name (MP4 keeps it as the hdlr name)',
+    )
     t.same(await inspectSource(good, { quick: true }), r, 'the quick (metadata) report agrees on a clean file')
   })
 
@@ -214,7 +221,8 @@ function run(): void {
     }
     t.same(codes, [0, 0, 1, 1, 1])
     t.match(out[0], /video\s+h264 320x180 @ 25 fps, 50 frames, yuv420p, SDR/)
-    t.match(out[0], /audio\s+#1 aac 2 ch 48000 Hz, language und, offset from video \+0\.000 s/)
+    t.match(out[0], /audio\s+#1 aac 2 ch 48000 Hz, language eng \("English"\), offset from video \+0\.000 s/)
+    t.match(out[0], /audio\s+#2 aac 2 ch 48000 Hz, language fra \("Français"\), offset from video \+0\.000 s/)
     t.match(JSON.parse(out[1]!), { video: { width: 320, frameCount: 50 } })
     t.match(err[0], /^oclab inspect: OCLAB_ERR_NO_VIDEO: .*audio\.m4a has no video stream/)
     t.match(err[1], /^oclab inspect: OCLAB_ERR_BAD_SOURCE: .*notes\.mp4 is not a media file/)

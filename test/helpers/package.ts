@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type EncodeOptions, type EncodeResult, encodeTitle } from '../../encoder/encode-title.js'
-import { generateSource, type SourceKind } from '../../encoder/synthetic-source.js'
+import { generateSource, type SourceKind, subtitleSidecarOf } from '../../encoder/synthetic-source.js'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -25,6 +25,8 @@ export interface TestSourceOptions {
   height?: number
   frameRate?: number
   audio?: boolean
+  /** A second audio language (fra). Default true. */
+  secondAudio?: boolean
 }
 
 /** A tiny synthetic source: a few seconds at a small size, so tests stay fast. */
@@ -38,10 +40,16 @@ export async function testSource(dir: string, o: TestSourceOptions = {}): Promis
     height: o.height ?? 180,
     frameRate: o.frameRate ?? 25,
     audio: o.audio ?? true,
+    secondAudio: o.secondAudio ?? true,
   })
 }
 
-/** Encode a small source into a fresh store; fixed ladder and 1 s segments by default (quick and several segments). */
+/**
+ * Encode a small source into a fresh store; fixed ladder and 1 s segments by
+ * default (quick and several segments). The source carries English and
+ * French audio and its English subtitle sidecar is passed, so the package
+ * has `audio-en`, `audio-fr` and `text-en` (docs/ARCHITECTURE.md).
+ */
 export async function testPackage(
   dir: string,
   src: TestSourceOptions = {},
@@ -49,6 +57,7 @@ export async function testPackage(
 ): Promise<EncodeResult & { store: string; source: string }> {
   const source = await testSource(dir, src)
   const store = join(dir, 'store')
-  const r = await encodeTitle({ source, store, titleId: 'test-title', ladder: 'fixed', segmentDuration: 1, vmafModel: null, ...enc })
+  const subtitles = [{ file: subtitleSidecarOf(source), language: 'en' }]
+  const r = await encodeTitle({ source, store, titleId: 'test-title', ladder: 'fixed', segmentDuration: 1, vmafModel: null, subtitles, ...enc })
   return { ...r, store, source }
 }

@@ -21,25 +21,24 @@ t.test('a title package our encoder writes lints clean, and --deep reads it back
   }
   const master = await readFile(join(titleDir, 'master.m3u8'), 'utf8')
   const lines = master.split('\n')
-  t.match(
-    lines[4],
-    /^#EXT-X-STREAM-INF:BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),CODECS="avc1\.64001e,mp4a\.40\.2",RESOLUTION=426x240/,
-    'line 5 is the first variant',
-  )
-  const bw = Number(/BANDWIDTH=(\d+)/.exec(lines[4]!)![1])
-  const avg = Number(/AVERAGE-BANDWIDTH=(\d+)/.exec(lines[4]!)![1])
+  // after the audio and subtitle EXT-X-MEDIA lines
+  const first = lines.findIndex((l) => l.startsWith('#EXT-X-STREAM-INF:'))
+  const at = first + 1
+  t.match(lines[first], /^#EXT-X-STREAM-INF:BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),CODECS="avc1\.64001e,mp4a\.40\.2",RESOLUTION=426x240/, 'the first variant')
+  const bw = Number(/BANDWIDTH=(\d+)/.exec(lines[first]!)![1])
+  const avg = Number(/AVERAGE-BANDWIDTH=(\d+)/.exec(lines[first]!)![1])
   const variant = async (name: string, edit: (line: string) => string, deep = true) => {
     const copy = [...lines]
-    copy[4] = edit(lines[4]!)
+    copy[first] = edit(lines[first]!)
     await writeFile(join(titleDir, name), copy.join('\n'))
     return lintManifest(join(titleDir, name), { deep })
   }
 
   t.test('deep: CODECS against the avcC box', async (t) => {
     const r = await variant('codecs.m3u8', (l) => l.replace('avc1.64001e', 'avc1.42c01e'))
-    t.same(where(r, 'HLS_CODECS_MISMATCH'), ['error test-title/codecs.m3u8:5'])
+    t.same(where(r, 'HLS_CODECS_MISMATCH'), [`error test-title/codecs.m3u8:${at}`])
     const lower = await variant('level.m3u8', (l) => l.replace('avc1.64001e', 'avc1.64000d'))
-    t.same(where(lower, 'HLS_CODECS_MISMATCH'), ['error test-title/level.m3u8:5'], 'a level below the stream is a mismatch')
+    t.same(where(lower, 'HLS_CODECS_MISMATCH'), [`error test-title/level.m3u8:${at}`], 'a level below the stream is a mismatch')
     const higher = await variant('level-up.m3u8', (l) => l.replace('avc1.64001e', 'avc1.640028'))
     t.same(where(higher, 'HLS_CODECS_MISMATCH'), [], 'a higher level still covers the stream')
     t.same(where(await variant('codecs.m3u8', (l) => l.replace('avc1.64001e', 'avc1.42c01e'), false), 'HLS_CODECS_MISMATCH'), [], 'not without --deep')
@@ -47,13 +46,13 @@ t.test('a title package our encoder writes lints clean, and --deep reads it back
 
   t.test('deep: BANDWIDTH and AVERAGE-BANDWIDTH against the measured segments', async (t) => {
     const low = await variant('low.m3u8', (l) => l.replace(`BANDWIDTH=${bw},`, `BANDWIDTH=${Math.round(bw * 0.8)},`))
-    t.same(where(low, 'HLS_BANDWIDTH_BELOW_PEAK'), ['error test-title/low.m3u8:5'])
+    t.same(where(low, 'HLS_BANDWIDTH_BELOW_PEAK'), [`error test-title/low.m3u8:${at}`])
     const slightly = await variant('slightly.m3u8', (l) => l.replace(`BANDWIDTH=${bw},`, `BANDWIDTH=${Math.round(bw * 0.95)},`))
-    t.same(where(slightly, 'HLS_BANDWIDTH_BELOW_PEAK'), ['warning test-title/slightly.m3u8:5'], 'under the peak but within 10%: a warning')
+    t.same(where(slightly, 'HLS_BANDWIDTH_BELOW_PEAK'), [`warning test-title/slightly.m3u8:${at}`], 'under the peak but within 10%: a warning')
     const high = await variant('high.m3u8', (l) => l.replace(`BANDWIDTH=${bw},`, `BANDWIDTH=${Math.round(bw * 1.3)},`))
-    t.same(where(high, 'HLS_BANDWIDTH_OVERSTATED'), ['warning test-title/high.m3u8:5'])
+    t.same(where(high, 'HLS_BANDWIDTH_OVERSTATED'), [`warning test-title/high.m3u8:${at}`])
     const average = await variant('average.m3u8', (l) => l.replace(`AVERAGE-BANDWIDTH=${avg}`, `AVERAGE-BANDWIDTH=${Math.round(avg * 0.7)}`))
-    t.same(where(average, 'HLS_AVERAGE_BANDWIDTH_MISMATCH'), ['warning test-title/average.m3u8:5'])
+    t.same(where(average, 'HLS_AVERAGE_BANDWIDTH_MISMATCH'), [`warning test-title/average.m3u8:${at}`])
     t.same(
       where(await variant('low.m3u8', (l) => l.replace(`BANDWIDTH=${bw},`, `BANDWIDTH=${Math.round(bw * 0.8)},`), false), 'HLS_BANDWIDTH_BELOW_PEAK'),
       [],
@@ -63,7 +62,7 @@ t.test('a title package our encoder writes lints clean, and --deep reads it back
 
   t.test('ladder: a rung above the source named in title.json', async (t) => {
     const r = await variant('upscaled.m3u8', (l) => l.replace('RESOLUTION=426x240', 'RESOLUTION=1280x720'), false)
-    t.same(where(r, 'LADDER_ABOVE_SOURCE'), ['warning test-title/upscaled.m3u8:5'])
+    t.same(where(r, 'LADDER_ABOVE_SOURCE'), [`warning test-title/upscaled.m3u8:${at}`])
   })
 
   t.test('deep: a segment that cannot be read', async (t) => {
@@ -71,7 +70,7 @@ t.test('a title package our encoder writes lints clean, and --deep reads it back
     await writeFile(join(titleDir, 'v240p-235k', 'gone.m3u8'), media.replace('seg-00003.m4s', 'seg-00099.m4s'))
     const r = await variant('gone.m3u8', (l) => l, true)
     const copy = [...lines]
-    copy[5] = 'v240p-235k/gone.m3u8'
+    copy[first + 1] = 'v240p-235k/gone.m3u8'
     await writeFile(join(titleDir, 'gone.m3u8'), copy.join('\n'))
     const gone = await lintManifest(join(titleDir, 'gone.m3u8'), { deep: true })
     t.same(where(r, 'HLS_SEGMENT_UNREADABLE'), [])
@@ -250,7 +249,9 @@ t.test('BANDWIDTH follows RFC 8216 §4.3.4.2 with a short last segment: --deep i
   const target = (segs: Array<{ duration: number }>) => Math.max(...segs.map((s) => Math.round(s.duration)))
   const master = await readFile(join(titleDir, 'master.m3u8'), 'utf8')
   for (const v of title.video) {
-    const expected = Math.ceil(peak(v.segments, target(v.segments))) + Math.ceil(peak(audio.segments, target(audio.segments)))
-    t.match(master, new RegExp(`BANDWIDTH=${expected},.*\\n${v.playlist}`), `${v.id}: BANDWIDTH = video peak + audio peak = ${expected}`)
+    // every rendition's peak is rounded up on its own (encode-title.ts bandwidths()); the variant adds the largest audio and subtitle peaks
+    const up = (segs: Array<{ bytes: number; duration: number }>) => Math.ceil(peak(segs, target(segs)))
+    const expected = up(v.segments) + Math.max(...title.audio.map((a) => up(a.segments))) + Math.max(...(title.text ?? []).map((x) => up(x.segments)))
+    t.match(master, new RegExp(`BANDWIDTH=${expected},.*\\n${v.playlist}`), `${v.id}: BANDWIDTH = video peak + audio peak + subtitle peak = ${expected}`)
   }
 })

@@ -1,0 +1,30 @@
+import { parse, stringify } from 'bcp-47'
+import { bcp47Normalize } from 'bcp-47-normalize'
+
+/**
+ * Language tags as the package writes them: BCP 47 (RFC 5646) in its
+ * shortest form, so a source's ISO 639-2 tag (`eng`, or the bibliographic
+ * `fre`, `ger`) becomes the ISO 639-1 code HLS LANGUAGE and DASH @lang
+ * expect (`en`, `fr`, `de`; RFC 5646 §2.2.1: use the shortest subtag).
+ *
+ * The language subtag goes through bcp-47-normalize (CLDR's alias data),
+ * the rest (script, region, variants) is kept as given, cased per RFC 5646
+ * §2.1.1: bcp-47-normalize would also drop "likely" subtags (`pt-BR` →
+ * `pt`), which loses what a Brazilian subtitle track is for.
+ */
+export const UNDETERMINED = 'und'
+
+/** The normalised tag, `und` for an empty or `und` tag, or null when the tag is not BCP 47. */
+export function normalizeLanguage(tag: string): string | null {
+  const t = tag.trim()
+  if (!t || t.toLowerCase() === UNDETERMINED) return UNDETERMINED
+  const schema = parse(t.toLowerCase())
+  if (!schema.language) return null
+  const language = bcp47Normalize(schema.language) || schema.language
+  return stringify({
+    ...schema,
+    language,
+    script: schema.script ? schema.script[0]!.toUpperCase() + schema.script.slice(1) : null,
+    region: schema.region ? schema.region.toUpperCase() : null,
+  })
+}
