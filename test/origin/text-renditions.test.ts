@@ -69,7 +69,10 @@ t.test('ingest checks text renditions as it checks video and audio; versions 1 a
   await editTitle(playlist, (x) => {
     x.files = x.files.filter((f) => f.path !== 'text-en/index.m3u8')
   })
-  await t.rejects(ingestPackage(playlist, store), { details: ['text-en/index.m3u8: used by a rendition or manifest but not listed in files'] })
+  await t.rejects(ingestPackage(playlist, store), {
+    code: 'OCLAB_ERR_BAD_TITLE',
+    details: ['text-en/index.m3u8: used by a rendition or manifest but not listed in files'],
+  })
 
   // Older packages: the encoder's own (no text) claiming version 2, and version 1.
   for (const version of [1, 2]) {
