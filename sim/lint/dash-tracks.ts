@@ -77,18 +77,23 @@ export function checkAdaptationSets(sets: Element[], f: Findings, at: At): void 
           .join(','),
     )
     if (kind === 'text') checkTextSet(as, codecs, f, at)
-    if (kind === 'video' && codecs.length && !codecs.some(isVideoCodec))
-      f.error(
-        'DASH_CODECS_INCOMPLETE',
-        at(as),
-        `a video AdaptationSet whose @codecs (${codecs.join(',')}) name no video codec (ISO/IEC 23009-1 §5.3.7.2; RFC 6381)`,
-      )
-    if (kind === 'audio' && codecs.length && !codecs.some(isAudioCodec))
-      f.error(
-        'DASH_CODECS_INCOMPLETE',
-        at(as),
-        `an audio AdaptationSet whose @codecs (${codecs.join(',')}) name no audio codec (ISO/IEC 23009-1 §5.3.7.2; RFC 6381)`,
-      )
+    // each Representation's own @codecs (else the set's) names the set's kind: a video set of audio codecs cannot play as video
+    for (const rep of childElements(as, 'Representation')) {
+      const own = splitCodecs(attrOf(rep, 'codecs') ?? attrOf(as, 'codecs') ?? '')
+      if (!own.length) continue
+      if (kind === 'video' && !own.some(isVideoCodec))
+        f.error(
+          'DASH_CODECS_INCOMPLETE',
+          at(rep),
+          `a Representation of a video AdaptationSet whose @codecs (${own.join(',')}) name no video codec (ISO/IEC 23009-1 §5.3.7.2; RFC 6381)`,
+        )
+      if (kind === 'audio' && !own.some(isAudioCodec))
+        f.error(
+          'DASH_CODECS_INCOMPLETE',
+          at(rep),
+          `a Representation of an audio AdaptationSet whose @codecs (${own.join(',')}) name no audio codec (ISO/IEC 23009-1 §5.3.7.2; RFC 6381)`,
+        )
+    }
   }
   // Sets of one kind and language must differ by Role or Label, or a player's menu shows two identical entries (DASH-IF IOP §6.4; ISO/IEC 23009-1 §5.8.4.2)
   const seen = new Map<string, Element>()

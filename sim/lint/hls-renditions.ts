@@ -56,8 +56,9 @@ export function checkRenditions(p: Playlist, mv: Multivariant, f: Findings): voi
       )
     }
     const named = new Set(variants.map((v) => attr(tagAt(v.line), a)))
+    // with no variant at all, HLS_NO_VARIANTS says it
     for (const group of new Set(mv.renditions.filter((r) => r.type === type).map((r) => r.group))) {
-      if (!named.has(group)) {
+      if (variants.length && !named.has(group)) {
         const first = mv.renditions.find((r) => r.type === type && r.group === group)!
         f.warning(
           'HLS_GROUP_UNUSED',
