@@ -5,6 +5,7 @@ import type { ClusterConfig } from '../../lib/cluster.js'
 import { readTitle, type Title } from '../../lib/title-package.js'
 import { ingestPackage } from '../../origin/ingest.js'
 import { buildOriginServer } from '../../origin/server.js'
+import { filesFor, titleSizes } from '../../origin/title-sizes.js'
 import { withLanguagesAndSubtitles } from '../helpers/languages.js'
 import { tempDir } from '../helpers/package.js'
 import { ADMIN, clonePackage, listen, startOca, twoRungPackage } from './helpers.js'
@@ -38,6 +39,21 @@ t.test('ingest checks text renditions as it checks video and audio; versions 1 a
   )
   const vtt = title.text![0]!.segments[0]!.uri
   t.same(await readFile(join(store, 'titles', 'langs', vtt)), await readFile(join(v3, vtt)), 'the WebVTT segment is copied byte for byte')
+
+  // Placement: subtitles and both languages are part of what every rung needs (the title's shared part), never a rung's own.
+  const top = held.video[0]!.id
+  const placed = new Set(filesFor(held, [top], { path: 'title.json', bytes: 1, sha256: '0'.repeat(64) }).map((f) => f.path))
+  const shared = [...held.text![0]!.segments.map((s) => s.uri), held.text![0]!.sidecar.path, held.text![0]!.playlist, ...held.audio.map((a) => a.init.path)]
+  t.ok(
+    shared.every((p) => placed.has(p)),
+    'pre-positioning one rung sends the subtitles and every audio language with it',
+  )
+  const sizes = titleSizes(held)
+  t.equal(
+    sizes.baseBytes,
+    held.files.filter((f) => !held.video.some((v) => f.path.startsWith(`${v.id}/`))).reduce((a, f) => a + f.bytes, 0),
+    'their bytes count in the shared part',
+  )
 
   // A WebVTT segment the rendition names but files[] leaves out would never be pre-positioned or verified.
   const unlisted = await clonePackage(v3, join(dir, 'unlisted'), 'unlisted')
