@@ -46,6 +46,12 @@ export async function checkPackage(dir: string): Promise<PackageCheck> {
     mustList(r.playlist)
     for (const s of r.segments) mustList(s.uri, s)
   }
+  // version 3 subtitles: WebVTT segments (no init) and the whole file the MPD names; versions 1 and 2 have none
+  for (const r of title.text ?? []) {
+    mustList(r.playlist)
+    mustList(r.sidecar.path, r.sidecar)
+    for (const s of r.segments) mustList(s.uri, s)
+  }
   await Promise.all(
     title.files.map(async (f) => {
       if (!isSafeRelativePath(f.path)) {

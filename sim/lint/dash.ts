@@ -2,6 +2,7 @@ import { parseSidx } from '../../lib/media/sidx.js'
 import { displayName, fetchBytes } from '../index.js'
 import { codecCovers, codecProblem, isVideoCodec, splitCodecs } from './codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from './dash-timeline.js'
+import { checkAdaptationSets, deepTextRepresentations, isSidecarText } from './dash-tracks.js'
 import type { Findings } from './findings.js'
 import { parseIsoDuration } from './iso-duration.js'
 import { checkLadder, type DeclaredRung, type LadderOptions } from './ladder-checks.js'
@@ -56,6 +57,7 @@ interface RepInfo {
   /** segment start and duration in seconds (null: not derivable from the MPD) */
   times: Array<{ start: number; duration: number }> | null
   baseUrl: URL
+  periodDuration: number | undefined
 }
 
 /** Lint a DASH MPD (ISO/IEC 23009-1; DASH-IF IOP; DASH-IF Content Steering). */
@@ -86,7 +88,15 @@ export async function lintDash(url: URL, text: string, opts: DashLintOptions, f:
   const mpdBase = firstBaseUrl(mpd, url)
   for (const [pi, period] of top.periods.entries()) checkPeriod(walk, period, pi, mpdBase)
   checkLadder(walk.rungs, opts.source, f, opts.ladder)
-  if (opts.deep) for (const r of walk.reps) await deepRep(r, top.minBufferTime, f, at, opts.maxInputBytes)
+  if (!opts.deep) return
+  for (const r of walk.reps) await deepRep(r, top.minBufferTime, f, at, opts.maxInputBytes)
+  const sidecars = walk.reps.filter((r) => (attrOf(r.el, 'mimeType') ?? attrOf(r.as, 'mimeType')) === 'text/vtt')
+  await deepTextRepresentations(
+    sidecars.filter((r) => !r.seg).map((r) => ({ el: r.el, url: r.baseUrl, periodDuration: r.periodDuration })),
+    f,
+    at,
+    opts.maxInputBytes,
+  )
 }
 
 /** Attribute readers of ISO/IEC 23009-1's types that report a missing or malformed value where it is. */
@@ -195,6 +205,7 @@ function checkPeriod(w: Walk, period: Element, pi: number, mpdBase: URL): void {
     w.attrs.duration(period, 'duration', '§5.3.2.2') ?? (nextStart !== null ? nextStart - start : mpdDuration !== undefined ? mpdDuration - start : undefined)
   const periodBase = firstBaseUrl(period, mpdBase)
   const ids = new Map<string, Element>()
+  checkAdaptationSets(childElements(period, 'AdaptationSet'), w.f, w.at)
   for (const [ai, as] of childElements(period, 'AdaptationSet').entries()) {
     const asBase = firstBaseUrl(as, periodBase)
     const asReps = childElements(as, 'Representation')
@@ -238,12 +249,23 @@ function checkRepresentation(w: Walk, place: RepPlace): RepInfo {
   checkSegmentAddressing(w, place, seg)
   const times = seg ? segmentTimes(seg, periodDuration, at, f, w.top.maxSegmentDuration) : null
   if (seg && times?.length && periodDuration !== undefined) checkFillsPeriod(seg, times, periodDuration, f, at)
-  return { el: rep, as, id, codecs, seg, times, baseUrl: firstBaseUrl(rep, place.base), ...(bandwidth !== undefined ? { bandwidth } : {}) }
+  return {
+    el: rep,
+    as,
+    id,
+    codecs,
+    seg,
+    times,
+    baseUrl: firstBaseUrl(rep, place.base),
+    periodDuration,
+    ...(bandwidth !== undefined ? { bandwidth } : {}),
+  }
 }
 
 /** @codecs on the Representation or its AdaptationSet, each entry well formed (RFC 6381); null when there is none. */
 function checkCodecs(as: Element, rep: Element, f: Findings, at: At): string[] | null {
   const codecsAttr = attrOf(rep, 'codecs') ?? attrOf(as, 'codecs')
+  if (codecsAttr === undefined && isSidecarText(attrOf(rep, 'mimeType') ?? attrOf(as, 'mimeType'))) return null
   if (codecsAttr === undefined) {
     f.error('DASH_CODECS_MISSING', at(rep), 'no @codecs on the Representation or its AdaptationSet (DASH-IF IOP §3.2.2; ISO/IEC 23009-1 §5.3.7.2)')
     return null

@@ -4,6 +4,8 @@ import type { Findings } from './findings.js'
 import { checkMediaPlaylist, type MediaPlaylist } from './hls-media.js'
 import { checkMultivariant, type Multivariant, type Variant } from './hls-multivariant.js'
 import { readPlaylist } from './hls-playlist.js'
+import { checkRenditions } from './hls-renditions.js'
+import { checkSubtitlePlaylist, deepSubtitles, looksLikeSubtitles } from './hls-subtitles.js'
 import { checkLadder, type DeclaredRung, type LadderOptions } from './ladder-checks.js'
 import { averageBitrate, peakSegmentBitrate } from './measure.js'
 import { type MediaScan, scanMedia, startsIndependent } from './read-media.js'
@@ -34,10 +36,14 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
   if (!p) return
   if (p.kind === 'media') {
     const media = checkMediaPlaylist(p, f)
-    if (opts.deep) await deepMedia({ url, media, independentInMaster: false }, f, opts.maxInputBytes)
+    if (!opts.deep) return
+    if (looksLikeSubtitles(media)) await deepSubtitles(url, media, f, opts)
+    else await deepMedia({ url, media, independentInMaster: false }, f, opts.maxInputBytes)
     return
   }
   const mv = checkMultivariant(p, f)
+  checkRenditions(p, mv, f)
+  const subtitles = new Set(mv.renditions.filter((r) => r.type === 'SUBTITLES' && r.uri !== undefined).map((r) => r.uri!))
   const independentInMaster = p.items.some((t) => t.name === 'EXT-X-INDEPENDENT-SEGMENTS')
   const loaded = new Map<string, Loaded | null>()
   const refs = [
@@ -56,7 +62,9 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
       continue
     }
     const mp = readPlaylist(mediaText, displayName(mediaUrl), f, 'media')
-    loaded.set(ref.uri, mp ? { url: mediaUrl, media: checkMediaPlaylist(mp, f), independentInMaster } : null)
+    const media = mp ? checkMediaPlaylist(mp, f) : null
+    if (media && subtitles.has(ref.uri)) checkSubtitlePlaylist(media, f)
+    loaded.set(ref.uri, media ? { url: mediaUrl, media, independentInMaster } : null)
   }
   for (const v of mv.variants.filter((x) => x.iframe)) {
     const l = loaded.get(v.uri)
@@ -93,7 +101,11 @@ export async function lintHls(url: URL, text: string, opts: HlsLintOptions, f: F
     opts.ladder,
   )
   if (!opts.deep) return
-  for (const l of loaded.values()) if (l && !l.media.iframesOnly) await deepMedia(l, f, opts.maxInputBytes)
+  for (const [uri, l] of loaded) {
+    if (!l || l.media.iframesOnly) continue
+    if (subtitles.has(uri) || looksLikeSubtitles(l.media)) await deepSubtitles(l.url, l.media, f, opts)
+    else await deepMedia(l, f, opts.maxInputBytes)
+  }
   for (const v of mv.variants.filter((x) => !x.iframe)) deepVariant(v, mv, loaded, name, opts.tolerance, f)
 }
 

@@ -46,8 +46,9 @@ const HLS: Record<string, string[]> = {
   'codecs-malformed.m3u8': ['error HLS_CODECS_MALFORMED :6'],
   'resolution-missing.m3u8': ['warning HLS_RESOLUTION_MISSING :6'],
   'frame-rate-missing.m3u8': ['warning HLS_FRAME_RATE_MISSING :6'],
-  'group-unresolved.m3u8': ['error HLS_GROUP_UNRESOLVED :7'],
-  'media-invalid.m3u8': ['error HLS_MEDIA_INVALID :4'],
+  // the group the variants should have named is unused, and only one of three variants names a group
+  'group-unresolved.m3u8': ['error HLS_GROUP_UNRESOLVED :7', 'warning HLS_GROUP_UNUSED :4', 'warning HLS_GROUP_INCONSISTENT :5'],
+  'media-invalid.m3u8': ['error HLS_MEDIA_INVALID :4', 'warning HLS_GROUP_UNUSED :4'],
   'stream-inf-uri-missing.m3u8': ['error HLS_STREAM_INF_URI_MISSING :4'],
   'steering-malformed.m3u8': ['error HLS_STEERING_MALFORMED :4'],
   'steering-pathway-unknown.m3u8': ['warning HLS_STEERING_PATHWAY_UNKNOWN :4'],
@@ -63,6 +64,20 @@ const HLS: Record<string, string[]> = {
   'ladder-resolution-not-monotonic.m3u8': ['warning LADDER_RESOLUTION_NOT_MONOTONIC :8'],
   'ladder-duplicate-rung.m3u8': ['warning LADDER_DUPLICATE_RUNG :10'],
   'ladder-bpp-outlier.m3u8': ['warning LADDER_BPP_OUTLIER :8'],
+  // issue 20 §4: languages and subtitles (RFC 8216 §3.5, §4.3.4.1, §4.3.4.2)
+  'good-subtitles.m3u8': [],
+  'language-invalid.m3u8': ['error HLS_LANGUAGE_INVALID :5'],
+  'forced-not-subtitles.m3u8': ['error HLS_FORCED_NOT_SUBTITLES :5'],
+  'autoselect-missing.m3u8': ['warning HLS_AUTOSELECT_MISSING :4'],
+  'group-inconsistent.m3u8': ['warning HLS_GROUP_INCONSISTENT :9'],
+  'group-unused.m3u8': ['warning HLS_GROUP_UNUSED :6'],
+  'codecs-incomplete.m3u8': ['error HLS_CODECS_INCOMPLETE :9'],
+  'subtitles-not-webvtt.m3u8': ['error HLS_SUBTITLES_NOT_WEBVTT media/audio.m3u8:6'],
+  // subtitle media playlists, whose problems only --deep reads (DEEP below)
+  'webvtt-invalid.m3u8': [],
+  'webvtt-timestamp-map.m3u8': [],
+  'webvtt-cue-outside-segment.m3u8': [],
+  'webvtt-cue-timing.m3u8': [],
 }
 
 const DASH: Record<string, string[]> = {
@@ -98,6 +113,29 @@ const DASH: Record<string, string[]> = {
   'steering-unknown-location.mpd': ['warning DASH_STEERING_UNKNOWN_LOCATION /MPD/ContentSteering[1]/@defaultServiceLocation'],
   'ladder-not-sorted.mpd': [`warning LADDER_NOT_SORTED ${REP(2)}`],
   'ladder-step-too-large.mpd': [`warning LADDER_STEP_TOO_LARGE ${REP(3)}`],
+  // issue 20 §4: languages and text (DASH-IF IOP §6.4; ISO/IEC 23009-1 §5.3.7.2, §5.8.5.5)
+  'good-text.mpd': [],
+  'lang-invalid.mpd': ['error DASH_LANG_INVALID /MPD/Period[1]/AdaptationSet[4]/@lang'],
+  'role-invalid.mpd': ['error DASH_ROLE_INVALID /MPD/Period[1]/AdaptationSet[4]/Role[1]/@value'],
+  'role-missing.mpd': ['error DASH_ROLE_MISSING /MPD/Period[1]/AdaptationSet[4]'],
+  'text-format-invalid.mpd': [
+    'error DASH_TEXT_FORMAT_INVALID /MPD/Period[1]/AdaptationSet[4]',
+    'error DASH_CODECS_MISSING /MPD/Period[1]/AdaptationSet[4]/Representation[1]',
+  ],
+  'tracks-indistinct.mpd': ['warning DASH_TRACKS_INDISTINCT /MPD/Period[1]/AdaptationSet[3]'],
+  'codecs-incomplete.mpd': [`error DASH_CODECS_INCOMPLETE ${REP(2)}`],
+  'webvtt-invalid.mpd': [],
+}
+
+/** Fixtures whose problem is in the files they name: what --deep reports on them. */
+const DEEP: Record<'hls' | 'dash', Record<string, string[]>> = {
+  hls: {
+    'webvtt-invalid.m3u8': ['error HLS_WEBVTT_INVALID :8'],
+    'webvtt-timestamp-map.m3u8': ['warning HLS_WEBVTT_TIMESTAMP_MAP :8'],
+    'webvtt-cue-outside-segment.m3u8': ['warning HLS_WEBVTT_CUE_OUTSIDE_SEGMENT :10'],
+    'webvtt-cue-timing.m3u8': ['error HLS_WEBVTT_INVALID :6'],
+  },
+  dash: { 'webvtt-invalid.mpd': ['error DASH_WEBVTT_INVALID /MPD/Period[1]/AdaptationSet[1]/Representation[1]'] },
 }
 
 for (const [kind, table] of [
@@ -119,6 +157,15 @@ for (const [kind, table] of [
       t.equal(r.kind, kind)
       t.same(describe(r, dir, name).sort(), [...expected].sort())
       t.equal(r.counts.error, expected.filter((e) => e.startsWith('error')).length)
+    })
+  }
+}
+
+for (const kind of ['hls', 'dash'] as const) {
+  for (const [name, expected] of Object.entries(DEEP[kind])) {
+    t.test(`${kind}/${name} --deep`, async (t) => {
+      const dir = join(FIXTURES, kind)
+      t.same(describe(await lintManifest(join(dir, name), { deep: true }), dir, name).sort(), [...expected].sort())
     })
   }
 }
