@@ -28,3 +28,30 @@ export function normalizeLanguage(tag: string): string | null {
     region: schema.region ? schema.region.toUpperCase() : null,
   })
 }
+
+/**
+ * Why `tag` is not a well-formed RFC 5646 language tag, or undefined when it
+ * is. HLS LANGUAGE (RFC 8216 §4.3.4.1) and DASH @lang (ISO/IEC 23009-1
+ * §5.3.7.2, xs:language) both defer to it. bcp-47 parses the §2.1 grammar
+ * (grandfathered and private-use tags included); the two rules the grammar
+ * cannot say are checked here: no repeated variant (§2.2.5), no repeated
+ * extension singleton (§2.2.6). Form only, not the IANA registry: "zz" is
+ * well formed though no language has that code.
+ */
+export function languageTagProblem(tag: string): string | undefined {
+  let superfluous = false
+  const schema = parse(tag, {
+    warning: () => {
+      superfluous = true
+    },
+  })
+  if (superfluous || !(schema.language || schema.privateuse.length || schema.irregular || schema.regular))
+    return `"${tag}" is not a well-formed language tag (RFC 5646 §2.1)`
+  const variants = schema.variants.map((v) => v.toLowerCase())
+  const repeated = variants.find((v, i) => variants.indexOf(v) !== i)
+  if (repeated) return `"${tag}" repeats the variant "${repeated}" (RFC 5646 §2.2.5)`
+  const singletons = schema.extensions.map((e) => e.singleton.toLowerCase())
+  const again = singletons.find((s, i) => singletons.indexOf(s) !== i)
+  if (again) return `"${tag}" repeats the extension "${again}" (RFC 5646 §2.2.6)`
+  return undefined
+}

@@ -89,10 +89,23 @@ const VTT_TIME = /^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$/
 /** SRT timestamp: `hh:mm:ss,mmm` (a '.' is common in the wild and accepted). */
 const SRT_TIME = /^(\d{1,}):(\d{2}):(\d{2})[,.](\d{3})$/
 
-function toSeconds(m: RegExpExecArray, file: string, line: number, raw: string): number {
+/** A matched timestamp's seconds, or null when its minutes or seconds are 60 or more. */
+function matchedSeconds(m: RegExpExecArray): number | null {
   const [h, mm, ss, ms] = [Number(m[1] ?? 0), Number(m[2]), Number(m[3]), Number(m[4])]
-  if (mm > 59 || ss > 59) throw bad(file, line, `malformed timestamp "${raw}": minutes and seconds must be below 60`)
+  if (mm > 59 || ss > 59) return null
   return (((h * 60 + mm) * 60 + ss) * 1000 + ms) / 1000
+}
+
+function toSeconds(m: RegExpExecArray, file: string, line: number, raw: string): number {
+  const seconds = matchedSeconds(m)
+  if (seconds === null) throw bad(file, line, `malformed timestamp "${raw}": minutes and seconds must be below 60`)
+  return seconds
+}
+
+/** A WebVTT timestamp `[hh:]mm:ss.ttt` in seconds, or null when malformed. */
+export function parseVttTimestamp(raw: string): number | null {
+  const m = VTT_TIME.exec(raw)
+  return m ? matchedSeconds(m) : null
 }
 
 /** A cue timing line: `start --> end [settings]`; `srt` takes SRT's timestamps and its X1:… Y2:… coordinates (dropped). */
@@ -110,6 +123,9 @@ function parseTiming(text: string, file: string, line: number, srt: boolean): { 
   if (end <= start) throw bad(file, line, `cue ends (${m[2]}) at or before it starts (${m[1]})`)
   return { start, end, settings: srt ? '' : (m[3] ?? '').trim().replace(/[ \t]+/g, ' ') }
 }
+
+/** The first line of a WebVTT file: "WEBVTT" then a space, a tab or the end of the line. */
+const WEBVTT_HEADER = /^WEBVTT(?:[ \t].*)?$/
 
 /** Lines with their 1-based numbers, CRLF/CR/LF all ending a line (WebVTT allows each). */
 const linesOf = (text: string): string[] => text.split(/\r\n|\r|\n/)
@@ -156,7 +172,7 @@ export function parseWebVtt(text: string, file: string): Cue[] {
   const lines = linesOf(text)
   if (lines.every((l) => l.trim() === '')) throw bad(file, 1, 'empty file')
   // "WEBVTT" then a space, a tab or the end of the line
-  if (!/^WEBVTT(?:[ \t].*)?$/.test(lines[0]!)) throw bad(file, 1, `missing WEBVTT header (the first line is "${lines[0]!.slice(0, 40)}")`)
+  if (!WEBVTT_HEADER.test(lines[0]!)) throw bad(file, 1, `missing WEBVTT header (the first line is "${lines[0]!.slice(0, 40)}")`)
   // the header runs to the first blank line
   let i = 1
   while (i < lines.length && lines[i]!.trim() !== '') {
@@ -250,4 +266,74 @@ export function cueBlock(c: Pick<Cue, 'id' | 'start' | 'end' | 'settings' | 'tex
 /** A WebVTT file: the WEBVTT line, optional header lines (e.g. X-TIMESTAMP-MAP), a blank line, then the cues. */
 export function writeWebVtt(cues: readonly Pick<Cue, 'id' | 'start' | 'end' | 'settings' | 'text'>[], header: readonly string[] = []): string {
   return ['WEBVTT', ...header, '', ...cues.map(cueBlock)].join('\n')
+}
+
+/**
+ * Someone else's WebVTT segment as the linter reads it (W3C WebVTT file
+ * structure and cue timings; RFC 8216 §3.5 X-TIMESTAMP-MAP): the header, the
+ * timestamp map in the header block, and each cue's start and end, with
+ * every problem collected rather than the first thrown. Lenient where
+ * parseWebVtt is strict on purpose: overlapping cues are allowed (several
+ * speakers), cue text and settings are not read.
+ */
+export interface WebVttTimings {
+  /** why the file does not start with a WebVTT header, or undefined */
+  headerProblem?: string
+  /** X-TIMESTAMP-MAP from the header block: null when absent, a string when malformed */
+  timestampMap: { mpegts: number; local: number } | string | null
+  cues: Array<{ start: number; end: number; line: number }>
+  problems: Array<{ line: number; message: string }>
+}
+
+/** RFC 8216 §3.5: `MPEGTS:<90 kHz ticks>,LOCAL:<WebVTT timestamp>`, in either order. */
+function parseTimestampMap(value: string): { mpegts: number; local: number } | string {
+  const parts = new Map(
+    value.split(',').map((p) => {
+      const at = p.indexOf(':')
+      return [p.slice(0, at).trim(), p.slice(at + 1).trim()] as const
+    }),
+  )
+  const mpegts = parts.get('MPEGTS')
+  const local = parseVttTimestamp(parts.get('LOCAL') ?? '')
+  if (mpegts === undefined || !/^\d+$/.test(mpegts)) return `X-TIMESTAMP-MAP=${value} has no MPEGTS:<integer> (RFC 8216 §3.5)`
+  if (local === null) return `X-TIMESTAMP-MAP=${value} has no LOCAL:<WebVTT timestamp> (RFC 8216 §3.5)`
+  return { mpegts: Number(mpegts), local }
+}
+
+export function readWebVttTimings(text: string): WebVttTimings {
+  const lines = linesOf(text.replace(/^\uFEFF/, ''))
+  const out: WebVttTimings = { timestampMap: null, cues: [], problems: [] }
+  if (!WEBVTT_HEADER.test(lines[0] ?? '')) {
+    out.headerProblem = `the first line is "${(lines[0] ?? '').slice(0, 40)}", not "WEBVTT" (W3C WebVTT §4.1)`
+    return out
+  }
+  let i = 1
+  for (; i < lines.length && lines[i] !== ''; i++) {
+    const l = lines[i]!
+    if (l.includes('-->')) break // a cue right after the header (no blank line): not a header line
+    if (l.startsWith('X-TIMESTAMP-MAP=')) out.timestampMap = parseTimestampMap(l.slice('X-TIMESTAMP-MAP='.length))
+  }
+  let lastStart = 0
+  for (; i < lines.length; i++) {
+    const l = lines[i]!
+    if (!l.includes('-->')) continue
+    const m = /^(\S+)[ \t]+-->[ \t]+(\S+)(?:[ \t].*)?$/.exec(l)
+    const start = m ? parseVttTimestamp(m[1]!) : null
+    const end = m ? parseVttTimestamp(m[2]!) : null
+    if (start === null || end === null) {
+      out.problems.push({
+        line: i + 1,
+        message: `"${l.slice(0, 60)}" is not a cue timing line "start --> end" with [hh:]mm:ss.ttt timestamps (W3C WebVTT §4.2)`,
+      })
+      continue
+    }
+    if (end <= start) out.problems.push({ line: i + 1, message: `the cue ends (${m![2]}) at or before it starts (${m![1]}) (W3C WebVTT §4.1)` })
+    else if (start < lastStart)
+      out.problems.push({ line: i + 1, message: `the cue starts (${m![1]}) before the one before it (W3C WebVTT §4.1: cues in start order)` })
+    lastStart = Math.max(lastStart, start)
+    out.cues.push({ start, end, line: i + 1 })
+    // a cue's text runs to the next blank line; a "-->" inside it is text, not a new cue (WebVTT §4.1)
+    while (i + 1 < lines.length && lines[i + 1] !== '') i++
+  }
+  return out
 }

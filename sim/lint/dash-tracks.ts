@@ -1,10 +1,10 @@
+import { languageTagProblem } from '../../lib/language-tag.js'
 import { mapLimit } from '../../lib/map-limit.js'
+import { readWebVttTimings } from '../../lib/media/webvtt.js'
 import { fetchText } from '../index.js'
 import { isAudioCodec, isVideoCodec, splitCodecs } from './codecs.js'
 import type { Findings } from './findings.js'
-import { languageTagProblem } from './language-tag.js'
 import { DEEP_CONCURRENCY } from './read-media.js'
-import { readWebVttTimings } from './webvtt-timings.js'
 import { attrOf, childElements } from './xml.js'
 
 /**

@@ -1,8 +1,8 @@
+import { languageTagProblem } from '../../lib/language-tag.js'
 import { isAudioCodec, isVideoCodec } from './codecs.js'
 import type { Findings } from './findings.js'
 import type { Multivariant } from './hls-multivariant.js'
 import { attr, type Playlist, type Tag } from './hls-playlist.js'
-import { languageTagProblem } from './language-tag.js'
 
 /**
  * Rendition checks of a multivariant playlist beyond one tag's syntax

@@ -1,9 +1,9 @@
 import { mapLimit } from '../../lib/map-limit.js'
+import { readWebVttTimings } from '../../lib/media/webvtt.js'
 import { fetchText } from '../index.js'
 import type { Findings } from './findings.js'
 import type { MediaPlaylist } from './hls-media.js'
 import { DEEP_CONCURRENCY } from './read-media.js'
-import { readWebVttTimings } from './webvtt-timings.js'
 
 /**
  * Subtitle media playlists (RFC 8216 §3.5, §4.3.4.1 TYPE=SUBTITLES): their

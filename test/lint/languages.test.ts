@@ -3,10 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { languageTagProblem } from '../../lib/language-tag.js'
+import { readWebVttTimings } from '../../lib/media/webvtt.js'
 import { type LintReport, lintManifest } from '../../sim/lint/index.js'
-import { languageTagProblem } from '../../sim/lint/language-tag.js'
-import { readWebVttTimings } from '../../sim/lint/webvtt-timings.js'
-import { withLanguagesAndSubtitles } from '../helpers/languages.js'
 import { tempDir, testPackage } from '../helpers/package.js'
 
 const bin = fileURLToPath(new URL('../../bin/oclab.js', import.meta.url))
@@ -49,7 +48,6 @@ t.test('WebVTT timings: header, X-TIMESTAMP-MAP, cue times', async (t) => {
 t.test('a real package with two audio languages and subtitles lints clean, --deep too, and by the CLI', async (t) => {
   const dir = await tempDir(t, 'oclab-lint-langs-')
   const { titleDir } = await testPackage(dir, { kind: 'complex', width: 480, height: 270 })
-  await withLanguagesAndSubtitles(titleDir)
   for (const name of ['master.m3u8', 'manifest.mpd']) {
     for (const deep of [false, true]) t.same(codes(await lintManifest(join(titleDir, name), { deep })), [], `${name}${deep ? ' --deep' : ''}: no findings`)
   }

@@ -6,7 +6,6 @@ import { readTitle, type Title } from '../../lib/title-package.js'
 import { ingestPackage } from '../../origin/ingest.js'
 import { buildOriginServer } from '../../origin/server.js'
 import { filesFor, titleSizes } from '../../origin/title-sizes.js'
-import { withLanguagesAndSubtitles } from '../helpers/languages.js'
 import { tempDir } from '../helpers/package.js'
 import { ADMIN, clonePackage, listen, startOca, twoRungPackage } from './helpers.js'
 
@@ -21,7 +20,7 @@ t.test('ingest checks text renditions as it checks video and audio; versions 1 a
   const dir = await tempDir(t, 'oclab-ingest-text-')
   const plain = await twoRungPackage(dir)
   const v3 = await clonePackage(plain, join(dir, 'v3'), 'langs')
-  const title = await withLanguagesAndSubtitles(v3)
+  const title = await readTitle(v3)
   const store = join(dir, 'store')
 
   t.equal((await ingestPackage(v3, store)).outcome, 'added')
@@ -110,7 +109,7 @@ t.test('ingest checks text renditions as it checks video and audio; versions 1 a
 t.test('origin and OCA serve WebVTT as text/vtt over HTTP, bytes as listed', async (t) => {
   const dir = await tempDir(t, 'oclab-serve-text-')
   const pkg = await clonePackage(await twoRungPackage(dir), join(dir, 'langs'), 'langs')
-  const title = await withLanguagesAndSubtitles(pkg)
+  const title = await readTitle(pkg)
   const store = join(dir, 'store')
   await ingestPackage(pkg, store)
   const origin = buildOriginServer({

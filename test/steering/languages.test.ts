@@ -4,12 +4,12 @@ import { Parser } from 'm3u8-parser'
 import { parse as parseMpd } from 'mpd-parser'
 import t from 'tap'
 import { freePort } from '../../lib/free-port.js'
+import { readTitle } from '../../lib/title-package.js'
 import { buildOcaServer } from '../../oca/server.js'
 import { ingestPackage } from '../../origin/ingest.js'
 import { parseMaster, rewriteMaster, stableUris } from '../../steering/hls-master.js'
 import { buildSteeringServer } from '../../steering/server.js'
 import { hlsSteeringManifest } from '../../steering/steering-manifest.js'
-import { withLanguagesAndSubtitles } from '../helpers/languages.js'
 import { NO_SHEDDING } from '../helpers/no-shedding.js'
 import { tempDir } from '../helpers/package.js'
 import { clonePackage, twoRungPackage } from '../origin/helpers.js'
@@ -117,7 +117,7 @@ t.test('HLS: AUDIO and SUBTITLES renditions are repeated per Pathway with absolu
 t.test('over HTTP: a real two-language subtitled package, every rendition and segment reachable through steering', async (t) => {
   const dir = await tempDir(t, 'oclab-steer-langs-')
   const pkg = await clonePackage(await twoRungPackage(dir), join(dir, 'langs'), 'langs')
-  const title = await withLanguagesAndSubtitles(pkg)
+  const title = await readTitle(pkg)
   const ocas = []
   for (const id of ['ams1', 'fra1']) {
     const store = join(dir, id)
