@@ -11,17 +11,11 @@ import { fileURLToPath } from 'node:url'
 import { seededRandom } from '../lib/random.js'
 import type { AbrPolicy, Ladder, Trace } from '../sim/index.js'
 import { createAbr, loadTraceSet, runSession, type SessionOptions, syntheticLadder } from '../sim/index.js'
-import { footer, header } from './_rounds.js'
+import { footer, header, ownCpuSeconds } from './_rounds.js'
 
 const TRACES = fileURLToPath(new URL('../../shared/traces/', import.meta.url))
 /** Sessions per CPU-second this process must sustain (issue 16: with abandonment on, for throughput, BBA and BOLA). */
 const TARGETS: Record<string, number> = { throughput: 10000, bba: 10000, bola: 10000, robustmpc: 100 }
-
-/** This process's CPU seconds (user + system): a busy machine slows wall time, not this. */
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage()
-  return (u.user + u.system) / 1e6
-}
 
 function measure(
   ladder: Ladder,
@@ -32,12 +26,12 @@ function measure(
 ): { perSecond: number; sessions: number } {
   for (const tr of traces) runSession(ladder, tr, make(), session) // warm up the JIT
   let sessions = 0
-  const start = cpuSeconds()
+  const start = ownCpuSeconds()
   let elapsed = 0
   while (elapsed < seconds) {
     for (const tr of traces) runSession(ladder, tr, make(), session)
     sessions += traces.length
-    elapsed = cpuSeconds() - start
+    elapsed = ownCpuSeconds() - start
   }
   return { perSecond: sessions / elapsed, sessions }
 }
