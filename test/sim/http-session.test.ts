@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto'
-import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
-import { validateTitle } from '../../lib/title-package.js'
 import { createAbr } from '../../sim/abr/registry.js'
 import { runSession } from '../../sim/engine/engine.js'
 import { cmcdHeaders, parseCmcd } from '../../sim/http-player/cmcd.js'
@@ -13,10 +10,6 @@ import { LOAD_POLICY_DEFAULTS, type RequestRecord, runHttpSession } from '../../
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { tempDir, testPackage } from '../helpers/package.js'
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
-/** WebVTT's hh:mm:ss.ttt (RFC-free: the W3C WebVTT timestamp). */
-const vttTime = (s: number) => new Date(Math.round(s * 1000)).toISOString().slice(11, 23)
 
 interface Seen {
   path: string
@@ -136,54 +129,11 @@ t.test('HTTP mode over a real server', async (t) => {
   })
 
   t.test('audio in the language asked and subtitles when asked: fetched beside each video segment, their bytes counted', async (t) => {
-    // a copy of the package with a second audio language (the same AAC, renamed) and segmented WebVTT subtitles
-    const copy = join(await tempDir(t), 'store')
-    await cp(store, copy, { recursive: true })
-    const dir = join(copy, 'titles', 'test-title')
-    const en = title.audio[0]!
-    await cp(join(dir, en.id), join(dir, 'audio-fr'), { recursive: true })
-    const fr = JSON.parse(JSON.stringify(en).replaceAll(`${en.id}/`, 'audio-fr/'))
-    const video = title.video[0]!.segments
-    const cues = video.map((s, i) => `WEBVTT\n\n${vttTime(s.start)} --> ${vttTime(s.start + s.duration)}\ncue ${i + 1}\n`)
-    await mkdir(join(dir, 'text-en'))
-    const textSegments = await Promise.all(
-      cues.map(async (body, i) => {
-        const uri = `text-en/seg-${String(i + 1).padStart(5, '0')}.vtt`
-        await writeFile(join(dir, uri), body)
-        return { uri, bytes: Buffer.byteLength(body), duration: video[i]!.duration, start: video[i]!.start, sha256: sha256(body), cues: 1 }
-      }),
-    )
-    const whole = 'WEBVTT\n'
-    await writeFile(join(dir, 'text-en', 'subtitles.vtt'), whole)
-    const augmented = validateTitle({
-      ...title,
-      version: 3,
-      audio: [
-        { ...en, language: 'en', name: 'English' },
-        { ...fr, id: 'audio-fr', language: 'fr', name: 'Français' },
-      ],
-      text: [
-        {
-          id: 'text-en',
-          type: 'text',
-          codec: 'webvtt',
-          codecs: 'wvtt',
-          language: 'en',
-          name: 'English',
-          forced: false,
-          origin: 'file:en.vtt',
-          cues: cues.length,
-          bandwidth: 1000,
-          averageBandwidth: 1000,
-          playlist: 'text-en/index.m3u8',
-          segments: textSegments,
-          sidecar: { path: 'text-en/subtitles.vtt', bytes: whole.length, sha256: sha256(whole) },
-        },
-      ],
-    })
-    await writeFile(join(dir, 'title.json'), JSON.stringify(augmented))
+    // the test package's own second audio language and segmented WebVTT subtitles
+    const fr = title.audio.find((x) => x.language === 'fr')!
+    const textSegments = title.text![0]!.segments
     const seen: Seen[] = []
-    const { app, base } = await storeServer(copy, seen)
+    const { app, base } = await storeServer(store, seen)
     t.teardown(() => app.close())
     const sampled: number[] = []
     const fetched: RequestRecord[] = []
@@ -212,7 +162,7 @@ t.test('HTTP mode over a real server', async (t) => {
       fetched.filter((q) => q.kind === 'segment' && q.media === media).map((q) => new URL(q.url).pathname.split('/titles/test-title/')[1])
     t.same(
       segs('audio'),
-      fr.segments.map((s: { uri: string }) => s.uri),
+      fr.segments.map((s) => s.uri),
       'every French audio segment, none of the other language',
     )
     t.same(
@@ -224,16 +174,16 @@ t.test('HTTP mode over a real server', async (t) => {
       seen.filter((s) => s.path.endsWith('.vtt')).every((s) => s.cmcd.ot === 'c'),
       'subtitles are CMCD object type c',
     )
-    const audioBytes = fr.segments.reduce((a: number, s: { bytes: number }) => a + s.bytes, 0)
+    const audioBytes = fr.segments.reduce((a, s) => a + s.bytes, 0)
     const textBytes = textSegments.reduce((a, s) => a + s.bytes, 0)
     t.equal(r.audioBytes, audioBytes)
     t.equal(r.textBytes, textBytes)
     t.equal(r.metrics.companionBytes, audioBytes + textBytes)
-    const videoBytes = r.timeline!.segments.reduce((a, s, i) => a + augmented.video.find((v) => v.bandwidth === ladder.bitrates[s.rung])!.segments[i]!.bytes, 0)
+    const videoBytes = r.timeline!.segments.reduce((a, s, i) => a + title.video.find((v) => v.bandwidth === ladder.bitrates[s.rung])!.segments[i]!.bytes, 0)
     t.equal(r.metrics.bytesPlayed, videoBytes + audioBytes + textBytes, 'the link carried video, audio and subtitles')
     t.same(
       sampled,
-      r.timeline!.segments.map((s, i) => augmented.video.find((v) => v.bandwidth === ladder.bitrates[s.rung])!.segments[i]!.bytes),
+      r.timeline!.segments.map((s, i) => title.video.find((v) => v.bandwidth === ladder.bitrates[s.rung])!.segments[i]!.bytes),
       "the ABR rule's samples are the video segments' bytes, as hls.js samples main fragments only",
     )
 
