@@ -70,8 +70,8 @@ t.test('H.264 + HEVC + AV1 ladders in one CMAF package', async (t) => {
   }
   const { title, titleDir } = await encodeTitle({ ...opts, codecs: [...opts.codecs] })
 
-  t.test('title.json: version 2, one ladder per codec, which build did what', async (t) => {
-    t.equal(title.version, 2)
+  t.test('title.json: version 3, one ladder per codec, which build did what', async (t) => {
+    t.equal(title.version, 3)
     t.same(sets(title), ['h264', 'hevc', 'av1'])
     t.same(
       title.ladders?.map((l) => l.codec),
@@ -148,7 +148,10 @@ t.test('H.264 + HEVC + AV1 ladders in one CMAF package', async (t) => {
         ['av01', 'av01'],
       ],
     )
-    t.same(new Set(Array.from(doc.getElementsByTagName('AdaptationSet')).map((a) => a.getAttribute('id'))).size, 4, 'AdaptationSet ids are unique')
+    // three video sets and one per audio language of the source (English and French)
+    const ids = Array.from(doc.getElementsByTagName('AdaptationSet')).map((a) => a.getAttribute('id'))
+    t.equal(ids.length, 3 + title.audio.length, 'one AdaptationSet per codec and per audio language')
+    t.equal(new Set(ids).size, ids.length, 'AdaptationSet ids are unique')
     for (const m of ['master.m3u8', 'manifest.mpd']) {
       const report = await lintManifest(join(titleDir, m), { deep: true })
       t.equal(
