@@ -1,4 +1,5 @@
 import { ErrorCodes, OclabError } from '../lib/errors.js'
+import { VIDEO_CODEC_NAMES, type VideoCodecName } from '../lib/video-codec-names.js'
 
 /**
  * Which codec a client plays, for placing a title that carries several
@@ -13,8 +14,8 @@ import { ErrorCodes, OclabError } from '../lib/errors.js'
  * that from the site; when the site holds none, the play is a miss on the
  * preferred rendition's bytes.
  */
-export const CODECS_BY_AGE = ['h264', 'hevc', 'av1'] as const
-export type DeviceCodec = (typeof CODECS_BY_AGE)[number]
+export const CODECS_BY_AGE = VIDEO_CODEC_NAMES
+export type DeviceCodec = VideoCodecName
 
 /** Share of plays by the most advanced codec the client's device decodes; sums to 1. */
 export type DeviceMix = Record<DeviceCodec, number>

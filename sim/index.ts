@@ -28,7 +28,6 @@ export {
   type PlayerChoice,
   parseCodecList,
   playedCodec,
-  VIDEO_CODECS,
   type VideoCodec,
   videoCodecFamily,
 } from './manifest/device.js'

@@ -1,5 +1,6 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { type EncoderBuild, type EncoderChoice, findEncoder } from '../../lib/ffmpeg-builds.js'
+import { splitCodecList, type VideoCodecName } from '../../lib/video-codec-names.js'
 import { type H264Settings, h264CodecArgs, h264Filter, type RateControl, TIMESTAMPS_FROM_FRAMES } from './h264.js'
 
 /**
@@ -11,7 +12,7 @@ import { type H264Settings, h264CodecArgs, h264Filter, type RateControl, TIMESTA
  * machine or the run (resume and the fleet rely on it), and headers that are
  * the same in every chunk of a rung so chunks concatenate.
  */
-export type VideoCodec = 'h264' | 'hevc' | 'av1'
+export type VideoCodec = VideoCodecName
 
 export interface CodecInfo {
   /** ffmpeg encoder */
@@ -58,16 +59,10 @@ export const VIDEO_CODECS: Readonly<Record<VideoCodec, CodecInfo>> = {
   },
 }
 
-export const isVideoCodec = (s: string): s is VideoCodec => s in VIDEO_CODECS
-
 /** `--codecs h264,hevc,av1` → codecs in the given order, no repeats; null on an unknown name. */
 export function parseCodecList(spec: string): VideoCodec[] | null {
-  const names = spec
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean)
-  if (!names.length || names.some((n) => !isVideoCodec(n))) return null
-  return [...new Set(names as VideoCodec[])]
+  const { codecs, unknown } = splitCodecList(spec)
+  return codecs.length && !unknown.length ? codecs : null
 }
 
 /** The build that encodes `codec` (lib/ffmpeg-builds.ts's lookup order), or OCLAB_ERR_MISSING_ENCODER. */

@@ -1,4 +1,5 @@
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { splitCodecList, VIDEO_CODEC_NAMES, type VideoCodecName } from '../../lib/video-codec-names.js'
 
 /**
  * Which video codec a player plays: a device decodes some codecs, in an order
@@ -8,9 +9,7 @@ import { ErrorCodes, OclabError } from '../../lib/errors.js'
  * Pure: no I/O, the loaders and the HTTP player call it.
  */
 
-/** The video codec families title.json names (`VideoRendition.codec`) and the encoder produces. */
-export const VIDEO_CODECS = ['h264', 'hevc', 'av1'] as const
-export type VideoCodec = (typeof VIDEO_CODECS)[number]
+export type VideoCodec = VideoCodecName
 
 export interface DeviceProfile {
   /** Codecs decoded, best first. */
@@ -63,14 +62,13 @@ export function deviceCodecs(name: string): readonly VideoCodec[] {
 
 /** A codec list given by hand ("av1,h264"), best first. */
 export function parseCodecList(text: string): VideoCodec[] {
-  const list = text
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter(Boolean)
-  const bad = list.filter((c) => !(VIDEO_CODECS as readonly string[]).includes(c))
-  if (bad.length || list.length === 0)
-    throw new OclabError(ErrorCodes.USAGE, `codecs "${text}": ${bad.length ? `unknown ${bad.join(', ')}; ` : ''}give a list of ${VIDEO_CODECS.join(', ')}`)
-  return [...new Set(list)] as VideoCodec[]
+  const { codecs, unknown } = splitCodecList(text)
+  if (unknown.length || codecs.length === 0)
+    throw new OclabError(
+      ErrorCodes.USAGE,
+      `codecs "${text}": ${unknown.length ? `unknown ${unknown.join(', ')}; ` : ''}give a list of ${VIDEO_CODEC_NAMES.join(', ')}`,
+    )
+  return codecs
 }
 
 /** Video sample entry codes (RFC 6381 codecs, ISO/IEC 14496-15 and the AV1/VP9 ISOBMFF bindings) and their family. */
@@ -138,4 +136,17 @@ export interface PlayerChoice {
 export function playedCodec(offered: readonly string[], choice: PlayerChoice, fallback: string, what: string): string {
   if (choice.decodes) return chooseCodec(offered, choice.decodes, what, choice.device)
   return choice.codec ?? fallback
+}
+
+/**
+ * The codec a manifest's video variants are played in, from each variant's
+ * codec family (`videoCodecFamily`, or an "unstated …" placeholder): with a
+ * device, the first it decodes that the manifest offers (the caller keeps
+ * those variants); without, the family every variant shares, or undefined
+ * when they differ or are unstated (all are played, as before devices).
+ */
+export function manifestCodec(families: readonly string[], choice: PlayerChoice, what: string): string | undefined {
+  if (choice.decodes) return playedCodec(families, choice, '', what)
+  const one = families[0]
+  return one !== undefined && !one.startsWith('unstated') && families.every((f) => f === one) ? one : undefined
 }

@@ -190,3 +190,6 @@ export function syntheticLadder(opts: {
     })),
   })
 }
+
+/** Said when a manifest has audio renditions: only title.json gives their segment sizes exactly, so manifests play video only. */
+export const MANIFEST_AUDIO_NOTE = 'audio renditions are not fetched: the link carries video only (title.json input models audio and subtitles)'

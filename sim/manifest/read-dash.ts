@@ -1,9 +1,8 @@
 import type { MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
 import { parseSidx } from '../../lib/media/sidx.js'
-import { type PlayerChoice, playedCodec, videoCodecFamily } from './device.js'
-import { type Ladder, makeLadder, type RungInput } from './ladder.js'
-import { MANIFEST_AUDIO_NOTE, sameFamily } from './read-hls.js'
+import { manifestCodec, type PlayerChoice, videoCodecFamily } from './device.js'
+import { type Ladder, MANIFEST_AUDIO_NOTE, makeLadder, type RungInput } from './ladder.js'
 import { displayName, fetchBytes, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 const bad = (name: string, msg: string) => new OclabError(ErrorCodes.BAD_MANIFEST, `${name}: ${msg}`)
@@ -33,7 +32,7 @@ export async function loadDashLadder(pathOrUrl: string, opts: InputOptions & Pla
   if (!playlists?.length) throw bad(name, 'has no video Representation')
   // A player decodes the AdaptationSets whose @codecs name a codec it has (ISO/IEC 23009-1 §5.3.7.2).
   const families = playlists.map((p) => videoCodecFamily(p.attributes.CODECS) ?? 'unstated (no @codecs)')
-  const codec = opts.decodes ? playedCodec(families, opts, '', name) : sameFamily(families)
+  const codec = manifestCodec(families, opts, name)
   if (opts.decodes) playlists = playlists.filter((_, i) => families[i] === codec)
   const estimated: string[] = []
   const rungs: RungInput[] = []

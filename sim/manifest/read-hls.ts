@@ -1,7 +1,7 @@
 import type { M3u8Manifest } from 'm3u8-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { type PlayerChoice, playedCodec, videoCodecFamily } from './device.js'
-import { type Ladder, makeLadder, type RungInput } from './ladder.js'
+import { manifestCodec, type PlayerChoice, videoCodecFamily } from './device.js'
+import { type Ladder, MANIFEST_AUDIO_NOTE, makeLadder, type RungInput } from './ladder.js'
 import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
 
 // m3u8-parser is loaded when a playlist is read, not with the CLI (start-up time)
@@ -35,7 +35,7 @@ export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions & Play
   if (videoVariants.length === 0) throw bad(name, 'has only audio variants')
   // A player decodes the variants whose CODECS name a codec it has (RFC 8216 §4.3.4.2: CODECS is what it chooses by).
   const families = videoVariants.map((v) => videoCodecFamily(v.attributes.CODECS) ?? 'unstated (no CODECS)')
-  const codec = opts.decodes ? playedCodec(families, opts, '', name) : sameFamily(families)
+  const codec = manifestCodec(families, opts, name)
   const variants = opts.decodes ? videoVariants.filter((_, i) => families[i] === codec) : videoVariants
   const estimated: string[] = []
   let durations: number[] | null = null
@@ -83,13 +83,4 @@ export async function loadHlsLadder(pathOrUrl: string, opts: InputOptions & Play
     notes,
     ...(codec ? { codec } : {}),
   })
-}
-
-/** Said when a manifest has audio renditions: only title.json gives their segment sizes exactly, so manifests play video only. */
-export const MANIFEST_AUDIO_NOTE = 'audio renditions are not fetched: the link carries video only (title.json input models audio and subtitles)'
-
-/** The family every rung shares, or undefined when they differ or are unstated. */
-export function sameFamily(families: readonly string[]): string | undefined {
-  const one = families[0]
-  return one !== undefined && !one.startsWith('unstated') && families.every((f) => f === one) ? one : undefined
 }
