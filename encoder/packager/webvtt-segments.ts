@@ -1,13 +1,10 @@
-import { type Cue, writeWebVtt } from '../../lib/media/webvtt.js'
+import { type Cue, MPEGTS_HZ, writeWebVtt } from '../../lib/media/webvtt.js'
 
 /**
  * Segmented WebVTT for HLS (RFC 8216 §3.5): one WebVTT file per video
  * segment, on the same grid, so a player fetches the subtitles of the time
  * it is about to play. Pure: cues and the grid in, texts out.
  */
-
-/** MPEG-2 TS clock (RFC 8216 §3.5: X-TIMESTAMP-MAP's MPEGTS is in 90 kHz units). */
-export const MPEGTS_HZ = 90_000
 
 export interface TextSegmentText {
   /** the segment's WebVTT file */

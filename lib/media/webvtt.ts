@@ -285,6 +285,9 @@ export interface WebVttTimings {
   problems: Array<{ line: number; message: string }>
 }
 
+/** RFC 8216 §3.5: X-TIMESTAMP-MAP's MPEGTS counts the MPEG-2 90 kHz clock. */
+export const MPEGTS_HZ = 90_000
+
 /** RFC 8216 §3.5: `MPEGTS:<90 kHz ticks>,LOCAL:<WebVTT timestamp>`, in either order. */
 function parseTimestampMap(value: string): { mpegts: number; local: number } | string {
   const parts = new Map(

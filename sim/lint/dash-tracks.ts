@@ -1,10 +1,8 @@
 import { languageTagProblem } from '../../lib/language-tag.js'
-import { mapLimit } from '../../lib/map-limit.js'
 import { readWebVttTimings } from '../../lib/media/webvtt.js'
-import { fetchText } from '../index.js'
 import { isAudioCodec, isVideoCodec, splitCodecs } from './codecs.js'
 import type { Findings } from './findings.js'
-import { DEEP_CONCURRENCY } from './read-media.js'
+import { readTexts } from './read-media.js'
 import { attrOf, childElements } from './xml.js'
 
 /**
@@ -148,13 +146,10 @@ export async function deepTextRepresentations(
   at: At,
   maxInputBytes: number,
 ): Promise<void> {
-  const texts = await mapLimit(reps, DEEP_CONCURRENCY, async (r) => {
-    try {
-      return await fetchText(r.url, maxInputBytes)
-    } catch (err) {
-      return err as Error
-    }
-  })
+  const texts = await readTexts(
+    reps.map((r) => r.url),
+    maxInputBytes,
+  )
   for (const [i, text] of texts.entries()) {
     const r = reps[i]!
     if (text instanceof Error) {

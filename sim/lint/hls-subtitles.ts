@@ -1,9 +1,7 @@
-import { mapLimit } from '../../lib/map-limit.js'
-import { readWebVttTimings } from '../../lib/media/webvtt.js'
-import { fetchText } from '../index.js'
+import { MPEGTS_HZ, readWebVttTimings } from '../../lib/media/webvtt.js'
 import type { Findings } from './findings.js'
 import type { MediaPlaylist } from './hls-media.js'
-import { DEEP_CONCURRENCY } from './read-media.js'
+import { readTexts } from './read-media.js'
 
 /**
  * Subtitle media playlists (RFC 8216 §3.5, §4.3.4.1 TYPE=SUBTITLES): their
@@ -21,8 +19,6 @@ export interface SubtitleOptions {
 
 /** Half a second: well under a segment, well over rounding in EXTINF and cue timestamps. */
 export const CUE_WINDOW_TOLERANCE_S = 0.5
-/** RFC 8216 §3.5: MPEGTS is in the 90 kHz MPEG-2 clock. */
-const MPEG2_CLOCK = 90_000
 
 const WEBVTT_EXT = /\.(vtt|webvtt)$/i
 const OTHER_MEDIA_EXT = /\.(ts|m4s|mp4|m4v|m4a|aac|cmfv|cmfa)$/i
@@ -56,13 +52,10 @@ export async function deepSubtitles(url: URL, m: MediaPlaylist, f: Findings, o: 
     start += s.duration
     return w
   })
-  const texts = await mapLimit(m.segments, DEEP_CONCURRENCY, async (s) => {
-    try {
-      return await fetchText(new URL(s.uri, url), o.maxInputBytes)
-    } catch (err) {
-      return err as Error
-    }
-  })
+  const texts = await readTexts(
+    m.segments.map((s) => new URL(s.uri, url)),
+    o.maxInputBytes,
+  )
   let outside = 0
   let firstOutside: { i: number; message: string } | undefined
   for (const [i, text] of texts.entries()) {
@@ -86,7 +79,7 @@ export async function deepSubtitles(url: URL, m: MediaPlaylist, f: Findings, o: 
       )
     else if (typeof vtt.timestampMap === 'string') f.error('HLS_WEBVTT_TIMESTAMP_MAP', where, `segment ${seg.uri}: ${vtt.timestampMap}`)
     const map = typeof vtt.timestampMap === 'object' && vtt.timestampMap ? vtt.timestampMap : { mpegts: 0, local: 0 }
-    const shift = map.mpegts / MPEG2_CLOCK - map.local
+    const shift = map.mpegts / MPEGTS_HZ - map.local
     const w = windows[i]!
     for (const c of vtt.cues) {
       const from = c.start + shift

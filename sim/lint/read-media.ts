@@ -1,5 +1,5 @@
 import { mapLimit } from '../../lib/map-limit.js'
-import { DEFAULT_MAX_INPUT_BYTES, fetchBytes } from '../index.js'
+import { DEFAULT_MAX_INPUT_BYTES, fetchBytes, fetchText } from '../index.js'
 import { type InitTrack, initTracks, type SegmentStart, segmentStart } from './mp4-probe.js'
 
 /** What --deep learns from one rendition's files (HLS media playlist or DASH Representation). */
@@ -38,6 +38,17 @@ export async function scanMedia(init: MediaRef | null, segments: MediaRef[], max
     }
   })
   return { tracks, segments: scanned }
+}
+
+/** Read text files (WebVTT segments and sidecars), DEEP_CONCURRENCY at a time; each is its text or the error that stopped it. */
+export function readTexts(urls: readonly URL[], maxBytes: number): Promise<Array<string | Error>> {
+  return mapLimit(urls, DEEP_CONCURRENCY, async (url) => {
+    try {
+      return await fetchText(url, maxBytes)
+    } catch (err) {
+      return err as Error
+    }
+  })
 }
 
 /** Does a segment start with a picture a decoder can start from? null: cannot tell. */
