@@ -101,6 +101,12 @@ export function stringOption(values: OptionValues, name: string): string | undef
   return typeof v === 'string' ? v : undefined
 }
 
+/** A repeatable (`multiple: true`) string option's values, in the order given; [] when absent. */
+export function listOption(values: OptionValues, name: string): string[] {
+  const v = values[name]
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+}
+
 export function requiredString(values: OptionValues, name: string): string {
   const v = stringOption(values, name)
   if (v === undefined || v === '') throw usageError(`--${name} is required`)

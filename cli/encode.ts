@@ -12,7 +12,7 @@ import {
   VIDEO_CODECS,
 } from '../encoder/index.js'
 import type { Command, OptionValues } from './command.js'
-import { choiceOption, numberOption, requiredString, stringOption, usageError } from './command.js'
+import { choiceOption, listOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 
 /**
  * With --queue the chunk jobs go to the fleet as one BullMQ flow and this
@@ -121,12 +121,11 @@ export const command: Command = {
     if (!codecs)
       throw usageError(`--codecs: expected a comma-separated list of ${Object.keys(VIDEO_CODECS).join(', ')}; got "${stringOption(values, 'codecs')}"`)
     const encoderFfmpeg = stringOption(values, 'encoder-ffmpeg')
-    const list = (name: string): string[] => (Array.isArray(values[name]) ? (values[name] as string[]) : [])
     const audioLang = stringOption(values, 'audio-lang')
     const media = {
       ...(audioLang ? { audioLanguages: parseLanguageList(audioLang) } : {}),
-      audioFiles: list('audio').map(parseAudioSpec),
-      subtitles: list('subtitles').map(parseSubtitleSpec),
+      audioFiles: listOption(values, 'audio').map(parseAudioSpec),
+      subtitles: listOption(values, 'subtitles').map(parseSubtitleSpec),
     }
     const queueUrl = stringOption(values, 'queue')
     if (values.wait === true && !queueUrl) throw usageError('--wait needs --queue')

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { LoadProgress } from '../sim/loadtest/index.js'
 import type { Command } from './command.js'
-import { numberOption, requiredString, stringOption, usageError } from './command.js'
+import { listOption, numberOption, requiredString, stringOption, usageError } from './command.js'
 import { playerChoice, playerChoiceSpecs } from './player-choice.js'
 
 export const command: Command = {
@@ -43,7 +43,7 @@ export const command: Command = {
     const rate = numberOption(values, 'rate', { min: 0.01 })
     const concurrency = numberOption(values, 'concurrency', { min: 1, integer: true })
     if (rate !== undefined && concurrency !== undefined) throw usageError('give --rate (open model) or --concurrency (closed model), not both')
-    const faults = ((values.fault as string[] | undefined) ?? []).map(parseFault)
+    const faults = listOption(values, 'fault').map(parseFault)
     const choice = await playerChoice(values)
     const state = await readClusterState(config)
     if (faults.some((f) => f.kind !== 'slow') && !state)

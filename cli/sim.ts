@@ -3,7 +3,7 @@ import type { AbrParams, PlayerChoice, SessionOptions, TraceSetOptions } from '.
 // Only the option tables load before `run`: the simulator, loaders and report load when a command runs (CLI start-up).
 import { DEFAULT_PROFILE, defaultText, PARAM_SPECS, PROFILES, type ProfileName, parseSetting, QOE_DEFAULTS } from '../sim/index.js'
 import type { Command, OptionValues } from './command.js'
-import { choiceOption, numberOption, stringOption, usageError } from './command.js'
+import { choiceOption, listOption, numberOption, stringOption, usageError } from './command.js'
 import { maxInputBytes, maxInputSpec } from './input-limit.js'
 import { playerChoice, playerChoiceSpecs } from './player-choice.js'
 
@@ -16,7 +16,7 @@ const PROFILE_CHECK: Record<ProfileName, number> = { sabre: 0.05, dashjs: 0.05, 
 /** --set alg.name=value, repeatable: parameters over the profile's defaults, per algorithm. */
 function abrSettings(values: OptionValues): Record<string, AbrParams> {
   const out: Record<string, AbrParams> = {}
-  for (const raw of (values.set as string[] | undefined) ?? []) {
+  for (const raw of listOption(values, 'set')) {
     for (const one of raw.split(',').filter((x) => x.trim() !== '')) {
       const { algorithm, name, value } = parseSetting(one)
       const specs = PARAM_SPECS[algorithm]
@@ -194,7 +194,7 @@ export const command: Command = {
     const sources = [...(title ? [title] : []), ...positionals]
     if (compare && sources.length !== 2) throw usageError('--compare needs two ladders: oclab sim --compare <ladderA> <ladderB> (or --title <A> --compare <B>)')
     if (!compare && sources.length !== 1) throw usageError('give one ladder with --title (or two with --compare)')
-    const traceSpecs = (values.trace as string[] | undefined) ?? []
+    const traceSpecs = listOption(values, 'trace')
     if (traceSpecs.length === 0) throw usageError('--trace is required (a file, a folder or a generator such as constant:kbps=3000)')
     const algorithms = (stringOption(values, 'abr') ?? ABR_NAMES.join(','))
       .split(',')

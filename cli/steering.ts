@@ -1,6 +1,6 @@
 import { readCluster, refuseExampleSecretsBeyondLoopback } from '../lib/cluster.js'
 import type { Command } from './command.js'
-import { choiceOption, numberOption, requiredString, usageError } from './command.js'
+import { choiceOption, listOption, numberOption, requiredString, usageError } from './command.js'
 
 /**
  * `oclab steering --config cluster.json`: run the steering service on the
@@ -31,7 +31,7 @@ export const command: Command = {
     if (!m) throw usageError(`--listen must be host:port, got "${listen}"`)
     const host = m[1]!.replace(/^\[(.*)\]$/, '$1')
     refuseExampleSecretsBeyondLoopback(cluster, host, 'steering')
-    const trustedProxies = (values['trust-proxy'] as string[] | undefined) ?? []
+    const trustedProxies = listOption(values, 'trust-proxy')
     const { buildSteeringServer } = await import('../steering/index.js')
     const app = buildSteeringServer({
       cluster,
