@@ -8,6 +8,7 @@ import { ErrorCodes, OclabError } from '../lib/errors.js'
 import { ffmpegPath } from '../lib/ffmpeg.js'
 import { type QualityBuild, qualityBuild } from '../lib/ffmpeg-builds.js'
 import { sha256File } from '../lib/hash.js'
+import { normalizeLanguage, UNDETERMINED } from '../lib/language-tag.js'
 import { type Cue, parseSubtitles } from '../lib/media/webvtt.js'
 import { repoRoot } from '../lib/repo-root.js'
 import { averageBitrate, peakSegmentBitrate } from '../lib/segment-bitrate.js'
@@ -40,7 +41,7 @@ import { fixedLadder, type Rung, rungId, sortLadder } from './ladder/ladder.js'
 import { DEFAULT_PROBE_HEIGHTS, probeHeights, probeSource } from './ladder/probe.js'
 import { allocateWithPeak, type ShotCurve } from './ladder/shot-allocation.js'
 import { probeShots, spanQuality, titlePoints } from './ladder/shot-probe.js'
-import { type AudioInput, fileOrigin, languageName, languageOf, type SubtitleInput, uniqueId, uniqueName } from './media-inputs.js'
+import { type AudioInput, fileOrigin, languageName, languageOf, renditionNamer, type SubtitleInput } from './media-inputs.js'
 import { type PackagedTrack, packageCmaf } from './packager/cmaf.js'
 import { mpd } from './packager/dash.js'
 import { mediaPlaylist, multivariantPlaylist, targetDurationOf, textPlaylist } from './packager/hls.js'
@@ -734,18 +735,13 @@ async function planAudio(report: Inspection, opts: EncodeOptions): Promise<Audio
   if (langs.length > report.audio.length)
     throw new OclabError(ErrorCodes.USAGE, `--audio-lang names ${langs.length} languages but ${report.file} has ${report.audio.length} audio streams`)
   const jobs: AudioJob[] = []
-  const ids = new Set<string>()
-  const names = new Set<string>()
+  const claim = renditionNamer()
   const add = (j: Omit<AudioJob, 'id' | 'name'> & { name?: string }) => {
-    const id = uniqueId(`audio-${j.language}`, ids)
-    const name = uniqueName(j.name ?? languageName(j.language, 'Audio'), names)
-    ids.add(id)
-    names.add(name)
-    jobs.push({ ...j, id, name })
+    jobs.push({ ...j, ...claim(`audio-${j.language}`, j.name ?? languageName(j.language, 'Audio')) })
   }
   for (const [i, a] of report.audio.entries()) {
     const given = langs[i]
-    const language = given !== undefined ? languageOf(given, '--audio-lang') : (languageOfTag(a.language) ?? 'und')
+    const language = given !== undefined ? languageOf(given, '--audio-lang') : (normalizeLanguage(a.language) ?? UNDETERMINED)
     add({ language, ...(a.title ? { name: a.title } : {}), origin: `stream:${i}`, file: opts.source, streamIndex: i, startInFile: -1, padEnd: false })
   }
   for (const f of opts.audioFiles ?? []) {
@@ -762,15 +758,6 @@ async function planAudio(report: Inspection, opts: EncodeOptions): Promise<Audio
     })
   }
   return jobs
-}
-
-/** A source stream's language tag, shortened; null (then `und`) when the tag is not BCP 47. */
-const languageOfTag = (tag: string): string | null => {
-  try {
-    return languageOf(tag, 'audio tag')
-  } catch {
-    return null
-  }
 }
 
 async function packageAudio(
@@ -836,8 +823,7 @@ interface SubtitleJob {
 
 /** Read and check every subtitle file (OCLAB_ERR_BAD_SUBTITLES names file:line), with the contract's ids `text-<lang>[-forced][-n]`. */
 async function readSubtitles(inputs: readonly SubtitleInput[]): Promise<SubtitleJob[]> {
-  const ids = new Set<string>()
-  const names = new Set<string>()
+  const claim = renditionNamer()
   const out: SubtitleJob[] = []
   for (const s of inputs) {
     let bytes: Buffer
@@ -849,11 +835,8 @@ async function readSubtitles(inputs: readonly SubtitleInput[]): Promise<Subtitle
     const { cues } = parseSubtitles(bytes, s.file)
     const language = languageOf(s.language, '--subtitles')
     const forced = s.forced ?? false
-    const id = uniqueId(`text-${language}${forced ? '-forced' : ''}`, ids)
     const base = languageName(language, 'Subtitles')
-    const name = uniqueName(s.name ?? (forced ? `${base} (forced)` : base), names)
-    ids.add(id)
-    names.add(name)
+    const { id, name } = claim(`text-${language}${forced ? '-forced' : ''}`, s.name ?? (forced ? `${base} (forced)` : base))
     out.push({ id, language, name, forced, origin: fileOrigin(s.file), cues })
   }
   return out

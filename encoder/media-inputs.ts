@@ -63,7 +63,7 @@ export function parseLanguageList(list: string): string[] {
  * Rendition ids of the layout contract (docs/ARCHITECTURE.md): `<prefix>-<lang>`,
  * then `<prefix>-<lang>-2`, `-3`… when a language repeats.
  */
-export function uniqueId(base: string, taken: ReadonlySet<string>): string {
+function uniqueId(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base)) return base
   let n = 2
   while (taken.has(`${base}-${n}`)) n++
@@ -71,11 +71,24 @@ export function uniqueId(base: string, taken: ReadonlySet<string>): string {
 }
 
 /** Names are unique within an HLS group (RFC 8216 §4.3.4.1.1): a repeat gets " (2)", " (3)"… */
-export function uniqueName(name: string, taken: ReadonlySet<string>): string {
+function uniqueName(name: string, taken: ReadonlySet<string>): string {
   if (!taken.has(name)) return name
   let n = 2
   while (taken.has(`${name} (${n})`)) n++
   return `${name} (${n})`
+}
+
+/** Ids and names handed out for one kind of rendition (audio, or text): each unique, as uniqueId and uniqueName make them. */
+export function renditionNamer(): (idBase: string, name: string) => { id: string; name: string } {
+  const ids = new Set<string>()
+  const names = new Set<string>()
+  return (idBase, wanted) => {
+    const id = uniqueId(idBase, ids)
+    const name = uniqueName(wanted, names)
+    ids.add(id)
+    names.add(name)
+    return { id, name }
+  }
 }
 
 /** `file:<basename>`: where a rendition came from, without the encoding machine's paths. */
