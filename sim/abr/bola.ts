@@ -68,6 +68,8 @@ export class Bola implements AbrPolicy {
   /** Read once from the ladder and params: the abandonment bound and check run several times a segment. */
   private readonly bitrates: Float64Array
   private readonly basic: boolean
+  /** v_M + γp, V's denominator (bolaParameters), which only the buffer target's shrinking near the ends changes the numerator of. */
+  private readonly vDenominator: number
 
   constructor(
     private readonly ladder: Ladder,
@@ -83,6 +85,7 @@ export class Bola implements AbrPolicy {
     this.a = new Float64Array(p.utilities.length)
     this.bitrates = ladder.bitrates
     this.basic = params.variant === 'basic'
+    this.vDenominator = p.utilities[p.utilities.length - 1]! + params.gammaP
     this.estimator = shared ?? makeEstimator(params)
     this.owns = !shared
   }
@@ -125,7 +128,7 @@ export class Bola implements AbrPolicy {
     if (!basic) {
       const n = this.ladder.segmentDurations.length
       const t = Math.max(Math.min(s.segmentIndex, n - s.segmentIndex) / 2, 3) * this.ladder.segmentDuration
-      this.V = Math.max(0, Math.min(this.target, t) - this.ladder.segmentDuration) / (this.utilities[this.utilities.length - 1]! + this.params.gammaP)
+      this.V = Math.max(0, Math.min(this.target, t) - this.ladder.segmentDuration) / this.vDenominator
     }
     let q = this.fromBuffer(s.bufferLevel)
     if (!basic && q > this.lastQuality) {

@@ -156,6 +156,10 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
       finish = trace.timeForBytes(startBytes + bytes) - offset
       if (!abandonHook || rung === 0 || ++attempts > MAX_ABANDONMENTS_PER_SEGMENT) break
       let next = -1
+      // The link's lowest rate over the whole download, when the bound from the first byte scanned it: the rest of the
+      // download lies inside that span, so the same rate bounds what arrives from any later check, with no second scan.
+      // (Rules with a grace time are first asked half a segment in, and scan from there, a tighter rate.)
+      let downloadRate = NOT_SCANNED
       const byBytes = o.abandonCheckBytes > 0
       const skip = abandonAfter && !byBytes ? Math.max(0, Math.floor(abandonAfter(segDur) / o.abandonCheckInterval) - 1) : 0
       // The k-th check of the fixed grid is at reqStart + k·interval (a product, not a running sum, so skipping k is exact).
@@ -174,7 +178,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
         progress.totalBytes = bytes
         progress.segmentDuration = segDur
         progress.bufferLevel = play.playing ? Math.max(0, play.buffer - (firstByte - play.t)) : play.buffer
-        const rate = trace.minRateBetween(offset + firstByte, offset + finish, MIN_RATE_SCAN)
+        const rate = (downloadRate = trace.minRateBetween(offset + firstByte, offset + finish, MIN_RATE_SCAN))
         const quiet = reqStart + quietUntil(progress, rate, rate > 0 ? finish - firstByte : 0)
         if (quiet >= finish) break
         if (!byBytes && quiet >= tk + o.abandonCheckInterval) {
@@ -198,7 +202,7 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
           let rate = 0
           let window = 0
           if (tk > firstByte) {
-            rate = trace.minRateBetween(offset + tk, offset + finish, MIN_RATE_SCAN)
+            rate = downloadRate === NOT_SCANNED ? trace.minRateBetween(offset + tk, offset + finish, MIN_RATE_SCAN) : downloadRate
             window = rate > 0 ? finish - tk : 0
           }
           const quiet = reqStart + quietUntil(progress, rate, window)
@@ -243,6 +247,8 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
 
 /** Trace periods scanned for the link's lowest rate during a download (1 s periods: a few; packet traces: too many). */
 const MIN_RATE_SCAN = 16
+
+const NOT_SCANNED = -2
 
 /** A segment is abandoned at most this often: a rule that keeps abandoning (Sabre's rechoose path can) then finishes it. */
 const MAX_ABANDONMENTS_PER_SEGMENT = 32

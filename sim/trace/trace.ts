@@ -150,6 +150,9 @@ export class Trace {
     const n = s.length
     let base = Math.floor(from / this.duration) * this.duration
     let i = this.periodAt(from - base)
+    // The scan would give up after maxPeriods periods: when their end is already before `to` (a packet trace's
+    // millisecond periods), say so without walking them.
+    if (i + maxPeriods < n && base + s[i + maxPeriods]! < to) return -1
     let min = this.rates[i]!
     for (let seen = 1; ; seen++) {
       const end = base + (i + 1 < n ? s[i + 1]! : this.duration)
