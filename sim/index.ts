@@ -1,5 +1,6 @@
 /** The ABR player simulator's public API: `oclab sim` is a thin layer over it. */
 
+export { videoCodecFamily } from '../lib/media/codec-strings.js'
 export { DashAbandonRule, hlsAbandonRule, sabreAbandonRule } from './abr/abandon.js'
 export { BBA_DEFAULTS, Bba } from './abr/bba.js'
 export { Bola, bolaParameters } from './abr/bola.js'
@@ -29,7 +30,6 @@ export {
   parseCodecList,
   playedCodec,
   type VideoCodec,
-  videoCodecFamily,
 } from './manifest/device.js'
 export { type Companions, type Ladder, makeLadder, type QualityMetric, type Rung, type RungInput, syntheticLadder } from './manifest/ladder.js'
 export { DEFAULT_MAX_INPUT_BYTES } from './manifest/limits.js'

@@ -178,8 +178,8 @@ export function runSession(ladder: Ladder, trace: Trace, policy: AbrPolicy, opti
         progress.totalBytes = bytes
         progress.segmentDuration = segDur
         progress.bufferLevel = play.playing ? Math.max(0, play.buffer - (firstByte - play.t)) : play.buffer
-        const rate = (downloadRate = trace.minRateBetween(offset + firstByte, offset + finish, MIN_RATE_SCAN))
-        const quiet = reqStart + quietUntil(progress, rate, rate > 0 ? finish - firstByte : 0)
+        downloadRate = trace.minRateBetween(offset + firstByte, offset + finish, MIN_RATE_SCAN)
+        const quiet = reqStart + quietUntil(progress, downloadRate, downloadRate > 0 ? finish - firstByte : 0)
         if (quiet >= finish) break
         if (!byBytes && quiet >= tk + o.abandonCheckInterval) {
           k += Math.floor((quiet - tk) / o.abandonCheckInterval)

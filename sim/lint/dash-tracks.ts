@@ -1,6 +1,6 @@
 import { languageTagProblem } from '../../lib/language-tag.js'
+import { isAudioCodec, isVideoCodec, splitCodecs } from '../../lib/media/codec-strings.js'
 import { readWebVttTimings } from '../../lib/media/webvtt.js'
-import { isAudioCodec, isVideoCodec, splitCodecs } from './codecs.js'
 import type { Findings } from './findings.js'
 import { readTexts } from './read-media.js'
 import { attrOf, childElements } from './xml.js'

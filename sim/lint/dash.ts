@@ -1,6 +1,6 @@
+import { codecCovers, codecProblem, isVideoCodec, splitCodecs } from '../../lib/media/codec-strings.js'
 import { parseSidx } from '../../lib/media/sidx.js'
 import { displayName, fetchBytes } from '../index.js'
-import { codecCovers, codecProblem, isVideoCodec, splitCodecs } from './codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from './dash-timeline.js'
 import { checkAdaptationSets, deepTextRepresentations, isSidecarText } from './dash-tracks.js'
 import type { Findings } from './findings.js'

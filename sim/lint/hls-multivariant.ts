@@ -1,4 +1,4 @@
-import { codecProblem, isAudioCodec, isVideoCodec, splitCodecs } from './codecs.js'
+import { codecProblem, isAudioCodec, isVideoCodec, splitCodecs } from '../../lib/media/codec-strings.js'
 import type { Findings } from './findings.js'
 import { attr, type Playlist, type Tag } from './hls-playlist.js'
 

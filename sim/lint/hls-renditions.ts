@@ -1,5 +1,5 @@
 import { languageTagProblem } from '../../lib/language-tag.js'
-import { isAudioCodec, isVideoCodec } from './codecs.js'
+import { isAudioCodec, isVideoCodec } from '../../lib/media/codec-strings.js'
 import type { Findings } from './findings.js'
 import type { Multivariant } from './hls-multivariant.js'
 import { attr, type Playlist, type Tag } from './hls-playlist.js'

@@ -1,5 +1,5 @@
+import { codecCovers, isAudioCodec, isVideoCodec } from '../../lib/media/codec-strings.js'
 import { displayName, fetchText } from '../index.js'
-import { codecCovers, isAudioCodec, isVideoCodec } from './codecs.js'
 import type { Findings } from './findings.js'
 import { checkMediaPlaylist, type MediaPlaylist } from './hls-media.js'
 import { checkMultivariant, type Multivariant, type Variant } from './hls-multivariant.js'

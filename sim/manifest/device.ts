@@ -71,32 +71,6 @@ export function parseCodecList(text: string): VideoCodec[] {
   return codecs
 }
 
-/** Video sample entry codes (RFC 6381 codecs, ISO/IEC 14496-15 and the AV1/VP9 ISOBMFF bindings) and their family. */
-const FAMILY_OF_FOURCC: Readonly<Record<string, string>> = {
-  avc1: 'h264',
-  avc3: 'h264',
-  hvc1: 'hevc',
-  hev1: 'hevc',
-  av01: 'av1',
-  vp09: 'vp9',
-  vp08: 'vp8',
-  dvh1: 'dolby-vision',
-  dvhe: 'dolby-vision',
-}
-
-/**
- * The video codec family of a codecs attribute (HLS CODECS, DASH @codecs,
- * title.json `codecs`), from its first video entry; null when it names no
- * video codec (audio, subtitles) or is absent.
- */
-export function videoCodecFamily(codecs: string | undefined): string | null {
-  for (const entry of (codecs ?? '').split(',')) {
-    const family = FAMILY_OF_FOURCC[entry.trim().split('.')[0]!.toLowerCase()]
-    if (family) return family
-  }
-  return null
-}
-
 /**
  * The first codec the device decodes that is offered: what a player plays.
  * `offered` are the families the title or manifest has (in any order);

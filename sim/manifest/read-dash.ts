@@ -1,7 +1,8 @@
 import type { MpdPlaylist } from 'mpd-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
+import { videoCodecFamily } from '../../lib/media/codec-strings.js'
 import { parseSidx } from '../../lib/media/sidx.js'
-import { manifestCodec, type PlayerChoice, videoCodecFamily } from './device.js'
+import { manifestCodec, type PlayerChoice } from './device.js'
 import { type Ladder, MANIFEST_AUDIO_NOTE, makeLadder, type RungInput } from './ladder.js'
 import { displayName, fetchBytes, fetchText, type InputOptions, toUrl } from './read-input.js'
 

@@ -1,6 +1,7 @@
 import type { M3u8Manifest } from 'm3u8-parser'
 import { ErrorCodes, OclabError } from '../../lib/errors.js'
-import { manifestCodec, type PlayerChoice, videoCodecFamily } from './device.js'
+import { videoCodecFamily } from '../../lib/media/codec-strings.js'
+import { manifestCodec, type PlayerChoice } from './device.js'
 import { type Ladder, MANIFEST_AUDIO_NOTE, makeLadder, type RungInput } from './ladder.js'
 import { displayName, fetchText, type InputOptions, toUrl } from './read-input.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { codecCovers, codecProblem } from '../../lib/media/codec-strings.js'
 import { parseAttributeList, typeProblem } from '../../lib/media/hls-attributes.js'
 import { hvcCodecs } from '../../lib/media/sample-entry.js'
-import { codecCovers, codecProblem } from '../../sim/lint/codecs.js'
 import { expandTimeline, fillTemplate, templateProblem } from '../../sim/lint/dash-timeline.js'
 import { parseIsoDuration } from '../../sim/lint/iso-duration.js'
 import { averageBitrate, bandwidthBucketViolation, peakSegmentBitrate } from '../../sim/lint/measure.js'

@@ -2,10 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { videoCodecFamily } from '../../lib/media/codec-strings.js'
 import type { DownloadSample } from '../../sim/abr/types.js'
 import { runSession } from '../../sim/engine/engine.js'
 import { companionBytes, companionsByPeriod } from '../../sim/manifest/companions.js'
-import { chooseCodec, DEVICE_NAMES, DEVICE_PROFILES, deviceCodecs, parseCodecList, videoCodecFamily } from '../../sim/manifest/device.js'
+import { chooseCodec, DEVICE_NAMES, DEVICE_PROFILES, deviceCodecs, parseCodecList } from '../../sim/manifest/device.js'
 import { loadLadder } from '../../sim/manifest/read-ladder.js'
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 import { chooseAudio, chooseText, languageMatches } from '../../sim/manifest/tracks.js'
@@ -47,6 +48,11 @@ t.test('codec families from RFC 6381 codecs attributes', async (t) => {
   t.equal(videoCodecFamily('vp09.00.10.08'), 'vp9')
   t.equal(videoCodecFamily('mp4a.40.2'), null, 'audio only')
   t.equal(videoCodecFamily(undefined), null)
+  // One table for the linter and the players: the AVC entries with in-band parameter sets are H.264 too.
+  t.equal(videoCodecFamily('avc3.64001f'), 'h264')
+  t.equal(videoCodecFamily('avc4.64001f'), 'h264')
+  t.equal(videoCodecFamily('AVC1.64001F'), 'h264', 'read as leniently as a player does')
+  t.equal(videoCodecFamily('dvh1.05.06'), 'dolby-vision')
 })
 
 t.test('languages match as RFC 4647 basic filtering; audio and subtitles are chosen by them', async (t) => {

@@ -1,8 +1,10 @@
 /**
- * RFC 6381 `codecs` strings: the shape of each family's parameters
- * (ISO/IEC 14496-15 Annex E for AVC/HEVC, RFC 6381 §3.3 for MPEG-4 audio,
- * the AV1 and VP9 ISOBMFF bindings) and whether a declared string covers what
- * an init segment holds.
+ * RFC 6381 `codecs` strings, one module for every reader of them: which
+ * sample entry codes are video or audio and which codec family each belongs
+ * to (the simulator picks a device's codec by family), the shape of each
+ * family's parameters (ISO/IEC 14496-15 Annex E for AVC/HEVC, RFC 6381 §3.3
+ * for MPEG-4 audio, the AV1 and VP9 ISOBMFF bindings), and whether a declared
+ * string covers what an init segment holds (the linter).
  */
 const FORMS: Array<[RegExp, RegExp, string]> = [
   [/^avc[13]\./, /^avc[13]\.[0-9A-Fa-f]{6}$/, 'avc1.PPCCLL (profile, constraint flags, level as 6 hex digits)'],
@@ -17,11 +19,47 @@ const FORMS: Array<[RegExp, RegExp, string]> = [
 ]
 const GENERIC = /^[A-Za-z0-9-]{4}(\.[A-Za-z0-9.-]+)?$/
 
-const VIDEO = /^(avc[1-4]|hvc1|hev1|dvh1|dvhe|dva1|dvav|av01|vp08|vp09|mp4v)(\.|$)/
-const AUDIO = /^(mp4a|ac-3|ec-3|ac-4|opus|Opus|fLaC|alac|mha1|mhm1|dtsc|dtse|dtsh|dtsl)(\.|$)/
+/**
+ * Sample entry codes (the part before the first dot; MP4RA's registered codes, case as registered) of the codecs
+ * a manifest may name, with the video codec family of each video code. Families use title.json's codec names
+ * (lib/video-codec-names.ts) where it has one.
+ */
+const VIDEO_ENTRIES: Readonly<Record<string, string>> = {
+  avc1: 'h264',
+  avc2: 'h264',
+  avc3: 'h264',
+  avc4: 'h264',
+  hvc1: 'hevc',
+  hev1: 'hevc',
+  av01: 'av1',
+  vp08: 'vp8',
+  vp09: 'vp9',
+  dvh1: 'dolby-vision',
+  dvhe: 'dolby-vision',
+  dva1: 'dolby-vision',
+  dvav: 'dolby-vision',
+  mp4v: 'mpeg4-visual',
+}
+const AUDIO_ENTRIES = new Set(['mp4a', 'ac-3', 'ec-3', 'ac-4', 'opus', 'Opus', 'fLaC', 'alac', 'mha1', 'mhm1', 'dtsc', 'dtse', 'dtsh', 'dtsl'])
 
-export const isVideoCodec = (c: string): boolean => VIDEO.test(c)
-export const isAudioCodec = (c: string): boolean => AUDIO.test(c)
+const fourcc = (c: string): string => c.split('.')[0]!
+
+export const isVideoCodec = (c: string): boolean => Object.hasOwn(VIDEO_ENTRIES, fourcc(c))
+export const isAudioCodec = (c: string): boolean => AUDIO_ENTRIES.has(fourcc(c))
+
+/**
+ * The video codec family of a codecs attribute (HLS CODECS, DASH @codecs,
+ * title.json `codecs`), from its first video entry, read leniently (any case)
+ * as a player would; null when it names no video codec (audio, subtitles) or
+ * is absent.
+ */
+export function videoCodecFamily(codecs: string | undefined): string | null {
+  for (const entry of splitCodecs(codecs ?? '')) {
+    const code = fourcc(entry).toLowerCase()
+    if (Object.hasOwn(VIDEO_ENTRIES, code)) return VIDEO_ENTRIES[code]!
+  }
+  return null
+}
 
 /** The comma-separated entries of a codecs attribute, trimmed. */
 export const splitCodecs = (s: string): string[] =>
@@ -35,8 +73,6 @@ export function codecProblem(c: string): string | undefined {
   for (const [family, form, shape] of FORMS) if (family.test(c)) return form.test(c) ? undefined : `"${c}" is not of the form ${shape}`
   return GENERIC.test(c) ? undefined : `"${c}" is not a sample entry code with optional dot-separated parameters`
 }
-
-const fourcc = (c: string): string => c.split('.')[0]!
 
 /**
  * Does a declared entry describe the stream whose init segment gave `actual`?
