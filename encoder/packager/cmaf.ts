@@ -7,6 +7,7 @@ import { type Box, boxAt, brandBox, children, findBox, MAX_HEADER_BYTES, readBox
 import { firstSampleFlags, NON_SYNC_SAMPLE, shiftCompositionOffsets, tfdtTime, tfhdDefaults, trunLayout, trunSamples } from '../../lib/media/fragment.js'
 import { mdhdTimescale, trexDefaults } from '../../lib/media/movie.js'
 import { entryCodecs, sampleEntry } from '../../lib/media/sample-entry.js'
+import { segmentFileName } from './segment-names.js'
 
 /**
  * CMAF packaging over ffmpeg's fragmented MP4 (one moof+mdat per segment):
@@ -122,7 +123,7 @@ export async function packageCmaf(opts: PackageOptions): Promise<PackagedTrack> 
       }
       const mdatBytes = await readAt(fh, mdat.start, mdat.size)
       const data = Buffer.concat([SEGMENT_STYP, moof, mdatBytes])
-      const uri = `seg-${String(segments.length + 1).padStart(5, '0')}.m4s`
+      const uri = segmentFileName(segments.length + 1, 'm4s')
       await writeFileAtomic(join(opts.outDir, uri), data)
       segments.push({
         uri: `${opts.uriPrefix}/${uri}`,

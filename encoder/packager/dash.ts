@@ -1,5 +1,6 @@
 import type { AudioRendition, Rendition, TextRendition, Title, VideoRendition } from '../../lib/title-package.js'
 import { audioName, byCodec } from './hls.js'
+import { DASH_MEDIA_PATTERN } from './segment-names.js'
 
 /**
  * A static DASH MPD (ISO/IEC 23009-1, isoff-live profile; DASH-IF IOP) over
@@ -46,7 +47,7 @@ export function segmentTimeline(r: Rendition, timescale: number): string {
 function template(r: Rendition, dir: string): string {
   const ts = r.timescale ?? 90000
   return (
-    `<SegmentTemplate timescale="${ts}" initialization="${esc(r.init.path)}" media="${esc(dir)}/seg-$Number%05d$.m4s" startNumber="1">` +
+    `<SegmentTemplate timescale="${ts}" initialization="${esc(r.init.path)}" media="${esc(dir)}/${DASH_MEDIA_PATTERN}" startNumber="1">` +
     `<SegmentTimeline>${segmentTimeline(r, ts)}</SegmentTimeline></SegmentTemplate>`
   )
 }

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../../lib/atomic-file.js'
 import { sha256 } from '../../lib/hash.js'
 import { type Cue, writeWebVtt } from '../../lib/media/webvtt.js'
 import type { FileEntry, TextSegment } from '../../lib/title-package.js'
+import { segmentFileName } from './segment-names.js'
 import { segmentCues } from './webvtt-segments.js'
 
 export interface PackagedText {
@@ -35,7 +36,7 @@ export async function packageText(
   await mkdir(join(outDir, id), { recursive: true })
   const segments: TextSegment[] = []
   for (const [i, s] of segmentCues(cues, grid, mediaZero).entries()) {
-    const f = file(`${id}/seg-${String(i + 1).padStart(5, '0')}.vtt`, s.text)
+    const f = file(`${id}/${segmentFileName(i + 1, 'vtt')}`, s.text)
     await writeFileAtomic(join(outDir, f.path), f.data)
     segments.push({ uri: f.path, bytes: f.bytes, duration: grid[i]!.duration, start: grid[i]!.start, sha256: f.sha256, cues: s.cues })
   }
