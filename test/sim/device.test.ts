@@ -12,8 +12,8 @@ import { ladderFromTitle } from '../../sim/manifest/read-title.js'
 import { chooseAudio, chooseText, languageMatches } from '../../sim/manifest/tracks.js'
 import { constantTrace } from '../../sim/trace/generators.js'
 import { oclab } from '../helpers/cli.js'
+import { AUDIO_EN_BYTES_PER_PERIOD, multiCodecTitle, TEXT_BYTES_PER_SEGMENT } from '../helpers/title-fixtures.js'
 import { fixedPolicy } from './helpers.js'
-import { AUDIO_EN_BYTES_PER_PERIOD, multiCodecTitle, TEXT_BYTES_PER_SEGMENT } from './multi-codec-title.js'
 
 t.test('device profiles: the first codec the device decodes that is offered', async (t) => {
   t.same(deviceCodecs('chrome'), ['av1', 'h264'])

@@ -5,80 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildSidx } from '../../lib/media/sidx.js'
-import { type Title, validateTitle } from '../../lib/title-package.js'
 import { loadLadder } from '../../sim/manifest/read-ladder.js'
 import { ladderFromTitle } from '../../sim/manifest/read-title.js'
-
-const sha = 'a'.repeat(64)
-
-/** A two-rung, three-segment title package index, valid against lib/title-package.ts. */
-export function makeTitle(): Title {
-  const rendition = (id: string, height: number, kbps: number, sizes: number[], vmaf: number[]) => ({
-    id,
-    type: 'video' as const,
-    codec: 'h264',
-    codecs: 'avc1.64001f',
-    bandwidth: kbps * 1250,
-    averageBandwidth: kbps * 1000,
-    init: { path: `${id}/init.mp4`, bytes: 800, sha256: sha },
-    playlist: `${id}/index.m3u8`,
-    width: (height * 16) / 9,
-    height,
-    frameRate: 25,
-    targetBitrate: kbps * 1000,
-    quality: { vmaf: vmaf.reduce((a, b) => a + b) / vmaf.length, ssim: 0.98, psnr: 40 },
-    segments: sizes.map((bytes, i) => ({
-      uri: `${id}/seg-0000${i + 1}.m4s`,
-      bytes,
-      duration: i === 2 ? 2 : 4,
-      start: i * 4,
-      sha256: sha,
-      quality: { vmaf: vmaf[i]!, ssim: 0.98, psnr: 40 },
-    })),
-  })
-  return validateTitle({
-    version: 1,
-    id: 'demo',
-    createdAt: '2026-01-01T00:00:00Z',
-    duration: 10,
-    segmentDuration: 4,
-    source: {
-      file: 'src.mp4',
-      format: 'mp4',
-      bytes: 1,
-      duration: 10,
-      video: {
-        codec: 'h264',
-        width: 1280,
-        height: 720,
-        frameRate: 25,
-        frameCount: 250,
-        pixelFormat: 'yuv420p',
-        colorTransfer: 'bt709',
-        colorPrimaries: 'bt709',
-        colorSpace: 'bt709',
-        dynamicRange: 'SDR',
-        startTime: 0,
-      },
-      audio: [],
-      warnings: [],
-    },
-    ladder: { kind: 'fixed', qualityMetric: 'vmaf', notes: [], probes: [] },
-    encode: { codec: 'h264', preset: 'fast', chunkDuration: 4, chunks: 3, jobs: 1, retries: 0, qualityGateReencodes: 0, resumedJobs: 0, qualityModel: null },
-    hls: 'master.m3u8',
-    dash: 'manifest.mpd',
-    // Listed high rung first: the loader sorts by bitrate.
-    video: [
-      rendition('720p', 720, 3000, [1_500_000, 1_400_000, 700_000], [92, 94, 93]),
-      rendition('360p', 360, 800, [400_000, 380_000, 190_000], [70, 74, 72]),
-    ],
-    audio: [],
-    files: [{ path: '360p/init.mp4', bytes: 800, sha256: sha }],
-  })
-}
+import { twoRungTitle } from '../helpers/title-fixtures.js'
 
 t.test('title.json gives exact sizes and per-segment VMAF', async (t) => {
-  const l = ladderFromTitle(makeTitle())
+  const l = ladderFromTitle(twoRungTitle())
   t.same(
     l.rungs.map((r) => r.id),
     ['360p', '720p'],
@@ -93,7 +25,7 @@ t.test('title.json gives exact sizes and per-segment VMAF', async (t) => {
 })
 
 t.test('missing per-segment quality: the note names the renditions and how many segments', async (t) => {
-  const title = makeTitle()
+  const title = twoRungTitle()
   const v720 = title.video.find((v) => v.id === '720p')!
   delete (v720.segments[1]!.quality as { vmaf?: number }).vmaf
   const l = ladderFromTitle(title)
@@ -248,7 +180,7 @@ t.test('malformed DASH is rejected naming the problem', async (t) => {
 t.test('manifests and title.json load over HTTP (undici), including sidx byte ranges', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-http-'))
   await writePackage(dir, true)
-  await writeFile(join(dir, 'title.json'), JSON.stringify(makeTitle()))
+  await writeFile(join(dir, 'title.json'), JSON.stringify(twoRungTitle()))
   const sidx = buildSidx(1000, [
     { bytes: 1000, ticks: 4000 },
     { bytes: 1200, ticks: 4000 },
@@ -287,7 +219,7 @@ t.test('manifests and title.json load over HTTP (undici), including sidx byte ra
 
 t.test('title.json errors come from the shared validator', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'oclab-sim-title-'))
-  const bad = { ...makeTitle(), video: [] }
+  const bad = { ...twoRungTitle(), video: [] }
   await writeFile(join(dir, 'title.json'), JSON.stringify(bad))
   await t.rejects(loadLadder(join(dir, 'title.json')), { code: 'OCLAB_ERR_BAD_TITLE', message: /\/video/ })
   await t.rejects(loadLadder(dir), { code: 'OCLAB_ERR_BAD_TITLE' }, 'a package folder reads its title.json')
@@ -311,16 +243,16 @@ t.test('absurd ladder values are refused naming the rung or segment (issue 15)',
     code: E,
     message: /segment 2 lasts 5000 s, more than the 3600 s a segment may last/,
   })
-  const infinite = makeTitle()
+  const infinite = twoRungTitle()
   infinite.video[1]!.bandwidth = Infinity
   t.throws(() => ladderFromTitle(infinite), { code: E, message: /rung "360p" has bitrate Infinity/ })
-  const avg = makeTitle()
+  const avg = twoRungTitle()
   avg.video[1]!.averageBandwidth = 1e300
   t.throws(() => ladderFromTitle(avg), { code: E, message: /rung "360p" has average bitrate 1e\+300/ })
-  const bytes = makeTitle()
+  const bytes = twoRungTitle()
   bytes.video[0]!.segments[0]!.bytes = 1e300
   t.throws(() => ladderFromTitle(bytes), { code: E, message: /rung "720p" segment 1 has 1e\+300 bytes/ })
-  const week = makeTitle()
+  const week = twoRungTitle()
   const hour = { ...week.video[0]!.segments[0]!, duration: 3600 }
   t.throws(() => ladderFromTitle({ ...week, video: week.video.map((v) => ({ ...v, segments: Array.from({ length: 200 }, () => hour) })) }), {
     code: E,
