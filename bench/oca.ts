@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- oca [--rounds 3] [--duration 10s] [--connections 32] [--threads 2] [--nginx-workers 1]`
+ * `npm run bench -- oca [--rounds 3] [--duration 10s] [--connections 32] [--churn-connections 64] [--threads 2] [--nginx-workers 1]`
  *
  * Serve 1 MB and 4 MB segments on loopback from (a) the OCA's hot tier (the
  * real `oclab oca` process), (b) nginx (Debian's package, our own config:
@@ -7,15 +7,17 @@
  * process, and drive each with wrk (its own process too), the servers
  * interleaved for several rounds. Prints good requests/s, body MB/s, p50/p99
  * latency and CPU seconds per GB of each round, then the median and range of
- * the ratios OCA/nginx and OCA/@fastify/static; exits non-zero when a round
- * had errors or non-2xx (shed) answers.
+ * the ratios OCA/nginx and OCA/@fastify/static. Then a churn of 24 distinct
+ * 4 MB objects over the OCA's 64 MiB hot tier (disk hits and evictions; OCA
+ * and nginx, 64 connections), with the OCA's peak RSS against issue 21's
+ * bound. Exits non-zero when a round had errors or non-2xx (shed) answers.
  *
  * Run as a child with OCLAB_BENCH_SERVE=fastify-static this file is the
  * @fastify/static server instead (so the benchmark needs no second file).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,11 +48,43 @@ async function waitFor(url: string, child: ChildProcess, name: string): Promise<
   throw new Error(`${name} did not come up at ${url}`)
 }
 
-function wrk(url: string, o: { threads: number; connections: number; duration: string }): string {
-  const r = spawnSync('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}`, '--latency', url], { encoding: 'utf8', maxBuffer: 1 << 20 })
-  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error?.message}`)
-  return r.stdout
+/** wrk's report; asynchronous, so the bench can sample the server's memory while it runs. */
+function wrk(url: string, o: { threads: number; connections: number; duration: string; script?: string }): Promise<string> {
+  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}`, '--latency', ...(o.script ? ['-s', o.script] : []), url]
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c: Buffer) => (out += c))
+    child.stderr.on('data', (c: Buffer) => (err += c))
+    child.on('error', reject)
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk failed (${code}): ${err}`))))
+  })
 }
+
+/** Resident set size of a process, bytes (/proc/<pid>/status VmRSS). */
+async function rssBytes(pid: number): Promise<number> {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) * 1024 : NaN
+}
+
+/**
+ * The churn case of issue 21: CHURN_OBJECTS distinct 4 MB objects requested in turn, more than the OCA's hot
+ * tier holds, so most answers are disk hits and the tier keeps evicting. wrk's Lua `request()` walks the list
+ * (one counter per wrk thread).
+ */
+const CHURN_OBJECTS = 24
+const CHURN_BYTES = 4_000_000
+const churnPath = (i: number): string => `/titles/${TITLE}/churn-${String(i + 1).padStart(2, '0')}.m4s`
+const CHURN_SCRIPT = `local i = 0
+request = function()
+  i = (i % ${CHURN_OBJECTS}) + 1
+  return wrk.format("GET", string.format("/titles/${TITLE}/churn-%02d.m4s", i))
+end
+`
+const MiB = 1024 * 1024
+/** The OCA's hot tier in this bench: both hot objects fit, the churn's 96 MB does not. */
+const HOT_TIER_BYTES = 64 * MiB
 
 function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(`--${name}`)
@@ -63,6 +97,7 @@ export async function run(args: string[]): Promise<void> {
   const load = { duration: arg(args, 'duration', '10s'), connections: Number(arg(args, 'connections', '32')), threads: Number(arg(args, 'threads', '2')) }
   const nginxWorkers = arg(args, 'nginx-workers', '1')
   const rounds = Number(arg(args, 'rounds', '3'))
+  const churnConnections = Number(arg(args, 'churn-connections', '64'))
   if (spawnSync('wrk', ['--version']).error) {
     console.error('bench oca: wrk is not installed (apt-get install wrk); nothing measured')
     process.exitCode = 1
@@ -76,17 +111,22 @@ export async function run(args: string[]): Promise<void> {
     const store = join(dir, 'store')
     await mkdir(join(store, 'titles', TITLE), { recursive: true })
     for (const s of SIZES) await writeFile(join(store, 'titles', TITLE, `seg-${s.name}.m4s`), randomBytes(s.bytes))
+    // Written before the OCA starts: it learns its store by scanning it.
+    for (let i = 0; i < CHURN_OBJECTS; i++) await writeFile(join(store, churnPath(i).slice(1)), randomBytes(CHURN_BYTES))
+    const churnScript = join(dir, 'churn.lua')
+    await writeFile(churnScript, CHURN_SCRIPT)
     const repo = fileURLToPath(new URL('..', import.meta.url))
     const servers: { name: string; base: string; pid: number }[] = []
 
     // OCA: the real CLI, hot tier large enough for both files.
     const ocaPort = await freePort()
-    const config = await writeLoneOca(dir, { id: 'bench', port: ocaPort, storeDir: store, memoryBytes: 64 * 1024 * 1024, adminToken: ADMIN })
+    const config = await writeLoneOca(dir, { id: 'bench', port: ocaPort, storeDir: store, memoryBytes: HOT_TIER_BYTES, adminToken: ADMIN })
     const oca = spawn(process.execPath, [join(repo, 'bin/oclab.js'), 'oca', '--config', config, '--id', 'bench', '--log-level', 'warn', '--drain-delay', '0'], {
       stdio: 'inherit',
     })
     children.push(oca)
     await waitFor(`http://127.0.0.1:${ocaPort}/health`, oca, 'oca')
+    const ocaStartRss = await rssBytes(oca.pid!)
     servers.push({ name: 'OCA (hot tier)', base: `http://127.0.0.1:${ocaPort}`, pid: oca.pid! })
 
     // nginx with a config of its own in the temp dir.
@@ -143,65 +183,70 @@ http {
     )
     const pidOf = new Map(servers.map((s) => [s.name, s.pid]))
     let dirty = false
-    for (const size of SIZES) {
-      for (const s of servers) await fetch(`${s.base}/titles/${TITLE}/seg-${size.name}.m4s`).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
-      const results = await interleave(rounds, servers, async (name, round) => {
-        const s = servers.find((x) => x.name === name)!
+    /** One case (a URL, or the churn script) for every server in `cases`, interleaved over the rounds; prints rounds, medians and OCA ratios. */
+    const measure = async (label: string, path: string, bodyBytes: number, cases: typeof servers, o: typeof load & { script?: string }) => {
+      const results = await interleave(rounds, cases, async (name, round) => {
+        const s = cases.find((x) => x.name === name)!
         const cpu0 = cpuSecondsTree(pidOf.get(name)!)
-        const r = parseWrk(wrk(`${s.base}/titles/${TITLE}/seg-${size.name}.m4s`, load), size.bytes)
+        const r = parseWrk(await wrk(`${s.base}${path}`, o), bodyBytes)
         const cpu = cpuSecondsTree(pidOf.get(name)!) - cpu0
-        const goodGB = (r.good * size.bytes) / 1e9
-        const cpuPerGB = cpu / goodGB
+        const cpuPerGB = cpu / ((r.good * bodyBytes) / 1e9)
         console.log(
-          `  round ${round + 1} ${size.name.padEnd(4)} ${name.padEnd(20)} ${fmt(r.rps).padStart(6)} good req/s ${fmt(r.mbps).padStart(6)} MB/s  p50 ${fmt(r.p50ms, 1).padStart(6)} ms  p99 ${fmt(r.p99ms, 1).padStart(6)} ms  CPU ${fmt(cpu, 2)} s = ${fmt(cpuPerGB, 2)} CPU-s/GB${r.errors ? `  (${r.errors})` : ''}`,
+          `  round ${round + 1} ${label.padEnd(5)} ${name.padEnd(20)} ${fmt(r.rps).padStart(6)} good req/s ${fmt(r.mbps).padStart(6)} MB/s  p50 ${fmt(r.p50ms, 1).padStart(6)} ms  p99 ${fmt(r.p99ms, 1).padStart(6)} ms  CPU ${fmt(cpu, 2)} s = ${fmt(cpuPerGB, 2)} CPU-s/GB${r.errors ? `  (${r.errors})` : ''}`,
         )
         dirty =
-          failIfDirty(`${size.name} ${name} round ${round + 1}`, {
-            errors: r.socketErrors + (r.requests - r.non2xx - r.good),
-            shed: r.non2xx,
-            detail: r.errors,
-          }) || dirty
+          failIfDirty(`${label} ${name} round ${round + 1}`, { errors: r.socketErrors + (r.requests - r.non2xx - r.good), shed: r.non2xx, detail: r.errors }) ||
+          dirty
         return { ...r, cpu, cpuPerGB }
       })
-      const oca = results.get(servers[0]!.name)!
-      console.log(`${size.name} medians over ${rounds} rounds:`)
-      for (const s of servers) {
+      const oca = results.get(cases[0]!.name)!
+      const ratio = (other: typeof oca, of: (r: (typeof oca)[number]) => number) => fmtSpread(spread(ratios(oca.map(of), other.map(of))))
+      console.log(`${label} medians over ${rounds} rounds:`)
+      for (const s of cases) {
         const rs = results.get(s.name)!
         console.log(
           `  ${s.name.padEnd(20)} ${fmtSpread(spread(rs.map((r) => r.mbps)), 0, ' MB/s')}; CPU ${fmtSpread(spread(rs.map((r) => r.cpuPerGB)), 2, ' s/GB')}; p99 ${fmtSpread(spread(rs.map((r) => r.p99ms)), 1, ' ms')}`,
         )
       }
-      for (const s of servers.slice(1)) {
+      for (const s of cases.slice(1)) {
         const other = results.get(s.name)!
         console.log(
-          `  OCA / ${s.name}: MB/s ${fmtSpread(
-            spread(
-              ratios(
-                oca.map((r) => r.mbps),
-                other.map((r) => r.mbps),
-              ),
-            ),
-          )}; CPU per GB ${fmtSpread(
-            spread(
-              ratios(
-                oca.map((r) => r.cpuPerGB),
-                other.map((r) => r.cpuPerGB),
-              ),
-            ),
-          )}; p99 ${fmtSpread(
-            spread(
-              ratios(
-                oca.map((r) => r.p99ms),
-                other.map((r) => r.p99ms),
-              ),
-            ),
-          )}`,
+          `  OCA / ${s.name}: MB/s ${ratio(other, (r) => r.mbps)}; CPU per GB ${ratio(other, (r) => r.cpuPerGB)}; p99 ${ratio(other, (r) => r.p99ms)}`,
         )
       }
     }
+
+    for (const size of SIZES) {
+      const path = `/titles/${TITLE}/seg-${size.name}.m4s`
+      for (const s of servers) await fetch(`${s.base}${path}`).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
+      await measure(size.name, path, size.bytes, servers, load)
+    }
+
+    // Churn (OCA and nginx): the OCA's RSS is sampled all along, against the bound its configuration promises.
+    const churn = servers.filter((s) => !s.name.startsWith('@fastify'))
+    const churnLoad = { ...load, connections: churnConnections, script: churnScript }
+    console.log(
+      `\nchurn: ${CHURN_OBJECTS} distinct ${CHURN_BYTES / 1e6} MB objects in turn over a ${HOT_TIER_BYTES / MiB} MiB hot tier, ${churnConnections} connections`,
+    )
+    let peakRss = ocaStartRss
+    const sampler = setInterval(() => {
+      rssBytes(oca.pid!).then(
+        (b) => (peakRss = Math.max(peakRss, b)),
+        () => undefined,
+      )
+    }, 50)
+    try {
+      await measure('churn', churnPath(0), CHURN_BYTES, churn, churnLoad)
+    } finally {
+      clearInterval(sampler)
+    }
+    const bound = ocaStartRss + HOT_TIER_BYTES + 64 * MiB
+    console.log(
+      `OCA RSS: ${fmt(ocaStartRss / MiB)} MiB at start, peak ${fmt(peakRss / MiB)} MiB during the churn; issue 21's bound (start + hot tier + 64 MiB) ${fmt(bound / MiB)} MiB: ${peakRss <= bound ? 'within' : 'OVER'}`,
+    )
     footer()
     console.log(
-      '\ntargets (issue 21): OCA CPU per GB ≤ 1.2× nginx on hot objects, p99 ≤ 2× nginx, MB/s ≥ 1.0×; on a loaded host compare medians only, with their ranges',
+      '\ntargets (issue 21): OCA CPU per GB ≤ 1.2× nginx on hot objects and ≤ 1.5× under churn, p99 ≤ 2× nginx at 64 connections, MB/s ≥ 1.0×, peak RSS within the bound; on a loaded host compare medians only, with their ranges',
     )
     if (dirty) console.error('bench oca: FAILED — some rounds had errors or shed requests (see above); do not quote these figures')
   } finally {
