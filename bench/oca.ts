@@ -228,6 +228,13 @@ http {
     console.log(
       `\nchurn: ${CHURN_OBJECTS} distinct ${CHURN_BYTES / 1e6} MB objects in turn over a ${HOT_TIER_BYTES / MiB} MiB hot tier, ${churnConnections} connections`,
     )
+    const answersByTier = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${servers[0]!.base}/metrics`)).text()
+      const by: Record<string, number> = {}
+      for (const m of text.matchAll(/^oca_requests_total\{[^}]*tier="(\w+)"[^}]*\} (\d+)/gm)) by[m[1]!] = (by[m[1]!] ?? 0) + Number(m[2])
+      return by
+    }
+    const tiersBefore = await answersByTier()
     let peakRss = ocaStartRss
     const sampler = setInterval(() => {
       rssBytes(oca.pid!).then(
@@ -240,6 +247,15 @@ http {
     } finally {
       clearInterval(sampler)
     }
+    const tiersAfter = await answersByTier()
+    const during = Object.fromEntries(Object.entries(tiersAfter).map(([k, n]) => [k, n - (tiersBefore[k] ?? 0)]))
+    const answered = Object.values(during).reduce((a, b) => a + b, 0)
+    console.log(
+      `OCA answers during the churn by tier: ${Object.entries(during)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n} (${((100 * n) / answered).toFixed(0)}%)`)
+        .join(', ')} (the hot tier holds ${Math.floor(HOT_TIER_BYTES / CHURN_BYTES)} of the ${CHURN_OBJECTS} objects)`,
+    )
     const bound = ocaStartRss + HOT_TIER_BYTES + 64 * MiB
     console.log(
       `OCA RSS: ${fmt(ocaStartRss / MiB)} MiB at start, peak ${fmt(peakRss / MiB)} MiB during the churn; issue 21's bound (start + hot tier + 64 MiB) ${fmt(bound / MiB)} MiB: ${peakRss <= bound ? 'within' : 'OVER'}`,

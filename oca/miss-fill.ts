@@ -189,7 +189,8 @@ export class MissFiller {
         await rm(got.tmp, { force: true })
         throw err
       }
-      hot.set(meta, Buffer.concat(f.chunks))
+      // Joined into one Buffer only when the hot tier would take it.
+      if (hot.wouldAdmit(meta.titleId, meta.path, meta.bytes)) hot.set(meta, Buffer.concat(f.chunks))
       f.finish()
       return meta
     } catch (err) {

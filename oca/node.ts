@@ -52,6 +52,7 @@ export class OcaNode {
       maxBytes: opts.memoryBytes,
       maxEntryBytes: opts.maxMemoryEntryBytes,
       onEvict: () => this.metrics.evictions.inc({ tier: 'memory', reason: 'evict' }),
+      chargePinned: (bytes) => this.inFlightBytes.charge(bytes),
     })
     this.store = new DiskStore({
       dir: opts.storeDir,

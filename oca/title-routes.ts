@@ -42,9 +42,10 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
 
     const hot = node.hot.get(t.titleId, t.path)
     if (hot) {
-      // The answer pins the whole Buffer until the socket has it, even if the
-      // tier evicts the entry meanwhile: charge all of it.
-      if (!admit(req, reply, req.method === 'HEAD' ? 0 : hot.body.length)) return shed(req, reply)
+      // The answer sends the tier's own Buffer, so it adds no memory while the
+      // entry stays in the tier; if the tier evicts it first, the pin moves
+      // its bytes (once for all its answers) to the in-flight budget.
+      reply.raw.once('close', node.hot.pin(hot))
       node.store.get(t.titleId, t.path) // record the serve for disk eviction too
       return answer(req, reply, hot.meta, hot.body, 'memory')
     }
@@ -84,7 +85,7 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
   const promoting = new Set<string>()
   const promote = (o: StoredObject, file: string): void => {
     const key = `${o.titleId}/${o.path}`
-    if (!node.hot.admits(o.bytes) || promoting.has(key)) return
+    if (promoting.has(key) || !node.hot.wouldAdmit(o.titleId, o.path, o.bytes)) return
     const release = node.inFlightBytes.take(o.bytes)
     if (!release) return
     promoting.add(key)
