@@ -29,15 +29,26 @@ export class ChunkPool {
 }
 
 /**
- * Pump bytes [start, end] (inclusive) of `fd` into `res`, whose headers are set (not necessarily sent), then end
- * it. `done` is called once: with no error when the last byte was handed to the socket, or with the error that cut
- * the answer (a read that failed or came up short, a client that went away). Headers may be on the wire by then,
- * so a failure destroys the response: the client sees a cut connection, never a short body passed off as whole.
+ * Pump bytes [start, end] (inclusive) of `fd` into `res`, then end it. `writeHead` is called just before the
+ * first chunk is written, so a file that cannot be read at all fails before any header is sent and the caller can
+ * still answer with an error status. `done` is called once: with no error when the last byte was handed to the
+ * socket, or with the error that stopped the answer (a read that failed or came up short, a client that went
+ * away). Once headers are out, a failure destroys the response: the client sees a cut connection, never a short
+ * body passed off as whole; before that, `res` is left for the caller (res.headersSent is false).
  */
-export function pumpFile(fd: number, start: number, end: number, res: ServerResponse, pool: ChunkPool, done: (err?: Error) => void): void {
+export function pumpFile(
+  fd: number,
+  start: number,
+  end: number,
+  res: ServerResponse,
+  pool: ChunkPool,
+  writeHead: () => void,
+  done: (err?: Error) => void,
+): void {
   let pos = start
   let buf: Buffer | undefined = pool.take()
   let finished = false
+  let started = false
   const finish = (err?: Error): void => {
     if (finished) return
     finished = true
@@ -45,7 +56,7 @@ export function pumpFile(fd: number, start: number, end: number, res: ServerResp
     // The Buffer goes back only when no write still holds it: after a write's callback, or when none was made.
     if (buf) pool.give(buf)
     buf = undefined
-    if (err && !res.destroyed) res.destroy(err)
+    if (err && started && !res.destroyed) res.destroy(err)
     done(err)
   }
   const onClose = (): void => {
@@ -58,6 +69,7 @@ export function pumpFile(fd: number, start: number, end: number, res: ServerResp
   const step = (): void => {
     if (finished || !buf) return
     if (pos > end) {
+      if (!started) writeHead() // an empty range
       res.end()
       finish()
       return
@@ -67,6 +79,10 @@ export function pumpFile(fd: number, start: number, end: number, res: ServerResp
       if (finished) return
       if (err || got === 0) return finish(err ?? new Error(`the file ended at byte ${pos}, before byte ${end}`))
       pos += got
+      if (!started) {
+        started = true
+        writeHead()
+      }
       res.write(got === chunk.length ? chunk : chunk.subarray(0, got), (werr) => (werr ? finish(werr) : step()))
     })
   }

@@ -26,15 +26,26 @@ async function pumpServer(t: { teardown: (f: () => Promise<void>) => void }, fd:
     const u = new URL(req.url ?? '/', 'http://x')
     const start = Number(u.searchParams.get('start'))
     const end = Number(u.searchParams.get('end'))
-    res.writeHead(200, { 'content-length': String(end - start + 1) })
-    pumpFile(fd(), start, end, res, pool, done)
+    pumpFile(
+      fd(),
+      start,
+      end,
+      res,
+      pool,
+      () => res.writeHead(200, { 'content-length': String(end - start + 1) }),
+      (err) => {
+        // A file that could not be read at all: the headers are not out, so the answer is an honest error.
+        if (err && !res.headersSent) res.writeHead(500).end()
+        done(err)
+      },
+    )
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.teardown(() => new Promise<void>((r) => server.close(() => r())))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-function fetchAll(url: string, stopAfter = Infinity): Promise<{ body: Buffer; error?: string }> {
+function fetchAll(url: string, stopAfter = Infinity): Promise<{ status?: number; body: Buffer; error?: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let got = 0
@@ -47,7 +58,7 @@ function fetchAll(url: string, stopAfter = Infinity): Promise<{ body: Buffer; er
           resolve({ body: Buffer.concat(chunks), error: 'stopped' })
         }
       })
-      res.on('end', () => resolve({ body: Buffer.concat(chunks) }))
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }))
       res.on('error', (e) => resolve({ body: Buffer.concat(chunks), error: e.message }))
     })
     req.on('error', (e) => resolve({ body: Buffer.concat(chunks), error: e.message }))
@@ -99,6 +110,10 @@ t.test('a file shorter than promised cuts the connection, a client that leaves s
     new ChunkPool(64 * 1024),
     (e) => outcomes.push(e),
   )
+  const nothing = await fetchAll(`${url}/?start=${bytes.length}&end=${bytes.length + 10}`)
+  t.equal(nothing.status, 500, 'nothing readable: an error status, since no header was sent yet')
+  await waitFor(() => outcomes.length === 1, 'the pump reported the unreadable range')
+  outcomes.length = 0
   const short = await fetchAll(`${url}/?start=0&end=${bytes.length + 99}`)
   t.ok(short.error, `the client sees a cut answer (${short.error}), not a short body passed off as whole`)
   t.equal(short.body.length, bytes.length)
