@@ -68,7 +68,7 @@ export class Bola implements AbrPolicy {
   /** Read once from the ladder and params: the abandonment bound and check run several times a segment. */
   private readonly bitrates: Float64Array
   private readonly basic: boolean
-  /** v_M + γp, V's denominator (bolaParameters), which only the buffer target's shrinking near the ends changes the numerator of. */
+  /** v_M + γp, V's denominator (bolaParameters): constant, where V's numerator shrinks near the stream's ends. */
   private readonly vDenominator: number
 
   constructor(
