@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { etagForSha256, etagForStat } from './conditional.js'
 import { type CachePolicy, cacheControlFor, contentTypeFor } from './content-type.js'
 import { CORS_HEADERS, CORS_PREFLIGHT_HEADERS } from './cors.js'
-import { planResponse } from './plan-response.js'
+import { planResponse, type Representation, type ResponsePlan } from './plan-response.js'
 import { reprDigest } from './repr-digest.js'
 import { parseTitlePath, type TitlePath } from './safe-path.js'
 import { SIGNED_PREFIX, verifyTitleSignature } from './signed-url.js'
@@ -40,6 +40,28 @@ export function failTitle(reply: FastifyReply, status: number, error: string): F
   return reply.code(status).headers(CORS_HEADERS).header('cache-control', 'no-store').send({ error })
 }
 
+/** What planResponse decides on, from what a node knows of an object. */
+export function representationOf(o: TitleObject, cache?: CachePolicy): Representation {
+  return {
+    size: o.bytes,
+    etag: o.sha256 ? etagForSha256(o.sha256) : etagForStat(o.bytes, o.mtimeMs),
+    lastModified: o.mtimeMs,
+    contentType: contentTypeFor(o.path),
+    cacheControl: cacheControlFor(o.path, cache),
+  }
+}
+
+/**
+ * The header fields of an answer about one object: CORS, the plan's, and the
+ * whole object's digest on full, range and HEAD answers alike (RFC 9530
+ * Repr-Digest): a child filling from this node verifies the bytes against it.
+ */
+export function answerFields(o: TitleObject, plan: ResponsePlan): Record<string, string> {
+  const fields = { ...CORS_HEADERS, ...plan.headers }
+  if (o.sha256 && (plan.status === 200 || plan.status === 206)) fields['repr-digest'] = reprDigest(o.sha256)
+  return fields
+}
+
 /**
  * Answer GET/HEAD of one object. Returns how many body bytes the answer
  * carries (0 for HEAD, 304, 412, 416), for the caller's accounting.
@@ -51,17 +73,8 @@ export function sendTitleObject(
   body: ObjectBody,
   opts: { cache?: CachePolicy; headers?: Record<string, string> } = {},
 ): number {
-  const plan = planResponse(req.method, req.headers, {
-    size: o.bytes,
-    etag: o.sha256 ? etagForSha256(o.sha256) : etagForStat(o.bytes, o.mtimeMs),
-    lastModified: o.mtimeMs,
-    contentType: contentTypeFor(o.path),
-    cacheControl: cacheControlFor(o.path, opts.cache),
-  })
-  reply.code(plan.status).headers(CORS_HEADERS).headers(plan.headers)
-  // The whole object's digest on full, range and HEAD answers alike (RFC 9530
-  // Repr-Digest): a child filling from this node verifies the bytes against it.
-  if (o.sha256 && (plan.status === 200 || plan.status === 206)) reply.header('repr-digest', reprDigest(o.sha256))
+  const plan = planResponse(req.method, req.headers, representationOf(o, opts.cache))
+  reply.code(plan.status).headers(answerFields(o, plan))
   if (opts.headers) reply.headers(opts.headers)
   if ((plan.status !== 200 && plan.status !== 206) || req.method === 'HEAD') {
     void reply.send()
@@ -74,9 +87,13 @@ export function sendTitleObject(
     void reply.send(slice)
     return slice.length
   }
-  void reply.send(o.bytes === 0 ? Buffer.alloc(0) : createReadStream(body.file, { start, end, highWaterMark: STREAM_CHUNK_BYTES }))
+  void reply.send(streamOf(body.file, o.bytes, start, end))
   return end - start + 1
 }
+
+/** A file's bytes start..end (inclusive) as a stream with our read-ahead; an empty object needs no file read. */
+export const streamOf = (file: string, bytes: number, start = 0, end = bytes - 1): NodeJS.ReadableStream | Buffer =>
+  bytes === 0 ? Buffer.alloc(0) : createReadStream(file, { start, end, highWaterMark: STREAM_CHUNK_BYTES })
 
 export interface TitleRouteOptions {
   /**
