@@ -31,8 +31,10 @@ export type ObjectBody = Buffer | { file: string }
 /**
  * Read-ahead of a streamed file answer. The stream is piped into the socket
  * with backpressure, so one answer holds about this much (plus the socket's
- * own buffer) whatever the object's size; larger than the 64 KiB default to
- * cut read calls per byte.
+ * own buffer) whatever the object's size. Measured on disk hits of 1 MB and
+ * 4 MB objects (32 connections, alternating rounds): the 64 KiB default cost
+ * 1.65× and 1.94× this size's CPU per GB, 1 MiB 0.95× and 1.78× (each chunk
+ * is a fresh Buffer: larger ones fault in more new pages per byte).
  */
 export const STREAM_CHUNK_BYTES = 256 * 1024
 
