@@ -19,6 +19,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Agent, request } from 'undici'
 import { freePort } from '../lib/free-port.js'
 import { writeLoneOca } from '../test/helpers/cluster.js'
 import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
@@ -44,6 +45,22 @@ async function waitFor(url: string, child: ChildProcess, name: string): Promise<
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`${name} did not come up at ${url}`)
+}
+
+/**
+ * One GET on a connection of its own, body read. A pooled keep-alive
+ * connection would sit idle through all rounds of the previous size (5 rounds
+ * × 3 servers × 5 s outlast Fastify's 72 s and nginx's 75 s keep-alive
+ * timeouts), and a request sent as the server closes it fails the run.
+ */
+async function getOnce(url: string): Promise<void> {
+  const agent = new Agent()
+  try {
+    const r = await request(url, { dispatcher: agent })
+    await r.body.arrayBuffer()
+  } finally {
+    await agent.close()
+  }
 }
 
 function wrk(url: string, o: { threads: number; connections: number; duration: string }): string {
@@ -144,7 +161,7 @@ http {
     const pidOf = new Map(servers.map((s) => [s.name, s.pid]))
     let dirty = false
     for (const size of SIZES) {
-      for (const s of servers) await fetch(`${s.base}/titles/${TITLE}/seg-${size.name}.m4s`).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
+      for (const s of servers) await getOnce(`${s.base}/titles/${TITLE}/seg-${size.name}.m4s`) // warm: the OCA promotes to its hot tier on the first hit
       const results = await interleave(rounds, servers, async (name, round) => {
         const s = servers.find((x) => x.name === name)!
         const cpu0 = cpuSecondsTree(pidOf.get(name)!)
