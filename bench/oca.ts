@@ -21,6 +21,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Agent, request } from 'undici'
 import { freePort } from '../lib/free-port.js'
 import { writeLoneOca } from '../test/helpers/cluster.js'
 import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
@@ -46,6 +47,22 @@ async function waitFor(url: string, child: ChildProcess, name: string): Promise<
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`${name} did not come up at ${url}`)
+}
+
+/**
+ * One GET on a connection of its own, body read. A pooled keep-alive
+ * connection would sit idle through all rounds of the previous size (5 rounds
+ * × 3 servers × 5 s outlast Fastify's 72 s and nginx's 75 s keep-alive
+ * timeouts), and a request sent as the server closes it fails the run.
+ */
+async function getOnce(url: string): Promise<string> {
+  const agent = new Agent()
+  try {
+    const r = await request(url, { dispatcher: agent })
+    return await r.body.text()
+  } finally {
+    await agent.close()
+  }
 }
 
 /** wrk's report; asynchronous, so the bench can sample the server's memory while it runs. */
@@ -218,7 +235,7 @@ http {
 
     for (const size of SIZES) {
       const path = `/titles/${TITLE}/seg-${size.name}.m4s`
-      for (const s of servers) await fetch(`${s.base}${path}`).then((r) => r.arrayBuffer()) // warm: the OCA promotes to its hot tier on the first hit
+      for (const s of servers) await getOnce(`${s.base}${path}`) // warm: the OCA promotes to its hot tier on the first hit
       await measure(size.name, path, size.bytes, servers, load)
     }
 
@@ -229,7 +246,7 @@ http {
       `\nchurn: ${CHURN_OBJECTS} distinct ${CHURN_BYTES / 1e6} MB objects in turn over a ${HOT_TIER_BYTES / MiB} MiB hot tier, ${churnConnections} connections`,
     )
     const answersByTier = async (): Promise<Record<string, number>> => {
-      const text = await (await fetch(`${servers[0]!.base}/metrics`)).text()
+      const text = await getOnce(`${servers[0]!.base}/metrics`)
       const by: Record<string, number> = {}
       for (const m of text.matchAll(/^oca_requests_total\{[^}]*tier="(\w+)"[^}]*\} (\d+)/gm)) by[m[1]!] = (by[m[1]!] ?? 0) + Number(m[2])
       return by

@@ -6,7 +6,8 @@ import { cacheControlFor, contentTypeFor } from '../lib/http/content-type.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
 import { reprDigest } from '../lib/http/repr-digest.js'
 import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
-import { failTitle as fail, type ObjectBody, STREAM_CHUNK_BYTES, sendTitleObject, titleObjectRoutes } from '../lib/http/title-serving.js'
+import { failTitle as fail, type ObjectBody, STREAM_CHUNK_BYTES, sendTitleObject, streamOf, titleObjectRoutes } from '../lib/http/title-serving.js'
+import { isPlainGet, sendWholeBuffer, WholeObjectHeaders } from '../lib/http/whole-object-answer.js'
 import type { StoredObject } from './disk-store.js'
 import { ParentError } from './download.js'
 import type { Tier } from './metrics.js'
@@ -31,6 +32,7 @@ const xCache = (tier: Tier): string => (tier === 'miss' ? 'MISS' : `HIT-${tier.t
 
 export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<void> {
   const { opts } = node
+  const whole = new WholeObjectHeaders(opts.cache)
 
   const serve = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {
     if (node.status() === 'overloaded') {
@@ -108,9 +110,25 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
     return answer(req, reply, o, { file }, tier)
   }
 
+  /**
+   * A plain GET (the bulk of a node's traffic) takes the header fields
+   * planned once for the object; a hot-tier Buffer then goes to the socket
+   * directly. Range, conditionals and HEAD are planned per request.
+   */
   const answer = (req: FastifyRequest, reply: Reply, o: StoredObject, body: ObjectBody, tier: Tier): Reply => {
-    req.served = { tier, bytes: sendTitleObject(req, reply, o, body, { cache: opts.cache, headers: { 'x-cache': xCache(tier) } }) }
-    return reply
+    if (!isPlainGet(req.method, req.headers)) {
+      req.served = { tier, bytes: sendTitleObject(req, reply, o, body, { cache: opts.cache, headers: { 'x-cache': xCache(tier) } }) }
+      return reply
+    }
+    const h = whole.of(o)
+    req.served = { tier, bytes: o.bytes }
+    if (Buffer.isBuffer(body)) {
+      sendWholeBuffer(reply, h, body, ['x-request-id', req.id], ['x-cache', xCache(tier)])
+      return reply
+    }
+    // A file keeps Fastify's stream handling: a read that fails before the
+    // first byte still becomes an error answer, a later one cuts the connection.
+    return reply.code(200).headers(h.fields).header('x-cache', xCache(tier)).send(streamOf(body.file, o.bytes))
   }
 
   const miss = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {
@@ -127,13 +145,7 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
     if (joined) node.metrics.collapsed.inc()
     // Only a plain GET is streamed live; Range, conditionals and HEAD need
     // the object's size and validators, so they wait for the stored copy.
-    const plain =
-      req.method === 'GET' &&
-      req.headers.range === undefined &&
-      req.headers['if-none-match'] === undefined &&
-      req.headers['if-modified-since'] === undefined &&
-      req.headers['if-match'] === undefined &&
-      req.headers['if-unmodified-since'] === undefined
+    const plain = isPlainGet(req.method, req.headers)
     try {
       if (!plain) {
         const o = await fill.done
