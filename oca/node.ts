@@ -1,5 +1,7 @@
 import { Agent } from 'undici'
+import { ChunkPool } from '../lib/http/file-pump.js'
 import { signedTitlePrefix } from '../lib/http/signed-url.js'
+import { STREAM_CHUNK_BYTES } from '../lib/http/title-serving.js'
 import type { FillRequest, NodeStatus } from './api.js'
 import { DiskStore } from './disk-store.js'
 import { FillJob } from './fill-jobs.js'
@@ -7,6 +9,7 @@ import { HotTier } from './hot-tier.js'
 import { InFlightBudget } from './in-flight-budget.js'
 import { createMetrics, type OcaMetrics } from './metrics.js'
 import { MissFiller } from './miss-fill.js'
+import { OpenFiles } from './open-files.js'
 import type { ResolvedOcaOptions } from './options.js'
 import { OverloadMonitor } from './overload.js'
 import { RateWindow } from './rate-window.js'
@@ -29,6 +32,10 @@ export class OcaNode {
   readonly filler: MissFiller
   readonly overload: OverloadMonitor
   readonly inFlightBytes: InFlightBudget
+  /** descriptors of stored objects kept open for the next disk hit */
+  readonly openFiles = new OpenFiles()
+  /** the chunk Buffers disk hits are sent through, reused from answer to answer */
+  readonly chunks = new ChunkPool(STREAM_CHUNK_BYTES)
   readonly served = new RateWindow(10)
   readonly fills = new Map<string, FillJob>()
   inFlight = 0
@@ -60,6 +67,7 @@ export class OcaNode {
       policy: opts.evictionPolicy,
       onRemove: (o, reason) => {
         this.hot.delete(o.titleId, o.path)
+        this.openFiles.forget(o)
         this.metrics.evictions.inc({ tier: 'disk', reason })
       },
     })

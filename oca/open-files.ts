@@ -15,16 +15,21 @@ export class OpenFiles {
 
   constructor(private readonly max = 256) {}
 
-  /** An open descriptor of `file` (the object's checked path) and its release, called once when the answer ends. */
-  acquire(o: StoredObject, file: string): Promise<{ fd: number; release: () => void }> {
+  /**
+   * An open descriptor of the object's file and its release, called once when the answer ends; undefined when
+   * `locate` (called only to open: the checked path, or undefined when the file is gone) finds no file.
+   */
+  async acquire(o: StoredObject, locate: () => Promise<string | undefined>): Promise<{ fd: number; release: () => void } | undefined> {
     const h = this.held.get(o)
     if (h) {
       // Most recently used last: re-insert.
       this.held.delete(o)
       this.held.set(o, h)
       h.users++
-      return Promise.resolve({ fd: h.fd, release: this.releaser(o, h) })
+      return { fd: h.fd, release: this.releaser(o, h) }
     }
+    const file = await locate()
+    if (file === undefined) return undefined
     return new Promise((resolve, reject) => {
       open(file, 'r', (err, fd) => {
         if (err) return reject(err)

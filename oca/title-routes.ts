@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { etagForSha256 } from '../lib/http/conditional.js'
 import { cacheControlFor, contentTypeFor } from '../lib/http/content-type.js'
 import { CORS_HEADERS } from '../lib/http/cors.js'
+import { pumpFile, readWhole } from '../lib/http/file-pump.js'
 import { reprDigest } from '../lib/http/repr-digest.js'
 import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
 import { failTitle as fail, type ObjectBody, STREAM_CHUNK_BYTES, sendTitleObject, streamOf, titleObjectRoutes } from '../lib/http/title-serving.js'
-import { isPlainGet, sendWholeBuffer, WholeObjectHeaders } from '../lib/http/whole-object-answer.js'
+import { isPlainGet, sendWholeBuffer, WholeObjectHeaders, writeWholeHead } from '../lib/http/whole-object-answer.js'
 import type { StoredObject } from './disk-store.js'
 import { ParentError } from './download.js'
 import type { Tier } from './metrics.js'
@@ -85,16 +85,23 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
    * way, not the answers.
    */
   const promoting = new Set<string>()
-  const promote = (o: StoredObject, file: string): void => {
+  const promote = (o: StoredObject): void => {
     const key = `${o.titleId}/${o.path}`
     if (promoting.has(key) || !node.hot.wouldAdmit(o.titleId, o.path, o.bytes)) return
     const release = node.inFlightBytes.take(o.bytes)
     if (!release) return
     promoting.add(key)
-    readFile(file)
-      .then((body) => {
-        // Still the same object (not evicted or replaced while it was read)?
-        if (body.length === o.bytes && node.store.get(o.titleId, o.path, false) === o) node.hot.set(o, body)
+    node.openFiles
+      .acquire(o, locate(o))
+      .then(async (h) => {
+        if (!h) return
+        try {
+          const body = await readWhole(h.fd, o.bytes)
+          // Still the same object (not evicted or replaced while it was read)?
+          if (node.store.get(o.titleId, o.path, false) === o) node.hot.set(o, body)
+        } finally {
+          h.release()
+        }
       })
       .catch(() => undefined) // a promotion that fails only costs the next hit a disk read
       .finally(() => {
@@ -103,11 +110,51 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
       })
   }
 
+  /** The object's file, checked to lie inside the store (symlinks resolved), or undefined when it is gone. */
+  const locate = (o: StoredObject) => () => realFileInside(node.store.dir, node.store.fileOf(o))
+
+  /**
+   * A plain GET of a stored object is pumped from a cached descriptor through
+   * one pooled chunk (lib/http/file-pump.ts): no open, no realpath and no new
+   * Buffer per answer. Range, conditionals and HEAD take the general path.
+   */
   const sendStored = async (req: FastifyRequest, reply: Reply, o: StoredObject, tier: Tier): Promise<Reply> => {
-    const file = await realFileInside(node.store.dir, node.store.fileOf(o))
-    if (!file) return fail(reply, 404, 'not found')
-    promote(o, file)
-    return answer(req, reply, o, { file }, tier)
+    if (!isPlainGet(req.method, req.headers)) {
+      const file = await locate(o)()
+      if (!file) return fail(reply, 404, 'not found')
+      promote(o)
+      return answer(req, reply, o, { file }, tier)
+    }
+    let h: { fd: number; release: () => void } | undefined
+    try {
+      h = await node.openFiles.acquire(o, locate(o))
+    } catch {
+      h = undefined
+    }
+    if (!h) return fail(reply, 404, 'not found')
+    promote(o)
+    const opened = h
+    const res = reply.raw
+    req.served = { tier, bytes: o.bytes }
+    reply.hijack()
+    pumpFile(
+      opened.fd,
+      0,
+      o.bytes - 1,
+      res,
+      node.chunks,
+      () => writeWholeHead(res, whole.of(o), ['x-request-id', req.id], ['x-cache', xCache(tier)]),
+      (err) => {
+        opened.release()
+        if (!err || res.headersSent || res.destroyed) return
+        // Not one byte could be read: an error answer, as Fastify gives for a stream that fails before its first chunk.
+        req.served = { tier, bytes: 0 }
+        req.log.error({ err: err.message, title: o.titleId, path: o.path }, 'reading a stored object failed')
+        res.writeHead(500, { ...CORS_HEADERS, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' })
+        res.end(JSON.stringify({ error: 'reading the stored object failed' }))
+      },
+    )
+    return reply
   }
 
   /**
@@ -126,8 +173,6 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
       sendWholeBuffer(reply, h, body, ['x-request-id', req.id], ['x-cache', xCache(tier)])
       return reply
     }
-    // A file keeps Fastify's stream handling: a read that fails before the
-    // first byte still becomes an error answer, a later one cuts the connection.
     return reply.code(200).headers(h.fields).header('x-cache', xCache(tier)).send(streamOf(body.file, o.bytes))
   }
 

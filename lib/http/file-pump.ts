@@ -88,3 +88,22 @@ export function pumpFile(
   }
   step()
 }
+
+/** The first `bytes` bytes of `fd`, read whole (a promotion to the hot tier), in one Buffer. */
+export function readWhole(fd: number, bytes: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafeSlow(bytes)
+  return new Promise((resolve, reject) => {
+    const next = (pos: number): void => {
+      if (pos >= bytes) {
+        resolve(buf)
+        return
+      }
+      read(fd, buf, pos, bytes - pos, pos, (err, got) => {
+        if (err) reject(err)
+        else if (got === 0) reject(new Error(`the file ended at byte ${pos} of ${bytes}`))
+        else next(pos + got)
+      })
+    }
+    next(0)
+  })
+}

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import type { CachePolicy } from './content-type.js'
 import { planResponse } from './plan-response.js'
@@ -69,6 +70,11 @@ export class WholeObjectHeaders {
  */
 export function sendWholeBuffer(reply: FastifyReply, h: WholeObjectFields, body: Buffer, first: string[], last: string[]): void {
   reply.hijack()
-  reply.raw.writeHead(200, first.concat(h.flat, last))
+  writeWholeHead(reply.raw, h, first, last)
   reply.raw.end(body)
+}
+
+/** The 200 head of a whole-object answer, with the per-request fields before and after the object's own. */
+export function writeWholeHead(res: ServerResponse, h: WholeObjectFields, first: string[], last: string[]): void {
+  res.writeHead(200, first.concat(h.flat, last))
 }

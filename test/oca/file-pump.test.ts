@@ -72,7 +72,7 @@ t.test('pumps whole files and ranges byte for byte with one reused chunk per ans
   await writeFile(file, bytes)
   const files = new OpenFiles()
   const o = object('f.m4s', bytes.length)
-  const { fd, release } = await files.acquire(o, file)
+  const { fd, release } = await files.acquire(o, async () => file).then((h) => h!)
   t.teardown(async () => release())
   const pool = new ChunkPool(256 * 1024)
   const outcomes: (Error | undefined)[] = []
@@ -101,7 +101,7 @@ t.test('a file shorter than promised cuts the connection, a client that leaves s
   const file = join(dir, 'f.m4s')
   await writeFile(file, bytes)
   const files = new OpenFiles()
-  const { fd, release } = await files.acquire(object('f.m4s', bytes.length), file)
+  const { fd, release } = (await files.acquire(object('f.m4s', bytes.length), async () => file))!
   t.teardown(async () => release())
   const outcomes: (Error | undefined)[] = []
   const url = await pumpServer(
@@ -122,7 +122,7 @@ t.test('a file shorter than promised cuts the connection, a client that leaves s
   // A client that stops after 200 kB of a long answer.
   const big = join(dir, 'big.m4s')
   await writeFile(big, knownBytes(40_000_000))
-  const h = await files.acquire(object('big.m4s', 40_000_000), big)
+  const h = (await files.acquire(object('big.m4s', 40_000_000), async () => big))!
   t.teardown(async () => h.release())
   const url2 = await pumpServer(
     t,
@@ -147,8 +147,8 @@ t.test('open files: one descriptor per object, reused, closed when forgotten and
   )
   const files = new OpenFiles(2)
   const objs = [0, 1, 2].map((i) => object(`f${i}`, 10))
-  const a1 = await files.acquire(objs[0]!, paths[0]!)
-  const a2 = await files.acquire(objs[0]!, paths[0]!)
+  const a1 = await files.acquire(objs[0]!, async () => paths[0]!).then((h) => h!)
+  const a2 = await files.acquire(objs[0]!, async () => paths[0]!).then((h) => h!)
   t.equal(a2.fd, a1.fd, 'the second answer reuses the descriptor')
   files.forget(objs[0]!)
   a1.release()
@@ -156,17 +156,17 @@ t.test('open files: one descriptor per object, reused, closed when forgotten and
   a2.release()
   a2.release()
   t.notOk(refersTo(a1.fd, paths[0]!), 'closed once the last answer ended')
-  const b = await files.acquire(objs[1]!, paths[1]!)
+  const b = await files.acquire(objs[1]!, async () => paths[1]!).then((h) => h!)
   b.release()
-  const c = await files.acquire(objs[2]!, paths[2]!)
+  const c = await files.acquire(objs[2]!, async () => paths[2]!).then((h) => h!)
   c.release()
-  const d = await files.acquire(objs[0]!, paths[0]!)
+  const d = await files.acquire(objs[0]!, async () => paths[0]!).then((h) => h!)
   d.release()
   t.equal(files.size, 2, 'at most two held')
   t.notOk(refersTo(b.fd, paths[1]!), 'the least recently used was closed')
   t.ok(refersTo(c.fd, paths[2]!) && refersTo(d.fd, paths[0]!))
   const again = object('f1', 10) // a re-filled f1 is a new StoredObject: never the old descriptor
-  const e = await files.acquire(again, paths[1]!)
+  const e = await files.acquire(again, async () => paths[1]!).then((h) => h!)
   t.not(e.fd, -1)
   e.release()
 })
