@@ -3,7 +3,8 @@ import { CORS_HEADERS } from '../lib/http/cors.js'
 import { parseTitlePath } from '../lib/http/safe-path.js'
 import { DecisionCache } from './decision-cache.js'
 import type { Ranked } from './policy.js'
-import { RedirectParams, SteerQuery, type TitleParams } from './schemas.js'
+import { RedirectParams, type TitleParams } from './schemas.js'
+import { checkSteerQuery } from './steer-query.js'
 import type { Client, Steerer } from './steerer.js'
 
 /**
@@ -106,8 +107,11 @@ export async function steerRoutes(app: FastifyInstance, s: Steerer): Promise<voi
 
   // Not an async function: the common answer is written before the handler returns, and
   // returning undefined spares Fastify a promise, its then() and a microtask per request.
-  app.get<{ Querystring: SteerQuery }>('/v1/steer', { schema: { querystring: SteerQuery } }, (req, reply) => {
-    const { title, lat, lon, n = STEER_DEFAULT_N } = req.query
+  // No schema: checkSteerQuery answers as SteerQuery did, without Ajv and Fastify's validation step per request.
+  app.get('/v1/steer', (req, reply) => {
+    const q = checkSteerQuery(req.query as Record<string, unknown>)
+    if (!q.ok) return void reply.code(400).send({ error: q.error })
+    const { title, lat, lon, n = STEER_DEFAULT_N } = q.value
     const client = s.client(req, lat !== undefined && lon !== undefined ? { lat, lon } : undefined)
     const { status, tail, held } = answer(title, client, s.expiry(), n)
     if (!held) return sendUnheld(reply, title, client, status, tail)
