@@ -64,7 +64,7 @@ function numberError(name: string, v: unknown, min: number, max: number, integer
   return x
 }
 
-export function checkSteerQuery(query: Readonly<Record<string, unknown>>): SteerQueryCheck {
+export function checkSteerQuery(query: Readonly<{ title?: unknown; lat?: unknown; lon?: unknown; n?: unknown }>): SteerQueryCheck {
   const { title: rawTitle, lat: rawLat, lon: rawLon, n: rawN } = query
   if (rawTitle === undefined) return { ok: false, error: "querystring must have required property 'title'" }
   if (rawLat !== undefined && rawLon === undefined) return { ok: false, error: 'querystring must have property lon when property lat is present' }
