@@ -1,7 +1,14 @@
 /**
- * `npm run bench -- steering [--duration 10s] [--connections 32] [--threads 1] [--rounds 3] [--cpu-prof DIR]`
+ * `npm run bench -- steering [--duration 10s] [--connections 32] [--threads 1] [--rounds 3] [--cpu-prof DIR [--cpu-prof-interval µs]] [--baseline CHECKOUT]`
  *
- * `--cpu-prof DIR` writes a V8 CPU profile of both servers into DIR.
+ * `--cpu-prof DIR` writes a V8 CPU profile of the servers into DIR (V8 samples
+ * every 1000 µs by default: a steering answer is ~20 µs, so ask for ~50).
+ *
+ * `--baseline CHECKOUT` also runs the steering server of another checkout of
+ * this repository (a `git worktree` of main, with node_modules) as a third
+ * case, `base`, alternated with the other two, and prints this checkout's CPU
+ * per answer against it: old and new code measured in the same rounds, on a
+ * machine whose speed changes between runs.
  *
  * Steering decisions over HTTP on loopback: `GET /v1/steer?title=…` against
  * the real steering server (its own process) with 50 OCAs in 25 sites and
@@ -211,9 +218,11 @@ export async function run(args: string[]): Promise<void> {
 
     const self = fileURLToPath(import.meta.url)
     const profileDir = arg(args, 'cpu-prof', '')
-    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
-    const child = (mode: string, port: number) => {
-      const c = spawn(process.execPath, [...profile, '--import', 'tsx', self], {
+    const interval = arg(args, 'cpu-prof-interval', '')
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(interval ? [`--cpu-prof-interval=${interval}`] : [])] : []
+    const baseline = arg(args, 'baseline', '')
+    const child = (mode: string, port: number, file = self) => {
+      const c = spawn(process.execPath, [...profile, '--import', 'tsx', file], {
         stdio: ['ignore', 'inherit', 'inherit'],
         env: { ...process.env, OCLAB_BENCH_STEERING: mode, OCLAB_BENCH_PORT: String(port), OCLAB_BENCH_CLUSTER: clusterPath },
       })
@@ -222,17 +231,19 @@ export async function run(args: string[]): Promise<void> {
     }
     const steer = child('serve', steerPort)
     const bare = child('bare', barePort)
+    const basePort = baseline ? await freePort() : 0
+    // The baseline's own bench file serves its own steering code (its imports resolve in its checkout).
+    const base = baseline ? child('serve', basePort, join(baseline, 'bench', 'steering.ts')) : undefined
     const steerUrl = `http://127.0.0.1:${steerPort}`
     const bareUrl = `http://127.0.0.1:${barePort}`
-    await waitFor(
-      async () => {
-        const r = await fetch(`${steerUrl}/ocas`)
-        const { ocas } = (await r.json()) as { ocas: Array<{ state: string }> }
-        return ocas.length === fleet.cluster.ocas.length && ocas.every((o) => o.state === 'up')
-      },
-      steer,
-      'steering (all 50 OCAs up)',
-    )
+    const baseUrl = `http://127.0.0.1:${basePort}`
+    const allUp = (url: string) => async () => {
+      const r = await fetch(`${url}/ocas`)
+      const { ocas } = (await r.json()) as { ocas: Array<{ state: string }> }
+      return ocas.length === fleet.cluster.ocas.length && ocas.every((o) => o.state === 'up')
+    }
+    await waitFor(allUp(steerUrl), steer, 'steering (all 50 OCAs up)')
+    if (base) await waitFor(allUp(baseUrl), base, `baseline steering from ${baseline} (all 50 OCAs up)`)
     await waitFor(async () => (await fetch(`${bareUrl}/v1/steer?title=x`)).ok, bare, 'bare route')
 
     const sample = (await (await fetch(`${steerUrl}/v1/steer?title=title-3`, { headers: { 'x-forwarded-for': fleet.clients[5]! } })).json()) as {
@@ -255,19 +266,25 @@ export async function run(args: string[]): Promise<void> {
     // warm both up (JIT, connection pools) before measuring
     await wrk(bareUrl, script, { ...load, duration: '2s' })
     await wrk(steerUrl, script, { ...load, duration: '2s' })
+    if (base) await wrk(baseUrl, script, { ...load, duration: '2s' })
     // Interleaved (order rotated each round), CPU of each server process per
     // good answer beside its rate; any error or non-2xx fails the run.
-    header(`bench steering: ${load.rounds} rounds, bare route and /v1/steer alternated; CPU = user+system s of the server process (/proc)`)
+    header(
+      `bench steering: ${load.rounds} rounds, bare route and /v1/steer${base ? ` and the baseline's /v1/steer (${baseline})` : ''} alternated; CPU = user+system s of the server process (/proc)`,
+    )
     const pidOf = new Map([
       ['bare', bare.pid!],
       ['steer', steer.pid!],
+      ['base', base?.pid ?? 0],
     ])
     const urlOf = new Map([
       ['bare', bareUrl],
       ['steer', steerUrl],
+      ['base', baseUrl],
     ])
     let dirty = false
-    const results = await interleave(load.rounds, [{ name: 'bare' }, { name: 'steer' }], async (name, round) => {
+    const cases = [{ name: 'bare' }, { name: 'steer' }, ...(base ? [{ name: 'base' }] : [])]
+    const results = await interleave(load.rounds, cases, async (name, round) => {
       const cpu0 = cpuSecondsOf(pidOf.get(name)!)
       const r = parseWrk(await wrk(urlOf.get(name)!, script, load), 0)
       const cpu = cpuSecondsOf(pidOf.get(name)!) - cpu0
@@ -302,6 +319,25 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `/v1/steer p99 ${fmtSpread(spread(st.map((r) => r.p99ms)), 2, ' ms')} (target < 5 ms); bare p99 ${fmtSpread(spread(b.map((r) => r.p99ms)), 2, ' ms')}`,
     )
+    const bs = results.get('base')
+    if (bs) {
+      const vsBase = spread(
+        ratios(
+          bs.map((r) => r.cpuUsPerReq),
+          st.map((r) => r.cpuUsPerReq),
+        ),
+      )
+      const baseEff = spread(
+        ratios(
+          b.map((r) => r.cpuUsPerReq),
+          bs.map((r) => r.cpuUsPerReq),
+        ),
+      )
+      console.log(
+        `baseline /v1/steer: CPU per request ${fmtSpread(spread(bs.map((r) => r.cpuUsPerReq)), 1, ' µs')}, efficiency against bare ${fmtSpread(baseEff)}, p99 ${fmtSpread(spread(bs.map((r) => r.p99ms)), 2, ' ms')}`,
+      )
+      console.log(`this checkout against the baseline: baseline CPU per request / this one's ${fmtSpread(vsBase)} (above 1: this one is cheaper)`)
+    }
     footer()
     console.log(`verdict: ${eff.median >= 0.8 && spread(st.map((r) => r.p99ms)).median < 5 ? 'meets both targets (medians)' : 'MISSES a target'}`)
     if (dirty) console.error('bench steering: FAILED — some rounds had errors or non-2xx answers (see above); do not quote these figures')

@@ -6,6 +6,8 @@ import { contentSteeringRoutes } from './content-steering-routes.js'
 import { fleetRoutes } from './fleet-routes.js'
 import { resolveSteeringOptions, type SteeringServerOptions } from './options.js'
 import { playRoutes } from './play-routes.js'
+import { SteerAnswers } from './steer-answers.js'
+import { answerBeforeFastify, steerFastPath } from './steer-fast-path.js'
 import { steerRoutes } from './steer-routes.js'
 import { Steerer } from './steerer.js'
 
@@ -35,6 +37,8 @@ export function buildSteeringServer(options: SteeringServerOptions): FastifyInst
   })
   const steerer = new Steerer(opts, app.log)
   app.decorate('steering', steerer)
+  const answers = new SteerAnswers(steerer)
+  answerBeforeFastify(app, steerFastPath(steerer, answers))
   // Players fetch manifests and steering manifests from pages on other origins;
   // nothing here needs its headers exposed beyond the CORS-safelisted ones.
   app.addHook('onSend', (req, reply, payload, done) => {
@@ -49,7 +53,7 @@ export function buildSteeringServer(options: SteeringServerOptions): FastifyInst
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message })
   })
   app.register(async (scope) => {
-    await steerRoutes(scope, steerer)
+    await steerRoutes(scope, steerer, answers)
     await playRoutes(scope, steerer)
     await contentSteeringRoutes(scope, steerer)
     await fleetRoutes(scope, steerer)

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { type ErrorCode, ErrorCodes } from '../lib/errors.js'
@@ -80,7 +81,12 @@ export class Steerer {
   }
 
   client(req: FastifyRequest, point?: { lat: number; lon: number }): Client {
-    const address = clientAddress(req.socket.remoteAddress, forwardedForOf(req.raw.rawHeaders), this.trusted)
+    return this.clientOf(req.raw, point)
+  }
+
+  /** The client of a request as Node hands it over (steer-fast-path.ts answers before Fastify wraps it). */
+  clientOf(req: IncomingMessage, point?: { lat: number; lon: number }): Client {
+    const address = clientAddress(req.socket.remoteAddress, forwardedForOf(req.rawHeaders), this.trusted)
     const location = locateClient({ ip: address.ip, point }, this.registry.zones, this.registry.sites, this.opts.cluster.defaultSite)
     return { address, location, pointGiven: point !== undefined }
   }
