@@ -90,6 +90,20 @@ export function answerBeforeFastify(app: FastifyInstance, handle: (req: Incoming
   })
   server.removeListener('request', fastify)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (closing || !handle(req, res)) fastify(req, res)
+    let handled = false
+    if (!closing) {
+      try {
+        handled = handle(req, res)
+      } catch (err) {
+        // A bug here must not take the process down (a throw in a 'request' listener is uncaught): log it and let
+        // Fastify answer, or cut the connection if this path had started an answer.
+        app.log.error({ err }, 'steering fast path failed; answered by the route')
+        if (res.headersSent) {
+          res.destroy()
+          return
+        }
+      }
+    }
+    if (!handled) fastify(req, res)
   })
 }

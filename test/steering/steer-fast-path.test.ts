@@ -1,8 +1,9 @@
+import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import Fastify from 'fastify'
 import t from 'tap'
 import { buildSteeringServer } from '../../steering/server.js'
-import { plainQuery } from '../../steering/steer-fast-path.js'
+import { answerBeforeFastify, plainQuery } from '../../steering/steer-fast-path.js'
 import { rawRequest } from '../oca/helpers.js'
 import { clusterOf, listenUrl, ocaConfig, startTestOca } from './helpers.js'
 
@@ -131,4 +132,23 @@ t.test("plainQuery reads what Fastify's query parser reads, or declines", async 
   t.equal(plainQuery('/v1/steer?title=a%20b', 10), undefined, 'percent-encoding: declined')
   t.equal(plainQuery('/v1/steer?title=a&title=b', 10), undefined, 'a repeated parameter: declined')
   t.equal(plainQuery('/v1/steer?title', 10), undefined, 'no value: declined')
+})
+
+t.test('a fast path that throws costs one log line, not the process: Fastify answers instead', async (t) => {
+  const app = Fastify()
+  app.get('/x', async () => ({ from: 'route' }))
+  let calls = 0
+  answerBeforeFastify(app, () => {
+    calls++
+    throw new Error('a bug in the fast path')
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as AddressInfo
+  for (let i = 0; i < 2; i++) {
+    const r = await fetch(`http://127.0.0.1:${port}/x`)
+    t.equal(r.status, 200)
+    t.same(await r.json(), { from: 'route' })
+  }
+  t.equal(calls, 2, 'the fast path was asked each time, and the server lived on')
 })
