@@ -44,12 +44,6 @@ export class InFlightBudget {
       this.refused++
       return undefined
     }
-    this.used += bytes
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      this.used -= bytes
-    }
+    return this.charge(bytes)
   }
 }
