@@ -6,7 +6,7 @@ import { CORS_HEADERS } from '../lib/http/cors.js'
 import { pumpFile, readWhole } from '../lib/http/file-pump.js'
 import { reprDigest } from '../lib/http/repr-digest.js'
 import { realFileInside, type TitlePath } from '../lib/http/safe-path.js'
-import { failTitle as fail, type ObjectBody, STREAM_CHUNK_BYTES, sendTitleObject, streamOf, titleObjectRoutes } from '../lib/http/title-serving.js'
+import { failTitle as fail, type ObjectBody, STREAM_CHUNK_BYTES, sendTitleObject, titleObjectRoutes } from '../lib/http/title-serving.js'
 import { isPlainGet, sendWholeBuffer, WholeObjectHeaders, writeWholeHead } from '../lib/http/whole-object-answer.js'
 import type { StoredObject } from './disk-store.js'
 import { ParentError } from './download.js'
@@ -125,15 +125,9 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
       promote(o)
       return answer(req, reply, o, { file }, tier)
     }
-    let h: { fd: number; release: () => void } | undefined
-    try {
-      h = await node.openFiles.acquire(o, locate(o))
-    } catch {
-      h = undefined
-    }
-    if (!h) return fail(reply, 404, 'not found')
+    const opened = await node.openFiles.acquire(o, locate(o)).catch(() => undefined)
+    if (!opened) return fail(reply, 404, 'not found')
     promote(o)
-    const opened = h
     const res = reply.raw
     req.served = { tier, bytes: o.bytes }
     reply.hijack()
@@ -158,22 +152,18 @@ export async function titleRoutes(app: FastifyInstance, node: OcaNode): Promise<
   }
 
   /**
-   * A plain GET (the bulk of a node's traffic) takes the header fields
-   * planned once for the object; a hot-tier Buffer then goes to the socket
-   * directly. Range, conditionals and HEAD are planned per request.
+   * A plain GET of a hot-tier Buffer (the bulk of a node's traffic) takes the
+   * header fields planned once for the object and goes to the socket
+   * directly; Range, conditionals and HEAD are planned per request.
    */
   const answer = (req: FastifyRequest, reply: Reply, o: StoredObject, body: ObjectBody, tier: Tier): Reply => {
-    if (!isPlainGet(req.method, req.headers)) {
-      req.served = { tier, bytes: sendTitleObject(req, reply, o, body, { cache: opts.cache, headers: { 'x-cache': xCache(tier) } }) }
+    if (Buffer.isBuffer(body) && isPlainGet(req.method, req.headers)) {
+      req.served = { tier, bytes: o.bytes }
+      sendWholeBuffer(reply, whole.of(o), body, ['x-request-id', req.id], ['x-cache', xCache(tier)])
       return reply
     }
-    const h = whole.of(o)
-    req.served = { tier, bytes: o.bytes }
-    if (Buffer.isBuffer(body)) {
-      sendWholeBuffer(reply, h, body, ['x-request-id', req.id], ['x-cache', xCache(tier)])
-      return reply
-    }
-    return reply.code(200).headers(h.fields).header('x-cache', xCache(tier)).send(streamOf(body.file, o.bytes))
+    req.served = { tier, bytes: sendTitleObject(req, reply, o, body, { cache: opts.cache, headers: { 'x-cache': xCache(tier) } }) }
+    return reply
   }
 
   const miss = async (req: FastifyRequest, reply: Reply, t: TitlePath): Promise<Reply> => {

@@ -94,7 +94,7 @@ export function sendTitleObject(
 }
 
 /** A file's bytes start..end (inclusive) as a stream with our read-ahead; an empty object needs no file read. */
-export const streamOf = (file: string, bytes: number, start = 0, end = bytes - 1): NodeJS.ReadableStream | Buffer =>
+const streamOf = (file: string, bytes: number, start = 0, end = bytes - 1): NodeJS.ReadableStream | Buffer =>
   bytes === 0 ? Buffer.alloc(0) : createReadStream(file, { start, end, highWaterMark: STREAM_CHUNK_BYTES })
 
 export interface TitleRouteOptions {
