@@ -114,6 +114,11 @@ export function ratios(a: number[], b: number[]): number[] {
   return a.map((x, i) => x / b[i]!)
 }
 
+/** Median and range of the per-round ratios of(a[i]) / of(b[i]): one figure of case A against case B. */
+export function ratioSpread<T>(a: readonly T[], b: readonly T[], of: (r: T) => number): Spread {
+  return spread(ratios(a.map(of), b.map(of)))
+}
+
 /**
  * A benchmark whose run had errors or shed (503) requests measured something
  * other than what it claims: say so on stderr and make the process exit non-zero.

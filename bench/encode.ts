@@ -35,7 +35,7 @@ import {
   stitchChunks,
 } from '../encoder/index.js'
 import { ffmpeg } from '../lib/ffmpeg.js'
-import { cpuSecondsOf, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
+import { cpuSecondsOf, fmtSpread, footer, header, interleave, ratioSpread, spread } from './_rounds.js'
 
 const arg = (args: string[], name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`)
@@ -144,20 +144,8 @@ async function chunkingCost(dir: string, source: string, o: { rounds: number }):
     `| ${jobs.length} chunk jobs in ${plan.chunks.length} chunk batches × ${cores} workers + stitch | ${tChunked.toFixed(1)} | ${cpuMedian(chunked)} | ${bytesChunked} |`,
   )
   console.log(
-    `ratio chunked/single: wall ${fmtSpread(
-      spread(
-        ratios(
-          chunked.map((r) => r.wall),
-          singles.map((r) => r.wall),
-        ),
-      ),
-    )} (target ≤ 1.15); CPU ${fmtSpread(
-      spread(
-        ratios(
-          chunked.map((r) => r.cpuPerSecond),
-          singles.map((r) => r.cpuPerSecond),
-        ),
-      ),
+    `ratio chunked/single: wall ${fmtSpread(ratioSpread(chunked, singles, (r) => r.wall))} (target ≤ 1.15); CPU ${fmtSpread(
+      ratioSpread(chunked, singles, (r) => r.cpuPerSecond),
     )}`,
   )
 }

@@ -24,7 +24,7 @@ import {
   runChunkJobs,
 } from '../encoder/index.js'
 import { redisMissing, spawnWorker, startRedis } from '../test/fleet/helpers.js'
-import { cpuSecondsOf, cpuSecondsTree, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
+import { cpuSecondsOf, cpuSecondsTree, fmtSpread, footer, header, interleave, ratioSpread } from './_rounds.js'
 
 const arg = (args: string[], name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`)
@@ -226,21 +226,7 @@ export async function run(args: string[]): Promise<void> {
     for (const c of cases.slice(1)) {
       const rs = results.get(c.name)!
       console.log(
-        `  ${label(c)}: wall ${fmtSpread(
-          spread(
-            ratios(
-              rs.map((r) => r.wall),
-              localRuns.map((r) => r.wall),
-            ),
-          ),
-        )}; CPU per job ${fmtSpread(
-          spread(
-            ratios(
-              rs.map((r) => r.cpu),
-              localRuns.map((r) => r.cpu),
-            ),
-          ),
-        )}`,
+        `  ${label(c)}: wall ${fmtSpread(ratioSpread(rs, localRuns, (r) => r.wall))}; CPU per job ${fmtSpread(ratioSpread(rs, localRuns, (r) => r.cpu))}`,
       )
     }
     console.log(

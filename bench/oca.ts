@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { freePort } from '../lib/free-port.js'
 import { writeLoneOca } from '../test/helpers/cluster.js'
-import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
+import { cpuSecondsTree, failIfDirty, fmtSpread, footer, header, interleave, ratioSpread, spread } from './_rounds.js'
 import { parseWrk } from './_wrk.js'
 
 const SIZES = [
@@ -217,7 +217,7 @@ http {
         return { ...r, cpu, cpuPerGB }
       })
       const oca = results.get(cases[0]!.name)!
-      const ratio = (other: typeof oca, of: (r: (typeof oca)[number]) => number) => fmtSpread(spread(ratios(oca.map(of), other.map(of))))
+      const ratio = (other: typeof oca, of: (r: (typeof oca)[number]) => number) => fmtSpread(ratioSpread(oca, other, of))
       console.log(`${label} medians over ${rounds} rounds:`)
       for (const s of cases) {
         const rs = results.get(s.name)!

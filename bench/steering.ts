@@ -39,7 +39,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ClusterConfig, OcaConfig } from '../lib/cluster.js'
 import { freePort } from '../lib/free-port.js'
-import { cpuSecondsOf, failIfDirty, fmtSpread, footer, header, interleave, ratios, spread } from './_rounds.js'
+import { cpuSecondsOf, failIfDirty, fmtSpread, footer, header, interleave, ratioSpread, spread } from './_rounds.js'
 import { parseWrk } from './_wrk.js'
 
 const SITES = 25
@@ -297,19 +297,9 @@ export async function run(args: string[]): Promise<void> {
     })
     const b = results.get('bare')!
     const st = results.get('steer')!
-    const rate = spread(
-      ratios(
-        st.map((r) => r.rps),
-        b.map((r) => r.rps),
-      ),
-    )
+    const rate = ratioSpread(st, b, (r) => r.rps)
     // Efficiency: requests per CPU second relative to the bare route (issue 21 target ≥ 0.8×).
-    const eff = spread(
-      ratios(
-        b.map((r) => r.cpuUsPerReq),
-        st.map((r) => r.cpuUsPerReq),
-      ),
-    )
+    const eff = ratioSpread(b, st, (r) => r.cpuUsPerReq)
     console.log(
       `\n/v1/steer / bare route: req/s ${fmtSpread(rate)}; CPU efficiency (bare CPU per request / steer CPU per request) ${fmtSpread(eff)} (target ≥ 0.80×)`,
     )
@@ -321,18 +311,8 @@ export async function run(args: string[]): Promise<void> {
     )
     const bs = results.get('base')
     if (bs) {
-      const vsBase = spread(
-        ratios(
-          bs.map((r) => r.cpuUsPerReq),
-          st.map((r) => r.cpuUsPerReq),
-        ),
-      )
-      const baseEff = spread(
-        ratios(
-          b.map((r) => r.cpuUsPerReq),
-          bs.map((r) => r.cpuUsPerReq),
-        ),
-      )
+      const vsBase = ratioSpread(bs, st, (r) => r.cpuUsPerReq)
+      const baseEff = ratioSpread(b, bs, (r) => r.cpuUsPerReq)
       console.log(
         `baseline /v1/steer: CPU per request ${fmtSpread(spread(bs.map((r) => r.cpuUsPerReq)), 1, ' µs')}, efficiency against bare ${fmtSpread(baseEff)}, p99 ${fmtSpread(spread(bs.map((r) => r.p99ms)), 2, ' ms')}`,
       )

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { cpuSecondsOf, cpuSecondsTree, interleave, ratios, roundOrder, spread } from '../../bench/_rounds.js'
+import { cpuSecondsOf, cpuSecondsTree, interleave, ratioSpread, ratios, roundOrder, spread } from '../../bench/_rounds.js'
 import { parseWrk } from '../../bench/_wrk.js'
 import { InFlightBudget } from '../../oca/in-flight-budget.js'
 import { wrongForecast } from '../../origin/index.js'
@@ -33,6 +33,11 @@ t.test('spread: median and range; ratios per round; rotated order', async (t) =>
   t.same(spread([4, 1, NaN, 2, 3]), { median: 2.5, min: 1, max: 4, n: 4 })
   t.equal(spread([]).n, 0)
   t.same(ratios([2, 6], [1, 3]), [2, 2])
+  t.same(
+    ratioSpread([{ x: 2 }, { x: 9 }, { x: 4 }], [{ x: 1 }, { x: 3 }, { x: 4 }], (r) => r.x),
+    { median: 2, min: 1, max: 3, n: 3 },
+    'one field of A against B, round by round',
+  )
   t.same(
     [0, 1, 2, 3].map((r) => roundOrder(['a', 'b', 'c'], r).join('')),
     ['abc', 'bca', 'cab', 'abc'],
